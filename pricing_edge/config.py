@@ -1,0 +1,51 @@
+"""Configuration: environment variables ``PRICING_EDGE_*`` (the README has the table)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from pricing_edge.sim.dataset import DEFAULT_SEED
+
+# Obviously demo-only credentials: the simulators accept them and nothing else does.
+DEMO_STOREFRONT_TOKEN = "demo-storefront-token"
+DEMO_IMPERSONATION_TOKEN = "demo-impersonation-token"
+DEMO_ADMIN_TOKEN = "demo-admin-token"
+
+
+@dataclass(frozen=True)
+class Settings:
+    redis_url: str | None = None
+    upstream_url: str = "http://127.0.0.1:8081/graphql"
+    erp_url: str = "http://127.0.0.1:8082"
+    worker_url: str = "http://127.0.0.1:8083"
+    events_url: str | None = None
+    event_secret: str | None = None
+    seed: int = DEFAULT_SEED
+    storefront_token: str = DEMO_STOREFRONT_TOKEN
+    impersonation_token: str = DEMO_IMPERSONATION_TOKEN
+    admin_token: str = DEMO_ADMIN_TOKEN
+    bc_latency_ms: float = 150.0
+    erp_latency_ms: float = 20.0
+    erp_ticker_rate: float = 0.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"PRICING_EDGE_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+            if "int" in kind and "float" not in kind:
+                values[f.name] = int(raw)
+            elif "float" in kind:
+                values[f.name] = float(raw)
+            else:
+                values[f.name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
