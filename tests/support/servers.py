@@ -1,0 +1,62 @@
+"""Real servers on free ports: an ASGI app under uvicorn in a background thread."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import uvicorn
+from starlette.types import ASGIApp
+
+from tests.support.redis_server import free_port
+
+
+class ServerThread:
+    """One uvicorn server in its own thread and event loop, stopped on exit."""
+
+    def __init__(self, app: ASGIApp, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+                                access_log=False)
+        self.server = uvicorn.Server(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    def start(self, timeout: float = 15.0) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.started:
+                return
+            if not self.thread.is_alive():
+                raise RuntimeError(f"server on port {self.port} exited during start-up")
+            time.sleep(0.02)
+        raise RuntimeError(f"server on port {self.port} did not start within {timeout}s")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@contextmanager
+def serve(app: ASGIApp, port: int | None = None) -> Iterator[ServerThread]:
+    """``with serve(app) as server: httpx.get(server.base_url + "/healthz")``"""
+    server = ServerThread(app, port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def client(server: ServerThread, **kwargs: object) -> httpx.Client:
+    return httpx.Client(base_url=server.base_url, timeout=30.0, **kwargs)  # type: ignore[arg-type]
