@@ -28,10 +28,25 @@ class Settings:
     bc_latency_ms: float = 150.0
     erp_latency_ms: float = 20.0
     erp_ticker_rate: float = 0.0
+    channel_id: int = 1
+    currency: str = "USD"
+    currencies: str = "USD,EUR"
+    price_lists: str = "0:1,1:2,2:3,3:4,4:5,5:6"
+    default_price_list: int = 1
+    schema_cache: str = ".pricing-edge/upstream-schema.json"
+    trusted_proxy_secret: str | None = None
+    price_ttl: float = 60.0
+    stock_ttl: float = 10.0
+    catalog_ttl: float = 300.0
+    buyer_ttl: float = 60.0
+    erp_timeout: float = 5.0
+    upstream_timeout: float = 10.0
+    redis_prefix: str = "pe:"
+    warm_at_start: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         env = dict(os.environ if env is None else env)
         values: dict[str, Any] = {}
         for f in fields(cls):

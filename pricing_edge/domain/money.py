@@ -11,7 +11,7 @@ class MoneyError(ValueError):
 
 def to_decimal(value: object) -> Decimal:
     """An exact Decimal from a string, int or Decimal; floats are refused (they already lost digits)."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise MoneyError(f"money must be a decimal string, not {type(value).__name__} {value!r}")
     if isinstance(value, Decimal):
         result = value
@@ -45,7 +45,7 @@ class CurrencyFormat:
     def format(self, value: Decimal) -> str:
         amount = quantize(abs(value), self.decimal_places)
         whole, _, fraction = f"{amount:f}".partition(".")
-        groups = []
+        groups: list[str] = []
         while len(whole) > 3:
             groups.insert(0, whole[-3:])
             whole = whole[:-3]

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from pricing_edge.domain.money import quantize
 
 
-class TierKind(str, Enum):
+class TierKind(StrEnum):
     """The three concrete BulkPricingTier types of the Storefront API."""
 
     FIXED_PRICE = "BulkPricingFixedPriceDiscount"

@@ -1,0 +1,33 @@
+"""A B2B company's credit as the ERP states it: the ERP is the credit master, we only mirror it.
+
+Kept separate from the conservative checkout rules so those can be tested against any record,
+including stale or missing ones.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, get_args
+
+CreditStatus = Literal["ok", "hold"]
+CREDIT_STATUSES: tuple[str, ...] = get_args(CreditStatus)
+
+
+@dataclass(frozen=True)
+class CreditRecord:
+    """One company's credit line; ``balance`` is what it owes now (it can be negative: a credit note)."""
+
+    company_id: int
+    credit_limit: Decimal
+    balance: Decimal
+    status: CreditStatus
+    version: int = 0
+
+    @property
+    def on_hold(self) -> bool:
+        return self.status == "hold"
+
+    @property
+    def available_credit(self) -> Decimal:
+        """Limit less balance, never negative; a hold does not change it (the checkout rules decide that)."""
+        return max(Decimal(0), self.credit_limit - self.balance)

@@ -1,0 +1,323 @@
+"""The `data` of ERP change events: one wire shape per record kind, exact in both directions.
+
+Every producer (the simulated ERP, real ERP connectors) and every consumer (the edge's intake and
+cache updater, the worker) goes through these functions, so the wire format is defined once and
+the JSON Schemas in ``schemas/events/`` describe the same thing. Rules:
+
+- money is a decimal string (``"12.50"``), never a JSON number: a float has already lost digits;
+- ``version`` is an integer (ERP sequence or epoch milliseconds); newer replaces older;
+- an event carries the record's *full* state; an absent optional field (or ``null``) means "none",
+  which is why unknown fields are refused: a misspelt ``sale_prise`` must not silently clear a sale.
+
+Pure: no IO, no clock.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pricing_edge.domain.credit import CREDIT_STATUSES, CreditRecord
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.money import MoneyError, to_decimal
+from pricing_edge.domain.pricing import BulkTier, PriceRecord, TierKind
+
+PREFIX = "com.pricingedge."
+PRICE_CHANGED = "com.pricingedge.price.changed"
+STOCK_CHANGED = "com.pricingedge.stock.changed"
+CREDIT_CHANGED = "com.pricingedge.credit.changed"
+CUSTOMER_CHANGED = "com.pricingedge.customer.changed"
+SHIPMENT_CREATED = "com.pricingedge.shipment.created"  # named here; its data belongs to the worker's flows
+
+RECORD_EVENT_TYPES: tuple[str, ...] = (PRICE_CHANGED, STOCK_CHANGED, CREDIT_CHANGED, CUSTOMER_CHANGED)
+EVENT_TYPES: tuple[str, ...] = RECORD_EVENT_TYPES + (SHIPMENT_CREATED,)
+
+Record = PriceRecord | StockLevel | CreditRecord | CustomerRecord
+
+_MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class EventDataError(ValueError):
+    """Event data that does not describe a valid record; ``field`` names the offending field."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+# --- records → data ---------------------------------------------------------------------------
+
+def money_str(value: object, field: str = "amount") -> str:
+    """A Decimal's exact digits as a plain decimal string (no exponent); floats are refused."""
+    try:
+        amount = to_decimal(value)
+    except MoneyError as exc:
+        raise EventDataError(field, str(exc)) from None
+    return f"{amount:f}"
+
+
+def price_to_data(record: PriceRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "price_list_id": record.price_list_id,
+        "sku": record.sku,
+        "currency": record.currency,
+        "price": money_str(record.price, "price"),
+    }
+    for name in ("sale_price", "retail_price", "map_price"):
+        value = getattr(record, name)
+        if value is not None:
+            data[name] = money_str(value, name)
+    if record.bulk_tiers:
+        data["bulk_pricing"] = [_tier_to_data(tier, i) for i, tier in enumerate(record.bulk_tiers)]
+    data["version"] = record.version
+    return data
+
+
+def _tier_to_data(tier: BulkTier, index: int) -> dict[str, Any]:
+    if tier.kind is not TierKind.FIXED_PRICE:
+        # ERP price lists state volume breaks as unit prices; percent/relative tiers are catalog-side.
+        raise EventDataError(f"bulk_pricing[{index}]",
+                             f"only fixed unit-price tiers travel in events, not {tier.kind.value}")
+    item: dict[str, Any] = {"min_quantity": tier.min_quantity}
+    if tier.max_quantity is not None:
+        item["max_quantity"] = tier.max_quantity
+    item["price"] = money_str(tier.amount, f"bulk_pricing[{index}].price")
+    return item
+
+
+def stock_to_data(level: StockLevel) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "sku": level.sku,
+        "location_id": level.location_id,
+        "on_hand": level.on_hand,
+        "allocated": level.allocated,
+        "safety_stock": level.safety_stock,
+        "backorder": level.backorder,
+    }
+    if level.lead_time_days is not None:
+        data["lead_time_days"] = level.lead_time_days
+    data["version"] = level.version
+    return data
+
+
+def credit_to_data(record: CreditRecord) -> dict[str, Any]:
+    return {
+        "company_id": record.company_id,
+        "credit_limit": money_str(record.credit_limit, "credit_limit"),
+        "balance": money_str(record.balance, "balance"),
+        "status": record.status,
+        "version": record.version,
+    }
+
+
+def customer_to_data(record: CustomerRecord) -> dict[str, Any]:
+    data: dict[str, Any] = {"customer_id": record.customer_id}
+    if record.customer_group_id is not None:
+        data["customer_group_id"] = record.customer_group_id
+    if record.company_id is not None:
+        data["company_id"] = record.company_id
+    data["version"] = record.version
+    return data
+
+
+def event_type_of(record: Record) -> str:
+    if isinstance(record, PriceRecord):
+        return PRICE_CHANGED
+    if isinstance(record, StockLevel):
+        return STOCK_CHANGED
+    if isinstance(record, CreditRecord):
+        return CREDIT_CHANGED
+    if isinstance(record, CustomerRecord):
+        return CUSTOMER_CHANGED
+    raise TypeError(f"no change event for {type(record).__name__}")
+
+
+def to_data(record: Record) -> dict[str, Any]:
+    """The event ``data`` for any record kind."""
+    if isinstance(record, PriceRecord):
+        return price_to_data(record)
+    if isinstance(record, StockLevel):
+        return stock_to_data(record)
+    if isinstance(record, CreditRecord):
+        return credit_to_data(record)
+    if isinstance(record, CustomerRecord):
+        return customer_to_data(record)
+    raise TypeError(f"no change event for {type(record).__name__}")
+
+
+def record_key(record: Record) -> str:
+    """The entity a record is the state of: the unit of versioning, ordering and the CloudEvents subject."""
+    if isinstance(record, PriceRecord):
+        return f"price:{record.price_list_id}:{record.currency}:{record.sku}"
+    if isinstance(record, StockLevel):
+        return f"stock:{record.location_id}:{record.sku}"
+    if isinstance(record, CreditRecord):
+        return f"credit:{record.company_id}"
+    if isinstance(record, CustomerRecord):
+        return f"customer:{record.customer_id}"
+    raise TypeError(f"no key for {type(record).__name__}")
+
+
+# --- data → records ---------------------------------------------------------------------------
+
+class _Fields:
+    """Reads typed fields from one JSON object, naming the field (with its path) in every error."""
+
+    def __init__(self, data: object, allowed: tuple[str, ...], path: str = "") -> None:
+        if not isinstance(data, Mapping):
+            raise EventDataError(path or "data", f"must be a JSON object, not {type(data).__name__}")
+        self.data = data
+        self.path = path
+        unknown = sorted(str(k) for k in data if k not in allowed)
+        if unknown:
+            raise EventDataError(self.name(unknown[0]), f"unknown field (allowed: {', '.join(allowed)})")
+
+    def name(self, field: str) -> str:
+        return f"{self.path}.{field}" if self.path else field
+
+    def _get(self, field: str, required: bool) -> object:
+        value = self.data.get(field)
+        if value is None and required:
+            raise EventDataError(self.name(field), "required field is missing" if field not in self.data
+                                 else "required field is null")
+        return value
+
+    def integer(self, field: str, *, required: bool = True, minimum: int | None = 0) -> int | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise EventDataError(self.name(field),
+                                 f"must be an integer, not {type(value).__name__} {value!r}")
+        if minimum is not None and value < minimum:
+            raise EventDataError(self.name(field), f"must be at least {minimum}, got {value}")
+        return value
+
+    def req_int(self, field: str, *, minimum: int | None = 0) -> int:
+        value = self.integer(field, minimum=minimum)
+        assert value is not None
+        return value
+
+    def money(self, field: str, *, required: bool = True, signed: bool = False) -> Decimal | None:
+        value = self._get(field, required)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise EventDataError(self.name(field),
+                                 f"money must be a decimal string, not {type(value).__name__} {value!r}")
+        if not _MONEY.match(value) or (value.startswith("-") and not signed):
+            expected = "a decimal string like \"12.50\"" + ("" if signed else ", not negative")
+            raise EventDataError(self.name(field), f"must be {expected}, got {value!r}")
+        return Decimal(value)
+
+    def req_money(self, field: str, *, signed: bool = False) -> Decimal:
+        value = self.money(field, signed=signed)
+        assert value is not None
+        return value
+
+    def text(self, field: str, pattern: re.Pattern[str] | None = None, max_length: int = 255) -> str:
+        value = self._get(field, True)
+        if not isinstance(value, str) or not value or len(value) > max_length:
+            raise EventDataError(self.name(field),
+                                 f"must be a non-empty string of at most {max_length} characters")
+        if pattern is not None and not pattern.match(value):
+            raise EventDataError(self.name(field), f"must match {pattern.pattern}, got {value!r}")
+        return value
+
+    def flag(self, field: str) -> bool:
+        value = self._get(field, False)
+        if value is None:
+            return False
+        if not isinstance(value, bool):
+            raise EventDataError(self.name(field), f"must be true or false, not {value!r}")
+        return value
+
+
+_PRICE_FIELDS = ("price_list_id", "sku", "currency", "price", "sale_price", "retail_price", "map_price",
+                 "bulk_pricing", "version")
+_TIER_FIELDS = ("min_quantity", "max_quantity", "price")
+_STOCK_FIELDS = ("sku", "location_id", "on_hand", "allocated", "safety_stock", "backorder", "lead_time_days",
+                 "version")
+_CREDIT_FIELDS = ("company_id", "credit_limit", "balance", "status", "version")
+_CUSTOMER_FIELDS = ("customer_id", "customer_group_id", "company_id", "version")
+
+
+def price_from_data(data: object) -> PriceRecord:
+    f = _Fields(data, _PRICE_FIELDS)
+    raw_tiers = f.data.get("bulk_pricing")
+    tiers: list[BulkTier] = []
+    if raw_tiers is not None:
+        if not isinstance(raw_tiers, list):
+            raise EventDataError("bulk_pricing", "must be a list of tiers")
+        for i, raw in enumerate(raw_tiers):
+            t = _Fields(raw, _TIER_FIELDS, f"bulk_pricing[{i}]")
+            low = t.req_int("min_quantity", minimum=1)
+            high = t.integer("max_quantity", required=False, minimum=low)
+            tiers.append(BulkTier(low, high, t.req_money("price")))
+    return PriceRecord(
+        price_list_id=f.req_int("price_list_id"),
+        sku=f.text("sku"),
+        currency=f.text("currency", _CURRENCY),
+        price=f.req_money("price"),
+        sale_price=f.money("sale_price", required=False),
+        retail_price=f.money("retail_price", required=False),
+        map_price=f.money("map_price", required=False),
+        bulk_tiers=tuple(tiers),
+        version=f.req_int("version"),
+    )
+
+
+def stock_from_data(data: object) -> StockLevel:
+    f = _Fields(data, _STOCK_FIELDS)
+    return StockLevel(
+        sku=f.text("sku"),
+        location_id=f.req_int("location_id"),
+        on_hand=f.req_int("on_hand"),
+        allocated=f.integer("allocated", required=False) or 0,
+        safety_stock=f.integer("safety_stock", required=False) or 0,
+        backorder=f.flag("backorder"),
+        lead_time_days=f.integer("lead_time_days", required=False),
+        version=f.req_int("version"),
+    )
+
+
+def credit_from_data(data: object) -> CreditRecord:
+    f = _Fields(data, _CREDIT_FIELDS)
+    status = f.text("status")
+    if status not in CREDIT_STATUSES:
+        raise EventDataError("status", f"must be one of {', '.join(CREDIT_STATUSES)}, got {status!r}")
+    return CreditRecord(
+        company_id=f.req_int("company_id"),
+        credit_limit=f.req_money("credit_limit"),
+        balance=f.req_money("balance", signed=True),
+        status="hold" if status == "hold" else "ok",
+        version=f.req_int("version"),
+    )
+
+
+def customer_from_data(data: object) -> CustomerRecord:
+    f = _Fields(data, _CUSTOMER_FIELDS)
+    return CustomerRecord(
+        customer_id=f.req_int("customer_id"),
+        customer_group_id=f.integer("customer_group_id", required=False),
+        company_id=f.integer("company_id", required=False),
+        version=f.req_int("version"),
+    )
+
+
+def from_data(event_type: str, data: object) -> Record:
+    """The record an event of ``event_type`` carries; EventDataError names the first bad field."""
+    if event_type == PRICE_CHANGED:
+        return price_from_data(data)
+    if event_type == STOCK_CHANGED:
+        return stock_from_data(data)
+    if event_type == CREDIT_CHANGED:
+        return credit_from_data(data)
+    if event_type == CUSTOMER_CHANGED:
+        return customer_from_data(data)
+    known = ", ".join(RECORD_EVENT_TYPES)
+    raise EventDataError("type", f"not a record change event type: {event_type!r} (known: {known})")

@@ -1,0 +1,134 @@
+"""The edge process: ``/graphql``, ``/events/erp``, health and metrics, and the background tasks
+that keep its caches true (the shared cache updater and this process's invalidation listener)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.config import Settings
+from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.edge.buyers import BuyerResolver
+from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
+from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint, SkeletonCache
+from pricing_edge.edge.records import RecordService
+from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.schema import load_schema
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.intake.erp_events import ErpEventIntake
+from pricing_edge.intake.envelope import SECRET_PREFIX
+from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
+from pricing_edge.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EdgeParts:
+    """What one edge process is made of, for tests and the demo to look into."""
+
+    settings: Settings
+    store: Store
+    erp: ErpAdapter
+    upstream: StorefrontClient
+    metrics: EdgeMetrics
+    responses: ResponseCache
+    records: RecordService
+    graphql: GraphQLEndpoint | None = None
+    buyers: BuyerResolver | None = None
+
+
+def consumer_name() -> str:
+    return f"edge-{socket.gethostname()}-{os.getpid()}-{id(object()) & 0xFFFF:x}"
+
+
+def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
+                    upstream: StorefrontClient | None = None) -> Starlette:
+    secret = settings.event_secret or ""
+    if not secret.startswith(SECRET_PREFIX):
+        raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret")
+    metrics = EdgeMetrics()
+    parts = EdgeParts(
+        settings, store, erp,
+        upstream or StorefrontClient(settings.upstream_url, timeout=settings.upstream_timeout),
+        metrics, ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl)),
+        RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl))
+    intake = ErpEventIntake(store, secret, metrics)
+    assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
+
+    def on_change(change: Invalidation) -> None:
+        tags: list[Tag] = []
+        for price_list_id, currency, sku in change.prices:
+            parts.records.drop_price(price_list_id, currency, sku)
+            tags.append(price_tag(price_list_id, sku))
+        for sku in change.stock:
+            parts.records.drop_stock(sku)
+            tags.append(stock_tag(sku))
+        for customer_id in change.customers:
+            if parts.buyers:
+                parts.buyers.forget_customer(customer_id)
+        metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        headers = {"authorization": f"Bearer {settings.storefront_token}"}
+        schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
+        parts.buyers = BuyerResolver(parts.upstream, store, erp, assignments, channel_id=settings.channel_id,
+                                     currency=settings.currency, impersonation_token=settings.impersonation_token,
+                                     ttl=settings.buyer_ttl)
+        parts.graphql = GraphQLEndpoint(
+            schema, parts.upstream, parts.buyers, parts.records, parts.responses,
+            SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
+            EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+        tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
+                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await parts.upstream.aclose()
+
+    async def graphql(request: Request) -> Response:
+        assert parts.graphql is not None, "the edge is still starting"
+        return await parts.graphql(request)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        store_ok = await store.ping()
+        upstream_ok = True
+        try:
+            await parts.upstream.execute("{ __typename }", None, None,
+                                         {"authorization": f"Bearer {settings.storefront_token}"})
+        except UpstreamError:
+            upstream_ok = False
+        ready = store_ok and upstream_ok and parts.graphql is not None
+        return JSONResponse({"ready": ready, "store": store_ok, "upstream": upstream_ok, "store_kind": store.kind},
+                            status_code=200 if ready else 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    app = Starlette(routes=[
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/events/erp", intake, methods=["POST"]),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/metrics", metrics_endpoint),
+    ], lifespan=lifespan)
+    app.state.parts = parts
+    return app

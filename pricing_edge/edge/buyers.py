@@ -1,0 +1,141 @@
+"""Who is asking, from BigCommerce's own headers, and which scope that buyer's answers come from.
+
+- ``Authorization: Bearer`` — checked once per distinct token against the upstream (a cached answer
+  must never reach a caller BigCommerce itself would refuse), the verdict kept briefly;
+- ``X-Bc-Customer-Id`` — honoured only with the token configured as the trusted impersonation token
+  (server-to-server): a browser can set any header, it cannot hold that token;
+- ``X-Bc-Customer-Access-Token`` — resolved once through the upstream, cached under a hash of the
+  token; BigCommerce's own errors for it (``X-Bc-Error-On-Invalid-Customer-Access-Token``) pass through;
+- otherwise the guest scope.
+The customer → group/company mapping is cached briefly and dropped on a customer change event.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from cachetools import TTLCache
+
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamError
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.scope import PriceListAssignments, Scope
+from pricing_edge.erp.errors import ErpError
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.store.base import Store, StoreError
+
+log = logging.getLogger(__name__)
+_WHO_AM_I = "query PricingEdgeBuyer { customer { entityId customerGroupId } }"
+_TOKEN_CHECK = "query PricingEdgeToken { site { settings { storeHash } } }"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An answer to give instead of one from our cache: BigCommerce's own, unchanged."""
+
+    answer: UpstreamAnswer
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class BuyerResolver:
+    def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
+                 *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0) -> None:
+        self.upstream = upstream
+        self.store = store
+        self.erp = erp
+        self.assignments = assignments
+        self.channel_id = channel_id
+        self.currency = currency
+        self.impersonation_token = impersonation_token
+        self._tokens: TTLCache[str, UpstreamAnswer | None] = TTLCache(maxsize=10_000, ttl=ttl)
+        self._access_tokens: TTLCache[str, int | None | Refusal] = TTLCache(maxsize=50_000, ttl=ttl)
+        self._customers: TTLCache[int, CustomerRecord] = TTLCache(maxsize=50_000, ttl=ttl)
+
+    async def resolve(self, headers: Mapping[str, str]) -> Scope | Refusal:
+        authorization = headers.get("authorization", "")
+        refused = await self._check_token(authorization, headers)
+        if refused is not None:
+            return Refusal(refused)
+        customer_id: int | None = None
+        token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+        trusted = bool(self.impersonation_token) and hmac.compare_digest(token, self.impersonation_token or "")
+        if trusted and headers.get("x-bc-customer-id", "").strip().isdigit():
+            customer_id = int(headers["x-bc-customer-id"])
+        elif headers.get("x-bc-customer-access-token"):
+            found = await self._customer_from_access_token(headers)
+            if isinstance(found, Refusal):
+                return found
+            customer_id = found
+        if customer_id is None:
+            return self.assignments.scope(self.channel_id, None, self.currency)
+        customer = await self._customer(customer_id, headers)
+        return self.assignments.scope(self.channel_id, customer.customer_group_id, self.currency, customer_id,
+                                      customer.company_id)
+
+    def forget_customer(self, customer_id: int) -> None:
+        self._customers.pop(customer_id, None)
+
+    async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
+        """None when BigCommerce accepts the token; else its refusal, to return as it is."""
+        key = _digest(authorization)
+        if key in self._tokens:
+            return self._tokens[key]
+        answer = await self.upstream.execute(_TOKEN_CHECK, None, None, {"authorization": authorization}
+                                             if authorization else {})
+        verdict = None if answer.status == 200 else answer
+        self._tokens[key] = verdict
+        return verdict
+
+    async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
+        key = _digest(headers["x-bc-customer-access-token"])
+        if key in self._access_tokens:
+            return self._access_tokens[key]
+        passed = {k: headers[k] for k in ("authorization", "x-bc-customer-access-token",
+                                          "x-bc-error-on-invalid-customer-access-token") if k in headers}
+        answer = await self.upstream.execute(_WHO_AM_I, None, None, passed)
+        body = answer.json() if answer.status == 200 else None
+        result: int | None | Refusal
+        if not isinstance(body, dict) or body.get("errors"):
+            result = Refusal(answer)
+        else:
+            customer = (body.get("data") or {}).get("customer")
+            result = int(customer["entityId"]) if customer else None
+        self._access_tokens[key] = result
+        return result
+
+    async def _customer(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
+        """The buyer's group and company: our store (kept by events), else the ERP, else the upstream."""
+        cached = self._customers.get(customer_id)
+        if cached is not None:
+            return cached
+        record: CustomerRecord | None = None
+        try:
+            record = await self.store.get_customer(customer_id)
+        except StoreError as exc:
+            log.warning("store unavailable for customer %s: %s", customer_id, exc)
+        if record is None:
+            try:
+                record = await self.erp.get_customer(customer_id)
+                if record is not None:
+                    await self.store.put_customer(record)
+            except (ErpError, StoreError) as exc:
+                log.warning("cannot read customer %s from the ERP: %s", customer_id, exc)
+        if record is None:
+            record = await self._customer_from_upstream(customer_id, headers)
+        self._customers[customer_id] = record
+        return record
+
+    async def _customer_from_upstream(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
+        passed = {k: headers[k] for k in ("authorization", "x-bc-customer-id") if k in headers}
+        try:
+            body = (await self.upstream.execute(_WHO_AM_I, None, None, passed)).json()
+            customer = (body.get("data") or {}).get("customer") if isinstance(body, dict) else None
+        except UpstreamError as exc:
+            log.warning("cannot resolve customer %s through the upstream: %s", customer_id, exc)
+            customer = None
+        return CustomerRecord(customer_id, customer.get("customerGroupId") if customer else None)

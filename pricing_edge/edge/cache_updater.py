@@ -1,0 +1,135 @@
+"""Applies ERP events from the intake stream to the store — once, whichever edge process reads
+them (one consumer group shared by all) — and fans invalidations out to every process's L1.
+
+A record replaces the stored one only if its version is newer, so replays and out-of-order
+deliveries are harmless. Entries a crashed process left pending are claimed after a while.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from pricing_edge.domain.credit import CreditRecord
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.events import EventDataError, Record, from_data
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.ops.metrics import EdgeMetrics
+from pricing_edge.store.base import Store, StoreError
+from pricing_edge.store.keys import CACHE_UPDATER_GROUP, ERP_INTAKE, INVALIDATION
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Invalidation:
+    """What changed, as every edge process needs to hear it."""
+
+    prices: list[tuple[int, str, str]] = field(default_factory=list)  # (price list, currency, sku)
+    stock: list[str] = field(default_factory=list)
+    customers: list[int] = field(default_factory=list)
+    companies: list[int] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, PriceRecord):
+            self.prices.append((record.price_list_id, record.currency, record.sku))
+        elif isinstance(record, StockLevel):
+            self.stock.append(record.sku)
+        elif isinstance(record, CustomerRecord):
+            self.customers.append(record.customer_id)
+        elif isinstance(record, CreditRecord):
+            self.companies.append(record.company_id)
+
+    def __bool__(self) -> bool:
+        return bool(self.prices or self.stock or self.customers or self.companies)
+
+    def encode(self) -> bytes:
+        return orjson.dumps(self.__dict__)
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Invalidation:
+        data: dict[str, Any] = orjson.loads(raw)
+        return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
+                   data.get("customers", []), data.get("companies", []))
+
+
+async def apply_record(store: Store, record: Record) -> bool:
+    if isinstance(record, PriceRecord):
+        return await store.put_price(record)
+    if isinstance(record, StockLevel):
+        return await store.put_stock(record)
+    if isinstance(record, CreditRecord):
+        return await store.put_credit(record)
+    return await store.put_customer(record)
+
+
+class CacheUpdater:
+    def __init__(self, store: Store, metrics: EdgeMetrics, consumer: str, *, batch: int = 200,
+                 block_ms: int = 1000, claim_idle_ms: int = 30_000) -> None:
+        self.store = store
+        self.metrics = metrics
+        self.consumer = consumer
+        self.batch = batch
+        self.block_ms = block_ms
+        self.claim_idle_ms = claim_idle_ms
+
+    async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
+        """Consume until cancelled; store outages are waited out with backoff."""
+        delay = 0.1
+        while not stopping():
+            try:
+                await self.store.ensure_group(ERP_INTAKE, CACHE_UPDATER_GROUP)
+                entries = await self.store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
+                                                       self.claim_idle_ms, self.batch)
+                entries += await self.store.read_group(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
+                                                       self.batch, self.block_ms)
+                if entries:
+                    await self.apply(entries)
+                delay = 0.1
+            except StoreError as exc:
+                log.warning("cache updater: store unavailable (%s); retrying in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def apply(self, entries: list[tuple[str, dict[str, bytes]]]) -> Invalidation:
+        changed = Invalidation()
+        for _, fields in entries:
+            event_type = fields.get("type", b"").decode()
+            try:
+                event = orjson.loads(fields["body"])
+                record = from_data(event_type, event["data"])
+            except (KeyError, orjson.JSONDecodeError, EventDataError) as exc:
+                log.error("cache updater: dropping an unreadable %s entry: %s", event_type or "untyped", exc)
+                self.metrics.events.labels(event_type or "unknown", "unreadable").inc()
+                continue
+            if await apply_record(self.store, record):
+                changed.add(record)
+                self.metrics.events.labels(event_type, "applied").inc()
+            else:
+                self.metrics.events.labels(event_type, "ignored").inc()
+        if changed:
+            await self.store.publish(INVALIDATION, changed.encode())
+        await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
+        return changed
+
+
+async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],
+                                   stopping: Callable[[], bool] = lambda: False) -> None:
+    """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages."""
+    delay = 0.1
+    while not stopping():
+        try:
+            async for raw in store.subscribe(INVALIDATION):
+                delay = 0.1
+                result = on_change(Invalidation.decode(raw))
+                if result is not None:
+                    await result
+        except StoreError as exc:
+            log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -1,0 +1,191 @@
+"""Documents: parsed, validated against the upstream schema + our extension, limited, and rewritten
+for the upstream with the identity fields the overlay needs. Prepared once per distinct text."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cachetools import LRUCache
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    NameNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    TypeInfo,
+    TypeInfoVisitor,
+    Visitor,
+    is_abstract_type,
+    parse,
+    print_ast,
+    validate,
+    visit,
+)
+
+MAX_DEPTH = 16
+ID_ALIAS, SKU_ALIAS, VARIANTS_ALIAS, TYPE_ALIAS, LOCATION_ALIAS = "_peId", "_peSku", "_peVariants", "_peType", "_peLoc"
+OWNED_FIELDS = frozenset({"prices", "inventory"})
+PRICED_TYPES = frozenset({"Product", "Variant"})
+# Fields whose answers belong to one shopper or one cart: never shared through a group-wide cache.
+PERSONAL_FIELDS = frozenset({("Query", "customer"), ("Site", "cart"), ("Site", "checkout"), ("Site", "order"),
+                             ("Site", "giftCertificate")})
+
+
+def _field(alias: str, name: str, selection_set: SelectionSetNode | None = None,
+           arguments: tuple = ()) -> FieldNode:
+    return FieldNode(alias=NameNode(value=alias), name=NameNode(value=name), arguments=arguments, directives=(),
+                     selection_set=selection_set)
+
+
+def _variants_selection() -> FieldNode:
+    node = parse("{ v: variants(first: 50) { edges { node { entityId sku } } } }").definitions[0]
+    variants = node.selection_set.selections[0]  # type: ignore[attr-defined]
+    return _field(VARIANTS_ALIAS, "variants", variants.selection_set, variants.arguments)
+
+
+_VARIANTS_FIELD = _variants_selection()
+
+
+class _IdentityInjector(Visitor):
+    """Adds the aliases the overlay reads: ids and SKUs of priced objects, runtime types of abstract ones."""
+
+    def __init__(self, type_info: TypeInfo) -> None:
+        super().__init__()
+        self.type_info = type_info
+
+    def leave_selection_set(self, node: SelectionSetNode, *_: object) -> SelectionSetNode | None:
+        parent = self.type_info.get_parent_type()
+        if parent is None:
+            return None
+        extra: list[FieldNode] = []
+        if is_abstract_type(parent):
+            extra.append(_field(TYPE_ALIAS, "__typename"))
+        elif parent.name in PRICED_TYPES:
+            extra += [_field(ID_ALIAS, "entityId"), _field(SKU_ALIAS, "sku")]
+            owned = any(isinstance(s, FieldNode) and s.name.value in OWNED_FIELDS for s in node.selections)
+            if parent.name == "Product" and owned:
+                extra.append(_VARIANTS_FIELD)
+        elif parent.name == "InventoryByLocations":
+            extra.append(_field(LOCATION_ALIAS, "locationEntityId"))
+        if not extra:
+            return None
+        return SelectionSetNode(selections=(*node.selections, *extra))
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    key: str
+    document: DocumentNode
+    upstream_text: str
+    operations: dict[str | None, OperationDefinitionNode]
+    fragments: dict[str, FragmentDefinitionNode]
+    shareable: bool  # no personal fields, no mutation: answers may be shared by a whole scope
+    touches_owned: bool  # selects prices or inventory somewhere
+
+    def operation(self, name: str | None) -> OperationDefinitionNode:
+        """The operation to run, or a GraphQLError as the spec's GetOperation says."""
+        if name:
+            if name not in self.operations:
+                raise GraphQLError(f"Unknown operation named '{name}'.")
+            return self.operations[name]
+        if len(self.operations) != 1:
+            raise GraphQLError("Must provide operation name if query contains multiple operations.")
+        return next(iter(self.operations.values()))
+
+
+class DocumentError(Exception):
+    def __init__(self, errors: Sequence[GraphQLError]) -> None:
+        super().__init__("; ".join(e.message for e in errors))
+        self.errors = list(errors)
+
+
+def document_key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def depth_of(document: DocumentNode) -> int:
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+    def depth(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+        if selection_set is None:
+            return 0
+        deepest = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                deepest = max(deepest, 1 + depth(selection.selection_set, seen) if selection.selection_set else 1)
+            elif isinstance(selection, InlineFragmentNode):
+                deepest = max(deepest, depth(selection.selection_set, seen))
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
+                fragment = fragments.get(selection.name.value)
+                if fragment:
+                    deepest = max(deepest, depth(fragment.selection_set, seen | {selection.name.value}))
+        return deepest
+
+    return max((depth(d.selection_set, frozenset()) for d in document.definitions
+                if isinstance(d, OperationDefinitionNode)), default=0)
+
+
+class _Survey(Visitor):
+    def __init__(self, type_info: TypeInfo) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.personal = False
+        self.owned = False
+
+    def enter_field(self, node: FieldNode, *_: object) -> None:
+        parent = self.type_info.get_parent_type()
+        if parent is None:
+            return
+        if (parent.name, node.name.value) in PERSONAL_FIELDS:
+            self.personal = True
+        if parent.name in PRICED_TYPES and node.name.value in OWNED_FIELDS:
+            self.owned = True
+
+
+class DocumentCache:
+    """Parse + validate + rewrite once per distinct document text (graphql-core validation costs milliseconds)."""
+
+    def __init__(self, schema: GraphQLSchema, max_depth: int = MAX_DEPTH, size: int = 4096) -> None:
+        self.schema = schema
+        self.max_depth = max_depth
+        self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
+
+    def prepare(self, text: str) -> PreparedDocument:
+        key = document_key(text)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._prepare(key, text)
+            self._cache[key] = cached
+        if isinstance(cached, DocumentError):
+            raise cached
+        return cached
+
+    def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
+        try:
+            document = parse(text)
+        except GraphQLError as exc:
+            return DocumentError([exc])
+        errors = validate(self.schema, document)
+        if errors:
+            return DocumentError(errors)
+        depth = depth_of(document)
+        if depth > self.max_depth:
+            return DocumentError([GraphQLError(
+                f"Query depth of {depth} exceeds the maximum allowed depth of {self.max_depth}.")])
+        survey = _Survey(TypeInfo(self.schema))
+        visit(document, TypeInfoVisitor(survey.type_info, survey))
+        type_info = TypeInfo(self.schema)
+        rewritten = visit(document, TypeInfoVisitor(type_info, _IdentityInjector(type_info)))
+        operations = {d.name.value if d.name else None: d for d in rewritten.definitions
+                      if isinstance(d, OperationDefinitionNode)}
+        fragments = {d.name.value: d for d in rewritten.definitions if isinstance(d, FragmentDefinitionNode)}
+        has_mutation = any(op.operation is not OperationType.QUERY for op in operations.values())
+        return PreparedDocument(key, document, print_ast(rewritten), operations, fragments,
+                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned)

@@ -1,0 +1,95 @@
+"""The GraphQL spec's CollectFields over a prepared document, for walking responses.
+
+graphql-core has this algorithm but marks it internal (its signature changed between 3.2 and 3.3);
+this is the spec's few lines, with skip/include and argument coercion from graphql-core's public API.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLField,
+    GraphQLIncludeDirective,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSkipDirective,
+    InlineFragmentNode,
+    SelectionNode,
+    SelectionSetNode,
+    get_argument_values,
+    get_directive_values,
+    is_abstract_type,
+)
+from graphql.execution.values import VariableValues
+
+Grouped = dict[str, list[FieldNode]]
+
+
+@dataclass
+class FieldCollector:
+    """Collects fields of selection sets for one document and one set of coerced variables (memoized)."""
+
+    schema: GraphQLSchema
+    fragments: Mapping[str, FragmentDefinitionNode]
+    variables: VariableValues | None
+    _memo: dict[tuple[str, tuple[int, ...]], Grouped] = field(default_factory=dict)
+
+    def collect(self, type_name: str, selection_sets: Iterable[SelectionSetNode]) -> Grouped:
+        sets = tuple(selection_sets)
+        key = (type_name, tuple(id(s) for s in sets))
+        grouped = self._memo.get(key)
+        if grouped is None:
+            grouped = {}
+            runtime = self.schema.get_type(type_name)
+            assert isinstance(runtime, GraphQLObjectType), f"{type_name} is not an object type"
+            visited: set[str] = set()
+            for selection_set in sets:
+                self._visit(runtime, selection_set, grouped, visited)
+            self._memo[key] = grouped
+        return grouped
+
+    def subfields(self, type_name: str, nodes: list[FieldNode]) -> Grouped:
+        return self.collect(type_name, [n.selection_set for n in nodes if n.selection_set])
+
+    def arguments(self, field_def: GraphQLField, node: FieldNode) -> dict[str, Any]:
+        return get_argument_values(field_def, node, self.variables)
+
+    def _included(self, node: SelectionNode) -> bool:
+        skip = get_directive_values(GraphQLSkipDirective, node, self.variables)
+        if skip and skip.get("if") is True:
+            return False
+        include = get_directive_values(GraphQLIncludeDirective, node, self.variables)
+        return not (include and include.get("if") is False)
+
+    def _applies(self, condition: str | None, runtime: GraphQLObjectType) -> bool:
+        if condition is None or condition == runtime.name:
+            return True
+        conditional = self.schema.get_type(condition)
+        return conditional is not None and is_abstract_type(conditional) and \
+            self.schema.is_sub_type(conditional, runtime)
+
+    def _visit(self, runtime: GraphQLObjectType, selection_set: SelectionSetNode, grouped: Grouped,
+               visited: set[str]) -> None:
+        for selection in selection_set.selections:
+            if not self._included(selection):
+                continue
+            if isinstance(selection, FieldNode):
+                key = selection.alias.value if selection.alias else selection.name.value
+                grouped.setdefault(key, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition.name.value if selection.type_condition else None
+                if self._applies(condition, runtime):
+                    self._visit(runtime, selection.selection_set, grouped, visited)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name in visited or fragment is None:
+                    continue
+                visited.add(name)
+                if self._applies(fragment.type_condition.name.value, runtime):
+                    self._visit(runtime, fragment.selection_set, grouped, visited)

@@ -1,0 +1,23 @@
+"""Building an edge from the environment: what ``pricing-edge serve`` (and each uvicorn worker) runs."""
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from pricing_edge.config import Settings
+from pricing_edge.edge.app import create_edge_app
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.store import open_store
+
+
+def open_erp(settings: Settings) -> ErpAdapter:
+    """The ERP adapter to read through; the simulated ERP's is the only one so far."""
+    from pricing_edge.erp.simulated import SimulatedErpAdapter
+
+    return SimulatedErpAdapter(settings.erp_url, timeout=settings.erp_timeout)
+
+
+def app_from_env() -> Starlette:
+    settings = Settings.from_env()
+    if not settings.event_secret:
+        raise SystemExit("PRICING_EDGE_EVENT_SECRET is not set: the edge needs the whsec_ secret ERP events are signed with")
+    return create_edge_app(settings, open_store(settings), open_erp(settings))

@@ -1,0 +1,205 @@
+"""Rebuild an upstream answer along the document, putting the ERP's ``prices`` and ``inventory`` on
+every Product and Variant wherever the schema reaches them, keyed on the types rather than on paths.
+
+Two steps: ``render`` walks the upstream data (dropping our identity aliases) and notes every owned
+field as a *site* and the records it needs; after those records are fetched in one batch, ``fill``
+computes each site. A site whose records are missing keeps the upstream's value.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLSchema,
+    is_abstract_type,
+    is_leaf_type,
+)
+
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord, view_of, with_ranges
+from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS
+from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.owned import KEEP, RESOLVERS, Obj, PricesSource, StockSource
+
+
+@dataclass(frozen=True)
+class Site:
+    """One owned field of one Product/Variant in the answer, waiting for its records."""
+
+    out: dict[str, Any]
+    key: str
+    owner: str  # "Product" or "Variant"
+    name: str  # "prices" or "inventory"
+    nodes: list[FieldNode]
+    upstream: Any
+    skus: tuple[str, ...]  # default variant first
+    currency: str
+    include_tax: bool
+
+
+@dataclass
+class Needs:
+    prices: dict[str, set[str]] = field(default_factory=dict)  # currency -> skus
+    stock: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Records:
+    prices: dict[tuple[str, str], PriceRecord] = field(default_factory=dict)  # (currency, sku)
+    stock: dict[str, Mapping[int, StockLevel]] = field(default_factory=dict)  # sku -> location -> level
+
+
+@dataclass(frozen=True)
+class SeenProduct:
+    entity_id: int
+    sku: str
+    variant_skus: tuple[str, ...]
+
+
+class Overlay:
+    """One answer's overlay for one scope (its price list and default currency)."""
+
+    def __init__(self, schema: GraphQLSchema, collector: FieldCollector, default_currency: str) -> None:
+        self.schema = schema
+        self.collector = collector
+        self.default_currency = default_currency
+        self.sites: list[Site] = []
+        self.needs = Needs()
+        self.seen: dict[int, SeenProduct] = {}
+
+    # -- step 1: walk the upstream data ---------------------------------------------------------
+
+    def render(self, value: Any, gtype: GraphQLOutputType, nodes: list[FieldNode]) -> Any:
+        if value is None:
+            return None
+        if isinstance(gtype, GraphQLNonNull):
+            return self.render(value, gtype.of_type, nodes)
+        if isinstance(gtype, GraphQLList):
+            return [self.render(item, gtype.of_type, nodes) for item in value] if isinstance(value, list) else value
+        if is_leaf_type(gtype) or not isinstance(value, dict):
+            return value
+        runtime = gtype
+        if is_abstract_type(gtype):
+            runtime = self.schema.get_type(value.get(TYPE_ALIAS) or value.get("__typename") or "")  # type: ignore[assignment]
+            if not isinstance(runtime, GraphQLObjectType):
+                return {k: v for k, v in value.items() if not k.startswith("_pe")}
+        assert isinstance(runtime, GraphQLObjectType)
+        return self._render_object(value, runtime, nodes)
+
+    def _render_object(self, value: dict[str, Any], runtime: GraphQLObjectType, nodes: list[FieldNode]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        priced = runtime.name in ("Product", "Variant")
+        for key, fnodes in self.collector.subfields(runtime.name, nodes).items():
+            if key.startswith("_pe"):
+                continue
+            name = fnodes[0].name.value
+            if name == "__typename":
+                out[key] = value.get(key, runtime.name)
+                continue
+            field_def = runtime.fields[name]
+            if priced and name in ("prices", "inventory"):
+                out[key] = None
+                self._note_site(value, runtime.name, name, key, fnodes, field_def, out)
+                continue
+            out[key] = self.render(value.get(key), field_def.type, fnodes)
+        return out
+
+    def _note_site(self, value: dict[str, Any], owner: str, name: str, key: str, fnodes: list[FieldNode],
+                   field_def: Any, out: dict[str, Any]) -> None:
+        skus = self._skus(value, owner)
+        args = self.collector.arguments(field_def, fnodes[0])
+        currency = args.get("currencyCode") or self.default_currency
+        include_tax = bool(args.get("includeTax"))
+        site = Site(out, key, owner, name, fnodes, value.get(key), skus, str(currency), include_tax)
+        self.sites.append(site)
+        if not skus or include_tax:
+            return
+        if name == "prices":
+            self.needs.prices.setdefault(site.currency, set()).update(skus)
+        else:
+            self.needs.stock.update(skus)
+
+    def _skus(self, value: dict[str, Any], owner: str) -> tuple[str, ...]:
+        sku = value.get(SKU_ALIAS)
+        if owner == "Variant":
+            return (sku,) if sku else ()
+        edges = (value.get(VARIANTS_ALIAS) or {}).get("edges") or []
+        variant_skus = tuple(e["node"]["sku"] for e in edges if e and e.get("node") and e["node"].get("sku"))
+        entity_id = value.get(ID_ALIAS)
+        if isinstance(entity_id, int) and sku:
+            self.seen[entity_id] = SeenProduct(entity_id, sku, variant_skus or (sku,))
+        return variant_skus or ((sku,) if sku else ())
+
+    # -- step 2: compute every site from the fetched records -------------------------------------
+
+    def fill(self, records: Records) -> list[Site]:
+        """Compute every site; returns the sites that kept the upstream's value (no records)."""
+        kept = []
+        for site in self.sites:
+            source = None if site.include_tax else self._source(site, records)
+            field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
+            if source is None:
+                site.out[site.key] = self.render(site.upstream, field_def.type, site.nodes)
+                kept.append(site)
+            else:
+                type_name = "Prices" if site.name == "prices" else f"{site.owner}Inventory"
+                site.out[site.key] = self.project(type_name, source, site.upstream, site.nodes)
+        return kept
+
+    def _source(self, site: Site, records: Records) -> PricesSource | StockSource | None:
+        if site.name == "prices":
+            found = [records.prices.get((site.currency, sku)) for sku in site.skus]
+            default = found[0] if found else None
+            if default is None:
+                return None
+            own_view = view_of(default)
+            view = with_ranges(own_view, [view_of(r) for r in found if r is not None])
+            return PricesSource(view, bool(default.bulk_tiers))
+        levels: dict[int, StockLevel] = {}
+        for sku in site.skus:
+            for location_id, level in (records.stock.get(sku) or {}).items():
+                previous = levels.get(location_id)
+                levels[location_id] = level if previous is None else _sum_levels(previous, level)
+        return StockSource(levels) if levels else None
+
+    def project(self, type_name: str, source: Any, upstream: Any, nodes: list[FieldNode]) -> dict[str, Any]:
+        gtype = self.schema.get_type(type_name)
+        assert isinstance(gtype, GraphQLObjectType), type_name
+        resolvers = RESOLVERS.get(type_name, {})
+        upstream_dict = upstream if isinstance(upstream, dict) else {}
+        out: dict[str, Any] = {}
+        for key, fnodes in self.collector.subfields(type_name, nodes).items():
+            if key.startswith("_pe"):
+                continue
+            name = fnodes[0].name.value
+            if name == "__typename":
+                out[key] = type_name
+                continue
+            field_def = gtype.fields[name]
+            up = upstream_dict.get(key)
+            resolver = resolvers.get(name)
+            result = KEEP if resolver is None else resolver(source, self.collector.arguments(field_def, fnodes[0]), up)
+            if result is KEEP:
+                out[key] = self.render(up, field_def.type, fnodes)
+            elif isinstance(result, Obj):
+                out[key] = self.project(result.type_name, result.source, result.upstream if result.has_upstream else up,
+                                        fnodes)
+            elif isinstance(result, list):
+                out[key] = [self.project(o.type_name, o.source, o.upstream, fnodes) if isinstance(o, Obj) else o
+                            for o in result]
+            else:
+                out[key] = result
+        return out
+
+
+def _sum_levels(a: StockLevel, b: StockLevel) -> StockLevel:
+    """Two SKUs' stock at one location, summed for a product-level figure."""
+    return StockLevel(a.sku, a.location_id, a.available_to_sell + b.available_to_sell, 0, 0,
+                      a.backorder or b.backorder, None, max(a.version, b.version))

@@ -1,0 +1,77 @@
+"""Reading a GraphQL request the ways storefronts send it: POST JSON (also with Catalyst's
+``?operation=Name&type=query``) or GET with query parameters. Bad requests get GraphQL-shaped errors."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class GraphQLRequest:
+    query: str
+    variables: dict[str, Any]
+    operation_name: str | None
+
+    @property
+    def variables_key(self) -> bytes:
+        return orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS) if self.variables else b""
+
+
+class BadRequest(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def response(self) -> Response:
+        return error_response(str(self), self.status)
+
+
+def error_response(message: str, status: int = 400, extensions: dict[str, Any] | None = None) -> Response:
+    error: dict[str, Any] = {"message": message}
+    if extensions:
+        error["extensions"] = extensions
+    return Response(orjson.dumps({"errors": [error]}), status_code=status, media_type="application/json")
+
+
+async def read_graphql_request(request: Request) -> GraphQLRequest:
+    if request.method == "GET":
+        params = request.query_params
+        variables_text = params.get("variables")
+        try:
+            variables = orjson.loads(variables_text) if variables_text else {}
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"variables are not valid JSON: {exc}") from None
+        payload: Any = {"query": params.get("query"), "variables": variables,
+                        "operationName": params.get("operationName")}
+    else:
+        content_type = request.headers.get("content-type", "")
+        if "json" not in content_type:
+            raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(payload, dict):
+        raise BadRequest("request body must be a JSON object with a query")
+    query = payload.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise BadRequest("Must provide query string.")
+    variables = payload.get("variables") or {}
+    if not isinstance(variables, dict):
+        raise BadRequest("Variables must be provided as a JSON object.")
+    operation_name = payload.get("operationName") or request.query_params.get("operation") or None
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise BadRequest("operationName must be a string.")
+    return GraphQLRequest(query, variables, operation_name)

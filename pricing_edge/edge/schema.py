@@ -1,0 +1,43 @@
+"""The schema the edge validates against: the upstream's (learned by introspection, kept on disk so a
+restart during an upstream outage still starts) plus the edge's own additive extension SDL."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import orjson
+from graphql import GraphQLSchema, build_client_schema, extend_schema, parse
+
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+
+log = logging.getLogger(__name__)
+EXTENSION_DIR = Path(__file__).parent / "extension"
+
+
+def extension_sdl() -> str:
+    return "\n".join(p.read_text() for p in sorted(EXTENSION_DIR.glob("*.graphql")))
+
+
+def with_extension(schema: GraphQLSchema) -> GraphQLSchema:
+    sdl = extension_sdl()
+    return extend_schema(schema, parse(sdl)) if sdl.strip() else schema
+
+
+async def load_schema(upstream: StorefrontClient, headers: Mapping[str, str], cache_path: Path) -> GraphQLSchema:
+    """Introspect the upstream; on failure fall back to the last schema saved on disk."""
+    introspection: dict[str, Any]
+    try:
+        introspection = await upstream.introspect(headers)
+    except UpstreamError as exc:
+        if not cache_path.exists():
+            raise UpstreamError(f"cannot learn the upstream schema ({exc}) and none is saved at {cache_path}") from exc
+        log.warning("upstream introspection failed (%s): starting with the schema saved at %s", exc, cache_path)
+        introspection = orjson.loads(cache_path.read_bytes())
+    else:
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_path.with_suffix(".tmp")
+        temporary.write_bytes(orjson.dumps(introspection))
+        temporary.replace(cache_path)
+    return with_extension(build_client_schema(introspection))  # type: ignore[arg-type]

@@ -1,0 +1,80 @@
+"""One error hierarchy for every ERP adapter, so callers never see a vendor's or httpx's exceptions.
+
+The split is the one the resilience layer acts on: ``ErpUnavailable`` is transient (serve last
+good, open a breaker, retry with backoff); ``ErpRejected`` is permanent (retrying the same call will
+not help: fix the request or the mapping).
+"""
+from __future__ import annotations
+
+import httpx
+
+TRANSIENT_STATUSES = frozenset({408, 425, 429})
+
+
+class ErpError(Exception):
+    """Anything that went wrong talking to an ERP."""
+
+    retryable = False
+
+    def __init__(self, message: str, *, erp: str = "erp", status: int | None = None) -> None:
+        super().__init__(message)
+        self.erp = erp
+        self.status = status
+
+
+class ErpUnavailable(ErpError):
+    """Connect errors, timeouts, 5xx, 408/425/429: try again later."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, erp: str = "erp", status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message, erp=erp, status=status)
+        self.retry_after = retry_after
+
+
+class ErpBadResponse(ErpUnavailable):
+    """A 2xx whose body is not what the ERP's API promises (an error page from a proxy, a half deploy)."""
+
+
+class ErpRejected(ErpError):
+    """Any other 4xx: the ERP understood and refused."""
+
+
+def from_httpx(exc: httpx.HTTPError, *, erp: str = "erp") -> ErpError:
+    """Map an httpx transport exception; every one of them is transient from our side."""
+    if isinstance(exc, httpx.TimeoutException):
+        return ErpUnavailable(f"{erp}: timed out ({type(exc).__name__})", erp=erp)
+    if isinstance(exc, httpx.HTTPStatusError):
+        return from_status(exc.response, erp=erp)
+    return ErpUnavailable(f"{erp}: {type(exc).__name__}: {exc}", erp=erp)
+
+
+def from_status(response: httpx.Response, *, erp: str = "erp") -> ErpError:
+    """The error for a non-2xx response."""
+    status = response.status_code
+    detail = _detail(response)
+    message = f"{erp}: HTTP {status} for {response.request.method} {response.request.url.path}: {detail}"
+    if status >= 500 or status in TRANSIENT_STATUSES:
+        return ErpUnavailable(message, erp=erp, status=status, retry_after=_retry_after(response))
+    return ErpRejected(message, erp=erp, status=status)
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    if isinstance(body, dict):
+        for key in ("error", "title", "message", "detail"):
+            if isinstance(body.get(key), str):
+                return str(body[key])
+    return response.text[:200]
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    raw = response.headers.get("retry-after")
+    try:
+        return max(0.0, float(raw)) if raw else None
+    except ValueError:
+        return None  # an HTTP date: rare enough from ERPs to ignore

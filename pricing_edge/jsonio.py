@@ -1,0 +1,29 @@
+"""JSON that never loses a digit of money: Decimals in, exact JSON numbers out."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # A Fragment is written verbatim: the Decimal's own digits, as a JSON number.
+        return orjson.Fragment(str(value).encode())
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=_default)
+
+
+def loads_exact(data: bytes | str) -> Any:
+    """Parse JSON keeping every non-integer number as a Decimal (orjson would make floats)."""
+    return json.loads(data, parse_float=Decimal)
+
+
+def loads(data: bytes | str) -> Any:
+    """Fast parse for documents that carry no money (requests, events with string amounts)."""
+    return orjson.loads(data)

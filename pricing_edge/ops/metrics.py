@@ -1,0 +1,44 @@
+"""Prometheus metrics, one registry per app instance (tests build many apps in one process)."""
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+class EdgeMetrics:
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.request_seconds = Histogram("pricing_edge_request_seconds", "Edge request latency by route",
+                                         ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.cache = Counter("pricing_edge_cache_lookups_total",
+                             "Cache lookups by tier (l1, l2, response, skeleton) and result (hit, miss)",
+                             ["tier", "kind", "result"], registry=r)
+        self.erp_reads = Counter("pricing_edge_erp_reads_total", "Reads from the ERP adapter by kind and outcome",
+                                 ["kind", "outcome"], registry=r)
+        self.erp_keys = Counter("pricing_edge_erp_keys_read_total", "Record keys asked of the ERP", ["kind"],
+                                registry=r)
+        self.upstream_calls = Counter("pricing_edge_upstream_calls_total", "Calls to the BigCommerce upstream",
+                                      ["purpose", "outcome"], registry=r)
+        self.events = Counter("pricing_edge_events_total",
+                              "ERP events by type and result (accepted, duplicate, rejected, applied, ignored)",
+                              ["type", "result"], registry=r)
+        self.invalidations = Counter("pricing_edge_invalidations_total", "L1 entries dropped by invalidation",
+                                     ["cache"], registry=r)
+        self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
+                              registry=r)
+        # Pre-bound children: the hit path pays for one increment, not a label lookup.
+        self.response_hit = self.cache.labels("response", "graphql", "hit")
+        self.response_miss = self.cache.labels("response", "graphql", "miss")
+        self.graphql_seconds = self.request_seconds.labels("/graphql")
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+    def value(self, name: str, labels: dict[str, str] | None = None) -> float:
+        """A sample's current value (0 when absent): for tests and the ops API."""
+        found = self.registry.get_sample_value(name, labels or {})
+        return found or 0.0

@@ -1,0 +1,58 @@
+"""Running several ASGI apps (edge, worker, simulators) in one process, as the demo does."""
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+@dataclass(frozen=True)
+class Served:
+    name: str
+    app: ASGIApp
+    port: int
+    host: str = "127.0.0.1"
+
+
+class _SharedSignalServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to the group, so one Ctrl+C stops them all."""
+
+    @contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+
+
+async def serve_all(apps: Sequence[Served], log_level: str = "warning") -> None:
+    """Serve every app on its own port until SIGINT/SIGTERM; a failing start stops the others."""
+    servers = [_SharedSignalServer(server_config(s.app, s.host, s.port, log_level)) for s in apps]
+
+    def stop() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop)
+    tasks = [asyncio.create_task(server.serve()) for server in servers]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in done:
+            task.result()
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+
+
+def run(apps: Sequence[Served], log_level: str = "warning") -> None:
+    asyncio.run(serve_all(apps, log_level))

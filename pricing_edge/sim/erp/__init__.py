@@ -1,0 +1,51 @@
+"""The simulated ERP (`pricing-edge sim erp`): live reads, changes that emit signed events, faults.
+
+It stands in for SAP, Dynamics, NetSuite or Acumatica behind an ERP adapter, over the seeded demo
+dataset (``pricing_edge.sim.dataset``), whose ERP-side records it owns and mutates. Ids are
+BigCommerce-side ids (price list, location, customer group, company); records travel in exactly
+the shape of the change events' ``data`` (``pricing_edge.domain.events``): money as decimal
+strings, an integer ``version``, optional fields absent when none.
+
+Live reads (JSON; slowed by the configured latency and subject to ``/_sim/faults``)::
+
+  GET /healthz                                        {"status": "ok", "service": "erp-sim", "seed"}
+  GET /api/v1/price-lists                             {"items": [{"id", "name", "currencies"}]}
+  GET /api/v1/price-lists/{id}/prices?currency=USD&sku=A&sku=B   (or sku=A,B; 1..500 SKUs)
+      → {"price_list_id", "currency", "items": [price data], "missing": [unknown SKUs]}
+  GET /api/v1/price-lists/{id}/prices/export?currency=USD&offset=0&limit=500   (limit ≤ 1000)
+      → {"price_list_id", "currency", "total_skus", "offset", "next_offset": int | null, "items"}
+  GET /api/v1/locations                               {"items": [{"id", "code", "name"}]}
+  GET /api/v1/stock?sku=A,B[&location_id=1]           {"items": [stock data per warehouse], "missing"}
+  GET /api/v1/stock/export?offset=0&limit=500         {"total_skus", "offset", "next_offset", "items"}
+  GET /api/v1/companies/{company_id}/credit           credit data
+  GET /api/v1/customers/{customer_id}                 customer data
+
+Paging counts SKUs, so one SKU's records never straddle two pages. Unknown SKUs are listed in
+``missing`` (not an error); an unknown price list, company or customer is 404; a bad parameter
+is 400 ``{"error": "<param>: <problem>", "field": "<param>"}``. A well-formed currency the price
+list has no prices in reports every SKU missing.
+
+Simulator control (never faulted)::
+
+  POST /_sim/changes/price     {"price_list_id", "sku", "currency", "price"?, "sale_price"?,
+                                "retail_price"?, "map_price"?, "bulk_pricing"?}
+  POST /_sim/changes/stock     {"sku", "location_id", "on_hand"?, "allocated"?, "safety_stock"?,
+                                "backorder"?, "lead_time_days"?}
+  POST /_sim/changes/credit    {"company_id", "credit_limit"?, "balance"?, "status"?: "ok"|"hold"}
+  POST /_sim/changes/customer  {"customer_id", "customer_group_id"?, "company_id"?}
+      Patch semantics: given fields replace, ``null`` clears an optional one, at least one field
+      to change. The record gets a new ``version`` from the ERP's sequence and exactly one signed
+      event is emitted. → 200 {"type", "record": data, "event": outbox entry}. Bad input → 400
+      ``{"error", "field"}``, nothing changed, nothing emitted.
+  GET  /_sim/events?type=&status=&after=<seq>&limit=   the outbox, oldest first:
+      {"events": [{"seq", "id", "type", "subject", "status", "attempts", "last_status",
+                   "last_error", "created_at", "delivered_at", "envelope"}], "emitted", "in_flight"}
+      status: pending | retrying | delivered | failed | rejected | not_sent (no events URL)
+  GET  /_sim/events/{id}; POST /_sim/events/{id}/redeliver   (same id again: exercises dedup)
+  GET|POST /_sim/ticker {"rate": changes per second, 0 stops}; POST /_sim/ticker/tick {"count"?}
+  GET|POST|DELETE /_sim/faults {"down_seconds", "latency_ms", "error_rate"}
+"""
+from pricing_edge.sim.erp.app import DEFAULT_SOURCE, ErpSim, create_app
+from pricing_edge.sim.erp.outbox import DeliveryPolicy
+
+__all__ = ["DEFAULT_SOURCE", "DeliveryPolicy", "ErpSim", "create_app"]

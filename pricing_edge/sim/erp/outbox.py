@@ -1,0 +1,178 @@
+"""The simulated ERP's event outbox: every change becomes one signed event, delivered at least once.
+
+Delivery is what a real ERP integration (or a webhook service) does: POST, and on a connection
+error, timeout, 5xx, 408 or 429 retry with capped exponential backoff, re-signed with a fresh
+timestamp but the same id (receivers deduplicate on it). Any other 4xx is final ("rejected"):
+a bad signature will not get better by retrying. The outbox is in memory and bounded; it is the
+sim's record of what it emitted, listed by ``GET /_sim/events``.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from pricing_edge.domain import events
+from pricing_edge.intake import envelope
+from pricing_edge.intake.envelope import SignedEvent
+
+PENDING, DELIVERED, RETRYING, FAILED, REJECTED, NOT_SENT = (
+    "pending", "delivered", "retrying", "failed", "rejected", "not_sent")
+_RETRY_STATUSES = {408, 425, 429}
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    """How hard the ERP tries: ``max_attempts`` POSTs, backoff doubling from ``first_backoff``."""
+
+    max_attempts: int = 12
+    first_backoff: float = 0.1
+    max_backoff: float = 5.0
+    timeout: float = 5.0
+    concurrency: int = 8
+    wait_first_attempt: float = 1.0  # a change request waits at most this long for the first attempt
+
+    def backoff(self, attempt: int) -> float:
+        return float(min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1)))
+
+
+@dataclass
+class OutboxEntry:
+    seq: int
+    event: SignedEvent
+    subject: str
+    status: str = PENDING
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    delivered_at: datetime | None = None
+
+    def describe(self, *, with_envelope: bool = True) -> dict[str, Any]:
+        described: dict[str, Any] = {
+            "seq": self.seq, "id": self.event.id, "type": self.event.type, "subject": self.subject,
+            "status": self.status, "attempts": self.attempts, "last_status": self.last_status,
+            "last_error": self.last_error, "created_at": envelope.format_time(self.created_at),
+            "delivered_at": envelope.format_time(self.delivered_at) if self.delivered_at else None,
+        }
+        if with_envelope:
+            described["envelope"] = self.event.envelope
+        return described
+
+
+class Outbox:
+    """Builds, signs, keeps and delivers the ERP's change events."""
+
+    def __init__(self, *, url: str | None, secret: str | None, source: str,
+                 policy: DeliveryPolicy | None = None, capacity: int = 10_000) -> None:
+        if url and not secret:
+            raise ValueError("an events URL needs an event secret (whsec_...) to sign with")
+        self.url = url
+        self.secret = secret
+        self.source = source
+        self.policy = policy or DeliveryPolicy()
+        self.capacity = capacity
+        self.entries: OrderedDict[str, OutboxEntry] = OrderedDict()
+        self.emitted = 0
+        self._seq = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def emit(self, record: events.Record) -> OutboxEntry:
+        """Record one change event; with a receiver configured, start delivering it (needs a running loop)."""
+        subject = events.record_key(record)
+        event = envelope.signed_event(events.event_type_of(record), events.to_data(record),
+                                      source=self.source,
+                                      secret=self.secret, subject=subject)
+        entry = OutboxEntry(next(self._seq), event, subject, status=PENDING if self.url else NOT_SENT)
+        self.entries[event.id] = entry
+        self.emitted += 1
+        while len(self.entries) > self.capacity:
+            self.entries.popitem(last=False)
+        if self.url:
+            self._spawn(entry)
+        return entry
+
+    async def wait_first_attempt(self, entry: OutboxEntry) -> None:
+        """Let a change request report the first delivery outcome, but never hold it for long."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.policy.wait_first_attempt
+        while entry.status == PENDING and entry.attempts == 0 and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+
+    def redeliver(self, event_id: str) -> OutboxEntry | None:
+        """Send a finished event again (same id): how a receiver's deduplication is exercised."""
+        entry = self.entries.get(event_id)
+        if entry is None or not self.url or entry.status in (PENDING, RETRYING):
+            return entry  # still being delivered: a duplicate is on its way anyway
+        entry.status, entry.attempts = PENDING, 0
+        self._spawn(entry)
+        return entry
+
+    def list(self, *, event_type: str | None = None, status: str | None = None, after: int = 0,
+             limit: int | None = None) -> list[OutboxEntry]:
+        chosen = [e for e in self.entries.values()
+                  if e.seq > after and (event_type is None or e.event.type == event_type)
+                  and (status is None or e.status == status)]
+        return chosen[-limit:] if limit else chosen
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    # --- delivery ----------------------------------------------------------------------------
+
+    def _spawn(self, entry: OutboxEntry) -> None:
+        loop = asyncio.get_running_loop()
+        task = loop.create_task(self._deliver(entry), name=f"erp-event-{entry.event.id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, entry: OutboxEntry) -> None:
+        assert self.url and self.secret
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.policy.timeout)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.policy.concurrency)
+        policy = self.policy
+        while entry.attempts < policy.max_attempts:
+            event = envelope.resign(entry.event, self.secret)  # fresh timestamp, same id and bytes
+            async with self._slots:
+                outcome = await self._post(event)
+            entry.attempts += 1
+            entry.last_status, entry.last_error = outcome
+            status = outcome[0]
+            if status is not None and 200 <= status < 300:
+                entry.status, entry.delivered_at = DELIVERED, datetime.now(UTC)
+                return
+            if status is not None and 400 <= status < 500 and status not in _RETRY_STATUSES:
+                entry.status = REJECTED
+                return
+            entry.status = RETRYING
+            if entry.attempts < policy.max_attempts:
+                await asyncio.sleep(policy.backoff(entry.attempts))
+        entry.status = FAILED
+
+    async def _post(self, event: SignedEvent) -> tuple[int | None, str | None]:
+        assert self._client is not None and self.url
+        try:
+            response = await self._client.post(self.url, content=event.body, headers=event.headers)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        error = None if response.is_success else response.text[:500]
+        return response.status_code, error

@@ -1,0 +1,201 @@
+"""The simulated ERP's records over the demo dataset: reads, and validated changes that bump versions.
+
+Changes are validated by building the complete new record through the event wire format
+(``domain.events``) *before* anything is touched: whatever the ERP applies, it can also emit, and
+a rejected change leaves no trace (not even a consumed version number).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from pricing_edge.domain import events
+from pricing_edge.domain.credit import CreditRecord, CreditStatus
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.sim.dataset import CURRENCIES, Dataset
+
+INITIAL_CUSTOMER_VERSION = 1
+
+
+class ChangeError(ValueError):
+    """A change request the ERP refuses; ``field`` names what is wrong."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class ErpState:
+    """The ERP's truth: the dataset's prices, stock, companies and customers, mutated in place."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.skus: list[str] = list(dataset.iter_skus())
+        self.currencies: tuple[str, ...] = CURRENCIES
+        # Customers carry no version in the dataset; the ERP keeps one per customer.
+        self.customer_versions: dict[int, int] = {}
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def has_price_list(self, price_list_id: int) -> bool:
+        return any(p.id == price_list_id for p in self.dataset.price_lists)
+
+    def prices(self, price_list_id: int, currency: str,
+               skus: Sequence[str]) -> tuple[list[PriceRecord], list[str]]:
+        found: list[PriceRecord] = []
+        missing: list[str] = []
+        for sku in skus:
+            record = self.dataset.prices.get(price_list_id, sku, currency)
+            if record is None:
+                missing.append(sku)
+            else:
+                found.append(record)
+        return found, missing
+
+    def price_page(self, price_list_id: int, currency: str, offset: int, limit: int) -> list[PriceRecord]:
+        """One page of a price list, in catalogue order (offset and limit count SKUs)."""
+        found, _ = self.prices(price_list_id, currency, self.skus[offset:offset + limit])
+        return found
+
+    def stock(self, skus: Sequence[str],
+              location_id: int | None = None) -> tuple[list[StockLevel], list[str]]:
+        found: list[StockLevel] = []
+        missing: list[str] = []
+        for sku in skus:
+            levels = [level for level in self.dataset.stock_for(sku)
+                      if location_id is None or level.location_id == location_id]
+            if levels:
+                found.extend(levels)
+            else:
+                missing.append(sku)
+        return found, missing
+
+    def stock_page(self, offset: int, limit: int) -> list[StockLevel]:
+        """One page of all stock, whole SKUs at a time (offset and limit count SKUs)."""
+        found, _ = self.stock(self.skus[offset:offset + limit])
+        return found
+
+    def credit(self, company_id: int) -> CreditRecord | None:
+        company = self.dataset.company(company_id)
+        if company is None:
+            return None
+        status: CreditStatus = "hold" if company.status == "hold" else "ok"
+        return CreditRecord(company.id, company.credit_limit, company.balance, status, company.version)
+
+    def customer(self, customer_id: int) -> CustomerRecord | None:
+        customer = self.dataset.customer(customer_id)
+        if customer is None:
+            return None
+        version = self.customer_versions.get(customer_id, INITIAL_CUSTOMER_VERSION)
+        return CustomerRecord(customer.id, customer.customer_group_id, customer.company_id, version)
+
+    # --- changes -----------------------------------------------------------------------------
+
+    def change_price(self, body: object) -> PriceRecord:
+        """Patch one price record: given fields replace, ``null`` clears an optional field."""
+        patch = _patch(body, ("price_list_id", "sku", "currency"),
+                       ("price", "sale_price", "retail_price", "map_price", "bulk_pricing"))
+        list_id, sku, currency = patch.pop("price_list_id"), patch.pop("sku"), patch.pop("currency")
+        if not _is_int(list_id) or not self.has_price_list(list_id):
+            raise ChangeError("price_list_id", f"no price list {list_id!r}")
+        self._known_sku(sku)
+        if currency not in self.currencies:
+            raise ChangeError("currency", f"must be one of {', '.join(self.currencies)}, got {currency!r}")
+        current = self.dataset.prices.get(list_id, sku, currency)
+        if current is None:
+            raise ChangeError("sku", f"no price for {sku} on price list {list_id} in {currency}")
+        record = events.price_from_data(_merge(events.price_to_data(current), patch))
+        record = replace(record, version=self.dataset.next_version())
+        self.dataset.prices.put(record)
+        return record
+
+    def change_stock(self, body: object) -> StockLevel:
+        patch = _patch(body, ("sku", "location_id"),
+                       ("on_hand", "allocated", "safety_stock", "backorder", "lead_time_days"))
+        sku, location_id = patch.pop("sku"), patch.pop("location_id")
+        self._known_sku(sku)
+        current = self.dataset.stock.get((sku, location_id)) if _is_int(location_id) else None
+        if current is None:
+            known = ", ".join(str(loc.id) for loc in self.dataset.locations)
+            raise ChangeError("location_id", f"no warehouse {location_id!r} for {sku} (warehouses: {known})")
+        level = events.stock_from_data(_merge(events.stock_to_data(current), patch))
+        level = replace(level, version=self.dataset.next_version())
+        self.dataset.stock[(sku, location_id)] = level
+        return level
+
+    def change_credit(self, body: object) -> CreditRecord:
+        patch = _patch(body, ("company_id",), ("credit_limit", "balance", "status"))
+        company_id = patch.pop("company_id")
+        current = self.credit(company_id) if _is_int(company_id) else None
+        if current is None:
+            raise ChangeError("company_id", f"no company {company_id!r}")
+        record = events.credit_from_data(_merge(events.credit_to_data(current), patch))
+        record = replace(record, version=self.dataset.next_version())
+        companies = self.dataset.companies
+        index = next(i for i, c in enumerate(companies) if c.id == company_id)
+        companies[index] = replace(companies[index], credit_limit=record.credit_limit, balance=record.balance,
+                                   status=record.status, version=record.version)
+        return record
+
+    def change_customer(self, body: object) -> CustomerRecord:
+        patch = _patch(body, ("customer_id",), ("customer_group_id", "company_id"))
+        customer_id = patch.pop("customer_id")
+        current = self.customer(customer_id) if _is_int(customer_id) else None
+        if current is None:
+            raise ChangeError("customer_id", f"no customer {customer_id!r}")
+        group_id = patch.get("customer_group_id")
+        if "customer_group_id" in patch and self.dataset.group(_int_or(group_id)) is None:
+            raise ChangeError("customer_group_id", f"no customer group {patch['customer_group_id']!r}")
+        company_id = patch.get("company_id")
+        if company_id is not None and self.dataset.company(_int_or(company_id)) is None:
+            raise ChangeError("company_id", f"no company {company_id!r}")
+        record = events.customer_from_data(_merge(events.customer_to_data(current), patch))
+        record = replace(record, version=self.dataset.next_version())
+        customers = self.dataset.customers
+        index = next(i for i, c in enumerate(customers) if c.id == customer_id)
+        assert record.customer_group_id is not None
+        customers[index] = replace(customers[index], customer_group_id=record.customer_group_id,
+                                   company_id=record.company_id)
+        self.customer_versions[customer_id] = record.version
+        return record
+
+    def _known_sku(self, sku: object) -> None:
+        if not isinstance(sku, str) or sku not in self.dataset.variant_by_sku:
+            raise ChangeError("sku", f"unknown SKU {sku!r}")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int_or(value: object, default: int = -1) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _patch(body: object, keys: tuple[str, ...], fields: tuple[str, ...]) -> dict[str, Any]:
+    """The change body as a dict: its key fields present, only known fields, at least one to change."""
+    if not isinstance(body, Mapping):
+        raise ChangeError("body", "must be a JSON object")
+    for key in keys:
+        if key not in body:
+            raise ChangeError(key, "required field is missing")
+    unknown = sorted(str(k) for k in body if k not in keys and k not in fields)
+    if unknown:
+        raise ChangeError(unknown[0], f"unknown field (allowed: {', '.join(keys + fields)})")
+    if not any(f in body for f in fields):
+        raise ChangeError("body", f"nothing to change: give at least one of {', '.join(fields)}")
+    return dict(body)
+
+
+def _merge(current: dict[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,199 @@
+"""The embedded store: everything in this process's memory. For the one-process demo and tests only;
+it keeps nothing across restarts and cannot be shared between processes (it says so at start)."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from pricing_edge.domain.credit import CreditRecord
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.events import Record
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.store import codec
+from pricing_edge.store.codec import R
+from pricing_edge.store.base import StreamEntry
+from pricing_edge.store.keys import Keys
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class _Group:
+    next_index: int = 0
+    pending: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (consumer, delivered at)
+
+
+@dataclass
+class _Stream:
+    entries: list[StreamEntry] = field(default_factory=list)
+    groups: dict[str, _Group] = field(default_factory=dict)
+    changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def index_of(self, entry_id: str) -> int:
+        return next(i for i, (eid, _) in enumerate(self.entries) if eid == entry_id)
+
+
+class EmbeddedStore:
+    kind = "embedded"
+
+    def __init__(self, keys: Keys | None = None, announce: bool = True) -> None:
+        self.keys = keys or Keys()
+        self._records: dict[str, bytes] = {}
+        self._stock: dict[str, dict[int, bytes]] = {}
+        self._values: dict[str, tuple[bytes, float]] = {}
+        self._streams: dict[str, _Stream] = {}
+        self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
+        self._ids = itertools.count(1)
+        if announce:
+            log.warning("embedded store: everything is kept in this process's memory and lost when it stops "
+                        "(set PRICING_EDGE_REDIS_URL for a durable, shared store)")
+
+    # -- records -------------------------------------------------------------------------------
+    def _put(self, key: str, record: Record) -> bool:
+        current = self._records.get(key)
+        if current is not None and codec.version_of(current) >= record.version:
+            return False
+        self._records[key] = codec.encode(record, now_ms())
+        return True
+
+    def _get(self, key: str, kind: type[R]) -> R | None:
+        raw = self._records.get(key)
+        return codec.decode_record(kind, raw) if raw is not None else None
+
+    async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+        found = {}
+        for sku in skus:
+            record = self._get(self.keys.price(price_list_id, currency, sku), PriceRecord)
+            if record is not None:
+                found[sku] = record
+        return found
+
+    async def put_price(self, record: PriceRecord) -> bool:
+        return self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record)
+
+    async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
+        found: dict[str, dict[int, StockLevel]] = {}
+        for sku in skus:
+            levels = self._stock.get(self.keys.stock(sku))
+            if levels:
+                found[sku] = {loc: codec.decode_record(StockLevel, raw) for loc, raw in levels.items()}
+        return found
+
+    async def put_stock(self, level: StockLevel) -> bool:
+        levels = self._stock.setdefault(self.keys.stock(level.sku), {})
+        current = levels.get(level.location_id)
+        if current is not None and codec.version_of(current) >= level.version:
+            return False
+        levels[level.location_id] = codec.encode(level, now_ms())
+        return True
+
+    async def get_credit(self, company_id: int) -> CreditRecord | None:
+        return self._get(self.keys.credit(company_id), CreditRecord)
+
+    async def put_credit(self, record: CreditRecord) -> bool:
+        return self._put(self.keys.credit(record.company_id), record)
+
+    async def get_customer(self, customer_id: int) -> CustomerRecord | None:
+        return self._get(self.keys.customer(customer_id), CustomerRecord)
+
+    async def put_customer(self, record: CustomerRecord) -> bool:
+        return self._put(self.keys.customer(record.customer_id), record)
+
+    # -- values --------------------------------------------------------------------------------
+    async def get_value(self, key: str) -> bytes | None:
+        entry = self._values.get(self.keys.value(key))
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    async def set_value(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        self._values[self.keys.value(key)] = (value, time.monotonic() + ttl_seconds)
+
+    async def delete_value(self, key: str) -> None:
+        self._values.pop(self.keys.value(key), None)
+
+    # -- streams -------------------------------------------------------------------------------
+    def _stream(self, name: str) -> _Stream:
+        return self._streams.setdefault(self.keys.stream(name), _Stream())
+
+    async def append_once(self, stream: str, dedup_key: str, fields: Mapping[str, bytes],
+                          dedup_ttl_seconds: float) -> str | None:
+        dedup = self.keys.dedup(stream, dedup_key)
+        if await self.get_value(dedup) is not None:
+            return None
+        await self.set_value(dedup, b"1", dedup_ttl_seconds)
+        entry_id = f"{now_ms()}-{next(self._ids)}"
+        target = self._stream(stream)
+        target.entries.append((entry_id, dict(fields)))
+        target.changed.set()
+        return entry_id
+
+    async def ensure_group(self, stream: str, group: str) -> None:
+        self._stream(stream).groups.setdefault(group, _Group())
+
+    async def read_group(self, stream: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+        target = self._stream(stream)
+        state = target.groups.setdefault(group, _Group())
+        deadline = time.monotonic() + block_ms / 1000
+        while state.next_index >= len(target.entries):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            target.changed.clear()
+            try:
+                await asyncio.wait_for(target.changed.wait(), remaining)
+            except TimeoutError:
+                return []
+        batch = target.entries[state.next_index: state.next_index + count]
+        state.next_index += len(batch)
+        for entry_id, _ in batch:
+            state.pending[entry_id] = (consumer, time.monotonic())
+        return batch
+
+    async def ack(self, stream: str, group: str, entry_ids: Iterable[str]) -> None:
+        state = self._stream(stream).groups.get(group)
+        if state:
+            for entry_id in entry_ids:
+                state.pending.pop(entry_id, None)
+
+    async def claim_stale(self, stream: str, group: str, consumer: str, min_idle_ms: int,
+                          count: int) -> list[StreamEntry]:
+        target = self._stream(stream)
+        state = target.groups.get(group)
+        if state is None:
+            return []
+        cutoff = time.monotonic() - min_idle_ms / 1000
+        claimed = [eid for eid, (_, at) in state.pending.items() if at <= cutoff][:count]
+        for entry_id in claimed:
+            state.pending[entry_id] = (consumer, time.monotonic())
+        return [target.entries[target.index_of(eid)] for eid in claimed]
+
+    # -- pub/sub -------------------------------------------------------------------------------
+    async def publish(self, channel: str, message: bytes) -> None:
+        for queue in self._subscribers.get(self.keys.channel(channel), set()):
+            queue.put_nowait(message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        subscribers = self._subscribers.setdefault(self.keys.channel(channel), set())
+        subscribers.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            subscribers.discard(queue)
+
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        return None

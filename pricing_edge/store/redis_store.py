@@ -1,0 +1,225 @@
+"""The Redis store: durable (as Redis is configured to be) and shared by every edge and worker process.
+
+Versioned writes are one Lua script each (compare the version prefix, then set), so concurrent
+updaters never let an older record overwrite a newer one. ``append_once`` sets the dedup key and
+appends to the stream in one script: an accepted event is never lost between the two.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError, ResponseError
+
+from pricing_edge.domain.credit import CreditRecord
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.events import Record
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.store import codec
+from pricing_edge.store.base import StoreError, StreamEntry
+from pricing_edge.store.keys import Keys
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_PUT_IF_NEWER = """
+local current = redis.call('GET', KEYS[1])
+if current then
+  local version = tonumber(string.match(current, '^(%d+)|'))
+  if version and version >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1
+"""
+_HPUT_IF_NEWER = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local version = tonumber(string.match(current, '^(%d+)|'))
+  if version and version >= tonumber(ARGV[2]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+return 1
+"""
+_APPEND_ONCE = """
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) == false then return false end
+local fields = {}
+for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+return redis.call('XADD', KEYS[2], '*', unpack(fields))
+"""
+
+
+def _mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Redis's and the socket's exceptions become StoreError: callers handle one error type."""
+
+    @wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return await fn(*args, **kwargs)
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"redis: {exc}") from exc
+
+    return wrapper
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class RedisStore:
+    kind = "redis"
+
+    def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0) -> None:
+        self.keys = keys or Keys()
+        self.url = url
+        # redis-py's stubs type every reply as bytes | str whatever decode_responses says: use Any here.
+        self.client: Any = aioredis.Redis.from_url(
+            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout, health_check_interval=10)
+        self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
+        self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
+        self._append_once = self.client.register_script(_APPEND_ONCE)
+
+    # -- records -------------------------------------------------------------------------------
+    async def _put(self, key: str, record: Record) -> bool:
+        return bool(await self._put_if_newer(keys=[key], args=[record.version, codec.encode(record, now_ms())]))
+
+    @_mapped
+    async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+        wanted = list(skus)
+        if not wanted:
+            return {}
+        raws = await self.client.mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
+        return {sku: codec.decode_record(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True)
+                if raw is not None}
+
+    @_mapped
+    async def put_price(self, record: PriceRecord) -> bool:
+        return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record)
+
+    @_mapped
+    async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
+        wanted = list(skus)
+        if not wanted:
+            return {}
+        async with self.client.pipeline(transaction=False) as pipe:
+            for sku in wanted:
+                pipe.hgetall(self.keys.stock(sku))
+            results = await pipe.execute()
+        found: dict[str, dict[int, StockLevel]] = {}
+        for sku, levels in zip(wanted, results, strict=True):
+            if levels:
+                found[sku] = {int(loc): codec.decode_record(StockLevel, raw)
+                              for loc, raw in levels.items()}
+        return found
+
+    @_mapped
+    async def put_stock(self, level: StockLevel) -> bool:
+        return bool(await self._hput_if_newer(
+            keys=[self.keys.stock(level.sku)], args=[level.location_id, level.version, codec.encode(level, now_ms())]))
+
+    @_mapped
+    async def get_credit(self, company_id: int) -> CreditRecord | None:
+        raw = await self.client.get(self.keys.credit(company_id))
+        return codec.decode_record(CreditRecord, raw) if raw else None
+
+    @_mapped
+    async def put_credit(self, record: CreditRecord) -> bool:
+        return await self._put(self.keys.credit(record.company_id), record)
+
+    @_mapped
+    async def get_customer(self, customer_id: int) -> CustomerRecord | None:
+        raw = await self.client.get(self.keys.customer(customer_id))
+        return codec.decode_record(CustomerRecord, raw) if raw else None
+
+    @_mapped
+    async def put_customer(self, record: CustomerRecord) -> bool:
+        return await self._put(self.keys.customer(record.customer_id), record)
+
+    # -- values --------------------------------------------------------------------------------
+    @_mapped
+    async def get_value(self, key: str) -> bytes | None:
+        value: bytes | None = await self.client.get(self.keys.value(key))
+        return value
+
+    @_mapped
+    async def set_value(self, key: str, value: bytes, ttl_seconds: float) -> None:
+        await self.client.set(self.keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
+
+    @_mapped
+    async def delete_value(self, key: str) -> None:
+        await self.client.delete(self.keys.value(key))
+
+    # -- streams -------------------------------------------------------------------------------
+    @_mapped
+    async def append_once(self, stream: str, dedup_key: str, fields: Mapping[str, bytes],
+                          dedup_ttl_seconds: float) -> str | None:
+        flat: list[Any] = [max(1, int(dedup_ttl_seconds * 1000))]
+        for name, value in fields.items():
+            flat += [name, value]
+        entry_id = await self._append_once(
+            keys=[self.keys.dedup(stream, dedup_key), self.keys.stream(stream)], args=flat)
+        return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+    @_mapped
+    async def ensure_group(self, stream: str, group: str) -> None:
+        try:
+            await self.client.xgroup_create(self.keys.stream(stream), group, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+
+    @_mapped
+    async def read_group(self, stream: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+        response: Any = await self.client.xreadgroup(group, consumer, {self.keys.stream(stream): ">"}, count=count,
+                                                block=block_ms)
+        return [(eid.decode(), {k.decode(): v for k, v in fields.items()})
+                for _, entries in response or [] for eid, fields in entries]
+
+    @_mapped
+    async def ack(self, stream: str, group: str, entry_ids: Iterable[str]) -> None:
+        ids = list(entry_ids)
+        if ids:
+            await self.client.xack(self.keys.stream(stream), group, *ids)
+
+    @_mapped
+    async def claim_stale(self, stream: str, group: str, consumer: str, min_idle_ms: int,
+                          count: int) -> list[StreamEntry]:
+        result: Any = await self.client.xautoclaim(self.keys.stream(stream), group, consumer, min_idle_ms, "0-0",
+                                              count=count)
+        entries = result[1] if len(result) > 1 else []
+        return [(eid.decode(), {k.decode(): v for k, v in fields.items()}) for eid, fields in entries if fields]
+
+    # -- pub/sub -------------------------------------------------------------------------------
+    @_mapped
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self.client.publish(self.keys.channel(channel), message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.keys.channel(channel))
+            while True:
+                message = await pubsub.get_message(timeout=1.0)
+                if message is not None and message.get("type") == "message":
+                    yield message["data"]
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"redis subscription: {exc}") from exc
+        finally:
+            try:
+                await pubsub.aclose()
+            except (RedisError, OSError):
+                pass
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

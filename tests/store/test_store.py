@@ -1,0 +1,126 @@
+"""One contract, two stores: versioned records, expiring values, streams, fan-out."""
+import asyncio
+from decimal import Decimal
+
+from pricing_edge.domain.credit import CreditRecord
+from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import BulkTier, PriceRecord
+from pricing_edge.store.base import Store
+from tests.support.polling import async_wait_until
+
+
+def price(version: int, amount: str = "10.00", sku: str = "SKU-1") -> PriceRecord:
+    return PriceRecord(2, sku, "USD", Decimal(amount), sale_price=Decimal("9.50"),
+                       bulk_tiers=(BulkTier(10, None, Decimal("8.75")),), version=version)
+
+
+async def test_a_price_round_trips_with_exact_money(store: Store) -> None:
+    assert await store.put_price(price(5, "1234.5678"))
+    found = await store.get_prices(2, "USD", ["SKU-1", "NOPE"])
+    assert found == {"SKU-1": price(5, "1234.5678")}
+
+
+async def test_an_older_version_never_replaces_a_newer_one(store: Store) -> None:
+    assert await store.put_price(price(5, "10.00"))
+    assert not await store.put_price(price(4, "99.00"))
+    assert not await store.put_price(price(5, "99.00"))
+    assert (await store.get_prices(2, "USD", ["SKU-1"]))["SKU-1"].price == Decimal("10.00")
+    assert await store.put_price(price(6, "11.00"))
+    assert (await store.get_prices(2, "USD", ["SKU-1"]))["SKU-1"].price == Decimal("11.00")
+
+
+async def test_prices_are_kept_per_list_and_currency(store: Store) -> None:
+    await store.put_price(price(1))
+    assert await store.get_prices(3, "USD", ["SKU-1"]) == {}
+    assert await store.get_prices(2, "EUR", ["SKU-1"]) == {}
+
+
+async def test_stock_is_versioned_per_location(store: Store) -> None:
+    assert await store.put_stock(StockLevel("A", 1, 10, version=3))
+    assert await store.put_stock(StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1))
+    assert not await store.put_stock(StockLevel("A", 1, 99, version=2))
+    found = await store.get_stock(["A", "B"])
+    assert set(found) == {"A"}
+    assert found["A"][1].on_hand == 10
+    assert found["A"][2] == StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1)
+
+
+async def test_credit_and_customers(store: Store) -> None:
+    credit = CreditRecord(4, Decimal("5000.00"), Decimal("4999.99"), "hold", version=2)
+    assert await store.put_credit(credit)
+    assert not await store.put_credit(CreditRecord(4, Decimal("1"), Decimal("0"), "ok", version=1))
+    assert await store.get_credit(4) == credit
+    assert await store.get_credit(5) is None
+    customer = CustomerRecord(9, customer_group_id=2, company_id=4, version=1)
+    assert await store.put_customer(customer)
+    assert await store.get_customer(9) == customer
+
+
+async def test_values_expire(store: Store) -> None:
+    await store.set_value("k", b"v", ttl_seconds=0.2)
+    assert await store.get_value("k") == b"v"
+
+    async def expired() -> bool:
+        return await store.get_value("k") is None
+
+    await async_wait_until(expired, timeout=5, what="the value to expire")
+    await store.set_value("k2", b"v", ttl_seconds=60)
+    await store.delete_value("k2")
+    assert await store.get_value("k2") is None
+
+
+async def test_append_once_deduplicates_and_delivers_to_the_group(store: Store) -> None:
+    await store.ensure_group("s", "g")
+    first = await store.append_once("s", "evt-1", {"body": b"one"}, dedup_ttl_seconds=60)
+    assert first is not None
+    assert await store.append_once("s", "evt-1", {"body": b"again"}, dedup_ttl_seconds=60) is None
+    await store.append_once("s", "evt-2", {"body": b"two"}, dedup_ttl_seconds=60)
+    entries = await store.read_group("s", "g", "c1", count=10, block_ms=100)
+    assert [fields["body"] for _, fields in entries] == [b"one", b"two"]
+    assert await store.read_group("s", "g", "c2", count=10, block_ms=50) == []
+
+
+async def test_unacknowledged_entries_can_be_claimed_by_another_consumer(store: Store) -> None:
+    await store.ensure_group("s", "g")
+    await store.append_once("s", "evt-1", {"body": b"one"}, dedup_ttl_seconds=60)
+    await store.append_once("s", "evt-2", {"body": b"two"}, dedup_ttl_seconds=60)
+    entries = await store.read_group("s", "g", "crashed", count=10, block_ms=100)
+    await store.ack("s", "g", [entries[0][0]])
+    claimed = await async_wait_until(
+        lambda: store.claim_stale("s", "g", "survivor", min_idle_ms=50, count=10), timeout=5,
+        what="the crashed consumer's entry to become claimable")
+    assert [fields["body"] for _, fields in claimed] == [b"two"]
+
+
+async def test_a_blocked_reader_wakes_when_an_entry_arrives(store: Store) -> None:
+    await store.ensure_group("s", "g")
+    reader = asyncio.create_task(store.read_group("s", "g", "c", count=1, block_ms=5000))
+    await asyncio.sleep(0)
+    await store.append_once("s", "evt-9", {"body": b"late"}, dedup_ttl_seconds=60)
+    entries = await asyncio.wait_for(reader, timeout=10)
+    assert entries and entries[0][1]["body"] == b"late"
+
+
+async def test_published_messages_reach_every_subscriber(store: Store) -> None:
+    received: list[list[bytes]] = [[], []]
+
+    async def listen(index: int) -> None:
+        async for message in store.subscribe("inv"):
+            received[index].append(message)
+
+    tasks = [asyncio.create_task(listen(i)) for i in range(2)]
+    try:
+        async def both_got_it() -> bool:
+            await store.publish("inv", b"tags")
+            return all(b"tags" in r for r in received)
+
+        await async_wait_until(both_got_it, timeout=10, interval=0.1, what="both subscribers to get the message")
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_ping(store: Store) -> None:
+    assert await store.ping()
