@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -38,10 +39,29 @@ def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: 
     )
 
 
+def edge_app(settings: Settings) -> Starlette:
+    from pricing_edge.edge.app import create_edge_app
+    from pricing_edge.edge.main import open_erp
+    from pricing_edge.store import open_store
+
+    return create_edge_app(settings, open_store(settings), open_erp(settings))
+
+
+def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
+    """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
+    dataset = build_dataset(settings.seed)
+    assignments = ",".join(f"{g.id}:{g.price_list_id}" for g in dataset.customer_groups)
+    return replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
+                   events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
+                   price_lists=assignments, default_price_list=dataset.default_price_list_id)
+
+
 def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
     """What a person needs to try it: the URLs, the buyers and one curl to paste."""
     lines = [
         "pricing-edge demo — the embedded store (keeps nothing: in-process store, seeded data)",
+        f"  edge (GraphQL)         {fixtures['edge_url']}",
+        f"  ERP events             {fixtures['events_url']}",
         f"  BigCommerce simulator  {fixtures['upstream_url']}",
         f"  ERP simulator          {fixtures['erp_url']}",
         "  demo buyers:",
@@ -55,9 +75,10 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
     headers = " ".join(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in buyer["headers"].items())
     body = shlex.quote('{"query": "%s"}' % query)
     lines += [
-        "  try (BigCommerce's own, lagging answer):",
-        f"    curl -s {fixtures['upstream_url']} -H 'Content-Type: application/json' {headers} -d {body}",
-        f"  the ERP expects {product['expected_price'][str(buyer['customer_id'])]} for {buyer['name']}",
+        "  try it — the edge answers with the ERP's price for this buyer:",
+        f"    curl -s {fixtures['edge_url']} -H 'Content-Type: application/json' {headers} -d {body}",
+        f"  (the ERP's price: {product['expected_price'][str(buyer['customer_id'])]}; BigCommerce's own, "
+        f"lagging answer: the same curl against {fixtures['upstream_url']})",
         f"  all URLs and data: pricing-edge fixtures --port {layout.port}",
         "  Ctrl+C stops everything.",
     ]
@@ -65,11 +86,11 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
 
 
 def run_demo(layout: DemoLayout, settings: Settings) -> None:
-    settings = Settings(**{**settings.__dict__, "upstream_url": layout.upstream_url, "erp_url": layout.erp_url,
-                           "worker_url": layout.worker_url})
+    settings = demo_settings(settings, layout)
     apps = [
         Served("bigcommerce-sim", bigcommerce_sim_app(settings), layout.port + 1, layout.host),
         Served("erp-sim", erp_sim_app(settings), layout.port + 2, layout.host),
+        Served("edge", edge_app(settings), layout.port, layout.host),
     ]
     print(banner(demo_fixtures(build_dataset(settings.seed), layout, settings), layout), flush=True)
     sys.stdout.flush()

@@ -23,11 +23,13 @@ from starlette.responses import Response
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
+from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import RecordService
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
 from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -96,6 +98,8 @@ class GraphQLEndpoint:
         self.skeletons = skeletons
         self.metrics = metrics
         self.settings = settings
+        self.index = CatalogIndex(settings.catalog_ttl)
+        self.synthesizer = Synthesizer(schema, self.index)
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -138,37 +142,60 @@ class GraphQLEndpoint:
         if isinstance(variables, list):
             return Response(_errors_body(variables), 200, media_type=JSON)
         generation = self.responses.generation
-        skeleton_key = self._skeleton_key(scope, document, gql)
-        body = await self.skeletons.get(skeleton_key) if skeleton_key else None
-        if body is None:
-            headers = forwarded(request.headers, request.client.host if request.client else None,
-                                self.settings.trusted_proxy_secret)
-            try:
-                answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
-            except UpstreamUnavailable as exc:
-                self.metrics.upstream_calls.labels("query", "unavailable").inc()
-                log.warning("upstream unavailable: %s", exc)
-                return error_response("The storefront API is unavailable; try again shortly.", 503)
-            self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
-            body = answer.json() if answer.status == 200 else None
-            if not isinstance(body, dict) or body.get("data") is None:
-                return Response(answer.body, answer.status, media_type=JSON)
-            if skeleton_key and not body.get("errors"):
-                await self.skeletons.put(skeleton_key, body, answer.body)
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None
         collector = FieldCollector(self.schema, document.fragments, variables)
-        overlay = Overlay(self.schema, collector, scope.currency)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
+        skeleton_key = self._skeleton_key(scope, document, gql)
+        body = await self.skeletons.get(skeleton_key) if skeleton_key else None
+        if body is None and skeleton_key and document.touches_owned:
+            synthesized = self.synthesizer.answer(root_field, collector, scope.visibility_key)
+            if synthesized is not None:
+                overlay = Overlay(self.schema, collector, scope.currency)
+                data = overlay.render(synthesized["data"], root, [root_field])
+                tags, complete = await self._fill(overlay, scope)
+                if complete:
+                    self.metrics.synthesized.inc()
+                    return self._respond({"data": data}, document, cache_key, tags, generation)
+        if body is None:
+            upstream_body = await self._ask_upstream(request, document, gql)
+            if isinstance(upstream_body, Response):
+                return upstream_body
+            body, raw = upstream_body
+            if skeleton_key and not body.get("errors"):
+                await self.skeletons.put(skeleton_key, body, raw)
+        overlay = Overlay(self.schema, collector, scope.currency)
         data = overlay.render(body["data"], root, [root_field])
-        tags = await self._fill(overlay, scope)
+        self.index.learn(scope.visibility_key, overlay.seen.values())
+        tags, _ = await self._fill(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
+        return self._respond(result, document, cache_key, tags, generation)
+
+    def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
+                 tags: list[Tag], generation: int) -> Response:
         encoded = dumps(result)
         if document.shareable and "errors" not in result:
             self.responses.put(cache_key, encoded, tags, generation)
         return Response(encoded, media_type=JSON)
+
+    async def _ask_upstream(self, request: Request, document: PreparedDocument,
+                            gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
+        """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
+        headers = forwarded(request.headers, request.client.host if request.client else None,
+                            self.settings.trusted_proxy_secret)
+        try:
+            answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
+        except UpstreamUnavailable as exc:
+            self.metrics.upstream_calls.labels("query", "unavailable").inc()
+            log.warning("upstream unavailable: %s", exc)
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
+        self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
+        body = answer.json() if answer.status == 200 else None
+        if not isinstance(body, dict) or body.get("data") is None:
+            return Response(answer.body, answer.status, media_type=JSON)
+        return body, answer.body
 
     def _skeleton_key(self, scope: Scope, document: PreparedDocument, gql: GraphQLRequest) -> str | None:
         if not document.shareable:
@@ -176,7 +203,8 @@ class GraphQLEndpoint:
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
         return f"sk:{scope.visibility_key}:{document.key}:{gql.operation_name or ''}:{variables}"
 
-    async def _fill(self, overlay: Overlay, scope: Scope) -> list[Tag]:
+    async def _fill(self, overlay: Overlay, scope: Scope) -> tuple[list[Tag], bool]:
+        """Fetch the records the overlay needs and compute it; also says whether every site had its records."""
         records = Records()
         tags: list[Tag] = []
         for currency, skus in overlay.needs.prices.items():
@@ -186,5 +214,5 @@ class GraphQLEndpoint:
         if overlay.needs.stock:
             records.stock.update(await self.records.stock(overlay.needs.stock))
             tags += [stock_tag(sku) for sku in overlay.needs.stock]
-        overlay.fill(records)
-        return tags
+        kept = overlay.fill(records)
+        return tags, not kept

@@ -58,9 +58,11 @@ class Records:
 
 @dataclass(frozen=True)
 class SeenProduct:
+    """A product an upstream answer showed to a buyer's visibility scope, with its variants (id, sku)."""
+
     entity_id: int
     sku: str
-    variant_skus: tuple[str, ...]
+    variants: tuple[tuple[int, str], ...]
 
 
 class Overlay:
@@ -131,10 +133,12 @@ class Overlay:
         if owner == "Variant":
             return (sku,) if sku else ()
         edges = (value.get(VARIANTS_ALIAS) or {}).get("edges") or []
-        variant_skus = tuple(e["node"]["sku"] for e in edges if e and e.get("node") and e["node"].get("sku"))
+        variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in edges
+                         if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
         entity_id = value.get(ID_ALIAS)
-        if isinstance(entity_id, int) and sku:
-            self.seen[entity_id] = SeenProduct(entity_id, sku, variant_skus or (sku,))
+        if isinstance(entity_id, int) and sku and variants:
+            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
+        variant_skus = tuple(v_sku for _, v_sku in variants)
         return variant_skus or ((sku,) if sku else ())
 
     # -- step 2: compute every site from the fetched records -------------------------------------

@@ -2,7 +2,9 @@
 restart during an upstream outage still starts) plus the edge's own additive extension SDL."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import orjson
 from graphql import GraphQLSchema, build_client_schema, extend_schema, parse
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
 EXTENSION_DIR = Path(__file__).parent / "extension"
@@ -25,11 +27,26 @@ def with_extension(schema: GraphQLSchema) -> GraphQLSchema:
     return extend_schema(schema, parse(sdl)) if sdl.strip() else schema
 
 
-async def load_schema(upstream: StorefrontClient, headers: Mapping[str, str], cache_path: Path) -> GraphQLSchema:
+async def _introspect(upstream: StorefrontClient, headers: Mapping[str, str], wait_seconds: float) -> dict[str, Any]:
+    """Introspect, retrying with backoff for a while: the upstream may be starting alongside us."""
+    deadline = time.monotonic() + wait_seconds
+    delay = 0.1
+    while True:
+        try:
+            return await upstream.introspect(headers)
+        except UpstreamUnavailable:
+            if time.monotonic() + delay > deadline:
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+async def load_schema(upstream: StorefrontClient, headers: Mapping[str, str], cache_path: Path,
+                      wait_seconds: float = 10.0) -> GraphQLSchema:
     """Introspect the upstream; on failure fall back to the last schema saved on disk."""
     introspection: dict[str, Any]
     try:
-        introspection = await upstream.introspect(headers)
+        introspection = await _introspect(upstream, headers, wait_seconds)
     except UpstreamError as exc:
         if not cache_path.exists():
             raise UpstreamError(f"cannot learn the upstream schema ({exc}) and none is saved at {cache_path}") from exc

@@ -28,6 +28,9 @@ class EdgeMetrics:
                               ["type", "result"], registry=r)
         self.invalidations = Counter("pricing_edge_invalidations_total", "L1 entries dropped by invalidation",
                                      ["cache"], registry=r)
+        self.synthesized = Counter("pricing_edge_synthesized_answers_total",
+                                   "Prices-only documents answered from the catalog index without the upstream",
+                                   registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.
