@@ -15,7 +15,7 @@ from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SEC
 
 
 def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> Starlette:
-    from pricing_edge.sim.bigcommerce import create_app
+    from pricing_edge.sim.storefront import create_app
 
     return create_app(
         build_dataset(settings.seed),

@@ -86,14 +86,13 @@ class _Tier:
             self.inflight.update(futures)
             try:
                 result = await self._read_erp(mine, from_erp, to_store, generation)
-            finally:
+                for key, future in futures.items():
+                    future.set_result(result.get(key))
+            finally:  # on failure or cancellation, waiters get "absent" rather than hang
                 for key, future in futures.items():
                     self.inflight.pop(key, None)
                     if not future.done():
                         future.set_result(None)
-            for key, future in futures.items():
-                if not future.done():
-                    future.set_result(result.get(key))
             waiting.update(futures)
         found = {}
         for key, future in waiting.items():

@@ -6,6 +6,7 @@ import logging
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from pricing_edge.domain.events import EventDataError, from_data
 from pricing_edge.intake.envelope import EnvelopeError, SignatureError, parse, verify
@@ -29,7 +30,13 @@ class ErpEventIntake:
         self.metrics = metrics
         self.dedup_ttl = dedup_ttl
 
-    async def __call__(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI app, so ``Route("/events/erp", intake)`` mounts the instance as it is (Starlette wraps
+        only functions and methods as request handlers; any other callable must speak ASGI)."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+    async def handle(self, request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_EVENT_BYTES:
             return _error(413, f"event body exceeds {MAX_EVENT_BYTES} bytes")

@@ -104,7 +104,7 @@ def product_available(dataset: Dataset, product: Product) -> int:
 
 
 def demo_fixtures(dataset: Dataset, layout: DemoLayout, settings: Settings) -> dict[str, Any]:
-    from pricing_edge.sim.bigcommerce import customer_access_token
+    from pricing_edge.sim.storefront import customer_access_token
 
     buyers = []
     for name, customer_id in DEMO_BUYERS:

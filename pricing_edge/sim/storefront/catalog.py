@@ -1,0 +1,94 @@
+"""The simulated storefront's state: its catalog, and its own lagging copy of prices and stock.
+
+Prices come from BigCommerce's copy of the price lists (``Dataset.bc_prices``), not the ERP's truth;
+that lag is what pricing-edge removes. A later sync flow updates this copy through ``put_price``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.pricing import PriceRecord, PriceView, view_of, with_ranges
+from pricing_edge.sim.dataset import CURRENCIES, GUEST_GROUP_ID, Dataset, Product, Variant
+
+
+class UnsupportedCurrency(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """Who asks: a customer (with group) or a guest."""
+
+    customer_id: int | None
+    group_id: int
+
+    @property
+    def is_guest(self) -> bool:
+        return self.customer_id is None
+
+
+GUEST = Buyer(None, GUEST_GROUP_ID)
+
+
+class StorefrontCatalog:
+    def __init__(self, dataset: Dataset, tax_rate: Decimal) -> None:
+        self.dataset = dataset
+        self.tax_rate = tax_rate
+
+    # -- visibility ----------------------------------------------------------------------------
+    def visible(self, product: Product | None, buyer: Buyer) -> bool:
+        return product is not None and self.dataset.visible_to(product, buyer.group_id)
+
+    def product(self, product_id: int, buyer: Buyer) -> Product | None:
+        product = self.dataset.product_by_id.get(product_id)
+        return product if product is not None and self.visible(product, buyer) else None
+
+    def products(self, buyer: Buyer) -> list[Product]:
+        return [p for p in self.dataset.products if self.visible(p, buyer)]
+
+    def by_sku(self, sku: str, buyer: Buyer) -> Product | None:
+        found = self.dataset.variant_by_sku.get(sku)
+        return found[0] if found and self.visible(found[0], buyer) else None
+
+    def by_variant(self, variant_id: int, buyer: Buyer) -> Product | None:
+        found = self.dataset.variant_by_id.get(variant_id)
+        return found[0] if found and self.visible(found[0], buyer) else None
+
+    # -- prices (BigCommerce's copy) -----------------------------------------------------------
+    def _record(self, variant: Variant, buyer: Buyer, currency: str) -> PriceRecord:
+        if currency not in CURRENCIES:
+            raise UnsupportedCurrency(f"Currency {currency} is not enabled for this channel.")
+        price_list = self.dataset.price_list_for_group(buyer.group_id)
+        record = self.dataset.bc_prices.get(price_list, variant.sku, currency)
+        assert record is not None, f"no price for {variant.sku}"
+        return record
+
+    def variant_prices(self, product: Product, variant: Variant, buyer: Buyer, currency: str,
+                       include_tax: bool) -> PriceView:
+        record = self._record(variant, buyer, currency)
+        return view_of(record, product.catalog_tiers, self.tax_rate if include_tax else None)
+
+    def product_prices(self, product: Product, buyer: Buyer, currency: str, include_tax: bool) -> PriceView:
+        views = [self.variant_prices(product, v, buyer, currency, include_tax) for v in product.variants]
+        return with_ranges(views[0], views)
+
+    def sort_price(self, product: Product, buyer: Buyer) -> Decimal:
+        return self.product_prices(product, buyer, "USD", False).price
+
+    def put_price(self, record: PriceRecord) -> None:
+        self.dataset.bc_prices.put(record)
+
+    # -- stock (BigCommerce's copy) ------------------------------------------------------------
+    def stock(self, variant: Variant) -> list[StockLevel]:
+        return self.dataset.stock_for(variant.sku, bigcommerce=True)
+
+    def available(self, variant: Variant) -> int:
+        return sum(level.available_to_sell for level in self.stock(variant))
+
+    def product_available(self, product: Product) -> int:
+        return sum(self.available(v) for v in product.variants)
+
+    def in_stock(self, product: Product) -> bool:
+        return any(self.available(v) > 0 or any(lv.backorder for lv in self.stock(v)) for v in product.variants)

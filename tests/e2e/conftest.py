@@ -1,0 +1,84 @@
+"""The whole read path over real HTTP: BigCommerce simulator, ERP simulator (sending signed events
+to the edge), and the edge on a real Redis (or the embedded store), each on its own free port."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from pricing_edge.config import Settings
+from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_sim_app
+from pricing_edge.sim.dataset import build_dataset
+from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
+from tests.support.redis_server import free_port
+from tests.support.servers import ServerThread, serve
+
+
+@dataclass
+class System:
+    settings: Settings
+    fixtures: dict[str, Any]
+    edge: ServerThread
+    bigcommerce: ServerThread
+    erp: ServerThread
+
+    @property
+    def edge_url(self) -> str:
+        return self.edge.base_url + "/graphql"
+
+    def buyer(self, key: str) -> dict[str, Any]:
+        return next(b for b in self.fixtures["buyers"] if (str(b["customer_id"]) if b["customer_id"] else "guest") == key)
+
+    def query(self, query: str, buyer: str = "guest", variables: dict[str, Any] | None = None,
+              url: str | None = None) -> dict[str, Any]:
+        response = httpx.post(url or self.edge_url, json={"query": query, "variables": variables or {}},
+                              headers=self.buyer(buyer)["headers"], timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def upstream(self, query: str, buyer: str = "guest", variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.query(query, buyer, variables, url=self.bigcommerce.base_url + "/graphql")
+
+    def change_price(self, **change: Any) -> dict[str, Any]:
+        response = httpx.post(self.erp.base_url + "/_sim/changes/price", json=change, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
+    port = free_port()
+    layout = DemoLayout(port)
+    bc_port, erp_port = free_port(), free_port()
+    settings = demo_settings(settings, layout)
+    settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql",
+                       erp_url=f"http://127.0.0.1:{erp_port}", schema_cache=str(tmp_path / "schema.json"),
+                       bc_latency_ms=0.0, erp_latency_ms=0.0)
+    fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings)
+    with serve(bigcommerce_sim_app(settings), bc_port) as bigcommerce, \
+            serve(erp_sim_app(settings), erp_port) as erp, \
+            serve(edge_app(settings), port) as edge:
+        yield System(settings, fixtures, edge, bigcommerce, erp)
+
+
+@pytest.fixture(params=["redis", "embedded"])
+def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+    settings = Settings.from_env({})
+    if request.param == "redis":
+        settings = replace(settings, redis_url=request.getfixturevalue("redis_url"),
+                           redis_prefix=request.getfixturevalue("redis_prefix"))
+    yield from start_system(settings, tmp_path)
+
+
+@pytest.fixture
+def redis_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
+    yield from start_system(settings, tmp_path)
+
+
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
