@@ -90,6 +90,7 @@ class CacheUpdater:
                                                        self.batch, self.block_ms)
                 if entries:
                     await self.apply(entries)
+                    await asyncio.sleep(0)  # let requests run between batches of a backlog
                 delay = 0.1
             except StoreError as exc:
                 log.warning("cache updater: store unavailable (%s); retrying in %.1fs", exc, delay)
@@ -98,6 +99,17 @@ class CacheUpdater:
 
     async def apply(self, entries: list[tuple[str, dict[str, bytes]]]) -> Invalidation:
         changed = Invalidation()
+        try:
+            await self._apply_all(entries, changed)
+        finally:
+            # Published even when the store fails mid-batch: the records already written must be
+            # dropped from every L1, and on redelivery they come back "ignored" (not newer).
+            if changed:
+                await self.store.publish(INVALIDATION, changed.encode())
+        await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
+        return changed
+
+    async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation) -> None:
         for _, fields in entries:
             event_type = fields.get("type", b"").decode()
             try:
@@ -112,10 +124,6 @@ class CacheUpdater:
                 self.metrics.events.labels(event_type, "applied").inc()
             else:
                 self.metrics.events.labels(event_type, "ignored").inc()
-        if changed:
-            await self.store.publish(INVALIDATION, changed.encode())
-        await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
-        return changed
 
 
 async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],

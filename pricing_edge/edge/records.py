@@ -158,8 +158,7 @@ class RecordService:
             return {sku: {level.location_id: level for level in levels} for sku, levels in found.items() if levels}
 
         async def to_store(levels: StockByLocation) -> None:
-            for level in levels.values():
-                await self.store.put_stock(level)
+            await self.store.put_stock_levels(list(levels.values()))
 
         return await self._stock.get(keys, self.store.get_stock, from_erp, to_store)
 

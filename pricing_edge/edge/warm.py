@@ -31,8 +31,7 @@ async def warm(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
                 report.prices += len(batch)
         report.price_lists += 1
     async for levels in erp.iter_stock():
-        for level in levels:
-            await store.put_stock(level)
+        await store.put_stock_levels(levels)
         report.stock_levels += len(levels)
     log.info("warmed %d prices on %d price lists and %d stock levels", report.prices, report.price_lists,
              report.stock_levels)

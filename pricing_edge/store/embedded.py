@@ -49,6 +49,7 @@ class EmbeddedStore:
         self.keys = keys or Keys()
         self._records: dict[str, bytes] = {}
         self._stock: dict[str, dict[int, bytes]] = {}
+        self._stock_complete: set[str] = set()
         self._values: dict[str, tuple[bytes, float]] = {}
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
@@ -83,8 +84,9 @@ class EmbeddedStore:
     async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
         found: dict[str, dict[int, StockLevel]] = {}
         for sku in skus:
-            levels = self._stock.get(self.keys.stock(sku))
-            if levels:
+            key = self.keys.stock(sku)
+            levels = self._stock.get(key)
+            if levels and key in self._stock_complete:
                 found[sku] = {loc: codec.decode_record(StockLevel, raw) for loc, raw in levels.items()}
         return found
 
@@ -95,6 +97,11 @@ class EmbeddedStore:
             return False
         levels[level.location_id] = codec.encode(level, now_ms())
         return True
+
+    async def put_stock_levels(self, levels: list[StockLevel]) -> None:
+        for level in levels:
+            await self.put_stock(level)
+        self._stock_complete.update(self.keys.stock(level.sku) for level in levels)
 
     async def get_credit(self, company_id: int) -> CreditRecord | None:
         return self._get(self.keys.credit(company_id), CreditRecord)

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
+COMPLETE_FIELD = b"complete"  # in a SKU's stock hash: every location's level is present
+
 _PUT_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
 if current then
@@ -112,15 +114,24 @@ class RedisStore:
             results = await pipe.execute()
         found: dict[str, dict[int, StockLevel]] = {}
         for sku, levels in zip(wanted, results, strict=True):
-            if levels:
-                found[sku] = {int(loc): codec.decode_record(StockLevel, raw)
-                              for loc, raw in levels.items()}
+            if levels.pop(COMPLETE_FIELD, None) is not None and levels:
+                found[sku] = {int(loc): codec.decode_record(StockLevel, raw) for loc, raw in levels.items()}
         return found
 
     @_mapped
     async def put_stock(self, level: StockLevel) -> bool:
         return bool(await self._hput_if_newer(
             keys=[self.keys.stock(level.sku)], args=[level.location_id, level.version, codec.encode(level, now_ms())]))
+
+    @_mapped
+    async def put_stock_levels(self, levels: list[StockLevel]) -> None:
+        for level in levels:
+            await self._hput_if_newer(keys=[self.keys.stock(level.sku)],
+                                      args=[level.location_id, level.version, codec.encode(level, now_ms())])
+        async with self.client.pipeline(transaction=False) as pipe:
+            for sku in {level.sku for level in levels}:
+                pipe.hset(self.keys.stock(sku), COMPLETE_FIELD, b"1")
+            await pipe.execute()
 
     @_mapped
     async def get_credit(self, company_id: int) -> CreditRecord | None:
@@ -175,8 +186,9 @@ class RedisStore:
 
     @_mapped
     async def read_group(self, stream: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
+        # BLOCK 0 would wait forever in Redis; the contract's 0 means "do not wait", as in the embedded store.
         response: Any = await self.client.xreadgroup(group, consumer, {self.keys.stream(stream): ">"}, count=count,
-                                                block=block_ms)
+                                                     block=block_ms if block_ms > 0 else None)
         return [(eid.decode(), {k.decode(): v for k, v in fields.items()})
                 for _, entries in response or [] for eid, fields in entries]
 

@@ -213,7 +213,8 @@ async def test_stock_credit_and_customer_events_are_applied_to_their_records(
     heard = await listen(store, running)
     upd, metrics = updater(store)
     running.updater(upd)
-    await store.put_stock(StockLevel("PE-10000", 2, 99, version=1))  # another warehouse, untouched
+    # The SKU's stock is complete in the store; the event touches warehouse 1, warehouse 2 stays.
+    await store.put_stock_levels([StockLevel("PE-10000", 1, 0, version=1), StockLevel("PE-10000", 2, 99, version=1)])
 
     level = StockLevel("PE-10000", 1, 40, allocated=3, safety_stock=2, backorder=True, lead_time_days=5, version=8)
     credit = CreditRecord(4, Decimal("1000.00"), Decimal("-12.50"), "hold", version=9)

@@ -217,9 +217,6 @@ async def test_stock_concurrent_reads_make_one_erp_read(edge: Edge, truth: Datas
     assert edge.reads(kind="stock") == 1
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap: the store cannot tell a SKU's complete stock (read through from the ERP) from the one "
-    "location a stock event wrote before any read; such a partial L2 entry is served as the whole truth"))
 async def test_stock_written_by_an_event_for_one_location_does_not_hide_the_others(
         edge: Edge, truth: Dataset) -> None:
     # The cache updater applies an event for warehouse 2 before anyone has read this SKU.

@@ -37,13 +37,22 @@ async def test_prices_are_kept_per_list_and_currency(store: Store) -> None:
 
 
 async def test_stock_is_versioned_per_location(store: Store) -> None:
-    assert await store.put_stock(StockLevel("A", 1, 10, version=3))
-    assert await store.put_stock(StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1))
+    await store.put_stock_levels([StockLevel("A", 1, 10, version=3),
+                                  StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1)])
     assert not await store.put_stock(StockLevel("A", 1, 99, version=2))
+    assert await store.put_stock(StockLevel("A", 1, 10, version=4))
     found = await store.get_stock(["A", "B"])
     assert set(found) == {"A"}
     assert found["A"][1].on_hand == 10
     assert found["A"][2] == StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1)
+
+
+async def test_stock_an_event_wrote_for_one_location_is_not_taken_for_the_whole_sku(store: Store) -> None:
+    assert await store.put_stock(StockLevel("A", 2, 7, version=5))
+    assert await store.get_stock(["A"]) == {}
+    await store.put_stock_levels([StockLevel("A", 1, 10, version=3), StockLevel("A", 2, 1, version=4)])
+    found = await store.get_stock(["A"])
+    assert found["A"][1].on_hand == 10 and found["A"][2].on_hand == 7  # the newer event's level stands
 
 
 async def test_credit_and_customers(store: Store) -> None:
