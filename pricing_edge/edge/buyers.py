@@ -92,7 +92,9 @@ class BuyerResolver:
         return verdict
 
     async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
-        key = _digest(headers["x-bc-customer-access-token"])
+        # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
+        key = _digest(headers["x-bc-customer-access-token"] + "|" +
+                      headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
         if key in self._access_tokens:
             return self._access_tokens[key]
         passed = {k: headers[k] for k in ("authorization", "x-bc-customer-access-token",
