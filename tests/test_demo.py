@@ -1,0 +1,66 @@
+"""`pricing-edge demo` runs the whole system in one process, and what its banner says works."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import httpx
+import orjson
+
+from tests.support.polling import wait_until
+from tests.support.redis_server import free_port
+
+
+def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    port = free_port()
+    while any(_in_use(port + k) for k in range(1, 4)):
+        port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
+    env.update({"PRICING_EDGE_BC_LATENCY_MS": "0", "PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "schema.json")})
+    demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(port)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        fixtures = orjson.loads(subprocess.run(
+            [sys.executable, "-m", "pricing_edge.cli", "fixtures", "--port", str(port)], env=env,
+            capture_output=True, check=True).stdout)
+        wait_until(lambda: _ready(fixtures["edge_url"].rsplit("/", 1)[0]), timeout=60, what="the demo edge")
+        product = fixtures["products"][0]
+        query = "query($id: Int!) { site { product(entityId: $id) { prices { price { value } } } } }"
+        for buyer in fixtures["buyers"]:
+            key = str(buyer["customer_id"]) if buyer["customer_id"] else "guest"
+            body = httpx.post(fixtures["edge_url"], json={"query": query, "variables": {"id": product["entity_id"]}},
+                              headers=buyer["headers"], timeout=30).json()
+            assert Decimal(str(body["data"]["site"]["product"]["prices"]["price"]["value"])) == \
+                Decimal(product["expected_price"][key])
+        buyer = fixtures["buyers"][0]
+        change = {"price_list_id": buyer["price_list_id"], "sku": product["variants"][0]["sku"], "currency": "USD",
+                  "price": "1.23", "sale_price": None}
+        assert httpx.post(fixtures["erp_url"] + "/_sim/changes/price", json=change, timeout=30).status_code == 200
+
+        def shows_new_price() -> bool:
+            body = httpx.post(fixtures["edge_url"], json={"query": query, "variables": {"id": product["entity_id"]}},
+                              headers=buyer["headers"], timeout=30).json()
+            return Decimal(str(body["data"]["site"]["product"]["prices"]["price"]["value"])) == Decimal("1.23")
+
+        wait_until(shows_new_price, timeout=15, what="the demo edge to show the ERP's new price")
+    finally:
+        demo.terminate()
+        output = demo.communicate(timeout=30)[0].decode()
+    assert "curl -s " + fixtures["edge_url"] in output
+    assert "keeps nothing" in output
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(base + "/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
