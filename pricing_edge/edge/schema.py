@@ -22,8 +22,9 @@ def extension_sdl() -> str:
     return "\n".join(p.read_text() for p in sorted(EXTENSION_DIR.glob("*.graphql")))
 
 
-def with_extension(schema: GraphQLSchema) -> GraphQLSchema:
-    sdl = extension_sdl()
+def with_extension(schema: GraphQLSchema, sdl: str | None = None) -> GraphQLSchema:
+    """The upstream schema plus our additive SDL (``edge/extension/*.graphql`` unless given)."""
+    sdl = extension_sdl() if sdl is None else sdl
     return extend_schema(schema, parse(sdl)) if sdl.strip() else schema
 
 

@@ -14,6 +14,7 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import Record
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.domain.versioning import replaces
 from pricing_edge.store import codec
 from pricing_edge.store.codec import R
 from pricing_edge.store.base import StreamEntry
@@ -61,7 +62,7 @@ class EmbeddedStore:
     # -- records -------------------------------------------------------------------------------
     def _put(self, key: str, record: Record) -> bool:
         current = self._records.get(key)
-        if current is not None and codec.version_of(current) >= record.version:
+        if not replaces(record.version, codec.version_of(current) if current is not None else None):
             return False
         self._records[key] = codec.encode(record, now_ms())
         return True
@@ -93,7 +94,7 @@ class EmbeddedStore:
     async def put_stock(self, level: StockLevel) -> bool:
         levels = self._stock.setdefault(self.keys.stock(level.sku), {})
         current = levels.get(level.location_id)
-        if current is not None and codec.version_of(current) >= level.version:
+        if not replaces(level.version, codec.version_of(current) if current is not None else None):
             return False
         levels[level.location_id] = codec.encode(level, now_ms())
         return True

@@ -74,3 +74,27 @@ def test_currency_argument_selects_the_erp_price_in_that_currency(system: System
     assert answer["eur"]["price"]["currencyCode"] == "EUR"
     assert Decimal(str(answer["usd"]["price"]["value"])) == Decimal(product["expected_price"]["2"])
     assert answer["eur"]["price"]["formattedV2"].endswith("€")
+
+
+def test_a_customer_change_event_moves_the_buyer_to_its_new_price_list(system: System) -> None:
+    product = system.fixtures["products"][8]
+    assert price_of(system, product["entity_id"], "1") == Decimal(product["expected_price"]["1"])
+    distributor_group = system.buyer("2")["customer_group_id"]
+    response = httpx.post(system.erp.base_url + "/_sim/changes/customer", timeout=30,
+                          json={"customer_id": 1, "customer_group_id": distributor_group})
+    assert response.status_code == 200, response.text
+    wait_until(lambda: price_of(system, product["entity_id"], "1") == Decimal(product["expected_price"]["2"]),
+               timeout=15, what="buyer 1 to see the distributor price list")
+
+
+def test_tax_inclusive_values_come_from_the_upstream_and_unknown_fields_keep_its_values(system: System) -> None:
+    product = system.fixtures["products"][1]
+    doc = """query($id: Int!) { site { product(entityId: $id) {
+        taxed: prices(includeTax: true) { price { value } }
+        inventory { hasVariantInventory aggregated { availableToSell warningLevel } } } } }"""
+    edge = system.query(doc, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
+    upstream = system.upstream(doc, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
+    assert edge["taxed"] == upstream["taxed"]
+    assert edge["inventory"]["hasVariantInventory"] == upstream["inventory"]["hasVariantInventory"]
+    assert edge["inventory"]["aggregated"]["warningLevel"] == upstream["inventory"]["aggregated"]["warningLevel"]
+    assert edge["inventory"]["aggregated"]["availableToSell"] == product["available_to_sell"]
