@@ -25,11 +25,13 @@ from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint, Sk
 from pricing_edge.edge.records import RecordService
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.schema import load_schema
+from pricing_edge.edge.warm import warm
+from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
-from pricing_edge.store.base import Store
+from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,16 @@ class EdgeParts:
 
 def consumer_name() -> str:
     return f"edge-{socket.gethostname()}-{os.getpid()}-{id(object()) & 0xFFFF:x}"
+
+
+async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
+                              currencies: list[str]) -> None:
+    """Warm without delaying start-up: requests meanwhile read through as usual."""
+    try:
+        report = await warm(store, erp, assignments, currencies)
+        log.info("warmed at start: %s", report)
+    except (ErpError, StoreError) as exc:
+        log.warning("warming at start failed (requests read through instead): %s", exc)
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
@@ -93,6 +105,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
+        if settings.warm_at_start:
+            currencies = [c.strip() for c in settings.currencies.split(",") if c.strip()]
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, currencies), name="warm"))
         try:
             yield
         finally:

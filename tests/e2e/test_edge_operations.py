@@ -134,3 +134,23 @@ def test_the_proxy_headers_bigcommerce_rate_limits_on_are_sent() -> None:
                         "203.0.113.9", "proxy-secret")
     assert headers == {"authorization": "Bearer t", "x-bc-customer-id": "3", "True-Client-IP": "203.0.113.9",
                        "X-BC-Trusted-Proxy-Secret": "proxy-secret"}
+
+
+def test_warm_at_start_fills_the_store_in_the_background(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
+    from pricing_edge.config import Settings
+    from tests.support.polling import wait_until
+
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, warm_at_start=1,
+                       currencies="USD")
+    for system in start_system(settings, tmp_path):
+        product = system.fixtures["products"][3]
+
+        async def stored() -> bool:
+            store = RedisStore(redis_url, Keys(redis_prefix))
+            try:
+                found = await store.get_prices(system.buyer("1")["price_list_id"], "USD", [product["variants"][0]["sku"]])
+                return bool(found)
+            finally:
+                await store.aclose()
+
+        wait_until(lambda: asyncio.run(stored()), timeout=60, what="warming at start to reach the product")
