@@ -40,6 +40,9 @@ class Settings:
     catalog_ttl: float = 300.0
     buyer_ttl: float = 60.0
     erp_timeout: float = 5.0
+    erp_budget_ms: float = 150.0
+    breaker_threshold: int = 5
+    breaker_reset: float = 10.0
     upstream_timeout: float = 10.0
     redis_prefix: str = "pe:"
     warm_at_start: int = 0

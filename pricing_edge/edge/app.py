@@ -9,6 +9,7 @@ import os
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -21,7 +22,8 @@ from pricing_edge.config import Settings
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
-from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint, SkeletonCache
+from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
+from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.schema import load_schema
@@ -71,11 +73,22 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret")
     metrics = EdgeMetrics()
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl))
+
+    def on_refreshed(kind: str, keys: list[Any]) -> None:
+        """A background refresh renewed records: answers built from their stale copies must go."""
+        if kind == "price":
+            responses.invalidate([price_tag(key[0], key[2]) for key in keys])
+        else:
+            responses.invalidate([stock_tag(key) for key in keys])
+
     parts = EdgeParts(
         settings, store, erp,
         upstream or StorefrontClient(settings.upstream_url, timeout=settings.upstream_timeout),
-        metrics, ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl)),
-        RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl))
+        metrics, responses,
+        RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
+                      erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
+                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed))
     intake = ErpEventIntake(store, secret, metrics)
     assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
 
@@ -124,6 +137,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> Response:
+        """Ready once it can answer; a dependency that is down is reported as degraded, not as unready:
+        the edge keeps serving from its caches (DESIGN.md: degrades, never goes dark)."""
         store_ok = await store.ping()
         upstream_ok = True
         try:
@@ -131,8 +146,13 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                          {"authorization": f"Bearer {settings.storefront_token}"})
         except UpstreamError:
             upstream_ok = False
-        ready = store_ok and upstream_ok and parts.graphql is not None
-        return JSONResponse({"ready": ready, "store": store_ok, "upstream": upstream_ok, "store_kind": store.kind},
+        erp_ok = parts.records.gate.state == "closed"
+        degraded = [name for name, ok in (("erp", erp_ok), ("redis", store_ok), ("upstream", upstream_ok)) if not ok]
+        for name in ("erp", "redis", "upstream"):
+            metrics.degraded.labels(name).set(1 if name in degraded else 0)
+        ready = parts.graphql is not None
+        return JSONResponse({"ready": ready, "degraded": degraded, "store": store_ok, "upstream": upstream_ok,
+                             "erp_breaker": parts.records.gate.state, "store_kind": store.kind},
                             status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamError
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.scope import PriceListAssignments, Scope
 from pricing_edge.erp.errors import ErpError
@@ -27,6 +29,8 @@ from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 _WHO_AM_I = "query PricingEdgeBuyer { customer { entityId customerGroupId } }"
 _TOKEN_CHECK = "query PricingEdgeToken { site { settings { storeHash } } }"
 
@@ -42,6 +46,31 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class Remembered(Generic[K, V]):
+    """Answers reused for ``ttl`` seconds and kept afterwards as last-good: while the upstream cannot be
+    asked, a buyer seen before keeps its scope (stale-if-error) rather than the storefront going dark."""
+
+    def __init__(self, ttl: float, size: int) -> None:
+        self.ttl = ttl
+        self._items: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=size)
+
+    async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        entry = self._items.get(key)
+        if entry is not None and time.monotonic() - entry[0] < self.ttl:
+            return entry[1]
+        try:
+            value = await compute()
+        except UpstreamUnavailable:
+            if entry is None:
+                raise
+            return entry[1]
+        self._items[key] = (time.monotonic(), value)
+        return value
+
+    def forget(self, key: K) -> None:
+        self._items.pop(key, None)
+
+
 class BuyerResolver:
     def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
                  *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0) -> None:
@@ -52,9 +81,9 @@ class BuyerResolver:
         self.channel_id = channel_id
         self.currency = currency
         self.impersonation_token = impersonation_token
-        self._tokens: TTLCache[str, UpstreamAnswer | None] = TTLCache(maxsize=10_000, ttl=ttl)
-        self._access_tokens: TTLCache[str, int | None | Refusal] = TTLCache(maxsize=50_000, ttl=ttl)
-        self._customers: TTLCache[int, CustomerRecord] = TTLCache(maxsize=50_000, ttl=ttl)
+        self._tokens: Remembered[str, UpstreamAnswer | None] = Remembered(ttl, 10_000)
+        self._access_tokens: Remembered[str, int | None | Refusal] = Remembered(ttl, 50_000)
+        self._customers: Remembered[int, CustomerRecord] = Remembered(ttl, 50_000)
 
     async def resolve(self, headers: Mapping[str, str]) -> Scope | Refusal:
         authorization = headers.get("authorization", "")
@@ -78,43 +107,39 @@ class BuyerResolver:
                                       customer.company_id)
 
     def forget_customer(self, customer_id: int) -> None:
-        self._customers.pop(customer_id, None)
+        self._customers.forget(customer_id)
 
     async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""
-        key = _digest(authorization)
-        if key in self._tokens:
-            return self._tokens[key]
-        answer = await self.upstream.execute(_TOKEN_CHECK, None, None, {"authorization": authorization}
-                                             if authorization else {})
-        verdict = None if answer.status == 200 else answer
-        self._tokens[key] = verdict
-        return verdict
+
+        async def ask() -> UpstreamAnswer | None:
+            answer = await self.upstream.execute(_TOKEN_CHECK, None, None,
+                                                 {"authorization": authorization} if authorization else {})
+            return None if answer.status == 200 else answer
+
+        return await self._tokens.get(_digest(authorization), ask)
 
     async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
         key = _digest(headers["x-bc-customer-access-token"] + "|" +
                       headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
-        if key in self._access_tokens:
-            return self._access_tokens[key]
+        return await self._access_tokens.get(key, lambda: self._ask_access_token(headers))
+
+    async def _ask_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         passed = {k: headers[k] for k in ("authorization", "x-bc-customer-access-token",
                                           "x-bc-error-on-invalid-customer-access-token") if k in headers}
         answer = await self.upstream.execute(_WHO_AM_I, None, None, passed)
         body = answer.json() if answer.status == 200 else None
-        result: int | None | Refusal
         if not isinstance(body, dict) or body.get("errors"):
-            result = Refusal(answer)
-        else:
-            customer = (body.get("data") or {}).get("customer")
-            result = int(customer["entityId"]) if customer else None
-        self._access_tokens[key] = result
-        return result
+            return Refusal(answer)
+        customer = (body.get("data") or {}).get("customer")
+        return int(customer["entityId"]) if customer else None
 
     async def _customer(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
+        return await self._customers.get(customer_id, lambda: self._find_customer(customer_id, headers))
+
+    async def _find_customer(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
         """The buyer's group and company: our store (kept by events), else the ERP, else the upstream."""
-        cached = self._customers.get(customer_id)
-        if cached is not None:
-            return cached
         record: CustomerRecord | None = None
         try:
             record = await self.store.get_customer(customer_id)
@@ -129,15 +154,11 @@ class BuyerResolver:
                 log.warning("cannot read customer %s from the ERP: %s", customer_id, exc)
         if record is None:
             record = await self._customer_from_upstream(customer_id, headers)
-        self._customers[customer_id] = record
         return record
 
     async def _customer_from_upstream(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
+        """Last resort; if BigCommerce cannot be asked either, the request fails (never a guessed scope)."""
         passed = {k: headers[k] for k in ("authorization", "x-bc-customer-id") if k in headers}
-        try:
-            body = (await self.upstream.execute(_WHO_AM_I, None, None, passed)).json()
-            customer = (body.get("data") or {}).get("customer") if isinstance(body, dict) else None
-        except UpstreamError as exc:
-            log.warning("cannot resolve customer %s through the upstream: %s", customer_id, exc)
-            customer = None
+        body = (await self.upstream.execute(_WHO_AM_I, None, None, passed)).json()
+        customer = (body.get("data") or {}).get("customer") if isinstance(body, dict) else None
         return CustomerRecord(customer_id, customer.get("customerGroupId") if customer else None)

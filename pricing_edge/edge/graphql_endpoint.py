@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from cachetools import TTLCache
 from graphql import FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationType, get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,16 +27,17 @@ from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.overlay import Overlay, Records
-from pricing_edge.edge.records import RecordService
+from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
-from pricing_edge.jsonio import dumps, loads_exact
+from pricing_edge.jsonio import dumps
 from pricing_edge.ops.metrics import EdgeMetrics
-from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
+STALE_HEADER = "X-Pricing-Edge-Stale"
 
 
 def _errors_body(errors: list[GraphQLError]) -> bytes:
@@ -48,41 +49,6 @@ class EdgeSettings:
     currency: str = "USD"
     catalog_ttl: float = 300.0
     trusted_proxy_secret: str | None = None
-
-
-class SkeletonCache:
-    """BigCommerce's own answer per (visibility scope, document, operation, variables): L1, then the store."""
-
-    def __init__(self, store: Store, metrics: EdgeMetrics, ttl: float, size: int = 5_000) -> None:
-        self.store = store
-        self.ttl = ttl
-        self._l1: TTLCache[str, Any] = TTLCache(maxsize=size, ttl=ttl)
-        self._hit = {t: metrics.cache.labels(t, "skeleton", "hit") for t in ("l1", "l2")}
-        self._miss = metrics.cache.labels("l2", "skeleton", "miss")
-
-    async def get(self, key: str) -> Any | None:
-        found = self._l1.get(key)
-        if found is not None:
-            self._hit["l1"].inc()
-            return found
-        try:
-            raw = await self.store.get_value(key)
-        except StoreError:
-            raw = None
-        if raw is None:
-            self._miss.inc()
-            return None
-        self._hit["l2"].inc()
-        found = loads_exact(raw)
-        self._l1[key] = found
-        return found
-
-    async def put(self, key: str, body: Any, raw: bytes) -> None:
-        self._l1[key] = body
-        try:
-            await self.store.set_value(key, raw, self.ttl)
-        except StoreError as exc:
-            log.warning("could not keep a catalog answer in the store: %s", exc)
 
 
 class GraphQLEndpoint:
@@ -147,38 +113,51 @@ class GraphQLEndpoint:
         collector = FieldCollector(self.schema, document.fragments, variables)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
         skeleton_key = self._skeleton_key(scope, document, gql)
-        body = await self.skeletons.get(skeleton_key) if skeleton_key else None
-        if body is None and skeleton_key and document.touches_owned:
+        skeleton = await self.skeletons.get(skeleton_key) if skeleton_key else None
+        if skeleton is None and skeleton_key and document.touches_owned:
             synthesized = self.synthesizer.answer(root_field, collector, scope.visibility_key)
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
                 data = overlay.render(synthesized["data"], root, [root_field])
-                tags, complete = await self._fill(overlay, scope)
-                if complete:
+                filled = await self._fill(overlay, scope)
+                if filled.complete:
                     self.metrics.synthesized.inc()
-                    return self._respond({"data": data}, document, cache_key, tags, generation)
-        if body is None:
+                    return self._respond({"data": data}, document, cache_key, filled, generation)
+        catalog_note = Filled()
+        if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
+            body = skeleton.body
+        else:
             upstream_body = await self._ask_upstream(request, document, gql)
             if isinstance(upstream_body, Response):
-                return upstream_body
-            body, raw = upstream_body
-            if skeleton_key and not body.get("errors"):
-                await self.skeletons.put(skeleton_key, body, raw)
+                if skeleton is None or upstream_body.status_code != 503:
+                    return upstream_body
+                body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
+                catalog_note = Filled(oldest_ms=skeleton.fetched_ms, stale=True, degraded={"upstream"})
+            else:
+                body, raw = upstream_body
+                if skeleton_key and not body.get("errors"):
+                    await self.skeletons.put(skeleton_key, body, raw)
         overlay = Overlay(self.schema, collector, scope.currency)
         data = overlay.render(body["data"], root, [root_field])
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        tags, _ = await self._fill(overlay, scope)
+        filled = (await self._fill(overlay, scope)).merge(catalog_note)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
-        return self._respond(result, document, cache_key, tags, generation)
+        return self._respond(result, document, cache_key, filled, generation)
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
-                 tags: list[Tag], generation: int) -> Response:
+                 filled: Filled, generation: int) -> Response:
+        """The answer, with DESIGN.md's freshness flags; only a fresh, whole answer is kept for reuse."""
+        headers: dict[str, str] = {}
+        if filled.touched:
+            result["extensions"] = {"pricingEdge": filled.flags()}
+        if filled.stale:
+            headers[STALE_HEADER] = "1"
         encoded = dumps(result)
-        if document.shareable and "errors" not in result:
-            self.responses.put(cache_key, encoded, tags, generation)
-        return Response(encoded, media_type=JSON)
+        if document.shareable and "errors" not in result and not filled.stale and not filled.degraded:
+            self.responses.put(cache_key, encoded, filled.tags, generation)
+        return Response(encoded, media_type=JSON, headers=headers)
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
@@ -203,16 +182,49 @@ class GraphQLEndpoint:
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
         return f"sk:{scope.visibility_key}:{document.key}:{gql.operation_name or ''}:{variables}"
 
-    async def _fill(self, overlay: Overlay, scope: Scope) -> tuple[list[Tag], bool]:
-        """Fetch the records the overlay needs and compute it; also says whether every site had its records."""
+    async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
+        """Fetch the records the overlay needs (with their freshness) and compute it."""
         records = Records()
-        tags: list[Tag] = []
+        filled = Filled(touched=bool(overlay.sites))
         for currency, skus in overlay.needs.prices.items():
-            found = await self.records.prices(scope.price_list_id, currency, skus)
-            records.prices.update({(currency, sku): record for sku, record in found.items()})
-            tags += [price_tag(scope.price_list_id, sku) for sku in skus]
+            lookup = await self.records.price_lookup(scope.price_list_id, currency, skus)
+            records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
+            filled.tags += [price_tag(scope.price_list_id, sku) for sku in skus]
+            filled.note(lookup)
         if overlay.needs.stock:
-            records.stock.update(await self.records.stock(overlay.needs.stock))
-            tags += [stock_tag(sku) for sku in overlay.needs.stock]
-        kept = overlay.fill(records)
-        return tags, not kept
+            lookup_stock = await self.records.stock_lookup(overlay.needs.stock)
+            records.stock.update(lookup_stock.found)
+            filled.tags += [stock_tag(sku) for sku in overlay.needs.stock]
+            filled.note(lookup_stock)
+        filled.complete = not overlay.fill(records)
+        return filled
+
+
+@dataclass
+class Filled:
+    """What an answer's overlay used: tags for invalidation and the freshness to report."""
+
+    tags: list[Tag] = field(default_factory=list)
+    complete: bool = True
+    touched: bool = False
+    oldest_ms: int | None = None
+    stale: bool = False
+    degraded: set[str] = field(default_factory=set)
+
+    def note(self, lookup: Lookup[Any, Any]) -> None:
+        if lookup.oldest_ms is not None:
+            self.oldest_ms = lookup.oldest_ms if self.oldest_ms is None else min(self.oldest_ms, lookup.oldest_ms)
+        self.stale = self.stale or lookup.stale
+        self.degraded |= lookup.degraded
+
+    def merge(self, other: Filled) -> Filled:
+        self.note(Lookup(oldest_ms=other.oldest_ms, stale=other.stale, degraded=other.degraded))
+        self.touched = self.touched or other.touched or bool(other.degraded)
+        return self
+
+    def flags(self) -> dict[str, Any]:
+        as_of = None
+        if self.oldest_ms is not None:
+            as_of = datetime.fromtimestamp(self.oldest_ms / 1000, UTC).isoformat(timespec="milliseconds")
+            as_of = as_of.replace("+00:00", "Z")
+        return {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}

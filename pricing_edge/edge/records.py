@@ -1,17 +1,28 @@
-"""ERP records for the overlay: L1 (this process) → L2 (the store) → one coalesced ERP read per key.
+"""ERP records for the overlay: L1 (this process) → L2 (the store) → one coalesced ERP read per key,
+with a freshness state per record (DESIGN.md):
 
-Concurrent requests needing the same missing key wait on the same read (promise 5: spare the ERP).
-A key the ERP does not know is remembered as missing for the L1 TTL. When the ERP fails, the keys
-are simply absent and the overlay keeps BigCommerce's own value for them.
+- fresh (age < TTL): served;
+- stale (age ≥ TTL): served at once, flagged, and refreshed in the background — once per key in
+  this process, and only if its last attempt is not too recent (backoff after failures);
+- missing: read through the ERP within a time budget, coalesced across this process's requests and,
+  with a short store lock, across replicas; past the budget (or with the ERP's breaker open) the key
+  is absent — the overlay keeps BigCommerce's value — and the read finishes in the background.
+
+L1 keeps the last good copy of every hot key, so reads go on while Redis is unreachable.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
+import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 
-from cachetools import TTLCache
+from cachetools import LRUCache
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
 
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
@@ -21,146 +32,344 @@ from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
-MISSING: Any = object()
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
-
 StockByLocation = dict[int, StockLevel]
+ERP = "erp"
+REDIS = "redis"
 
 
-class _Tier:
-    """One record kind's L1 and in-flight reads."""
+def now_ms() -> int:
+    return int(time.time() * 1000)
 
-    def __init__(self, kind: str, ttl: float, size: int, metrics: EdgeMetrics) -> None:
-        self.kind = kind
-        self.l1: TTLCache[Hashable, Any] = TTLCache(maxsize=size, ttl=ttl)
-        # Bumped by every invalidation: a read that started before one must not refill L1 with
-        # what it fetched (it may be the state the invalidation replaced).
-        self.generation = 0
-        self.inflight: dict[Hashable, asyncio.Future[Any]] = {}
+
+@dataclass(frozen=True)
+class Held(Generic[V]):
+    value: V
+    as_of_ms: int
+
+
+@dataclass(frozen=True)
+class _Missing:
+    """The ERP has no such record (as of ``until``, when we ask again)."""
+
+    until: float
+
+
+@dataclass(frozen=True)
+class Freshness:
+    ttl: float  # seconds a record is fresh
+    budget: float = 0.15  # seconds a request waits for an ERP read
+
+
+@dataclass
+class Lookup(Generic[K, V]):
+    found: dict[K, V] = field(default_factory=dict)
+    oldest_ms: int | None = None
+    stale: bool = False
+    degraded: set[str] = field(default_factory=set)
+
+    def note(self, key: K, held: Held[V], ttl: float, now: int) -> bool:
+        """Record a found value; says whether it is stale."""
+        self.found[key] = held.value
+        self.oldest_ms = held.as_of_ms if self.oldest_ms is None else min(self.oldest_ms, held.as_of_ms)
+        stale = now - held.as_of_ms >= ttl * 1000
+        self.stale = self.stale or stale
+        return stale
+
+
+@dataclass
+class Source(Generic[K, V]):
+    """How one record kind is read and kept: the store, the ERP, and the store's lock names."""
+
+    from_store: Callable[[list[K]], Awaitable[Mapping[K, Held[V]]]]
+    from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]]
+    to_store: Callable[[Mapping[K, V]], Awaitable[None]]
+    lock_name: Callable[[K], str]
+
+
+class ErpGate:
+    """Every ERP read goes through one circuit breaker (purgatory): after repeated failures it opens,
+    calls fail fast, and after its TTL one probe (half-open) decides whether to close again."""
+
+    def __init__(self, metrics: EdgeMetrics, threshold: int = 5, reset_seconds: float = 10.0) -> None:
+        self.factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=reset_seconds)
         self.metrics = metrics
-        self.l1_hit = metrics.cache.labels("l1", kind, "hit")
-        self.l1_miss = metrics.cache.labels("l1", kind, "miss")
-        self.l2_hit = metrics.cache.labels("l2", kind, "hit")
-        self.l2_miss = metrics.cache.labels("l2", kind, "miss")
+        self.state = "closed"
 
-    async def get(self, keys: list[K], from_store: Callable[[list[K]], Awaitable[Mapping[K, V]]],
-                  from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]],
-                  to_store: Callable[[V], Awaitable[Any]]) -> dict[K, V]:
-        found: dict[K, V] = {}
-        wanted: list[K] = []
-        generation = self.generation
-        for key in keys:
-            value = self.l1.get(key)
-            if value is None:
-                wanted.append(key)
-            elif value is not MISSING:
-                found[key] = value
-        self.l1_hit.inc(len(keys) - len(wanted))
-        if not wanted:
-            return found
-        self.l1_miss.inc(len(wanted))
+    async def call(self, kind: str, read: Callable[[], Awaitable[V]]) -> V:
+        breaker = await self.factory.get_breaker(ERP)
         try:
-            stored = await from_store(wanted)
-        except StoreError as exc:
-            log.warning("store unavailable for %s: %s", self.kind, exc)
-            stored = {}
-        self.l2_hit.inc(len(stored))
-        for key, value in stored.items():
-            if self.generation == generation:
-                self.l1[key] = value
-            found[key] = value
-        absent = [k for k in wanted if k not in stored]
-        self.l2_miss.inc(len(absent))
-        if absent:
-            found.update(await self._read_through(absent, from_erp, to_store, generation))
-        return found
+            async with breaker:
+                result = await read()
+        except OpenedState:
+            self.metrics.erp_reads.labels(kind, "breaker_open").inc()
+            raise
+        finally:
+            self._publish(breaker.context.state)
+        self.metrics.erp_reads.labels(kind, "ok").inc()
+        return result
 
-    async def _read_through(self, keys: list[K], from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]],
-                            to_store: Callable[[V], Awaitable[Any]], generation: int) -> dict[K, V]:
-        waiting: dict[Any, asyncio.Future[Any]] = {k: self.inflight[k] for k in keys if k in self.inflight}
+    def _publish(self, state: str) -> None:
+        self.state = state
+        for name in ("closed", "half-opened", "opened"):
+            self.metrics.breaker.labels(ERP, name).set(1 if name == state else 0)
+
+
+class _Tier(Generic[K, V]):
+    def __init__(self, kind: str, freshness: Freshness, size: int, metrics: EdgeMetrics, gate: ErpGate,
+                 store: Store, on_refreshed: Callable[[list[K]], None]) -> None:
+        self.kind = kind
+        self.freshness = freshness
+        self.l1: LRUCache[Hashable, Held[V] | _Missing] = LRUCache(maxsize=size)
+        self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
+        self.refreshing: set[Hashable] = set()
+        self.retry_at: dict[Hashable, tuple[float, int]] = {}  # key -> (monotonic time, failures)
+        self.gate = gate
+        self.store = store
+        self.metrics = metrics
+        self.on_refreshed = on_refreshed
+        self.background: set[asyncio.Task[None]] = set()
+        # Bumped by every invalidation: a read that started before one must not refill L1 with what it
+        # fetched (it may be the state the invalidation replaced).
+        self.generation = 0
+        self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
+        self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
+
+    async def get(self, keys: list[K], source: Source[K, V]) -> Lookup[K, V]:
+        lookup: Lookup[K, V] = Lookup()
+        now, clock, generation = now_ms(), time.monotonic(), self.generation
+        wanted: list[K] = []
+        stale: list[K] = []
+        for key in keys:
+            held = self.l1.get(key)
+            if isinstance(held, Held):
+                if lookup.note(key, held, self.freshness.ttl, now):
+                    stale.append(key)
+            elif held is None or held.until <= clock:
+                wanted.append(key)
+        self.hits["l1"].inc(len(keys) - len(wanted))
+        self.misses["l1"].inc(len(wanted))
+        if wanted:
+            try:
+                stored = await source.from_store(wanted)
+            except StoreError as exc:
+                log.warning("store unavailable for %s records: %s", self.kind, exc)
+                lookup.degraded.add(REDIS)
+                stored = {}
+            self.hits["l2"].inc(len(stored))
+            for key, held in stored.items():
+                self._keep(key, held, generation)
+                if lookup.note(key, held, self.freshness.ttl, now):
+                    stale.append(key)
+            absent = [k for k in wanted if k not in stored]
+            self.misses["l2"].inc(len(absent))
+            if absent:
+                await self._read_through(absent, source, lookup, generation)
+        if stale:
+            self._refresh_later(stale, source)
+        return lookup
+
+    def _keep(self, key: Hashable, held: Held[V] | _Missing, generation: int) -> None:
+        if self.generation == generation:
+            self.l1[key] = held
+
+    # -- missing keys: read through, within the budget ---------------------------------------------
+    async def _read_through(self, keys: list[K], source: Source[K, V], lookup: Lookup[K, V],
+                            generation: int) -> None:
+        waiting = {k: self.inflight[k] for k in keys if k in self.inflight}
         mine = [k for k in keys if k not in waiting]
         if mine:
+            task = asyncio.ensure_future(self._read_erp(mine, source, generation))
             loop = asyncio.get_running_loop()
-            futures: dict[Any, asyncio.Future[Any]] = {k: loop.create_future() for k in mine}
+            futures: dict[Hashable, asyncio.Future[Held[V] | None]] = {k: loop.create_future() for k in mine}
             self.inflight.update(futures)
-            try:
-                result = await self._read_erp(mine, from_erp, to_store, generation)
-                for key, future in futures.items():
-                    future.set_result(result.get(key))
-            finally:  # on failure or cancellation, waiters get "absent" rather than hang
-                for key, future in futures.items():
-                    self.inflight.pop(key, None)
-                    if not future.done():
-                        future.set_result(None)
-            waiting.update(futures)
-        found = {}
+            task.add_done_callback(lambda t: self._settle(futures, t))
+            waiting.update(futures)  # type: ignore[arg-type]
+        done, pending = await asyncio.wait([asyncio.shield(f) for f in waiting.values()],
+                                           timeout=self.freshness.budget)
+        if pending:
+            lookup.degraded.add(ERP)
+            self.metrics.erp_reads.labels(self.kind, "over_budget").inc()
         for key, future in waiting.items():
-            value = await asyncio.shield(future)
-            if value is not None:
-                found[key] = value
-        return found
+            if future.done() and not future.cancelled():
+                held = future.result()
+                if held is not None:
+                    lookup.note(key, held, self.freshness.ttl, now_ms())
+                elif self.gate.state != "closed" or not isinstance(self.l1.get(key), _Missing):
+                    lookup.degraded.add(ERP)
 
-    async def _read_erp(self, keys: list[K], from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]],
-                        to_store: Callable[[V], Awaitable[Any]], generation: int) -> Mapping[K, V]:
+    def _settle(self, futures: dict[Hashable, asyncio.Future[Held[V] | None]], task: asyncio.Future[Any]) -> None:
+        result: Mapping[Hashable, Held[V]] = {}
+        if not task.cancelled() and task.exception() is None:
+            result = task.result()
+        for key, future in futures.items():
+            self.inflight.pop(key, None)
+            if not future.done():
+                future.set_result(result.get(key))
+
+    async def _read_erp(self, keys: list[K], source: Source[K, V], generation: int) -> Mapping[Hashable, Held[V]]:
+        """Read keys from the ERP, unless another replica holds their lock (then wait for its result in L2)."""
+        try:
+            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=2000)
+        except StoreError:
+            held_locks = {source.lock_name(k) for k in keys}
+        mine = [k for k in keys if source.lock_name(k) in held_locks]
+        theirs = [k for k in keys if source.lock_name(k) not in held_locks]
+        result: dict[Hashable, Held[V]] = {}
+        if mine:
+            try:
+                result.update(await self._fetch(mine, source, generation))
+            finally:
+                try:
+                    await self.store.release([source.lock_name(k) for k in mine])
+                except StoreError:
+                    pass  # they expire by themselves
+        if theirs:
+            result.update(await self._await_other_replica(theirs, source, generation))
+        return result
+
+    async def _fetch(self, keys: list[K], source: Source[K, V], generation: int) -> dict[Hashable, Held[V]]:
         self.metrics.erp_keys.labels(self.kind).inc(len(keys))
         try:
-            result = await from_erp(keys)
-        except ErpError as exc:
-            self.metrics.erp_reads.labels(self.kind, "error").inc()
+            values = await self.gate.call(self.kind, lambda: source.from_erp(keys))
+        except (ErpError, OpenedState) as exc:
+            if isinstance(exc, ErpError):
+                self.metrics.erp_reads.labels(self.kind, "error").inc()
             log.warning("ERP read of %d %s keys failed: %s", len(keys), self.kind, exc)
             return {}
-        self.metrics.erp_reads.labels(self.kind, "ok").inc()
+        stamp = now_ms()
+        result: dict[Hashable, Held[V]] = {}
         for key in keys:
-            value = result.get(key)
-            if self.generation == generation:
-                self.l1[key] = MISSING if value is None else value
-            if value is not None:
-                try:
-                    await to_store(value)
-                except StoreError as exc:
-                    log.warning("could not keep an ERP %s record in the store: %s", self.kind, exc)
+            value = values.get(key)
+            if value is None:
+                self._keep(key, _Missing(time.monotonic() + self.freshness.ttl), generation)
+            else:
+                result[key] = Held(value, stamp)
+                self._keep(key, result[key], generation)
+        try:
+            await source.to_store({k: v for k, v in values.items()})
+        except StoreError as exc:
+            log.warning("could not keep ERP %s records in the store: %s", self.kind, exc)
         return result
+
+    async def _await_other_replica(self, keys: list[K], source: Source[K, V],
+                                   generation: int) -> dict[Hashable, Held[V]]:
+        deadline = time.monotonic() + max(self.freshness.budget * 4, 1.0)
+        result: dict[Hashable, Held[V]] = {}
+        remaining = list(keys)
+        while remaining and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+            try:
+                found = await source.from_store(remaining)
+            except StoreError:
+                break
+            for key, held in found.items():
+                result[key] = held
+                self._keep(key, held, generation)
+            remaining = [k for k in remaining if k not in found]
+        return result
+
+    # -- stale keys: serve now, refresh in the background ------------------------------------------
+    def _refresh_later(self, keys: list[K], source: Source[K, V]) -> None:
+        clock = time.monotonic()
+        due = [k for k in keys if k not in self.refreshing and self.retry_at.get(k, (0.0, 0))[0] <= clock]
+        if not due:
+            return
+        self.refreshing.update(due)
+        task = asyncio.create_task(self._refresh(due, source))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def _refresh(self, keys: list[K], source: Source[K, V]) -> None:
+        generation = self.generation
+        try:
+            try:
+                stored = await source.from_store(keys)
+            except StoreError:
+                stored = {}
+            renewed = [k for k, held in stored.items() if now_ms() - held.as_of_ms < self.freshness.ttl * 1000]
+            for key in renewed:  # another process already refreshed it
+                self._keep(key, stored[key], generation)
+            todo = [k for k in keys if k not in renewed]
+            fetched = await self._fetch(todo, source, generation) if todo else {}
+            for key in todo:
+                if key in fetched:
+                    self.retry_at.pop(key, None)
+                else:
+                    failures = self.retry_at.get(key, (0.0, 0))[1] + 1
+                    delay = min(2 ** failures, 60) * (0.5 + random.random())  # exponential backoff, jitter
+                    self.retry_at[key] = (time.monotonic() + delay, failures)
+            done = renewed + [k for k in todo if k in fetched]
+            if done:
+                self.on_refreshed(done)
+        finally:
+            self.refreshing.difference_update(keys)
 
     def drop(self, key: Hashable) -> bool:
         self.generation += 1
         return self.l1.pop(key, None) is not None
 
 
+@dataclass(frozen=True)
+class PriceLookup:
+    records: dict[str, PriceRecord]
+    lookup: Lookup[Any, Any]
+
+
 class RecordService:
     def __init__(self, store: Store, erp: ErpAdapter, metrics: EdgeMetrics, *, price_ttl: float = 60.0,
-                 stock_ttl: float = 10.0, size: int = 500_000) -> None:
+                 stock_ttl: float = 10.0, erp_budget: float = 0.15, size: int = 500_000,
+                 breaker_threshold: int = 5, breaker_reset: float = 10.0,
+                 on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None) -> None:
         self.store = store
         self.erp = erp
         self.metrics = metrics
-        self._prices = _Tier("price", price_ttl, size, metrics)
-        self._stock = _Tier("stock", stock_ttl, size, metrics)
+        self.gate = ErpGate(metrics, breaker_threshold, breaker_reset)
+        self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
+            "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
+            lambda keys: on_refreshed("price", keys))
+        self._stock: _Tier[str, StockByLocation] = _Tier(
+            "stock", Freshness(stock_ttl, erp_budget), size, metrics, self.gate, store,
+            lambda keys: on_refreshed("stock", keys))
 
-    async def prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
-        keys = [(price_list_id, currency, sku) for sku in dict.fromkeys(skus)]
-
-        async def from_store(wanted: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], PriceRecord]:
-            found = await self.store.get_prices(price_list_id, currency, [k[2] for k in wanted])
-            return {(price_list_id, currency, sku): r for sku, r in found.items()}
+    async def price_lookup(self, price_list_id: int, currency: str,
+                           skus: Iterable[str]) -> Lookup[tuple[int, str, str], PriceRecord]:
+        async def from_store(wanted: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], Held[PriceRecord]]:
+            found = await self.store.prices_as_of(price_list_id, currency, [k[2] for k in wanted])
+            return {(price_list_id, currency, sku): Held(s.record, s.as_of_ms) for sku, s in found.items()}
 
         async def from_erp(wanted: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], PriceRecord]:
             found = await self.erp.get_prices(price_list_id, currency, [k[2] for k in wanted])
             return {(price_list_id, currency, sku): r for sku, r in found.items()}
 
-        found = await self._prices.get(keys, from_store, from_erp, self.store.put_price)
-        return {key[2]: record for key, record in found.items()}
+        async def to_store(records: Mapping[tuple[int, str, str], PriceRecord]) -> None:
+            for record in records.values():
+                await self.store.put_price(record, touch=True)
 
-    async def stock(self, skus: Iterable[str]) -> dict[str, StockByLocation]:
-        keys = list(dict.fromkeys(skus))
+        source = Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
+        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
+
+    async def stock_lookup(self, skus: Iterable[str]) -> Lookup[str, StockByLocation]:
+        async def from_store(wanted: list[str]) -> dict[str, Held[StockByLocation]]:
+            return {sku: Held(s.levels, s.as_of_ms) for sku, s in (await self.store.stock_as_of(wanted)).items()}
 
         async def from_erp(wanted: list[str]) -> dict[str, StockByLocation]:
             found = await self.erp.get_stock(wanted)
             return {sku: {level.location_id: level for level in levels} for sku, levels in found.items() if levels}
 
-        async def to_store(levels: StockByLocation) -> None:
-            await self.store.put_stock_levels(list(levels.values()))
+        async def to_store(levels: Mapping[str, StockByLocation]) -> None:
+            await self.store.put_stock_levels([level for by_location in levels.values() for level in by_location.values()])
 
-        return await self._stock.get(keys, self.store.get_stock, from_erp, to_store)
+        source = Source(from_store, from_erp, to_store, lambda sku: f"stock:{sku}")
+        return await self._stock.get(list(dict.fromkeys(skus)), source)
+
+    async def prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+        found = (await self.price_lookup(price_list_id, currency, skus)).found
+        return {key[2]: record for key, record in found.items()}
+
+    async def stock(self, skus: Iterable[str]) -> dict[str, StockByLocation]:
+        return (await self.stock_lookup(skus)).found
 
     def drop_price(self, price_list_id: int, currency: str, sku: str) -> bool:
         return self._prices.drop((price_list_id, currency, sku))

@@ -31,6 +31,8 @@ class EdgeMetrics:
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",
                                    "Prices-only documents answered from the catalog index without the upstream",
                                    registry=r)
+        self.breaker = Gauge("pricing_edge_breaker_state", "Circuit breaker state per dependency (1 = current)",
+                             ["dependency", "state"], registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.

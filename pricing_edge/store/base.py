@@ -13,6 +13,7 @@ from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.store.codec import StockSnapshot, Stored
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
 
@@ -26,7 +27,16 @@ class Store(Protocol):
 
     # -- versioned ERP records: a write applies only if its version is newer -------------------
     async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]: ...
-    async def put_price(self, record: PriceRecord) -> bool: ...
+    async def prices_as_of(self, price_list_id: int, currency: str,
+                           skus: Iterable[str]) -> dict[str, Stored[PriceRecord]]:
+        """The records with when each was learned (for freshness)."""
+        ...
+
+    async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
+        """Write if newer; with ``touch`` (an ERP read of the same version) also re-stamp its freshness."""
+        ...
+
+    async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]: ...
     async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
         """Levels by location, only for SKUs whose every location is known (see ``put_stock_levels``)."""
         ...
@@ -36,7 +46,8 @@ class Store(Protocol):
         ...
 
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
-        """Every location of the SKUs in ``levels`` (an ERP read or a bulk load): marks them complete."""
+        """Every location of the SKUs in ``levels`` (an ERP read or a bulk load): marks them complete
+        and re-stamps the freshness of levels whose version is unchanged."""
         ...
     async def get_credit(self, company_id: int) -> CreditRecord | None: ...
     async def put_credit(self, record: CreditRecord) -> bool: ...
@@ -65,5 +76,28 @@ class Store(Protocol):
     async def publish(self, channel: str, message: bytes) -> None: ...
     def subscribe(self, channel: str) -> AsyncIterator[bytes]: ...
 
+    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
+        """Short locks (cross-replica coalescing): the names this caller now holds."""
+        ...
+
+    async def release(self, names: Iterable[str]) -> None: ...
+
     async def ping(self) -> bool: ...
     async def aclose(self) -> None: ...
+
+
+class RecordReads:
+    """``get_prices``/``get_stock`` derived from the as-of reads, for stores to inherit."""
+
+    async def prices_as_of(self, price_list_id: int, currency: str,
+                           skus: Iterable[str]) -> dict[str, Stored[PriceRecord]]:
+        raise NotImplementedError
+
+    async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
+        raise NotImplementedError
+
+    async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+        return {sku: held.record for sku, held in (await self.prices_as_of(price_list_id, currency, skus)).items()}
+
+    async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
+        return {sku: snapshot.levels for sku, snapshot in (await self.stock_as_of(skus)).items()}

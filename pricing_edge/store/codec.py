@@ -6,6 +6,7 @@ event ``data`` wire shape, so there is one definition of a record's serialised f
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -34,6 +35,14 @@ class Stored(Generic[R]):
     as_of_ms: int
 
 
+@dataclass(frozen=True)
+class StockSnapshot:
+    """Every location's level of one SKU; ``as_of_ms`` is the oldest of them."""
+
+    levels: dict[int, StockLevel]
+    as_of_ms: int
+
+
 def encode(record: Record, as_of_ms: int) -> bytes:
     return b"%d|%d|%s" % (record.version, as_of_ms, orjson.dumps(to_data(record)))
 
@@ -55,3 +64,8 @@ def decode_record(kind: type[R], raw: bytes) -> R:
 
 def version_of(raw: bytes) -> int:
     return int(raw.split(b"|", 1)[0])
+
+
+def snapshot(raws: Iterable[bytes]) -> StockSnapshot:
+    held = [decode(StockLevel, raw) for raw in raws]
+    return StockSnapshot({h.record.location_id: h.record for h in held}, min(h.as_of_ms for h in held))

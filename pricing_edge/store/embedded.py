@@ -17,7 +17,8 @@ from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.domain.versioning import replaces
 from pricing_edge.store import codec
 from pricing_edge.store.codec import R
-from pricing_edge.store.base import StreamEntry
+from pricing_edge.store.base import RecordReads, StreamEntry
+from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class _Stream:
         return next(i for i, (eid, _) in enumerate(self.entries) if eid == entry_id)
 
 
-class EmbeddedStore:
+class EmbeddedStore(RecordReads):
     kind = "embedded"
 
     def __init__(self, keys: Keys | None = None, announce: bool = True) -> None:
@@ -51,6 +52,7 @@ class EmbeddedStore:
         self._records: dict[str, bytes] = {}
         self._stock: dict[str, dict[int, bytes]] = {}
         self._stock_complete: set[str] = set()
+        self._locks: dict[str, float] = {}
         self._values: dict[str, tuple[bytes, float]] = {}
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
@@ -60,9 +62,10 @@ class EmbeddedStore:
                         "(set PRICING_EDGE_REDIS_URL for a durable, shared store)")
 
     # -- records -------------------------------------------------------------------------------
-    def _put(self, key: str, record: Record) -> bool:
+    def _put(self, key: str, record: Record, touch: bool = False) -> bool:
         current = self._records.get(key)
-        if not replaces(record.version, codec.version_of(current) if current is not None else None):
+        version = codec.version_of(current) if current is not None else None
+        if not (replaces(record.version, version) or (touch and version == record.version)):
             return False
         self._records[key] = codec.encode(record, now_ms())
         return True
@@ -71,37 +74,42 @@ class EmbeddedStore:
         raw = self._records.get(key)
         return codec.decode_record(kind, raw) if raw is not None else None
 
-    async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+    async def prices_as_of(self, price_list_id: int, currency: str,
+                           skus: Iterable[str]) -> dict[str, codec.Stored[PriceRecord]]:
         found = {}
         for sku in skus:
-            record = self._get(self.keys.price(price_list_id, currency, sku), PriceRecord)
-            if record is not None:
-                found[sku] = record
+            raw = self._records.get(self.keys.price(price_list_id, currency, sku))
+            if raw is not None:
+                found[sku] = codec.decode(PriceRecord, raw)
         return found
 
-    async def put_price(self, record: PriceRecord) -> bool:
-        return self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record)
+    async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
+        return self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
-    async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
-        found: dict[str, dict[int, StockLevel]] = {}
+    async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
+        found: dict[str, StockSnapshot] = {}
         for sku in skus:
             key = self.keys.stock(sku)
             levels = self._stock.get(key)
             if levels and key in self._stock_complete:
-                found[sku] = {loc: codec.decode_record(StockLevel, raw) for loc, raw in levels.items()}
+                found[sku] = codec.snapshot(levels.values())
         return found
 
-    async def put_stock(self, level: StockLevel) -> bool:
+    def _put_level(self, level: StockLevel, touch: bool) -> bool:
         levels = self._stock.setdefault(self.keys.stock(level.sku), {})
         current = levels.get(level.location_id)
-        if not replaces(level.version, codec.version_of(current) if current is not None else None):
+        version = codec.version_of(current) if current is not None else None
+        if not (replaces(level.version, version) or (touch and version == level.version)):
             return False
         levels[level.location_id] = codec.encode(level, now_ms())
         return True
 
+    async def put_stock(self, level: StockLevel) -> bool:
+        return self._put_level(level, touch=False)
+
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
         for level in levels:
-            await self.put_stock(level)
+            self._put_level(level, touch=True)
         self._stock_complete.update(self.keys.stock(level.sku) for level in levels)
 
     async def get_credit(self, company_id: int) -> CreditRecord | None:
@@ -199,6 +207,19 @@ class EmbeddedStore:
                 yield await queue.get()
         finally:
             subscribers.discard(queue)
+
+    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
+        now = time.monotonic()
+        held = set()
+        for name in names:
+            if self._locks.get(name, 0.0) <= now:
+                self._locks[name] = now + ttl_ms / 1000
+                held.add(name)
+        return held
+
+    async def release(self, names: Iterable[str]) -> None:
+        for name in names:
+            self._locks.pop(name, None)
 
     async def ping(self) -> bool:
         return True

@@ -21,7 +21,8 @@ from pricing_edge.domain.events import Record
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store import codec
-from pricing_edge.store.base import StoreError, StreamEntry
+from pricing_edge.store.base import RecordReads, StoreError, StreamEntry
+from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,13 @@ T = TypeVar("T")
 
 COMPLETE_FIELD = b"complete"  # in a SKU's stock hash: every location's level is present
 
+# ARGV[3] = '1' (touch): an equal version is written too, re-stamping when the state was learned.
 _PUT_IF_NEWER = """
 local current = redis.call('GET', KEYS[1])
 if current then
   local version = tonumber(string.match(current, '^(%d+)|'))
-  if version and version >= tonumber(ARGV[1]) then return 0 end
+  local incoming = tonumber(ARGV[1])
+  if version and (version > incoming or (version == incoming and ARGV[3] ~= '1')) then return 0 end
 end
 redis.call('SET', KEYS[1], ARGV[2])
 return 1
@@ -43,7 +46,8 @@ _HPUT_IF_NEWER = """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
 if current then
   local version = tonumber(string.match(current, '^(%d+)|'))
-  if version and version >= tonumber(ARGV[2]) then return 0 end
+  local incoming = tonumber(ARGV[2])
+  if version and (version > incoming or (version == incoming and ARGV[4] ~= '1')) then return 0 end
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
@@ -73,7 +77,7 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class RedisStore:
+class RedisStore(RecordReads):
     kind = "redis"
 
     def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0) -> None:
@@ -87,24 +91,25 @@ class RedisStore:
         self._append_once = self.client.register_script(_APPEND_ONCE)
 
     # -- records -------------------------------------------------------------------------------
-    async def _put(self, key: str, record: Record) -> bool:
-        return bool(await self._put_if_newer(keys=[key], args=[record.version, codec.encode(record, now_ms())]))
+    async def _put(self, key: str, record: Record, touch: bool = False) -> bool:
+        return bool(await self._put_if_newer(
+            keys=[key], args=[record.version, codec.encode(record, now_ms()), "1" if touch else "0"]))
 
     @_mapped
-    async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
+    async def prices_as_of(self, price_list_id: int, currency: str,
+                           skus: Iterable[str]) -> dict[str, codec.Stored[PriceRecord]]:
         wanted = list(skus)
         if not wanted:
             return {}
         raws = await self.client.mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
-        return {sku: codec.decode_record(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True)
-                if raw is not None}
+        return {sku: codec.decode(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True) if raw is not None}
 
     @_mapped
-    async def put_price(self, record: PriceRecord) -> bool:
-        return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record)
+    async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
+        return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
     @_mapped
-    async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
+    async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         wanted = list(skus)
         if not wanted:
             return {}
@@ -112,22 +117,24 @@ class RedisStore:
             for sku in wanted:
                 pipe.hgetall(self.keys.stock(sku))
             results = await pipe.execute()
-        found: dict[str, dict[int, StockLevel]] = {}
+        found: dict[str, StockSnapshot] = {}
         for sku, levels in zip(wanted, results, strict=True):
             if levels.pop(COMPLETE_FIELD, None) is not None and levels:
-                found[sku] = {int(loc): codec.decode_record(StockLevel, raw) for loc, raw in levels.items()}
+                found[sku] = codec.snapshot(levels.values())
         return found
+
+    async def _put_level(self, level: StockLevel, touch: bool) -> bool:
+        return bool(await self._hput_if_newer(keys=[self.keys.stock(level.sku)], args=[
+            level.location_id, level.version, codec.encode(level, now_ms()), "1" if touch else "0"]))
 
     @_mapped
     async def put_stock(self, level: StockLevel) -> bool:
-        return bool(await self._hput_if_newer(
-            keys=[self.keys.stock(level.sku)], args=[level.location_id, level.version, codec.encode(level, now_ms())]))
+        return await self._put_level(level, touch=False)
 
     @_mapped
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
         for level in levels:
-            await self._hput_if_newer(keys=[self.keys.stock(level.sku)],
-                                      args=[level.location_id, level.version, codec.encode(level, now_ms())])
+            await self._put_level(level, touch=True)
         async with self.client.pipeline(transaction=False) as pipe:
             for sku in {level.sku for level in levels}:
                 pipe.hset(self.keys.stock(sku), COMPLETE_FIELD, b"1")
@@ -226,6 +233,21 @@ class RedisStore:
                 await pubsub.aclose()
             except (RedisError, OSError):
                 pass
+
+    @_mapped
+    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
+        wanted = list(names)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for name in wanted:
+                pipe.set(self.keys.value(f"lock:{name}"), b"1", nx=True, px=ttl_ms)
+            results = await pipe.execute()
+        return {name for name, ok in zip(wanted, results, strict=True) if ok}
+
+    @_mapped
+    async def release(self, names: Iterable[str]) -> None:
+        wanted = [self.keys.value(f"lock:{name}") for name in names]
+        if wanted:
+            await self.client.delete(*wanted)
 
     async def ping(self) -> bool:
         try:

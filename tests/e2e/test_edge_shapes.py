@@ -103,7 +103,12 @@ def masked(value: Any) -> Any:
 
 
 def both(system: System, query: str, buyer: str, variables: dict[str, Any]) -> tuple[dict, dict]:  # type: ignore[type-arg]
-    return system.query(query, buyer, variables), system.upstream(query, buyer, variables)
+    """The edge's and BigCommerce's answers; the edge's additive freshness flags are checked and set aside."""
+    edge = system.query(query, buyer, variables)
+    flags = edge.pop("extensions", {}).get("pricingEdge")
+    if flags is not None:
+        assert set(flags) == {"stale", "asOf", "degraded"}
+    return edge, system.upstream(query, buyer, variables)
 
 
 def test_a_category_page_from_named_fragments_keeps_bigcommerces_shape(system: System) -> None:

@@ -133,3 +133,32 @@ async def test_published_messages_reach_every_subscriber(store: Store) -> None:
 
 async def test_ping(store: Store) -> None:
     assert await store.ping()
+
+
+async def test_an_erp_read_of_the_same_version_re_stamps_freshness(store: Store) -> None:
+    await store.put_price(price(5))
+    first = (await store.prices_as_of(2, "USD", ["SKU-1"]))["SKU-1"].as_of_ms
+    await async_wait_until(lambda: _later_than(first), timeout=5, what="the clock to move")
+    assert not await store.put_price(price(5))  # an event with the same version: ignored
+    assert (await store.prices_as_of(2, "USD", ["SKU-1"]))["SKU-1"].as_of_ms == first
+    assert await store.put_price(price(5), touch=True)  # an ERP read of it: re-stamped
+    assert (await store.prices_as_of(2, "USD", ["SKU-1"]))["SKU-1"].as_of_ms > first
+    assert not await store.put_price(price(4), touch=True)  # never older
+
+
+async def _later_than(ms: int) -> bool:
+    import time
+
+    return int(time.time() * 1000) > ms + 2
+
+
+async def test_locks_are_held_by_one_caller_until_they_expire(store: Store) -> None:
+    assert await store.acquire(["a", "b"], ttl_ms=200) == {"a", "b"}
+    assert await store.acquire(["a", "c"], ttl_ms=200) == {"c"}
+
+    async def free_again() -> bool:
+        return await store.acquire(["a"], ttl_ms=200) == {"a"}
+
+    await async_wait_until(free_again, timeout=5, what="the lock to expire")
+    await store.release(["a"])
+    assert await store.acquire(["a"], ttl_ms=200) == {"a"}

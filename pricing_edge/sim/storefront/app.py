@@ -66,8 +66,12 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
             return JSONResponse({"status": exc.status, "title": str(exc)}, status_code=exc.status)
         if request.method == "GET":
             params = request.query_params
+            try:
+                variables = orjson.loads(params["variables"]) if params.get("variables") else None
+            except orjson.JSONDecodeError:
+                return _errors([{"message": "Variables are not valid JSON."}], 400)
             payload: Any = {"query": params.get("query"), "operationName": params.get("operationName"),
-                            "variables": orjson.loads(params["variables"]) if params.get("variables") else None}
+                            "variables": variables}
         else:
             try:
                 payload = orjson.loads(await request.body())
@@ -75,6 +79,8 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
                 return _errors([{"message": "Request body is not valid JSON."}], 400)
         if not isinstance(payload, dict) or not isinstance(payload.get("query"), str):
             return _errors([{"message": "Must provide query string."}], 400)
+        if payload.get("variables") is not None and not isinstance(payload["variables"], dict):
+            return _errors([{"message": "Variables must be a JSON object."}], 400)
         prepared = prepare(payload["query"])
         if isinstance(prepared, list):
             return _errors(prepared)
@@ -85,7 +91,10 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
         body: dict[str, Any] = {}
         if result.errors:
             body["errors"] = [e.formatted for e in result.errors]
-        body["data"] = result.data
+        # An error raised before execution (variable coercion, unknown operation) has no path, and then
+        # the GraphQL spec says the response has no "data" entry at all; after execution began, it has one.
+        if result.data is not None or not result.errors or any(e.path for e in result.errors):
+            body["data"] = result.data
         return Response(dumps(body), media_type="application/json")
 
     async def healthz(request: Request) -> Response:

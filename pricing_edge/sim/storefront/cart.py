@@ -12,7 +12,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 
 from pricing_edge.domain.pricing import unit_price
-from pricing_edge.sim.dataset import STORE_URL, Product, Variant
+from pricing_edge.sim.dataset import CURRENCIES, STORE_URL, Product, Variant
 from pricing_edge.sim.storefront.catalog import Buyer
 from pricing_edge.sim.storefront.ids import global_id
 from pricing_edge.sim.storefront.resolvers import Context, ctx, money
@@ -65,7 +65,7 @@ def _check_stock(c: Context, product: Product, variant: Variant, quantity: int) 
 
 def _cart(info: GraphQLResolveInfo, entity_id: str) -> Cart:
     cart = _carts(info).get(entity_id)
-    if cart is None or cart.buyer.customer_id != ctx(info).buyer.customer_id:
+    if cart is None or not _owned(info, cart):
         raise GraphQLError(f"Cart {entity_id} not found.")
     return cart
 
@@ -84,8 +84,26 @@ def _add(info: GraphQLResolveInfo, cart: Cart, lines: list[dict[str, Any]]) -> N
     cart.updated_at = datetime.now(UTC)
 
 
+def _owned(info: GraphQLResolveInfo, cart: Cart | None) -> bool:
+    return cart is not None and cart.buyer.customer_id == ctx(info).buyer.customer_id
+
+
+def site_cart(_: Any, info: GraphQLResolveInfo, entityId: str | None = None) -> Cart | None:  # noqa: N803
+    """``site.cart``: the cart with that id if it is this buyer's; without an id, a customer's latest cart."""
+    if entityId is not None:
+        cart = _carts(info).get(entityId)
+        return cart if _owned(info, cart) else None
+    if ctx(info).buyer.customer_id is None:
+        return None
+    mine = [cart for cart in _carts(info).values() if _owned(info, cart)]
+    return max(mine, key=lambda cart: cart.updated_at) if mine else None
+
+
 def create_cart(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
-    cart = Cart(str(uuid.uuid4()), ctx(info).buyer, input.get("currencyCode") or "USD")
+    currency = input.get("currencyCode") or "USD"
+    if currency not in CURRENCIES:
+        raise GraphQLError(f"Currency {currency} is not enabled for this channel.")
+    cart = Cart(str(uuid.uuid4()), ctx(info).buyer, currency)
     _add(info, cart, input.get("lineItems") or [])
     _carts(info)[cart.entity_id] = cart
     return {"cart": cart}

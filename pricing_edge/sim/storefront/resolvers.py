@@ -116,16 +116,25 @@ def _by_location(source: dict[str, Any], info: GraphQLResolveInfo, **args: Any) 
         locations = [loc for loc in locations if loc["locationEntityId"] in args["locationEntityIds"]]
     if args.get("locationEntityCodes"):
         locations = [loc for loc in locations if loc["locationEntityCode"] in args["locationEntityCodes"]]
+    if args.get("locationEntityTypeIds"):
+        locations = [loc for loc in locations if loc["locationEntityTypeId"] in args["locationEntityTypeIds"]]
     return connection(locations, args)
+
+
+def _option_ids(product: Product, variant: Variant) -> list[tuple[int, int]]:
+    """(option entityId, value entityId) of each of the variant's option values."""
+    ids = []
+    for index, (_, value) in enumerate(variant.option_values):
+        all_values = list(dict.fromkeys(v.option_values[index][1] for v in product.variants))
+        ids.append((product.id * 10 + index, product.id * 100 + index * 10 + all_values.index(value)))
+    return ids
 
 
 def _options(pv: tuple[Product, Variant], info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     product, variant = pv
     options = []
-    for index, (name, value) in enumerate(variant.option_values):
-        all_values = list(dict.fromkeys(v.option_values[index][1] for v in product.variants))
-        value_id = product.id * 100 + index * 10 + all_values.index(value)
-        options.append({"entityId": product.id * 10 + index, "displayName": name, "isRequired": True,
+    for (option_id, value_id), (name, value) in zip(_option_ids(product, variant), variant.option_values, strict=True):
+        options.append({"entityId": option_id, "displayName": name, "isRequired": True,
                         "_values": [{"entityId": value_id, "label": value}]})
     return connection(options, args)
 
@@ -142,6 +151,11 @@ def _variants(product: Product, info: GraphQLResolveInfo, **args: Any) -> dict[s
         variants = [v for v in variants if v.id in args["entityIds"]]
     if args.get("skus"):
         variants = [v for v in variants if v.sku in args["skus"]]
+    if args.get("optionValueIds"):
+        wanted = {(o["optionEntityId"], o["valueEntityId"]) for o in args["optionValueIds"]}
+        variants = [v for v in variants if wanted <= set(_option_ids(product, v))]
+    if args.get("isPurchasable") is False:  # every simulated variant is purchasable
+        variants = []
     return connection([(product, v) for v in variants], args)
 
 
@@ -155,6 +169,8 @@ def _custom_fields(product: Product, info: GraphQLResolveInfo, **args: Any) -> d
 def _related(product: Product, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     c = ctx(info)
     related = [p for pid in product.related_ids if (p := c.catalog.product(pid, c.buyer)) is not None]
+    if args.get("hideOutOfStock"):
+        related = [p for p in related if c.catalog.in_stock(p)]
     return connection(related, args)
 
 

@@ -36,6 +36,7 @@ def build() -> GraphQLSchema:
     bindings.update({("Cart", f): r for f, r in cart.CART_FIELDS.items()})
     bindings.update({("CartMutations", f): r for f, r in cart.MUTATIONS.items()})
     bindings[("Mutation", "cart")] = lambda _, i: site.SITE
+    bindings[("Site", "cart")] = cart.site_cart
     for (type_name, field_name), resolver in bindings.items():
         gtype = schema.get_type(type_name)
         assert isinstance(gtype, GraphQLObjectType), type_name
