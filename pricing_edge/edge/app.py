@@ -20,7 +20,11 @@ from starlette.routing import Route
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
 from pricing_edge.config import Settings
 from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.buyers import BuyerResolver
+from pricing_edge.edge.cart_guard import CartGuard
+from pricing_edge.edge.cart_path import CartPath
+from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
@@ -34,6 +38,8 @@ from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
+from pricing_edge.store.redis_store import RedisStore
+from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,26 @@ async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceL
         log.info("warmed at start: %s", report)
     except (ErpError, StoreError) as exc:
         log.warning("warming at start failed (requests read through instead): %s", exc)
+
+
+def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
+    """Soft reservations in the same store (Redis: shared by every edge process), stock from the records path."""
+    reservations: ReservationStore
+    if isinstance(parts.store, RedisStore):
+        reservations = RedisReservations(parts.store.client, parts.settings.redis_prefix)
+    else:
+        reservations = EmbeddedReservations()
+
+    async def stock_lookup(skus: list[str]) -> dict[str, KnownStock]:
+        lookup = await parts.records.stock_lookup(skus)
+        return {sku: KnownStock.of(list(levels.values()), stale=lookup.stale) for sku, levels in lookup.found.items()}
+
+    async def sku_lookup(product_id: int | None, variant_id: int | None) -> str | None:
+        return index.sku_for(product_id, variant_id)
+
+    return CartGuard(reservations, stock_lookup, sku_lookup, ttl=parts.settings.reservation_ttl,
+                     redis_down_factor=parts.settings.redis_down_stock_factor,
+                     metrics_counter_callable=lambda outcome: parts.metrics.redis_down_carts.labels(outcome).inc())
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
@@ -116,6 +142,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+        parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
         if settings.warm_at_start:

@@ -44,3 +44,14 @@ class CatalogIndex:
         if product_id is None or not self._visible.get((visibility_key, product_id)):
             return None
         return self._products.get(product_id)
+
+    def sku_for(self, product_id: int | None, variant_id: int | None) -> str | None:
+        """A line item's SKU, from what answers have shown (None when unknown)."""
+        if product_id is None and variant_id is not None:
+            product_id = self._by_variant.get(variant_id)
+        product = self._products.get(product_id) if product_id is not None else None
+        if product is None:
+            return None
+        if variant_id is None:
+            return product.variants[0][1] if product.variants else product.sku
+        return next((sku for vid, sku in product.variants if vid == variant_id), None)

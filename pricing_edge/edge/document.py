@@ -51,6 +51,23 @@ def _variants_selection() -> FieldNode:
 
 
 _VARIANTS_FIELD = _variants_selection()
+CART_ALIAS, DELETED_CART_ALIAS = "_peCart", "_peDeletedCart"
+
+
+def _cart_identity() -> tuple[FieldNode, FieldNode]:
+    """What the cart guard must see in a cart mutation's answer: the cart's id and lines with SKUs."""
+    root = parse("{ c: cart { entityId lineItems { physicalItems { entityId sku quantity } } } "
+                 "d: deletedCartEntityId }").definitions[0]
+    cart, deleted = root.selection_set.selections  # type: ignore[attr-defined]
+    return _field(CART_ALIAS, "cart", cart.selection_set), _field(DELETED_CART_ALIAS, "deletedCartEntityId")
+
+
+_CART_FIELD, _DELETED_FIELD = _cart_identity()
+_CART_RESULTS: dict[str, tuple[FieldNode, ...]] = {
+    "CreateCartResult": (_CART_FIELD,), "AddCartLineItemsResult": (_CART_FIELD,),
+    "UpdateCartLineItemResult": (_CART_FIELD,), "DeleteCartLineItemResult": (_CART_FIELD, _DELETED_FIELD),
+    "DeleteCartResult": (_DELETED_FIELD,),
+}
 
 
 class _IdentityInjector(Visitor):
@@ -74,6 +91,8 @@ class _IdentityInjector(Visitor):
                 extra.append(_VARIANTS_FIELD)
         elif parent.name == "InventoryByLocations":
             extra.append(_field(LOCATION_ALIAS, "locationEntityId"))
+        elif parent.name in _CART_RESULTS:
+            extra += _CART_RESULTS[parent.name]
         if not extra:
             return None
         return SelectionSetNode(selections=(*node.selections, *extra))

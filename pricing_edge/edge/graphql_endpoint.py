@@ -23,6 +23,8 @@ from starlette.responses import Response
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
+from pricing_edge.edge.cart_guard import Refuse
+from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
@@ -66,6 +68,7 @@ class GraphQLEndpoint:
         self.settings = settings
         self.index = CatalogIndex(settings.catalog_ttl)
         self.synthesizer = Synthesizer(schema, self.index)
+        self.cart_path: CartPath | None = None
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -112,6 +115,11 @@ class GraphQLEndpoint:
         assert root is not None
         collector = FieldCollector(self.schema, document.fragments, variables)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
+        cart_call = None
+        if operation.operation is OperationType.MUTATION and self.cart_path is not None:
+            cart_call = await self.cart_path.check(root_field, collector)
+            if cart_call is not None and isinstance(cart_call.decision, Refuse):
+                return Response(dumps(cart_call.refusal()), media_type=JSON)
         skeleton_key = self._skeleton_key(scope, document, gql)
         skeleton = await self.skeletons.get(skeleton_key) if skeleton_key else None
         if skeleton is None and skeleton_key and document.touches_owned:
@@ -128,6 +136,8 @@ class GraphQLEndpoint:
             body = skeleton.body
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
+            if cart_call is not None:
+                await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
             if isinstance(upstream_body, Response):
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body

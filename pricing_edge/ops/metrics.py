@@ -33,6 +33,10 @@ class EdgeMetrics:
                                    registry=r)
         self.breaker = Gauge("pricing_edge_breaker_state", "Circuit breaker state per dependency (1 = current)",
                              ["dependency", "state"], registry=r)
+        self.redis_down_carts = Counter(
+            "pricing_edge_redis_down_cart_decisions_total",
+            "Add-to-cart decided by the Redis-down rule (last known stock must cover the quantity by the factor)",
+            ["outcome"], registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.

@@ -80,12 +80,17 @@ def now_ms() -> int:
 class RedisStore(RecordReads):
     kind = "redis"
 
-    def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0) -> None:
+    def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0,
+                 max_connections: int = 128) -> None:
         self.keys = keys or Keys()
         self.url = url
         # redis-py's stubs type every reply as bytes | str whatever decode_responses says: use Any here.
-        self.client: Any = aioredis.Redis.from_url(
-            url, socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout, health_check_interval=10)
+        # A blocking pool: a burst of requests waits for a connection instead of failing at the
+        # default pool's hard limit (which would read as "Redis down").
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=socket_timeout, socket_timeout=socket_timeout,
+            socket_connect_timeout=socket_timeout, health_check_interval=10)
+        self.client: Any = aioredis.Redis(connection_pool=pool)
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)

@@ -7,12 +7,11 @@ without it these tests skip, and under PRICING_EDGE_REQUIRE_SPECS=1 they fail.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
 import pytest
 from graphql import (
     GraphQLArgument,
     GraphQLEnumType,
+    GraphQLInputField,
     GraphQLInputObjectType,
     GraphQLInterfaceType,
     GraphQLNamedType,
@@ -23,6 +22,7 @@ from graphql import (
     Undefined,
     build_schema,
     parse,
+    print_ast,
     validate,
 )
 
@@ -54,12 +54,20 @@ def _named_types(schema: GraphQLSchema) -> dict[str, GraphQLNamedType]:
     return {name: t for name, t in schema.type_map.items() if not name.startswith("__")}
 
 
-def _default(arg: GraphQLArgument | Any) -> Any:
-    return "<none>" if arg.default_value is Undefined else arg.default_value
+NO_DEFAULT = "<no default>"
 
 
-def _required(arg: Any) -> bool:
-    return str(arg.type).endswith("!") and arg.default_value is Undefined
+def _default(arg: GraphQLArgument | GraphQLInputField) -> str:
+    """An argument's or input field's default as SDL prints it (graphql-core 3.3 keeps an SDL default
+    as a literal in ``.default``; ``.default_value`` is then Undefined and would compare equal always)."""
+    default = arg.default
+    if default is not None:
+        return print_ast(default.literal) if default.literal is not None else repr(default.value)
+    return NO_DEFAULT if arg.default_value is Undefined else repr(arg.default_value)
+
+
+def _required(arg: GraphQLArgument | GraphQLInputField) -> bool:
+    return str(arg.type).endswith("!") and _default(arg) == NO_DEFAULT
 
 
 def _differences(sim: GraphQLSchema, real: GraphQLSchema) -> list[str]:
