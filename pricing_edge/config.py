@@ -41,6 +41,8 @@ class Settings:
     buyer_ttl: float = 60.0
     erp_timeout: float = 5.0
     erp_budget_ms: float = 150.0
+    credit_ttl: float = 60.0
+    credit_max_age: float = 900.0
     reservation_ttl: float = 1800.0
     redis_down_stock_factor: float = 5.0
     breaker_threshold: int = 5

@@ -31,3 +31,17 @@ class CreditRecord:
     def available_credit(self) -> Decimal:
         """Limit less balance, never negative; a hold does not change it (the checkout rules decide that)."""
         return max(Decimal(0), self.credit_limit - self.balance)
+
+
+def on_account_allowed(record: CreditRecord | None, order_total: Decimal | None, *, age_seconds: float | None,
+                       max_age_seconds: float, erp_reachable: bool) -> bool:
+    """DESIGN.md's conservative credit rule for on-account checkout.
+
+    Never on hold; never over the available credit; and when the truth is unknown — no record, or a
+    record older than its limit while the ERP cannot be asked — not allowed.
+    """
+    if record is None or record.on_hold:
+        return False
+    if not erp_reachable and (age_seconds is None or age_seconds > max_age_seconds):
+        return False
+    return order_total is None or order_total <= record.available_credit

@@ -25,6 +25,7 @@ from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
+from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
@@ -143,6 +144,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
+        parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
+                                             max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
+                                             currency=settings.currency)
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
         if settings.warm_at_start:

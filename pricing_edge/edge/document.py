@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from cachetools import LRUCache
 from graphql import (
+    REMOVE,
+    SKIP,
+    VariableNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -168,12 +171,59 @@ class _Survey(Visitor):
             self.owned = True
 
 
+class _ExtensionStripper(Visitor):
+    """Removes the fields our extension SDL adds: the upstream does not know them; the edge answers them."""
+
+    def __init__(self, type_info: TypeInfo, fields: frozenset[tuple[str, str]]) -> None:
+        super().__init__()
+        self.type_info = type_info
+        self.fields = fields
+
+    def enter_field(self, node: FieldNode, *_: object) -> object:
+        parent = self.type_info.get_parent_type()
+        return REMOVE if parent is not None and (parent.name, node.name.value) in self.fields else None
+
+    def leave_selection_set(self, node: SelectionSetNode, *_: object) -> SelectionSetNode | None:
+        if node.selections:
+            return None
+        return SelectionSetNode(selections=(_field("_peEmpty", "__typename"),))
+
+
+class _UsedVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[str] = set()
+
+    def enter_variable_definition(self, *_: object) -> object:
+        return SKIP  # a definition is not a use
+
+    def enter_variable(self, node: VariableNode, *_: object) -> None:
+        self.used.add(node.name.value)
+
+
+def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
+    """After stripping extension fields, variables only they used must not be declared upstream."""
+    usage = _UsedVariables()
+    visit(document, usage)
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode) and definition.variable_definitions:
+            kept = tuple(v for v in definition.variable_definitions if v.variable.name.value in usage.used)
+            definition = OperationDefinitionNode(
+                operation=definition.operation, name=definition.name, variable_definitions=kept,
+                directives=definition.directives, selection_set=definition.selection_set)
+        definitions.append(definition)
+    return DocumentNode(definitions=tuple(definitions))
+
+
 class DocumentCache:
     """Parse + validate + rewrite once per distinct document text (graphql-core validation costs milliseconds)."""
 
-    def __init__(self, schema: GraphQLSchema, max_depth: int = MAX_DEPTH, size: int = 4096) -> None:
+    def __init__(self, schema: GraphQLSchema, max_depth: int = MAX_DEPTH, size: int = 4096,
+                 extension_fields: frozenset[tuple[str, str]] = frozenset()) -> None:
         self.schema = schema
         self.max_depth = max_depth
+        self.extension_fields = extension_fields
         self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
 
     def prepare(self, text: str) -> PreparedDocument:
@@ -206,5 +256,10 @@ class DocumentCache:
                       if isinstance(d, OperationDefinitionNode)}
         fragments = {d.name.value: d for d in rewritten.definitions if isinstance(d, FragmentDefinitionNode)}
         has_mutation = any(op.operation is not OperationType.QUERY for op in operations.values())
-        return PreparedDocument(key, document, print_ast(rewritten), operations, fragments,
+        upstream = rewritten
+        if self.extension_fields:
+            type_info = TypeInfo(self.schema)
+            upstream = _drop_unused_variables(
+                visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields))))
+        return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
                                 shareable=not (survey.personal or has_mutation), touches_owned=survey.owned)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +26,8 @@ from pricing_edge.edge.buyers import BuyerResolver, Refusal
 from pricing_edge.edge.cart_guard import Refuse
 from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
+from pricing_edge.edge.credit import CreditService, order_total
+from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.overlay import Overlay, Records
@@ -34,6 +36,7 @@ from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
+from pricing_edge.domain.money import MoneyError
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops.metrics import EdgeMetrics
 
@@ -58,7 +61,7 @@ class GraphQLEndpoint:
                  records: RecordService, responses: ResponseCache, skeletons: SkeletonCache, metrics: EdgeMetrics,
                  settings: EdgeSettings) -> None:
         self.schema = schema
-        self.documents = DocumentCache(schema)
+        self.documents = DocumentCache(schema, extension_fields=extension_fields())
         self.upstream = upstream
         self.buyers = buyers
         self.records = records
@@ -69,6 +72,7 @@ class GraphQLEndpoint:
         self.index = CatalogIndex(settings.catalog_ttl)
         self.synthesizer = Synthesizer(schema, self.index)
         self.cart_path: CartPath | None = None
+        self.credit: CreditService | None = None
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -148,9 +152,11 @@ class GraphQLEndpoint:
                 if skeleton_key and not body.get("errors"):
                     await self.skeletons.put(skeleton_key, body, raw)
         overlay = Overlay(self.schema, collector, scope.currency)
+        overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(body["data"], root, [root_field])
         self.index.learn(scope.visibility_key, overlay.seen.values())
         filled = (await self._fill(overlay, scope)).merge(catalog_note)
+        await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
@@ -191,6 +197,18 @@ class GraphQLEndpoint:
             return None
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
         return f"sk:{scope.visibility_key}:{document.key}:{gql.operation_name or ''}:{variables}"
+
+    async def _answer_extensions(self, overlay: Overlay, scope: Scope) -> None:
+        """Our extension fields: the buyer's own company's credit (from the verified scope, never a header)."""
+        for site in overlay.extension_sites:
+            if (site.owner, site.name) != ("Customer", "b2bCredit") or scope.company_id is None or self.credit is None:
+                continue
+            try:
+                total = order_total(site.args.get("orderTotal"))
+            except MoneyError:
+                total = None  # GraphQL validation already refused non-numbers; keep the conservative answer
+            view = replace(await self.credit.view(scope.company_id), order_total=total)
+            site.out[site.key] = overlay.project("B2BCredit", view, None, site.nodes)
 
     async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
         """Fetch the records the overlay needs (with their freshness) and compute it."""

@@ -44,6 +44,18 @@ class Site:
     include_tax: bool
 
 
+@dataclass(frozen=True)
+class ExtensionSite:
+    """A field of our extension SDL in the answer (e.g. ``Customer.b2bCredit``), answered by the edge."""
+
+    out: dict[str, Any]
+    key: str
+    owner: str
+    name: str
+    nodes: list[FieldNode]
+    args: dict[str, Any]
+
+
 @dataclass
 class Needs:
     prices: dict[str, set[str]] = field(default_factory=dict)  # currency -> skus
@@ -75,6 +87,8 @@ class Overlay:
         self.sites: list[Site] = []
         self.needs = Needs()
         self.seen: dict[int, SeenProduct] = {}
+        self.extension_sites: list[ExtensionSite] = []  # fields of our extension SDL, answered by the edge itself
+        self.extension_fields: frozenset[tuple[str, str]] = frozenset()
 
     # -- step 1: walk the upstream data ---------------------------------------------------------
 
@@ -106,6 +120,11 @@ class Overlay:
                 out[key] = value.get(key, runtime.name)
                 continue
             field_def = runtime.fields[name]
+            if (runtime.name, name) in self.extension_fields:
+                out[key] = None
+                args = self.collector.arguments(field_def, fnodes[0])
+                self.extension_sites.append(ExtensionSite(out, key, runtime.name, name, fnodes, args))
+                continue
             if priced and name in ("prices", "inventory"):
                 out[key] = None
                 self._note_site(value, runtime.name, name, key, fnodes, field_def, out)

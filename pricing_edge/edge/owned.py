@@ -130,3 +130,12 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "isInStock": lambda s, _, __: s.in_stock,
     },
 }
+
+
+def _register_credit() -> None:
+    from pricing_edge.edge.credit import CREDIT_RESOLVERS
+
+    RESOLVERS["B2BCredit"] = CREDIT_RESOLVERS
+
+
+_register_credit()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from graphql import GraphQLSchema, build_client_schema, extend_schema, parse
+from graphql import GraphQLSchema, ObjectTypeExtensionNode, build_client_schema, extend_schema, parse
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError, UpstreamUnavailable
 
@@ -20,6 +20,13 @@ EXTENSION_DIR = Path(__file__).parent / "extension"
 
 def extension_sdl() -> str:
     return "\n".join(p.read_text() for p in sorted(EXTENSION_DIR.glob("*.graphql")))
+
+
+def extension_fields(sdl: str | None = None) -> frozenset[tuple[str, str]]:
+    """(type, field) pairs our SDL adds to upstream types: resolved by the edge, never sent upstream."""
+    document = parse(extension_sdl() if sdl is None else sdl)
+    return frozenset((d.name.value, f.name.value) for d in document.definitions
+                     if isinstance(d, ObjectTypeExtensionNode) for f in d.fields or ())
 
 
 def with_extension(schema: GraphQLSchema, sdl: str | None = None) -> GraphQLSchema:

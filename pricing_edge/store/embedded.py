@@ -115,8 +115,12 @@ class EmbeddedStore(RecordReads):
     async def get_credit(self, company_id: int) -> CreditRecord | None:
         return self._get(self.keys.credit(company_id), CreditRecord)
 
-    async def put_credit(self, record: CreditRecord) -> bool:
-        return self._put(self.keys.credit(record.company_id), record)
+    async def credit_as_of(self, company_id: int) -> codec.Stored[CreditRecord] | None:
+        raw = self._records.get(self.keys.credit(company_id))
+        return codec.decode(CreditRecord, raw) if raw is not None else None
+
+    async def put_credit(self, record: CreditRecord, *, touch: bool = False) -> bool:
+        return self._put(self.keys.credit(record.company_id), record, touch)
 
     async def get_customer(self, customer_id: int) -> CustomerRecord | None:
         return self._get(self.keys.customer(customer_id), CustomerRecord)

@@ -151,8 +151,13 @@ class RedisStore(RecordReads):
         return codec.decode_record(CreditRecord, raw) if raw else None
 
     @_mapped
-    async def put_credit(self, record: CreditRecord) -> bool:
-        return await self._put(self.keys.credit(record.company_id), record)
+    async def credit_as_of(self, company_id: int) -> codec.Stored[CreditRecord] | None:
+        raw = await self.client.get(self.keys.credit(company_id))
+        return codec.decode(CreditRecord, raw) if raw else None
+
+    @_mapped
+    async def put_credit(self, record: CreditRecord, *, touch: bool = False) -> bool:
+        return await self._put(self.keys.credit(record.company_id), record, touch)
 
     @_mapped
     async def get_customer(self, customer_id: int) -> CustomerRecord | None:

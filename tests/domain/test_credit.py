@@ -29,3 +29,27 @@ def test_hold_is_reported_not_folded_into_available() -> None:
 def test_customer_record_defaults_mean_none() -> None:
     record = CustomerRecord(5)
     assert (record.customer_group_id, record.company_id, record.version) == (None, None, 0)
+
+
+# --- the conservative on-account rule ----------------------------------------------------------
+
+from pricing_edge.domain.credit import on_account_allowed  # noqa: E402
+
+
+def _line(status: str = "ok", limit: str = "1000.00", balance: str = "400.00") -> CreditRecord:
+    return CreditRecord(7, Decimal(limit), Decimal(balance), status, version=1)  # type: ignore[arg-type]
+
+
+def test_an_account_on_hold_is_never_allowed_on_account() -> None:
+    assert not on_account_allowed(_line("hold"), None, age_seconds=0, max_age_seconds=60, erp_reachable=True)
+
+
+def test_fresh_credit_with_room_is_allowed_and_over_the_room_is_not() -> None:
+    assert on_account_allowed(_line(), Decimal("600.00"), age_seconds=1, max_age_seconds=60, erp_reachable=True)
+    assert not on_account_allowed(_line(), Decimal("600.01"), age_seconds=1, max_age_seconds=60, erp_reachable=True)
+
+
+def test_stale_beyond_its_limit_with_the_erp_down_is_not_allowed() -> None:
+    assert not on_account_allowed(_line(), Decimal("1"), age_seconds=61, max_age_seconds=60, erp_reachable=False)
+    assert on_account_allowed(_line(), Decimal("1"), age_seconds=59, max_age_seconds=60, erp_reachable=False)
+    assert not on_account_allowed(None, None, age_seconds=None, max_age_seconds=60, erp_reachable=True)

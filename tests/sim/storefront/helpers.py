@@ -102,3 +102,19 @@ def bc_available(dataset: Dataset, sku: str) -> int:
 
 def erp_available(dataset: Dataset, sku: str) -> int:
     return sum(level.available_to_sell for level in dataset.stock_for(sku))
+
+
+def ordered(value: Any) -> Any:
+    """A JSON value with every object turned into its list of (key, value) pairs, so that comparing two
+    of them also compares key order (``==`` on dicts ignores it; BigCommerce's answers keep it)."""
+    if isinstance(value, dict):
+        return [(key, ordered(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [ordered(item) for item in value]
+    return value
+
+
+def assert_exactly(actual: Any, expected: Any) -> None:
+    """The same JSON, keys in the same order at every level."""
+    assert actual == expected
+    assert ordered(actual) == ordered(expected)

@@ -19,6 +19,7 @@ from tests.sim.storefront.helpers import (
     EDUCATION,
     TRADE_COUNTER,
     WHOLESALE,
+    assert_exactly,
     bc_available,
     bc_product_view,
     bc_variant_view,
@@ -95,7 +96,7 @@ async def test_a_product_page_with_variants_options_and_bulk_tiers_has_bigcommer
     assert (page["entityId"], page["name"], page["sku"], page["path"]) == (product.id, product.name, product.sku,
                                                                            product.path)
     assert len(page["plainTextDescription"]) <= 60 and "<" not in page["plainTextDescription"]
-    assert page["availabilityV2"] == {"__typename": "ProductAvailable", "status": "Available", "description": ""}
+    assert_exactly(page["availabilityV2"], {"__typename": "ProductAvailable", "status": "Available", "description": ""})
     assert page["brand"]["entityId"] == product.brand_id
     assert "/640w/" in page["defaultImage"]["url"] and page["defaultImage"]["isDefault"] is True
     assert all("/320x320/" in image["url"] for image in nodes(page["images"]))
@@ -103,8 +104,8 @@ async def test_a_product_page_with_variants_options_and_bulk_tiers_has_bigcommer
     assert [c["entityId"] for c in nodes(page["categories"])] == list(product.category_ids)
 
     assert_prices(page["prices"], bc_product_view(dataset, product, GUEST_LIST))
-    assert page["inventory"] == {"isInStock": True, "hasVariantInventory": True, "aggregated": {
-        "availableToSell": sum(bc_available(dataset, v.sku) for v in product.variants), "warningLevel": 5}}
+    assert_exactly(page["inventory"], {"isInStock": True, "hasVariantInventory": True, "aggregated": {
+        "availableToSell": sum(bc_available(dataset, v.sku) for v in product.variants), "warningLevel": 5}})
 
     variants = nodes(page["variants"])
     assert page["variants"]["pageInfo"]["hasNextPage"] is False
@@ -220,7 +221,7 @@ async def test_a_guest_cannot_see_trade_counter_products_an_education_buyer_can(
                                                                                 dataset: Dataset) -> None:
     trade_only = only_in(dataset, TRADE_COUNTER)
     as_guest = await data_of(client, docs.PRICE_FOR_BUYER, {"entityId": trade_only.id}, guest())
-    assert as_guest == {"customer": None, "site": {"product": None}}
+    assert_exactly(as_guest, {"customer": None, "site": {"product": None}})
     category = await data_of(client, docs.CATEGORY_PAGE, {"categoryId": TRADE_COUNTER}, guest())
     assert category == {"site": {"category": None}}
     as_education = await data_of(client, docs.PRICE_FOR_BUYER, {"entityId": trade_only.id}, impersonating(EDUCATION))
@@ -256,11 +257,11 @@ async def test_stock_is_bigcommerces_copy_per_location_and_aggregated(client: ht
     assert variant["inventory"]["aggregated"]["availableToSell"] == bc_available(dataset, sku)
     levels = dataset.stock_for(sku, bigcommerce=True)
     codes = {loc.id: loc.code for loc in dataset.locations}
-    assert nodes(variant["inventory"]["byLocation"]) == [
+    assert_exactly(nodes(variant["inventory"]["byLocation"]), [
         {"locationEntityId": level.location_id, "locationEntityCode": codes[level.location_id],
          "locationEntityTypeId": "PHYSICAL", "availableToSell": level.available_to_sell, "warningLevel": 5,
          "isInStock": level.available_to_sell > 0 or level.backorder}
-        for level in levels]
+        for level in levels])
 
     east = await data_of(client, docs.VARIANT_STOCK, {"entityId": product.id, "locationCodes": ["EAST-WH"]})
     by_location = nodes(nodes(east["site"]["product"]["variants"])[0]["inventory"]["byLocation"])
@@ -281,14 +282,16 @@ async def test_aliases_ask_for_usd_eur_and_tax_inclusive_prices_in_one_request(c
     assert list(answered) == ["entityId", "usd", "eur", "usdWithTax", "variants"]
     usd, eur = bc_product_view(dataset, product, GUEST_LIST), bc_product_view(dataset, product, GUEST_LIST, "EUR")
     gross = bc_product_view(dataset, product, GUEST_LIST, include_tax=True)
-    assert answered["usd"]["price"] == {"currencyCode": "USD", "value": usd.price, "formattedV2": f"${usd.price:,.2f}"}
-    assert answered["eur"]["price"] == {"currencyCode": "EUR", "value": eur.price, "formattedV2": eur_format(eur.price)}
+    assert_exactly(answered["usd"]["price"], {"currencyCode": "USD", "value": usd.price,
+                                              "formattedV2": f"${usd.price:,.2f}"})
+    assert_exactly(answered["eur"]["price"], {"currencyCode": "EUR", "value": eur.price,
+                                              "formattedV2": eur_format(eur.price)})
     assert answered["usdWithTax"]["price"]["value"] == gross.price > usd.price
     thousands = 0
     for node, variant in zip(nodes(answered["variants"]), product.variants, strict=True):
         assert list(node) == ["sku", "usd", "eur"]
         eur_price = bc_variant_view(dataset, product, variant, GUEST_LIST, "EUR").price
-        assert node["eur"]["price"] == {"value": eur_price, "formattedV2": eur_format(eur_price)}
+        assert_exactly(node["eur"]["price"], {"value": eur_price, "formattedV2": eur_format(eur_price)})
         thousands += eur_price >= 1000
     assert thousands  # e.g. "2.470,14 €": a dot between thousands, a comma before the cents
     assert any("." in n["eur"]["price"]["formattedV2"] for n in nodes(answered["variants"]))
@@ -318,8 +321,8 @@ async def test_compare_by_ids_merges_duplicate_selections_in_first_selected_orde
         view = bc_product_view(dataset, product, GUEST_LIST)
         assert list(node) == ["entityId", "name", "prices", "brand", "sku"]
         assert list(node["prices"]) == ["price", "basePrice"]
-        assert node["prices"]["price"] == {"currencyCode": "USD", "value": view.price,
-                                           "formattedV2": f"${view.price:,.2f}"}
+        assert_exactly(node["prices"]["price"], {"currencyCode": "USD", "value": view.price,
+                                                 "formattedV2": f"${view.price:,.2f}"})
         assert node["name"] == product.name and node["sku"] == product.sku
 
 
@@ -330,8 +333,9 @@ async def test_skip_and_include_follow_the_variables(client: httpx.AsyncClient, 
     assert list(shown["site"]["product"]) == ["entityId", "prices", "inventory", "sku", "name"]
     hidden = await data_of(client, docs.CARD_WITH_DIRECTIVES,
                            {"entityId": product.id, "withPrices": False, "hideStock": True, "withBrand": True})
-    assert hidden["site"]["product"] == {"entityId": product.id, "brand": {"name": dataset.brands[product.brand_id - 1].name},
-                                         "name": product.name}
+    brand = next(b for b in dataset.brands if b.id == product.brand_id)
+    assert_exactly(hidden["site"]["product"], {"entityId": product.id, "brand": {"name": brand.name},
+                                               "name": product.name})
 
 
 async def test_node_finds_a_product_and_a_variant_by_global_id(client: httpx.AsyncClient, dataset: Dataset) -> None:
@@ -339,14 +343,14 @@ async def test_node_finds_a_product_and_a_variant_by_global_id(client: httpx.Asy
     variant = product.variants[1]
     data = await data_of(client, docs.NODES, {"productId": global_id("Product", product.id),
                                               "variantId": global_id("Variant", variant.id)})
-    assert data["product"] == {"__typename": "Product", "id": global_id("Product", product.id),
-                               "entityId": product.id, "name": product.name,
-                               "prices": {"price": {"value": bc_product_view(dataset, product, GUEST_LIST).price}}}
+    assert_exactly(data["product"], {
+        "__typename": "Product", "id": global_id("Product", product.id), "entityId": product.id, "name": product.name,
+        "prices": {"price": {"value": bc_product_view(dataset, product, GUEST_LIST).price}}})
     view = bc_variant_view(dataset, product, variant, GUEST_LIST)
-    assert data["variant"] == {"__typename": "Variant", "id": global_id("Variant", variant.id),
-                               "entityId": variant.id, "sku": variant.sku,
-                               "prices": {"price": {"value": view.price}, "basePrice": {"value": view.base_price}},
-                               "inventory": {"aggregated": {"availableToSell": bc_available(dataset, variant.sku)}}}
+    assert_exactly(data["variant"], {
+        "__typename": "Variant", "id": global_id("Variant", variant.id), "entityId": variant.id, "sku": variant.sku,
+        "prices": {"price": {"value": view.price}, "basePrice": {"value": view.base_price}},
+        "inventory": {"aggregated": {"availableToSell": bc_available(dataset, variant.sku)}}})
 
 
 async def test_a_product_is_found_by_a_variant_sku_and_by_a_variant_id(client: httpx.AsyncClient,
@@ -355,7 +359,7 @@ async def test_a_product_is_found_by_a_variant_sku_and_by_a_variant_id(client: h
     data = await data_of(client, docs.PRODUCT_LOOKUPS, {"sku": product.variants[1].sku,
                                                         "variantEntityId": product.variants[2].id})
     expected = {"product": {"entityId": product.id, "sku": product.sku}}
-    assert data == {"bySku": expected, "byVariant": expected}
+    assert_exactly(data, {"bySku": expected, "byVariant": expected})
 
 
 async def test_the_customer_query_names_the_buyer_and_is_null_for_a_guest(client: httpx.AsyncClient,
@@ -365,13 +369,14 @@ async def test_the_customer_query_names_the_buyer_and_is_null_for_a_guest(client
     company = dataset.company(customer.company_id)
     assert company is not None
     data = await data_of(client, docs.CUSTOMER, headers=impersonating(EDUCATION))
-    assert data == {"customer": {"entityId": EDUCATION, "firstName": customer.first_name,
-                                 "lastName": customer.last_name, "email": customer.email, "phone": customer.phone,
-                                 "company": company.name, "customerGroupId": 5, "customerGroupName": "Education"}}
+    assert_exactly(data, {"customer": {
+        "entityId": EDUCATION, "firstName": customer.first_name, "lastName": customer.last_name,
+        "email": customer.email, "phone": customer.phone, "company": company.name, "customerGroupId": 5,
+        "customerGroupName": "Education"}})
     assert await data_of(client, docs.CUSTOMER) == {"customer": None}
 
 
 async def test_store_settings(client: httpx.AsyncClient) -> None:
     data = await data_of(client, docs.STORE_SETTINGS)
-    assert data == {"site": {"settings": {"storeName": "Pricing Edge Demo Supply", "storeHash": "pe-demo",
-                                          "channelId": 1}}}
+    assert_exactly(data, {"site": {"settings": {"storeName": "Pricing Edge Demo Supply", "storeHash": "pe-demo",
+                                                "channelId": 1}}})
