@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pricing_edge.domain.inventory import StockLevel
 
@@ -75,6 +75,18 @@ def available_to_show(levels: Sequence[StockLevel], reserved: int) -> int:
     Unlike ATP it is a number even for backorder SKUs (a display shows stock, not the promise).
     """
     return max(0, sellable(levels) - max(0, reserved))
+
+
+def less_reservations(levels: Sequence[StockLevel], reserved: int) -> tuple[StockLevel, ...]:
+    """The levels with ``reserved`` units counted as allocated, location by location, so that what they
+    show sums to ``available_to_show(levels, reserved)``: for displaying stale stock."""
+    remaining = max(0, reserved)
+    adjusted = []
+    for level in levels:
+        take = min(remaining, level.available_to_sell)
+        remaining -= take
+        adjusted.append(replace(level, allocated=level.allocated + take))
+    return tuple(adjusted)
 
 
 def can_reserve(levels: Sequence[StockLevel], reserved: int, quantity: int, *, stale: bool = False) -> bool:

@@ -36,7 +36,10 @@ from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
+from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import MoneyError
+from pricing_edge.domain.reservations import less_reservations
+from pricing_edge.store.base import StoreError
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops.metrics import EdgeMetrics
 
@@ -210,6 +213,18 @@ class GraphQLEndpoint:
             view = replace(await self.credit.view(scope.company_id), order_total=total)
             site.out[site.key] = overlay.project("B2BCredit", view, None, site.nodes)
 
+    async def _shown_stock(self, lookup: Lookup[str, dict[int, StockLevel]]) -> dict[str, dict[int, StockLevel]]:
+        """Stale stock is shown less the live reservations: never more than last known minus what is held."""
+        if not lookup.stale or self.cart_path is None or not lookup.found:
+            return lookup.found
+        try:
+            reserved = await self.cart_path.guard.reservations.reserved_many(list(lookup.found))
+        except StoreError:
+            return lookup.found
+        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
+                                                                               reserved.get(sku, 0))}
+                for sku, levels in lookup.found.items()}
+
     async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
         """Fetch the records the overlay needs (with their freshness) and compute it."""
         records = Records()
@@ -221,7 +236,7 @@ class GraphQLEndpoint:
             filled.note(lookup)
         if overlay.needs.stock:
             lookup_stock = await self.records.stock_lookup(overlay.needs.stock)
-            records.stock.update(lookup_stock.found)
+            records.stock.update(await self._shown_stock(lookup_stock))
             filled.tags += [stock_tag(sku) for sku in overlay.needs.stock]
             filled.note(lookup_stock)
         filled.complete = not overlay.fill(records)

@@ -103,3 +103,12 @@ def test_property_reservations_never_exceed_what_was_promisable(
         else:
             reserved = max(0, reserved - quantity)
         assert bound is None or reserved <= bound
+
+
+def test_stale_stock_is_shown_less_the_live_reservations() -> None:
+    from pricing_edge.domain.reservations import available_to_show, less_reservations
+
+    levels = [StockLevel("A", 1, 8, allocated=2), StockLevel("A", 2, 5, safety_stock=1)]
+    shown = less_reservations(levels, 7)
+    assert sum(level.available_to_sell for level in shown) == available_to_show(levels, 7) == 3
+    assert sum(level.available_to_sell for level in less_reservations(levels, 99)) == 0

@@ -17,6 +17,8 @@ import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import httpx
+
 from pricing_edge.config import Settings
 from tests.e2e.conftest import System, start_system
 
@@ -45,6 +47,7 @@ actions = st.lists(
     st.one_of(
         st.tuples(st.just("query"), st.sampled_from(BUYERS), st.integers(0, 5), st.booleans()),
         st.tuples(st.just("event"), st.sampled_from(BUYERS), st.integers(0, 5), st.integers(1, 999)),
+        st.tuples(st.just("fault"), st.sampled_from(["erp", "bigcommerce"]), st.integers(0, 1), st.booleans()),
     ),
     min_size=3, max_size=12,
 )
@@ -64,6 +67,13 @@ def test_no_buyer_ever_sees_another_scopes_price(leak_system: System, steps: lis
 
     def run(step: tuple) -> list[tuple[str, int, Decimal]]:  # type: ignore[type-arg]
         kind, buyer, index, extra = step
+        if kind == "fault":  # an outage starts or ends mid-sequence: answers degrade, never leak
+            base = system.erp.base_url if buyer == "erp" else system.bigcommerce.base_url
+            if extra:
+                httpx.post(base + "/_sim/faults", json={"down_seconds": 30}, timeout=30)
+            else:
+                httpx.delete(base + "/_sim/faults", timeout=30)
+            return []
         product = products[index]
         if kind == "event":
             price = Decimal(f"{extra}.{list_of[buyer]:02d}")
@@ -74,8 +84,12 @@ def test_no_buyer_ever_sees_another_scopes_price(leak_system: System, steps: lis
         ids = [p["entity_id"] for p in products] if extra else [product["entity_id"]]
         return [(buyer, pid, value) for pid, value in _seen(system, buyer, ids)]
 
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        observations = [o for result in pool.map(run, steps) for o in result]
+    try:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            observations = [o for result in pool.map(run, steps) for o in result]
+    finally:
+        for base in (system.erp.base_url, system.bigcommerce.base_url):
+            httpx.delete(base + "/_sim/faults", timeout=30)
     for buyer, product_id, value in observations:
         assert value in history[(list_of[buyer], product_id)], (
             f"buyer {buyer} (price list {list_of[buyer]}) saw {value} for product {product_id}, "
@@ -83,8 +97,16 @@ def test_no_buyer_ever_sees_another_scopes_price(leak_system: System, steps: lis
 
 
 def _seen(system: System, buyer: str, ids: list[int]) -> list[tuple[int, Decimal]]:
+    """The prices a buyer is shown (nothing when an outage leaves the edge no answer to give)."""
+    query, variables = (ONE_QUERY, {"id": ids[0]}) if len(ids) == 1 else (LIST_QUERY, {"ids": ids})
+    response = httpx.post(system.edge_url, json={"query": query, "variables": variables},
+                          headers=system.buyer(buyer)["headers"], timeout=30)
+    assert response.status_code in (200, 503), response.text
+    data = response.json().get("data")
+    if response.status_code == 503 or not data:
+        return []
     if len(ids) == 1:
-        node = system.query(ONE_QUERY, buyer, {"id": ids[0]})["data"]["site"]["product"]
+        node = data["site"]["product"]
         return [(node["entityId"], Decimal(str(node["prices"]["price"]["value"])))] if node else []
-    edges = system.query(LIST_QUERY, buyer, {"ids": ids})["data"]["site"]["products"]["edges"]
+    edges = data["site"]["products"]["edges"]
     return [(e["node"]["entityId"], Decimal(str(e["node"]["prices"]["price"]["value"]))) for e in edges]

@@ -153,3 +153,27 @@ def test_bigcommerce_down_seen_pages_answer_stale_and_unseen_ones_fail_fast(fast
         assert unseen.status_code == 503 and unseen.json()["errors"][0]["message"]
     finally:
         fault(system, "bigcommerce", None)
+
+
+def test_stale_stock_is_shown_less_the_live_reservations(fast_system: System) -> None:
+    system = fast_system
+    product = next(p for p in system.fixtures["products"] if p["available_to_sell"] == 10)
+    view = "query($id: Int!) { site { product(entityId: $id) { inventory { aggregated { availableToSell } } } } }"
+
+    def shown() -> tuple[int, bool]:
+        response = httpx.post(system.edge_url, json={"query": view, "variables": {"id": product["entity_id"]}},
+                              headers=system.buyer("1")["headers"], timeout=30)
+        body = response.json()
+        return body["data"]["site"]["product"]["inventory"]["aggregated"]["availableToSell"], \
+            body["extensions"]["pricingEdge"]["stale"]
+
+    assert shown()[0] == 10
+    fault(system, "erp", {"down_seconds": 120})  # the stock cannot be refreshed: it goes stale
+    try:
+        create = """mutation($pid: Int!) { cart { createCart(input: {lineItems: [{productEntityId: $pid, quantity: 4}]}) {
+            cart { entityId } } } }"""
+        created = system.query(create, "2", {"pid": product["entity_id"]})
+        assert created["data"]["cart"]["createCart"]["cart"]["entityId"]
+        wait_until(lambda: shown() == (6, True), timeout=20, what="stale stock to be shown less the reservation")
+    finally:
+        fault(system, "erp", None)

@@ -37,7 +37,7 @@ def lagging_simple(dataset: Dataset, price_list: int) -> Product:
 def with_fixed_breaks(dataset: Dataset, price_list: int) -> Product:
     return next(p for p in dataset.products if not p.has_variants and dataset.visible_to(p, 0)
                 and (record := dataset.bc_prices.get(price_list, p.sku, "USD")) is not None and record.bulk_tiers
-                and bc_available(dataset, p.sku) >= 10)
+                and not record.on_sale and bc_available(dataset, p.sku) >= 10)
 
 
 def line(product: Product, quantity: int) -> dict[str, Any]:
