@@ -77,8 +77,12 @@ async def test_a_query_one_level_too_deep_is_refused_before_execution(
     catalog = app.state.catalog
     looked_up: list[int] = []
     real_product = catalog.product
-    monkeypatch.setattr(catalog, "product", lambda product_id, buyer: looked_up.append(product_id)
-                        or real_product(product_id, buyer))
+
+    def spy(product_id: int, buyer: Any) -> Any:
+        looked_up.append(product_id)
+        return real_product(product_id, buyer)
+
+    monkeypatch.setattr(catalog, "product", spy)
 
     body = await gql(client, deep_document(MAX_DEPTH + 1), {"entityId": dataset.products[0].id})
     assert list(body) == ["errors"]  # no "data": nothing was executed
