@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
-import redis
 
-from tests.support.redis_server import test_redis_url
+from pricing_edge.store.base import Store
+from pricing_edge.store.embedded import EmbeddedStore
+from pricing_edge.store.keys import Keys
+from pricing_edge.store.redis_store import RedisStore
+from tests.support.redis_server import delete_prefix, test_redis_url
 
 
 @pytest.fixture(scope="session")
@@ -21,10 +24,15 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
     prefix = f"pe-test-{uuid.uuid4().hex[:10]}:"
     yield prefix
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    delete_prefix(redis_url, prefix)
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """The same test against the embedded store and a real Redis (never a stand-in for Redis)."""
+    if request.param == "embedded":
+        yield EmbeddedStore(announce=False)
+        return
+    redis_store = RedisStore(request.getfixturevalue("redis_url"), Keys(request.getfixturevalue("redis_prefix")))
+    yield redis_store
+    await redis_store.aclose()

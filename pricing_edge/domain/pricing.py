@@ -106,7 +106,10 @@ def view_of(record: PriceRecord, fallback_tiers: Sequence[BulkTier] = (), tax_ra
     scale = (Decimal(1) + tax_rate) if tax_rate else Decimal(1)
 
     def taxed(value: Decimal | None) -> Decimal | None:
-        return None if value is None else quantize(value * scale)
+        """Tax-inclusive values are rounded to cents; without tax the ERP's digits stand as they are."""
+        if value is None or not tax_rate:
+            return value
+        return quantize(value * scale)
 
     price = taxed(record.effective_price)
     assert price is not None

@@ -93,8 +93,9 @@ class BuyerResolver:
         customer_id: int | None = None
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
         trusted = bool(self.impersonation_token) and hmac.compare_digest(token, self.impersonation_token or "")
-        if trusted and headers.get("x-bc-customer-id", "").strip().isdigit():
-            customer_id = int(headers["x-bc-customer-id"])
+        raw_customer = headers.get("x-bc-customer-id", "").strip()
+        if trusted and raw_customer.isascii() and raw_customer.isdigit():
+            customer_id = int(raw_customer)
         elif headers.get("x-bc-customer-access-token"):
             found = await self._customer_from_access_token(headers)
             if isinstance(found, Refusal):

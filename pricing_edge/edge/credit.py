@@ -21,6 +21,7 @@ from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.edge.records import ErpGate
 from pricing_edge.store.base import Store, StoreError
+import contextlib
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,8 @@ class CreditService:
         except (ErpError, OpenedState, TimeoutError):
             return self._view(stored.record if stored else None, stored.as_of_ms if stored else None, False)
         if record is not None:
-            try:
+            with contextlib.suppress(StoreError):
                 await self.store.put_credit(record, touch=True)
-            except StoreError:
-                pass
         return self._view(record, int(time.time() * 1000) if record else None, True)
 
     def _view(self, record: CreditRecord | None, as_of_ms: int | None, reachable: bool) -> CreditView:

@@ -33,6 +33,7 @@ from graphql import (
 )
 
 MAX_DEPTH = 16
+MAX_TOKENS = 20_000  # a parse bound: storefront documents use a few thousand tokens at most
 ID_ALIAS, SKU_ALIAS, VARIANTS_ALIAS, TYPE_ALIAS, LOCATION_ALIAS = "_peId", "_peSku", "_peVariants", "_peType", "_peLoc"
 OWNED_FIELDS = frozenset({"prices", "inventory"})
 PRICED_TYPES = frozenset({"Product", "Variant"})
@@ -238,10 +239,12 @@ class DocumentCache:
 
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
         try:
-            document = parse(text)
+            document = parse(text, max_tokens=MAX_TOKENS)
+            errors = validate(self.schema, document)
         except GraphQLError as exc:
             return DocumentError([exc])
-        errors = validate(self.schema, document)
+        except RecursionError:  # nesting deep enough to exhaust the parser's stack: far past any limit
+            return DocumentError([GraphQLError(f"Query depth exceeds the maximum allowed depth of {self.max_depth}.")])
         if errors:
             return DocumentError(errors)
         depth = depth_of(document)

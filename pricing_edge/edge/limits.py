@@ -62,6 +62,19 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def operation_named(document: DocumentNode, name: str | None) -> OperationDefinitionNode | None:
+    """The operation ``name`` selects in ``document`` (the only one when no name is given), else None.
+
+    The edge must check the limits on the document *as the client sent it*: the prepared document's
+    operations are rewritten with the identity fields the overlay needs (``variants(first: 50)`` under
+    every priced product), which would count against the client's budget.
+    """
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    if name:
+        return next((op for op in operations if op.name is not None and op.name.value == name), None)
+    return operations[0] if len(operations) == 1 else None
+
+
 def check_limits(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
                  variables: VariableValues | None, limits: Limits = DEFAULT_LIMITS) -> list[GraphQLError]:
     """Every limit the operation breaks, as GraphQL errors; empty when it may run."""

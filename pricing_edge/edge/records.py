@@ -13,6 +13,7 @@ L1 keeps the last good copy of every hot key, so reads go on while Redis is unre
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -221,10 +222,8 @@ class _Tier(Generic[K, V]):
             try:
                 result.update(await self._fetch(mine, source, generation))
             finally:
-                try:
+                with contextlib.suppress(StoreError):  # else they expire by themselves
                     await self.store.release([source.lock_name(k) for k in mine])
-                except StoreError:
-                    pass  # they expire by themselves
         if theirs:
             result.update(await self._await_other_replica(theirs, source, generation))
         return result

@@ -54,7 +54,7 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
         if "json" not in content_type:
             raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:

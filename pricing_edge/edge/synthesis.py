@@ -126,7 +126,7 @@ class Synthesizer:
         gtype = self.schema.get_type(type_name)
         if allowed is None or not isinstance(gtype, GraphQLObjectType):
             raise CannotSynthesize
-        for key, nodes in collector.subfields(type_name, fnodes).items():
+        for _key, nodes in collector.subfields(type_name, fnodes).items():
             name = nodes[0].name.value
             if name == "__typename":
                 continue

@@ -24,6 +24,7 @@ from pricing_edge.store import codec
 from pricing_edge.store.base import RecordReads, StoreError, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
+import contextlib
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -60,7 +61,7 @@ return redis.call('XADD', KEYS[2], '*', unpack(fields))
 """
 
 
-def _mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+def mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
     """Redis's and the socket's exceptions become StoreError: callers handle one error type."""
 
     @wraps(fn)
@@ -100,7 +101,7 @@ class RedisStore(RecordReads):
         return bool(await self._put_if_newer(
             keys=[key], args=[record.version, codec.encode(record, now_ms()), "1" if touch else "0"]))
 
-    @_mapped
+    @mapped
     async def prices_as_of(self, price_list_id: int, currency: str,
                            skus: Iterable[str]) -> dict[str, codec.Stored[PriceRecord]]:
         wanted = list(skus)
@@ -109,11 +110,11 @@ class RedisStore(RecordReads):
         raws = await self.client.mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
         return {sku: codec.decode(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True) if raw is not None}
 
-    @_mapped
+    @mapped
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
-    @_mapped
+    @mapped
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         wanted = list(skus)
         if not wanted:
@@ -132,11 +133,11 @@ class RedisStore(RecordReads):
         return bool(await self._hput_if_newer(keys=[self.keys.stock(level.sku)], args=[
             level.location_id, level.version, codec.encode(level, now_ms()), "1" if touch else "0"]))
 
-    @_mapped
+    @mapped
     async def put_stock(self, level: StockLevel) -> bool:
         return await self._put_level(level, touch=False)
 
-    @_mapped
+    @mapped
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
         for level in levels:
             await self._put_level(level, touch=True)
@@ -145,45 +146,45 @@ class RedisStore(RecordReads):
                 pipe.hset(self.keys.stock(sku), COMPLETE_FIELD, b"1")
             await pipe.execute()
 
-    @_mapped
+    @mapped
     async def get_credit(self, company_id: int) -> CreditRecord | None:
         raw = await self.client.get(self.keys.credit(company_id))
         return codec.decode_record(CreditRecord, raw) if raw else None
 
-    @_mapped
+    @mapped
     async def credit_as_of(self, company_id: int) -> codec.Stored[CreditRecord] | None:
         raw = await self.client.get(self.keys.credit(company_id))
         return codec.decode(CreditRecord, raw) if raw else None
 
-    @_mapped
+    @mapped
     async def put_credit(self, record: CreditRecord, *, touch: bool = False) -> bool:
         return await self._put(self.keys.credit(record.company_id), record, touch)
 
-    @_mapped
+    @mapped
     async def get_customer(self, customer_id: int) -> CustomerRecord | None:
         raw = await self.client.get(self.keys.customer(customer_id))
         return codec.decode_record(CustomerRecord, raw) if raw else None
 
-    @_mapped
+    @mapped
     async def put_customer(self, record: CustomerRecord) -> bool:
         return await self._put(self.keys.customer(record.customer_id), record)
 
     # -- values --------------------------------------------------------------------------------
-    @_mapped
+    @mapped
     async def get_value(self, key: str) -> bytes | None:
         value: bytes | None = await self.client.get(self.keys.value(key))
         return value
 
-    @_mapped
+    @mapped
     async def set_value(self, key: str, value: bytes, ttl_seconds: float) -> None:
         await self.client.set(self.keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
 
-    @_mapped
+    @mapped
     async def delete_value(self, key: str) -> None:
         await self.client.delete(self.keys.value(key))
 
     # -- streams -------------------------------------------------------------------------------
-    @_mapped
+    @mapped
     async def append_once(self, stream: str, dedup_key: str, fields: Mapping[str, bytes],
                           dedup_ttl_seconds: float) -> str | None:
         flat: list[Any] = [max(1, int(dedup_ttl_seconds * 1000))]
@@ -193,7 +194,7 @@ class RedisStore(RecordReads):
             keys=[self.keys.dedup(stream, dedup_key), self.keys.stream(stream)], args=flat)
         return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
 
-    @_mapped
+    @mapped
     async def ensure_group(self, stream: str, group: str) -> None:
         try:
             await self.client.xgroup_create(self.keys.stream(stream), group, id="0", mkstream=True)
@@ -201,7 +202,7 @@ class RedisStore(RecordReads):
             if "BUSYGROUP" not in str(exc):
                 raise
 
-    @_mapped
+    @mapped
     async def read_group(self, stream: str, group: str, consumer: str, count: int, block_ms: int) -> list[StreamEntry]:
         # BLOCK 0 would wait forever in Redis; the contract's 0 means "do not wait", as in the embedded store.
         response: Any = await self.client.xreadgroup(group, consumer, {self.keys.stream(stream): ">"}, count=count,
@@ -209,13 +210,13 @@ class RedisStore(RecordReads):
         return [(eid.decode(), {k.decode(): v for k, v in fields.items()})
                 for _, entries in response or [] for eid, fields in entries]
 
-    @_mapped
+    @mapped
     async def ack(self, stream: str, group: str, entry_ids: Iterable[str]) -> None:
         ids = list(entry_ids)
         if ids:
             await self.client.xack(self.keys.stream(stream), group, *ids)
 
-    @_mapped
+    @mapped
     async def claim_stale(self, stream: str, group: str, consumer: str, min_idle_ms: int,
                           count: int) -> list[StreamEntry]:
         result: Any = await self.client.xautoclaim(self.keys.stream(stream), group, consumer, min_idle_ms, "0-0",
@@ -224,7 +225,7 @@ class RedisStore(RecordReads):
         return [(eid.decode(), {k.decode(): v for k, v in fields.items()}) for eid, fields in entries if fields]
 
     # -- pub/sub -------------------------------------------------------------------------------
-    @_mapped
+    @mapped
     async def publish(self, channel: str, message: bytes) -> None:
         await self.client.publish(self.keys.channel(channel), message)
 
@@ -239,12 +240,10 @@ class RedisStore(RecordReads):
         except (RedisError, OSError) as exc:
             raise StoreError(f"redis subscription: {exc}") from exc
         finally:
-            try:
+            with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()
-            except (RedisError, OSError):
-                pass
 
-    @_mapped
+    @mapped
     async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
         wanted = list(names)
         async with self.client.pipeline(transaction=False) as pipe:
@@ -253,7 +252,7 @@ class RedisStore(RecordReads):
             results = await pipe.execute()
         return {name for name, ok in zip(wanted, results, strict=True) if ok}
 
-    @_mapped
+    @mapped
     async def release(self, names: Iterable[str]) -> None:
         wanted = [self.keys.value(f"lock:{name}") for name in names]
         if wanted:

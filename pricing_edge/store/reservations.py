@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Coroutine, Iterable
-from functools import wraps
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from pricing_edge.domain.reservations import DEFAULT_RESERVATION_TTL_SECONDS
-from pricing_edge.store.base import StoreError
+from pricing_edge.store.redis_store import mapped as _mapped
 
-P = ParamSpec("P")
-T = TypeVar("T")
 TTL = DEFAULT_RESERVATION_TTL_SECONDS
 
 _NOW_AND_PRUNE = """
@@ -151,19 +147,6 @@ def _ttl_ms(ttl_seconds: float) -> int:
 def _check(quantity: int) -> None:
     if quantity < 0:
         raise ValueError(f"a quantity is never negative: {quantity}")
-
-
-def _mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
-    """Redis's and the socket's exceptions become StoreError: the cart guard handles one error type."""
-
-    @wraps(fn)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        try:
-            return await fn(*args, **kwargs)
-        except (RedisError, OSError) as exc:
-            raise StoreError(f"redis: {exc}") from exc
-
-    return wrapper
 
 
 def _pairs(flat: list[Any]) -> dict[str, int]:

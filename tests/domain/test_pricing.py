@@ -65,3 +65,7 @@ def test_ranges_span_the_variants() -> None:
     assert product.price_range == (D("8.00"), D("12.50"))
     assert product.retail_price_range == (D("11.00"), D("15.00"))
     assert product.price == D("10.00")
+
+
+def test_without_tax_the_erps_digits_stand() -> None:
+    assert view_of(record(price=D("1234.5678"))).price == D("1234.5678")

@@ -20,7 +20,16 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 import pricing_edge
-from pricing_edge.edge.limits import Limits, check_limits, complexity, mutation_count, page_size_errors
+from pricing_edge.edge.document import DocumentCache
+from pricing_edge.edge.limits import (
+    DEFAULT_LIMITS,
+    Limits,
+    check_limits,
+    complexity,
+    mutation_count,
+    operation_named,
+    page_size_errors,
+)
 
 SCHEMA_PATH = Path(pricing_edge.__file__).parent / "sim" / "storefront" / "schema.graphql"
 
@@ -45,7 +54,7 @@ def prepared(schema: GraphQLSchema, text: str, variables: dict[str, Any] | None 
 
 
 def errors_of(schema: GraphQLSchema, text: str, variables: dict[str, Any] | None = None,
-              operation_name: str | None = None, limits: Limits = Limits()) -> list[GraphQLError]:
+              operation_name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> list[GraphQLError]:
     document, operation, coerced = prepared(schema, text, variables, operation_name)
     return check_limits(schema, document, operation, coerced, limits)
 
@@ -197,8 +206,17 @@ HEAVY = """{ site { products(first: 50) { edges { node { variants(first: 50) { e
 
 def test_a_24_product_category_page_is_under_the_limit(schema: GraphQLSchema) -> None:
     document, operation, coerced = prepared(schema, CATEGORY_PAGE, {"category": 1})
-    estimate = complexity(schema, document, operation, coerced)
-    assert 1000 < estimate < 10_000
+    assert complexity(schema, document, operation, coerced) == 5503  # docs/limits.md
+    assert check_limits(schema, document, operation, coerced) == []
+
+
+def test_a_full_50_product_listing_is_under_the_limit(schema: GraphQLSchema) -> None:
+    text = """{ site { products(first: 50) { edges { node { entityId name sku prices { price { value } }
+      variants(first: 10) { edges { node { sku prices { price { value } } } } }
+      images { edges { node { url(width: 300) altText } } } } } } } }"""
+    document, operation, coerced = prepared(schema, text)
+    # 2 + 50 × (edges, node, entityId, name, sku, prices, price, value = 8; variants 1 + 10 × 6; images 1 + 10 × 4)
+    assert complexity(schema, document, operation, coerced) == 2 + 50 * (8 + 61 + 41) == 5502
     assert check_limits(schema, document, operation, coerced) == []
 
 
@@ -269,3 +287,27 @@ def test_introspection_is_cheap(schema: GraphQLSchema) -> None:
 
     document, operation, coerced = prepared(schema, get_introspection_query())
     assert check_limits(schema, document, operation, coerced) == []
+
+
+def test_limits_are_checked_on_the_clients_document_not_the_rewritten_one(schema: GraphQLSchema) -> None:
+    """The edge adds ``variants(first: 50) { edges { node { entityId sku } } }`` under every priced product
+    for the overlay; counted, that would push an ordinary 50-product price list over the limit."""
+    text = "query Prices { site { products(first: 50) { edges { node { entityId prices { price { value } } } } } } }"
+    prepared_document = DocumentCache(schema).prepare(text)
+    original = operation_named(prepared_document.document, "Prices")
+    rewritten = prepared_document.operation("Prices")
+    assert original is not None and original is not rewritten
+    variables = get_variable_values(schema, (), {})
+    assert not isinstance(variables, list)
+    assert check_limits(schema, prepared_document.document, original, variables) == []
+    assert complexity(schema, prepared_document.document, original, variables) == 2 + 50 * 6
+    assert complexity(schema, prepared_document.document, rewritten, variables) > 10_000
+
+
+def test_operation_named_follows_get_operation(schema: GraphQLSchema) -> None:
+    document = parse("query A { site { settings { storeName } } } query B { customer { entityId } }")
+    assert operation_named(document, "B") is document.definitions[1]
+    assert operation_named(document, "C") is None
+    assert operation_named(document, None) is None  # two operations and no name
+    single = parse("{ site { settings { storeName } } }")
+    assert operation_named(single, None) is single.definitions[0]

@@ -39,6 +39,17 @@ def answers(url: str) -> bool:
         return False
 
 
+def delete_prefix(url: str, prefix: str) -> None:
+    """Remove every key a test wrote under its prefix."""
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 class RedisProcess:
     """A ``redis-server`` child process we own: can be stopped and restarted on the same port."""
 

@@ -45,7 +45,7 @@ class Authenticator:
             raise AuthError(401, "Unauthorized: a valid storefront token is required (Authorization: Bearer …)")
         if impersonating and headers.get("x-bc-customer-id"):
             raw = headers["x-bc-customer-id"].strip()
-            return self._customer(int(raw)) if raw.isdigit() else GUEST
+            return self._customer(int(raw)) if raw.isascii() and raw.isdigit() else GUEST
         access_token = headers.get("x-bc-customer-access-token")
         if access_token:
             buyer = self._from_access_token(access_token)
@@ -62,7 +62,7 @@ class Authenticator:
 
     def _from_access_token(self, token: str) -> Buyer | None:
         parts = token.split("_")
-        if len(parts) != 3 or not parts[1].isdigit():
+        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
             return None
         customer_id = int(parts[1])
         expected = customer_access_token(customer_id, self.customer_token_secret)

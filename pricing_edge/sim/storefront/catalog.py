@@ -61,7 +61,7 @@ class StorefrontCatalog:
         if currency not in CURRENCIES:
             raise UnsupportedCurrency(f"Currency {currency} is not enabled for this channel.")
         price_list = self.dataset.price_list_for_group(buyer.group_id)
-        record = self.dataset.prices.get(price_list, variant.sku, currency)
+        record = self.dataset.bc_prices.get(price_list, variant.sku, currency)
         assert record is not None, f"no price for {variant.sku}"
         return record
 

@@ -179,7 +179,7 @@ def node_of(value: str, info: GraphQLResolveInfo) -> Any:
     if parsed is None:
         raise GraphQLError(f"Invalid id: {value!r}")
     kind, raw_id = parsed
-    if not raw_id.isdigit():
+    if not (raw_id.isascii() and raw_id.isdigit()):
         return None
     c, entity_id = ctx(info), int(raw_id)
     if kind == "Product":

@@ -26,7 +26,7 @@ def site_product(_: Any, info: GraphQLResolveInfo, **args: Any) -> Product | Non
         return c.catalog.by_sku(args["sku"], c.buyer)
     if args.get("id"):
         parsed = parse_global_id(args["id"])
-        if parsed is None or parsed[0] != "Product" or not parsed[1].isdigit():
+        if parsed is None or parsed[0] != "Product" or not (parsed[1].isascii() and parsed[1].isdigit()):
             raise GraphQLError(f"Invalid id: {args['id']!r}")
         return c.catalog.product(int(parsed[1]), c.buyer)
     raise GraphQLError("One of id, entityId, variantEntityId or sku is required.")
@@ -37,7 +37,7 @@ def site_products(_: Any, info: GraphQLResolveInfo, **args: Any) -> dict[str, An
     ids = list(args.get("entityIds") or [])
     for value in args.get("ids") or []:
         parsed = parse_global_id(value)
-        if parsed and parsed[0] == "Product" and parsed[1].isdigit():
+        if parsed and parsed[0] == "Product" and parsed[1].isascii() and parsed[1].isdigit():
             ids.append(int(parsed[1]))
     if ids:
         wanted = set(ids)

@@ -321,9 +321,49 @@ query Nodes($productId: ID!, $variantId: ID!) {
 }
 """
 
+# The variant a shopper's option choices select (Catalyst's product form).
+VARIANT_BY_OPTIONS = """
+query VariantByOptions($entityId: Int!, $optionValueIds: [OptionValueId!] = []) {
+  site {
+    product(entityId: $entityId) {
+      entityId
+      variants(first: 50, optionValueIds: $optionValueIds) {
+        edges {
+          node {
+            entityId
+            sku
+            options { edges { node { entityId displayName values { edges { node { entityId label } } } } } }
+          }
+        }
+      }
+    }
+  }
+}
+"""
+
+# Lists that leave out what is out of stock when the page asks them to.
+IN_STOCK_ONLY = """
+query InStockOnly($entityId: Int!, $entityIds: [Int!], $categoryId: Int!, $term: String, $hide: Boolean) {
+  site {
+    product(entityId: $entityId) {
+      relatedProducts(hideOutOfStock: $hide) { edges { node { entityId inventory { isInStock } } } }
+    }
+    products(entityIds: $entityIds, hideOutOfStock: $hide) { edges { node { entityId } } }
+    category(entityId: $categoryId) {
+      products(first: 50, hideOutOfStock: $hide) { edges { node { entityId } } }
+    }
+    search {
+      searchProducts(filters: {searchTerm: $term, hideOutOfStock: $hide}) {
+        products { edges { node { entityId } } }
+      }
+    }
+  }
+}
+"""
+
 # Stock per warehouse of each variant (a "check store stock" widget).
 VARIANT_STOCK = """
-query VariantStock($entityId: Int!, $locationCodes: [String!] = []) {
+query VariantStock($entityId: Int!, $locationCodes: [String!] = [], $locationTypes: [String!] = []) {
   site {
     product(entityId: $entityId) {
       entityId
@@ -336,7 +376,7 @@ query VariantStock($entityId: Int!, $locationCodes: [String!] = []) {
             inventory {
               isInStock
               aggregated { availableToSell warningLevel }
-              byLocation(locationEntityCodes: $locationCodes) {
+              byLocation(locationEntityCodes: $locationCodes, locationEntityTypeIds: $locationTypes) {
                 edges {
                   node {
                     locationEntityId

@@ -183,11 +183,14 @@ def test_the_check_itself_catches_a_wrong_type_a_wrong_default_and_an_invented_f
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTS))
-def test_every_document_the_tests_send_validates_against_the_real_schema_and_the_simulators(
-        name: str, sim: GraphQLSchema, real: GraphQLSchema) -> None:
-    document = parse(DOCUMENTS[name])
-    assert validate(real, document) == [], f"{name} is not valid against BigCommerce's schema"
-    assert validate(sim, document) == [], f"{name} is not valid against the simulator's schema"
+def test_every_document_the_tests_send_validates_against_the_real_schema(name: str, real: GraphQLSchema) -> None:
+    assert validate(real, parse(DOCUMENTS[name])) == [], f"{name} is not valid against BigCommerce's schema"
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_every_document_the_tests_send_validates_against_the_simulators_schema(name: str,
+                                                                               sim: GraphQLSchema) -> None:
+    assert validate(sim, parse(DOCUMENTS[name])) == [], f"{name} is not valid against the simulator's schema"
 
 
 @pytest.mark.parametrize("depth", [SIM_DEPTH_LIMIT, SIM_DEPTH_LIMIT + 1])

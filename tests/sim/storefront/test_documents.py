@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
 from pricing_edge.domain.pricing import PriceView, TierKind
-from pricing_edge.sim.dataset import Dataset, Product
+from pricing_edge.sim.dataset import Dataset, Product, build_dataset
 from tests.sim.storefront import documents as docs
 from tests.sim.storefront.helpers import (
     CONTRACTOR_EXCLUSIVES,
@@ -27,6 +28,7 @@ from tests.sim.storefront.helpers import (
     erp_available,
     guest,
     impersonating,
+    make_app,
     nodes,
     post,
     price_list_of,
@@ -266,6 +268,9 @@ async def test_stock_is_bigcommerces_copy_per_location_and_aggregated(client: ht
     east = await data_of(client, docs.VARIANT_STOCK, {"entityId": product.id, "locationCodes": ["EAST-WH"]})
     by_location = nodes(nodes(east["site"]["product"]["variants"])[0]["inventory"]["byLocation"])
     assert [loc["locationEntityCode"] for loc in by_location] == ["EAST-WH"]
+    for types, expected in ((["PHYSICAL"], len(levels)), (["VIRTUAL"], 0)):
+        typed = await data_of(client, docs.VARIANT_STOCK, {"entityId": product.id, "locationTypes": types})
+        assert len(nodes(nodes(typed["site"]["product"]["variants"])[0]["inventory"]["byLocation"])) == expected
 
 
 # -- currencies, money formatting, exact digits --------------------------------------------------
@@ -380,3 +385,50 @@ async def test_store_settings(client: httpx.AsyncClient) -> None:
     data = await data_of(client, docs.STORE_SETTINGS)
     assert_exactly(data, {"site": {"settings": {"storeName": "Pricing Edge Demo Supply", "storeHash": "pe-demo",
                                                 "channelId": 1}}})
+
+
+async def test_option_value_ids_select_the_variants_with_those_options(client: httpx.AsyncClient,
+                                                                       dataset: Dataset) -> None:
+    product = next(p for p in dataset.products if p.option_names == ("Color", "Size") and dataset.visible_to(p, 0))
+    everything = nodes((await data_of(client, docs.VARIANT_BY_OPTIONS, {"entityId": product.id}))
+                       ["site"]["product"]["variants"])
+    assert len(everything) == len(product.variants)
+    ids = {(o["displayName"], nodes(o["values"])[0]["label"]): (o["entityId"], nodes(o["values"])[0]["entityId"])
+           for v in everything for o in nodes(v["options"])}
+
+    def chosen(*picks: tuple[str, str]) -> list[dict[str, int]]:
+        return [{"optionEntityId": ids[pick][0], "valueEntityId": ids[pick][1]} for pick in picks]
+
+    color, size = product.variants[-1].option_values
+    one = await data_of(client, docs.VARIANT_BY_OPTIONS, {"entityId": product.id,
+                                                          "optionValueIds": chosen(color, size)})
+    assert [v["sku"] for v in nodes(one["site"]["product"]["variants"])] == [product.variants[-1].sku]
+    same_color = await data_of(client, docs.VARIANT_BY_OPTIONS, {"entityId": product.id,
+                                                                 "optionValueIds": chosen(color)})
+    assert [v["sku"] for v in nodes(same_color["site"]["product"]["variants"])] == \
+        [v.sku for v in product.variants if v.option_values[0] == color]
+
+
+async def test_hide_out_of_stock_leaves_out_what_bigcommerces_copy_says_is_sold_out() -> None:
+    """A dataset of this test's own, in which BigCommerce's copy has one product sold out everywhere."""
+    dataset = build_dataset()
+    page = dataset.products[0]
+    sold_out = dataset.product_by_id[page.related_ids[0]]
+    for variant in sold_out.variants:
+        for location in dataset.locations:
+            key = (variant.sku, location.id)
+            dataset.bc_stock[key] = replace(dataset.bc_stock[key], on_hand=0, backorder=False)
+    category_id = sold_out.category_ids[0]
+    assert sold_out.id in [p.id for p in dataset.products if category_id in p.category_ids][:50]
+    variables = {"entityId": page.id, "entityIds": [page.id, sold_out.id], "categoryId": category_id,
+                 "term": sold_out.name}
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=make_app(dataset)),
+                                 base_url="http://bigcommerce.test") as client:
+        for hide in (False, True):
+            site = (await data_of(client, docs.IN_STOCK_ONLY, {**variables, "hide": hide}))["site"]
+            lists = [nodes(site["product"]["relatedProducts"]), nodes(site["products"]),
+                     nodes(site["category"]["products"]), nodes(site["search"]["searchProducts"]["products"])]
+            assert [sold_out.id in [n["entityId"] for n in found] for found in lists] == [not hide] * 4
+        related = nodes((await data_of(client, docs.IN_STOCK_ONLY, {**variables, "hide": False}))
+                        ["site"]["product"]["relatedProducts"])
+        assert related[0] == {"entityId": sold_out.id, "inventory": {"isInStock": False}}
