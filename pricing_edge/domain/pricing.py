@@ -64,7 +64,7 @@ def unit_price(record: PriceRecord, quantity: int, tiers: Sequence[BulkTier] | N
     base = record.effective_price
     for tier in record.bulk_tiers if tiers is None else tiers:
         if tier.covers(quantity):
-            return apply_tier(base, tier)
+            return min(base, apply_tier(base, tier))  # buying more never costs more per unit than a sale
     return base
 
 

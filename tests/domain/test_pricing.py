@@ -69,3 +69,8 @@ def test_ranges_span_the_variants() -> None:
 
 def test_without_tax_the_erps_digits_stand() -> None:
     assert view_of(record(price=D("1234.5678"))).price == D("1234.5678")
+
+
+def test_a_volume_break_never_costs_more_than_the_sale_price() -> None:
+    rec = record(price=D("170.00"), sale_price=D("133.84"), bulk_tiers=(BulkTier(10, None, D("160.95")),))
+    assert unit_price(rec, 10) == D("133.84")

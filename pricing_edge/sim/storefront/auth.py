@@ -15,6 +15,8 @@ from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.storefront.catalog import GUEST, Buyer
 
 INVALID_TOKEN_CODE = "INVALID_CUSTOMER_ACCESS_TOKEN"
+# Longer digit strings name no customer (and int() of more than 4300 digits would raise: a 500).
+MAX_ID_DIGITS = 18
 
 
 def customer_access_token(customer_id: int, secret: str) -> str:
@@ -45,7 +47,7 @@ class Authenticator:
             raise AuthError(401, "Unauthorized: a valid storefront token is required (Authorization: Bearer …)")
         if impersonating and headers.get("x-bc-customer-id"):
             raw = headers["x-bc-customer-id"].strip()
-            return self._customer(int(raw)) if raw.isascii() and raw.isdigit() else GUEST
+            return self._customer(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= MAX_ID_DIGITS else GUEST
         access_token = headers.get("x-bc-customer-access-token")
         if access_token:
             buyer = self._from_access_token(access_token)
@@ -62,7 +64,7 @@ class Authenticator:
 
     def _from_access_token(self, token: str) -> Buyer | None:
         parts = token.split("_")
-        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit()):
+        if len(parts) != 3 or not (parts[1].isascii() and parts[1].isdigit() and len(parts[1]) <= MAX_ID_DIGITS):
             return None
         customer_id = int(parts[1])
         expected = customer_access_token(customer_id, self.customer_token_secret)

@@ -432,3 +432,35 @@ async def test_hide_out_of_stock_leaves_out_what_bigcommerces_copy_says_is_sold_
         related = nodes((await data_of(client, docs.IN_STOCK_ONLY, {**variables, "hide": False}))
                         ["site"]["product"]["relatedProducts"])
         assert related[0] == {"entityId": sold_out.id, "inventory": {"isInStock": False}}
+
+
+async def test_search_with_brand_category_and_price_filters_and_their_facets(client: httpx.AsyncClient,
+                                                                             dataset: Dataset) -> None:
+    term, brands, categories, low, high = "wrench", [1, 2, 3, 4, 5], [2, 3, 4, 5, 6, 7, 8], 20.0, 250.0
+    matches = [p for p in dataset.products if dataset.visible_to(p, 0) and term in p.name.lower()
+               and p.brand_id in brands and set(p.category_ids) & set(categories)
+               and low <= bc_product_view(dataset, p, GUEST_LIST).price <= high]
+    assert 3 <= len(matches) <= 50
+    data = await data_of(client, docs.SEARCH_WITH_FACETS, {"filters": {
+        "searchTerm": term, "brandEntityIds": brands, "categoryEntityIds": categories,
+        "price": {"minPrice": low, "maxPrice": high}}, "sort": "LOWEST_PRICE"})
+    results = data["site"]["search"]["searchProducts"]
+    found = nodes(results["products"])
+    assert sorted(n["entityId"] for n in found) == sorted(p.id for p in matches)
+    assert results["products"]["collectionInfo"] == {"totalItems": len(matches)}
+    prices = [n["prices"]["price"]["value"] for n in found]
+    assert prices == sorted(prices)
+    assert all(n["prices"]["price"]["value"] == bc_product_view(dataset, dataset.product_by_id[n["entityId"]],
+                                                                  GUEST_LIST).price for n in found)
+
+    facets = nodes(results["filters"])
+    assert [f["__typename"] for f in facets] == ["BrandSearchFilter", "CategorySearchFilter", "PriceSearchFilter"]
+    assert list(facets[0]) == ["__typename", "name", "displayName", "isCollapsedByDefault", "displayProductCount",
+                               "brands"]
+    assert list(facets[2]) == ["__typename", "name", "displayName", "isCollapsedByDefault", "selected"]
+    brand_counts = {b["entityId"]: (b["productCount"], b["isSelected"]) for b in nodes(facets[0]["brands"])}
+    assert brand_counts == {b: (sum(p.brand_id == b for p in matches), True) for b in {p.brand_id for p in matches}}
+    category_counts = {c["entityId"]: (c["productCount"], c["isSelected"]) for c in nodes(facets[1]["categories"])}
+    assert category_counts == {c: (sum(c in p.category_ids for p in matches), c in categories)
+                               for c in {c for p in matches for c in p.category_ids}}
+    assert facets[2]["selected"] == {"minPrice": Decimal("20.0"), "maxPrice": Decimal("250.0")}

@@ -222,6 +222,17 @@ async def test_the_impersonation_token_without_a_customer_id_is_a_guest(client: 
     assert await data_of(client, docs.CUSTOMER, headers=headers) == {"customer": None}
 
 
+@pytest.mark.parametrize("raw", ["²".encode("latin-1"), b"9" * 5000, b"abc", b"-1", b"1.5", b"0x10"])
+async def test_a_customer_id_that_names_no_customer_means_guest_never_a_500(client: httpx.AsyncClient,
+                                                                            raw: bytes) -> None:
+    token = b"cat_" + raw + b"_0123456789abcdef0123456789abcdef"
+    for name, header in ((b"X-Bc-Customer-Id", raw), (b"X-Bc-Customer-Access-Token", token)):
+        headers = {b"Authorization": f"Bearer {DEMO_IMPERSONATION_TOKEN}".encode(), name: header}
+        response = await client.post("/graphql", json={"query": docs.CUSTOMER}, headers=headers)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"data": {"customer": None}}
+
+
 # -- currencies --------------------------------------------------------------------------------
 async def test_an_unsupported_currency_is_a_graphql_error_on_that_field(client: httpx.AsyncClient,
                                                                         dataset: Dataset) -> None:
