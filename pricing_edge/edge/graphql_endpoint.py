@@ -30,6 +30,7 @@ from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.limits import check_limits, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.skeletons import SkeletonCache
@@ -117,6 +118,10 @@ class GraphQLEndpoint:
         variables = get_variable_values(self.schema, operation.variable_definitions or (), gql.variables)
         if isinstance(variables, list):
             return Response(_errors_body(variables), 200, media_type=JSON)
+        sent = operation_named(document.document, gql.operation_name)  # limits apply to the client's document
+        limit_errors = check_limits(self.schema, document.document, sent, variables) if sent else []
+        if limit_errors:
+            return Response(_errors_body(limit_errors), 200, media_type=JSON)
         generation = self.responses.generation
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None

@@ -189,3 +189,18 @@ def test_invalid_documents_and_variables_get_graphql_errors(system: System) -> N
     assert not_json.status_code == 400 and "errors" in not_json.json()
     no_token = httpx.post(system.edge_url, json={"query": "{ site { settings { storeName } } }"})
     assert no_token.status_code == 401
+
+
+def test_bigcommerces_limits_are_enforced_before_anything_is_forwarded(system: System) -> None:
+    headers = system.buyer("guest")["headers"]
+    too_big = httpx.post(system.edge_url, headers=headers, json={
+        "query": "{ site { products(first: 51) { edges { node { entityId } } } } }"}).json()
+    assert too_big["errors"][0]["message"] == "Argument 'first' cannot exceed 50"
+    two = httpx.post(system.edge_url, headers=headers, json={"query": """mutation {
+        cart { a: deleteCart(input: {cartEntityId: "x"}) { deletedCartEntityId }
+               b: deleteCart(input: {cartEntityId: "y"}) { deletedCartEntityId } } }"""}).json()
+    assert "errors" in two and "data" not in two
+    nested = "{ site { products(first: 50) { edges { node { variants(first: 50) { edges { node { inventory { " \
+             "byLocation(first: 50) { edges { node { availableToSell } } } } } } } } } } } }"
+    complex_answer = httpx.post(system.edge_url, headers=headers, json={"query": nested}).json()
+    assert "complexity" in complex_answer["errors"][0]["message"]
