@@ -21,6 +21,8 @@ wrk.headers["Authorization"] = "Bearer demo-impersonation-token"
 wrk.headers["X-Bc-Customer-Id"] = "1"
 wrk.body = '{"query":"$QUERY"}'
 LUA
+curl -s "localhost:$PORT/graphql" -H 'Content-Type: application/json' -H 'Authorization: Bearer demo-impersonation-token' \
+  -H 'X-Bc-Customer-Id: 1' -d "{\"query\":\"$QUERY\"}" >/dev/null  # warm: the first answer is a miss
 for target in "edge:$PORT" "bigcommerce-simulator:$((PORT + 1))"; do
   echo "--- ${target%%:*}"
   wrk -t1 -c16 -d"${SECONDS_EACH}s" --latency -s "$WORK/plp.lua" "http://127.0.0.1:${target##*:}/graphql" \
