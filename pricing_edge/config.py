@@ -47,7 +47,7 @@ class Settings:
     redis_down_stock_factor: float = 5.0
     breaker_threshold: int = 5
     breaker_reset: float = 10.0
-    upstream_timeout: float = 10.0
+    upstream_timeout: float = 5.0
     redis_prefix: str = "pe:"
     warm_at_start: int = 0
     extra: dict[str, str] = field(default_factory=dict)

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import orjson
 from graphql import get_introspection_query
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
 
 from pricing_edge.jsonio import loads_exact
 
@@ -35,6 +37,14 @@ class UpstreamUnavailable(UpstreamError):
     """Unreachable, timed out, or a 5xx: transient."""
 
 
+class _ServerError(Exception):
+    """A 5xx inside the breaker: counts as a failure."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class UpstreamAnswer:
     status: int
@@ -55,20 +65,35 @@ def forwarded(headers: Mapping[str, str], client_ip: str | None, trusted_proxy_s
 
 
 class StorefrontClient:
-    def __init__(self, url: str, *, timeout: float = 10.0, client: httpx.AsyncClient | None = None) -> None:
+    """Calls go through a circuit breaker (purgatory): while BigCommerce keeps failing, calls fail fast
+    (and the edge serves what it has) instead of each waiting out the timeout."""
+
+    def __init__(self, url: str, *, timeout: float = 5.0, client: httpx.AsyncClient | None = None,
+                 breaker_threshold: int = 5, breaker_reset: float = 10.0) -> None:
         self.url = url
         self._client = client or httpx.AsyncClient(
             timeout=timeout, limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
+        self._breakers = AsyncCircuitBreakerFactory(default_threshold=breaker_threshold, default_ttl=breaker_reset,
+                                                    exclude=[UpstreamError])
+        self.state = "closed"
 
     async def post(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> UpstreamAnswer:
+        breaker = await self._breakers.get_breaker("upstream")
         try:
-            response = await self._client.post(
-                self.url, content=orjson.dumps(payload),
-                headers={**headers, "content-type": "application/json", "accept": "application/json"})
+            async with breaker:
+                response = await self._client.post(
+                    self.url, content=orjson.dumps(payload),
+                    headers={**headers, "content-type": "application/json", "accept": "application/json"})
+                if response.status_code >= 500:
+                    raise _ServerError(response.status_code)
+        except OpenedState:
+            raise UpstreamUnavailable("the upstream's circuit breaker is open") from None
+        except _ServerError as exc:
+            raise UpstreamUnavailable(f"upstream answered {exc.status}") from None
         except httpx.HTTPError as exc:
             raise UpstreamUnavailable(f"{type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 500:
-            raise UpstreamUnavailable(f"upstream answered {response.status_code}")
+        finally:
+            self.state = breaker.context.state
         return UpstreamAnswer(response.status_code, response.content,
                               response.headers.get("content-type", "application/json"))
 

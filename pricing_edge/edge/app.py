@@ -111,7 +111,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
 
     parts = EdgeParts(
         settings, store, erp,
-        upstream or StorefrontClient(settings.upstream_url, timeout=settings.upstream_timeout),
+        upstream or StorefrontClient(settings.upstream_url, timeout=settings.upstream_timeout,
+                                     breaker_threshold=settings.breaker_threshold, breaker_reset=settings.breaker_reset),
         metrics, responses,
         RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
@@ -182,8 +183,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         for name in ("erp", "redis", "upstream"):
             metrics.degraded.labels(name).set(1 if name in degraded else 0)
         ready = parts.graphql is not None
+        for dependency, state in (("upstream", parts.upstream.state),):
+            for name in ("closed", "half-opened", "opened"):
+                metrics.breaker.labels(dependency, name).set(1 if name == state else 0)
         return JSONResponse({"ready": ready, "degraded": degraded, "store": store_ok, "upstream": upstream_ok,
-                             "erp_breaker": parts.records.gate.state, "store_kind": store.kind},
+                             "erp_breaker": parts.records.gate.state, "upstream_breaker": parts.upstream.state,
+                             "store_kind": store.kind},
                             status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:

@@ -151,6 +151,10 @@ def test_bigcommerce_down_seen_pages_answer_stale_and_unseen_ones_fail_fast(fast
                             json={"query": "{ site { settings { storeName storeHash } } }"})
         assert time.monotonic() - started < 5
         assert unseen.status_code == 503 and unseen.json()["errors"][0]["message"]
+        for _ in range(5):  # repeated failures open BigCommerce's breaker: calls then fail fast
+            httpx.post(system.edge_url, headers=system.buyer("1")["headers"], timeout=30,
+                       json={"query": "{ site { settings { storeName } } }"})
+        assert httpx.get(system.edge.base_url + "/readyz").json()["upstream_breaker"] == "opened"
     finally:
         fault(system, "bigcommerce", None)
 
