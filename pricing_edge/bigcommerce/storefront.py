@@ -81,9 +81,10 @@ class StorefrontClient:
         breaker = await self._breakers.get_breaker("upstream")
         try:
             async with breaker:
-                response = await self._client.post(
-                    self.url, content=orjson.dumps(payload),
-                    headers={**headers, "content-type": "application/json", "accept": "application/json"})
+                # Header values travel as the bytes they arrived as (ASGI servers decode them as latin-1).
+                sent = {name.encode("latin-1"): value.encode("latin-1", "replace") for name, value in headers.items()}
+                sent[b"content-type"] = sent[b"accept"] = b"application/json"
+                response = await self._client.post(self.url, content=orjson.dumps(payload), headers=sent)
                 if response.status_code >= 500:
                     raise _ServerError(response.status_code)
         except OpenedState:

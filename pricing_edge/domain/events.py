@@ -209,7 +209,7 @@ class _Fields:
         if not isinstance(value, str):
             raise EventDataError(self.name(field),
                                  f"money must be a decimal string, not {type(value).__name__} {value!r}")
-        if not _MONEY.match(value) or (value.startswith("-") and not signed):
+        if not _MONEY.fullmatch(value) or (value.startswith("-") and not signed):
             expected = "a decimal string like \"12.50\"" + ("" if signed else ", not negative")
             raise EventDataError(self.name(field), f"must be {expected}, got {value!r}")
         return Decimal(value)
@@ -224,7 +224,7 @@ class _Fields:
         if not isinstance(value, str) or not value or len(value) > max_length:
             raise EventDataError(self.name(field),
                                  f"must be a non-empty string of at most {max_length} characters")
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             raise EventDataError(self.name(field), f"must match {pattern.pattern}, got {value!r}")
         return value
 

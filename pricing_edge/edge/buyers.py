@@ -92,9 +92,9 @@ class BuyerResolver:
             return Refusal(refused)
         customer_id: int | None = None
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        trusted = bool(self.impersonation_token) and hmac.compare_digest(token, self.impersonation_token or "")
+        trusted = bool(self.impersonation_token) and hmac.compare_digest(token.encode(), (self.impersonation_token or "").encode())
         raw_customer = headers.get("x-bc-customer-id", "").strip()
-        if trusted and raw_customer.isascii() and raw_customer.isdigit():
+        if trusted and raw_customer.isascii() and raw_customer.isdigit() and len(raw_customer) <= 18:
             customer_id = int(raw_customer)
         elif headers.get("x-bc-customer-access-token"):
             found = await self._customer_from_access_token(headers)

@@ -134,21 +134,31 @@ def document_key(text: str) -> str:
 
 
 def depth_of(document: DocumentNode) -> int:
+    """The deepest field nesting of any operation, fragments expanded — each fragment measured once
+    (a spread repeated at every level would otherwise cost exponential time)."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    memo: dict[str, int] = {}
 
-    def depth(selection_set: SelectionSetNode | None, seen: frozenset[str]) -> int:
+    def fragment_depth(name: str, visiting: frozenset[str]) -> int:
+        if name in memo:
+            return memo[name]
+        fragment = fragments.get(name)
+        if fragment is None or name in visiting:  # unknown or cyclic: validation reports it
+            return 0
+        memo[name] = depth(fragment.selection_set, visiting | {name})
+        return memo[name]
+
+    def depth(selection_set: SelectionSetNode | None, visiting: frozenset[str]) -> int:
         if selection_set is None:
             return 0
         deepest = 0
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
-                deepest = max(deepest, 1 + depth(selection.selection_set, seen) if selection.selection_set else 1)
+                deepest = max(deepest, 1 + depth(selection.selection_set, visiting))
             elif isinstance(selection, InlineFragmentNode):
-                deepest = max(deepest, depth(selection.selection_set, seen))
-            elif isinstance(selection, FragmentSpreadNode) and selection.name.value not in seen:
-                fragment = fragments.get(selection.name.value)
-                if fragment:
-                    deepest = max(deepest, depth(fragment.selection_set, seen | {selection.name.value}))
+                deepest = max(deepest, depth(selection.selection_set, visiting))
+            elif isinstance(selection, FragmentSpreadNode):
+                deepest = max(deepest, fragment_depth(selection.name.value, visiting))
         return deepest
 
     return max((depth(d.selection_set, frozenset()) for d in document.definitions

@@ -115,6 +115,8 @@ class GraphQLEndpoint:
             operation = document.operation(gql.operation_name)
         except GraphQLError as exc:
             return Response(_errors_body([exc]), 200, media_type=JSON)
+        if request.method == "GET" and operation.operation is OperationType.MUTATION:
+            return error_response("Mutations must be sent with POST.", 405)
         variables = get_variable_values(self.schema, operation.variable_definitions or (), gql.variables)
         if isinstance(variables, list):
             return Response(_errors_body(variables), 200, media_type=JSON)

@@ -119,6 +119,9 @@ class Overlay:
             if name == "__typename":
                 out[key] = value.get(key, runtime.name)
                 continue
+            if name.startswith("__"):  # introspection (__schema, __type): BigCommerce's answer as it is
+                out[key] = value.get(key)
+                continue
             field_def = runtime.fields[name]
             if (runtime.name, name) in self.extension_fields:
                 out[key] = None

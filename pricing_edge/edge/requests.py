@@ -51,7 +51,8 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
                         "operationName": params.get("operationName")}
     else:
         content_type = request.headers.get("content-type", "")
-        if "json" not in content_type:
+        media_type = content_type.split(";", 1)[0].strip().lower()
+        if media_type != "application/json" and not media_type.endswith("+json"):
             raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
         declared = request.headers.get("content-length")
         if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 import httpx
 
 from pricing_edge.config import Settings
+from pricing_edge.sim.dataset import build_dataset
 from tests.e2e.conftest import System, start_system
 
 BUYERS = ["1", "2", "5", "guest"]
@@ -60,10 +61,16 @@ def test_no_buyer_ever_sees_another_scopes_price(leak_system: System, steps: lis
     products = system.fixtures["products"][:6]
     list_of = {b: system.buyer(b)["price_list_id"] for b in BUYERS}
     history = HISTORY  # every price each list has had, across examples (the ERP's state persists)
+    bigcommerce = build_dataset(system.settings.seed).bc_prices
     for product in products:
         for buyer in BUYERS:
-            history.setdefault((list_of[buyer], product["entity_id"]), set()).add(
-                Decimal(product["expected_price"][buyer]))
+            prices = history.setdefault((list_of[buyer], product["entity_id"]), set())
+            prices.add(Decimal(product["expected_price"][buyer]))
+            # While the ERP cannot be asked, a record never read shows BigCommerce's own (lagging)
+            # value — for the buyer's own price list: degraded, never another scope's.
+            lagging = bigcommerce.get(list_of[buyer], product["variants"][0]["sku"], "USD")
+            assert lagging is not None
+            prices.add(lagging.effective_price)
 
     def run(step: tuple) -> list[tuple[str, int, Decimal]]:  # type: ignore[type-arg]
         kind, buyer, index, extra = step

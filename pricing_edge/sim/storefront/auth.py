@@ -42,8 +42,8 @@ class Authenticator:
     def buyer(self, headers: Mapping[str, str]) -> Buyer:
         authorization = headers.get("authorization", "")
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        impersonating = hmac.compare_digest(token, self.impersonation_token)
-        if not (impersonating or hmac.compare_digest(token, self.storefront_token)):
+        impersonating = hmac.compare_digest(token.encode(), self.impersonation_token.encode())
+        if not (impersonating or hmac.compare_digest(token.encode(), self.storefront_token.encode())):
             raise AuthError(401, "Unauthorized: a valid storefront token is required (Authorization: Bearer …)")
         if impersonating and headers.get("x-bc-customer-id"):
             raw = headers["x-bc-customer-id"].strip()
@@ -68,6 +68,6 @@ class Authenticator:
             return None
         customer_id = int(parts[1])
         expected = customer_access_token(customer_id, self.customer_token_secret)
-        if not hmac.compare_digest(token, expected) or self.dataset.customer(customer_id) is None:
+        if not hmac.compare_digest(token.encode(), expected.encode()) or self.dataset.customer(customer_id) is None:
             return None
         return self._customer(customer_id)
