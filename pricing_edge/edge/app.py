@@ -183,15 +183,19 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         for name in ("erp", "redis", "upstream"):
             metrics.degraded.labels(name).set(1 if name in degraded else 0)
         ready = parts.graphql is not None
-        for dependency, state in (("upstream", parts.upstream.state),):
-            for name in ("closed", "half-opened", "opened"):
-                metrics.breaker.labels(dependency, name).set(1 if name == state else 0)
+        publish_breakers()
         return JSONResponse({"ready": ready, "degraded": degraded, "store": store_ok, "upstream": upstream_ok,
                              "erp_breaker": parts.records.gate.state, "upstream_breaker": parts.upstream.state,
                              "store_kind": store.kind},
                             status_code=200 if ready else 503)
 
+    def publish_breakers() -> None:
+        for dependency, state in (("erp", parts.records.gate.state), ("upstream", parts.upstream.state)):
+            for name in ("closed", "half-opened", "opened"):
+                metrics.breaker.labels(dependency, name).set(1 if name == state else 0)
+
     async def metrics_endpoint(request: Request) -> Response:
+        publish_breakers()
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     app = Starlette(routes=[

@@ -155,6 +155,7 @@ def test_bigcommerce_down_seen_pages_answer_stale_and_unseen_ones_fail_fast(fast
             httpx.post(system.edge_url, headers=system.buyer("1")["headers"], timeout=30,
                        json={"query": "{ site { settings { storeName } } }"})
         assert httpx.get(system.edge.base_url + "/readyz").json()["upstream_breaker"] == "opened"
+        assert metric(system, "pricing_edge_breaker_state", dependency="upstream", state="opened") == 1
     finally:
         fault(system, "bigcommerce", None)
 

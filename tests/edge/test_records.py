@@ -224,3 +224,42 @@ async def test_stock_written_by_an_event_for_one_location_does_not_hide_the_othe
     await edge.store.put_stock(StockLevel(level.sku, 2, 7, version=level.version + 1))
     found = await edge.records.stock(["PE-10003-BLA-S"])
     assert set(found["PE-10003-BLA-S"]) == {1, 2, 3}
+
+
+# --- freshness and coalescing across replicas -------------------------------------------------------
+
+async def test_two_replicas_missing_the_same_keys_make_one_erp_read(
+        redis_url: str, redis_prefix: str, adapter: SimulatedErpAdapter, erp: ServerThread, truth: Dataset) -> None:
+    from pricing_edge.store.keys import Keys
+    from pricing_edge.store.redis_store import RedisStore
+
+    stores = [RedisStore(redis_url, Keys(redis_prefix)), RedisStore(redis_url, Keys(redis_prefix))]
+    replicas = [make_edge(store, adapter, erp) for store in stores]
+    try:
+        answers = await asyncio.gather(*(replica.records.prices(2, "USD", SKUS)
+                                         for replica in replicas for _ in range(25)))
+        expected = {sku: truth.prices.get(2, sku, "USD") for sku in SKUS}
+        assert all(answer == expected for answer in answers)
+        assert sum(replica.reads() for replica in replicas) == 1
+    finally:
+        for store in stores:
+            await store.aclose()
+
+
+async def test_a_stale_record_is_served_at_once_and_refreshed_once_in_the_background(
+        store: Store, adapter: SimulatedErpAdapter, erp: ServerThread, truth: Dataset) -> None:
+    edge = make_edge(store, adapter, erp, price_ttl=0.2)
+    first = await edge.records.price_lookup(2, "USD", SKUS)
+    assert not first.stale and edge.reads() == 1
+
+    async def stale_served() -> bool:
+        lookup = await edge.records.price_lookup(2, "USD", SKUS)
+        return lookup.stale and {k[2]: r for k, r in lookup.found.items()} == {
+            sku: truth.prices.get(2, sku, "USD") for sku in SKUS}
+
+    await async_wait_until(stale_served, timeout=10, what="the records to be served stale")
+
+    async def refreshed() -> bool:
+        return edge.reads() >= 2 and not (await edge.records.price_lookup(2, "USD", SKUS)).stale
+
+    await async_wait_until(refreshed, timeout=10, what="the background refresh to renew them")
