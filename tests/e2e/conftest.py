@@ -15,7 +15,7 @@ from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_sim_app
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
-from tests.support.redis_server import free_port
+from tests.support.redis_server import delete_prefix, free_port
 from tests.support.servers import ServerThread, serve
 
 
@@ -74,11 +74,14 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
     yield from start_system(settings, tmp_path)
 
 
-@pytest.fixture
-def redis_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
+@pytest.fixture(name="redis_system")
+def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
     yield from start_system(settings, tmp_path)
 
 
-def unique() -> str:
-    return uuid.uuid4().hex[:8]
+def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:
+    """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after."""
+    prefix = f"pe-test-{name}-{uuid.uuid4().hex[:8]}:"
+    yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix), workdir)
+    delete_prefix(redis_url, prefix)

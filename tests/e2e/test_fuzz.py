@@ -25,7 +25,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -57,11 +57,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pricing_edge
-from pricing_edge.config import Settings
 from pricing_edge.domain.events import from_data
 from pricing_edge.intake import envelope
 from pricing_edge.store.keys import ERP_INTAKE
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, shared_redis_system
 
 # Inputs that once crashed the edge (5xx, or a schema-invalid event accepted): fixed, each now has a test
 # of its own at the end, and the generators include them again.
@@ -82,16 +81,7 @@ FUZZ = settings(deadline=None, suppress_health_check=list(HealthCheck), max_exam
 
 @pytest.fixture(scope="module")
 def fuzz_system(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    prefix = f"pe-test-fuzz-{uuid.uuid4().hex[:8]}:"
-    configured = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix)
-    yield from start_system(configured, Path(tmp_path_factory.mktemp("fuzz")))
-    client = redis.Redis.from_url(redis_url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    yield from shared_redis_system(redis_url, Path(tmp_path_factory.mktemp("fuzz")), "fuzz")
 
 
 @pytest.fixture(scope="module")

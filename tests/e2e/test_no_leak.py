@@ -6,22 +6,19 @@ another list is recognisable wherever it shows up.
 """
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import redis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import httpx
 
-from pricing_edge.config import Settings
 from pricing_edge.sim.dataset import build_dataset
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, shared_redis_system
 
 BUYERS = ["1", "2", "5", "guest"]
 LIST_QUERY = """query Compare($ids: [Int!]) { site { products(entityIds: $ids) { edges { node {
@@ -32,16 +29,7 @@ HISTORY: dict[tuple[int, int], set[Decimal]] = {}
 
 @pytest.fixture(scope="module")
 def leak_system(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    from dataclasses import replace
-
-    prefix = f"pe-test-leak-{uuid.uuid4().hex[:8]}:"
-    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix)
-    yield from start_system(settings, Path(tmp_path_factory.mktemp("leak")))
-    client = redis.Redis.from_url(redis_url)
-    keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
+    yield from shared_redis_system(redis_url, Path(tmp_path_factory.mktemp("leak")), "leak")
 
 
 actions = st.lists(
