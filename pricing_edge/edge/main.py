@@ -18,6 +18,9 @@ def open_erp(settings: Settings) -> ErpAdapter:
 
 def app_from_env() -> Starlette:
     settings = Settings.from_env()
+    if not settings.redis_url:
+        raise SystemExit("pricing-edge serve needs PRICING_EDGE_REDIS_URL: the embedded store lives in one process "
+                         "and is for the one-process demo and tests (`pricing-edge demo`)")
     if not settings.event_secret:
         raise SystemExit("PRICING_EDGE_EVENT_SECRET is not set: the edge needs the whsec_ secret ERP events are signed with")
     return create_edge_app(settings, open_store(settings), open_erp(settings))
