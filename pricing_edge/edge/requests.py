@@ -9,7 +9,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pricing_edge.request_body import BodyTooLarge, read_limited
+
 MAX_BODY_BYTES = 1024 * 1024
+MAX_QUERY_CHARS = 100_000  # validation cost grows with the document; storefront documents are a few KB
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,10 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
-        declared = request.headers.get("content-length")
-        if declared and declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-            raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413)
+        try:
+            body = await read_limited(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413) from None
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError as exc:
@@ -69,6 +70,8 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
     query = payload.get("query")
     if not isinstance(query, str) or not query.strip():
         raise BadRequest("Must provide query string.")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"query exceeds {MAX_QUERY_CHARS} characters", 413)
     variables = payload.get("variables") or {}
     if not isinstance(variables, dict):
         raise BadRequest("Variables must be provided as a JSON object.")

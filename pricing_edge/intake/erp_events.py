@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from pricing_edge.domain.events import EventDataError, from_data
+from pricing_edge.request_body import BodyTooLarge, read_limited
 from pricing_edge.intake.envelope import EnvelopeError, SignatureError, parse, verify
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
@@ -37,8 +38,9 @@ class ErpEventIntake:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_EVENT_BYTES:
+        try:
+            body = await read_limited(request, MAX_EVENT_BYTES)
+        except BodyTooLarge:
             return _error(413, f"event body exceeds {MAX_EVENT_BYTES} bytes")
         try:
             verify(request.headers, body, self.secret)

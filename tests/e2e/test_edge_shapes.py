@@ -3,6 +3,7 @@ keys, order, aliases, fragments merged, nulls — with only prices and inventory
 from __future__ import annotations
 
 from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -204,3 +205,19 @@ def test_bigcommerces_limits_are_enforced_before_anything_is_forwarded(system: S
              "byLocation(first: 50) { edges { node { availableToSell } } } } } } } } } } } }"
     complex_answer = httpx.post(system.edge_url, headers=headers, json={"query": nested}).json()
     assert "complexity" in complex_answer["errors"][0]["message"]
+
+
+def test_oversized_bodies_are_refused_without_reading_them_whole(system: System) -> None:
+    headers = {**system.buyer("guest")["headers"], "content-type": "application/json"}
+
+    def chunked() -> Iterator[bytes]:  # no Content-Length: only counting the stream can stop it
+        yield b'{"query": "'
+        for _ in range(2048):
+            yield b"x" * 1024
+        yield b'"}'
+
+    response = httpx.post(system.edge_url, content=chunked(), headers=headers, timeout=30)
+    assert response.status_code == 413 and "exceeds" in response.json()["errors"][0]["message"]
+    long_query = "{ site { settings { storeName } } }" + " " * 100_001
+    response = httpx.post(system.edge_url, json={"query": long_query}, headers=headers, timeout=30)
+    assert response.status_code == 413
