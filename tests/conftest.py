@@ -10,6 +10,7 @@ from pricing_edge.store.base import Store
 from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
+from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
 from tests.support.redis_server import delete_prefix, test_redis_url
 
 
@@ -36,3 +37,14 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     redis_store = RedisStore(request.getfixturevalue("redis_url"), Keys(request.getfixturevalue("redis_prefix")))
     yield redis_store
     await redis_store.aclose()
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def reservations(request: pytest.FixtureRequest) -> AsyncIterator[ReservationStore]:
+    """Soft stock reservations in memory and in a real Redis."""
+    if request.param == "embedded":
+        yield EmbeddedReservations()
+        return
+    store = RedisReservations(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"))
+    yield store
+    await store.aclose()

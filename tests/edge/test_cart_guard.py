@@ -6,7 +6,7 @@ a real Redis; "Redis down" is a Redis client pointed at a port nobody listens on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ import pytest
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.cart_guard import IDENTITY_SELECTION, PROVISIONAL, CartGuard, Proceed, Refuse
-from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
+from pricing_edge.store.reservations import RedisReservations, ReservationStore
 from tests.support.redis_server import free_port
 
 # Like the dataset's "exactly ten available" product: (8 − 2) + (5 − 1) + 0 over three warehouses.
@@ -34,16 +34,6 @@ async def stock_lookup(skus: list[str]) -> Mapping[str, Sequence[StockLevel] | K
 
 async def sku_lookup(product: int | None, variant: int | None) -> str | None:
     return SKUS.get((product or 0, variant))
-
-
-@pytest.fixture(params=["embedded", "redis"])
-async def reservations(request: pytest.FixtureRequest) -> AsyncIterator[ReservationStore]:
-    if request.param == "embedded":
-        yield EmbeddedReservations()
-        return
-    store = RedisReservations(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"))
-    yield store
-    await store.aclose()
 
 
 @pytest.fixture

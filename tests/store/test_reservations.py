@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -13,16 +12,6 @@ from pricing_edge.store.base import StoreError
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
 from tests.support.polling import async_wait_until
 from tests.support.redis_server import free_port
-
-
-@pytest.fixture(params=["embedded", "redis"])
-async def reservations(request: pytest.FixtureRequest) -> AsyncIterator[ReservationStore]:
-    if request.param == "embedded":
-        yield EmbeddedReservations()
-        return
-    store = RedisReservations(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"))
-    yield store
-    await store.aclose()
 
 
 async def test_500_concurrent_reservations_for_10_units_exactly_10_succeed(reservations: ReservationStore) -> None:
