@@ -17,6 +17,7 @@ from purgatory.domain.model import OpenedState
 
 from pricing_edge.domain.credit import CreditRecord, on_account_allowed
 from pricing_edge.domain.money import to_decimal
+from pricing_edge.edge.projection import Obj, Resolver
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.edge.records import ErpGate
@@ -92,13 +93,11 @@ class CreditService:
         return CreditView(record, as_of_ms, reachable, self.ttl, self.max_age, self.currency)
 
 
-def _money(value: Decimal | None, currency: str) -> Any:
-    from pricing_edge.edge.owned import Obj
-
+def _money(value: Decimal | None, currency: str) -> Obj | None:
     return None if value is None else Obj("Money", (value, currency))
 
 
-CREDIT_RESOLVERS: dict[str, Any] = {
+CREDIT_RESOLVERS: dict[str, Resolver] = {
     "status": lambda v, a, _: v.record.status if v.record else "unknown",
     "creditLimit": lambda v, a, _: _money(v.record.credit_limit if v.record else None, v.currency),
     "balance": lambda v, a, _: _money(v.record.balance if v.record else None, v.currency),

@@ -26,7 +26,8 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord, view_of, with_ranges
 from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.owned import KEEP, RESOLVERS, Obj, PricesSource, StockSource
+from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
+from pricing_edge.edge.projection import KEEP, Obj
 
 
 @dataclass(frozen=True)

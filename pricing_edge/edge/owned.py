@@ -6,7 +6,7 @@ A field with no resolver here is not ours: the upstream's value stands (BigComme
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -14,19 +14,8 @@ from typing import Any
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import format_money
 from pricing_edge.domain.pricing import PriceView, TierKind
-
-KEEP: Any = object()
-
-
-@dataclass(frozen=True)
-class Obj:
-    """A composite value to project with ``type_name``'s resolvers; ``upstream`` pairs it with the upstream's item."""
-
-    type_name: str
-    source: Any
-    upstream: Any = None
-    has_upstream: bool = False
-
+from pricing_edge.edge.credit import CREDIT_RESOLVERS
+from pricing_edge.edge.projection import KEEP, Obj, Resolver
 
 @dataclass(frozen=True)
 class PricesSource:
@@ -46,8 +35,6 @@ class StockSource:
     def in_stock(self) -> bool:
         return self.available > 0 or any(level.backorder for level in self.levels.values())
 
-
-Resolver = Callable[[Any, dict[str, Any], Any], Any]
 
 
 def _money(value: Decimal | None, currency: str) -> Obj | None:
@@ -129,13 +116,5 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "availableToSell": lambda s, _, __: s.available,
         "isInStock": lambda s, _, __: s.in_stock,
     },
+    "B2BCredit": CREDIT_RESOLVERS,
 }
-
-
-def _register_credit() -> None:
-    from pricing_edge.edge.credit import CREDIT_RESOLVERS
-
-    RESOLVERS["B2BCredit"] = CREDIT_RESOLVERS
-
-
-_register_credit()
