@@ -261,14 +261,15 @@ class Filled:
     stale: bool = False
     degraded: set[str] = field(default_factory=set)
 
-    def note(self, lookup: Lookup[Any, Any]) -> None:
-        if lookup.oldest_ms is not None:
-            self.oldest_ms = lookup.oldest_ms if self.oldest_ms is None else min(self.oldest_ms, lookup.oldest_ms)
-        self.stale = self.stale or lookup.stale
-        self.degraded |= lookup.degraded
+    def note(self, found: Lookup[Any, Any] | Filled) -> None:
+        """Take in another part's freshness: the oldest record, any staleness, every degradation."""
+        if found.oldest_ms is not None:
+            self.oldest_ms = found.oldest_ms if self.oldest_ms is None else min(self.oldest_ms, found.oldest_ms)
+        self.stale = self.stale or found.stale
+        self.degraded |= found.degraded
 
     def merge(self, other: Filled) -> Filled:
-        self.note(Lookup(oldest_ms=other.oldest_ms, stale=other.stale, degraded=other.degraded))
+        self.note(other)
         self.touched = self.touched or other.touched or bool(other.degraded)
         return self
 
