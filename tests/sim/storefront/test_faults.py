@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -20,15 +19,8 @@ from tests.support.servers import serve
 
 @pytest.fixture
 def app(dataset: Dataset) -> Starlette:
-    """A simulator of this test's own: faults are the app's state."""
+    """A simulator of this test's own (the shared ``client`` fixture talks to it): faults are the app's state."""
     return make_app(dataset)
-
-
-@pytest.fixture
-async def sim(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bigcommerce.test",
-                                 timeout=30.0) as c:
-        yield c
 
 
 async def ask(client: httpx.AsyncClient) -> httpx.Response:
@@ -57,29 +49,29 @@ async def test_an_outage_answers_503_until_it_is_cleared_over_real_http(app: Sta
             assert back.json()["data"]["site"]["settings"]["storeHash"] == "pe-demo"
 
 
-async def test_an_outage_ends_by_itself_when_its_seconds_are_up(sim: httpx.AsyncClient) -> None:
-    assert (await sim.post("/_sim/faults", json={"down_seconds": 2})).status_code == 200
-    assert (await ask(sim)).status_code == 503
+async def test_an_outage_ends_by_itself_when_its_seconds_are_up(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/_sim/faults", json={"down_seconds": 2})).status_code == 200
+    assert (await ask(client)).status_code == 503
 
     async def answered() -> bool:
-        return (await ask(sim)).status_code == 200
+        return (await ask(client)).status_code == 200
 
     await async_wait_until(answered, timeout=15, interval=0.1, what="the 2-second outage to end")
-    assert (await sim.get("/_sim/faults")).json()["down_seconds"] == 0
+    assert (await client.get("/_sim/faults")).json()["down_seconds"] == 0
 
 
-async def test_error_rate_1_fails_every_request_with_500_and_0_stops(sim: httpx.AsyncClient) -> None:
-    assert (await sim.post("/_sim/faults", json={"error_rate": 1})).status_code == 200
-    statuses = {(await ask(sim)).status_code for _ in range(5)}
+async def test_error_rate_1_fails_every_request_with_500_and_0_stops(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/_sim/faults", json={"error_rate": 1})).status_code == 200
+    statuses = {(await ask(client)).status_code for _ in range(5)}
     assert statuses == {500}
-    assert (await sim.post("/_sim/faults", json={"error_rate": 0})).status_code == 200
-    assert (await ask(sim)).status_code == 200
+    assert (await client.post("/_sim/faults", json={"error_rate": 0})).status_code == 200
+    assert (await ask(client)).status_code == 200
 
 
-async def test_added_latency_delays_each_answer_by_at_least_that_much(sim: httpx.AsyncClient) -> None:
-    assert (await sim.post("/_sim/faults", json={"latency_ms": 250})).json()["latency_ms"] == 250
+async def test_added_latency_delays_each_answer_by_at_least_that_much(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/_sim/faults", json={"latency_ms": 250})).json()["latency_ms"] == 250
     started = time.monotonic()
-    response = await ask(sim)
+    response = await ask(client)
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.25
 
@@ -105,24 +97,24 @@ async def test_the_normal_latency_is_configurable_and_applies_to_every_answer(da
     (b"[30]", "JSON object"),
 ])
 async def test_a_bad_fault_request_is_a_400_naming_the_problem_and_changes_nothing(
-        sim: httpx.AsyncClient, body: bytes, named: str) -> None:
-    response = await sim.post("/_sim/faults", content=body, headers={"Content-Type": "application/json"})
+        client: httpx.AsyncClient, body: bytes, named: str) -> None:
+    response = await client.post("/_sim/faults", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert named in response.json()["error"]
-    state = (await sim.get("/_sim/faults")).json()
+    state = (await client.get("/_sim/faults")).json()
     assert (state["down_seconds"], state["latency_ms"], state["error_rate"]) == (0, 0, 0)
-    assert (await ask(sim)).status_code == 200
+    assert (await ask(client)).status_code == 200
 
 
-async def test_the_fault_api_itself_is_never_faulted(sim: httpx.AsyncClient) -> None:
+async def test_the_fault_api_itself_is_never_faulted(client: httpx.AsyncClient) -> None:
     """Down, failing and slow all at once: the fault API still answers at once, so it can be cleared."""
-    assert (await sim.post("/_sim/faults", json={"down_seconds": 600, "error_rate": 1,
+    assert (await client.post("/_sim/faults", json={"down_seconds": 600, "error_rate": 1,
                                                  "latency_ms": 600_000})).status_code == 200
     # If /_sim were delayed by the added 10 minutes, these would time out (the ASGI transport has no
     # timeouts of its own, hence wait_for).
-    state = await asyncio.wait_for(sim.get("/_sim/faults"), timeout=10)
+    state = await asyncio.wait_for(client.get("/_sim/faults"), timeout=10)
     assert state.status_code == 200
     assert state.json()["error_rate"] == 1 and state.json()["latency_ms"] == 600_000
-    assert (await asyncio.wait_for(sim.post("/_sim/faults", json={"error_rate": 0.5}), timeout=10)).status_code == 200
-    assert (await asyncio.wait_for(sim.delete("/_sim/faults"), timeout=10)).status_code == 200
-    assert (await ask(sim)).status_code == 200
+    assert (await asyncio.wait_for(client.post("/_sim/faults", json={"error_rate": 0.5}), timeout=10)).status_code == 200
+    assert (await asyncio.wait_for(client.delete("/_sim/faults"), timeout=10)).status_code == 200
+    assert (await ask(client)).status_code == 200
