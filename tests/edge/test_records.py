@@ -59,8 +59,10 @@ async def adapter(erp: ServerThread) -> AsyncIterator[SimulatedErpAdapter]:
 
 
 def make_edge(store: Store, adapter: SimulatedErpAdapter, erp: ServerThread, **ttls: float) -> Edge:
+    """A generous ERP budget: these tests are about read-through and coalescing, not about the budget
+    (tests/e2e/test_resilience.py is); a cold connection on a busy machine must not make them flaky."""
     metrics = EdgeMetrics()
-    return Edge(RecordService(store, adapter, metrics, **ttls), metrics, store, erp.base_url)
+    return Edge(RecordService(store, adapter, metrics, erp_budget=10.0, **ttls), metrics, store, erp.base_url)
 
 
 @pytest.fixture
