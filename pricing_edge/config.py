@@ -11,6 +11,8 @@ from pricing_edge.sim.dataset import DEFAULT_SEED
 DEMO_STOREFRONT_TOKEN = "demo-storefront-token"
 DEMO_IMPERSONATION_TOKEN = "demo-impersonation-token"
 DEMO_ADMIN_TOKEN = "demo-admin-token"
+DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret: signs its webhooks
+DEMO_STORE_HASH = "demo"
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,21 @@ class Settings:
     upstream_timeout: float = 5.0
     redis_prefix: str = "pe:"
     warm_at_start: int = 0
+    # BigCommerce REST Admin and webhooks (the worker's side)
+    admin_url: str = "http://127.0.0.1:8081"  # stands for https://api.bigcommerce.com
+    store_hash: str = DEMO_STORE_HASH
+    client_secret: str | None = None  # webhooks are verified with base64(client secret), Standard Webhooks
+    webhook_header: str | None = None  # "Name: value" set at registration, required on every webhook
+    dedup_ttl: float = 7 * 24 * 3600.0
+    require_durable: int = 0
+    # the worker
+    worker_shards: int = 8
+    worker_lease_ttl: float = 10.0
+    worker_max_attempts: int = 5
+    worker_retry_base: float = 1.0
+    worker_retry_cap: float = 60.0
+    worker_give_up_after: float = 24 * 3600.0
+    order_document_type: str = "SO"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -41,6 +41,14 @@ class ErpRejected(ErpError):
     """Any other 4xx: the ERP understood and refused."""
 
 
+class DuplicateReference(ErpRejected):
+    """The ERP already holds a sales order with this external reference (it refuses a second one)."""
+
+    def __init__(self, message: str, *, reference: str, erp: str = "erp", status: int | None = 409) -> None:
+        super().__init__(message, erp=erp, status=status)
+        self.reference = reference
+
+
 def from_httpx(exc: httpx.HTTPError, *, erp: str = "erp") -> ErpError:
     """Map an httpx transport exception; every one of them is transient from our side."""
     if isinstance(exc, httpx.TimeoutException):

@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.orders import ErpSalesOrder, SalesOrder
 from pricing_edge.domain.pricing import PriceRecord
 
 
@@ -45,6 +46,21 @@ class ErpAdapter(Protocol):
 
     def iter_stock(self) -> AsyncIterator[list[StockLevel]]:
         """All stock, in batches that each hold every warehouse level of the SKUs in it."""
+        ...
+
+    # -- sales orders (the worker's order flow) -------------------------------------------------
+    async def find_sales_order(self, reference: str) -> ErpSalesOrder | None:
+        """The order carrying our ``reference`` (S/4 PurchaseOrderByCustomer, B1 NumAtCard, BC
+        externalDocumentNumber, NetSuite externalId), or None. Looked up before every create."""
+        ...
+
+    async def create_sales_order(self, order: SalesOrder) -> ErpSalesOrder:
+        """Post a new order; raises ``DuplicateReference`` if one with this reference exists."""
+        ...
+
+    async def update_sales_order(self, number: str, order: SalesOrder) -> ErpSalesOrder:
+        """Bring an open order in line with ``order`` (lines, ship-to, cancellation); ``ErpRejected``
+        if the ERP no longer allows it (already shipped)."""
         ...
 
     async def aclose(self) -> None:
