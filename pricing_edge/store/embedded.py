@@ -197,6 +197,20 @@ class EmbeddedStore(RecordReads):
             state.pending[entry_id] = (consumer, time.monotonic())
         return [target.entries[target.index_of(eid)] for eid in claimed]
 
+    async def trim_acknowledged(self, stream: str) -> int:
+        target = self._stream(stream)
+        if not target.groups:
+            return 0
+        floors = []
+        for state in target.groups.values():
+            pending = [target.index_of(eid) for eid in state.pending]
+            floors.append(min([state.next_index, *pending]))
+        cut = min(floors)
+        del target.entries[:cut]
+        for state in target.groups.values():
+            state.next_index -= cut
+        return cut
+
     # -- pub/sub -------------------------------------------------------------------------------
     async def publish(self, channel: str, message: bytes) -> None:
         for queue in self._subscribers.get(self.keys.channel(channel), set()):

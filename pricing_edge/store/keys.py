@@ -7,6 +7,7 @@ ERP_INTAKE = "intake:erp"
 BIGCOMMERCE_INTAKE = "intake:bigcommerce"
 INVALIDATION = "invalidate"
 CACHE_UPDATER_GROUP = "edge-cache-updater"
+WORKER_GROUP = "worker"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,111 @@
+"""The worker process's app: router and flow runners as background tasks; on its own port only
+``/healthz``, ``/metrics`` and the ops API (nothing public)."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.config import Settings
+from pricing_edge.domain.orders import OrderSettings
+from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops.metrics import CONTENT_TYPE
+from pricing_edge.store import open_ledger, open_work_queue
+from pricing_edge.store.base import Store
+from pricing_edge.store.ledger import Ledger
+from pricing_edge.store.work_queue import WorkQueue
+from pricing_edge.worker.engine import EngineSettings, Flow, FlowRunner, RetryPolicy
+from pricing_edge.worker.flows.orders import OrderFlow
+from pricing_edge.worker.metrics import WorkerMetrics
+from pricing_edge.worker.ops_api import OpsApi
+from pricing_edge.worker.router import Router
+
+log = logging.getLogger(__name__)
+GAUGE_REFRESH_SECONDS = 2.0
+
+
+@dataclass
+class Worker:
+    """Everything one worker process runs; on ``app.state.worker`` for tests."""
+
+    store: Store
+    queue: WorkQueue
+    ledger: Ledger
+    flows: Sequence[Flow]
+    metrics: WorkerMetrics
+    engine: EngineSettings
+    dedup_ttl: float
+
+    async def run(self) -> None:
+        wakeup = asyncio.Event()
+        router = Router(self.store, self.queue, self.flows, self.metrics, dedup_ttl=self.dedup_ttl,
+                        lease_ms=self.engine.lease_ms, wakeup=wakeup)
+        runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
+        await asyncio.gather(router.run(), *(runner.run() for runner in runners))
+
+
+def engine_settings(settings: Settings) -> EngineSettings:
+    return EngineSettings(lease_ms=int(settings.worker_lease_ttl * 1000), retry=RetryPolicy(
+        max_attempts=settings.worker_max_attempts, base_seconds=settings.worker_retry_base,
+        cap_seconds=settings.worker_retry_cap, give_up_after_seconds=settings.worker_give_up_after))
+
+
+def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCommerceAdmin,
+                 metrics: WorkerMetrics | None = None) -> Worker:
+    metrics = metrics or WorkerMetrics()
+    engine = engine_settings(settings)
+    ledger = open_ledger(store)
+    assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
+    orders = OrderFlow(admin, erp, ledger, assignments,
+                       OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
+                       metrics, claim_ms=engine.lease_ms)
+    return Worker(store, open_work_queue(store), ledger, [orders], metrics, engine, settings.dedup_ttl)
+
+
+def create_worker_app(worker: Worker, *, close: Sequence[object] = ()) -> Starlette:
+    """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown."""
+    ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics)
+
+    async def refresh_gauges() -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                await ops.snapshot()
+            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(worker.run(), name="worker"),
+                 asyncio.create_task(refresh_gauges(), name="worker-gauges")]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for resource in close:
+                with contextlib.suppress(Exception):
+                    await resource.aclose()  # type: ignore[attr-defined]
+
+    async def healthz(request: Request) -> Response:
+        redis_ok = await worker.store.ping()
+        return JSONResponse({"status": "ok" if redis_ok else "degraded", "service": "worker",
+                             "store": worker.store.kind, "store_reachable": redis_ok},
+                            status_code=200 if redis_ok else 503)
+
+    async def metrics(request: Request) -> Response:
+        return Response(worker.metrics.render(), media_type=CONTENT_TYPE)
+
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), *ops.routes()],
+                    lifespan=lifespan)
+    app.state.worker = worker
+    return app

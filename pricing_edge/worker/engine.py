@@ -1,0 +1,166 @@
+"""Runs one flow's handler over its queue: lease an entity, handle its head message inside the
+message's trace, then complete, retry with backoff, or dead-letter — as ``errors.classify`` says.
+
+Several runners per flow (and per process) take different entities, so entities run in parallel
+while each entity's messages stay strictly in order. A lease keeper renews the lease while a
+handler works; if this process dies, the lease runs out and another runner retakes the message
+(at-least-once: handlers are idempotent).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pricing_edge.ops import tracing
+from pricing_edge.store.base import StoreError
+from pricing_edge.store.work_queue import Taken, WorkQueue, now_ms
+from pricing_edge.worker.errors import FailureClass, classify, describe, retry_after
+from pricing_edge.worker.messages import Message, MessageError
+from pricing_edge.worker.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+
+
+class Flow(Protocol):
+    """One sync flow: which messages are its and for which entity, and how to handle one."""
+
+    name: str
+
+    def route(self, source: str, kind: str, data: dict[str, Any]) -> str | None:
+        """The entity key (e.g. ``order:123``) for a message this flow handles, else None."""
+        ...
+
+    async def handle(self, message: Message, token: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5  # unexpected errors before a message is poison
+    base_seconds: float = 1.0
+    cap_seconds: float = 60.0
+    give_up_after_seconds: float = 24 * 3600.0  # transient failures for this long: dead-letter anyway
+
+    def backoff(self, retries: int, rng: Callable[[], float] = random.random) -> float:
+        """Exponential with equal jitter: half the step fixed, half random, so retries spread out
+        without ever collapsing to an immediate retry."""
+        step = min(self.cap_seconds, self.base_seconds * 2 ** max(0, retries - 1))
+        return step / 2 + rng() * step / 2
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    concurrency: int = 8
+    lease_ms: int = 10_000
+    idle_poll_seconds: float = 0.1
+    retry: RetryPolicy = RetryPolicy()
+
+
+class FlowRunner:
+    def __init__(self, flow: Flow, queue: WorkQueue, metrics: WorkerMetrics, settings: EngineSettings,
+                 wakeup: asyncio.Event | None = None) -> None:
+        self.flow = flow
+        self.queue = queue
+        self.metrics = metrics
+        self.settings = settings
+        self.wakeup = wakeup or asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    async def run(self) -> None:
+        """Until cancelled: ``concurrency`` loops taking and handling entities."""
+        await asyncio.gather(*(self._loop(f"{self.flow.name}-{i}") for i in range(self.settings.concurrency)))
+
+    async def _loop(self, name: str) -> None:
+        while True:
+            try:
+                taken = await self.queue.take(self.flow.name, f"{name}:{uuid.uuid4().hex}", self.settings.lease_ms)
+            except StoreError as exc:
+                log.warning("%s: cannot take work: %s", name, exc)
+                await asyncio.sleep(1.0)
+                continue
+            if taken is None:
+                await self._idle()
+                continue
+            await self.process(taken)
+
+    async def _idle(self) -> None:
+        self.wakeup.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.wakeup.wait(), self.settings.idle_poll_seconds)
+
+    async def process(self, taken: Taken) -> None:
+        try:
+            message = Message.decode(taken.body)
+        except MessageError as exc:
+            await self._dead_letter(taken, None, FailureClass.POISON, describe(exc))
+            return
+        keeper = asyncio.create_task(self._keep_lease(taken))
+        started = time.perf_counter()
+        try:
+            with tracing.span(f"{self.flow.name} {message.kind}", message.traceparent):
+                log.info("handling %s %s for %s (attempt %d)", message.kind, message.id, message.entity,
+                         message.retries + 1)
+                try:
+                    await self.flow.handle(message, taken.token)
+                except Exception as exc:  # noqa: BLE001 — every failure is classified, none escapes
+                    await self._failed(taken, message, exc)
+                else:
+                    await self._settle(self.queue.complete(taken), "ok")
+        finally:
+            keeper.cancel()
+            self.metrics.handle_seconds.labels(self.flow.name).observe(time.perf_counter() - started)
+
+    async def _failed(self, taken: Taken, message: Message, exc: Exception) -> None:
+        kind, reason, now = classify(exc), describe(exc), now_ms()
+        failed = message.failed(reason, now, counts=kind is FailureClass.POISON)
+        if kind is FailureClass.PERMANENT:
+            log.warning("%s %s needs attention: %s", message.kind, message.id, reason)
+            await self._dead_letter(taken, failed, kind, reason)
+            return
+        gave_up = (now - (failed.first_failure_ms or now)) / 1000 >= self.settings.retry.give_up_after_seconds
+        if kind is FailureClass.POISON and failed.attempts >= self.settings.retry.max_attempts:
+            log.error("%s %s is poison after %d attempts: %s", message.kind, message.id, failed.attempts, reason,
+                      exc_info=exc)
+            await self._dead_letter(taken, failed, kind, f"failed {failed.attempts} times; last: {reason}")
+            return
+        if gave_up:
+            await self._dead_letter(taken, failed, FailureClass.POISON, f"still failing after "
+                                    f"{self.settings.retry.give_up_after_seconds:.0f}s; last: {reason}")
+            return
+        delay = retry_after(exc) or self.settings.retry.backoff(failed.retries)
+        log.warning("%s %s failed (%s), retry %d in %.2fs: %s", message.kind, message.id, kind, failed.retries,
+                    delay, reason)
+        await self._settle(self.queue.retry(taken, failed.encode(), now + int(delay * 1000)), "retry")
+
+    async def _dead_letter(self, taken: Taken, message: Message | None, kind: FailureClass, reason: str) -> None:
+        fields = {"class": kind.value.encode(), "reason": reason.encode(), "entity": taken.entity.encode(),
+                  "flow": self.flow.name.encode(), "failed_at": str(now_ms()).encode(),
+                  "message": message.encode() if message else taken.body}
+        outcome = "needs_attention" if kind is FailureClass.PERMANENT else "dead_letter"
+        await self._settle(self.queue.dead_letter(taken, fields), outcome)
+
+    async def _settle(self, step: Any, outcome: str) -> None:
+        """Record the outcome; a lost lease (another runner retook the entity) is logged, not fatal."""
+        try:
+            done = await step
+        except StoreError as exc:
+            log.error("%s: cannot record outcome %s: %s (the lease will expire and the message be retried)",
+                      self.flow.name, outcome, exc)
+            return
+        if not done:
+            log.warning("%s: lease lost before recording %s; another runner has the entity", self.flow.name, outcome)
+        self.metrics.processed.labels(self.flow.name, outcome).inc()
+
+    async def _keep_lease(self, taken: Taken) -> None:
+        interval = self.settings.lease_ms / 3000
+        while True:
+            await asyncio.sleep(interval)
+            with contextlib.suppress(StoreError):
+                if not await self.queue.renew(taken, self.settings.lease_ms):
+                    return

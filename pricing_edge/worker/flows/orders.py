@@ -1,0 +1,250 @@
+"""Orders, BigCommerce → ERP exactly once, and their fulfilment back.
+
+Two-stage: an order webhook only names the order; the handler fetches its current state from the
+REST Admin API, so created/updated/statusUpdated arriving in any order end in the same ERP state.
+Exactly once: the order is looked up in the ERP by our reference before it is created (the ERP
+also refuses a second order with that reference), the write is claimed in the ledger first, and
+the ledger links the pair uniquely — a retry, a replay or a crash between the ERP's reply and the
+acknowledgement finds the order and links it instead of posting it again.
+
+ERP events (shipment created, sales-order status changed) queue under the same entity as the
+order's webhooks (``order:<id>``, from the reference they carry), so they never overtake its post.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.domain import order_events
+from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED
+from pricing_edge.domain.orders import (
+    BcStatus,
+    ErpSalesOrder,
+    ErpStatus,
+    OrderSettings,
+    SalesOrder,
+    bc_status,
+    bc_status_for,
+    is_postable,
+    order_id_of,
+    price_mismatches,
+    to_sales_order,
+)
+from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.erp.errors import DuplicateReference
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.store.ledger import Ledger, LedgerEntry
+from pricing_edge.worker.errors import PermanentError, TransientError
+from pricing_edge.worker.messages import Message
+from pricing_edge.worker.metrics import WorkerMetrics
+
+log = logging.getLogger(__name__)
+FLOW = "orders"
+ORDER_SCOPES = frozenset({"store/order/created", "store/order/updated", "store/order/statusUpdated"})
+ERP_ORDER_EVENTS = frozenset({SHIPMENT_CREATED, SALES_ORDER_CHANGED})
+CHANGEABLE = frozenset({ErpStatus.OPEN, ErpStatus.RELEASED})
+
+
+def _detail(entry: LedgerEntry | None) -> dict[str, Any]:
+    if entry is None or not entry.detail:
+        return {}
+    value = orjson.loads(entry.detail)
+    return value if isinstance(value, dict) else {}
+
+
+class OrderFlow:
+    name = FLOW
+
+    def __init__(self, admin: BigCommerceAdmin, erp: ErpAdapter, ledger: Ledger, assignments: PriceListAssignments,
+                 settings: OrderSettings, metrics: WorkerMetrics, *, claim_ms: int = 10_000) -> None:
+        self.admin = admin
+        self.erp = erp
+        self.ledger = ledger
+        self.assignments = assignments
+        self.settings = settings
+        self.metrics = metrics
+        self.claim_ms = claim_ms
+
+    def route(self, source: str, kind: str, data: dict[str, Any]) -> str | None:
+        if source in ("bigcommerce", "replay") and kind in ORDER_SCOPES:
+            order_id = data.get("id")
+            return f"order:{order_id}" if isinstance(order_id, int) and order_id > 0 else None
+        if source == "erp" and kind in ERP_ORDER_EVENTS:
+            order_id = order_id_of(str(data.get("reference") or ""))
+            return f"order:{order_id}" if order_id else None
+        return None
+
+    async def handle(self, message: Message, token: str) -> None:
+        if message.kind in ORDER_SCOPES:
+            await self.sync_order(int(message.data["id"]), message, token)
+        elif message.kind == SHIPMENT_CREATED:
+            await self.ship(order_events.shipment_from_data(message.data), message)
+        elif message.kind == SALES_ORDER_CHANGED:
+            await self.reflect_status(order_events.order_changed_from_data(message.data), message)
+        else:
+            raise PermanentError(f"the orders flow has no handler for {message.kind}")
+
+    # -- BigCommerce → ERP ----------------------------------------------------------------------
+    async def sync_order(self, order_id: int, message: Message, token: str) -> None:
+        order = await self.admin.get_order(order_id)
+        if order is None:
+            raise PermanentError(f"order {order_id} does not exist in BigCommerce")
+        bc_id, correlation = str(order_id), message.traceparent
+        entry = await self.ledger.get(FLOW, bc_id)
+        if not is_postable(order):
+            if entry is None or not entry.erp_id:
+                await self.ledger.record(FLOW, bc_id, status="incomplete", correlation_id=correlation)
+            self.metrics.orders_posted.labels("skipped").inc()
+            return
+        sales_order = await self._sales_order(order)
+        if entry is not None and entry.erp_id:
+            await self._update_posted(sales_order, entry, correlation)
+            return
+        existing = await self.erp.find_sales_order(sales_order.reference)
+        if existing is None and sales_order.cancelled:
+            await self.ledger.record(FLOW, bc_id, status="cancelled-before-post", correlation_id=correlation)
+            self.metrics.orders_posted.labels("skipped").inc()
+            return
+        mismatches = await self._price_check(sales_order)
+        if existing is None:
+            if not await self.ledger.claim(FLOW, bc_id, token, self.claim_ms, correlation):
+                raise TransientError(f"order {order_id}: another worker holds the claim to post it")
+            existing = await self._create(sales_order)
+        else:
+            self.metrics.orders_posted.labels("found").inc()
+        await self.ledger.link(FLOW, bc_id, existing.number, correlation)
+        detail = {"reference": sales_order.reference, "erp_status": existing.status.value,
+                  "price_mismatches": [m.describe() for m in mismatches]}
+        await self.ledger.record(FLOW, bc_id, status="synced", correlation_id=correlation, synced=True,
+                                 detail=orjson.dumps(detail).decode())
+        if existing.status in CHANGEABLE and (existing.lines != sales_order.lines or sales_order.cancelled):
+            await self._update_posted(sales_order, await self._entry(bc_id), correlation)
+        await self._write_back(order, existing.number)
+
+    async def _create(self, sales_order: SalesOrder) -> ErpSalesOrder:
+        try:
+            created = await self.erp.create_sales_order(sales_order)
+        except DuplicateReference:
+            # Posted by an attempt whose reply we never saw: the ERP has it; find it.
+            found = await self.erp.find_sales_order(sales_order.reference)
+            if found is None:
+                raise TransientError(f"{sales_order.reference}: the ERP reports a duplicate it cannot find yet") from None
+            self.metrics.orders_posted.labels("found").inc()
+            return found
+        log.info("posted %s as ERP sales order %s", sales_order.reference, created.number)
+        self.metrics.orders_posted.labels("created").inc()
+        return created
+
+    async def _sales_order(self, order: dict[str, Any]) -> SalesOrder:
+        order_id = int(order["id"])
+        customer_id = int(order.get("customer_id") or 0)
+        customer = await self.erp.get_customer(customer_id) if customer_id else None
+        if customer_id and customer is None:
+            raise PermanentError(f"order {order_id}: customer {customer_id} is unknown to the ERP")
+        products = await self.admin.get_order_products(order_id)
+        addresses = await self.admin.get_shipping_addresses(order_id)
+        return to_sales_order(order, products, addresses, customer.company_id if customer else None, self.settings)
+
+    async def _price_check(self, sales_order: SalesOrder) -> list[Any]:
+        """Each line against the ERP's price for this buyer and quantity; an unknown SKU is permanent."""
+        customer = await self.erp.get_customer(sales_order.customer_id) if sales_order.customer_id else None
+        price_list = self.assignments.price_list_for(customer.customer_group_id if customer else None)
+        skus = sorted({line.sku for line in sales_order.lines})
+        prices = await self.erp.get_prices(price_list, sales_order.currency, skus)
+        mismatches = price_mismatches(sales_order.lines, prices)
+        if mismatches:
+            self.metrics.price_mismatches.inc(len(mismatches))
+            log.warning("%s: %d line(s) priced differently from the ERP: %s", sales_order.reference,
+                        len(mismatches), [m.describe() for m in mismatches])
+        return mismatches
+
+    async def _update_posted(self, sales_order: SalesOrder, entry: LedgerEntry, correlation: str) -> None:
+        """An order already in the ERP: pass on cancellations and line changes while the ERP allows them."""
+        assert entry.erp_id is not None
+        current = await self.erp.find_sales_order(sales_order.reference)
+        if current is None:
+            raise TransientError(f"{sales_order.reference}: linked to {entry.erp_id} but the ERP cannot find it yet")
+        wants_change = sales_order.cancelled != (current.status is ErpStatus.CANCELLED) or (
+            not sales_order.cancelled and current.lines != sales_order.lines)
+        if wants_change and current.status not in CHANGEABLE:
+            change = "cancellation" if sales_order.cancelled else "line changes"
+            raise PermanentError(f"{sales_order.reference}: BigCommerce has {change} but ERP order {current.number} "
+                                 f"is already {current.status.value}")
+        if wants_change:
+            current = await self.erp.update_sales_order(current.number, sales_order)
+            self.metrics.orders_posted.labels("updated").inc()
+        else:
+            self.metrics.orders_posted.labels("unchanged").inc()
+        detail = _detail(entry) | {"erp_status": current.status.value}
+        await self.ledger.record(FLOW, entry.bc_id, status="synced", correlation_id=correlation, synced=True,
+                                 detail=orjson.dumps(detail).decode())
+
+    async def _write_back(self, order: dict[str, Any], number: str) -> None:
+        """The ERP's number on the BigCommerce order (its ``external_order_id``), once."""
+        if order.get("external_order_id") != number:
+            await self.admin.update_order(int(order["id"]), {"external_order_id": number})
+
+    async def _entry(self, bc_id: str) -> LedgerEntry:
+        entry = await self.ledger.get(FLOW, bc_id)
+        if entry is None:
+            raise TransientError(f"order {bc_id}: ledger entry vanished")
+        return entry
+
+    # -- ERP → BigCommerce ----------------------------------------------------------------------
+    async def _applicable(self, order_id: int, version: int, correlation: str) -> LedgerEntry | None:
+        """The order's ledger entry if this ERP event is newer than the last one applied to it."""
+        entry = await self.ledger.get(FLOW, str(order_id))
+        if entry is None or not entry.erp_id:
+            raise TransientError(f"order {order_id}: an ERP event arrived before the order's post was recorded")
+        if int(_detail(entry).get("erp_version", -1)) >= version:
+            log.info("order %s: ERP event version %d already applied", order_id, version)
+            return None
+        return entry
+
+    async def ship(self, event: order_events.ShipmentCreated, message: Message) -> None:
+        shipment = event.shipment
+        order_id = order_id_of(shipment.reference)
+        if order_id is None:
+            raise PermanentError(f"shipment {shipment.shipment_id}: reference {shipment.reference!r} is not ours")
+        entry = await self._applicable(order_id, event.version, message.traceparent)
+        if entry is None:
+            return
+        marker = f"ERP shipment {shipment.shipment_id}"
+        if not any(marker in str(s.get("comments") or "") for s in await self.admin.list_shipments(order_id)):
+            products = await self.admin.get_order_products(order_id)
+            by_sku = {str(p.get("sku")): int(p["id"]) for p in products}
+            missing = [line.sku for line in shipment.lines if line.sku not in by_sku]
+            if missing:
+                raise PermanentError(f"shipment {shipment.shipment_id}: SKUs {missing} are not on order {order_id}")
+            addresses = await self.admin.get_shipping_addresses(order_id)
+            if not addresses:
+                raise PermanentError(f"order {order_id} has no shipping address to ship to")
+            await self.admin.create_shipment(order_id, {
+                "order_address_id": int(addresses[0]["id"]), "tracking_number": shipment.tracking_number,
+                "tracking_carrier": shipment.carrier, "comments": marker,
+                "items": [{"order_product_id": by_sku[line.sku], "quantity": line.quantity}
+                          for line in shipment.lines]})
+        await self._set_bc_status(order_id, shipment.order_status, event.version, entry, message)
+
+    async def reflect_status(self, event: order_events.SalesOrderChanged, message: Message) -> None:
+        order_id = order_id_of(event.reference)
+        if order_id is None:
+            raise PermanentError(f"sales order {event.order_number}: reference {event.reference!r} is not ours")
+        entry = await self._applicable(order_id, event.version, message.traceparent)
+        if entry is not None:
+            await self._set_bc_status(order_id, event.status, event.version, entry, message)
+
+    async def _set_bc_status(self, order_id: int, status: ErpStatus, version: int, entry: LedgerEntry,
+                             message: Message) -> None:
+        target = bc_status_for(status)
+        order = await self.admin.get_order(order_id)
+        if order is None:
+            raise PermanentError(f"order {order_id} does not exist in BigCommerce")
+        if bc_status(order) is not target and bc_status(order) is not BcStatus.INCOMPLETE:
+            await self.admin.update_order(order_id, {"status_id": int(target)})
+        detail = _detail(entry) | {"erp_status": status.value, "erp_version": version}
+        await self.ledger.record(FLOW, str(order_id), status="synced", correlation_id=message.traceparent,
+                                 synced=True, detail=orjson.dumps(detail).decode())

@@ -1,0 +1,164 @@
+"""The worker's JSON ops API (``/ops/...``): queue figures per flow, dead letters to list, show,
+replay and drop, and ledger entries. ``pricing-edge ops`` is a thin client of it.
+
+A dead letter's id is ``<flow>:<stream entry id>`` so one id names it across flows.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pricing_edge.store.ledger import Ledger
+from pricing_edge.store.work_queue import WorkQueue
+from pricing_edge.worker.errors import FailureClass
+from pricing_edge.worker.messages import Message, MessageError
+from pricing_edge.worker.metrics import WorkerMetrics
+
+MAX_LIST = 10_000
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _text(fields: dict[str, bytes], name: str) -> str:
+    return fields.get(name, b"").decode(errors="replace")
+
+
+class OpsApi:
+    def __init__(self, queue: WorkQueue, ledger: Ledger, flows: Sequence[str], metrics: WorkerMetrics) -> None:
+        self.queue = queue
+        self.ledger = ledger
+        self.flows = list(flows)
+        self.metrics = metrics
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/ops/status", self.status, methods=["GET"]),
+            Route("/ops/dlq", self.dlq_list, methods=["GET"]),
+            Route("/ops/dlq/replay-all", self.replay_all, methods=["POST"]),
+            Route("/ops/dlq/{dlq_id}", self.dlq_show, methods=["GET"]),
+            Route("/ops/dlq/{dlq_id}", self.dlq_drop, methods=["DELETE"]),
+            Route("/ops/dlq/{dlq_id}/replay", self.dlq_replay, methods=["POST"]),
+            Route("/ops/ledger/{flow}/{bc_id}", self.ledger_entry, methods=["GET"]),
+        ]
+
+    async def snapshot(self) -> dict[str, dict[str, Any]]:
+        """Per flow: depth, lag, in-flight, retries waiting, dead letters (and how many need attention),
+        last success. Also refreshes the ``/metrics`` gauges, so both always show the same figures."""
+        now = time.time()
+        flows: dict[str, dict[str, Any]] = {}
+        for flow in self.flows:
+            counts = await self.queue.counts(flow)
+            letters = await self.queue.dead_letters(flow, MAX_LIST)
+            attention = sum(1 for _, fields in letters if _text(fields, "class") == FailureClass.PERMANENT.value)
+            lag = max(0.0, now - counts.oldest_enqueued_ms / 1000) if counts.oldest_enqueued_ms else 0.0
+            last = counts.last_success_ms / 1000 if counts.last_success_ms else None
+            flows[flow] = {"depth": counts.depth, "entities": counts.entities, "lag_seconds": round(lag, 3),
+                           "in_flight": counts.in_flight, "retries_waiting": counts.retrying,
+                           "dead_letters": counts.dead_letters, "needs_attention": attention,
+                           "last_success": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last else None}
+            gauges = self.metrics.queue
+            gauges["depth"].labels(flow).set(counts.depth)
+            gauges["lag_seconds"].labels(flow).set(lag)
+            gauges["in_flight"].labels(flow).set(counts.in_flight)
+            gauges["retries_waiting"].labels(flow).set(counts.retrying)
+            gauges["dead_letters"].labels(flow).set(counts.dead_letters)
+            gauges["last_success_timestamp_seconds"].labels(flow).set(last or 0)
+        return flows
+
+    async def status(self, request: Request) -> Response:
+        return JSONResponse({"flows": await self.snapshot()})
+
+    def _parse_id(self, dlq_id: str) -> tuple[str, str] | JSONResponse:
+        flow, sep, entry_id = dlq_id.partition(":")
+        if not sep or flow not in self.flows or not entry_id:
+            return _error(404, f"no dead letter {dlq_id!r} (ids look like orders:1764230000000-0)")
+        return flow, entry_id
+
+    @staticmethod
+    def _describe(flow: str, entry_id: str, fields: dict[str, bytes], *, full: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": f"{flow}:{entry_id}", "flow": flow, "entity": _text(fields, "entity"),
+                                "class": _text(fields, "class"), "reason": _text(fields, "reason"),
+                                "failed_at": int(_text(fields, "failed_at") or 0)}
+        try:
+            message = Message.decode(fields.get("message", b""))
+        except MessageError:
+            item["message"] = _text(fields, "message") if full else None
+            return item
+        item |= {"kind": message.kind, "message_id": message.id, "attempts": message.attempts,
+                 "retries": message.retries, "traceparent": message.traceparent}
+        if full:
+            item["message"] = orjson.loads(message.encode())
+        return item
+
+    async def dlq_list(self, request: Request) -> Response:
+        wanted = request.query_params.get("flow")
+        if wanted is not None and wanted not in self.flows:
+            return _error(400, f"unknown flow {wanted!r}; flows: {', '.join(self.flows)}")
+        items = []
+        for flow in [wanted] if wanted else self.flows:
+            items += [self._describe(flow, eid, fields, full=False)
+                      for eid, fields in await self.queue.dead_letters(flow, MAX_LIST)]
+        return JSONResponse({"items": items})
+
+    async def dlq_show(self, request: Request) -> Response:
+        parsed = self._parse_id(request.path_params["dlq_id"])
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        fields = await self.queue.dead_letter_entry(*parsed)
+        if fields is None:
+            return _error(404, f"no dead letter {request.path_params['dlq_id']!r}")
+        return JSONResponse(self._describe(*parsed, fields, full=True))
+
+    async def dlq_drop(self, request: Request) -> Response:
+        parsed = self._parse_id(request.path_params["dlq_id"])
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        if not await self.queue.drop_dead_letter(*parsed):
+            return _error(404, f"no dead letter {request.path_params['dlq_id']!r}")
+        return JSONResponse({"dropped": request.path_params["dlq_id"]})
+
+    async def _replay(self, flow: str, entry_id: str) -> bool:
+        fields = await self.queue.dead_letter_entry(flow, entry_id)
+        if fields is None:
+            return False
+        message = Message.decode(fields["message"]).fresh()
+        return await self.queue.replay_dead_letter(flow, entry_id, message.entity, message.encode())
+
+    async def dlq_replay(self, request: Request) -> Response:
+        parsed = self._parse_id(request.path_params["dlq_id"])
+        if isinstance(parsed, JSONResponse):
+            return parsed
+        try:
+            replayed = await self._replay(*parsed)
+        except MessageError as exc:
+            return _error(409, f"cannot replay {request.path_params['dlq_id']}: {exc}; drop it instead")
+        if not replayed:
+            return _error(404, f"no dead letter {request.path_params['dlq_id']!r}")
+        return JSONResponse({"replayed": [request.path_params["dlq_id"]]})
+
+    async def replay_all(self, request: Request) -> Response:
+        wanted = request.query_params.get("flow")
+        replayed, skipped = [], []
+        for flow in [wanted] if wanted else self.flows:
+            for entry_id, _ in await self.queue.dead_letters(flow, MAX_LIST):
+                try:
+                    ok = await self._replay(flow, entry_id)
+                except MessageError:
+                    ok = False
+                (replayed if ok else skipped).append(f"{flow}:{entry_id}")
+        return JSONResponse({"replayed": replayed, "skipped": skipped})
+
+    async def ledger_entry(self, request: Request) -> Response:
+        flow, bc_id = request.path_params["flow"], request.path_params["bc_id"]
+        entry = await self.ledger.get(flow, bc_id)
+        if entry is None:
+            return _error(404, f"no ledger entry for {flow} {bc_id}")
+        return JSONResponse(entry.as_json())
