@@ -41,6 +41,38 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from pricing_edge.ops.tracing import configure_logging
+
+    configure_logging(args.log_level)
+    uvicorn.run("pricing_edge.worker.main:app_from_env", factory=True, host=args.host, port=args.port,
+                log_level=args.log_level, access_log=False, log_config=None)
+    return 0
+
+
+def cmd_ops(args: argparse.Namespace, settings: Settings) -> int:
+    from pricing_edge.ops.ops_cli import run
+
+    return run(args, settings.worker_url)
+
+
+def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from pricing_edge.worker.main import open_admin
+    from pricing_edge.worker.webhooks import register
+
+    try:
+        changes = asyncio.run(register(open_admin(settings), args.destination, settings, args.scope or None))
+    except Exception as exc:  # noqa: BLE001 — a CLI reports, it does not trace back
+        print(f"cannot register webhooks: {exc}", file=sys.stderr)
+        return 1
+    _print_json(changes)
+    return 0
+
+
 def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
@@ -128,6 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (production: one per core)")
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a sync worker (queue consumers, /healthz, /metrics, /ops)")
+    worker.add_argument("--port", type=int, default=DEFAULT_PORT + 3)
+    worker.add_argument("--host", default="127.0.0.1")
+    worker.add_argument("--log-level", default="info")
+    worker.set_defaults(handler=cmd_worker)
+
+    from pricing_edge.ops.ops_cli import add_parser as add_ops_parser
+
+    add_ops_parser(sub)
+    sub.choices["ops"].set_defaults(handler=cmd_ops)
+
+    bigcommerce = sub.add_parser("bigcommerce", help="BigCommerce store set-up").add_subparsers(dest="bc",
+                                                                                                required=True)
+    hooks = bigcommerce.add_parser("register-webhooks", help="register the webhooks the worker needs (idempotent)")
+    hooks.add_argument("--destination", required=True, help="the edge's public URL + /webhooks/bigcommerce")
+    hooks.add_argument("--scope", action="append", help="a scope to register (default: the order scopes)")
+    hooks.set_defaults(handler=cmd_register_webhooks)
 
     warm = sub.add_parser("warm", help="bulk-load price lists and stock from the ERP into the store")
     warm.set_defaults(handler=cmd_warm)

@@ -28,6 +28,7 @@ class Settings:
     impersonation_token: str = DEMO_IMPERSONATION_TOKEN
     admin_token: str = DEMO_ADMIN_TOKEN
     bc_latency_ms: float = 150.0
+    bc_rate_limit: str = "150/30"  # the BigCommerce simulator's REST quota: requests / seconds
     erp_latency_ms: float = 20.0
     erp_ticker_rate: float = 0.0
     channel_id: int = 1
@@ -57,6 +58,7 @@ class Settings:
     store_hash: str = DEMO_STORE_HASH
     client_secret: str | None = None  # webhooks are verified with base64(client secret), Standard Webhooks
     webhook_header: str | None = None  # "Name: value" set at registration, required on every webhook
+    webhook_destination: str | None = None  # set: the worker registers its webhooks there at start
     dedup_ttl: float = 7 * 24 * 3600.0
     require_durable: int = 0
     # the worker

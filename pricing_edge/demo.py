@@ -8,7 +8,9 @@ from typing import Any
 
 from starlette.applications import Starlette
 
-from pricing_edge.config import Settings
+from pricing_edge.store.base import Store
+
+from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
 from pricing_edge.runtime import Served, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
@@ -23,7 +25,19 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
         impersonation_token=settings.impersonation_token,
         latency_ms=settings.bc_latency_ms if latency_ms is None else latency_ms,
         customer_token_secret=DEMO_CUSTOMER_TOKEN_SECRET,
+        admin_token=settings.admin_token,
+        store_hash=settings.store_hash,
+        client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+        rate_limit=_rate_limit(settings.bc_rate_limit),
     )
+
+
+def _rate_limit(text: str) -> tuple[int, float]:
+    requests, _, seconds = text.partition("/")
+    try:
+        return int(requests), float(seconds)
+    except ValueError:
+        raise SystemExit(f"PRICING_EDGE_BC_RATE_LIMIT must look like 150/30 (requests/seconds), not {text!r}") from None
 
 
 def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: float | None = None,
@@ -39,12 +53,21 @@ def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: 
     )
 
 
-def edge_app(settings: Settings) -> Starlette:
+def edge_app(settings: Settings, store: Store | None = None) -> Starlette:
     from pricing_edge.edge.app import create_edge_app
     from pricing_edge.edge.main import open_erp
     from pricing_edge.store import open_store
 
-    return create_edge_app(settings, open_store(settings), open_erp(settings))
+    return create_edge_app(settings, store or open_store(settings), open_erp(settings))
+
+
+def edge_and_worker(settings: Settings) -> tuple[Starlette, Starlette]:
+    """An edge and a worker over one store: with the embedded store they must share the process."""
+    from pricing_edge.store import open_store
+    from pricing_edge.worker.main import worker_app
+
+    store = open_store(settings)
+    return edge_app(settings, store), worker_app(settings, store=store)
 
 
 def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
@@ -53,7 +76,9 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     assignments = ",".join(f"{g.id}:{g.price_list_id}" for g in dataset.customer_groups)
     return replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
                    events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
-                   price_lists=assignments, default_price_list=dataset.default_price_list_id)
+                   price_lists=assignments, default_price_list=dataset.default_price_list_id,
+                   admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+                   webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
 
 
 def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
@@ -87,10 +112,12 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
 
 def run_demo(layout: DemoLayout, settings: Settings) -> None:
     settings = demo_settings(settings, layout)
+    edge, worker = edge_and_worker(settings)
     apps = [
         Served("bigcommerce-sim", bigcommerce_sim_app(settings), layout.port + 1, layout.host),
         Served("erp-sim", erp_sim_app(settings), layout.port + 2, layout.host),
-        Served("edge", edge_app(settings), layout.port, layout.host),
+        Served("edge", edge, layout.port, layout.host),
+        Served("worker", worker, layout.port + 3, layout.host),
     ]
     print(banner(demo_fixtures(build_dataset(settings.seed), layout, settings), layout), flush=True)
     sys.stdout.flush()

@@ -29,10 +29,12 @@ PRICE_CHANGED = "com.pricingedge.price.changed"
 STOCK_CHANGED = "com.pricingedge.stock.changed"
 CREDIT_CHANGED = "com.pricingedge.credit.changed"
 CUSTOMER_CHANGED = "com.pricingedge.customer.changed"
-SHIPMENT_CREATED = "com.pricingedge.shipment.created"  # named here; its data belongs to the worker's flows
+# Order events: named here; their data is in ``domain.order_events`` and belongs to the worker's flows.
+SHIPMENT_CREATED = "com.pricingedge.shipment.created"
+SALES_ORDER_CHANGED = "com.pricingedge.salesorder.changed"
 
 RECORD_EVENT_TYPES: tuple[str, ...] = (PRICE_CHANGED, STOCK_CHANGED, CREDIT_CHANGED, CUSTOMER_CHANGED)
-EVENT_TYPES: tuple[str, ...] = RECORD_EVENT_TYPES + (SHIPMENT_CREATED,)
+EVENT_TYPES: tuple[str, ...] = RECORD_EVENT_TYPES + (SHIPMENT_CREATED, SALES_ORDER_CHANGED)
 
 Record = PriceRecord | StockLevel | CreditRecord | CustomerRecord
 

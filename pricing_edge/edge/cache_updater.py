@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,12 +19,14 @@ from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError, Record, from_data
 from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.order_events import is_order_event
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import CACHE_UPDATER_GROUP, ERP_INTAKE, INVALIDATION
 
 log = logging.getLogger(__name__)
+TRIM_EVERY_SECONDS = 5.0  # drop entries every group (this one, the worker's) has acknowledged
 
 
 @dataclass
@@ -80,10 +83,13 @@ class CacheUpdater:
 
     async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
         """Consume until cancelled; store outages are waited out with backoff."""
-        delay = 0.1
+        delay, last_trim = 0.1, time.monotonic()
         while not stopping():
             try:
                 await self.store.ensure_group(ERP_INTAKE, CACHE_UPDATER_GROUP)
+                if time.monotonic() - last_trim > TRIM_EVERY_SECONDS:
+                    last_trim = time.monotonic()
+                    await self.store.trim_acknowledged(ERP_INTAKE)
                 entries = await self.store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
                                                        self.claim_idle_ms, self.batch)
                 entries += await self.store.read_group(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
@@ -112,6 +118,11 @@ class CacheUpdater:
     async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation) -> None:
         for _, fields in entries:
             event_type = fields.get("type", b"").decode()
+            if is_order_event(event_type):
+                # Order events share the intake stream but are for the worker's order flows, not the
+                # cache: acknowledged with the batch, nothing stored, not counted as unreadable.
+                self.metrics.events.labels(event_type, "skipped").inc()
+                continue
             try:
                 event = orjson.loads(fields["body"])
                 record = from_data(event_type, event["data"])

@@ -6,8 +6,12 @@ page bulk exports, parse with the same code as the change events, and let only `
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable
+import re
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import asdict
+from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 
@@ -16,8 +20,10 @@ from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.domain.orders import ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine
 from pricing_edge.domain.pricing import PriceRecord
-from pricing_edge.erp.errors import ErpBadResponse, from_httpx, from_status
+from pricing_edge.erp.errors import DuplicateReference, ErpBadResponse, ErpRejected, from_httpx, from_status
+from pricing_edge.ops.tracing import traced_client
 
 API = "/api/v1"
 T = TypeVar("T")
@@ -36,7 +42,8 @@ class SimulatedErpAdapter:
         self.batch_size = batch_size
         self.page_size = page_size
         self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        # Our own client carries the current W3C traceparent on every call; a shared one is the caller's.
+        self._client = client or traced_client(timeout=timeout)
 
     async def get_prices(self, price_list_id: int, currency: str,
                          skus: Iterable[str]) -> dict[str, PriceRecord]:
@@ -66,11 +73,60 @@ class SimulatedErpAdapter:
         async for body in self._pages(f"{API}/stock/export", {}):
             yield [_parse(events.stock_from_data, item) for item in _items(body)]
 
+    # --- sales orders --------------------------------------------------------------------------
+
+    async def find_sales_order(self, reference: str) -> ErpSalesOrder | None:
+        body = await self._get(f"{API}/sales-orders", {"reference": reference})
+        found = [order for order in (_sales_order(item) for item in _items(body)) if order.reference == reference]
+        if len(found) > 1:
+            numbers = ", ".join(order.number for order in found)
+            raise ErpBadResponse(f"{self.name}: several sales orders carry reference {reference}: {numbers}",
+                                 erp=self.name)
+        return found[0] if found else None
+
+    async def create_sales_order(self, order: SalesOrder) -> ErpSalesOrder:
+        response = await self._send("POST", f"{API}/sales-orders", self._order_body(order))
+        if response.status_code == 409 and _error_field(response) == "reference":
+            rejected = from_status(response, erp=self.name)
+            raise DuplicateReference(str(rejected), reference=order.reference, erp=self.name, status=409)
+        return _sales_order(self._json(response))
+
+    async def update_sales_order(self, number: str, order: SalesOrder) -> ErpSalesOrder:
+        path = f"{API}/sales-orders/{quote(number, safe='')}"
+        return _sales_order(self._json(await self._send("PATCH", path, self._order_body(order))))
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
 
     # --- HTTP --------------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, body: Mapping[str, Any]) -> httpx.Response:
+        """A write; any answer but a 2xx or a 409 on ``reference`` (the caller's to read) is an ErpError.
+
+        Writes are never retried here: the worker looks its reference up before trying again.
+        """
+        try:
+            response = await self._client.request(method, self.base_url + path, json=body, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise from_httpx(exc, erp=self.name) from exc
+        if response.is_success or (response.status_code == 409 and _error_field(response) == "reference"):
+            return response
+        raise from_status(response, erp=self.name)
+
+    def _order_body(self, order: SalesOrder) -> dict[str, Any]:
+        try:
+            return _order_body(order)
+        except EventDataError as exc:  # a unit price that is no amount (NaN, a float): never sent
+            raise ErpRejected(f"{self.name}: order {order.reference} cannot be sent: {exc}", erp=self.name) from exc
+
+    def _json(self, response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            path = response.request.url.path
+            raise ErpBadResponse(f"{self.name}: {path} answered {response.status_code} with a non-JSON body",
+                                 erp=self.name, status=response.status_code) from exc
 
     async def _batched(self, path: str, skus: Iterable[str], params: dict[str, Any]) -> list[Any]:
         unique = list(dict.fromkeys(s for s in skus if s))
@@ -124,3 +180,65 @@ def _by_sku(levels: Iterable[StockLevel]) -> dict[str, list[StockLevel]]:
     for level in levels:
         grouped.setdefault(level.sku, []).append(level)
     return grouped
+
+
+# --- sales orders on the wire -----------------------------------------------------------------
+
+_MONEY = re.compile(r"^[0-9]+(\.[0-9]+)?$")
+
+
+def _order_body(order: SalesOrder) -> dict[str, Any]:
+    """The simulator's sales-order body: the SalesOrder's fields, money as decimal strings."""
+    return {
+        "reference": order.reference,
+        "bc_order_id": order.bc_order_id,
+        "customer_id": order.customer_id,
+        "sold_to": order.sold_to,
+        "currency": order.currency,
+        "document_type": order.document_type,
+        "po_number": order.po_number,
+        "ship_to": None if order.ship_to is None else asdict(order.ship_to),
+        "cancelled": order.cancelled,
+        "lines": [{"sku": line.sku, "quantity": line.quantity,
+                   "unit_price": events.money_str(line.unit_price, f"lines[{i}].unit_price")}
+                  for i, line in enumerate(order.lines)],
+    }
+
+
+def _sales_order(body: object) -> ErpSalesOrder:
+    """The ERP's view of an order from its JSON; anything off is an ErpBadResponse, never a KeyError."""
+    def bad(problem: str) -> ErpBadResponse:
+        return ErpBadResponse(f"simulated: bad sales order from the ERP: {problem}", erp="simulated")
+
+    if not isinstance(body, dict):
+        raise bad("not a JSON object")
+    number, reference, status, version = (body.get(k) for k in ("number", "reference", "status", "version"))
+    if not isinstance(number, str) or not number or not isinstance(reference, str) or not reference:
+        raise bad(f"number and reference must be non-empty strings, got {number!r} and {reference!r}")
+    try:
+        erp_status = ErpStatus(str(status))
+    except ValueError:
+        raise bad(f"unknown status {status!r}") from None
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise bad(f"version must be an integer, got {version!r}")
+    raw_lines = body.get("lines")
+    if not isinstance(raw_lines, list):
+        raise bad("lines must be a list")
+    lines = []
+    for i, raw in enumerate(raw_lines):
+        sku, quantity, price = ((raw.get(k) for k in ("sku", "quantity", "unit_price")) if isinstance(raw, dict)
+                                else (None, None, None))
+        if (not isinstance(sku, str) or isinstance(quantity, bool) or not isinstance(quantity, int)
+                or not isinstance(price, str) or not _MONEY.fullmatch(price)):
+            raise bad(f"lines[{i}] must be {{sku, quantity, unit_price: decimal string}}, got {raw!r}")
+        lines.append(SalesOrderLine(sku, quantity, Decimal(price)))
+    return ErpSalesOrder(number=number, reference=reference, status=erp_status, lines=tuple(lines), version=version)
+
+
+def _error_field(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    field = body.get("field") if isinstance(body, dict) else None
+    return field if isinstance(field, str) else None

@@ -3,14 +3,17 @@ nothing is applied here — the cache updater does that, once, for every edge pr
 from __future__ import annotations
 
 import logging
+import time
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from pricing_edge.domain.events import EventDataError, from_data
+from pricing_edge.domain.events import EventDataError
+from pricing_edge.domain.order_events import event_from_data
 from pricing_edge.request_body import BodyTooLarge, read_limited
 from pricing_edge.intake.envelope import EnvelopeError, SignatureError, parse, verify
+from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import ERP_INTAKE
@@ -38,6 +41,7 @@ class ErpEventIntake:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        received_at = int(time.time() * 1000)
         try:
             body = await read_limited(request, MAX_EVENT_BYTES)
         except BodyTooLarge:
@@ -49,14 +53,17 @@ class ErpEventIntake:
             return _error(401, f"signature rejected: {exc}")
         try:
             event = parse(body)
-            from_data(event["type"], event["data"])
+            event_from_data(event["type"], event["data"])  # records and order events alike
         except (EnvelopeError, EventDataError) as exc:
             self.metrics.events.labels("unknown", "rejected").inc()
             return _error(400, f"invalid event: {exc}")
         event_type, event_id = event["type"], event["id"]
+        incoming = request.headers.get(tracing.TRACEPARENT)
+        traceparent = incoming if incoming and tracing.is_valid(incoming) else tracing.new_traceparent()
+        fields = {"type": event_type.encode(), "body": body, "traceparent": traceparent.encode(),
+                  "received_at": str(received_at).encode()}
         try:
-            entry = await self.store.append_once(ERP_INTAKE, event_id, {"type": event_type.encode(), "body": body},
-                                                 self.dedup_ttl)
+            entry = await self.store.append_once(ERP_INTAKE, event_id, fields, self.dedup_ttl)
         except StoreError as exc:
             log.error("cannot append ERP event %s: %s", event_id, exc)
             return _error(503, "the event store is unavailable; retry later")

@@ -26,6 +26,9 @@ class EdgeMetrics:
         self.events = Counter("pricing_edge_events_total",
                               "ERP events by type and result (accepted, duplicate, rejected, applied, ignored)",
                               ["type", "result"], registry=r)
+        self.webhooks = Counter("pricing_edge_bigcommerce_webhooks_total",
+                                "BigCommerce webhooks by scope and outcome (accepted, duplicate, unauthorized, "
+                                "rejected, unavailable)", ["scope", "outcome"], registry=r)
         self.invalidations = Counter("pricing_edge_invalidations_total", "L1 entries dropped by invalidation",
                                      ["cache"], registry=r)
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",

@@ -74,3 +74,16 @@ class TraceIdFilter(logging.Filter):
         context = trace.get_current_span().get_span_context()
         record.trace_id = format(context.trace_id, "032x") if context.is_valid else "-"
         return True
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s trace=%(trace_id)s %(message)s"
+
+
+def configure_logging(level: str = "info") -> None:
+    """Every line carries the trace id of the message being handled (``trace=-`` outside one)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(TraceIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())

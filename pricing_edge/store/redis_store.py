@@ -74,6 +74,12 @@ def mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any
     return wrapper
 
 
+def stream_id(raw: bytes | str) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -224,6 +230,26 @@ class RedisStore(RecordReads):
         entries = result[1] if len(result) > 1 else []
         return [(eid.decode(), {k.decode(): v for k, v in fields.items()}) for eid, fields in entries if fields]
 
+    @mapped
+    async def trim_acknowledged(self, stream: str) -> int:
+        key = self.keys.stream(stream)
+        try:
+            groups: Any = await self.client.xinfo_groups(key)
+        except ResponseError:
+            return 0  # no such stream yet
+        floor: tuple[int, int] | None = None
+        for group in groups:
+            if group["pending"]:
+                summary: Any = await self.client.xpending(key, group["name"])
+                keep = stream_id(summary["min"])
+            else:
+                ms, seq = stream_id(group["last-delivered-id"])
+                keep = (ms, seq + 1)
+            floor = keep if floor is None else min(floor, keep)
+        if floor is None:
+            return 0
+        return int(await self.client.xtrim(key, minid=f"{floor[0]}-{floor[1]}", approximate=False))
+
     # -- pub/sub -------------------------------------------------------------------------------
     @mapped
     async def publish(self, channel: str, message: bytes) -> None:
@@ -257,6 +283,23 @@ class RedisStore(RecordReads):
         wanted = [self.keys.value(f"lock:{name}") for name in names]
         if wanted:
             await self.client.delete(*wanted)
+
+    @mapped
+    async def server_config(self) -> dict[str, str]:
+        """The server's durability settings, for the check at start (``pricing_edge.ops.durability``):
+        ``CONFIG GET`` of appendonly, appendfsync and maxmemory-policy; where CONFIG is disabled or renamed
+        (managed Redis), the ``INFO`` fields ``aof_enabled`` and ``maxmemory_policy`` instead."""
+        def text(value: Any) -> str:
+            return value.decode() if isinstance(value, bytes) else str(value)
+
+        try:
+            found: dict[str, str] = {}
+            for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+                found.update({text(k): text(v) for k, v in (await self.client.config_get(name)).items()})
+            return found
+        except ResponseError:  # CONFIG renamed, disabled or not permitted (ACL)
+            info = {**await self.client.info("persistence"), **await self.client.info("memory")}
+            return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
 
     async def ping(self) -> bool:
         try:

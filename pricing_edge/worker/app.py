@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,6 +20,7 @@ from pricing_edge.config import Settings
 from pricing_edge.domain.orders import OrderSettings
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
@@ -72,8 +74,11 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     return Worker(store, open_work_queue(store), ledger, [orders], metrics, engine, settings.dedup_ttl)
 
 
-def create_worker_app(worker: Worker, *, close: Sequence[object] = ()) -> Starlette:
-    """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown."""
+def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
+                      background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> Starlette:
+    """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown. The
+    durability check runs first: with ``require_durable`` a Redis that can lose queued orders stops
+    the start."""
     ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics)
 
     async def refresh_gauges() -> None:
@@ -84,8 +89,10 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = ()) -> Starle
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await check_durability(worker.store, require=require_durable)
         tasks = [asyncio.create_task(worker.run(), name="worker"),
-                 asyncio.create_task(refresh_gauges(), name="worker-gauges")]
+                 asyncio.create_task(refresh_gauges(), name="worker-gauges"),
+                 *(asyncio.create_task(job()) for job in background)]
         try:
             yield
         finally:

@@ -39,6 +39,10 @@ class Flow(Protocol):
 
     async def handle(self, message: Message, token: str) -> None: ...
 
+    async def failed(self, message: Message, reason: str, final: bool) -> None:
+        """Told of every failure (``final``: dead-lettered), e.g. to show it in the ledger."""
+        ...
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -119,24 +123,28 @@ class FlowRunner:
     async def _failed(self, taken: Taken, message: Message, exc: Exception) -> None:
         kind, reason, now = classify(exc), describe(exc), now_ms()
         failed = message.failed(reason, now, counts=kind is FailureClass.POISON)
+        policy = self.settings.retry
+        poison = kind is FailureClass.POISON and failed.attempts >= policy.max_attempts
+        gave_up = (now - (failed.first_failure_ms or now)) / 1000 >= policy.give_up_after_seconds
+        try:
+            await self.flow.failed(message, reason, kind is FailureClass.PERMANENT or poison or gave_up)
+        except Exception as note_error:  # noqa: BLE001 — noting a failure must not hide the failure
+            log.warning("%s: could not note the failure of %s: %s", self.flow.name, message.id, note_error)
         if kind is FailureClass.PERMANENT:
             log.warning("%s %s needs attention: %s", message.kind, message.id, reason)
             await self._dead_letter(taken, failed, kind, reason)
-            return
-        gave_up = (now - (failed.first_failure_ms or now)) / 1000 >= self.settings.retry.give_up_after_seconds
-        if kind is FailureClass.POISON and failed.attempts >= self.settings.retry.max_attempts:
+        elif poison:
             log.error("%s %s is poison after %d attempts: %s", message.kind, message.id, failed.attempts, reason,
                       exc_info=exc)
             await self._dead_letter(taken, failed, kind, f"failed {failed.attempts} times; last: {reason}")
-            return
-        if gave_up:
-            await self._dead_letter(taken, failed, FailureClass.POISON, f"still failing after "
-                                    f"{self.settings.retry.give_up_after_seconds:.0f}s; last: {reason}")
-            return
-        delay = retry_after(exc) or self.settings.retry.backoff(failed.retries)
-        log.warning("%s %s failed (%s), retry %d in %.2fs: %s", message.kind, message.id, kind, failed.retries,
-                    delay, reason)
-        await self._settle(self.queue.retry(taken, failed.encode(), now + int(delay * 1000)), "retry")
+        elif gave_up:
+            await self._dead_letter(taken, failed, FailureClass.POISON,
+                                    f"still failing after {policy.give_up_after_seconds:.0f}s; last: {reason}")
+        else:
+            delay = retry_after(exc) or policy.backoff(failed.retries)
+            log.warning("%s %s failed (%s), retry %d in %.2fs: %s", message.kind, message.id, kind, failed.retries,
+                        delay, reason)
+            await self._settle(self.queue.retry(taken, failed.encode(), now + int(delay * 1000)), "retry")
 
     async def _dead_letter(self, taken: Taken, message: Message | None, kind: FailureClass, reason: str) -> None:
         fields = {"class": kind.value.encode(), "reason": reason.encode(), "entity": taken.entity.encode(),

@@ -146,7 +146,8 @@ class OpsApi:
 
     async def replay_all(self, request: Request) -> Response:
         wanted = request.query_params.get("flow")
-        replayed, skipped = [], []
+        replayed: list[str] = []
+        skipped: list[str] = []
         for flow in [wanted] if wanted else self.flows:
             for entry_id, _ in await self.queue.dead_letters(flow, MAX_LIST):
                 try:

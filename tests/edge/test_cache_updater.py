@@ -320,3 +320,35 @@ async def test_entries_a_crashed_consumer_left_pending_are_claimed_and_applied(
     await until(lambda: _true(counted(metrics, events.PRICE_CHANGED, "applied") == 5), "the orphaned entries")
     assert await store.get_prices(2, "USD", [r.sku for r in sent]) == {r.sku: r for r in sent}
     assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+
+
+# --- order events share the stream but are the worker's ------------------------------------------
+
+async def test_order_events_are_acknowledged_and_skipped_without_touching_records(
+        store: Store, intake: Intake, running: Running) -> None:
+    heard = await listen(store, running)
+    upd, metrics = updater(store)
+    order_data = {
+        events.SHIPMENT_CREATED: {"shipment_id": "SH-1", "order_number": "SO-1", "reference": "BC-pe-demo-1",
+                                  "carrier": "UPS", "tracking_number": "1Z", "order_status": "shipped",
+                                  "lines": [{"sku": "PE-10000", "quantity": 1}], "version": 50},
+        events.SALES_ORDER_CHANGED: {"order_number": "SO-1", "reference": "BC-pe-demo-1", "status": "completed",
+                                     "version": 51},
+    }
+    for event_type, data in order_data.items():
+        event = envelope.signed_event(event_type, data, source="urn:test:erp", secret=intake.secret,
+                                      subject="salesorder:SO-1")
+        response = await intake.client.post("/events/erp", content=event.body, headers=event.headers)
+        assert response.status_code == 202, response.text
+    marker = price(1, "5.00", sku="PE-10001")  # behind them: proof that the updater got past them
+    await intake.send(marker)
+    running.updater(upd)
+
+    await until(lambda: _eq(stored_price(store, marker), marker), "the price behind the order events")
+    for event_type in order_data:
+        assert counted(metrics, event_type, "skipped") == 1
+        assert counted(metrics, event_type, "unreadable") == 0
+    await until(lambda: _true(heard.prices), "the marker's invalidation")
+    assert heard.prices == {(2, "USD", "PE-10001")} and not heard.stock  # nothing announced for the orders
+    assert await store.get_stock(["PE-10000"]) == {}
+    assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked

@@ -304,3 +304,71 @@ async def test_a_simulated_erp_change_is_delivered_and_appended_exactly_once(
     assert (record.price_list_id, record.currency, record.sku) == (3, "EUR", "PE-10004")
     assert str(record.price) == "42.4200" and record.sale_price is None
     assert record.version > 0
+
+
+# --- order events (for the worker): accepted and validated like records -------------------------
+
+SHIPMENT = {"shipment_id": "SH-200001", "order_number": "SO-100001", "reference": "BC-pe-demo-101",
+            "carrier": "UPS", "tracking_number": "1Z999", "lines": [{"sku": "PE-10000", "quantity": 2}],
+            "order_status": "shipped", "version": 11}
+ORDER_CHANGED = {"order_number": "SO-100001", "reference": "BC-pe-demo-101", "status": "cancelled", "version": 12}
+
+
+async def test_signed_order_events_are_accepted_and_appended(intake: Intake, http: httpx.AsyncClient) -> None:
+    sent = [make(events.SHIPMENT_CREATED, SHIPMENT, secret=intake.secret, subject="salesorder:SO-100001"),
+            make(events.SALES_ORDER_CHANGED, ORDER_CHANGED, secret=intake.secret, subject="salesorder:SO-100001")]
+    for event in sent:
+        response = await post(http, intake, event.body, event.headers)
+        assert response.status_code == 202, response.text
+        assert response.json() == {"id": event.id, "accepted": True, "duplicate": False}
+
+    appended = await entries(intake.store)
+    assert [fields["type"] for _, fields in appended] == [events.SHIPMENT_CREATED.encode(),
+                                                          events.SALES_ORDER_CHANGED.encode()]
+    assert [fields["body"] for _, fields in appended] == [event.body for event in sent]
+    assert intake.metrics.value(EVENTS, {"type": events.SHIPMENT_CREATED, "result": "accepted"}) == 1
+
+
+@pytest.mark.parametrize(("event_type", "data", "problem"), [
+    (events.SHIPMENT_CREATED, SHIPMENT | {"lines": [{"sku": "PE-10000", "quantity": 0}]}, "data.lines[0].quantity"),
+    (events.SHIPMENT_CREATED, _without(SHIPMENT, "reference"), "reference"),
+    (events.SHIPMENT_CREATED, SHIPMENT | {"order_status": "open"}, "data.order_status"),
+    (events.SALES_ORDER_CHANGED, ORDER_CHANGED | {"status": "lost"}, "data.status"),
+    # 1.0 is an integer to JSON Schema, not to the parser: the parser's check runs too.
+    (events.SALES_ORDER_CHANGED, ORDER_CHANGED | {"version": 1.0}, "version: must be an integer"),
+])
+async def test_order_events_with_bad_data_are_refused_with_400(intake: Intake, http: httpx.AsyncClient,
+                                                               event_type: str, data: dict[str, Any],
+                                                               problem: str) -> None:
+    event = make(event_type, data, secret=intake.secret)
+    response = await post(http, intake, event.body, event.headers)
+    assert response.status_code == 400, response.text
+    assert problem in response.json()["error"]
+    assert await entries(intake.store) == []
+
+
+async def test_a_simulated_erp_shipment_is_delivered_and_appended(intake: Intake, http: httpx.AsyncClient) -> None:
+    with serve(create_app(build_dataset(), events_url=intake.url, event_secret=intake.secret,
+                          latency_ms=0)) as erp:
+        order = {"reference": "BC-pe-demo-7", "bc_order_id": 7, "customer_id": 0, "sold_to": "customer:0",
+                 "currency": "USD", "lines": [{"sku": "PE-10004", "quantity": 2, "unit_price": "3.50"}]}
+        created = await http.post(f"{erp.base_url}/api/v1/sales-orders", json=order)
+        assert created.status_code == 201, created.text
+        number = created.json()["number"]
+        shipped = await http.post(f"{erp.base_url}/_sim/sales-orders/{number}/ship",
+                                  json={"carrier": "FedEx", "tracking_number": "7777"})
+        assert shipped.status_code == 200, shipped.text
+        event_id = shipped.json()["event"]["id"]
+
+        async def delivered() -> bool:
+            described = (await http.get(f"{erp.base_url}/_sim/events/{event_id}")).json()
+            return bool(described["status"] == "delivered")
+
+        await async_wait_until(delivered, timeout=30, what="the shipment event to be delivered")
+
+    [entry] = await entries(intake.store)
+    appended = envelope_of(entry)
+    assert appended["id"] == event_id and appended["type"] == events.SHIPMENT_CREATED
+    assert appended["subject"] == f"salesorder:{number}"
+    assert appended["data"] == shipped.json()["shipment"]
+    assert appended["data"]["reference"] == "BC-pe-demo-7" and appended["data"]["order_status"] == "shipped"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import httpx
@@ -15,27 +15,34 @@ from tests.support.redis_server import free_port
 
 
 class ServerThread:
-    """One uvicorn server in its own thread and event loop, stopped on exit."""
+    """uvicorn servers in one background thread and event loop, stopped on exit. Usually one app;
+    several (``also``) when they must share one loop, as the demo's edge and worker share an
+    embedded store."""
 
-    def __init__(self, app: ASGIApp, port: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, port: int | None = None, also: Sequence[tuple[ASGIApp, int]] = ()) -> None:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
-                                access_log=False)
-        self.server = uvicorn.Server(config)
+        self.servers = [uvicorn.Server(uvicorn.Config(a, host="127.0.0.1", port=p, log_level="warning",
+                                                      lifespan="on", access_log=False))
+                        for a, p in [(app, self.port), *also]]
+        self.server = self.servers[0]
         self.loop: asyncio.AbstractEventLoop | None = None
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         self.loop = asyncio.new_event_loop()
         asyncio.set_event_loop(self.loop)
-        self.loop.run_until_complete(self.server.serve())
+
+        async def serve_all() -> None:
+            await asyncio.gather(*(server.serve() for server in self.servers))
+
+        self.loop.run_until_complete(serve_all())
 
     def start(self, timeout: float = 15.0) -> None:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.server.started:
+            if all(server.started for server in self.servers):
                 return
             if not self.thread.is_alive():
                 raise RuntimeError(f"server on port {self.port} exited during start-up")
@@ -43,14 +50,15 @@ class ServerThread:
         raise RuntimeError(f"server on port {self.port} did not start within {timeout}s")
 
     def stop(self) -> None:
-        self.server.should_exit = True
+        for server in self.servers:
+            server.should_exit = True
         self.thread.join(timeout=15)
 
 
 @contextmanager
-def serve(app: ASGIApp, port: int | None = None) -> Iterator[ServerThread]:
+def serve(app: ASGIApp, port: int | None = None, also: Sequence[tuple[ASGIApp, int]] = ()) -> Iterator[ServerThread]:
     """``with serve(app) as server: httpx.get(server.base_url + "/healthz")``"""
-    server = ServerThread(app, port)
+    server = ServerThread(app, port, also)
     server.start()
     try:
         yield server

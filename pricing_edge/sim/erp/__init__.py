@@ -20,6 +20,19 @@ Live reads (JSON; slowed by the configured latency and subject to ``/_sim/faults
   GET /api/v1/companies/{company_id}/credit           credit data
   GET /api/v1/customers/{customer_id}                 customer data
 
+Sales orders (JSON; faulted like the reads; see ``pricing_edge.sim.erp.sales_orders``)::
+
+  POST  /api/v1/sales-orders    {"reference", "bc_order_id", "customer_id", "sold_to", "currency",
+                                 "document_type"?, "po_number"?, "ship_to"?, "cancelled"?,
+                                 "lines": [{"sku", "quantity", "unit_price"}]}
+      → 201 order {"number": "SO-100001", "reference", "status": "open", "lines", "version", ...};
+      409 {"error", "field": "reference", "number"} if an order has that reference; 422 for an
+      unknown item ("lines[N].sku"), an unknown account ("sold_to") or any other invalid field
+  GET   /api/v1/sales-orders[?reference=X][&offset=&limit=]   {"total", "offset", "next_offset", "items"}
+  GET   /api/v1/sales-orders/{number}                           one order (404 if unknown)
+  PATCH /api/v1/sales-orders/{number}   lines / ship_to / po_number / cancelled; only while open or
+      released (else 409); ``cancelled: true`` cancels and emits com.pricingedge.salesorder.changed
+
 Paging counts SKUs, so one SKU's records never straddle two pages. Unknown SKUs are listed in
 ``missing`` (not an error); an unknown price list, company or customer is 404; a bad parameter
 is 400 ``{"error": "<param>: <problem>", "field": "<param>"}``. A well-formed currency the price
@@ -43,6 +56,14 @@ Simulator control (never faulted)::
       status: pending | retrying | delivered | failed | rejected | not_sent (no events URL)
   GET  /_sim/events/{id}; POST /_sim/events/{id}/redeliver   (same id again: exercises dedup)
   GET|POST /_sim/ticker {"rate": changes per second, 0 stops}; POST /_sim/ticker/tick {"count"?}
+  POST /_sim/sales-orders/{number}/ship    {"carrier", "tracking_number", "lines"?: [{"sku", "quantity"}]}
+      (default: everything left) → order shipped or partially_shipped; emits
+      com.pricingedge.shipment.created → {"order", "shipment": data, "event"}
+  POST /_sim/sales-orders/{number}/status  {"status"} → emits com.pricingedge.salesorder.changed if it
+      changed → {"order", "event": entry | null}
+  GET  /_sim/sales-orders                  {"orders": [...], "shipments": [shipment data]}
+  POST /_sim/items  {"sku", "price"?: "10.00", "on_hand"?: 0}   a new item: priced on every price list in
+      every currency, stocked in every warehouse → 201 {"sku", "prices", "stock"}; 409 if it exists
   GET|POST|DELETE /_sim/faults {"down_seconds", "latency_ms", "error_rate"}
 """
 from pricing_edge.sim.erp.app import DEFAULT_SOURCE, ErpSim, create_app

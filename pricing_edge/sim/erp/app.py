@@ -1,4 +1,5 @@
-"""Assembles the simulated ERP: read API behind the fault middleware, ``/_sim`` control routes beside it.
+"""Assembles the simulated ERP: read and sales-order API behind the fault middleware, ``/_sim`` control
+routes beside it.
 
 See the package docstring (``pricing_edge.sim.erp``) for the routes.
 """
@@ -21,6 +22,7 @@ from pricing_edge.domain.events import EventDataError
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.erp.api import ParamError, error_response, int_param, json_response, read_routes
 from pricing_edge.sim.erp.outbox import DeliveryPolicy, Outbox
+from pricing_edge.sim.erp.sales_orders import SalesOrders, sales_order_routes
 from pricing_edge.sim.erp.state import ChangeError, ErpState
 from pricing_edge.sim.erp.ticker import Ticker
 from pricing_edge.sim.faults import SIM_PREFIX, FaultMiddleware, Faults, fault_routes
@@ -36,6 +38,7 @@ class ErpSim:
     outbox: Outbox
     ticker: Ticker
     faults: Faults
+    orders: SalesOrders
 
 
 def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret: str | None = None,
@@ -50,7 +53,7 @@ def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret:
     outbox = Outbox(url=events_url, secret=event_secret, source=source, policy=delivery)
     ticker = Ticker(state, outbox, seed=dataset.seed, rate=ticker_rate)
     faults = Faults(base_latency_ms=latency_ms)
-    sim = ErpSim(state, outbox, ticker, faults)
+    sim = ErpSim(state, outbox, ticker, faults, SalesOrders(state))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -61,7 +64,7 @@ def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret:
             await ticker.aclose()
             await outbox.aclose()
 
-    routes = read_routes(state) + fault_routes(faults) + sim_routes(sim)
+    routes = read_routes(state) + sales_order_routes(sim.orders, outbox) + fault_routes(faults) + sim_routes(sim)
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(FaultMiddleware, faults=faults)],
                     exception_handlers={ParamError: _param_error})
     app.state.erp = sim

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -86,10 +87,12 @@ class Outbox:
 
     def emit(self, record: events.Record) -> OutboxEntry:
         """Record one change event; with a receiver configured, start delivering it (needs a running loop)."""
-        subject = events.record_key(record)
-        event = envelope.signed_event(events.event_type_of(record), events.to_data(record),
-                                      source=self.source,
-                                      secret=self.secret, subject=subject)
+        return self.emit_event(events.event_type_of(record), events.to_data(record),
+                               subject=events.record_key(record))
+
+    def emit_event(self, event_type: str, data: Mapping[str, Any], *, subject: str) -> OutboxEntry:
+        """Record one event of any type (its ``data`` already in wire form, e.g. an order event's)."""
+        event = envelope.signed_event(event_type, data, source=self.source, secret=self.secret, subject=subject)
         entry = OutboxEntry(next(self._seq), event, subject, status=PENDING if self.url else NOT_SENT)
         self.entries[event.id] = entry
         self.emitted += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from pricing_edge.domain import events
@@ -35,6 +36,7 @@ class ErpState:
     def __init__(self, dataset: Dataset) -> None:
         self.dataset = dataset
         self.skus: list[str] = list(dataset.iter_skus())
+        self.known_skus: set[str] = set(self.skus)  # the ERP's item master (``skus`` in catalogue order)
         self.currencies: tuple[str, ...] = CURRENCIES
         # Customers carry no version in the dataset; the ERP keeps one per customer.
         self.customer_versions: dict[int, int] = {}
@@ -163,8 +165,28 @@ class ErpState:
         self.customer_versions[customer_id] = record.version
         return record
 
+    def has_item(self, sku: str) -> bool:
+        return sku in self.known_skus
+
+    def add_item(self, sku: str, price: Decimal, on_hand: int = 0) -> tuple[list[PriceRecord], list[StockLevel]]:
+        """A new item in the ERP's item master, priced ``price`` on every price list in every currency
+        and stocked ``on_hand`` in every warehouse (a mapping fixed after an order failed for it)."""
+        if sku in self.known_skus:
+            raise ChangeError("sku", f"the ERP already knows item {sku!r}")
+        prices = [PriceRecord(price_list.id, sku, currency, price, version=self.dataset.next_version())
+                  for price_list in self.dataset.price_lists for currency in self.currencies]
+        levels = [StockLevel(sku, location.id, on_hand, version=self.dataset.next_version())
+                  for location in self.dataset.locations]
+        for record in prices:
+            self.dataset.prices.put(record)
+        for level in levels:
+            self.dataset.stock[(sku, level.location_id)] = level
+        self.skus.append(sku)
+        self.known_skus.add(sku)
+        return prices, levels
+
     def _known_sku(self, sku: object) -> None:
-        if not isinstance(sku, str) or sku not in self.dataset.variant_by_sku:
+        if not isinstance(sku, str) or sku not in self.known_skus:
             raise ChangeError("sku", f"unknown SKU {sku!r}")
 
 

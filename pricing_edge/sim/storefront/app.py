@@ -1,7 +1,11 @@
 """The simulated BigCommerce Storefront GraphQL API: ``/graphql`` (POST and GET, introspection on),
-BigCommerce's buyer headers, its page-size and depth limits, a normal latency, and the fault API."""
+BigCommerce's buyer headers, its page-size and depth limits, a normal latency, and the fault API.
+The REST Admin API (orders, shipments, hooks, webhooks, rate limit) is mounted next to it, from
+``pricing_edge.sim.admin``; its state is ``app.state.admin``."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -14,8 +18,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pricing_edge.config import DEMO_ADMIN_TOKEN, DEMO_CLIENT_SECRET, DEMO_STORE_HASH
 from pricing_edge.edge.document import depth_of
 from pricing_edge.jsonio import dumps
+from pricing_edge.sim.admin import DEFAULT_CLIENT_ID, AdminState, DeliveryPolicy, RateLimitMiddleware, admin_routes
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
 from pricing_edge.sim.storefront.auth import AuthError, Authenticator
@@ -33,7 +39,12 @@ def _errors(errors: list[GraphQLError] | list[dict[str, Any]], status: int = 200
 
 def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: str, latency_ms: float = 150.0,
                tax_rate: Decimal = Decimal("0.10"), customer_token_secret: str = "demo-customer-token-secret",
-               max_depth: int = MAX_DEPTH) -> Starlette:
+               max_depth: int = MAX_DEPTH, admin_token: str = DEMO_ADMIN_TOKEN, store_hash: str = DEMO_STORE_HASH,
+               client_secret: str = DEMO_CLIENT_SECRET, client_id: str = DEFAULT_CLIENT_ID,
+               store_id: str | None = None, rate_limit: tuple[int, float] = (150, 30.0),
+               webhook_retry: DeliveryPolicy | None = None) -> Starlette:
+    """``admin_token`` (X-Auth-Token), ``store_hash``, ``client_secret`` (signs webhooks), ``rate_limit``
+    (quota, window seconds) and ``webhook_retry`` configure the REST Admin side (``app.state.admin``)."""
     schema = build()
     catalog = StorefrontCatalog(dataset, tax_rate)
     auth = Authenticator(dataset, storefront_token, impersonation_token, customer_token_secret)
@@ -100,10 +111,23 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "service": "bigcommerce-sim", "seed": dataset.seed})
 
+    admin = AdminState.build(dataset, store_hash=store_hash, admin_token=admin_token, client_secret=client_secret,
+                             client_id=client_id, store_id=store_id, tax_rate=tax_rate, rate_limit=rate_limit,
+                             webhook_retry=webhook_retry)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await admin.aclose()  # stop webhook deliveries still retrying
+
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz), *fault_routes(faults)],
-        middleware=[Middleware(FaultMiddleware, faults=faults)],
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz), *fault_routes(faults),
+                *admin_routes(admin)],
+        middleware=[Middleware(FaultMiddleware, faults=faults),
+                    Middleware(RateLimitMiddleware, limiter=admin.limiter, store_hash=store_hash)],
+        lifespan=lifespan,
     )
     app.state.faults = faults
+    app.state.admin = admin
     app.state.catalog = catalog
     return app

@@ -46,6 +46,7 @@ FLOW = "orders"
 ORDER_SCOPES = frozenset({"store/order/created", "store/order/updated", "store/order/statusUpdated"})
 ERP_ORDER_EVENTS = frozenset({SHIPMENT_CREATED, SALES_ORDER_CHANGED})
 CHANGEABLE = frozenset({ErpStatus.OPEN, ErpStatus.RELEASED})
+HISTORY = 20
 
 
 def _detail(entry: LedgerEntry | None) -> dict[str, Any]:
@@ -86,6 +87,22 @@ class OrderFlow:
             await self.reflect_status(order_events.order_changed_from_data(message.data), message)
         else:
             raise PermanentError(f"the orders flow has no handler for {message.kind}")
+        await self._remember(message, status=None, error="")
+
+    async def failed(self, message: Message, reason: str, final: bool) -> None:
+        """The ledger shows the last error, and whether the message waits for a retry or for ops."""
+        await self._remember(message, status="dead-lettered" if final else "retrying", error=reason)
+
+    async def _remember(self, message: Message, status: str | None, error: str) -> None:
+        """Append the message to the order's ledger history (the last few, in the order handled)."""
+        bc_id = message.entity.partition(":")[2]
+        entry = await self.ledger.get(FLOW, bc_id)
+        detail = _detail(entry)
+        step = {"kind": message.kind, "id": message.id, "outcome": status or "ok"}
+        detail["history"] = [*detail.get("history", []), step][-HISTORY:]
+        await self.ledger.record(FLOW, bc_id, status=status or (entry.status if entry else "seen"),
+                                 correlation_id=message.traceparent, last_error=error,
+                                 detail=orjson.dumps(detail).decode())
 
     # -- BigCommerce → ERP ----------------------------------------------------------------------
     async def sync_order(self, order_id: int, message: Message, token: str) -> None:

@@ -1,0 +1,289 @@
+"""BigCommerce's REST Admin API as the worker uses it: orders, order products and addresses, shipments,
+order statuses and webhook subscriptions (``/stores/{store_hash}/v2|v3/...``, ``X-Auth-Token``).
+
+Answers are parsed Decimal-exact (``loads_exact``); v2 money arrives as strings and stays so. Every call
+carries the current ``traceparent`` (the client is ``tracing.traced_client``).
+
+Rate limits, as BigCommerce asks: each answer's ``X-Rate-Limit-Requests-Left`` and
+``X-Rate-Limit-Time-Reset-Ms`` are remembered; when nothing is left, the next call waits for the window to
+reset, and a 429 waits ``X-Rate-Limit-Time-Reset-Ms`` (else ``X-Retry-After`` seconds) and retries. One
+gate is shared by all concurrent callers of a client, so they wait together rather than stampede. A call
+waits at most ``max_rate_limit_wait`` seconds in all; beyond that it raises ``BigCommerceUnavailable``
+with ``retry_after``. Errors are ``pricing_edge.bigcommerce.errors``; httpx's never escape.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from pricing_edge.bigcommerce import errors
+from pricing_edge.bigcommerce.errors import BigCommerceBadResponse, BigCommerceError, BigCommerceUnavailable
+from pricing_edge.jsonio import dumps, loads_exact
+from pricing_edge.ops import tracing
+
+PAGE_LIMIT = 250  # BigCommerce's largest page
+
+
+class _RateGate:
+    """The store's rate-limit window as BigCommerce last reported it, shared by every call of one client."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.left: int | None = None  # requests left in the window (None: unknown, go ahead)
+        self.reset_at = 0.0  # loop time the window resets
+        self.quota: int | None = None
+        self.window = 0.0
+        self.waits = 0
+        self.waited = 0.0
+
+    async def admit(self, deadline: float, what: str) -> None:
+        """Wait (holding the gate, so others queue behind) until a request may go; then reserve it."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(max(0.0, deadline - loop.time())):
+                await self.lock.acquire()
+        except TimeoutError:
+            raise BigCommerceUnavailable(f"bigcommerce: {what} still rate limited after waiting", status=429,
+                                         retry_after=max(0.0, self.reset_at - loop.time())) from None
+        try:
+            now = loop.time()
+            # A loop: while we sleep, answers still in flight may move the reset later.
+            while self.left is not None and self.left <= 0 and now < self.reset_at:
+                wait = self.reset_at - now
+                if now + wait > deadline:
+                    raise BigCommerceUnavailable(f"bigcommerce: {what} rate limited; the window resets in "
+                                                 f"{wait:.3f}s, beyond the client's wait limit", status=429,
+                                                 retry_after=wait)
+                self.waits += 1
+                self.waited += wait
+                await asyncio.sleep(wait)
+                now = loop.time()
+            if self.left is not None and now >= self.reset_at:
+                # A new window: assume BigCommerce's quota (the answer will say exactly).
+                self.left, self.reset_at = self.quota, now + self.window
+            if self.left is not None:
+                self.left -= 1
+        finally:
+            self.lock.release()
+
+    def observe(self, headers: httpx.Headers) -> None:
+        left = _number(headers.get("x-rate-limit-requests-left"))
+        reset_ms = _number(headers.get("x-rate-limit-time-reset-ms"))
+        quota = _number(headers.get("x-rate-limit-requests-quota"))
+        window_ms = _number(headers.get("x-rate-limit-time-window-ms"))
+        if quota is not None:
+            self.quota = int(quota)
+        if window_ms is not None:
+            self.window = window_ms / 1000
+        if left is None or reset_ms is None:
+            return
+        reset_at = asyncio.get_running_loop().time() + reset_ms / 1000
+        half = max(self.window / 2, 0.001)
+        if self.left is not None and abs(reset_at - self.reset_at) < half:  # same window: the lower count wins
+            self.left = min(self.left, int(left))
+            self.reset_at = reset_at
+        elif self.left is None or reset_at > self.reset_at:  # a newer window (an older answer is ignored)
+            self.left, self.reset_at = int(left), reset_at
+
+    def throttled(self, wait: float) -> None:
+        """A 429: nothing is left until ``wait`` seconds from now."""
+        self.left = 0
+        self.reset_at = max(self.reset_at, asyncio.get_running_loop().time() + wait)
+
+
+def _number(raw: str | None) -> float | None:
+    try:
+        return float(raw) if raw not in (None, "") else None
+    except ValueError:
+        return None
+
+
+def _retry_wait(response: httpx.Response) -> float:
+    """How long a 429 asks us to wait: the reset in ms (precise), else ``X-Retry-After`` seconds, else 1s."""
+    reset_ms = _number(response.headers.get("x-rate-limit-time-reset-ms"))
+    if reset_ms is not None:
+        return max(0.0, reset_ms / 1000)
+    retry_after = _number(response.headers.get("x-retry-after") or response.headers.get("retry-after"))
+    return max(0.0, retry_after) if retry_after is not None else 1.0
+
+
+class BigCommerceAdmin:
+    def __init__(self, base_url: str, *, store_hash: str, access_token: str, client: httpx.AsyncClient | None = None,
+                 timeout: float = 10.0, max_rate_limit_wait: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.store_hash = store_hash
+        self.max_rate_limit_wait = max_rate_limit_wait
+        self._root = f"{self.base_url}/stores/{store_hash}"
+        self._headers = {"X-Auth-Token": access_token, "Accept": "application/json",
+                         "Content-Type": "application/json"}
+        self._owns_client = client is None
+        self._client = client or tracing.traced_client(timeout=timeout)
+        self._gate = _RateGate()
+
+    @property
+    def rate_limit_waits(self) -> tuple[int, float]:
+        """How often calls waited for the rate-limit window, and for how many seconds in all."""
+        return self._gate.waits, self._gate.waited
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    # --- orders (v2) ---------------------------------------------------------------------------
+
+    async def get_order(self, order_id: int) -> dict[str, Any] | None:
+        """The order, or None if BigCommerce has no such order."""
+        found = await self._call("GET", f"/v2/orders/{order_id}", none_on_404=True)
+        return None if found is None else _dict(found, "order")
+
+    async def list_orders(self, **filters: Any) -> list[dict[str, Any]]:
+        """One page of ``GET /v2/orders`` (filters as BigCommerce names them: min_id, status_id, page, limit...)."""
+        return _list(await self._call("GET", "/v2/orders", params=filters), "orders")
+
+    async def update_order(self, order_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return _dict(await self._call("PUT", f"/v2/orders/{order_id}", body=fields), "order")
+
+    async def get_order_products(self, order_id: int) -> list[dict[str, Any]]:
+        return await self._all_pages(f"/v2/orders/{order_id}/products", "order products")
+
+    async def get_shipping_addresses(self, order_id: int) -> list[dict[str, Any]]:
+        return await self._all_pages(f"/v2/orders/{order_id}/shipping_addresses", "shipping addresses")
+
+    async def create_shipment(self, order_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
+        return _dict(await self._call("POST", f"/v2/orders/{order_id}/shipments", body=body), "shipment")
+
+    async def list_shipments(self, order_id: int) -> list[dict[str, Any]]:
+        return await self._all_pages(f"/v2/orders/{order_id}/shipments", "shipments")
+
+    async def list_order_statuses(self) -> list[dict[str, Any]]:
+        return _list(await self._call("GET", "/v2/order_statuses"), "order statuses")
+
+    # --- webhooks (v3) -------------------------------------------------------------------------
+
+    async def list_hooks(self) -> list[dict[str, Any]]:
+        hooks: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            body = _dict(await self._call("GET", "/v3/hooks", params={"page": page, "limit": PAGE_LIMIT}), "hooks")
+            hooks.extend(_list(body.get("data"), "hooks"))
+            pagination = (body.get("meta") or {}).get("pagination") or {}
+            if page >= int(pagination.get("total_pages") or 1):
+                return hooks
+            page += 1
+
+    async def create_hook(self, scope: str, destination: str, *, headers: Mapping[str, str] | None = None,
+                          is_active: bool = True, events_history_enabled: bool | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {"scope": scope, "destination": destination, "is_active": is_active,
+                                "headers": dict(headers) if headers is not None else None}
+        if events_history_enabled is not None:
+            body["events_history_enabled"] = events_history_enabled
+        return _data(await self._call("POST", "/v3/hooks", body=body), "hook")
+
+    async def update_hook(self, hook_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        return _data(await self._call("PUT", f"/v3/hooks/{hook_id}", body=fields), "hook")
+
+    async def delete_hook(self, hook_id: int) -> dict[str, Any]:
+        return _data(await self._call("DELETE", f"/v3/hooks/{hook_id}"), "hook")
+
+    async def register_webhooks(self, destination: str, scopes: Sequence[str],
+                                headers: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """Make sure each scope has one active hook to ``destination`` with exactly ``headers``.
+
+        Idempotent: creates only missing (scope, destination) pairs, re-activates or fixes the headers of
+        existing ones, leaves correct ones alone. Returns ``[{"scope", "action": "created" | "updated" |
+        "unchanged", "id"}]``; running it twice, the second run is all "unchanged".
+        """
+        wanted_headers = dict(headers or {})
+        existing = [h for h in await self.list_hooks() if h.get("destination") == destination]
+        done: list[dict[str, Any]] = []
+        for scope in dict.fromkeys(scopes):
+            candidates = [h for h in existing if h.get("scope") == scope]
+            correct = next((h for h in candidates
+                            if h.get("is_active") and dict(h.get("headers") or {}) == wanted_headers), None)
+            if correct is not None:
+                done.append({"scope": scope, "action": "unchanged", "id": correct["id"]})
+            elif candidates:
+                hook = await self.update_hook(candidates[0]["id"], {"is_active": True, "headers": wanted_headers})
+                done.append({"scope": scope, "action": "updated", "id": hook["id"]})
+            else:
+                hook = await self.create_hook(scope, destination, headers=wanted_headers)
+                done.append({"scope": scope, "action": "created", "id": hook["id"]})
+        return done
+
+    # --- transport -----------------------------------------------------------------------------
+
+    async def _all_pages(self, path: str, what: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            chunk = await self._call("GET", path, params={"page": page, "limit": PAGE_LIMIT})
+            got = [] if chunk is None else _list(chunk, what)  # v2 answers an empty collection with 204
+            items.extend(got)
+            if len(got) < PAGE_LIMIT:
+                return items
+            page += 1
+
+    async def _call(self, method: str, path: str, *, body: Mapping[str, Any] | None = None,
+                    params: Mapping[str, Any] | None = None, none_on_404: bool = False) -> Any:
+        # One span per call (a child of the caller's, or a new trace): every request carries a traceparent.
+        with tracing.span("bigcommerce.admin") as traceparent:
+            response = await self._send(method, path, body, params, traceparent)
+        if response.status_code == 404 and none_on_404:
+            return None
+        if not response.is_success:
+            raise errors.from_status(response)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return loads_exact(response.content)
+        except ValueError:
+            raise BigCommerceBadResponse(f"bigcommerce: {method} {path} answered {response.status_code} with a body "
+                                         f"that is not JSON: {response.text[:200]!r}",
+                                         status=response.status_code) from None
+
+    async def _send(self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any] | None,
+                    traceparent: str) -> httpx.Response:
+        """Send, waiting out the rate limit (proactively, and on 429) within ``max_rate_limit_wait``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.max_rate_limit_wait
+        what = f"{method} {path}"
+        content = dumps(body) if body is not None else None
+        headers = {**self._headers, tracing.TRACEPARENT: traceparent} if traceparent else self._headers
+        while True:
+            await self._gate.admit(deadline, what)
+            try:
+                response = await self._client.request(method, self._root + path, content=content,
+                                                      params=dict(params) if params else None, headers=headers)
+            except httpx.HTTPError as exc:
+                raise errors.from_httpx(exc, method, path) from exc
+            except httpx.InvalidURL as exc:  # not an HTTPError: a misconfigured base URL, never transient
+                raise BigCommerceError(f"bigcommerce: {method} {path}: invalid URL: {exc}") from exc
+            self._gate.observe(response.headers)
+            if response.status_code != 429:
+                return response
+            wait = _retry_wait(response)
+            self._gate.throttled(wait)
+            if loop.time() + wait > deadline:
+                raise errors.from_status(response, retry_after=wait)
+
+
+def _dict(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BigCommerceBadResponse(f"bigcommerce: expected {what} as a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _list(value: Any, what: str) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise BigCommerceBadResponse(f"bigcommerce: expected {what} as a JSON array of objects")
+    return value
+
+
+def _data(value: Any, what: str) -> dict[str, Any]:
+    """A v3 envelope's ``data``."""
+    return _dict(_dict(value, what).get("data"), what)

@@ -1,0 +1,111 @@
+"""``pricing-edge ops ...``: a thin client of the worker's ops API, readable by people and (``--json``)
+by scripts. Exit codes: 0 done, 1 the worker said no (or is unreachable), 2 usage."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+import httpx
+import orjson
+
+STATUS_COLUMNS = ("depth", "lag_seconds", "in_flight", "retries_waiting", "dead_letters", "needs_attention",
+                  "last_success")
+
+
+class OpsError(Exception):
+    pass
+
+
+def call(method: str, url: str, path: str) -> Any:
+    try:
+        response = httpx.request(method, url.rstrip("/") + path, timeout=15)
+    except httpx.HTTPError as exc:
+        raise OpsError(f"cannot reach the worker at {url}: {exc}") from exc
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"error": response.text}
+    if response.status_code >= 400:
+        raise OpsError(f"{response.status_code}: {body.get('error', body) if isinstance(body, dict) else body}")
+    return body
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+                     for row in rows)
+
+
+def format_status(body: dict[str, Any]) -> str:
+    rows = [["flow", *STATUS_COLUMNS]]
+    for flow, figures in body["flows"].items():
+        rows.append([flow, *("-" if figures.get(c) is None else str(figures[c]) for c in STATUS_COLUMNS)])
+    return table(rows)
+
+
+def format_dlq(items: list[dict[str, Any]]) -> str:
+    if not items:
+        return "no dead letters"
+    rows = [["id", "class", "entity", "kind", "failed at", "reason"]]
+    for item in items:
+        failed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(item["failed_at"] / 1000))
+        rows.append([item["id"], item["class"], item["entity"], str(item.get("kind", "?")), failed,
+                     item["reason"][:100]])
+    return table(rows)
+
+
+def run(args: argparse.Namespace, default_url: str) -> int:
+    url = args.url or default_url
+    try:
+        if args.ops == "status":
+            body = call("GET", url, "/ops/status")
+            text = format_status(body)
+        elif args.ops == "ledger":
+            body = call("GET", url, f"/ops/ledger/{args.flow}/{args.bc_id}")
+            text = "\n".join(f"{k}: {v}" for k, v in body.items())
+        elif args.dlq == "list":
+            body = call("GET", url, "/ops/dlq" + (f"?flow={args.flow}" if args.flow else ""))
+            text = format_dlq(body["items"])
+        elif args.dlq == "show":
+            body = call("GET", url, f"/ops/dlq/{args.id}")
+            text = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode()
+        elif args.dlq == "replay":
+            if bool(args.all) == bool(args.id):
+                print("give a dead letter's ID or --all", file=sys.stderr)
+                return 2
+            body = call("POST", url, "/ops/dlq/replay-all" if args.all else f"/ops/dlq/{args.id}/replay")
+            text = f"replayed {len(body['replayed'])}: {' '.join(body['replayed'])}".rstrip(": ")
+            if body.get("skipped"):
+                text += f"\nskipped (unreadable, drop them): {' '.join(body['skipped'])}"
+        else:
+            body = call("DELETE", url, f"/ops/dlq/{args.id}")
+            text = f"dropped {body['dropped']}"
+    except OpsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(orjson.dumps(body, option=orjson.OPT_INDENT_2).decode() if args.json else text)
+    return 0
+
+
+def add_parser(sub: Any) -> None:
+    ops = sub.add_parser("ops", help="queue status, dead letters and ledger, through a worker's ops API")
+    commands = ops.add_subparsers(dest="ops", required=True)
+
+    def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        parser.add_argument("--url", default=None, help="the worker's URL (default PRICING_EDGE_WORKER_URL)")
+        parser.add_argument("--json", action="store_true", help="print the API's JSON")
+        return parser
+
+    common(commands.add_parser("status", help="per flow: depth, lag, in flight, retries, dead letters, last sync"))
+    ledger = common(commands.add_parser("ledger", help="one record pair's ledger entry"))
+    ledger.add_argument("flow")
+    ledger.add_argument("bc_id")
+    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="dlq", required=True)
+    common(dlq.add_parser("list")).add_argument("--flow", default=None)
+    common(dlq.add_parser("show")).add_argument("id")
+    replay = common(dlq.add_parser("replay", help="queue a dead letter (or --all) again"))
+    replay.add_argument("id", nargs="?")
+    replay.add_argument("--all", action="store_true")
+    common(dlq.add_parser("drop")).add_argument("id")

@@ -1,0 +1,238 @@
+"""The simulated store's orders (``/v2/orders``): create, read, list, update, with BigCommerce's semantics.
+
+Every mutation validates the whole request on a staged copy before anything changes (a 4xx leaves the
+order as it was) and returns the webhook events it causes as ``(scope, data)`` pairs; the routes hand them
+to the emitter. ``PUT`` products follow the spec: an item with ``id`` updates that line (``quantity`` 0
+removes it), an item without ``id`` adds a line.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from pricing_edge.sim.admin import statuses
+from pricing_edge.sim.admin.fields import ADDRESS_FIELDS, ORDER_FIELDS, address_fields, apply_scalars, check_totals
+from pricing_edge.sim.admin.http import NOT_FOUND, AdminError, reject_unknown, require_int, require_str
+from pricing_edge.sim.admin.lines import LINE_FIELDS, ZERO, LineFactory, OrderLine
+from pricing_edge.sim.dataset import CURRENCIES, DEFAULT_CURRENCY, GUEST_GROUP_ID, Dataset
+
+if TYPE_CHECKING:
+    from pricing_edge.sim.admin.shipments import Shipment
+
+Event = tuple[str, dict[str, Any]]
+_SORT_KEYS = ("id", "customer_id", "date_created", "date_modified", "status_id", "channel_id", "external_id")
+
+
+@dataclass
+class Address:
+    id: int
+    order_id: int
+    fields: dict[str, str]
+    shipping_method: str = "None"
+
+    def base(self) -> dict[str, str]:
+        return {name: self.fields.get(name, "") for name in ADDRESS_FIELDS}
+
+
+@dataclass
+class Order:
+    id: int
+    customer_id: int
+    status_id: int
+    currency: str
+    billing_address: dict[str, str]
+    created: datetime
+    modified: datetime
+    lines: list[OrderLine] = field(default_factory=list)
+    addresses: list[Address] = field(default_factory=list)
+    shipments: list[Shipment] = field(default_factory=list)
+    money: dict[str, Decimal] = field(default_factory=dict)
+    text: dict[str, Any] = field(default_factory=dict)
+    channel_id: int = 1
+    date_shipped: datetime | None = None
+
+    def line(self, line_id: int) -> OrderLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+    def address(self, address_id: int) -> Address | None:
+        return next((a for a in self.addresses if a.id == address_id), None)
+
+    def cost(self, name: str) -> Decimal:
+        return self.money.get(name, ZERO)
+
+    def sort_key(self, key: str) -> tuple[Any, int]:
+        values = {"id": self.id, "customer_id": self.customer_id, "date_created": self.created,
+                  "date_modified": self.modified, "status_id": self.status_id, "channel_id": self.channel_id,
+                  "external_id": self.text.get("external_order_id", "")}
+        return values[key], self.id
+
+
+def status_event(order_id: int, previous: int, new: int) -> Event:
+    return ("store/order/statusUpdated",
+            {"type": "order", "id": order_id, "status": {"previous_status_id": previous, "new_status_id": new}})
+
+
+class OrderBook:
+    """All orders of the store, in memory; ids as BigCommerce hands them out (orders from 100)."""
+
+    def __init__(self, dataset: Dataset, *, tax_rate: Decimal = Decimal("0.10")) -> None:
+        self.dataset = dataset
+        self.lines = LineFactory(dataset, tax_rate)
+        self.orders: dict[int, Order] = {}
+        self._order_ids = itertools.count(100)
+        self._line_ids = itertools.count(1)
+        self._address_ids = itertools.count(1)
+        self.shipment_ids = itertools.count(1)
+
+    def get(self, order_id: int) -> Order:
+        order = self.orders.get(order_id)
+        if order is None:
+            raise AdminError(404, NOT_FOUND)
+        return order
+
+    def select(self, *, min_id: int | None = None, max_id: int | None = None, status_id: int | None = None,
+               customer_id: int | None = None, external_order_id: str | None = None, email: str | None = None,
+               sort: str = "id") -> list[Order]:
+        """``GET /v2/orders`` filters; ``sort`` is a field with an optional ``:asc``/``:desc``."""
+        key, _, direction = sort.partition(":")
+        if key not in _SORT_KEYS or direction not in ("", "asc", "desc"):
+            raise AdminError(400, f"The query parameter 'sort' cannot be {sort!r}: use one of {list(_SORT_KEYS)}, "
+                                  "optionally with ':asc' or ':desc'.")
+        chosen = [o for o in self.orders.values()
+                  if (min_id is None or o.id >= min_id) and (max_id is None or o.id <= max_id)
+                  and (status_id is None or o.status_id == status_id)
+                  and (customer_id is None or o.customer_id == customer_id)
+                  and (external_order_id is None or o.text.get("external_order_id", "") == external_order_id)
+                  and (email is None or o.billing_address.get("email", "").lower() == email.lower())]
+        return sorted(chosen, key=lambda o: o.sort_key(key), reverse=direction == "desc")
+
+    def create(self, body: dict[str, Any]) -> tuple[Order, list[Event]]:
+        reject_unknown(body, ORDER_FIELDS)
+        _refuse_unsupported(body)
+        products = body.get("products")
+        if not isinstance(products, list) or not products:
+            raise AdminError(400, "The field 'products' is required: a non-empty list of order products.")
+        currency = body.get("default_currency_code", DEFAULT_CURRENCY)
+        if currency not in CURRENCIES:
+            raise AdminError(400, f"The field 'default_currency_code' must be one of {list(CURRENCIES)}, "
+                                  f"got {currency!r}.")
+        if "billing_address" not in body:
+            raise AdminError(400, "The field 'billing_address' is required.")
+        now = datetime.now(UTC)
+        order = Order(0, 0, statuses.PENDING, currency, {}, now, now)
+        apply_scalars(order, body, self.dataset)
+        order.billing_address = address_fields(body["billing_address"], "billing_address", require_zip=True)
+        shipping = body.get("shipping_addresses") or [order.billing_address]
+        if not isinstance(shipping, list):
+            raise AdminError(400, "The field 'shipping_addresses' must be a list.")
+        addresses = [address_fields(a, f"shipping_addresses[{n}]", extra=("shipping_method",))
+                     for n, a in enumerate(shipping)]
+        group = self._customer_group(order.customer_id)
+        lines = [self.lines.new_line(item, f"products[{n}]", line_id=0, order_id=0, address_id=0,
+                                     customer_group=group, currency=currency) for n, item in enumerate(products)]
+        check_totals(order, lines)
+        order.id = next(self._order_ids)  # valid: only now take ids
+        for fields in addresses:
+            method = fields.pop("shipping_method", "") or "None"
+            order.addresses.append(Address(next(self._address_ids), order.id, fields, method))
+        for line in lines:
+            line.id, line.order_id, line.order_address_id = next(self._line_ids), order.id, order.addresses[0].id
+        order.lines = lines
+        self.orders[order.id] = order
+        return order, [("store/order/created", {"type": "order", "id": order.id})]
+
+    def update(self, order_id: int, body: dict[str, Any]) -> tuple[Order, list[Event]]:
+        current = self.get(order_id)
+        if "default_currency_code" in body:
+            raise AdminError(400, "The field 'default_currency_code' cannot be written to. "
+                                  "Please remove it from your request before trying again.")
+        _refuse_unsupported(body)
+        staged = copy.deepcopy(current)
+        apply_scalars(staged, body, self.dataset)
+        if "billing_address" in body:
+            staged.billing_address = {**staged.billing_address,
+                                      **address_fields(body["billing_address"], "billing_address")}
+        if "shipping_addresses" in body:
+            _update_addresses(staged, body["shipping_addresses"])
+        added = self._update_lines(staged, body["products"]) if "products" in body else []
+        check_totals(staged, staged.lines + added)
+        for line in added:
+            line.id = next(self._line_ids)
+        staged.lines.extend(added)
+        staged.modified = datetime.now(UTC)
+        self.orders[order_id] = staged
+        events: list[Event] = [("store/order/updated", {"type": "order", "id": order_id})]
+        if staged.status_id != current.status_id:
+            events.append(status_event(order_id, current.status_id, staged.status_id))
+        return staged, events
+
+    def _update_lines(self, order: Order, items: Any) -> list[OrderLine]:
+        if not isinstance(items, list):
+            raise AdminError(400, "The field 'products' must be a list.")
+        group = self._customer_group(order.customer_id)
+        added: list[OrderLine] = []
+        for n, item in enumerate(items):
+            where = f"products[{n}]"
+            if not isinstance(item, dict):
+                raise AdminError(400, f"{where} must be an object.")
+            if "id" not in item:
+                added.append(self.lines.new_line(item, where, line_id=0, order_id=order.id,
+                                                 address_id=order.addresses[0].id, customer_group=group,
+                                                 currency=order.currency))
+                continue
+            reject_unknown(item, LINE_FIELDS, f"{where}.")
+            line_id = require_int(item["id"], f"{where}.id")
+            line = order.line(line_id)
+            if line is None:
+                raise AdminError(400, f"{where}.id: order product {line_id} is not on order {order.id}.")
+            quantity = require_int(item.get("quantity", line.quantity), f"{where}.quantity", minimum=0)
+            if quantity < line.quantity_shipped:
+                raise AdminError(400, f"{where}.quantity: order product {line_id} has {line.quantity_shipped} "
+                                      f"units shipped; its quantity cannot go below that (asked {quantity}).")
+            if quantity == 0:
+                order.lines.remove(line)
+                continue
+            line.quantity = quantity
+            line.price_ex, line.price_inc = self.lines.repriced(line, item, where)
+            if "name" in item:
+                line.name = require_str(item["name"], f"{where}.name") or line.name
+            if "sku" in item and line.product_id == 0:
+                line.sku = require_str(item["sku"], f"{where}.sku")
+        if not order.lines and not added:
+            raise AdminError(400, "An order must keep at least one product.")
+        return added
+
+    def _customer_group(self, customer_id: int) -> int:
+        customer = self.dataset.customer(customer_id) if customer_id else None
+        return customer.customer_group_id if customer else GUEST_GROUP_ID
+
+
+_UNSUPPORTED_EMPTY_OK = frozenset({"consignments", "fees"})
+
+
+def _refuse_unsupported(body: dict[str, Any]) -> None:
+    for name in sorted(_UNSUPPORTED_EMPTY_OK):
+        if body.get(name):
+            raise AdminError(400, f"The field '{name}' is not supported by the simulator: use products and "
+                                  "shipping_addresses.")
+
+
+def _update_addresses(order: Order, items: Any) -> None:
+    if not isinstance(items, list):
+        raise AdminError(400, "The field 'shipping_addresses' must be a list.")
+    for n, item in enumerate(items):
+        where = f"shipping_addresses[{n}]"
+        if not isinstance(item, dict) or "id" not in item:
+            raise AdminError(400, f"{where}: give the id of the shipping address to update.")
+        address_id = require_int(item["id"], f"{where}.id")
+        address = order.address(address_id)
+        if address is None:
+            raise AdminError(400, f"{where}.id: shipping address {address_id} is not on order {order.id}.")
+        fields = address_fields({k: v for k, v in item.items() if k != "id"}, where, extra=("shipping_method",))
+        if "shipping_method" in fields:
+            address.shipping_method = fields.pop("shipping_method")
+        address.fields.update(fields)

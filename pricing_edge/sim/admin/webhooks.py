@@ -1,0 +1,168 @@
+"""BigCommerce's webhook callbacks, emitted by the simulator to every active hook whose scope matches.
+
+Payload as BigCommerce sends it: ``{scope, store_id, data, hash, created_at, producer}``, where ``hash`` is
+the SHA-1 of ``data``'s JSON (so two updates of one order with the same data have the same hash: never a
+dedup key). Signed per Standard Webhooks with ``base64(client secret)`` as the secret, like the ERP
+simulator's events (``pricing_edge.intake.envelope.sign``); ``webhook-id`` is one per event, the same on
+every retry and every hook, re-signed with a fresh ``webhook-timestamp`` on each attempt; the hook's
+``headers`` go along. Any non-2xx or transport error is retried with the ERP outbox's ``DeliveryPolicy``
+backoff, up to its ``max_attempts``. Each delivery runs in a ``bigcommerce.webhook`` span and its POSTs
+carry that span's ``traceparent``. Deliveries are listed by ``GET /_sim/webhooks``.
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import time
+import uuid
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import orjson
+
+from pricing_edge.intake import envelope
+from pricing_edge.ops import tracing
+from pricing_edge.sim.admin.hooks import Hook
+from pricing_edge.sim.erp.outbox import DELIVERED, FAILED, PENDING, RETRYING, DeliveryPolicy
+
+CONTENT_TYPE = "application/json"
+_RESERVED = frozenset({"content-type", "content-length", "host", "webhook-id", "webhook-timestamp",
+                       "webhook-signature", tracing.TRACEPARENT})
+DEFAULT_POLICY = DeliveryPolicy(max_attempts=10, first_backoff=0.5, max_backoff=60.0, timeout=10.0)
+
+
+def signing_secret(client_secret: str) -> str:
+    """The Standard Webhooks secret BigCommerce-side receivers verify with: base64 of the client secret."""
+    return base64.b64encode(client_secret.encode()).decode("ascii")
+
+
+def payload(scope: str, data: dict[str, Any], *, store_id: str, store_hash: str,
+            created_at: int | None = None) -> dict[str, Any]:
+    return {"scope": scope, "store_id": store_id, "data": data,
+            "hash": hashlib.sha1(orjson.dumps(data)).hexdigest(),
+            "created_at": int(time.time()) if created_at is None else created_at,
+            "producer": f"stores/{store_hash}"}
+
+
+@dataclass
+class Delivery:
+    seq: int
+    webhook_id: str
+    hook_id: int
+    destination: str
+    scope: str
+    body: bytes
+    hook_headers: dict[str, str]
+    status: str = PENDING
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    traceparent: str | None = None
+    created_at: float = field(default_factory=time.time)
+    delivered_at: float | None = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"seq": self.seq, "webhook_id": self.webhook_id, "hook_id": self.hook_id,
+                "destination": self.destination, "scope": self.scope, "status": self.status,
+                "attempts": self.attempts, "last_status": self.last_status, "last_error": self.last_error,
+                "traceparent": self.traceparent, "created_at": self.created_at, "delivered_at": self.delivered_at,
+                "payload": orjson.loads(self.body)}
+
+
+class WebhookEmitter:
+    def __init__(self, *, store_hash: str, store_id: str, client_secret: str, policy: DeliveryPolicy | None = None,
+                 capacity: int = 10_000) -> None:
+        if not client_secret:
+            raise ValueError("the simulator signs webhooks with the app's client secret: it cannot be empty")
+        self.store_hash = store_hash
+        self.store_id = store_id
+        self.secret = signing_secret(client_secret)
+        self.policy = policy or DEFAULT_POLICY
+        self.capacity = capacity
+        self.deliveries: OrderedDict[int, Delivery] = OrderedDict()
+        self._seq = itertools.count(1)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._client: httpx.AsyncClient | None = None
+        self._slots: asyncio.Semaphore | None = None
+
+    def emit(self, scope: str, data: dict[str, Any], hooks: list[Hook]) -> list[Delivery]:
+        """One event to each hook given (the caller picks the active matching ones); needs a running loop."""
+        if not hooks:
+            return []
+        body = orjson.dumps(payload(scope, data, store_id=self.store_id, store_hash=self.store_hash))
+        webhook_id = f"bc_{uuid.uuid4().hex}"
+        created = []
+        for hook in hooks:
+            headers = {k: v for k, v in (hook.headers or {}).items() if k.lower() not in _RESERVED}
+            delivery = Delivery(next(self._seq), webhook_id, hook.id, hook.destination, scope, body, headers)
+            self.deliveries[delivery.seq] = delivery
+            created.append(delivery)
+            self._spawn(delivery)
+        while len(self.deliveries) > self.capacity:
+            self.deliveries.popitem(last=False)
+        return created
+
+    def redeliver(self, seq: int) -> Delivery | None:
+        """Send a finished delivery again, same ``webhook-id``: how a receiver's dedup is exercised."""
+        delivery = self.deliveries.get(seq)
+        if delivery is not None and delivery.status not in (PENDING, RETRYING):
+            delivery.status, delivery.attempts = PENDING, 0
+            self._spawn(delivery)
+        return delivery
+
+    def list(self, *, scope: str | None = None, status: str | None = None, after: int = 0) -> list[Delivery]:
+        return [d for d in self.deliveries.values()
+                if d.seq > after and (scope is None or d.scope == scope) and (status is None or d.status == status)]
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _spawn(self, delivery: Delivery) -> None:
+        task = asyncio.get_running_loop().create_task(self._deliver(delivery), name=f"bc-webhook-{delivery.seq}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        policy = self.policy
+        if self._client is None:
+            self._client = tracing.traced_client(timeout=policy.timeout)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(policy.concurrency)
+        with tracing.span("bigcommerce.webhook") as traceparent:
+            delivery.traceparent = traceparent
+            while delivery.attempts < policy.max_attempts:
+                async with self._slots:
+                    outcome = await self._post(delivery)
+                delivery.attempts += 1
+                delivery.last_status, delivery.last_error = outcome
+                if outcome[0] is not None and 200 <= outcome[0] < 300:
+                    delivery.status, delivery.delivered_at = DELIVERED, time.time()
+                    return
+                delivery.status = RETRYING
+                if delivery.attempts < policy.max_attempts:
+                    await asyncio.sleep(policy.backoff(delivery.attempts))
+            delivery.status = FAILED
+
+    async def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
+        assert self._client is not None
+        signed = envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+        headers = {**delivery.hook_headers, **signed, "content-type": CONTENT_TYPE}
+        try:
+            response = await self._client.post(delivery.destination, content=delivery.body, headers=headers)
+        except httpx.HTTPError as exc:
+            return None, f"{type(exc).__name__}: {exc}"
+        return response.status_code, None if response.is_success else response.text[:500]

@@ -1,0 +1,47 @@
+"""Building a worker from the environment: what ``pricing-edge worker`` runs."""
+from __future__ import annotations
+
+import functools
+
+from starlette.applications import Starlette
+
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.config import Settings
+from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.store import open_store
+from pricing_edge.store.base import Store
+from pricing_edge.worker.app import build_worker, create_worker_app
+from pricing_edge.worker.webhooks import register_until_done
+
+
+def open_admin(settings: Settings) -> BigCommerceAdmin:
+    return BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token)
+
+
+def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter | None = None) -> Starlette:
+    """A worker over ``store`` (default: from the settings) that owns and closes what it opens."""
+    from pricing_edge.edge.main import open_erp
+
+    owned: list[object] = []
+    if store is None:
+        store = open_store(settings)
+        owned.append(store)
+    if erp is None:
+        erp = open_erp(settings)
+        owned.append(erp)
+    admin = open_admin(settings)
+    worker = build_worker(settings, store, erp, admin)
+    background = []
+    if settings.webhook_destination:
+        background.append(functools.partial(register_until_done, open_admin(settings), settings.webhook_destination,
+                                            settings))
+    return create_worker_app(worker, close=[admin, *owned], require_durable=bool(settings.require_durable),
+                             background=background)
+
+
+def app_from_env() -> Starlette:
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise SystemExit("pricing-edge worker needs PRICING_EDGE_REDIS_URL: its queue must outlive the process "
+                         "(the embedded store runs only inside `pricing-edge demo`)")
+    return worker_app(settings)

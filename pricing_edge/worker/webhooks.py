@@ -1,0 +1,48 @@
+"""Registering the BigCommerce webhooks the worker's flows need (``bigcommerce register-webhooks``,
+and the demo at start). Idempotent: the admin client creates only what is missing."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.bigcommerce.errors import BigCommerceError
+from pricing_edge.config import Settings
+from pricing_edge.worker.flows.orders import ORDER_SCOPES
+
+log = logging.getLogger(__name__)
+SCOPES: tuple[str, ...] = tuple(sorted(ORDER_SCOPES))
+
+
+def hook_headers(settings: Settings) -> dict[str, str]:
+    """The custom header BigCommerce sends back on every delivery, when one is configured."""
+    if not settings.webhook_header:
+        return {}
+    name, _, value = settings.webhook_header.partition(":")
+    return {name.strip(): value.strip()}
+
+
+async def register(admin: BigCommerceAdmin, destination: str, settings: Settings,
+                   scopes: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    try:
+        return await admin.register_webhooks(destination, list(scopes or SCOPES), hook_headers(settings))
+    finally:
+        await admin.aclose()
+
+
+async def register_until_done(admin: BigCommerceAdmin, destination: str, settings: Settings) -> None:
+    """At worker start (``PRICING_EDGE_WEBHOOK_DESTINATION``): keep trying until BigCommerce answers."""
+    delay = 0.5
+    while True:
+        try:
+            changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
+        except BigCommerceError as exc:
+            log.warning("cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30.0)
+            continue
+        log.info("webhooks to %s: %s", destination, ", ".join(f"{c['scope']} {c['action']}" for c in changes))
+        await admin.aclose()
+        return
