@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 
 from pricing_edge.store.base import Store
@@ -81,6 +82,16 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
                    webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
 
 
+def demo_order(fixtures: dict[str, Any]) -> dict[str, Any]:
+    """A small order for the first demo buyer, as ``POST /v2/orders`` takes it."""
+    address = {"first_name": "Demo", "last_name": "Buyer", "street_1": "1 Main St", "city": "Austin",
+               "state": "Texas", "zip": "78701", "country": "United States", "country_iso2": "US",
+               "email": "buyer@example.com"}
+    product = fixtures["products"][0]
+    return {"customer_id": fixtures["buyers"][0]["customer_id"], "status_id": 11, "billing_address": address,
+            "shipping_addresses": [address], "products": [{"product_id": product["entity_id"], "quantity": 2}]}
+
+
 def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
     """What a person needs to try it: the URLs, the buyers and one curl to paste."""
     lines = [
@@ -89,6 +100,8 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"  ERP events             {fixtures['events_url']}",
         f"  BigCommerce simulator  {fixtures['upstream_url']}",
         f"  ERP simulator          {fixtures['erp_url']}",
+        f"  worker (ops API)       {fixtures['worker_url']}/ops/status",
+        f"  BigCommerce webhooks   {fixtures['webhooks_url']}",
         "  demo buyers:",
     ]
     for buyer in fixtures["buyers"]:
@@ -104,6 +117,11 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"    curl -s {fixtures['edge_url']} -H 'Content-Type: application/json' {headers} -d {body}",
         f"  (the ERP's price: {product['expected_price'][str(buyer['customer_id'])]}; BigCommerce's own, "
         f"lagging answer: the same curl against {fixtures['upstream_url']})",
+        "  place an order in BigCommerce; the worker posts it to the ERP once and writes the number back:",
+        f"    curl -s {fixtures['admin_url']}/v2/orders -H 'X-Auth-Token: {fixtures['admin_token']}' "
+        f"-H 'Content-Type: application/json' -d {shlex.quote(orjson.dumps(demo_order(fixtures)).decode())}",
+        f"    curl -s {fixtures['erp_url']}/api/v1/sales-orders      # the ERP's sales orders",
+        f"    pricing-edge ops status --url {fixtures['worker_url']}   # queues, lag, dead letters",
         f"  all URLs and data: pricing-edge fixtures --port {layout.port}",
         "  Ctrl+C stops everything.",
     ]

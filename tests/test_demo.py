@@ -9,6 +9,7 @@ from decimal import Decimal
 import httpx
 import orjson
 
+from pricing_edge.demo import demo_order
 from tests.support.polling import wait_until
 from tests.support.redis_server import free_port
 
@@ -45,6 +46,21 @@ def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_pat
             return Decimal(str(body["data"]["site"]["product"]["prices"]["price"]["value"])) == Decimal("1.23")
 
         wait_until(shows_new_price, timeout=15, what="the demo edge to show the ERP's new price")
+
+        # The write path: an order placed in BigCommerce reaches the ERP through the demo's worker.
+        order = httpx.post(fixtures["admin_url"] + "/v2/orders", json=demo_order(fixtures),
+                           headers={"X-Auth-Token": fixtures["admin_token"]}, timeout=30).json()
+        reference = f"BC-demo-{order['id']}"
+
+        def posted() -> list[dict[str, object]]:
+            return list(httpx.get(fixtures["erp_url"] + "/api/v1/sales-orders", params={"reference": reference},
+                                  timeout=30).json()["items"])
+
+        (sales_order,) = wait_until(posted, timeout=30, what="the demo order in the ERP")
+        status = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "ops", "status", "--json"], env={
+            **env, "PRICING_EDGE_WORKER_URL": fixtures["worker_url"]}, capture_output=True, check=True).stdout
+        assert orjson.loads(status)["flows"]["orders"]["dead_letters"] == 0
+        assert sales_order["sold_to"].startswith(("company:", "customer:"))
     finally:
         demo.terminate()
         output = demo.communicate(timeout=30)[0].decode()

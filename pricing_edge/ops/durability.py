@@ -13,6 +13,8 @@ Usage (both processes)::
 """
 from __future__ import annotations
 
+import weakref
+
 import logging
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -110,6 +112,9 @@ def _where(store: Store) -> str:
     return f"Redis at {parts.scheme}://{host}{port}{parts.path}"
 
 
+_TOLD: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
 async def check_durability(store: Store, *, require: bool) -> DurabilityReport:
     """Check that what the store accepts survives a restart and memory pressure; log what does not.
 
@@ -119,7 +124,9 @@ async def check_durability(store: Store, *, require: bool) -> DurabilityReport:
     """
     if store.kind != "redis":
         report = DurabilityReport(store.kind, problems=(EMBEDDED,))
-        log.warning("NOT DURABLE — %s", EMBEDDED)
+        if store not in _TOLD:  # the demo's edge and worker share one store: say it once
+            _TOLD.add(store)
+            log.warning("NOT DURABLE — %s", EMBEDDED)
         if require:
             raise NotDurable(f"PRICING_EDGE_REQUIRE_DURABLE=1 but {EMBEDDED}")
         return report

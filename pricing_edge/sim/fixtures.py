@@ -137,6 +137,8 @@ def demo_fixtures(dataset: Dataset, layout: DemoLayout, settings: Settings) -> d
         "events_url": layout.edge_url + "/events/erp",
         "webhooks_url": layout.edge_url + "/webhooks/bigcommerce",
         "worker_url": layout.worker_url,
+        "admin_url": f"{layout.url(1)}/stores/{settings.store_hash}",
+        "admin_token": settings.admin_token,
         "upstream_url": layout.upstream_url,
         "erp_url": layout.erp_url,
         "event_secret": settings.event_secret or DEMO_EVENT_SECRET,

@@ -47,7 +47,7 @@ class _Stream:
 class EmbeddedStore(RecordReads):
     kind = "embedded"
 
-    def __init__(self, keys: Keys | None = None, announce: bool = True) -> None:
+    def __init__(self, keys: Keys | None = None, announce: bool = False) -> None:
         self.keys = keys or Keys()
         self._records: dict[str, bytes] = {}
         self._stock: dict[str, dict[int, bytes]] = {}

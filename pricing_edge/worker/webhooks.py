@@ -39,7 +39,8 @@ async def register_until_done(admin: BigCommerceAdmin, destination: str, setting
         try:
             changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
         except BigCommerceError as exc:
-            log.warning("cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
+            log.log(logging.INFO if delay < 4 else logging.WARNING,
+                    "cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 30.0)
             continue
