@@ -62,7 +62,7 @@ class Settings:
     dedup_ttl: float = 7 * 24 * 3600.0
     require_durable: int = 0
     # the worker
-    worker_shards: int = 8
+    worker_concurrency: int = 8  # entities a worker process handles at once, per flow
     worker_lease_ttl: float = 10.0
     worker_max_attempts: int = 5
     worker_retry_base: float = 1.0

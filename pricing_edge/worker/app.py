@@ -57,9 +57,10 @@ class Worker:
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
-    return EngineSettings(lease_ms=int(settings.worker_lease_ttl * 1000), retry=RetryPolicy(
-        max_attempts=settings.worker_max_attempts, base_seconds=settings.worker_retry_base,
-        cap_seconds=settings.worker_retry_cap, give_up_after_seconds=settings.worker_give_up_after))
+    retry = RetryPolicy(max_attempts=settings.worker_max_attempts, base_seconds=settings.worker_retry_base,
+                        cap_seconds=settings.worker_retry_cap, give_up_after_seconds=settings.worker_give_up_after)
+    return EngineSettings(concurrency=settings.worker_concurrency, lease_ms=int(settings.worker_lease_ttl * 1000),
+                          retry=retry)
 
 
 def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCommerceAdmin,

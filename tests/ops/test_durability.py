@@ -239,3 +239,25 @@ def test_pricing_edge_serve_exits_when_redis_is_not_durable_and_durability_is_re
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "NotDurable" in output and "AOF is off" in output and "appendonly yes" in output
+
+
+def test_pricing_edge_worker_warns_on_a_redis_without_aof_and_refuses_when_durability_is_required(
+        private_redis: RedisProcess) -> None:
+    configure(private_redis, appendonly="no")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
+    env = {**clean, "PRICING_EDGE_REDIS_URL": private_redis.url, "PRICING_EDGE_REQUIRE_DURABLE": "1"}
+    result = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "worker", "--port", str(free_port())],
+                            env=env, capture_output=True, text=True, timeout=60)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "NotDurable" in output and "every queued order" in output
+
+
+async def test_the_worker_app_refuses_to_start_on_the_embedded_store_when_durability_is_required() -> None:
+    from pricing_edge.worker.main import worker_app
+
+    settings = Settings(require_durable=1, erp_url="http://127.0.0.1:9", admin_url="http://127.0.0.1:9")
+    app = worker_app(settings, store=EmbeddedStore())
+    with pytest.raises(NotDurable):
+        async with app.router.lifespan_context(app):
+            pytest.fail("the worker started")

@@ -1,0 +1,85 @@
+"""The worker's own port: health, metrics and the ops API, nothing public; and the command line that
+registers its webhooks (idempotent, over real HTTP to the BigCommerce simulator)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from pricing_edge.config import Settings
+from tests.e2e.orders_system import OrderSystem, order_system, worker_env
+from tests.support.polling import wait_until
+
+
+@pytest.fixture
+def system(tmp_path: Path) -> Iterator[OrderSystem]:
+    with order_system(Settings.from_env({}), tmp_path, register_hooks=False) as running:
+        yield running
+
+
+def test_the_worker_serves_health_metrics_and_ops_only(system: OrderSystem) -> None:
+    assert system.ops("GET", "/healthz").json()["status"] == "ok"
+    assert "pricing_edge_worker_depth" in system.ops("GET", "/metrics").text
+    for path in ("/graphql", "/webhooks/bigcommerce", "/events/erp"):
+        assert system.ops("POST", path).status_code == 404
+
+
+def test_ops_status_and_metrics_show_the_same_figures(system: OrderSystem) -> None:
+    order = system.create_order(1, [{"name": "Unknown part", "sku": "NOPE-1", "quantity": 1, "price_ex_tax": "1.00",
+                                     "price_inc_tax": "1.00"}])
+    assert system.deliver("store/order/created", {"type": "order", "id": order["id"]}).status_code == 200
+    wait_until(lambda: system.ops("GET", "/ops/status").json()["flows"]["orders"]["dead_letters"] == 1,
+               what="the order dead-lettered")
+    figures = system.ops("GET", "/ops/status").json()["flows"]["orders"]
+    metrics = system.ops("GET", "/metrics").text
+    assert f'pricing_edge_worker_dead_letters{{flow="orders"}} {figures["dead_letters"]}.0' in metrics
+    assert f'pricing_edge_worker_depth{{flow="orders"}} {figures["depth"]}.0' in metrics
+    assert figures["needs_attention"] == 1 and figures["last_success"] is None
+
+
+def test_bad_ops_requests_get_clear_errors(system: OrderSystem) -> None:
+    assert "unknown flow" in system.ops("GET", "/ops/dlq?flow=nope").json()["error"]
+    for method, path in (("GET", "/ops/dlq/orders:1-0"), ("POST", "/ops/dlq/bogus/replay"),
+                         ("DELETE", "/ops/dlq/orders:1-0"), ("GET", "/ops/ledger/orders/999999")):
+        answer = system.ops(method, path)
+        assert answer.status_code == 404 and answer.json()["error"], (method, path)
+
+
+def test_register_webhooks_twice_changes_nothing_the_second_time(system: OrderSystem) -> None:
+    def register() -> list[dict[str, object]]:
+        result = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "bigcommerce", "register-webhooks",
+                                 "--destination", system.webhook_url], env=worker_env(system.settings),
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return list(orjson.loads(result.stdout))
+
+    first = register()
+    assert {change["action"] for change in first} == {"created"}
+    assert {change["scope"] for change in first} == {"store/order/created", "store/order/updated",
+                                                     "store/order/statusUpdated"}
+    second = register()
+    assert {change["action"] for change in second} == {"unchanged"}
+    hooks = system.admin("GET", "/v3/hooks").json()["data"]
+    assert len([h for h in hooks if h["destination"] == system.webhook_url]) == 3
+
+
+def test_register_webhooks_says_why_it_failed(system: OrderSystem) -> None:
+    env = {**worker_env(replace(system.settings, admin_token="wrong-token")),
+           "PRICING_EDGE_ADMIN_URL": system.settings.admin_url}
+    result = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "bigcommerce", "register-webhooks",
+                             "--destination", system.webhook_url], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "cannot register webhooks" in result.stderr
+    assert "401" in result.stderr
+
+
+def test_the_ops_cli_says_when_the_worker_is_unreachable(system: OrderSystem) -> None:
+    result = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "ops", "status", "--url",
+                             "http://127.0.0.1:9"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "cannot reach the worker" in result.stderr
+    assert httpx.get(system.worker_url + "/healthz").status_code == 200
