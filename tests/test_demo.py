@@ -26,7 +26,11 @@ def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_pat
         fixtures = orjson.loads(subprocess.run(
             [sys.executable, "-m", "pricing_edge.cli", "fixtures", "--port", str(port)], env=env,
             capture_output=True, check=True).stdout)
-        wait_until(lambda: _ready(fixtures["edge_url"].rsplit("/", 1)[0]), timeout=60, what="the demo edge")
+        try:
+            wait_until(lambda: _ready(fixtures["edge_url"].rsplit("/", 1)[0]), timeout=60, what="the demo edge")
+        except AssertionError as exc:
+            demo.terminate()
+            raise AssertionError(f"{exc}\n--- demo output ---\n{demo.communicate(timeout=30)[0].decode()}") from None
         product = fixtures["products"][0]
         query = "query($id: Int!) { site { product(entityId: $id) { prices { price { value } } } } }"
         for buyer in fixtures["buyers"]:
