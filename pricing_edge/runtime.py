@@ -6,6 +6,7 @@ import signal
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -52,6 +53,13 @@ async def serve_all(apps: Sequence[Served], log_level: str = "warning") -> None:
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
+
+
+async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
+    """Stop background tasks at shutdown and wait until each has finished its cleanup."""
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def run(apps: Sequence[Served], log_level: str = "warning") -> None:

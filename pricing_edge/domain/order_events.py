@@ -21,13 +21,13 @@ Pure: no IO, no clock.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from pricing_edge.domain import events
 from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED, EventDataError
 from pricing_edge.domain.events import _Fields as Fields  # one field reader for every event's data
-from pricing_edge.domain.orders import ErpStatus, Shipment, ShipmentLine
+from pricing_edge.domain.orders import ErpStatus, SalesOrder, Shipment, ShipmentLine
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (SHIPMENT_CREATED, SALES_ORDER_CHANGED)
 # The order's status right after a shipment: what a shipment can leave it in.
@@ -180,3 +180,17 @@ def event_from_data(event_type: str, data: object) -> events.Record | OrderEvent
         return events.from_data(event_type, data)
     known = ", ".join(events.EVENT_TYPES)
     raise EventDataError("type", f"not an ERP event type: {event_type!r} (known: {known})")
+
+
+def sales_order_to_data(order: SalesOrder) -> dict[str, Any]:
+    """A sales order as the ERP API carries it (what an adapter posts, what the simulator echoes):
+    the SalesOrder's fields, money as decimal strings."""
+    return {
+        "reference": order.reference, "bc_order_id": order.bc_order_id, "customer_id": order.customer_id,
+        "sold_to": order.sold_to, "currency": order.currency, "document_type": order.document_type,
+        "po_number": order.po_number, "ship_to": None if order.ship_to is None else asdict(order.ship_to),
+        "cancelled": order.cancelled,
+        "lines": [{"sku": line.sku, "quantity": line.quantity,
+                   "unit_price": events.money_str(line.unit_price, f"lines[{i}].unit_price")}
+                  for i, line in enumerate(order.lines)],
+    }

@@ -40,6 +40,7 @@ from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
+from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
@@ -168,9 +169,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
             await parts.upstream.aclose()
 
     async def graphql(request: Request) -> Response:

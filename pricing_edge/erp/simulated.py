@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from dataclasses import asdict
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 
-from pricing_edge.domain import events
+from pricing_edge.domain import events, order_events
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError
@@ -116,7 +115,7 @@ class SimulatedErpAdapter:
 
     def _order_body(self, order: SalesOrder) -> dict[str, Any]:
         try:
-            return _order_body(order)
+            return order_events.sales_order_to_data(order)
         except EventDataError as exc:  # a unit price that is no amount (NaN, a float): never sent
             raise ErpRejected(f"{self.name}: order {order.reference} cannot be sent: {exc}", erp=self.name) from exc
 
@@ -185,24 +184,6 @@ def _by_sku(levels: Iterable[StockLevel]) -> dict[str, list[StockLevel]]:
 # --- sales orders on the wire -----------------------------------------------------------------
 
 _MONEY = re.compile(r"^[0-9]+(\.[0-9]+)?$")
-
-
-def _order_body(order: SalesOrder) -> dict[str, Any]:
-    """The simulator's sales-order body: the SalesOrder's fields, money as decimal strings."""
-    return {
-        "reference": order.reference,
-        "bc_order_id": order.bc_order_id,
-        "customer_id": order.customer_id,
-        "sold_to": order.sold_to,
-        "currency": order.currency,
-        "document_type": order.document_type,
-        "po_number": order.po_number,
-        "ship_to": None if order.ship_to is None else asdict(order.ship_to),
-        "cancelled": order.cancelled,
-        "lines": [{"sku": line.sku, "quantity": line.quantity,
-                   "unit_price": events.money_str(line.unit_price, f"lines[{i}].unit_price")}
-                  for i, line in enumerate(order.lines)],
-    }
 
 
 def _sales_order(body: object) -> ErpSalesOrder:

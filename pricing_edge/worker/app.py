@@ -22,6 +22,7 @@ from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
+from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger
@@ -97,9 +98,7 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await cancel_and_wait(tasks)
             for resource in close:
                 with contextlib.suppress(Exception):
                     await resource.aclose()  # type: ignore[attr-defined]

@@ -29,7 +29,7 @@ from pricing_edge.sim.admin.rate_limit import FixedWindow, RateLimitMiddleware
 from pricing_edge.sim.admin.routes import admin_routes
 from pricing_edge.sim.admin.state import DEFAULT_CLIENT_ID, AdminState
 from pricing_edge.sim.admin.webhooks import DEFAULT_POLICY, signing_secret
-from pricing_edge.sim.erp.outbox import DeliveryPolicy
+from pricing_edge.sim.delivery import DeliveryPolicy
 
 __all__ = ["DEFAULT_CLIENT_ID", "DEFAULT_POLICY", "AdminState", "DeliveryPolicy", "FixedWindow",
            "RateLimitMiddleware", "admin_routes", "signing_secret"]

@@ -13,7 +13,7 @@ from pricing_edge.sim.admin.orders import Event, OrderBook
 from pricing_edge.sim.admin.rate_limit import FixedWindow
 from pricing_edge.sim.admin.webhooks import Delivery, WebhookEmitter
 from pricing_edge.sim.dataset import Dataset
-from pricing_edge.sim.erp.outbox import DeliveryPolicy
+from pricing_edge.sim.delivery import DeliveryPolicy
 
 DEFAULT_CLIENT_ID = "demo-client-id"
 

@@ -21,13 +21,12 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from pricing_edge.intake import envelope
 from pricing_edge.ops import tracing
 from pricing_edge.sim.admin.hooks import Hook
-from pricing_edge.sim.erp.outbox import DELIVERED, FAILED, PENDING, RETRYING, DeliveryPolicy
+from pricing_edge.sim.delivery import DELIVERED, FAILED, PENDING, RETRYING, BackgroundSender, DeliveryPolicy
 
 CONTENT_TYPE = "application/json"
 _RESERVED = frozenset({"content-type", "content-length", "host", "webhook-id", "webhook-timestamp",
@@ -73,7 +72,7 @@ class Delivery:
                 "payload": orjson.loads(self.body)}
 
 
-class WebhookEmitter:
+class WebhookEmitter(BackgroundSender):
     def __init__(self, *, store_hash: str, store_id: str, client_secret: str, policy: DeliveryPolicy | None = None,
                  capacity: int = 10_000) -> None:
         if not client_secret:
@@ -81,13 +80,10 @@ class WebhookEmitter:
         self.store_hash = store_hash
         self.store_id = store_id
         self.secret = signing_secret(client_secret)
-        self.policy = policy or DEFAULT_POLICY
+        super().__init__(policy or DEFAULT_POLICY)
         self.capacity = capacity
         self.deliveries: OrderedDict[int, Delivery] = OrderedDict()
         self._seq = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
 
     def emit(self, scope: str, data: dict[str, Any], hooks: list[Hook]) -> list[Delivery]:
         """One event to each hook given (the caller picks the active matching ones); needs a running loop."""
@@ -118,35 +114,17 @@ class WebhookEmitter:
         return [d for d in self.deliveries.values()
                 if d.seq > after and (scope is None or d.scope == scope) and (status is None or d.status == status)]
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
-    async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     def _spawn(self, delivery: Delivery) -> None:
-        task = asyncio.get_running_loop().create_task(self._deliver(delivery), name=f"bc-webhook-{delivery.seq}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.spawn(self._deliver(delivery), f"bc-webhook-{delivery.seq}")
 
     async def _deliver(self, delivery: Delivery) -> None:
         policy = self.policy
-        if self._client is None:
-            self._client = tracing.traced_client(timeout=policy.timeout)
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(policy.concurrency)
         with tracing.span("bigcommerce.webhook") as traceparent:
             delivery.traceparent = traceparent
             while delivery.attempts < policy.max_attempts:
-                async with self._slots:
-                    outcome = await self._post(delivery)
+                signed = envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+                headers = {**delivery.hook_headers, **signed, "content-type": CONTENT_TYPE}
+                outcome = await self.post(delivery.destination, delivery.body, headers)
                 delivery.attempts += 1
                 delivery.last_status, delivery.last_error = outcome
                 if outcome[0] is not None and 200 <= outcome[0] < 300:
@@ -156,13 +134,3 @@ class WebhookEmitter:
                 if delivery.attempts < policy.max_attempts:
                     await asyncio.sleep(policy.backoff(delivery.attempts))
             delivery.status = FAILED
-
-    async def _post(self, delivery: Delivery) -> tuple[int | None, str | None]:
-        assert self._client is not None
-        signed = envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
-        headers = {**delivery.hook_headers, **signed, "content-type": CONTENT_TYPE}
-        try:
-            response = await self._client.post(delivery.destination, content=delivery.body, headers=headers)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        return response.status_code, None if response.is_success else response.text[:500]

@@ -67,6 +67,6 @@ Simulator control (never faulted)::
   GET|POST|DELETE /_sim/faults {"down_seconds", "latency_ms", "error_rate"}
 """
 from pricing_edge.sim.erp.app import DEFAULT_SOURCE, ErpSim, create_app
-from pricing_edge.sim.erp.outbox import DeliveryPolicy
+from pricing_edge.sim.delivery import DeliveryPolicy
 
 __all__ = ["DEFAULT_SOURCE", "DeliveryPolicy", "ErpSim", "create_app"]

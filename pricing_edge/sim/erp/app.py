@@ -21,7 +21,8 @@ from pricing_edge.domain import events
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.erp.api import ParamError, error_response, int_param, json_response, read_routes
-from pricing_edge.sim.erp.outbox import DeliveryPolicy, Outbox
+from pricing_edge.sim.delivery import DeliveryPolicy
+from pricing_edge.sim.erp.outbox import Outbox
 from pricing_edge.sim.erp.sales_orders import SalesOrders, sales_order_routes
 from pricing_edge.sim.erp.state import ChangeError, ErpState
 from pricing_edge.sim.erp.ticker import Ticker

@@ -16,30 +16,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 
 from pricing_edge.domain import events
+from pricing_edge.sim.delivery import (
+    DELIVERED,
+    FAILED,
+    NOT_SENT,
+    PENDING,
+    REJECTED,
+    RETRYING,
+    BackgroundSender,
+    DeliveryPolicy,
+)
 from pricing_edge.intake import envelope
 from pricing_edge.intake.envelope import SignedEvent
 
-PENDING, DELIVERED, RETRYING, FAILED, REJECTED, NOT_SENT = (
-    "pending", "delivered", "retrying", "failed", "rejected", "not_sent")
 _RETRY_STATUSES = {408, 425, 429}
-
-
-@dataclass(frozen=True)
-class DeliveryPolicy:
-    """How hard the ERP tries: ``max_attempts`` POSTs, backoff doubling from ``first_backoff``."""
-
-    max_attempts: int = 12
-    first_backoff: float = 0.1
-    max_backoff: float = 5.0
-    timeout: float = 5.0
-    concurrency: int = 8
-    wait_first_attempt: float = 1.0  # a change request waits at most this long for the first attempt
-
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.max_backoff, self.first_backoff * 2 ** (attempt - 1)))
 
 
 @dataclass
@@ -66,7 +58,7 @@ class OutboxEntry:
         return described
 
 
-class Outbox:
+class Outbox(BackgroundSender):
     """Builds, signs, keeps and delivers the ERP's change events."""
 
     def __init__(self, *, url: str | None, secret: str | None, source: str,
@@ -76,14 +68,11 @@ class Outbox:
         self.url = url
         self.secret = secret
         self.source = source
-        self.policy = policy or DeliveryPolicy()
+        super().__init__(policy or DeliveryPolicy())
         self.capacity = capacity
         self.entries: OrderedDict[str, OutboxEntry] = OrderedDict()
         self.emitted = 0
         self._seq = itertools.count(1)
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._client: httpx.AsyncClient | None = None
-        self._slots: asyncio.Semaphore | None = None
 
     def emit(self, record: events.Record) -> OutboxEntry:
         """Record one change event; with a receiver configured, start delivering it (needs a running loop)."""
@@ -125,38 +114,17 @@ class Outbox:
                   and (status is None or e.status == status)]
         return chosen[-limit:] if limit else chosen
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._tasks)
-
-    async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
-
     # --- delivery ----------------------------------------------------------------------------
 
     def _spawn(self, entry: OutboxEntry) -> None:
-        loop = asyncio.get_running_loop()
-        task = loop.create_task(self._deliver(entry), name=f"erp-event-{entry.event.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.spawn(self._deliver(entry), f"erp-event-{entry.event.id}")
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         assert self.url and self.secret
-        if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.policy.timeout)
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.policy.concurrency)
         policy = self.policy
         while entry.attempts < policy.max_attempts:
             event = envelope.resign(entry.event, self.secret)  # fresh timestamp, same id and bytes
-            async with self._slots:
-                outcome = await self._post(event)
+            outcome = await self.post(self.url, event.body, event.headers)
             entry.attempts += 1
             entry.last_status, entry.last_error = outcome
             status = outcome[0]
@@ -170,12 +138,3 @@ class Outbox:
             if entry.attempts < policy.max_attempts:
                 await asyncio.sleep(policy.backoff(entry.attempts))
         entry.status = FAILED
-
-    async def _post(self, event: SignedEvent) -> tuple[int | None, str | None]:
-        assert self._client is not None and self.url
-        try:
-            response = await self._client.post(self.url, content=event.body, headers=event.headers)
-        except httpx.HTTPError as exc:
-            return None, f"{type(exc).__name__}: {exc}"
-        error = None if response.is_success else response.text[:500]
-        return response.status_code, error

@@ -114,14 +114,7 @@ class SimOrder:
         total = sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))
         return {
             "number": self.number,
-            "reference": order.reference,
-            "bc_order_id": order.bc_order_id,
-            "customer_id": order.customer_id,
-            "sold_to": order.sold_to,
-            "currency": order.currency,
-            "document_type": order.document_type,
-            "po_number": order.po_number,
-            "ship_to": None if order.ship_to is None else {k: getattr(order.ship_to, k) for k in _SHIP_TO_FIELDS},
+            **order_events.sales_order_to_data(order),
             "cancelled": self.status is ErpStatus.CANCELLED,
             "status": self.status.value,
             "lines": [{"line_number": i, "sku": line.sku, "quantity": line.quantity,
