@@ -13,6 +13,7 @@ from typing import Any
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -40,6 +41,7 @@ from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
+from pricing_edge.ops.instance import InstanceHeaderMiddleware
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
@@ -216,6 +218,6 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
-    ], lifespan=lifespan)
+    ], lifespan=lifespan, middleware=[Middleware(InstanceHeaderMiddleware)])
     app.state.parts = parts
     return app

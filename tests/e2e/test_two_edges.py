@@ -16,8 +16,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, erp_sim_app
+from pricing_edge.ops.instance import HEADER
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
+from tests.e2e.conftest import System
 from tests.support.polling import wait_until
 from tests.support.redis_server import free_port
 from tests.support.servers import serve
@@ -85,3 +87,11 @@ def test_an_event_is_applied_once_and_both_edges_drop_the_old_price(two_edges) -
         wait_until(lambda url=url: price(url, buyer["headers"], product["entity_id"]) == Decimal("3.21"),
                    timeout=15, what=f"{url} to serve the new price")
     assert sum(applied_events(url) for url in urls) == 1
+
+
+def test_every_edge_answer_says_which_process_gave_it(redis_system: System) -> None:
+    for path in ("/healthz", "/readyz"):
+        assert httpx.get(redis_system.edge.base_url + path).headers[HEADER].endswith(f"-{os.getpid()}")
+    answer = httpx.post(redis_system.edge_url, json={"query": "{ site { settings { storeName } } }"},
+                        headers=redis_system.buyer("guest")["headers"])
+    assert answer.headers[HEADER].endswith(f"-{os.getpid()}")

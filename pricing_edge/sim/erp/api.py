@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from pricing_edge.domain import events
 from pricing_edge.sim.erp.state import ErpState
+from pricing_edge.sim.faults import SIM_PREFIX
 
 API = "/api/v1"
 MAX_SKUS = 500
@@ -99,6 +100,7 @@ def read_routes(state: ErpState) -> list[Route]:
             return price_list_id
         currency, skus = currency_param(request), skus_param(request)
         found, missing = state.prices(price_list_id, currency, skus)
+        state.reads.update(f"price:{price_list_id}:{currency}:{sku}" for sku in skus)
         return json_response({"price_list_id": price_list_id, "currency": currency,
                               "items": [events.price_to_data(r) for r in found], "missing": missing})
 
@@ -122,7 +124,9 @@ def read_routes(state: ErpState) -> list[Route]:
         location_id = int_param(request, "location_id", None, 0)
         if location_id is not None and all(loc.id != location_id for loc in state.dataset.locations):
             raise ParamError("location_id", f"no warehouse {location_id}")
-        found, missing = state.stock(skus_param(request), location_id)
+        skus = skus_param(request)
+        found, missing = state.stock(skus, location_id)
+        state.reads.update(f"stock:{sku}" for sku in skus)
         return json_response({"items": [events.stock_to_data(level) for level in found], "missing": missing})
 
     async def stock_export(request: Request) -> Response:
@@ -133,6 +137,7 @@ def read_routes(state: ErpState) -> list[Route]:
 
     async def credit(request: Request) -> Response:
         company_id = int(request.path_params["company_id"])
+        state.reads[f"credit:{company_id}"] += 1
         record = state.credit(company_id)
         if record is None:
             return error_response(404, f"company {company_id} not found", "company_id")
@@ -140,6 +145,7 @@ def read_routes(state: ErpState) -> list[Route]:
 
     async def customer(request: Request) -> Response:
         customer_id = int(request.path_params["customer_id"])
+        state.reads[f"customer:{customer_id}"] += 1
         record = state.customer(customer_id)
         if record is None:
             return error_response(404, f"customer {customer_id} not found", "customer_id")
@@ -148,8 +154,18 @@ def read_routes(state: ErpState) -> list[Route]:
     async def healthz(request: Request) -> Response:
         return json_response({"status": "ok", "service": "erp-sim", "seed": state.dataset.seed})
 
+    async def reads(request: Request) -> Response:
+        """Live reads per key (``price:<list>:<currency>:<sku>``, ``stock:<sku>``, ...): how hard the
+        ERP is asked, so "one read per key per freshness window" can be checked from outside.
+        ``?reset=1`` starts the count again."""
+        counts = dict(state.reads)
+        if request.query_params.get("reset"):
+            state.reads.clear()
+        return json_response({"total": sum(counts.values()), "keys": len(counts), "reads": counts})
+
     return [
         Route("/healthz", healthz, methods=["GET"]),
+        Route(f"{SIM_PREFIX}/reads", reads, methods=["GET"]),
         Route(f"{API}/price-lists", price_lists, methods=["GET"]),
         Route(f"{API}/price-lists/{{price_list_id:int}}/prices", prices, methods=["GET"]),
         Route(f"{API}/price-lists/{{price_list_id:int}}/prices/export", price_export, methods=["GET"]),

@@ -6,6 +6,7 @@ a rejected change leaves no trace (not even a consumed version number).
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -40,6 +41,7 @@ class ErpState:
         self.currencies: tuple[str, ...] = CURRENCIES
         # Customers carry no version in the dataset; the ERP keeps one per customer.
         self.customer_versions: dict[int, int] = {}
+        self.reads: Counter[str] = Counter()  # live reads per key, for /_sim/reads
 
     # --- reads -------------------------------------------------------------------------------
 

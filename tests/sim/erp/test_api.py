@@ -129,3 +129,14 @@ def test_export_pages_whole_skus(seed7: str) -> None:
     assert first["next_offset"] == 7
     skus = {item["sku"] for item in first["items"]}
     assert len(skus) == 7 and len(first["items"]) == 7 * 3
+
+
+def test_live_reads_are_counted_per_key_and_the_count_can_be_reset() -> None:
+    with serve(create_app(build_dataset(7), latency_ms=0)) as erp, httpx.Client(base_url=erp.base_url) as client:
+        sku = build_dataset(7).products[0].variants[0].sku
+        for _ in range(3):
+            assert client.get("/api/v1/price-lists/2/prices", params={"currency": "USD", "sku": sku}).status_code == 200
+        assert client.get("/api/v1/stock", params={"sku": sku}).status_code == 200
+        counted = client.get("/_sim/reads", params={"reset": "1"}).json()
+        assert counted["reads"] == {f"price:2:USD:{sku}": 3, f"stock:{sku}": 1} and counted["total"] == 4
+        assert client.get("/_sim/reads").json() == {"total": 0, "keys": 0, "reads": {}}
