@@ -65,13 +65,19 @@ def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
         yield System(settings, fixtures, edge, bigcommerce, erp)
 
 
-@pytest.fixture(params=["redis", "embedded"])
-def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+def store_settings(request: pytest.FixtureRequest) -> Settings:
+    """Default settings on the store a fixture is parametrised with: a real Redis under the test's own
+    prefix, or the embedded store."""
     settings = Settings.from_env({})
     if request.param == "redis":
         settings = replace(settings, redis_url=request.getfixturevalue("redis_url"),
                            redis_prefix=request.getfixturevalue("redis_prefix"))
-    yield from start_system(settings, tmp_path)
+    return settings
+
+
+@pytest.fixture(params=["redis", "embedded"])
+def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
+    yield from start_system(store_settings(request), tmp_path)
 
 
 @pytest.fixture(name="redis_system")

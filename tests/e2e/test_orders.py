@@ -12,6 +12,7 @@ import orjson
 import pytest
 
 from pricing_edge.config import Settings
+from tests.e2e.conftest import store_settings
 from tests.e2e.orders_system import OrderSystem, order_system
 from tests.support.polling import wait_until
 
@@ -20,11 +21,7 @@ BUYER = 1  # a B2B buyer of the demo dataset (customer 1 belongs to company 1)
 
 @pytest.fixture(params=["redis", "embedded"])
 def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OrderSystem]:
-    settings = Settings.from_env({})
-    if request.param == "redis":
-        settings = replace(settings, redis_url=request.getfixturevalue("redis_url"),
-                           redis_prefix=request.getfixturevalue("redis_prefix"))
-    with order_system(settings, tmp_path) as running:
+    with order_system(store_settings(request), tmp_path) as running:
         yield running
 
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 import pytest
 
 from pricing_edge.sim.dataset import Dataset, build_dataset
-from tests.sim.admin.support import Receiver, Sim, make_app
+from tests.sim.admin.support import Sim, make_app
+from tests.support.receiver import Receiver
 from tests.support.servers import ServerThread, serve
 
 

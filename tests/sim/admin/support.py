@@ -20,9 +20,6 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pricing_edge.config import DEMO_ADMIN_TOKEN, DEMO_CLIENT_SECRET, DEMO_IMPERSONATION_TOKEN, DEMO_STOREFRONT_TOKEN
@@ -112,37 +109,6 @@ def order_body(dataset: Dataset, *, customer_id: int = 1, status_id: int = 11, *
     }
     body.update(extra)
     return body
-
-
-# --- a webhook receiver ---------------------------------------------------------------------------------
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Answers each POST with the next of ``script`` (then ``status``) and keeps what it got."""
-
-    status: int = 200
-    script: list[int] = field(default_factory=list)
-    received: list[Received] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def app(self) -> Starlette:
-        async def receive(request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.received.append(Received(dict(request.headers), body))
-                status = self.script.pop(0) if self.script else self.status
-            return JSONResponse({"ok": 200 <= status < 300}, status_code=status)
-
-        return Starlette(routes=[Route("/webhooks/bigcommerce", receive, methods=["POST"])])
-
-    def got(self) -> list[Received]:
-        with self.lock:
-            return list(self.received)
 
 
 # --- recording what reaches the simulator (for checking a client's requests) -------------------------------

@@ -14,13 +14,13 @@ from pricing_edge.sim.dataset import Dataset
 from tests.sim.admin.support import (
     ORDERS_SPEC,
     WEBHOOKS_SPEC,
-    Receiver,
     Sim,
     check,
     check_callback,
     order_body,
 )
 from tests.support.polling import wait_until
+from tests.support.receiver import Receiver
 from tests.support.servers import ServerThread
 
 
@@ -107,8 +107,8 @@ def test_emitted_webhooks_match_the_callback_schemas(sim: Sim, dataset: Dataset,
              {"order_address_id": line["order_address_id"], "items": [{"order_product_id": line["id"], "quantity": 1}]})
 
     # created; updated + statusUpdated; shipment created + order updated + statusUpdated (to Partially Shipped)
-    wait_until(lambda: len(rec.got()) >= 6, what="six webhook deliveries")
-    payloads = [orjson.loads(r.body) for r in rec.got()]
+    wait_until(lambda: len(rec.received()) >= 6, what="six webhook deliveries")
+    payloads = [orjson.loads(r.body) for r in rec.received()]
     scopes = sorted(p["scope"] for p in payloads)
     assert scopes == sorted(["store/order/created", "store/order/updated", "store/order/statusUpdated",
                              "store/shipment/created", "store/order/updated", "store/order/statusUpdated"])

@@ -15,7 +15,8 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops import tracing
 from pricing_edge.sim.dataset import Dataset
-from tests.sim.admin.support import CLIENT_SECRET, STORE_HASH, Received, Receiver, Sim, order_body
+from tests.sim.admin.support import CLIENT_SECRET, STORE_HASH, Sim, order_body
+from tests.support.receiver import Delivery, Receiver
 from tests.support.polling import wait_until
 from tests.support.servers import ServerThread
 
@@ -31,7 +32,7 @@ def hook(rest: httpx.Client, scope: str, destination: str, **extra: Any) -> dict
     return created
 
 
-def payloads(received: list[Received]) -> list[dict[str, Any]]:
+def payloads(received: list[Delivery]) -> list[dict[str, Any]]:
     return [orjson.loads(r.body) for r in received]
 
 
@@ -108,14 +109,14 @@ def test_status_updated_only_when_the_status_changes(sim: Sim, dataset: Dataset,
     with sim.rest() as rest:
         hook(rest, "store/order/*", server.base_url + "/webhooks/bigcommerce")
         order_id = new_order(rest, dataset, status_id=1)
-        wait_until(lambda: len(rec.got()) == 1, what="the created webhook")
+        wait_until(lambda: len(rec.received()) == 1, what="the created webhook")
         assert call(rest, "PUT", f"/v2/orders/{order_id}", {"staff_notes": "looked at"}).status_code == 200
-        wait_until(lambda: len(rec.got()) == 2, what="the first updated webhook")
+        wait_until(lambda: len(rec.received()) == 2, what="the first updated webhook")
         assert call(rest, "PUT", f"/v2/orders/{order_id}", {"status_id": 11}).status_code == 200
-        wait_until(lambda: len(rec.got()) == 4, what="updated + statusUpdated")
+        wait_until(lambda: len(rec.received()) == 4, what="updated + statusUpdated")
         assert call(rest, "PUT", f"/v2/orders/{order_id}", {"status_id": 11}).status_code == 200  # no change
-        wait_until(lambda: len(rec.got()) == 5, what="the last updated webhook")
-    got = payloads(rec.got())
+        wait_until(lambda: len(rec.received()) == 5, what="the last updated webhook")
+    got = payloads(rec.received())
     assert [p["scope"] for p in got[:2]] == ["store/order/created", "store/order/updated"]
     assert sorted(p["scope"] for p in got[2:4]) == ["store/order/statusUpdated", "store/order/updated"]
     assert got[4]["scope"] == "store/order/updated"
@@ -125,7 +126,7 @@ def test_status_updated_only_when_the_status_changes(sim: Sim, dataset: Dataset,
     updates = [p for p in got if p["scope"] == "store/order/updated"]
     # hash is a hash of data: every update of the order has the same one, so only webhook-id can dedupe
     assert len({p["hash"] for p in updates}) == 1
-    update_ids = [r.headers["webhook-id"] for r in rec.got() if orjson.loads(r.body)["scope"] == "store/order/updated"]
+    update_ids = [r.headers["webhook-id"] for r in rec.received() if orjson.loads(r.body)["scope"] == "store/order/updated"]
     assert len(set(update_ids)) == 3
 
 
@@ -137,7 +138,7 @@ def test_a_failing_destination_gets_the_same_webhook_id_until_it_answers_2xx(
         hook(rest, "store/order/created", server.base_url + "/webhooks/bigcommerce")
         new_order(rest, dataset)
     wait_until(lambda: sim.deliveries(status="delivered"), what="the delivery to succeed")
-    got = rec.got()
+    got = rec.received()
     assert len(got) == 4
     assert len({r.headers["webhook-id"] for r in got}) == 1
     assert len({r.body for r in got}) == 1
@@ -156,7 +157,7 @@ def test_a_destination_that_never_answers_2xx_gives_up_after_the_last_attempt(
         hook(rest, "store/order/created", server.base_url + "/webhooks/bigcommerce")
         new_order(rest, dataset)
     [failed] = wait_until(lambda: sim.deliveries(status="failed"), what="the delivery to give up")
-    assert failed["attempts"] == sim.admin.webhooks.policy.max_attempts == len(rec.got())
+    assert failed["attempts"] == sim.admin.webhooks.policy.max_attempts == len(rec.received())
     redelivered = httpx.post(f"{sim.server.base_url}/_sim/webhooks/{failed['seq']}/redeliver").json()
     assert redelivered["webhook_id"] == failed["webhook_id"]
 
@@ -175,10 +176,10 @@ def test_only_active_matching_hooks_receive(sim: Sim, dataset: Dataset,
         shipped = call(rest, "POST", f"/v2/orders/{order_id}/shipments", {
             "order_address_id": line["order_address_id"], "items": [{"order_product_id": line["id"], "quantity": 1}]})
         assert shipped.status_code == 201
-    wait_until(lambda: sim.admin.webhooks.in_flight == 0 and len(rec.got()) >= 2, what="every delivery done")
-    got = {(r.headers["x-hook"], orjson.loads(r.body)["scope"]) for r in rec.got()}
+    wait_until(lambda: sim.admin.webhooks.in_flight == 0 and len(rec.received()) >= 2, what="every delivery done")
+    got = {(r.headers["x-hook"], orjson.loads(r.body)["scope"]) for r in rec.received()}
     assert got == {("exact", "store/order/statusUpdated"), ("shipments", "store/shipment/created")}
-    shipment_payload = next(orjson.loads(r.body) for r in rec.got() if r.headers["x-hook"] == "shipments")
+    shipment_payload = next(orjson.loads(r.body) for r in rec.received() if r.headers["x-hook"] == "shipments")
     assert shipment_payload["data"] == {"type": "shipment", "id": shipped.json()["id"], "orderId": order_id}
     assert [scope for scope, _ in sim.admin.emitted] == [
         "store/order/created", "store/shipment/created", "store/order/updated", "store/order/statusUpdated"]
@@ -191,8 +192,8 @@ def test_every_attempt_of_a_delivery_carries_its_span_s_trace(sim: Sim, dataset:
     with sim.rest() as rest:
         hook(rest, "store/order/created", server.base_url + "/webhooks/bigcommerce")
         new_order(rest, dataset)
-    wait_until(lambda: len(rec.got()) == 2, what="a retried delivery")
+    wait_until(lambda: len(rec.received()) == 2, what="a retried delivery")
     [delivery] = sim.deliveries()
-    parents = [r.headers["traceparent"] for r in rec.got()]
+    parents = [r.headers["traceparent"] for r in rec.received()]
     # one bigcommerce.webhook span per delivery: both attempts carry its trace
     assert {tracing.trace_id(p) for p in parents} == {tracing.trace_id(delivery["traceparent"])}

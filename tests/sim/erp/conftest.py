@@ -2,51 +2,18 @@
 and a tiny event receiver (a real server too) that records what it is sent."""
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from pricing_edge.intake import envelope
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.erp import DeliveryPolicy, create_app
+from tests.support.receiver import Receiver
 from tests.support.servers import ServerThread, serve
 
 FAST_RETRIES = DeliveryPolicy(max_attempts=200, first_backoff=0.02, max_backoff=0.2, timeout=5.0)
-
-
-@dataclass
-class Delivery:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Answers ``status`` to every POST and keeps what it got."""
-
-    status: int = 202
-    deliveries: list[Delivery] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def app(self) -> Starlette:
-        async def receive(request: Request) -> Response:
-            body = await request.body()
-            with self.lock:
-                self.deliveries.append(Delivery(dict(request.headers), body))
-            return JSONResponse({"accepted": True}, status_code=self.status)
-
-        return Starlette(routes=[Route("/events/erp", receive, methods=["POST"])])
-
-    def received(self) -> list[Delivery]:
-        with self.lock:
-            return list(self.deliveries)
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ from pricing_edge.domain import events
 from pricing_edge.intake import envelope
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.erp import create_app
-from tests.sim.erp.conftest import FAST_RETRIES, Delivery, Receiver
+from tests.sim.erp.conftest import FAST_RETRIES
+from tests.support.receiver import Delivery, Receiver
 from tests.support.polling import wait_until
 from tests.support.redis_server import free_port
 from tests.support.servers import ServerThread, serve

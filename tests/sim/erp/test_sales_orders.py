@@ -13,7 +13,7 @@ from pricing_edge.domain import events, order_events
 from pricing_edge.domain.order_events import SalesOrderChanged, ShipmentCreated
 from pricing_edge.domain.orders import ErpStatus, order_id_of
 from pricing_edge.intake import envelope
-from tests.sim.erp.conftest import Receiver
+from tests.support.receiver import Receiver
 from tests.support.polling import wait_until
 from tests.support.servers import ServerThread
 

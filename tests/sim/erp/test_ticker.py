@@ -8,7 +8,8 @@ import httpx
 from pricing_edge.intake import envelope
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.erp import create_app
-from tests.sim.erp.conftest import FAST_RETRIES, Receiver
+from tests.sim.erp.conftest import FAST_RETRIES
+from tests.support.receiver import Receiver
 from tests.support.polling import wait_until
 from tests.support.servers import ServerThread, serve
 
