@@ -84,7 +84,7 @@ def test_a_created_order_is_signed_and_shaped_as_bigcommerce_sends_it(
         hook(rest, "store/order/created", server.base_url + "/webhooks/bigcommerce",
              headers={"X-Webhook-Token": "shared-secret"})
         order_id = new_order(rest, dataset)
-    [delivery] = wait_until(rec.got, what="the store/order/created webhook")
+    [delivery] = wait_until(rec.received, what="the store/order/created webhook")
     headers = delivery.headers
     # Verifies with the Standard Webhooks library and base64(client secret) — and with nothing else.
     verified = Webhook(base64.b64encode(CLIENT_SECRET.encode()).decode()).verify(delivery.body, headers)
