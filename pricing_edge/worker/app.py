@@ -54,7 +54,10 @@ class Worker:
         router = Router(self.store, self.queue, self.flows, self.metrics, dedup_ttl=self.dedup_ttl,
                         lease_ms=self.engine.lease_ms, wakeup=wakeup)
         runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
-        await asyncio.gather(router.run(), *(runner.run() for runner in runners))
+        async with asyncio.TaskGroup() as group:  # cancelled, it waits for every loop to finish
+            group.create_task(router.run())
+            for runner in runners:
+                group.create_task(runner.run())
 
 
 def engine_settings(settings: Settings) -> EngineSettings:

@@ -78,7 +78,9 @@ class FlowRunner:
 
     async def run(self) -> None:
         """Until cancelled: ``concurrency`` loops taking and handling entities."""
-        await asyncio.gather(*(self._loop(f"{self.flow.name}-{i}") for i in range(self.settings.concurrency)))
+        async with asyncio.TaskGroup() as group:
+            for i in range(self.settings.concurrency):
+                group.create_task(self._loop(f"{self.flow.name}-{i}"))
 
     async def _loop(self, name: str) -> None:
         while True:
@@ -91,7 +93,14 @@ class FlowRunner:
             if taken is None:
                 await self._idle()
                 continue
-            await self.process(taken)
+            try:
+                await self.process(taken)
+            except StoreError as exc:  # recording the outcome failed: the lease runs out, it is retried
+                log.warning("%s: %s", name, exc)
+                await asyncio.sleep(1.0)
+            except Exception:  # noqa: BLE001 — a bug must not stop the flow for good: log it, go on
+                log.exception("%s: unexpected error around %s", name, taken.entity)
+                await asyncio.sleep(1.0)
 
     async def _idle(self) -> None:
         self.wakeup.clear()

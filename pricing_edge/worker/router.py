@@ -69,7 +69,9 @@ class Router:
     async def run(self) -> None:
         for stream in self.streams:
             await self.store.ensure_group(stream, WORKER_GROUP)
-        await asyncio.gather(*(self._loop(stream) for stream in self.streams))
+        async with asyncio.TaskGroup() as group:
+            for stream in self.streams:
+                group.create_task(self._loop(stream))
 
     async def _loop(self, stream: str) -> None:
         last_trim = 0.0
@@ -89,6 +91,9 @@ class Router:
                     await self.store.trim_acknowledged(stream)
             except StoreError as exc:
                 log.warning("router %s: %s", stream, exc)
+                await asyncio.sleep(1.0)
+            except Exception:  # noqa: BLE001 — a bug must not stop routing for good: log it, go on
+                log.exception("router %s: unexpected error; retrying", stream)
                 await asyncio.sleep(1.0)
 
     async def route(self, stream: str, entries: list[StreamEntry]) -> None:

@@ -1,0 +1,161 @@
+"""Reaching every edge process. uvicorn's workers share one listening socket, so which worker answers
+depends on which accepted the connection; every edge answer says which did (``X-Pricing-Edge-Instance``).
+
+- ``pin``: keep-alive connections, each pinned to one worker (a connection stays with the process
+  that accepted it): open fresh ones until every process has its share.
+- ``scrape_metrics``: each worker has its own Prometheus registry; ask ``/metrics`` over fresh
+  connections until every process has answered, and sum.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from typing import Any
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from pricing_edge.ops.instance import HEADER
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+class Pinned:
+    """Per edge process, a few connections pinned to it. uvicorn closes idle keep-alive connections
+    (5 s), and the client's reconnect may land on another process: ``ask`` notices from the answer's
+    header, moves the connection to the process it now reaches, and asks again until the wanted
+    process answered."""
+
+    def __init__(self, base_url: str, clients: dict[str, list[httpx.AsyncClient]], per_process: int) -> None:
+        self.base_url = base_url
+        self.per_process = per_process
+        self._free: dict[str, asyncio.Queue[httpx.AsyncClient]] = {}
+        self._all: set[httpx.AsyncClient] = set()
+        for instance, pool in clients.items():
+            self._free[instance] = asyncio.Queue()
+            for client in pool:
+                self._give(instance, client)
+
+    @property
+    def instances(self) -> list[str]:
+        return sorted(self._free)
+
+    def _give(self, instance: str, client: httpx.AsyncClient) -> bool:
+        queue = self._free.get(instance)
+        if queue is None or queue.qsize() >= self.per_process:
+            return False
+        self._all.add(client)
+        queue.put_nowait(client)
+        return True
+
+    async def ask(self, instance: str, content: bytes, headers: dict[str, str], attempts: int = 200) -> httpx.Response:
+        """POST /graphql answered by ``instance`` (fails only if that process never answers again)."""
+        for _ in range(attempts):
+            client = await self._free[instance].get()
+            response = await client.post("/graphql", content=content, headers=headers)
+            answered = response.headers.get(HEADER, "?")
+            if answered == instance:
+                self._free[instance].put_nowait(client)
+                return response
+            if not self._give(answered, client):  # reconnected elsewhere: it now belongs to that process
+                self._all.discard(client)
+                await client.aclose()
+            self._free[instance].put_nowait(_client(self.base_url))
+        raise RuntimeError(f"edge process {instance} did not answer over {attempts} fresh connections")
+
+    async def aclose(self) -> None:
+        for client in list(self._all):
+            await client.aclose()
+        for queue in self._free.values():
+            while not queue.empty():
+                await queue.get_nowait().aclose()
+
+
+def _client(base_url: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=base_url, timeout=30.0,
+                             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+
+
+async def pin(base_url: str, processes: int, per_process: int = 2, attempts: int = 400) -> Pinned:
+    """Connections pinned to each of ``processes`` edge processes (fails if one never answers)."""
+    pools: dict[str, list[httpx.AsyncClient]] = defaultdict(list)
+    spare: list[httpx.AsyncClient] = []  # held open while searching, so the next connect lands elsewhere too
+    try:
+        for _ in range(attempts):
+            if len(pools) == processes and all(len(p) >= per_process for p in pools.values()):
+                return Pinned(base_url, dict(pools), per_process)
+            client = _client(base_url)
+            response = await client.get("/healthz")
+            instance = response.headers.get(HEADER, "?")
+            if len(pools[instance]) < per_process:
+                pools[instance].append(client)
+            else:
+                spare.append(client)
+                if len(spare) > 32:
+                    await spare.pop(0).aclose()
+        raise RuntimeError(f"found {len(pools)} edge processes of {processes} after {attempts} connections")
+    except BaseException:
+        for pool in pools.values():
+            for client in pool:
+                await client.aclose()
+        raise
+    finally:
+        for client in spare:
+            await client.aclose()
+
+
+async def scrape_metrics(base_url: str, processes: int, attempts: int = 200) -> dict[str, Samples]:
+    """Every edge process's ``/metrics`` samples, by instance."""
+    found: dict[str, Samples] = {}
+    for _ in range(attempts):
+        async with httpx.AsyncClient(timeout=10.0) as client:  # a fresh connection each time
+            response = await client.get(base_url + "/metrics", headers={"connection": "close"})
+        instance = response.headers.get(HEADER, "?")
+        if instance not in found:
+            found[instance] = parse(response.text)
+        if len(found) >= processes:
+            return found
+    raise RuntimeError(f"only {len(found)} of {processes} edge processes answered /metrics")
+
+
+def parse(text: str) -> Samples:
+    samples: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            samples[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return samples
+
+
+def total(per_instance: dict[str, Samples]) -> Samples:
+    summed: Samples = defaultdict(float)
+    for samples in per_instance.values():
+        for key, value in samples.items():
+            summed[key] += value
+    return dict(summed)
+
+
+def diff(after: Samples, before: Samples) -> Samples:
+    return {key: value - before.get(key, 0.0) for key, value in after.items()}
+
+
+def pick(samples: Samples, name: str, **labels: str) -> float:
+    """Sum of the samples of ``name`` whose labels include ``labels``."""
+    return sum(value for (sample, sample_labels), value in samples.items()
+               if sample == name and all(dict(sample_labels).get(k) == v for k, v in labels.items()))
+
+
+def cache_ratios(delta: Samples) -> dict[str, Any]:
+    """Hit ratios per tier (response, l1, l2) and per tier:kind, from ``pricing_edge_cache_lookups_total``."""
+    counts: dict[str, dict[str, float]] = defaultdict(lambda: {"hit": 0.0, "miss": 0.0})
+    for (name, labels), value in delta.items():
+        if name != "pricing_edge_cache_lookups_total":
+            continue
+        label = dict(labels)
+        for key in (label["tier"], f"{label['tier']}:{label['kind']}"):
+            counts[key][label["result"]] += value
+    ratios: dict[str, Any] = {}
+    for key, c in sorted(counts.items()):
+        lookups = c["hit"] + c["miss"]
+        ratios[key] = {"hits": int(c["hit"]), "misses": int(c["miss"]),
+                       "ratio": round(c["hit"] / lookups, 4) if lookups else None}
+    return ratios

@@ -1,0 +1,171 @@
+// The load generator of pricing-edge's benchmarks: autocannon, driven through its programmatic API.
+//
+//   node loadtests/js/driver.mjs config.json     → one JSON result on stdout
+//
+// config: {url, requests: [{method, path, headers, body}], mode: "paced" | "burst", rate, duration,
+//          connections, timeout, amount}
+//
+// "paced" holds a fixed request rate with coordinated-omission correction. autocannon's own
+// `overallRate` is a per-second quota per connection: each connection sends back to back until it
+// has made its share of the second, then waits for the next second — bursts at every second
+// boundary and a closed loop inside them, so queueing delay is hidden. Here autocannon keeps doing
+// the connections, the HTTP, the request cycling, timeouts and status counting, and `setupClient`
+// paces each connection instead: connection i of C sends at t0 + i/rate + k·C/rate. A request is
+// timed from its *intended* send time when its connection was still busy with the previous answer
+// at that moment (the server held it up: that wait is latency, as in wrk2), and from its actual send
+// time when the connection was idle and only the generator's timer was late. Latencies go into an
+// HdrHistogram (hdr-histogram-js, autocannon's own) in microseconds; autocannon's built-in histogram
+// (milliseconds, from the actual send) is reported beside it.
+//
+// "burst": every connection sends its requests back to back (autocannon's `amount`): for "N
+// concurrent identical requests", where latency is not the point.
+import { readFileSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
+import { createRequire } from 'node:module'
+import autocannon from 'autocannon'
+import * as hdr from 'hdr-histogram-js'
+
+const require = createRequire(import.meta.url)
+const PERCENTILES = [0, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100]
+
+const config = JSON.parse(readFileSync(process.argv[2], 'utf8'))
+const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 })
+const cpuAtStart = process.cpuUsage()
+const states = []
+let stopped = false
+let sent = 0
+let completed = 0
+let corrected = 0 // sends that were late because their connection was still busy
+let mismatches = 0
+const mismatchSamples = []
+
+function verifyBody (text) {
+  // A GraphQL error is an error even with HTTP 200 (e.g. cart's "Not enough stock:").
+  const ok = !text.includes('"errors":')
+  if (!ok && mismatchSamples.length < 3) mismatchSamples.push(text.slice(0, 300))
+  if (!ok) mismatches++
+  return ok
+}
+
+function setupClient (client) {
+  const index = states.length
+  const connections = config.connections
+  const rotated = config.requests.slice(index % config.requests.length).concat(config.requests.slice(0, index % config.requests.length))
+  client.setRequests(rotated)
+  const st = { busy: false, start: 0, next: 0, timer: null, interval: 0 }
+  states.push(st)
+  const original = Object.getPrototypeOf(client)._doRequest
+  const fire = (start) => {
+    st.busy = true
+    st.start = start
+    sent++
+    original.call(client)
+  }
+  client.on('response', () => {
+    if (st.busy) {
+      histogram.recordValue(Math.max(1, Math.round((performance.now() - st.start) * 1000)))
+      completed++
+    }
+    st.busy = false
+  })
+  client.on('timeout', () => { st.busy = false })
+  client.on('connError', () => { st.busy = false })
+  if (config.mode !== 'paced') {
+    client._doRequest = function () {
+      if (stopped) return
+      fire(performance.now())
+    }
+    return
+  }
+  st.interval = (connections / config.rate) * 1000
+  st.next = config.t0 + (index / config.rate) * 1000
+  client._doRequest = function () {
+    if (stopped) return
+    const now = performance.now()
+    if (now >= st.next) {
+      // due: when the previous answer came in after this request's time, the wait counts
+      const intended = st.next
+      st.next += st.interval
+      if (now - intended > 1) corrected++
+      fire(intended)
+      return
+    }
+    clearTimeout(st.timer)
+    st.timer = setTimeout(() => {
+      if (stopped || st.busy) return
+      st.next += st.interval
+      fire(performance.now())
+    }, st.next - now)
+  }
+}
+
+function summary () {
+  const at = (p) => (histogram.totalCount ? Math.round((p >= 100 ? histogram.maxValue : histogram.getValueAtPercentile(p))) / 1000 : null)
+  return {
+    count: histogram.totalCount,
+    p50_ms: at(50),
+    p90_ms: at(90),
+    p99_ms: at(99),
+    p999_ms: at(99.9),
+    max_ms: at(100),
+    curve: histogram.totalCount ? PERCENTILES.map((p) => [p, at(p)]) : []
+  }
+}
+
+const started = performance.now()
+config.t0 = started + 50
+const instance = autocannon({
+  url: config.url,
+  connections: config.connections,
+  pipelining: 1,
+  duration: config.duration + 60, // stopped by us below; never by autocannon mid-flight
+  amount: config.mode === 'burst' ? config.amount : undefined,
+  timeout: config.timeout,
+  requests: config.requests,
+  setupClient,
+  verifyBody
+}, (error, result) => {
+  if (error) {
+    process.stderr.write(String(error.stack || error) + '\n')
+    process.exit(1)
+  }
+  if (config.mode !== 'paced') measuredUntil = performance.now()
+  const elapsed = (measuredUntil - config.t0) / 1000
+  const cpu = process.cpuUsage(cpuAtStart)
+  const { version } = require('autocannon/package.json')
+  process.stdout.write(JSON.stringify({
+    generator: { name: 'autocannon', version, node: process.version, mode: config.mode, cpu_s: (cpu.user + cpu.system) / 1e6 },
+    target_rate: config.rate || null,
+    duration_s: elapsed,
+    connections: config.connections,
+    sent,
+    completed,
+    unfinished: states.filter((s) => s.busy).length,
+    achieved_rate: elapsed > 0 ? completed / elapsed : null,
+    corrected_sends: corrected,
+    errors: { non2xx: result.non2xx, graphql: mismatches, timeouts: result.timeouts, connection: result.errors - result.timeouts },
+    status_codes: result.statusCodeStats,
+    error_samples: mismatchSamples,
+    latency: summary(),
+    latency_autocannon: result.latency
+  }) + '\n')
+  process.exit(0)
+})
+
+let measuredUntil = performance.now()
+if (config.mode === 'paced') {
+  setTimeout(() => {
+    stopped = true
+    measuredUntil = performance.now()
+    const deadline = performance.now() + config.timeout * 1000
+    const wait = setInterval(() => {
+      if (!states.some((s) => s.busy) || performance.now() > deadline) {
+        clearInterval(wait)
+        instance.stop()
+      }
+    }, 5)
+  }, 50 + config.duration * 1000)
+} else {
+  // burst: autocannon stops by itself once every connection has made its `amount` share
+  instance.on('done', () => { measuredUntil = performance.now() })
+}
