@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the most requests/s the BigCommerce baseline is driven at (default 50: what one "
                              "simulator process sustains at 150 ms)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0,
+                        help="seconds at the rate before each measured run, not measured (default 2)")
     parser.add_argument("--baseline-duration", type=float, default=None, help="seconds per baseline run (default --duration)")
     parser.add_argument("--driver", choices=["autocannon", "httpx"], default="autocannon",
                         help="autocannon measures; httpx is the smoke test's checker (no Node.js)")
@@ -65,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-rate-search", dest="max_rate_search", action="store_true", default=None,
                         help="search the maximum plp rate with p99 <= 25 ms, edge and limit (default with autocannon)")
     parser.add_argument("--no-max-rate-search", dest="max_rate_search", action="store_false")
-    parser.add_argument("--search-duration", type=float, default=5.0, help="seconds per search step (default 5)")
+    parser.add_argument("--search-duration", type=float, default=11.0,
+                        help="seconds per search step (default 11: each step spans one 10 s cache cycle)")
     parser.add_argument("--misses", type=int, default=500, help="concurrent identical cold requests (default 500)")
     parser.add_argument("--workers", type=int, default=None, help="edge worker processes (default: cores)")
     parser.add_argument("--bc-latency-ms", type=float, default=None, help="BigCommerce simulator latency (default 150)")
@@ -82,7 +85,7 @@ def options_from(args: argparse.Namespace) -> Options:
     scenarios = list(SCENARIOS) if "all" in chosen else [s for s in SCENARIOS if s in chosen]
     return Options(scenarios=scenarios, rate=rate if rate is not None else 1000.0, rates=rates,
                    cart_rate=args.cart_rate, event_rate=args.event_rate, bigcommerce_rate=args.bigcommerce_rate,
-                   duration=args.duration, baseline_duration=args.baseline_duration, driver=args.driver,
+                   duration=args.duration, warmup=args.warmup, baseline_duration=args.baseline_duration, driver=args.driver,
                    misses=args.misses,
                    max_rate_search=args.driver == "autocannon" if args.max_rate_search is None else args.max_rate_search,
                    search_duration=args.search_duration, small=args.small)
@@ -113,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"system up: edge {system.edge_url} ({system.workers} workers), BigCommerce {system.bigcommerce_url}, "
               f"ERP {system.erp_url}, Redis {system.redis_url} prefix {system.prefix}; logs in {workdir}", flush=True)
         results = asyncio.run(Bench(system, options, log=lambda line: print(line, flush=True)).run())
-        settings = {"duration_s": options.duration, "baseline_duration_s": options.baseline_duration or options.duration,
+        settings = {"duration_s": options.duration, "warmup_s": options.warmup, "baseline_duration_s": options.baseline_duration or options.duration,
                     "bc_latency_ms": system.settings.bc_latency_ms, "erp_latency_ms": system.settings.erp_latency_ms,
                     "price_ttl_s": system.settings.price_ttl, "stock_ttl_s": system.settings.stock_ttl,
                     "redis": "local" if "localhost" in system.redis_url or "127.0.0.1" in system.redis_url else "remote",

@@ -49,12 +49,12 @@ def wire(requests: Sequence[Request]) -> list[dict[str, Any]]:
 
 async def run(url: str, requests: Sequence[Request], *, rate: float, duration: float,
               expected_latency_s: float = 0.005, connections: int | None = None, timeout: float = 10.0,
-              mode: str = "paced", amount: int | None = None) -> dict[str, Any]:
+              mode: str = "paced", amount: int | None = None, warmup: float = 0.0) -> dict[str, Any]:
     """One run; the driver's JSON result (latency summary and curve in ms, counts, errors, its own CPU)."""
     node = check_installed()
     config = {"url": url, "requests": wire(requests), "mode": mode, "rate": rate, "duration": duration,
               "connections": connections or connections_for(rate, expected_latency_s), "timeout": timeout,
-              "amount": amount}
+              "amount": amount, "warmup": warmup}
     with tempfile.NamedTemporaryFile("wb", suffix=".json", delete=False) as handle:
         handle.write(orjson.dumps(config))
     try:

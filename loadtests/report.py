@@ -8,7 +8,6 @@ import platform
 import re
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -262,6 +261,3 @@ def plot(report: dict[str, Any], path: Path) -> str | None:
     plt.close(figure)
     return None
 
-
-def python_version() -> str:
-    return sys.version.split()[0]

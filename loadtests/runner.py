@@ -8,7 +8,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,11 +32,12 @@ class Options:
     event_rate: float = 50.0
     bigcommerce_rate: float = 50.0
     duration: float = 10.0
+    warmup: float = 2.0  # seconds at the rate before each measured run (autocannon only)
     baseline_duration: float | None = None
     driver: str = "autocannon"
     misses: int = 500
     max_rate_search: bool = True
-    search_duration: float = 5.0
+    search_duration: float = 11.0
     search_start: float = 1000.0
     small: bool = False  # fewer products per scenario: the smoke test's quick set-up
 
@@ -64,7 +64,7 @@ class Bench:
                     expected_latency_s: float = EDGE_LATENCY_S, check: bool = True) -> dict[str, Any]:
         if self.options.driver == "autocannon":
             result = await autocannon.run(url, requests, rate=rate, duration=duration,
-                                          expected_latency_s=expected_latency_s)
+                                          expected_latency_s=expected_latency_s, warmup=self.options.warmup)
         else:
             result = await httpx_driver.run(url, requests, rate=rate, duration=duration, check=check)
         self.generator = result["generator"]
@@ -116,18 +116,24 @@ class Bench:
     async def capture_limit_answers(self) -> None:
         """The edge's own answer bytes to every request of the runs, for the limit app to return."""
         requests = self.scenario_requests()
-        entries = []
-        async with httpx.AsyncClient(timeout=30.0) as client:
-            for request in {r.key(): r for rs in requests.values() for r in rs}.values():
+        distinct = list({r.key(): r for rs in requests.values() for r in rs}.values())
+        slots = asyncio.Semaphore(16)
+
+        async def capture(client: httpx.AsyncClient, request: Request) -> bytes:
+            async with slots:
                 response = await client.post(self.system.edge_url + "/graphql", content=request.body,
                                              headers=request.headers)
-                response.raise_for_status()
-                customer, body = request.key()
-                entries.append({"customer": customer, "body": body.decode(),
-                                "answer": base64.b64encode(response.content).decode()})
-                if request in requests["plp"]:
-                    self.plp_products += [p for p in plp_product_ids(orjson.loads(response.content))
-                                          if p not in self.plp_products]
+            response.raise_for_status()
+            return response.content
+
+        async with httpx.AsyncClient(timeout=60.0, limits=httpx.Limits(max_connections=16)) as client:
+            answers = await asyncio.gather(*(capture(client, r) for r in distinct))
+        entries = [{"customer": r.key()[0], "body": r.key()[1].decode(), "answer": base64.b64encode(a).decode()}
+                   for r, a in zip(distinct, answers, strict=True)]
+        plp = {r.key() for r in requests["plp"]}
+        for request, answer in zip(distinct, answers, strict=True):
+            if request.key() in plp:
+                self.plp_products += [p for p in plp_product_ids(orjson.loads(answer)) if p not in self.plp_products]
         path = self.system.workdir / "limit-answers.json"
         path.write_bytes(orjson.dumps(entries))
         await asyncio.to_thread(self.system.start_limit, path)
@@ -174,7 +180,10 @@ class Bench:
                 targets = [self.catalog.product(p) for p in self.plp_products]
                 run = EventRun(self.catalog, system.erp_url, self.pinned, targets)
                 await run.prime()
-                result, events = await asyncio.gather(load, run.run(o.event_rate, o.duration))
+                plp_load = asyncio.ensure_future(load)
+                if o.driver == "autocannon":  # events start with the measured part of the plp load
+                    await asyncio.sleep(o.warmup)
+                result, events = await asyncio.gather(plp_load, run.run(o.event_rate, o.duration))
             else:
                 result = await load
             cpu_after = cpu.tree_cpu_seconds(system.pids("edge"))
@@ -189,7 +198,7 @@ class Bench:
             "description": scenario.description,
             "upstream_calls": int(instances.pick(delta, "pricing_edge_upstream_calls_total")),
             "erp_reads": int(reads["total"]),
-            "erp_reads_detail": self.erp_reads(reads, o.duration,
+            "erp_reads_detail": self.erp_reads(reads, o.duration + (o.warmup if o.driver == "autocannon" else 0),
                                                int(instances.pick(delta, "pricing_edge_erp_reads_total"))),
             "cache": cache,
             "answered_from_response_cache": round(hits / lookups, 4) if lookups else None,
@@ -216,22 +225,29 @@ class Bench:
         return measured
 
     def summarize(self, rate: float, result: dict[str, Any], server_cpu_s: float) -> dict[str, Any]:
+        """The driver's result as the report has it. CPU covers the whole run, warm-up included, so it is
+        divided by every request sent; latencies and the achieved rate cover the measured part only."""
         latency = result["latency"]
-        completed = max(1, result["completed"])
+        sent = max(1, result["sent"])
+        wall = max(result["duration_s"] + (self.options.warmup if self.options.driver == "autocannon" else 0), 0.001)
         errors = {k: int(v or 0) for k, v in result["errors"].items()}
         errors["unfinished"] = int(result.get("unfinished") or 0)
+        generator_cpu = result["generator"]["cpu_s"]
         return {
-            "rate": rate, "achieved_rate": round(result["achieved_rate"] or 0, 1), "duration_s": round(result["duration_s"], 2),
-            "requests": result["completed"], "connections": result.get("connections"),
+            "rate": rate, "achieved_rate": round(result["achieved_rate"] or 0, 1),
+            "duration_s": round(result["duration_s"], 2), "requests": result["completed"],
+            "connections": result.get("connections"),
             "p50_ms": latency["p50_ms"], "p90_ms": latency["p90_ms"], "p99_ms": latency["p99_ms"],
             "p999_ms": latency["p999_ms"], "max_ms": latency["max_ms"], "curve": latency["curve"],
             "errors": sum(errors.values()), "errors_detail": errors, "error_samples": result.get("error_samples", []),
             "corrected_sends": result.get("corrected_sends"),
-            "cpu": {"server_cpu_s": server_cpu_s, "server_cpu_ms_per_request": round(server_cpu_s * 1000 / completed, 4),
-                    "server_cores": round(server_cpu_s / max(result["duration_s"], 0.001), 2),
-                    "generator_cpu_s": result["generator"]["cpu_s"],
-                    "generator_cpu_ms_per_request": round(result["generator"]["cpu_s"] * 1000 / completed, 4),
-                    "generator_cores": round(result["generator"]["cpu_s"] / max(result["duration_s"], 0.001), 2)},
+            # 100 ms windows (by intended send time, from the start of the measured part) whose slowest answer
+            # took over 25 ms: where a p99 comes from
+            "slow_windows": [w for w in result.get("timeline", []) if w[2] > 25][:30],
+            "cpu": {"server_cpu_s": server_cpu_s, "server_cpu_ms_per_request": round(server_cpu_s * 1000 / sent, 4),
+                    "server_cores": round(server_cpu_s / wall, 2), "generator_cpu_s": round(generator_cpu, 3),
+                    "generator_cpu_ms_per_request": round(generator_cpu * 1000 / sent, 4),
+                    "generator_cores": round(generator_cpu / wall, 2)},
             "generator": result["generator"],
         }
 

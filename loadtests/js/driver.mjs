@@ -3,7 +3,7 @@
 //   node loadtests/js/driver.mjs config.json     → one JSON result on stdout
 //
 // config: {url, requests: [{method, path, headers, body}], mode: "paced" | "burst", rate, duration,
-//          connections, timeout, amount}
+//          warmup, connections, timeout, amount}
 //
 // "paced" holds a fixed request rate with coordinated-omission correction. autocannon's own
 // `overallRate` is a per-second quota per connection: each connection sends back to back until it
@@ -16,6 +16,9 @@
 // time when the connection was idle and only the generator's timer was late. Latencies go into an
 // HdrHistogram (hdr-histogram-js, autocannon's own) in microseconds; autocannon's built-in histogram
 // (milliseconds, from the actual send) is reported beside it.
+//
+// `warmup` seconds at the same rate come first and are not measured: each run measures the steady
+// state of its own traffic, not the caches' state after the previous run's idle baseline.
 //
 // "burst": every connection sends its requests back to back (autocannon's `amount`): for "N
 // concurrent identical requests", where latency is not the point.
@@ -37,6 +40,7 @@ let sent = 0
 let completed = 0
 let corrected = 0 // sends that were late because their connection was still busy
 let mismatches = 0
+const timeline = new Map() // 100 ms buckets of intended send time: [count, max latency]
 const mismatchSamples = []
 
 function verifyBody (text) {
@@ -62,9 +66,15 @@ function setupClient (client) {
     original.call(client)
   }
   client.on('response', () => {
-    if (st.busy) {
-      histogram.recordValue(Math.max(1, Math.round((performance.now() - st.start) * 1000)))
+    if (st.busy && st.start >= measureFrom) {
+      const latency = performance.now() - st.start
+      histogram.recordValue(Math.max(1, Math.round(latency * 1000)))
       completed++
+      const bucket = Math.floor((st.start - measureFrom) / 100)
+      const entry = timeline.get(bucket) || [0, 0]
+      entry[0]++
+      entry[1] = Math.max(entry[1], latency)
+      timeline.set(bucket, entry)
     }
     st.busy = false
   })
@@ -114,11 +124,13 @@ function summary () {
 
 const started = performance.now()
 config.t0 = started + 50
+const warmup = config.mode === 'paced' ? (config.warmup || 0) : 0 // sent at the rate, not measured
+const measureFrom = config.t0 + warmup * 1000
 const instance = autocannon({
   url: config.url,
   connections: config.connections,
   pipelining: 1,
-  duration: config.duration + 60, // stopped by us below; never by autocannon mid-flight
+  duration: (config.warmup || 0) + config.duration + 60, // stopped by us below; never by autocannon mid-flight
   amount: config.mode === 'burst' ? config.amount : undefined,
   timeout: config.timeout,
   requests: config.requests,
@@ -130,7 +142,7 @@ const instance = autocannon({
     process.exit(1)
   }
   if (config.mode !== 'paced') measuredUntil = performance.now()
-  const elapsed = (measuredUntil - config.t0) / 1000
+  const elapsed = (measuredUntil - measureFrom) / 1000
   const cpu = process.cpuUsage(cpuAtStart)
   const { version } = require('autocannon/package.json')
   process.stdout.write(JSON.stringify({
@@ -147,6 +159,7 @@ const instance = autocannon({
     status_codes: result.statusCodeStats,
     error_samples: mismatchSamples,
     latency: summary(),
+    timeline: [...timeline.entries()].sort((a, b) => a[0] - b[0]).map(([b, [n, max]]) => [b / 10, n, Math.round(max * 1000) / 1000]),
     latency_autocannon: result.latency
   }) + '\n')
   process.exit(0)
@@ -164,7 +177,7 @@ if (config.mode === 'paced') {
         instance.stop()
       }
     }, 5)
-  }, 50 + config.duration * 1000)
+  }, 50 + (warmup + config.duration) * 1000)
 } else {
   // burst: autocannon stops by itself once every connection has made its `amount` share
   instance.on('done', () => { measuredUntil = performance.now() })

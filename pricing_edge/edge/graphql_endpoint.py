@@ -33,6 +33,7 @@ from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.limits import check_limits, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
@@ -47,6 +48,22 @@ from pricing_edge.ops.metrics import EdgeMetrics
 log = logging.getLogger(__name__)
 JSON = "application/json"
 STALE_HEADER = "X-Pricing-Edge-Stale"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A computed response, in a form every request waiting for the same answer can be given."""
+
+    body: bytes
+    status: int
+    stale: bool
+
+    @classmethod
+    def of(cls, response: Response) -> Answer:
+        return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers)
+
+    def response(self) -> Response:
+        return Response(self.body, self.status, media_type=JSON, headers={STALE_HEADER: "1"} if self.stale else None)
 
 
 def _errors_body(errors: list[GraphQLError]) -> bytes:
@@ -77,6 +94,7 @@ class GraphQLEndpoint:
         self.synthesizer = Synthesizer(schema, self.index)
         self.cart_path: CartPath | None = None
         self.credit: CreditService | None = None
+        self.answers: SingleFlight[Answer] = SingleFlight()
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -101,13 +119,20 @@ class GraphQLEndpoint:
         except DocumentError as exc:
             return Response(_errors_body(exc.errors), 200, media_type=JSON)
         cache_key = (scope.key, document.key, gql.operation_name, gql.variables_key)
-        if document.shareable:
-            body = self.responses.get(cache_key)
-            if body is not None:
-                self.metrics.response_hit.inc()
-                return Response(body, media_type=JSON)
-            self.metrics.response_miss.inc()
-        return await self._compute(request, gql, scope, document, cache_key)
+        if not document.shareable:
+            return await self._compute(request, gql, scope, document, cache_key)
+
+        async def compute() -> Answer:
+            return Answer.of(await self._compute(request, gql, scope, document, cache_key))
+
+        cached = self.responses.get(cache_key)
+        if cached is not None:
+            self.metrics.response_hit.inc()
+            if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
+                self.answers.start(cache_key, compute)
+            return Response(cached.body, media_type=JSON)
+        self.metrics.response_miss.inc()
+        return (await self.answers.run(cache_key, compute)).response()
 
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                        cache_key: tuple[Any, ...]) -> Response:

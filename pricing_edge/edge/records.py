@@ -288,6 +288,7 @@ class _Tier(Generic[K, V]):
 
     async def _refresh(self, keys: list[K], source: Source[K, V]) -> None:
         generation = self.generation
+        before = {key: self.l1.get(key) for key in keys}
         try:
             try:
                 stored = await source.from_store(keys)
@@ -305,15 +306,22 @@ class _Tier(Generic[K, V]):
                     failures = self.retry_at.get(key, (0.0, 0))[1] + 1
                     delay = min(2 ** failures, 60) * (0.5 + random.random())  # exponential backoff, jitter
                     self.retry_at[key] = (time.monotonic() + delay, failures)
-            done = renewed + [k for k in todo if k in fetched]
-            if done:
-                self.on_refreshed(done)
+            renewed_values = {k: stored[k] for k in renewed} | {k: fetched[k] for k in todo if k in fetched}
+            # Only a changed value outdates the answers built on the old one; a refresh that confirms
+            # the same value renews freshness and leaves them alone.
+            changed = [k for k, held in renewed_values.items() if _differs(before[k], held)]
+            if changed:
+                self.on_refreshed(changed)
         finally:
             self.refreshing.difference_update(keys)
 
     def drop(self, key: Hashable) -> bool:
         self.generation += 1
         return self.l1.pop(key, None) is not None
+
+
+def _differs(old: object, new: Held[Any]) -> bool:
+    return not isinstance(old, Held) or old.value != new.value
 
 
 @dataclass(frozen=True)

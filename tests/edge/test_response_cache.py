@@ -1,4 +1,27 @@
-from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
+"""The answer cache: exact invalidation by tag, expiry that never stalls, and kept answers that an
+invalidation during their computation did not touch."""
+from __future__ import annotations
+
+import asyncio
+import random
+
+import pytest
+
+from pricing_edge.edge.response_cache import Cached, ResponseCache, price_tag, stock_tag
+from pricing_edge.edge.single_flight import SingleFlight
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def body(cache: ResponseCache, key: str) -> bytes | None:
+    cached = cache.get(key)
+    return cached.body if cached else None
 
 
 def test_an_invalidated_tag_drops_exactly_the_answers_that_used_it() -> None:
@@ -7,24 +30,95 @@ def test_an_invalidated_tag_drops_exactly_the_answers_that_used_it() -> None:
     cache.put("plp-retail", b"b", [price_tag(1, "A"), stock_tag("A")])
     cache.put("pdp-wholesale", b"c", [price_tag(2, "B")])
     assert cache.invalidate([price_tag(2, "A")]) == 1
-    assert cache.get("plp-wholesale") is None
-    assert cache.get("plp-retail") == b"b" and cache.get("pdp-wholesale") == b"c"
+    assert body(cache, "plp-wholesale") is None
+    assert body(cache, "plp-retail") == b"b" and body(cache, "pdp-wholesale") == b"c"
     assert cache.invalidate([stock_tag("A")]) == 1
-    assert cache.get("plp-retail") is None and cache.get("pdp-wholesale") == b"c"
+    assert body(cache, "plp-retail") is None and body(cache, "pdp-wholesale") == b"c"
 
 
 def test_the_tag_index_stays_bounded_when_entries_are_evicted() -> None:
     cache = ResponseCache(ttl=60, size=4)
     for i in range(200):
-        cache.put(i, b"x", [price_tag(1, f"SKU-{i}")])
+        cache.put(str(i), b"x", [price_tag(1, f"SKU-{i}")])
     assert len(cache) == 4
     assert len(cache._by_tag) <= 8 * 4 + 1
 
 
-def test_an_answer_computed_before_an_invalidation_is_not_kept() -> None:
+def test_an_answer_computed_before_an_invalidation_of_its_records_is_not_kept() -> None:
     cache = ResponseCache(ttl=60)
     started = cache.generation
     cache.invalidate([price_tag(2, "A")])
     assert not cache.put("plp", b"old", [price_tag(2, "A")], generation=started)
     assert cache.get("plp") is None
     assert cache.put("plp", b"new", [price_tag(2, "A")], generation=cache.generation)
+
+
+def test_an_invalidation_of_other_records_does_not_stop_an_answer_being_kept() -> None:
+    cache = ResponseCache(ttl=60)
+    started = cache.generation
+    for i in range(50):  # a steady stream of ERP events about other SKUs
+        cache.invalidate([price_tag(2, f"OTHER-{i}"), stock_tag(f"OTHER-{i}")])
+    assert cache.put("plp", b"page", [price_tag(2, "A"), stock_tag("A")], generation=started)
+    assert body(cache, "plp") == b"page"
+
+
+def test_when_the_invalidation_log_no_longer_reaches_back_the_answer_is_not_kept() -> None:
+    cache = ResponseCache(ttl=60)
+    started = cache.generation
+    for i in range(5000):
+        cache.invalidate([price_tag(2, f"OTHER-{i}")])
+    assert not cache.put("plp", b"page", [price_tag(2, "A")], generation=started)
+
+
+def test_an_expired_answer_is_served_as_not_fresh_for_one_more_ttl_then_dropped() -> None:
+    clock = Clock()
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0)
+    cache.put("plp", b"page", [price_tag(2, "A")])
+    assert cache.get("plp") == Cached(b"page", fresh=True)
+    clock.now += 10.5
+    assert cache.get("plp") == Cached(b"page", fresh=False)
+    clock.now += 10
+    assert cache.get("plp") is None
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_expiry_is_spread_by_jitter(seed: int) -> None:
+    random.seed(seed)
+    clock = Clock()
+    cache = ResponseCache(ttl=10, clock=clock)
+    for i in range(100):
+        cache.put(str(i), b"x", [])
+    clock.now += 10
+    fresh = sum(1 for i in range(100) if (cached := cache.get(str(i))) and cached.fresh)
+    assert 10 < fresh < 90  # some expired at 10 s, some not: not all at once
+
+
+async def test_concurrent_misses_for_one_answer_compute_it_once() -> None:
+    flights: SingleFlight[bytes] = SingleFlight()
+    calls = 0
+
+    async def compute() -> bytes:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return b"answer"
+
+    answers = await asyncio.gather(*(flights.run("plp", compute) for _ in range(500)))
+    assert answers == [b"answer"] * 500 and calls == 1
+    assert not flights.busy("plp")
+
+
+async def test_a_failed_computation_fails_every_waiter_and_the_next_call_tries_again() -> None:
+    flights: SingleFlight[bytes] = SingleFlight()
+
+    async def broken() -> bytes:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("upstream said no")
+
+    results = await asyncio.gather(*(flights.run("plp", broken) for _ in range(3)), return_exceptions=True)
+    assert all(isinstance(r, RuntimeError) for r in results)
+
+    async def works() -> bytes:
+        return b"ok"
+
+    assert await flights.run("plp", works) == b"ok"
