@@ -21,9 +21,10 @@ from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.scope import PriceListAssignments, Scope
+from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store, StoreError
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 _WHO_AM_I = "query PricingEdgeBuyer { customer { entityId customerGroupId } }"
+RETRY_AFTER = 5.0
 _TOKEN_CHECK = "query PricingEdgeToken { site { settings { storeHash } } }"
 
 
@@ -47,23 +49,30 @@ def _digest(token: str) -> str:
 
 
 class Remembered(Generic[K, V]):
-    """Answers reused for ``ttl`` seconds and kept afterwards as last-good: while the upstream cannot be
-    asked, a buyer seen before keeps its scope (stale-if-error) rather than the storefront going dark."""
+    """Answers reused for ``ttl`` seconds, then refreshed once in the background while the old answer
+    is still given (however many requests arrive meanwhile: one upstream call per key, never a burst),
+    and kept as last-good: while the upstream cannot be asked, a buyer seen before keeps its scope
+    (stale-if-error) rather than the storefront going dark."""
 
     def __init__(self, ttl: float, size: int) -> None:
         self.ttl = ttl
         self._items: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=size)
+        self._flights: SingleFlight[V] = SingleFlight()
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         entry = self._items.get(key)
-        if entry is not None and time.monotonic() - entry[0] < self.ttl:
+        if entry is not None:
+            now = time.monotonic()
+            if now - entry[0] >= self.ttl:
+                # Next attempt in RETRY_AFTER unless this one succeeds first: an upstream outage costs
+                # one failed call per key per few seconds, not one per request.
+                self._items[key] = (now - self.ttl + RETRY_AFTER, entry[1])
+                self._flights.start(key, lambda: self._compute(key, compute))
             return entry[1]
-        try:
-            value = await compute()
-        except UpstreamUnavailable:
-            if entry is None:
-                raise
-            return entry[1]
+        return await self._flights.run(key, lambda: self._compute(key, compute))
+
+    async def _compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
+        value = await compute()
         self._items[key] = (time.monotonic(), value)
         return value
 
