@@ -26,6 +26,7 @@ bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	@command -v npm >/dev/null || { echo "make bench needs Node.js 18+ and npm (apt-get install nodejs npm)"; exit 1; }
 	npm ci --prefix loadtests/js --no-audit --no-fund --loglevel=error
+	$(BIN)/python -m pytest -q -m bench tests/loadtests
 	$(BIN)/python -m loadtests $(BENCH_ARGS)
 
 lint: $(STAMP)

@@ -16,7 +16,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,37 +30,12 @@ import redis
 
 from pricing_edge.config import Settings
 from pricing_edge.demo import demo_settings
+from pricing_edge.runtime import free_port
 from pricing_edge.sim.fixtures import DemoLayout
+from pricing_edge.store.redis_chores import answers as redis_answers
+from pricing_edge.store.redis_chores import delete_prefix
 
 LOCAL_REDIS = "redis://localhost:6379/0"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError):
-        return False
-
-
-def delete_prefix(url: str, prefix: str) -> int:
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for start in range(0, len(keys), 1000):
-            client.delete(*keys[start:start + 1000])
-        return len(keys)
-    finally:
-        client.close()
 
 
 @dataclass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ class _SharedSignalServer(uvicorn.Server):
     @contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (for test servers and benchmark runs)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:

@@ -7,47 +7,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import redis
+
+from pricing_edge.runtime import free_port
+from pricing_edge.store.redis_chores import answers, delete_prefix
+
+__all__ = ["INSTALL_HINT", "RedisProcess", "answers", "delete_prefix", "free_port", "test_redis_url"]
 
 INSTALL_HINT = (
     "No Redis for the integration tests: set PRICING_EDGE_TEST_REDIS_URL, run one on localhost:6379, "
     "or install redis-server (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis)."
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def answers(url: str) -> bool:
-    try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        try:
-            return bool(client.ping())
-        finally:
-            client.close()
-    except (redis.RedisError, OSError):
-        return False
-
-
-def delete_prefix(url: str, prefix: str) -> None:
-    """Remove every key a test wrote under its prefix."""
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 class RedisProcess:
