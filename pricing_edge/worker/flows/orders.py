@@ -19,6 +19,7 @@ import orjson
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.domain import order_events
+from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED
 from pricing_edge.domain.orders import (
     BcStatus,
@@ -116,7 +117,7 @@ class OrderFlow:
                 await self.ledger.record(FLOW, bc_id, status="incomplete", correlation_id=correlation)
             self.metrics.orders_posted.labels("skipped").inc()
             return
-        sales_order = await self._sales_order(order)
+        sales_order, customer = await self._sales_order(order)
         if entry is not None and entry.erp_id:
             await self._update_posted(sales_order, entry, correlation)
             return
@@ -125,7 +126,7 @@ class OrderFlow:
             await self.ledger.record(FLOW, bc_id, status="cancelled-before-post", correlation_id=correlation)
             self.metrics.orders_posted.labels("skipped").inc()
             return
-        mismatches = await self._price_check(sales_order)
+        mismatches = await self._price_check(sales_order, customer)
         if existing is None:
             if not await self.ledger.claim(FLOW, bc_id, token, self.claim_ms, correlation):
                 raise TransientError(f"order {order_id}: another worker holds the claim to post it")
@@ -135,10 +136,10 @@ class OrderFlow:
         await self.ledger.link(FLOW, bc_id, existing.number, correlation)
         detail = {"reference": sales_order.reference, "erp_status": existing.status.value,
                   "price_mismatches": [m.describe() for m in mismatches]}
-        await self.ledger.record(FLOW, bc_id, status="synced", correlation_id=correlation, synced=True,
-                                 detail=orjson.dumps(detail).decode())
+        linked = await self.ledger.record(FLOW, bc_id, status="synced", correlation_id=correlation, synced=True,
+                                          detail=orjson.dumps(detail).decode())
         if existing.status in CHANGEABLE and (existing.lines != sales_order.lines or sales_order.cancelled):
-            await self._update_posted(sales_order, await self._entry(bc_id), correlation)
+            await self._update_posted(sales_order, linked, correlation, current=existing)
         await self._write_back(order, existing.number)
 
     async def _create(self, sales_order: SalesOrder) -> ErpSalesOrder:
@@ -155,7 +156,8 @@ class OrderFlow:
         self.metrics.orders_posted.labels("created").inc()
         return created
 
-    async def _sales_order(self, order: dict[str, Any]) -> SalesOrder:
+    async def _sales_order(self, order: dict[str, Any]) -> tuple[SalesOrder, CustomerRecord | None]:
+        """The sales order to post, and the buyer as the ERP knows it (its company; its group's prices)."""
         order_id = int(order["id"])
         customer_id = int(order.get("customer_id") or 0)
         customer = await self.erp.get_customer(customer_id) if customer_id else None
@@ -163,11 +165,11 @@ class OrderFlow:
             raise PermanentError(f"order {order_id}: customer {customer_id} is unknown to the ERP")
         products = await self.admin.get_order_products(order_id)
         addresses = await self.admin.get_shipping_addresses(order_id)
-        return to_sales_order(order, products, addresses, customer.company_id if customer else None, self.settings)
+        company_id = customer.company_id if customer else None
+        return to_sales_order(order, products, addresses, company_id, self.settings), customer
 
-    async def _price_check(self, sales_order: SalesOrder) -> list[Any]:
+    async def _price_check(self, sales_order: SalesOrder, customer: CustomerRecord | None) -> list[Any]:
         """Each line against the ERP's price for this buyer and quantity; an unknown SKU is permanent."""
-        customer = await self.erp.get_customer(sales_order.customer_id) if sales_order.customer_id else None
         price_list = self.assignments.price_list_for(customer.customer_group_id if customer else None)
         skus = sorted({line.sku for line in sales_order.lines})
         prices = await self.erp.get_prices(price_list, sales_order.currency, skus)
@@ -178,10 +180,12 @@ class OrderFlow:
                         len(mismatches), [m.describe() for m in mismatches])
         return mismatches
 
-    async def _update_posted(self, sales_order: SalesOrder, entry: LedgerEntry, correlation: str) -> None:
-        """An order already in the ERP: pass on cancellations and line changes while the ERP allows them."""
+    async def _update_posted(self, sales_order: SalesOrder, entry: LedgerEntry, correlation: str,
+                             current: ErpSalesOrder | None = None) -> None:
+        """An order already in the ERP (``current``, when just read): pass on cancellations and line
+        changes while the ERP allows them."""
         assert entry.erp_id is not None
-        current = await self.erp.find_sales_order(sales_order.reference)
+        current = current or await self.erp.find_sales_order(sales_order.reference)
         if current is None:
             raise TransientError(f"{sales_order.reference}: linked to {entry.erp_id} but the ERP cannot find it yet")
         wants_change = sales_order.cancelled != (current.status is ErpStatus.CANCELLED) or (
@@ -204,14 +208,8 @@ class OrderFlow:
         if order.get("external_order_id") != number:
             await self.admin.update_order(int(order["id"]), {"external_order_id": number})
 
-    async def _entry(self, bc_id: str) -> LedgerEntry:
-        entry = await self.ledger.get(FLOW, bc_id)
-        if entry is None:
-            raise TransientError(f"order {bc_id}: ledger entry vanished")
-        return entry
-
     # -- ERP → BigCommerce ----------------------------------------------------------------------
-    async def _applicable(self, order_id: int, version: int, correlation: str) -> LedgerEntry | None:
+    async def _applicable(self, order_id: int, version: int) -> LedgerEntry | None:
         """The order's ledger entry if this ERP event is newer than the last one applied to it."""
         entry = await self.ledger.get(FLOW, str(order_id))
         if entry is None or not entry.erp_id:
@@ -226,7 +224,7 @@ class OrderFlow:
         order_id = order_id_of(shipment.reference)
         if order_id is None:
             raise PermanentError(f"shipment {shipment.shipment_id}: reference {shipment.reference!r} is not ours")
-        entry = await self._applicable(order_id, event.version, message.traceparent)
+        entry = await self._applicable(order_id, event.version)
         if entry is None:
             return
         marker = f"ERP shipment {shipment.shipment_id}"
@@ -250,7 +248,7 @@ class OrderFlow:
         order_id = order_id_of(event.reference)
         if order_id is None:
             raise PermanentError(f"sales order {event.order_number}: reference {event.reference!r} is not ours")
-        entry = await self._applicable(order_id, event.version, message.traceparent)
+        entry = await self._applicable(order_id, event.version)
         if entry is not None:
             await self._set_bc_status(order_id, event.status, event.version, entry, message)
 
