@@ -10,6 +10,7 @@ from typing import Any
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
+from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,8 @@ def hook_headers(settings: Settings) -> dict[str, str]:
     """The custom header BigCommerce sends back on every delivery, when one is configured."""
     if not settings.webhook_header:
         return {}
-    name, _, value = settings.webhook_header.partition(":")
-    return {name.strip(): value.strip()}
+    name, value = parse_header_setting(settings.webhook_header)
+    return {name: value}
 
 
 async def register(admin: BigCommerceAdmin, destination: str, settings: Settings,

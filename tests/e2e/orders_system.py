@@ -3,7 +3,6 @@
 share the store's event loop, which the embedded store needs) or as a real subprocess."""
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import subprocess
@@ -12,7 +11,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,11 +18,12 @@ from typing import Any
 
 import httpx
 import orjson
-from standardwebhooks.webhooks import Webhook
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_and_worker, edge_app, erp_sim_app
 from pricing_edge.domain.pricing import unit_price
+from pricing_edge.intake import envelope
+from pricing_edge.intake.bigcommerce_webhooks import signing_secret
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.sim.dataset import Dataset, build_dataset
 from pricing_edge.sim.fixtures import DemoLayout
@@ -100,11 +99,8 @@ class OrderSystem:
         body = orjson.dumps({"scope": scope, "store_id": "1001", "data": data, "hash": _hash(data),
                              "created_at": int(time.time()), "producer": f"stores/{self.settings.store_hash}"})
         webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-        secret = base64.b64encode((self.settings.client_secret or DEMO_CLIENT_SECRET).encode()).decode()
-        signed_at = time.time()
-        signature = Webhook(secret).sign(webhook_id, datetime.fromtimestamp(signed_at, UTC), body.decode())
-        signed = {"webhook-id": webhook_id, "webhook-timestamp": str(int(signed_at)),
-                  "webhook-signature": signature, "content-type": "application/json", **(headers or {})}
+        secret = signing_secret(self.settings.client_secret or DEMO_CLIENT_SECRET)
+        signed = {**envelope.sign(body, webhook_id, secret), "content-type": "application/json", **(headers or {})}
         return self.http.post(self.webhook_url, content=body, headers=signed)
 
     # -- ERP ----------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ carry that span's ``traceparent``. Deliveries are listed by ``GET /_sim/webhooks
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import itertools
 import time
@@ -24,6 +23,7 @@ from typing import Any
 import orjson
 
 from pricing_edge.intake import envelope
+from pricing_edge.intake.bigcommerce_webhooks import signing_secret  # the key both sides derive
 from pricing_edge.ops import tracing
 from pricing_edge.sim.admin.hooks import Hook
 from pricing_edge.sim.delivery import DELIVERED, FAILED, PENDING, RETRYING, BackgroundSender, DeliveryPolicy
@@ -32,11 +32,6 @@ CONTENT_TYPE = "application/json"
 _RESERVED = frozenset({"content-type", "content-length", "host", "webhook-id", "webhook-timestamp",
                        "webhook-signature", tracing.TRACEPARENT})
 DEFAULT_POLICY = DeliveryPolicy(max_attempts=10, first_backoff=0.5, max_backoff=60.0, timeout=10.0)
-
-
-def signing_secret(client_secret: str) -> str:
-    """The Standard Webhooks secret BigCommerce-side receivers verify with: base64 of the client secret."""
-    return base64.b64encode(client_secret.encode()).decode("ascii")
 
 
 def payload(scope: str, data: dict[str, Any], *, store_id: str, store_hash: str,
