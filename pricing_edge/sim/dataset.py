@@ -277,7 +277,8 @@ def _variants_for(rng: random.Random, product_index: int, sku: str, next_variant
     return (Variant(next(next_variant_id), sku),)
 
 
-def _variant_list_price(base: Decimal, variant: Variant) -> Decimal:
+def variant_list_price(base: Decimal, variant: Variant) -> Decimal:
+    """A variant's catalog ("default") price from its product's: packs cost a little less per unit, sizes more."""
     price = base * variant.uom_factor * (Decimal("0.95") if variant.uom_factor > 1 else 1)
     for name, value in variant.option_values:
         if name == "Size":
@@ -357,8 +358,8 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
             related_ids=tuple(101 + (index + k * 37) % product_count for k in (1, 2, 3)),
         ))
         for variant in variants:
-            variant_price = _variant_list_price(base, variant)
-            variant_retail = _variant_list_price(retail, variant) if retail else None
+            variant_price = variant_list_price(base, variant)
+            variant_retail = variant_list_price(retail, variant) if retail else None
             for price_list in price_lists:
                 for currency in CURRENCIES:
                     record = _erp_record(rng, price_list.id, factors[price_list.id], variant_price, variant.sku,

@@ -88,13 +88,13 @@ query ProductPage($entityId: Int!, $currencyCode: currencyCode, $includeTax: Boo
             entityId
             sku
             isPurchasable
-            options {
+            options(first: 5) {
               edges {
                 node {
                   entityId
                   displayName
                   isRequired
-                  values { edges { node { entityId label } } }
+                  values(first: 5) { edges { node { entityId label } } }
                 }
               }
             }
@@ -332,7 +332,7 @@ query VariantByOptions($entityId: Int!, $optionValueIds: [OptionValueId!] = []) 
           node {
             entityId
             sku
-            options { edges { node { entityId displayName values { edges { node { entityId label } } } } } }
+            options(first: 5) { edges { node { entityId displayName values(first: 5) { edges { node { entityId label } } } } } }
           }
         }
       }
@@ -562,8 +562,8 @@ def deep_document(depth: int) -> str:
         if remaining == 2:
             return "brand { name }"
         if remaining == 3:
-            return "relatedProducts { edges { cursor } }"
-        return "relatedProducts { edges { node { " + product_selection(remaining - 3) + " } } }"
+            return "relatedProducts(first: 1) { edges { cursor } }"
+        return "relatedProducts(first: 1) { edges { node { " + product_selection(remaining - 3) + " } } }"
 
     assert depth >= 3
     return "query Deep($entityId: Int!) { site { product(entityId: $entityId) { " + product_selection(depth - 2) + " } } }"
