@@ -225,8 +225,7 @@ def _modifiers(product: Product, index: int, product_count: int, showcase: bool)
         else:
             if showcase:  # a pick list: add a matching accessory
                 picks = [101 + (index + step) % product_count for step in (1, 2)]
-                values = (OptionValue(base, "No accessory", True),
-                          *(OptionValue(base + 1 + i, f"Accessory {pid}", product_id=pid) for i, pid in enumerate(picks)))
+                values = tuple(OptionValue(base + i, f"Accessory {pid}", product_id=pid) for i, pid in enumerate(picks))
                 modifiers.append(ProductOption(oid, "Add an accessory", kind, False, False, values, "ProductPickList"))
             else:
                 values = (OptionValue(base, "None", True), OptionValue(base + 1, "1-year cover"),

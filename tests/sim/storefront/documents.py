@@ -4,6 +4,8 @@ aliases, directives. test_conformance validates each against BigCommerce's real 
 simulator's; the other tests send them and check the answers' shapes and values."""
 from __future__ import annotations
 
+from tests.sim.storefront.page_documents import PAGE_DOCUMENTS
+
 MONEY = """
 fragment MoneyFields on Money {
   currencyCode
@@ -573,4 +575,5 @@ DOCUMENTS: dict[str, str] = {
     name: value for name, value in dict(globals()).items()
     if name.isupper() and isinstance(value, str) and ("query " in value or "mutation " in value)
 }
+DOCUMENTS.update(PAGE_DOCUMENTS)
 """Every complete operation document above, by name (test_conformance validates them all)."""

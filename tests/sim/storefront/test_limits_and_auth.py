@@ -320,3 +320,30 @@ async def test_buyers_and_refusals_over_real_http(app: Starlette, dataset: Datas
                                                                       "variables": {"first": 51}},
                                                     headers=guest())).content)
             assert error_messages(too_many) == ["Argument 'first' cannot exceed 50"]
+
+
+# -- complexity ----------------------------------------------------------------------------------
+async def test_complexity_is_the_edges_estimate_refused_over_the_limit_and_told_in_a_header(
+        client: httpx.AsyncClient) -> None:
+    """The same formula and limit as the edge (docs/limits.md): one document, one verdict, on both sides."""
+    from graphql import build_schema, get_variable_values, parse
+
+    from pricing_edge.edge.limits import check_limits, complexity, operation_named
+    from pricing_edge.sim.storefront.schema import sdl
+
+    schema = build_schema(sdl())
+    light = "{ site { products(first: 50) { edges { node { sku prices { price { value } } } } } } }"
+    heavy = ("{ site { products(first: 50) { edges { node { variants(first: 50) { edges { node { inventory { "
+             "byLocation(first: 50) { edges { node { availableToSell } } } } } } } } } } } }")
+    answer = await post(client, light)
+    assert answer.status_code == 200 and "errors" not in answer.json()
+    assert answer.headers["X-Bc-Graphql-Complexity"] == str(2 + 50 * 4)
+    refused = await gql(client, heavy)
+    document = parse(heavy)
+    operation = operation_named(document, None)
+    assert operation is not None
+    variables = get_variable_values(schema, (), {})
+    assert not isinstance(variables, list)
+    edge_errors = check_limits(schema, document, operation, variables)
+    assert refused == {"errors": [e.formatted for e in edge_errors]}
+    assert refused["errors"][0]["extensions"]["complexity"] == complexity(schema, document, operation, variables)
