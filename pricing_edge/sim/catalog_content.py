@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the dataset imports this module to build itself
     from pricing_edge.sim.dataset import Brand, Category, Product
 
 SHOWCASE_INDEX = 3  # product 104: colour × size variants and one modifier of every kind
+REQUIRED_FROM_INDEX = 500  # products from 601 on with an engraving require it (the demo's first products never do)
 SWATCH_HEX = {"Black": "#1B1B1B", "Orange": "#F28C28", "Yellow": "#F4C430", "Blue": "#1F4E9E", "Gray": "#8A8D91"}
 _SUBCATEGORIES = {1: ("Bolts", "Screws", "Anchors"), 2: ("Wrenches", "Pliers"), 3: ("Drills", "Saws"),
                   4: ("Gloves", "Eye Protection"), 5: ("Cable", "Connectors"), 6: ("Pipe Fittings", "Valves")}
@@ -202,8 +203,9 @@ def _modifiers(product: Product, index: int, product_count: int, showcase: bool)
             continue
         oid, base = p * 10 + k, p * 100 + k * 10
         if kind is OptionKind.TEXT:
-            modifiers.append(ProductOption(oid, "Engraving", kind, False, False, default_text="", min_length=0,
-                                           max_length=30))
+            required = index >= REQUIRED_FROM_INDEX  # made to order: the engraving must be given
+            modifiers.append(ProductOption(oid, "Engraving", kind, False, required, default_text="",
+                                           min_length=1 if required else 0, max_length=30))
         elif kind is OptionKind.CHECKBOX:
             modifiers.append(ProductOption(oid, "Gift wrap", kind, False, False,
                                            (OptionValue(base, "Yes"), OptionValue(base + 1, "No", True)),
@@ -213,7 +215,7 @@ def _modifiers(product: Product, index: int, product_count: int, showcase: bool)
                                            earliest=datetime(2026, 1, 1, tzinfo=UTC),
                                            latest=datetime(2027, 12, 31, tzinfo=UTC), limit_date_by="RANGE"))
         elif kind is OptionKind.NUMBER:
-            modifiers.append(ProductOption(oid, "Cut length (m)", kind, False, showcase, default_number=Decimal(1),
+            modifiers.append(ProductOption(oid, "Cut length (m)", kind, False, False, default_number=Decimal(1),
                                            lowest=Decimal(1), highest=Decimal(100), integer_only=True,
                                            limit_number_by="RANGE"))
         elif kind is OptionKind.MULTI_LINE_TEXT:

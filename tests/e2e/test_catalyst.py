@@ -161,7 +161,7 @@ def test_the_run_checks_erp_values_on_every_page_that_shows_prices_or_stock(
     price_list = system.buyer("1")["price_list_id"]
     checked: dict[str, int] = {}
     for name, (edge, _, variables) in run.items():
-        for path, site in owned_sites(body_of(edge)["data"]):
+        for _, site in owned_sites(body_of(edge)["data"]):
             product_id = site.get("entityId") or variables["entityId"]
             checked[name] = checked.get(name, 0) + check_owned(site, dataset.product_by_id[product_id], dataset,
                                                                price_list, "USD")

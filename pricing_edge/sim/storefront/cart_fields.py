@@ -11,7 +11,7 @@ from pricing_edge.domain.money import quantize
 from pricing_edge.sim.catalog_content import OptionKind
 from pricing_edge.sim.dataset import STORE_URL
 from pricing_edge.sim.storefront.cart import Cart, Choice, LineItem
-from pricing_edge.sim.storefront.cart_pricing import cart_totals, line_prices
+from pricing_edge.sim.storefront.cart_pricing import cart_totals, line_prices, total_field
 from pricing_edge.sim.storefront.context import ctx, money, when
 from pricing_edge.sim.storefront.ids import global_id
 from pricing_edge.sim.storefront.products import default_image, variant_values
@@ -81,10 +81,6 @@ def line_items(cart: Cart, info: GraphQLResolveInfo) -> dict[str, Any]:
             "totalQuantity": sum(i.quantity for i in cart.items) + sum(g.quantity for g in cart.gift_certificates)}
 
 
-def _amount(attribute: str) -> Any:
-    return lambda cart, info: money(getattr(cart_totals(ctx(info), cart), attribute), cart.currency)
-
-
 def _discounts(cart: Cart, info: GraphQLResolveInfo) -> list[dict[str, Any]]:
     found = cart_totals(ctx(info), cart)
     entries = [("bulk-pricing", found.discounted_amount)] if found.discounted_amount else []
@@ -99,9 +95,9 @@ CART_FIELDS: dict[str, Any] = {
     "currencyCode": lambda cart, i: cart.currency,
     "displayCurrencyCode": lambda cart, i: cart.currency,
     "isTaxIncluded": lambda cart, i: False,
-    "baseAmount": _amount("base_amount"), "baseAmountInDisplayCurrency": _amount("base_amount"),
-    "discountedAmount": _amount("discounted_amount"), "discountedAmountInDisplayCurrency": _amount("discounted_amount"),
-    "amount": _amount("amount"), "amountInDisplayCurrency": _amount("amount"),
+    "baseAmount": total_field("base_amount"), "baseAmountInDisplayCurrency": total_field("base_amount"),
+    "discountedAmount": total_field("discounted_amount"), "discountedAmountInDisplayCurrency": total_field("discounted_amount"),
+    "amount": total_field("amount"), "amountInDisplayCurrency": total_field("amount"),
     "discounts": _discounts,
     "lineItems": line_items,
     "createdAt": lambda cart, i: when(cart.created_at),

@@ -2,16 +2,20 @@
 options for a consignment, applied coupons and gift certificates — added up by ``totals.totals``."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
+
+from graphql import GraphQLResolveInfo
 
 from pricing_edge.domain.money import quantize
 from pricing_edge.domain.pricing import unit_price
 from pricing_edge.sim.dataset import EUR_RATE, variant_list_price
 from pricing_edge.sim.site_content import Coupon, ShippingMethod
 from pricing_edge.sim.storefront.cart import Cart, Consignment, LineItem
-from pricing_edge.sim.storefront.context import Context
+from pricing_edge.sim.storefront.context import Context, ctx, money
 from pricing_edge.sim.storefront.totals import ZERO, CouponUse, Line, Totals, totals
 
 
@@ -82,6 +86,11 @@ def shipping_options(c: Context, cart: Cart, consignment: Consignment) -> list[t
 
 def handling(method: ShippingMethod, currency: str) -> Decimal:
     return quantize(method.handling * rate(currency))
+
+
+def total_field(attribute: str) -> Callable[[Cart, GraphQLResolveInfo], dict[str, Any] | None]:
+    """A resolver answering one of the cart's ``Totals`` as Money in the cart's currency."""
+    return lambda cart, info: money(getattr(cart_totals(ctx(info), cart), attribute), cart.currency)
 
 
 def cart_totals(c: Context, cart: Cart) -> Totals:

@@ -10,7 +10,14 @@ from graphql import GraphQLError, GraphQLResolveInfo
 
 from pricing_edge.sim.geography import country
 from pricing_edge.sim.storefront.cart import Cart, Consignment, cart_for_update, site_cart
-from pricing_edge.sim.storefront.cart_pricing import cart_totals, coupon_of, coupon_problem, handling, shipping_options
+from pricing_edge.sim.storefront.cart_pricing import (
+    cart_totals,
+    coupon_of,
+    coupon_problem,
+    handling,
+    shipping_options,
+    total_field,
+)
 from pricing_edge.sim.storefront.context import ctx, money, when
 from pricing_edge.sim.storefront.ids import global_id
 from pricing_edge.sim.storefront.totals import ZERO
@@ -63,10 +70,6 @@ def _gift_certificates(cart: Cart, info: GraphQLResolveInfo) -> list[dict[str, A
     return found
 
 
-def _total(attribute: str) -> Any:
-    return lambda cart, info: money(getattr(cart_totals(ctx(info), cart), attribute), cart.currency)
-
-
 CHECKOUT_FIELDS: dict[str, Any] = {
     "id": lambda cart, i: global_id("Checkout", cart.entity_id),
     "entityId": lambda cart, i: cart.entity_id,
@@ -74,13 +77,13 @@ CHECKOUT_FIELDS: dict[str, Any] = {
     "displayCurrencyCode": lambda cart, i: cart.currency,
     "cart": lambda cart, i: cart,
     "shippingConsignments": lambda cart, i: [_consignment(i, cart, x) for x in cart.consignments],
-    "shippingCostTotal": _total("shipping"),
-    "handlingCostTotal": _total("handling"),
-    "taxTotal": _total("tax"),
+    "shippingCostTotal": total_field("shipping"),
+    "handlingCostTotal": total_field("handling"),
+    "taxTotal": total_field("tax"),
     "taxes": lambda cart, i: [{"name": "Sales Tax", "amount": money(cart_totals(ctx(i), cart).tax, cart.currency)}],
-    "subtotal": _total("base_amount"),
-    "grandTotal": _total("grand_total"),
-    "outstandingBalance": _total("outstanding"),
+    "subtotal": total_field("base_amount"),
+    "grandTotal": total_field("grand_total"),
+    "outstandingBalance": total_field("outstanding"),
     "createdAt": lambda cart, i: when(cart.created_at),
     "updatedAt": lambda cart, i: when(cart.updated_at),
     "coupons": _coupons,

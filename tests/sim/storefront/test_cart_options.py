@@ -60,8 +60,19 @@ async def test_selected_options_pick_the_variant_and_keep_every_modifier(client:
     assert [x["quantity"] for x in lines] == [3, 1]  # the same choices merge; other choices are another line
 
 
+async def test_a_required_modifier_must_be_chosen(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    product_id, option = next((pid, o) for pid, options in dataset.catalog_content.options.items() for o in options
+                              if o.is_required and not o.is_variant_option and dataset.visible_to(
+                                  dataset.product_by_id[pid], 0))
+    body = await gql(client, pages.CART_WITH_OPTIONS, {"input": {"lineItems": [
+        {"productEntityId": product_id, "quantity": 1}]}})
+    assert body["errors"][0]["message"] == f"Required option(s) missing for product {product_id}: {option.name}."
+    given = {"textFields": [{"optionEntityId": option.id, "text": "ACME"}]}
+    assert "errors" not in await gql(client, pages.CART_WITH_OPTIONS, {"input": {"lineItems": [
+        {"productEntityId": product_id, "quantity": 1, "selectedOptions": given}]}})
+
+
 @pytest.mark.parametrize(("selected", "message"), [
-    ({}, "Required option(s) missing for product 104: Cut length (m)."),
     ({**REQUIRED_LENGTH, "checkboxes": [{"optionEntityId": 1045, "optionValueEntityId": 1}]},
      "Option 1045 is not a CheckboxOption of product 104."),
     ({"numberFields": [{"optionEntityId": 1044, "number": 101}]}, "'Cut length (m)' (option 1044) must be between 1 and 100."),

@@ -95,7 +95,7 @@ async def test_every_option_and_modifier_kind_answers_in_its_own_type(client: ht
                          "label": "Wrap it for me", "checkedOptionValueEntityId": 10430,
                          "uncheckedOptionValueEntityId": 10431}
     assert (length["defaultValue"], length["lowest"], length["highest"], length["isIntegerOnly"],
-            length["limitNumberBy"], length["isRequired"]) == (1, 1, 100, True, "RANGE", True)
+            length["limitNumberBy"], length["isRequired"]) == (1, 1, 100, True, "RANGE", False)
     assert (engraving["maxLength"], instructions["maxLines"]) == (30, 5)
     assert (delivery["earliest"], delivery["limitDateBy"]) == ("2026-01-01T00:00:00Z", "RANGE")
     assert (logo["maxFileSize"], logo["fileTypes"]) == (2048, ["png", "jpg", "svg"])
