@@ -167,6 +167,7 @@ class Dataset:
     catalog_content: CatalogContent = field(default_factory=CatalogContent)  # the storefront's view of the catalog
     site: SiteContent = field(default_factory=SiteContent)  # pages, redirects, shipping, passwords, wishlists…
     product_by_id: dict[int, Product] = field(default_factory=dict)
+    product_by_sku: dict[str, Product] = field(default_factory=dict)
     variant_by_sku: dict[str, tuple[Product, Variant]] = field(default_factory=dict)
     variant_by_id: dict[int, tuple[Product, Variant]] = field(default_factory=dict)
 
@@ -175,6 +176,7 @@ class Dataset:
 
     def reindex(self) -> None:
         self.product_by_id = {p.id: p for p in self.products}
+        self.product_by_sku = {p.sku: p for p in self.products}
         self.variant_by_sku = {v.sku: (p, v) for p in self.products for v in p.variants}
         self.variant_by_id = {v.id: (p, v) for p in self.products for v in p.variants}
 

@@ -50,8 +50,10 @@ class StorefrontCatalog:
         return [p for p in self.dataset.products if self.visible(p, buyer)]
 
     def by_sku(self, sku: str, buyer: Buyer) -> Product | None:
+        """A product by one of its variants' SKUs or by its own (a product with variants has both)."""
         found = self.dataset.variant_by_sku.get(sku)
-        return found[0] if found and self.visible(found[0], buyer) else None
+        product = found[0] if found else self.dataset.product_by_sku.get(sku)
+        return product if product is not None and self.visible(product, buyer) else None
 
     def by_variant(self, variant_id: int, buyer: Buyer) -> Product | None:
         found = self.dataset.variant_by_id.get(variant_id)

@@ -9,6 +9,7 @@ import httpx
 
 from pricing_edge.sim.catalog_content import OptionKind
 from pricing_edge.sim.dataset import Dataset
+from tests.sim.storefront import documents as docs
 from tests.sim.storefront import page_documents as pages
 from tests.sim.storefront.helpers import (
     CONTRACTOR_EXCLUSIVES,
@@ -148,3 +149,9 @@ async def test_reviews_summarise_page_sort_and_filter(client: httpx.AsyncClient,
     none = next(p for p in dataset.products if p.id not in dataset.catalog_content.reviews)
     empty = (await data_of(client, pages.REVIEWS, {"entityId": none.id}))["site"]["product"]
     assert empty["reviewSummary"] == {"numberOfReviews": 0, "averageRating": 0.0, "summationOfRatings": 0}
+
+
+async def test_a_product_with_variants_is_found_by_its_own_sku_too(client: httpx.AsyncClient, dataset: Dataset) -> None:
+    product = dataset.product_by_id[SHOWCASE]
+    data = await data_of(client, docs.PRODUCT_LOOKUPS, {"sku": product.sku, "variantEntityId": product.variants[0].id})
+    assert data["bySku"] == {"product": {"entityId": SHOWCASE, "sku": product.sku}}  # the base product: no overlay
