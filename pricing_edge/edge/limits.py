@@ -92,9 +92,10 @@ def check_limits(schema: GraphQLSchema, document: DocumentNode, operation: Opera
 
 def complexity(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
                variables: VariableValues | None, limits: Limits = DEFAULT_LIMITS) -> int:
-    """The complexity estimate of one operation (docs/limits.md):
+    """The complexity estimate of one operation (docs/limits.md): how many objects it asks for.
 
-    - every selected field costs 1 each time it is expected to be resolved;
+    - every selected field that returns an object (a selection set) costs 1 each time it is expected
+      to be resolved; scalars and enums cost nothing;
     - a connection (a field taking ``first``/``last``) resolves its whole sub-selection once per item
       of its page: ``last`` if given, else ``first``, else ``limits.default_page_size`` (the larger
       of the two when both are given; negative counts as 0) — so nested connections multiply;
@@ -252,8 +253,10 @@ class _Walk:
         return cost
 
     def field_cost(self, node: FieldNode, parent: GraphQLNamedType | None) -> int:
+        if node.selection_set is None:
+            return 0  # a scalar or enum: the object that holds it was already counted
         field_def = self.field_def(parent, node.name.value)
-        if node.selection_set is None or field_def is None:
+        if field_def is None:
             return 1
         child = get_named_type(field_def.type)
         return 1 + self.page(field_def, node) * self.cost(node.selection_set, child)

@@ -15,6 +15,8 @@ from decimal import Decimal
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import quantize
 from pricing_edge.domain.pricing import BulkTier, PriceBook, PriceRecord, TierKind
+from pricing_edge.sim.catalog_content import CatalogContent
+from pricing_edge.sim.site_content import SiteContent
 
 DEFAULT_SEED = 7
 CHANNEL_ID = 1
@@ -162,7 +164,10 @@ class Dataset:
     bc_stock: dict[tuple[str, int], StockLevel]
     default_price_list_id: int = 1
     sequence: int = 100_000
+    catalog_content: CatalogContent = field(default_factory=CatalogContent)  # the storefront's view of the catalog
+    site: SiteContent = field(default_factory=SiteContent)  # pages, redirects, shipping, passwords, wishlists…
     product_by_id: dict[int, Product] = field(default_factory=dict)
+    product_by_sku: dict[str, Product] = field(default_factory=dict)
     variant_by_sku: dict[str, tuple[Product, Variant]] = field(default_factory=dict)
     variant_by_id: dict[int, tuple[Product, Variant]] = field(default_factory=dict)
 
@@ -171,6 +176,7 @@ class Dataset:
 
     def reindex(self) -> None:
         self.product_by_id = {p.id: p for p in self.products}
+        self.product_by_sku = {p.sku: p for p in self.products}
         self.variant_by_sku = {v.sku: (p, v) for p in self.products for v in p.variants}
         self.variant_by_id = {v.id: (p, v) for p in self.products for v in p.variants}
 
@@ -196,6 +202,13 @@ class Dataset:
 
     def customer(self, customer_id: int) -> Customer | None:
         return next((c for c in self.customers if c.id == customer_id), None)
+
+    def customer_by_email(self, email: str) -> Customer | None:
+        wanted = email.strip().lower()
+        return next((c for c in self.customers if c.email.lower() == wanted), None)
+
+    def category(self, category_id: int) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
 
     def company(self, company_id: int) -> Company | None:
         return next((c for c in self.companies if c.id == company_id), None)
@@ -266,7 +279,8 @@ def _variants_for(rng: random.Random, product_index: int, sku: str, next_variant
     return (Variant(next(next_variant_id), sku),)
 
 
-def _variant_list_price(base: Decimal, variant: Variant) -> Decimal:
+def variant_list_price(base: Decimal, variant: Variant) -> Decimal:
+    """A variant's catalog ("default") price from its product's: packs cost a little less per unit, sizes more."""
     price = base * variant.uom_factor * (Decimal("0.95") if variant.uom_factor > 1 else 1)
     for name, value in variant.option_values:
         if name == "Size":
@@ -346,8 +360,8 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
             related_ids=tuple(101 + (index + k * 37) % product_count for k in (1, 2, 3)),
         ))
         for variant in variants:
-            variant_price = _variant_list_price(base, variant)
-            variant_retail = _variant_list_price(retail, variant) if retail else None
+            variant_price = variant_list_price(base, variant)
+            variant_retail = variant_list_price(retail, variant) if retail else None
             for price_list in price_lists:
                 for currency in CURRENCIES:
                     record = _erp_record(rng, price_list.id, factors[price_list.id], variant_price, variant.sku,
@@ -379,9 +393,18 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
         first, last = _FIRST[i % len(_FIRST)], _LAST[(i * 7) % len(_LAST)]
         customers.append(Customer(i + 1, f"{first.lower()}.{last.lower()}{i + 1}@example.com", first, last,
                                   group_id, company.id if company else None, f"+1-555-01{i:02d}"))
-    # Demo buyer 3 (customer 5) is in Education, whose group cannot see Contractor Exclusives.
+    # Demo buyer 3 (customer 5) is in Education, whose group cannot see Contractor Exclusives. Customers 1 and
+    # 13 are both buyers of company 1 (Acme Facilities), in its group: one scope, two people.
+    from pricing_edge.sim.catalog_content import assign_subcategories, build_catalog_content, nested_categories
+    from pricing_edge.sim.site_content import build_site_content
+
+    subcategories = nested_categories(categories)
+    products = assign_subcategories(products, subcategories)
+    categories = categories + subcategories
     return Dataset(seed, locations, price_lists, groups, categories, brands, products, companies, customers,
-                   prices, stock, bc_prices, bc_stock, sequence=next(version) + 100_000)
+                   prices, stock, bc_prices, bc_stock, sequence=next(version) + 100_000,
+                   catalog_content=build_catalog_content(seed, products, categories, brands),
+                   site=build_site_content(seed, products, customers))
 
 
 TEN_AVAILABLE_INDEX = 2

@@ -20,12 +20,14 @@ DEFAULT_PORT = 8080
 DEMO_CATEGORY_ID = 1
 FIXTURE_PRODUCT_COUNT = 20
 
-# (name, customer id): three buyers in different price lists, and the guest.
+# (name, customer id): buyers in three price lists — two of them colleagues in one company and customer
+# group, who share every answer of their scope —, and the guest.
 DEMO_BUYERS: tuple[tuple[str, int | None], ...] = (
     ("Wholesale buyer (Acme Facilities)", 1),
     ("Distributor buyer (Bolt Builders)", 2),
     ("Education buyer (Evergreen Schools)", 5),
     ("Guest", None),
+    ("Wholesale buyer 2 (Acme Facilities)", 13),
 )
 
 
@@ -81,15 +83,16 @@ def _group_of(dataset: Dataset, customer_id: int | None) -> int | None:
 
 
 def fixture_products(dataset: Dataset) -> list[Product]:
-    """Twenty products every demo buyer can see and whose prices differ between all of them,
+    """Twenty products every demo buyer can see and whose prices differ between all their price lists,
     starting with the one that has exactly ten units available to sell."""
     groups = [_group_of(dataset, cid) for _, cid in DEMO_BUYERS]
+    price_lists = {dataset.price_list_for_group(g) for g in groups}
     chosen: list[Product] = []
     for product in dataset.products:
         if not all(dataset.visible_to(product, g) for g in groups):
             continue
         prices = {expected_price(dataset, product, cid) for _, cid in DEMO_BUYERS}
-        if len(prices) == len(DEMO_BUYERS):
+        if len(prices) == len(price_lists):
             chosen.append(product)
         if len(chosen) == FIXTURE_PRODUCT_COUNT:
             break
@@ -120,6 +123,8 @@ def demo_fixtures(dataset: Dataset, layout: DemoLayout, settings: Settings) -> d
             "customer_access_token": (
                 customer_access_token(customer_id, DEMO_CUSTOMER_TOKEN_SECRET) if customer_id is not None else None
             ),
+            "email": customer.email if customer else None,
+            "password": dataset.site.passwords.get(customer.id) if customer else None,  # demo-only: log in with it
         })
     products = [
         {

@@ -86,8 +86,10 @@ def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> I
     yield from start_system(settings, tmp_path)
 
 
-def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:
-    """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after."""
+def shared_redis_system(redis_url: str, workdir: Path, name: str, **changes: Any) -> Iterator[System]:
+    """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after.
+    ``changes``: settings to change (``erp_budget_ms=10_000`` where a loaded machine must not degrade answers)."""
     prefix = f"pe-test-{name}-{uuid.uuid4().hex[:8]}:"
-    yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix), workdir)
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix, **changes)
+    yield from start_system(settings, workdir)
     delete_prefix(redis_url, prefix)

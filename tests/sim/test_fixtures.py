@@ -29,13 +29,25 @@ def test_urls_follow_the_demo_layout() -> None:
 def test_buyers_are_in_different_price_lists_and_one_is_the_guest() -> None:
     buyers = fixtures()["buyers"]
     assert len(buyers) >= 3
-    assert len({b["price_list_id"] for b in buyers}) == len(buyers)
+    assert len({b["price_list_id"] for b in buyers}) == len(buyers) - 1  # two colleagues share one list
     guest = [b for b in buyers if b["customer_id"] is None]
     assert len(guest) == 1 and set(guest[0]["headers"]) == {"Authorization"}
     for buyer in buyers:
         assert buyer["headers"]["Authorization"].startswith("Bearer ")
         if buyer["customer_id"] is not None:
             assert buyer["headers"]["X-Bc-Customer-Id"] == str(buyer["customer_id"])
+            assert "@" in buyer["email"] and buyer["password"]
+
+
+def test_two_buyers_are_colleagues_in_one_company_and_customer_group() -> None:
+    """So that sharing within a scope is testable: same company, group and price list, two people."""
+    customers = [b for b in fixtures()["buyers"] if b["customer_id"] is not None]
+    colleagues = [(a, b) for i, a in enumerate(customers) for b in customers[i + 1:]
+                  if a["company_id"] == b["company_id"]]
+    assert len(colleagues) == 1
+    a, b = colleagues[0]
+    assert a["customer_group_id"] == b["customer_group_id"] and a["price_list_id"] == b["price_list_id"]
+    assert a["customer_id"] != b["customer_id"] and a["email"] != b["email"]
 
 
 def test_products_have_differing_erp_prices_per_buyer() -> None:
@@ -44,9 +56,10 @@ def test_products_have_differing_erp_prices_per_buyer() -> None:
     keys = {"guest" if b["customer_id"] is None else str(b["customer_id"]) for b in data["buyers"]}
     products = data["products"]
     assert len(products) == 20
+    price_lists = {b["price_list_id"] for b in data["buyers"]}
     for product in products:
         assert set(product["expected_price"]) == keys
-        assert len(set(product["expected_price"].values())) == len(keys)
+        assert len(set(product["expected_price"].values())) == len(price_lists)
         for price in product["expected_price"].values():
             assert isinstance(price, str) and Decimal(price) > 0
         assert product["variants"] and product["variants"][0]["sku"].startswith(product["sku"])

@@ -1,5 +1,7 @@
 """The simulated BigCommerce Storefront GraphQL API: ``/graphql`` (POST and GET, introspection on),
-BigCommerce's buyer headers, its page-size and depth limits, a normal latency, and the fault API.
+BigCommerce's buyer headers, its limits (depth, page size, one mutation, complexity — the same check
+as the edge's, docs/limits.md — with the estimate in ``X-Bc-Graphql-Complexity``), a normal latency,
+and the fault API.
 The REST Admin API (orders, shipments, hooks, webhooks, rate limit) is mounted next to it, from
 ``pricing_edge.sim.admin``; its state is ``app.state.admin``."""
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 import orjson
 from cachetools import LRUCache
-from graphql import DocumentNode, GraphQLError, execute, parse, validate
+from graphql import DocumentNode, GraphQLError, execute, get_operation_ast, get_variable_values, parse, validate
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -20,16 +22,18 @@ from starlette.routing import Route
 
 from pricing_edge.config import DEMO_ADMIN_TOKEN, DEMO_CLIENT_SECRET, DEMO_STORE_HASH
 from pricing_edge.edge.document import depth_of
+from pricing_edge.edge.limits import check_limits, complexity
 from pricing_edge.jsonio import dumps
 from pricing_edge.sim.admin import DEFAULT_CLIENT_ID, AdminState, DeliveryPolicy, RateLimitMiddleware, admin_routes
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
 from pricing_edge.sim.storefront.auth import AuthError, Authenticator
 from pricing_edge.sim.storefront.catalog import StorefrontCatalog
-from pricing_edge.sim.storefront.resolvers import Context
+from pricing_edge.sim.storefront.context import Context
 from pricing_edge.sim.storefront.schema import build
 
 MAX_DEPTH = 16
+COMPLEXITY_HEADER = "X-Bc-Graphql-Complexity"
 
 
 def _errors(errors: list[GraphQLError] | list[dict[str, Any]], status: int = 200) -> Response:
@@ -70,7 +74,7 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
 
     async def graphql(request: Request) -> Response:
         try:
-            buyer = auth.buyer(request.headers)
+            buyer, access_token = auth.buyer(request.headers)
         except AuthError as exc:
             if exc.code:
                 return _errors([{"message": str(exc), "extensions": {"code": exc.code}}])
@@ -95,9 +99,20 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
         prepared = prepare(payload["query"])
         if isinstance(prepared, list):
             return _errors(prepared)
-        result = execute(schema, prepared, context_value=Context(catalog, buyer, shared_state),
-                         variable_values=payload.get("variables") or {},
-                         operation_name=payload.get("operationName") or request.query_params.get("operation"))
+        operation_name = payload.get("operationName") or request.query_params.get("operation")
+        operation = get_operation_ast(prepared, operation_name)
+        if operation is None:
+            return _errors([GraphQLError(f"Unknown operation named '{operation_name}'." if operation_name else
+                                         "Must provide operation name if query contains multiple operations.")])
+        variables = get_variable_values(schema, operation.variable_definitions or (), payload.get("variables") or {})
+        if isinstance(variables, list):
+            return _errors(variables)
+        limit_errors = check_limits(schema, prepared, operation, variables)
+        if limit_errors:
+            return _errors(limit_errors)
+        context = Context(catalog, buyer, shared_state, access_token, "origin" not in request.headers, auth)
+        result = execute(schema, prepared, context_value=context, variable_values=payload.get("variables") or {},
+                         operation_name=operation_name)
         assert not hasattr(result, "__await__"), "the simulator's resolvers are synchronous"
         body: dict[str, Any] = {}
         if result.errors:
@@ -106,7 +121,8 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
         # the GraphQL spec says the response has no "data" entry at all; after execution began, it has one.
         if result.data is not None or not result.errors or any(e.path for e in result.errors):
             body["data"] = result.data
-        return Response(dumps(body), media_type="application/json")
+        return Response(dumps(body), media_type="application/json",
+                        headers={COMPLEXITY_HEADER: str(complexity(schema, prepared, operation, variables))})
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "service": "bigcommerce-sim", "seed": dataset.seed})

@@ -10,7 +10,8 @@ from decimal import Decimal
 
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord, PriceView, view_of, with_ranges
-from pricing_edge.sim.dataset import CURRENCIES, GUEST_GROUP_ID, Dataset, Product, Variant
+from pricing_edge.sim.catalog_content import ProductOption, Review
+from pricing_edge.sim.dataset import CURRENCIES, GUEST_GROUP_ID, Category, Dataset, Product, Variant
 
 
 class UnsupportedCurrency(ValueError):
@@ -49,12 +50,53 @@ class StorefrontCatalog:
         return [p for p in self.dataset.products if self.visible(p, buyer)]
 
     def by_sku(self, sku: str, buyer: Buyer) -> Product | None:
+        """A product by one of its variants' SKUs or by its own (a product with variants has both)."""
         found = self.dataset.variant_by_sku.get(sku)
-        return found[0] if found and self.visible(found[0], buyer) else None
+        product = found[0] if found else self.dataset.product_by_sku.get(sku)
+        return product if product is not None and self.visible(product, buyer) else None
 
     def by_variant(self, variant_id: int, buyer: Buyer) -> Product | None:
         found = self.dataset.variant_by_id.get(variant_id)
         return found[0] if found and self.visible(found[0], buyer) else None
+
+    def category(self, category_id: int, buyer: Buyer) -> Category | None:
+        category = self.dataset.category(category_id)
+        if category is None or category.id in self.dataset.hidden_categories(buyer.group_id):
+            return None
+        return category
+
+    def categories(self, buyer: Buyer) -> list[Category]:
+        hidden = self.dataset.hidden_categories(buyer.group_id)
+        return [c for c in self.dataset.categories if c.id not in hidden]
+
+    def children(self, category_id: int, buyer: Buyer) -> list[Category]:
+        return [c for c in self.categories(buyer) if c.parent_id == category_id]
+
+    def descendants(self, category_id: int, buyer: Buyer) -> set[int]:
+        found, frontier = set(), [category_id]
+        while frontier:
+            kids = [c.id for c in self.children(frontier.pop(), buyer)]
+            found.update(kids)
+            frontier.extend(kids)
+        return found
+
+    def ancestry(self, category: Category) -> list[Category]:
+        """From the top-level category down to ``category`` itself."""
+        chain = [category]
+        while chain[0].parent_id and (parent := self.dataset.category(chain[0].parent_id)) is not None:
+            chain.insert(0, parent)
+        return chain
+
+    # -- storefront content --------------------------------------------------------------------
+    def options(self, product: Product) -> tuple[ProductOption, ...]:
+        return self.dataset.catalog_content.options.get(product.id, ())
+
+    def reviews(self, product: Product) -> tuple[Review, ...]:
+        return self.dataset.catalog_content.reviews.get(product.id, ())
+
+    def average_rating(self, product: Product) -> float:
+        reviews = self.reviews(product)
+        return round(sum(r.rating for r in reviews) / len(reviews), 2) if reviews else 0.0
 
     # -- prices (BigCommerce's copy) -----------------------------------------------------------
     def _record(self, variant: Variant, buyer: Buyer, currency: str) -> PriceRecord:

@@ -1,26 +1,52 @@
-"""The simulator's schema: the SDL file, built by graphql-core, with the resolvers bound to it."""
+"""The simulator's schema: the SDL file, built by graphql-core, with the resolvers bound to it.
+
+Every binding names an existing (type, field) — a typo fails at start, not at a query. Abstract types
+resolve from a dict's ``__typename`` or from the Python type of the value."""
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLObjectType, GraphQLSchema, build_schema
+from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, GraphQLUnionType, build_schema
 
-from pricing_edge.sim.dataset import Product
-from pricing_edge.sim.storefront import cart, resolvers, site
+from pricing_edge.sim.dataset import Brand, Category
+from pricing_edge.sim.site_content import BlogPost, WebPage
+from pricing_edge.sim.storefront import (
+    cart,
+    cart_fields,
+    checkout,
+    content,
+    customers,
+    options,
+    products,
+    search,
+    settings,
+    site,
+)
+from pricing_edge.sim.storefront.context import IMAGE_FIELDS
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 
-def _node_type(value: Any, *_: Any) -> str | None:
-    if isinstance(value, Product):
+def type_name(value: Any, *_: Any) -> str | None:
+    """The concrete GraphQL type of a value returned where an interface or union is expected."""
+    if isinstance(value, dict):
+        found = value.get("__typename")
+        return str(found) if found else None
+    if isinstance(value, products.ProductRef):
         return "Product"
     if isinstance(value, tuple):
         return "Variant"
     if isinstance(value, cart.Cart):
         return "Cart"
-    return type(value).__name__ if type(value).__name__ in ("Category", "Brand") else None
+    if isinstance(value, WebPage):
+        return content.page_type(value)
+    if isinstance(value, BlogPost):
+        return "BlogPost"
+    if isinstance(value, (Category, Brand)):
+        return type(value).__name__
+    return None
 
 
 @cache
@@ -28,18 +54,34 @@ def sdl() -> str:
     return SDL_PATH.read_text()
 
 
+def _bindings(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:
+    bindings: dict[tuple[str, str], Any] = {
+        **site.SITE_FIELDS, **search.SEARCH, **content.CONTENT, **settings.SETTINGS, **customers.CUSTOMERS,
+        **options.OPTIONS, **products.OTHER, **checkout.ROOT,
+    }
+    bindings.update({("Product", f): r for f, r in products.PRODUCT.items()})
+    bindings.update({("Variant", f): r for f, r in products.VARIANT.items()})
+    bindings.update({("Image", f): r for f, r in IMAGE_FIELDS.items()})
+    bindings.update({("Cart", f): r for f, r in cart_fields.CART_FIELDS.items()})
+    bindings.update({("CartMutations", f): r for f, r in cart.MUTATIONS.items()})
+    bindings.update({("Checkout", f): r for f, r in checkout.CHECKOUT_FIELDS.items()})
+    bindings.update({("CheckoutMutations", f): r for f, r in checkout.CHECKOUT_MUTATIONS.items()})
+    bindings[("Mutation", "cart")] = lambda _, i: {}
+    bindings[("Site", "cart")] = cart.site_cart
+    for page_type in content.PAGE_TYPES.values():  # each page type has its own subset of the WebPage fields
+        gtype = schema.get_type(page_type)
+        assert isinstance(gtype, GraphQLObjectType), page_type
+        bindings.update({(page_type, f): r for f, r in content.PAGE_FIELDS.items() if f in gtype.fields})
+    return bindings
+
+
 def build() -> GraphQLSchema:
     schema = build_schema(sdl())
-    bindings: dict[tuple[str, str], Any] = {**site.ROOT, **resolvers.OTHER}
-    bindings.update({("Product", f): r for f, r in resolvers.PRODUCT.items()})
-    bindings.update({("Variant", f): r for f, r in resolvers.VARIANT.items()})
-    bindings.update({("Cart", f): r for f, r in cart.CART_FIELDS.items()})
-    bindings.update({("CartMutations", f): r for f, r in cart.MUTATIONS.items()})
-    bindings[("Mutation", "cart")] = lambda _, i: site.SITE
-    bindings[("Site", "cart")] = cart.site_cart
-    for (type_name, field_name), resolver in bindings.items():
-        gtype = schema.get_type(type_name)
-        assert isinstance(gtype, GraphQLObjectType), type_name
+    for (name, field_name), resolver in _bindings(schema).items():
+        gtype = schema.get_type(name)
+        assert isinstance(gtype, GraphQLObjectType), name
         gtype.fields[field_name].resolve = resolver
-    schema.get_type("Node").resolve_type = _node_type  # type: ignore[union-attr]
+    for gtype in schema.type_map.values():
+        if isinstance(gtype, (GraphQLInterfaceType, GraphQLUnionType)):
+            gtype.resolve_type = type_name
     return schema

@@ -4,6 +4,8 @@ aliases, directives. test_conformance validates each against BigCommerce's real 
 simulator's; the other tests send them and check the answers' shapes and values."""
 from __future__ import annotations
 
+from tests.sim.storefront.page_documents import PAGE_DOCUMENTS
+
 MONEY = """
 fragment MoneyFields on Money {
   currencyCode
@@ -88,13 +90,13 @@ query ProductPage($entityId: Int!, $currencyCode: currencyCode, $includeTax: Boo
             entityId
             sku
             isPurchasable
-            options {
+            options(first: 5) {
               edges {
                 node {
                   entityId
                   displayName
                   isRequired
-                  values { edges { node { entityId label } } }
+                  values(first: 5) { edges { node { entityId label } } }
                 }
               }
             }
@@ -332,7 +334,7 @@ query VariantByOptions($entityId: Int!, $optionValueIds: [OptionValueId!] = []) 
           node {
             entityId
             sku
-            options { edges { node { entityId displayName values { edges { node { entityId label } } } } } }
+            options(first: 5) { edges { node { entityId displayName values(first: 5) { edges { node { entityId label } } } } } }
           }
         }
       }
@@ -562,8 +564,8 @@ def deep_document(depth: int) -> str:
         if remaining == 2:
             return "brand { name }"
         if remaining == 3:
-            return "relatedProducts { edges { cursor } }"
-        return "relatedProducts { edges { node { " + product_selection(remaining - 3) + " } } }"
+            return "relatedProducts(first: 1) { edges { cursor } }"
+        return "relatedProducts(first: 1) { edges { node { " + product_selection(remaining - 3) + " } } }"
 
     assert depth >= 3
     return "query Deep($entityId: Int!) { site { product(entityId: $entityId) { " + product_selection(depth - 2) + " } } }"
@@ -573,4 +575,5 @@ DOCUMENTS: dict[str, str] = {
     name: value for name, value in dict(globals()).items()
     if name.isupper() and isinstance(value, str) and ("query " in value or "mutation " in value)
 }
+DOCUMENTS.update(PAGE_DOCUMENTS)
 """Every complete operation document above, by name (test_conformance validates them all)."""

@@ -363,8 +363,9 @@ async def test_a_product_is_found_by_a_variant_sku_and_by_a_variant_id(client: h
     product = next(p for p in dataset.products if p.has_variants and dataset.visible_to(p, 0))
     data = await data_of(client, docs.PRODUCT_LOOKUPS, {"sku": product.variants[1].sku,
                                                         "variantEntityId": product.variants[2].id})
-    expected = {"product": {"entityId": product.id, "sku": product.sku}}
-    assert_exactly(data, {"bySku": expected, "byVariant": expected})
+    # BigCommerce's variant overlay: the product answers with the variant's SKU (and prices)
+    assert_exactly(data, {"bySku": {"product": {"entityId": product.id, "sku": product.variants[1].sku}},
+                          "byVariant": {"product": {"entityId": product.id, "sku": product.variants[2].sku}}})
 
 
 async def test_the_customer_query_names_the_buyer_and_is_null_for_a_guest(client: httpx.AsyncClient,
@@ -453,14 +454,30 @@ async def test_search_with_brand_category_and_price_filters_and_their_facets(cli
     assert all(n["prices"]["price"]["value"] == bc_product_view(dataset, dataset.product_by_id[n["entityId"]],
                                                                   GUEST_LIST).price for n in found)
 
-    facets = nodes(results["filters"])
-    assert [f["__typename"] for f in facets] == ["BrandSearchFilter", "CategorySearchFilter", "PriceSearchFilter"]
-    assert list(facets[0]) == ["__typename", "name", "displayName", "isCollapsedByDefault", "displayProductCount",
-                               "brands"]
-    assert list(facets[2]) == ["__typename", "name", "displayName", "isCollapsedByDefault", "selected"]
-    brand_counts = {b["entityId"]: (b["productCount"], b["isSelected"]) for b in nodes(facets[0]["brands"])}
-    assert brand_counts == {b: (sum(p.brand_id == b for p in matches), True) for b in {p.brand_id for p in matches}}
-    category_counts = {c["entityId"]: (c["productCount"], c["isSelected"]) for c in nodes(facets[1]["categories"])}
-    assert category_counts == {c: (sum(c in p.category_ids for p in matches), c in categories)
-                               for c in {c for p in matches for c in p.category_ids}}
+    # Facets are disjunctive: each counts the products matching every *other* filter.
+    facets = {f["__typename"]: f for f in nodes(results["filters"])}
+    assert list(facets)[:3] == ["CategorySearchFilter", "BrandSearchFilter", "PriceSearchFilter"]
+    assert list(facets["BrandSearchFilter"]) == ["__typename", "name", "displayName", "isCollapsedByDefault",
+                                                 "displayProductCount", "brands"]
+    assert list(facets["PriceSearchFilter"]) == ["__typename", "name", "displayName", "isCollapsedByDefault",
+                                                 "selected"]
+
+    def matching(*, any_brand: bool = False, any_category: bool = False) -> list[Product]:
+        return [p for p in dataset.products if dataset.visible_to(p, 0) and term in p.name.lower()
+                and (any_brand or p.brand_id in brands) and (any_category or set(p.category_ids) & set(categories))
+                and low <= bc_product_view(dataset, p, GUEST_LIST).price <= high]
+
+    brand_counts = {b["entityId"]: (b["productCount"], b["isSelected"])
+                    for b in nodes(facets["BrandSearchFilter"]["brands"])}
+    other_brands = matching(any_brand=True)
+    assert brand_counts == {b: (sum(p.brand_id == b for p in other_brands), b in brands)  # selected ones stay listed
+                            for b in {p.brand_id for p in other_brands} | set(brands)}
+    assert len(brand_counts) > len({p.brand_id for p in matches})  # brands not selected are offered too
+    category_counts = {c["entityId"]: (c["productCount"], c["isSelected"])
+                       for c in nodes(facets["CategorySearchFilter"]["categories"])}
+    other_categories = matching(any_category=True)
+    top_level = {c.id for c in dataset.categories if c.parent_id == 0}
+    assert category_counts == {c: (sum(c in p.category_ids for p in other_categories), c in categories)
+                               for c in {c for p in other_categories for c in p.category_ids if c in top_level}}
+    facets = [facets["BrandSearchFilter"], facets["CategorySearchFilter"], facets["PriceSearchFilter"]]
     assert facets[2]["selected"] == {"minPrice": Decimal("20.0"), "maxPrice": Decimal("250.0")}

@@ -51,7 +51,7 @@ async def test_more_than_50_per_page_is_refused_with_bigcommerces_message(client
                                                                           argument: str) -> None:
     body = await gql(client, docs.PRODUCTS_PAGE, {argument: 51})
     assert error_messages(body) == [f"Argument '{argument}' cannot exceed 50"]
-    assert body["errors"][0]["path"] == ["site", "products"]
+    assert "data" not in body  # refused before execution, as the edge refuses it (docs/limits.md)
     assert body["errors"][0]["locations"]
 
     fifty = await data_of(client, docs.PRODUCTS_PAGE, {argument: 50})
@@ -63,7 +63,7 @@ async def test_the_page_limit_holds_on_nested_connections_too(client: httpx.Asyn
     body = await gql(client, "query V($id: Int!) { site { product(entityId: $id) { variants(first: 51) "
                              "{ edges { node { sku } } } } } }", {"id": product.id})
     assert error_messages(body) == ["Argument 'first' cannot exceed 50"]
-    assert body["errors"][0]["path"] == ["site", "product", "variants"]
+    assert body["errors"][0]["locations"] == [{"line": 1, "column": 54}]
 
 
 # -- depth -------------------------------------------------------------------------------------
@@ -320,3 +320,30 @@ async def test_buyers_and_refusals_over_real_http(app: Starlette, dataset: Datas
                                                                       "variables": {"first": 51}},
                                                     headers=guest())).content)
             assert error_messages(too_many) == ["Argument 'first' cannot exceed 50"]
+
+
+# -- complexity ----------------------------------------------------------------------------------
+async def test_complexity_is_the_edges_estimate_refused_over_the_limit_and_told_in_a_header(
+        client: httpx.AsyncClient) -> None:
+    """The same formula and limit as the edge (docs/limits.md): one document, one verdict, on both sides."""
+    from graphql import build_schema, get_variable_values, parse
+
+    from pricing_edge.edge.limits import check_limits, complexity, operation_named
+    from pricing_edge.sim.storefront.schema import sdl
+
+    schema = build_schema(sdl())
+    light = "{ site { products(first: 50) { edges { node { sku prices { price { value } } } } } } }"
+    heavy = ("{ site { products(first: 50) { edges { node { variants(first: 50) { edges { node { inventory { "
+             "byLocation(first: 50) { edges { node { availableToSell } } } } } } } } } } } }")
+    answer = await post(client, light)
+    assert answer.status_code == 200 and "errors" not in answer.json()
+    assert answer.headers["X-Bc-Graphql-Complexity"] == str(2 + 50 * 4)
+    refused = await gql(client, heavy)
+    document = parse(heavy)
+    operation = operation_named(document, None)
+    assert operation is not None
+    variables = get_variable_values(schema, (), {})
+    assert not isinstance(variables, list)
+    edge_errors = check_limits(schema, document, operation, variables)
+    assert refused == {"errors": [e.formatted for e in edge_errors]}
+    assert refused["errors"][0]["extensions"]["complexity"] == complexity(schema, document, operation, variables)
