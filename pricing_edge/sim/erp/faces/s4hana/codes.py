@@ -146,7 +146,10 @@ class S4Codes:
         own = state.company_price_lists
         return {
             "price_lists": {self.price_list_type(p.id): p.id for p in dataset.price_lists if p.id not in own},
-            "company_price_lists": {self.company_account(company): price_list for price_list, company in own.items()},
+            # a BigCommerce customer group of each such company's own (ids above the dataset's groups)
+            "company_price_lists": {self.company_account(company): {"price_list": price_list,
+                                                                    "customer_group": 100 + price_list}
+                                    for price_list, company in own.items()},
             "locations": {self.plant(loc.id): loc.id for loc in dataset.locations},
             "customer_groups": {self.customer_group(g.id): g.id for g in dataset.customer_groups},
             "companies": {self.company_account(c.id): c.id for c in dataset.companies},

@@ -194,15 +194,36 @@ class SalesOrderWrites:
         staged = self._stage(row["SalesOrder"])
         index = int(row["SalesOrderItem"]) // 10 - 1
         sku, quantity, price = staged.lines[index]
+        if quantity == 0:
+            raise ODataError(400, f"Item {row['SalesOrderItem']} is rejected and cannot be changed", "V1/046")
         if values.get("SalesDocumentRjcnReason"):
             staged.lines[index] = (sku, 0, price)  # rejected: no longer ordered
-        elif "RequestedQuantity" in values:
+            staged.touched = True
+            return
+        if "Material" in values and values["Material"] != row["Material"]:
+            new_sku = self.codes.sku_of(str(values["Material"] or ""))
+            if new_sku is None:
+                raise ODataError(400, f"Material {values['Material']} does not exist", "M3/305")
+            sku = new_sku  # allowed while nothing is delivered (the state refuses it afterwards)
+        if "RequestedQuantity" in values:
             wanted = values["RequestedQuantity"]
             if wanted is None or wanted <= 0 or wanted != wanted.to_integral_value():
                 raise ODataError(400, "Enter a positive whole order quantity", "V1/060")
-            staged.lines[index] = (sku, int(wanted), price)
-        if "Material" in values and values["Material"] != row["Material"]:
-            raise ODataError(400, "The material of an item cannot be changed: reject it and add a new item", "V1/046")
+            quantity = int(wanted)
+        staged.lines[index] = (sku, quantity, price)
+        staged.touched = True
+
+    def update_price(self, row: Row, body: dict[str, Any]) -> None:
+        values = self._props("A_SalesOrderItemPrElement", body)
+        if set(values) - {"ConditionRateValue", "ConditionCurrency"}:
+            raise ODataError(400, "Only the rate of a manual condition can be changed", "V1/046")
+        staged = self._stage(row["SalesOrder"])
+        index = int(row["SalesOrderItem"]) // 10 - 1
+        sku, quantity, _ = staged.lines[index]
+        rate = values.get("ConditionRateValue")
+        if rate is None or rate < 0:
+            raise ODataError(400, "Enter a condition rate of zero or more", "V1/061")
+        staged.lines[index] = (sku, quantity, Decimal(rate))
         staged.touched = True
 
     def delete_item(self, row: Row) -> None:
@@ -230,6 +251,7 @@ class SalesOrderWrites:
         providers["A_SalesOrder"].create_child["to_Item"] = self.add_item
         providers["A_SalesOrderItem"].update = self.update_item
         providers["A_SalesOrderItem"].delete = self.delete_item
+        providers["A_SalesOrderItemPrElement"].update = self.update_price
 
 
 def _results(value: object, name: str) -> list[dict[str, Any]]:
