@@ -109,8 +109,6 @@ def vendor_message(body: object) -> str | None:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw else None
-    except ValueError:
-        return None  # an HTTP date: rare enough from ERPs to ignore
+    from pricing_edge.erp.throttling import retry_after
+
+    return retry_after(response)

@@ -24,6 +24,7 @@ from pricing_edge.domain.invoices import Invoice, InvoiceLine
 from pricing_edge.domain.orders import ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine, Shipment
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import DuplicateReference, ErpBadResponse, ErpRejected, from_httpx, from_status
+from pricing_edge.erp.throttling import send_patiently
 from pricing_edge.ops.tracing import traced_client
 
 API = "/api/v1"
@@ -119,7 +120,8 @@ class SimulatedErpAdapter:
         Writes are never retried here: the worker looks its reference up before trying again.
         """
         try:
-            response = await self._client.request(method, self.base_url + path, json=body, timeout=self.timeout)
+            response = await send_patiently(lambda: self._client.request(method, self.base_url + path, json=body,
+                                                                         timeout=self.timeout))
         except httpx.HTTPError as exc:
             raise from_httpx(exc, erp=self.name) from exc
         if response.is_success or (response.status_code == 409 and _error_field(response) == "reference"):
@@ -159,7 +161,8 @@ class SimulatedErpAdapter:
 
     async def _get(self, path: str, params: dict[str, Any], *, missing_ok: bool = False) -> Any:
         try:
-            response = await self._client.get(self.base_url + path, params=params, timeout=self.timeout)
+            response = await send_patiently(lambda: self._client.get(self.base_url + path, params=params,
+                                                                     timeout=self.timeout))
         except httpx.HTTPError as exc:
             raise from_httpx(exc, erp=self.name) from exc
         if missing_ok and response.status_code == 404:

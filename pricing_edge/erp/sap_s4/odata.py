@@ -28,6 +28,7 @@ import httpx
 import orjson
 
 from pricing_edge.erp.errors import ErpBadResponse, ErpThrottled, ErpUnavailable, from_httpx, from_status, vendor_message
+from pricing_edge.erp.throttling import ATTEMPTS, DEFAULT_MAX_WAIT, retry_after
 from pricing_edge.ops.tracing import traced_client
 
 ODATA_PATH = "/sap/opu/odata/sap"
@@ -67,7 +68,7 @@ class Answer:
 
 class ODataClient:
     def __init__(self, base_url: str, logon: Logon, *, sap_client: str | None = None, timeout: float = 5.0,
-                 erp: str = "s4hana", max_throttle_wait: float = 5.0,
+                 erp: str = "s4hana", max_throttle_wait: float = DEFAULT_MAX_WAIT,
                  client: httpx.AsyncClient | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.logon = logon
@@ -151,8 +152,8 @@ class ODataClient:
                 self._csrf.pop(service, None)
                 continue
             if response.status_code == 429:
-                wait = _retry_after(response)
-                if wait is not None and wait <= self.max_throttle_wait and throttle_waits < 3:
+                wait = retry_after(response)
+                if wait is not None and wait <= self.max_throttle_wait and throttle_waits < ATTEMPTS - 1:
                     throttle_waits += 1
                     await asyncio.sleep(wait)
                     continue
@@ -308,14 +309,6 @@ def _results(body: Any, erp: str) -> list[Any]:
     if not isinstance(items, list):
         raise ErpBadResponse(f"{erp}: an OData collection without results", erp=erp)
     return items
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw else None
-    except ValueError:
-        return None
 
 
 def _target(path: str, params: Mapping[str, str]) -> str:
