@@ -6,6 +6,7 @@ the face is told to throttle. ``/_sim/...`` controls expire sessions and tokens 
 """
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.parser
 import email.policy
@@ -83,10 +84,12 @@ class GatewayState:
 
 class Gateway:
     def __init__(self, services: Mapping[str, ODataService], logon: Logon,
-                 transactions: Transactions | None = None) -> None:
+                 transactions: Transactions | None = None, reply_delay: Callable[[], float] | None = None) -> None:
         self.services = dict(services)
         self.logon = logon
         self.transactions = transactions or NoTransactions()
+        # seconds a change waits *after* committing before it answers (a caller can die not knowing)
+        self.reply_delay = reply_delay or (lambda: 0.0)
         self.state = GatewayState()
         self.cookie = f"{SESSION_COOKIE}_{logon.system}{logon.client}"
 
@@ -156,6 +159,8 @@ class Gateway:
             reply = self._batch(service, request.headers.get("content-type", ""), body, base_url)
         else:
             reply = self._single(service, request.method, path, params, dict(request.headers), body, base_url)
+        if request.method in MODIFYING and reply.status < 400 and self.reply_delay() > 0:
+            await asyncio.sleep(self.reply_delay())
         response = Response(reply.body, reply.status, {**reply.headers, **extra})
         if set_cookie:
             response.set_cookie(self.cookie, set_cookie, httponly=True, path="/")
@@ -349,6 +354,3 @@ def _compose(boundary: str, parts: list[bytes]) -> bytes:
     marker = f"--{boundary}".encode()
     return b"".join(marker + b"\r\n" + part + b"\r\n" for part in parts) + marker + b"--\r\n"
 
-
-def request_counter(gateway: Gateway) -> Callable[[], int]:
-    return lambda: gateway.state.requests

@@ -113,4 +113,4 @@ def build_face(state: ErpState, orders: SalesOrders, outbox: Outbox, *, logon: L
             writes.wire(providers)
         odata[service.name] = ODataService(service, providers, root=f"{ODATA_ROOT}/{service.name}",
                                            page_size=page_size)
-    return S4Face(Gateway(odata, logon, writes), codes, signals)
+    return S4Face(Gateway(odata, logon, writes, writes.reply_delay), codes, signals)

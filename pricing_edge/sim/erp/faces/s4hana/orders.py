@@ -46,12 +46,14 @@ class SalesOrderWrites:
     staged: dict[str, Staged] = field(default_factory=dict)
     created: list[SimOrder] = field(default_factory=list)
     on_change: list[Any] = field(default_factory=list)  # callbacks(order) after a commit changed it
+    last_commit_created: bool = False
 
     # --- transactions (gateway: one per modifying request or changeset) ----------------------------
 
     def begin(self) -> None:
         self.staged.clear()
         self.created.clear()
+        self.last_commit_created = False
 
     def rollback(self) -> None:
         for order in self.created:  # a deep insert inside a failed changeset never happened
@@ -79,8 +81,13 @@ class SalesOrderWrites:
         for order in self.created:
             for callback in self.on_change:
                 callback(order, None)
+        self.last_commit_created = bool(self.created)
         self.staged.clear()
         self.created.clear()
+
+    def reply_delay(self) -> float:
+        """The simulator's held replies (``/_sim/sales-orders/hold-replies``) for order creates."""
+        return self.orders.reply_hold_seconds if self.last_commit_created else 0.0
 
     # --- the providers' writes ---------------------------------------------------------------------
 
