@@ -137,6 +137,9 @@ class S4HanaAdapter:
             yield list(self._prices(price_list_id, currency, page).values())
 
     async def _batched(self, service: str, reads: list[tuple[str, dict[str, str]]]) -> list[dict[str, Any]]:
+        """Several reads in ``$batch`` round trips; one read (the edge's usual page of SKUs) as a plain GET."""
+        if len(reads) == 1:
+            return list(await self.odata.all(service, *reads[0]))
         groups = _chunks_of(reads, READS_PER_BATCH)
         answers = await asyncio.gather(*(self.odata.batch_get(service, group) for group in groups))
         return [row for answer in answers for rows in answer for row in rows]
