@@ -19,6 +19,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from pricing_edge.intake.envelope import SignatureError, verify
+from pricing_edge.intake.erp_events import DEDUP_TTL_SECONDS
+from pricing_edge.intake.erp_events import _error as _error
 from pricing_edge.ops import tracing
 from pricing_edge.request_body import BodyTooLarge, read_limited
 from pricing_edge.store.base import Store, StoreError
@@ -26,11 +28,6 @@ from pricing_edge.store.keys import ERP_SIGNALS
 
 log = logging.getLogger(__name__)
 MAX_SIGNAL_BYTES = 64 * 1024
-DEDUP_TTL_SECONDS = 7 * 24 * 3600
-
-
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
 
 
 class ErpSignalIntake:
