@@ -32,8 +32,7 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.invoices import Invoice, InvoiceLine
 from pricing_edge.domain.orders import ErpSalesOrder, SalesOrder, Shipment, ShipmentLine
 from pricing_edge.domain.pricing import BulkTier, PriceRecord
-from pricing_edge.erp.errors import DuplicateReference, ErpBadResponse, ErpError, ErpRejected, from_status
-from pricing_edge.erp.errors import vendor_message
+from pricing_edge.erp.errors import DuplicateReference, ErpBadResponse, ErpRejected, from_status
 from pricing_edge.erp.sap_s4 import orders
 from pricing_edge.erp.sap_s4.mapping import S4Mapping
 from pricing_edge.erp.sap_s4.odata import ODataClient
@@ -357,5 +356,3 @@ def _code(response: Any) -> str | None:
     code = error.get("code") if isinstance(error, dict) else None
     return code if isinstance(code, str) else None
 
-
-__all__ = ["ErpError", "S4HanaAdapter", "vendor_message"]

@@ -27,7 +27,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -315,5 +315,3 @@ def _text(data: Mapping[str, Any], name: str) -> str:
 def _shipment_id(item: ShipmentCreated | SalesOrderChanged) -> str:
     return item.shipment.shipment_id if isinstance(item, ShipmentCreated) else item.status.value
 
-
-__all__ = ["S4ChangeSource", "Timing", "timedelta"]

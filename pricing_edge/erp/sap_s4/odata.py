@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode
 import httpx
 import orjson
 
-from pricing_edge.erp.errors import ErpBadResponse, ErpThrottled, ErpUnavailable, from_httpx, from_status, vendor_message
+from pricing_edge.erp.errors import ErpBadResponse, ErpThrottled, from_httpx, from_status, vendor_message
 from pricing_edge.erp.throttling import ATTEMPTS, DEFAULT_MAX_WAIT, retry_after
 from pricing_edge.ops.tracing import traced_client
 
@@ -363,5 +363,3 @@ def _answer(payload: object) -> Answer:
         parsed = content.decode(errors="replace")
     return Answer(status, parsed, headers)
 
-
-__all__ = ["Answer", "ErpUnavailable", "Logon", "ODataClient"]

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from pricing_edge.domain import events
-from pricing_edge.domain.orders import ShipTo
 from pricing_edge.sim.erp.faces.odata.model import Service
 from pricing_edge.sim.erp.faces.odata.server import ODataError, Provider, Row
 from pricing_edge.sim.erp.faces.odata.values import ValueError_, from_json
@@ -271,6 +270,3 @@ def _results(value: object, name: str) -> list[dict[str, Any]]:
         raise ValueError_(f"{name}: must be a list of entities")
     return value
 
-
-def ship_to_of(values: dict[str, str] | None) -> ShipTo | None:
-    return ShipTo(**values) if values else None

@@ -11,7 +11,7 @@ shipments and invoices.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -391,6 +391,3 @@ def _statuses(status: ErpStatus) -> tuple[str, str, str, str]:
         ErpStatus.CANCELLED: ("C", "A", "A", "C"),
     }[status]
 
-
-def today() -> date:
-    return datetime.now(UTC).date()
