@@ -19,8 +19,18 @@ def _print_json(value: object) -> None:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from pricing_edge.demo import run_demo
+    from dataclasses import replace
 
+    from pricing_edge.demo import run_demo
+    from pricing_edge.erp.registry import ConnectorNotAvailable, connector
+
+    if args.erp:
+        settings = replace(settings, erp=args.erp)
+    try:
+        connector(settings.erp)
+    except ConnectorNotAvailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     run_demo(DemoLayout(args.port, args.host), settings)
     return 0
 
@@ -107,8 +117,13 @@ def cmd_sim_bigcommerce(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sim_erp(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
     from pricing_edge.demo import erp_sim_app
     from pricing_edge.runtime import Served, run
+
+    if args.face:
+        settings = replace(settings, erp=args.face)
 
     app = erp_sim_app(settings, events_url=args.events_url, ticker_rate=args.ticker_rate, latency_ms=args.latency_ms)
     print(f"ERP simulator: http://{args.host}:{args.port} (seed {settings.seed}); events to "
@@ -147,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole system in one process on the embedded store")
     demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="edge port; simulators and worker on N+1..N+3")
     demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--erp", default=None, help="the ERP connector and simulator face: sim (default), s4hana")
     demo.set_defaults(handler=cmd_demo)
 
     fixtures = sub.add_parser("fixtures", help="print the demo's URLs, buyers and products as JSON")
@@ -167,10 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--log-level", default="info")
     worker.set_defaults(handler=cmd_worker)
 
+    from pricing_edge.erp.cli import add_parser as add_erp_parser
     from pricing_edge.ops.ops_cli import add_parser as add_ops_parser
 
     add_ops_parser(sub)
     sub.choices["ops"].set_defaults(handler=cmd_ops)
+    add_erp_parser(sub)
 
     bigcommerce = sub.add_parser("bigcommerce", help="BigCommerce store set-up").add_subparsers(dest="bc",
                                                                                                 required=True)
@@ -191,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     erp.add_argument("--events-url", default=None, help="where to send signed change events")
     erp.add_argument("--ticker-rate", type=float, default=None, help="random changes per second")
     erp.add_argument("--latency-ms", type=float, default=None)
+    erp.add_argument("--face", default=None, help="the API it speaks: sim (default: PRICING_EDGE_ERP) or s4hana")
     for p, handler in ((bc, cmd_sim_bigcommerce), (erp, cmd_sim_erp)):
         p.add_argument("--host", default="127.0.0.1")
         p.add_argument("--log-level", default="info")

@@ -69,6 +69,27 @@ class Settings:
     worker_retry_cap: float = 60.0
     worker_give_up_after: float = 24 * 3600.0
     order_document_type: str = "SO"
+    # ERP connector: which one, its mapping document, its change source
+    erp: str = "sim"  # sim | s4hana | b1 | bc | fo | netsuite | acumatica
+    erp_mapping: str | None = None  # path of the connector's mapping document (JSON)
+    erp_poll_interval: float = 5.0  # change source: seconds between delta polls
+    erp_poll_overlap: float = 60.0  # seconds each delta poll reads back before its cursor (late commits)
+    erp_full_read_interval: float = 300.0  # seconds between full re-reads of what has no change timestamp
+    erp_signal_auth: str | None = None  # "user:password" the vendor's event push may use (Basic) on /events/erp/signals
+    # SAP S/4HANA (PRICING_EDGE_ERP=s4hana; PRICING_EDGE_ERP_URL is the system's base URL)
+    s4_user: str | None = None
+    s4_password: str | None = None
+    s4_token_url: str | None = None  # set: OAuth client credentials instead of Basic
+    s4_client_id: str | None = None
+    s4_client_secret: str | None = None
+    s4_sap_client: str | None = None
+    s4_sales_organization: str = "1710"
+    s4_distribution_channel: str = "10"
+    s4_division: str = "00"
+    s4_company_code: str = "1710"
+    s4_condition_type: str = "PPR0"
+    s4_price_list_field: str = "PriceListType"
+    s4_rejection_reason: str = "61"
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

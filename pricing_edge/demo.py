@@ -43,11 +43,19 @@ def _rate_limit(text: str) -> tuple[int, float]:
 
 def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: float | None = None,
                 latency_ms: float | None = None) -> Starlette:
+    """The simulated ERP through the configured connector's face; a vendor face sends its own events
+    to the signal intake beside the events URL (``<events URL>/signals``)."""
     from pricing_edge.sim.erp import create_app
+    from pricing_edge.sim.erp.demo_connector import face_of
 
+    face = face_of(settings)
+    url = events_url or settings.events_url
+    if url and face != "sim" and not url.endswith("/signals"):
+        url = url.rstrip("/") + "/signals"
     return create_app(
         build_dataset(settings.seed),
-        events_url=events_url or settings.events_url,
+        face=face,
+        events_url=url,
         event_secret=settings.event_secret or DEMO_EVENT_SECRET,
         latency_ms=settings.erp_latency_ms if latency_ms is None else latency_ms,
         ticker_rate=settings.erp_ticker_rate if ticker_rate is None else ticker_rate,
@@ -73,13 +81,16 @@ def edge_and_worker(settings: Settings) -> tuple[Starlette, Starlette]:
 
 def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
+    from pricing_edge.sim.erp.demo_connector import demo_connector_settings
+
     dataset = build_dataset(settings.seed)
     assignments = ",".join(f"{g.id}:{g.price_list_id}" for g in dataset.customer_groups)
-    return replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
-                   events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
-                   price_lists=assignments, default_price_list=dataset.default_price_list_id,
-                   admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
-                   webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
+    settings = replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
+                       events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
+                       price_lists=assignments, default_price_list=dataset.default_price_list_id,
+                       admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+                       webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
+    return demo_connector_settings(settings, layout.edge_url)
 
 
 def demo_order(fixtures: dict[str, Any]) -> dict[str, Any]:
@@ -99,7 +110,7 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"  edge (GraphQL)         {fixtures['edge_url']}",
         f"  ERP events             {fixtures['events_url']}",
         f"  BigCommerce simulator  {fixtures['upstream_url']}",
-        f"  ERP simulator          {fixtures['erp_url']}",
+        f"  ERP simulator          {fixtures['erp_url']}  ({fixtures.get('erp', 'sim')} face)",
         f"  worker (ops API)       {fixtures['worker_url']}/ops/status",
         f"  BigCommerce webhooks   {fixtures['webhooks_url']}",
         "  demo buyers:",
@@ -120,7 +131,7 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         "  place an order in BigCommerce; the worker posts it to the ERP once and writes the number back:",
         f"    curl -s {fixtures['admin_url']}/v2/orders -H 'X-Auth-Token: {fixtures['admin_token']}' "
         f"-H 'Content-Type: application/json' -d {shlex.quote(orjson.dumps(demo_order(fixtures)).decode())}",
-        f"    curl -s {fixtures['erp_url']}/api/v1/sales-orders      # the ERP's sales orders",
+        f"    curl -s {fixtures['erp_url']}/_sim/sales-orders      # the ERP's sales orders",
         f"    pricing-edge ops status --url {fixtures['worker_url']}   # queues, lag, dead letters",
         f"  all URLs and data: pricing-edge fixtures --port {layout.port}",
         "  Ctrl+C stops everything.",
@@ -137,6 +148,7 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("edge", edge, layout.port, layout.host),
         Served("worker", worker, layout.port + 3, layout.host),
     ]
-    print(banner(demo_fixtures(build_dataset(settings.seed), layout, settings), layout), flush=True)
+    fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
+    print(banner(fixtures, layout), flush=True)
     sys.stdout.flush()
     run(apps)

@@ -37,7 +37,9 @@ from pricing_edge.edge.warm import warm
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.intake.bigcommerce_webhooks import BigCommerceWebhookIntake
+from pricing_edge.erp.registry import connector
 from pricing_edge.intake.erp_events import ErpEventIntake
+from pricing_edge.intake.erp_signals import ErpSignalIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
@@ -46,7 +48,7 @@ from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
-from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, WORKER_GROUP
+from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
                       breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed))
     intake = ErpEventIntake(store, secret, metrics)
+    signals = ErpSignalIntake(store, secret=secret, prefix=connector(settings.erp).signal_prefix,
+                              basic=settings.erp_signal_auth)
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
@@ -148,7 +152,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         # The worker's groups exist from the first accepted event: trimming waits for the worker
         # (even one not started yet) to acknowledge what its flows need.
         with contextlib.suppress(StoreError):
-            for stream in (ERP_INTAKE, BIGCOMMERCE_INTAKE):
+            for stream in (ERP_INTAKE, BIGCOMMERCE_INTAKE, ERP_SIGNALS):
                 await store.ensure_group(stream, WORKER_GROUP)
         headers = {"authorization": f"Bearer {settings.storefront_token}"}
         schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
@@ -214,6 +218,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     app = Starlette(routes=[
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/events/erp", intake, methods=["POST"]),
+        Route("/events/erp/signals", signals, methods=["POST"]),
         Route("/webhooks/bigcommerce", webhooks, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

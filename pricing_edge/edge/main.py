@@ -10,10 +10,10 @@ from pricing_edge.store import open_store
 
 
 def open_erp(settings: Settings) -> ErpAdapter:
-    """The ERP adapter to read through; the simulated ERP's is the only one so far."""
-    from pricing_edge.erp.simulated import SimulatedErpAdapter
+    """The configured connector's adapter (``PRICING_EDGE_ERP``), its mapping validated."""
+    from pricing_edge.erp.registry import open_erp as open_connector
 
-    return SimulatedErpAdapter(settings.erp_url, timeout=settings.erp_timeout)
+    return open_connector(settings)
 
 
 def app_from_env() -> Starlette:

@@ -33,12 +33,20 @@ class ErpUnavailable(ErpError):
         self.retry_after = retry_after
 
 
+class ErpThrottled(ErpUnavailable):
+    """The ERP asked us to slow down (429); ``retry_after`` says for how long, when it does."""
+
+
 class ErpBadResponse(ErpUnavailable):
     """A 2xx whose body is not what the ERP's API promises (an error page from a proxy, a half deploy)."""
 
 
 class ErpRejected(ErpError):
     """Any other 4xx: the ERP understood and refused."""
+
+
+class ErpNotFound(ErpRejected):
+    """The ERP has no such record (404): a missing mapping, or a record deleted in the ERP."""
 
 
 class DuplicateReference(ErpRejected):
@@ -63,8 +71,12 @@ def from_status(response: httpx.Response, *, erp: str = "erp") -> ErpError:
     status = response.status_code
     detail = _detail(response)
     message = f"{erp}: HTTP {status} for {response.request.method} {response.request.url.path}: {detail}"
+    if status == 429:
+        return ErpThrottled(message, erp=erp, status=status, retry_after=_retry_after(response))
     if status >= 500 or status in TRANSIENT_STATUSES:
         return ErpUnavailable(message, erp=erp, status=status, retry_after=_retry_after(response))
+    if status == 404:
+        return ErpNotFound(message, erp=erp, status=status)
     return ErpRejected(message, erp=erp, status=status)
 
 
@@ -77,12 +89,26 @@ def _detail(response: httpx.Response) -> str:
         for key in ("error", "title", "message", "detail"):
             if isinstance(body.get(key), str):
                 return str(body[key])
+        vendor = vendor_message(body)
+        if vendor:
+            return vendor
     return response.text[:200]
 
 
+def vendor_message(body: object) -> str | None:
+    """SAP Gateway's (and OData V4's) ``{"error": {"code", "message": {"value"} | "..."}}`` as "code: message"."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return None
+    message = error.get("message")
+    text = message.get("value") if isinstance(message, dict) else message
+    if not isinstance(text, str):
+        return None
+    code = error.get("code")
+    return f"{code}: {text}" if isinstance(code, str) and code else text
+
+
 def _retry_after(response: httpx.Response) -> float | None:
-    raw = response.headers.get("retry-after")
-    try:
-        return max(0.0, float(raw)) if raw else None
-    except ValueError:
-        return None  # an HTTP date: rare enough from ERPs to ignore
+    from pricing_edge.erp.throttling import retry_after
+
+    return retry_after(response)

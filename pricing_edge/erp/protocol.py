@@ -13,7 +13,8 @@ from typing import Protocol, runtime_checkable
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
-from pricing_edge.domain.orders import ErpSalesOrder, SalesOrder
+from pricing_edge.domain.invoices import Invoice
+from pricing_edge.domain.orders import ErpSalesOrder, SalesOrder, Shipment
 from pricing_edge.domain.pricing import PriceRecord
 
 
@@ -61,6 +62,14 @@ class ErpAdapter(Protocol):
     async def update_sales_order(self, number: str, order: SalesOrder) -> ErpSalesOrder:
         """Bring an open order in line with ``order`` (lines, ship-to, cancellation); ``ErpRejected``
         if the ERP no longer allows it (already shipped)."""
+        ...
+
+    async def list_shipments(self, reference: str) -> list[Shipment]:
+        """The shipped deliveries of the order carrying ``reference`` (none if no such order)."""
+        ...
+
+    async def list_invoices(self, reference: str) -> list[Invoice]:
+        """The invoices (billing documents) of the order carrying ``reference``."""
         ...
 
     async def aclose(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -19,9 +20,11 @@ from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.domain.inventory import StockLevel
-from pricing_edge.domain.orders import ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine
+from pricing_edge.domain.invoices import Invoice, InvoiceLine
+from pricing_edge.domain.orders import ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine, Shipment
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import DuplicateReference, ErpBadResponse, ErpRejected, from_httpx, from_status
+from pricing_edge.erp.throttling import send_patiently
 from pricing_edge.ops.tracing import traced_client
 
 API = "/api/v1"
@@ -94,6 +97,17 @@ class SimulatedErpAdapter:
         path = f"{API}/sales-orders/{quote(number, safe='')}"
         return _sales_order(self._json(await self._send("PATCH", path, self._order_body(order))))
 
+    async def list_shipments(self, reference: str) -> list[Shipment]:
+        body = await self._get(f"{API}/shipments", {"reference": reference})
+        try:
+            return [order_events.shipment_from_data(item).shipment for item in _items(body)]
+        except EventDataError as exc:
+            raise ErpBadResponse(f"{self.name}: bad shipment from the ERP: {exc}", erp=self.name) from exc
+
+    async def list_invoices(self, reference: str) -> list[Invoice]:
+        body = await self._get(f"{API}/invoices", {"reference": reference})
+        return [_invoice(item) for item in _items(body)]
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
@@ -106,7 +120,8 @@ class SimulatedErpAdapter:
         Writes are never retried here: the worker looks its reference up before trying again.
         """
         try:
-            response = await self._client.request(method, self.base_url + path, json=body, timeout=self.timeout)
+            response = await send_patiently(lambda: self._client.request(method, self.base_url + path, json=body,
+                                                                         timeout=self.timeout))
         except httpx.HTTPError as exc:
             raise from_httpx(exc, erp=self.name) from exc
         if response.is_success or (response.status_code == 409 and _error_field(response) == "reference"):
@@ -146,7 +161,8 @@ class SimulatedErpAdapter:
 
     async def _get(self, path: str, params: dict[str, Any], *, missing_ok: bool = False) -> Any:
         try:
-            response = await self._client.get(self.base_url + path, params=params, timeout=self.timeout)
+            response = await send_patiently(lambda: self._client.get(self.base_url + path, params=params,
+                                                                     timeout=self.timeout))
         except httpx.HTTPError as exc:
             raise from_httpx(exc, erp=self.name) from exc
         if missing_ok and response.status_code == 404:
@@ -214,6 +230,25 @@ def _sales_order(body: object) -> ErpSalesOrder:
             raise bad(f"lines[{i}] must be {{sku, quantity, unit_price: decimal string}}, got {raw!r}")
         lines.append(SalesOrderLine(sku, quantity, Decimal(price)))
     return ErpSalesOrder(number=number, reference=reference, status=erp_status, lines=tuple(lines), version=version)
+
+
+def _invoice(body: object) -> Invoice:
+    def money(value: object, where: str) -> Decimal:
+        if not isinstance(value, str) or not _MONEY.fullmatch(value):
+            raise ErpBadResponse(f"simulated: bad invoice from the ERP: {where} {value!r}", erp="simulated")
+        return Decimal(value)
+
+    if not isinstance(body, dict) or not isinstance(body.get("lines"), list):
+        raise ErpBadResponse("simulated: bad invoice from the ERP: not an invoice object", erp="simulated")
+    try:
+        lines = tuple(InvoiceLine(str(line["sku"]), int(line["quantity"]), money(line["net_amount"], "net_amount"))
+                      for line in body["lines"])
+        return Invoice(str(body["number"]), str(body["reference"]), str(body["currency"]),
+                       money(body["net_amount"], "net_amount"), money(body["tax_amount"], "tax_amount"),
+                       date.fromisoformat(str(body["issued_on"])), lines, body.get("order_number"),
+                       bool(body.get("cancelled")))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ErpBadResponse(f"simulated: bad invoice from the ERP: {exc!r}", erp="simulated") from exc
 
 
 def _error_field(response: httpx.Response) -> str | None:

@@ -1,6 +1,6 @@
 """Faults a test or a person can drive in a simulator: outage, added latency, random errors.
 
-``POST /_sim/faults {"down_seconds", "latency_ms", "error_rate"}`` sets them, ``DELETE`` clears,
+``POST /_sim/faults {"down_seconds", "latency_ms", "error_rate", "throttle_requests", "retry_after"}`` sets them, ``DELETE`` clears,
 ``GET`` reads. The ``/_sim`` paths themselves are never faulted, so a fault can always be cleared.
 """
 from __future__ import annotations
@@ -32,10 +32,12 @@ class Faults:
     down_until: float = 0.0
     latency_ms: float = 0.0
     error_rate: float = 0.0
+    throttle_left: int = 0  # the next N calls answer 429 with Retry-After
+    retry_after: float = 1.0
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def apply(self, spec: dict[str, Any]) -> None:
-        allowed = {"down_seconds", "latency_ms", "error_rate"}
+        allowed = {"down_seconds", "latency_ms", "error_rate", "throttle_requests", "retry_after"}
         unknown = set(spec) - allowed
         if unknown:
             raise FaultSpecError(f"unknown fault setting(s): {', '.join(sorted(unknown))}; allowed: {sorted(allowed)}")
@@ -50,9 +52,11 @@ class Faults:
             self.down_until = time.monotonic() + values["down_seconds"]
         self.latency_ms = values.get("latency_ms", self.latency_ms)
         self.error_rate = values.get("error_rate", self.error_rate)
+        self.throttle_left = int(values.get("throttle_requests", self.throttle_left))
+        self.retry_after = values.get("retry_after", self.retry_after)
 
     def clear(self) -> None:
-        self.down_until, self.latency_ms, self.error_rate = 0.0, 0.0, 0.0
+        self.down_until, self.latency_ms, self.error_rate, self.throttle_left = 0.0, 0.0, 0.0, 0
 
     @property
     def down(self) -> bool:
@@ -63,6 +67,8 @@ class Faults:
             "down_seconds": round(max(0.0, self.down_until - time.monotonic()), 3),
             "latency_ms": self.latency_ms,
             "error_rate": self.error_rate,
+            "throttle_requests": self.throttle_left,
+            "retry_after": self.retry_after,
             "base_latency_ms": self.base_latency_ms,
         }
 
@@ -84,6 +90,11 @@ class FaultMiddleware:
             await asyncio.sleep(delay)
         if faults.down:
             await _refuse(503, "simulated outage: the service is down", scope, receive, send)
+        elif faults.throttle_left > 0:
+            faults.throttle_left -= 1
+            response = JSONResponse({"status": 429, "title": "rate limit exceeded"}, status_code=429,
+                                    headers={"retry-after": f"{faults.retry_after:g}"})
+            await response(scope, receive, send)
         elif faults.error_rate and faults.rng.random() < faults.error_rate:
             await _refuse(500, "simulated internal error", scope, receive, send)
         else:

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 ERP_INTAKE = "intake:erp"
 BIGCOMMERCE_INTAKE = "intake:bigcommerce"
+ERP_SIGNALS = "intake:erp-signals"  # an ERP's own events, for its change source (``intake.erp_signals``)
 INVALIDATION = "invalidate"
 CACHE_UPDATER_GROUP = "edge-cache-updater"
 WORKER_GROUP = "worker"

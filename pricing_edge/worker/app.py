@@ -19,15 +19,19 @@ from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.config import Settings
 from pricing_edge.domain.orders import OrderSettings
 from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.erp.change_source import run_under_lease
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
+from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS
 from pricing_edge.store.ledger import Ledger
 from pricing_edge.store.work_queue import WorkQueue
 from pricing_edge.worker.engine import EngineSettings, Flow, FlowRunner, RetryPolicy
+from pricing_edge.worker.change_sources import RunningSource, open_change_source
+from pricing_edge.worker.flows.erp_signals import ErpSignalFlow
 from pricing_edge.worker.flows.orders import OrderFlow
 from pricing_edge.worker.metrics import WorkerMetrics
 from pricing_edge.worker.ops_api import OpsApi
@@ -48,16 +52,22 @@ class Worker:
     metrics: WorkerMetrics
     engine: EngineSettings
     dedup_ttl: float
+    changes: RunningSource | None = None  # the ERP connector's change source, when it has one
 
     async def run(self) -> None:
         wakeup = asyncio.Event()
+        streams = (BIGCOMMERCE_INTAKE, ERP_INTAKE) + ((ERP_SIGNALS,) if self.changes else ())
         router = Router(self.store, self.queue, self.flows, self.metrics, dedup_ttl=self.dedup_ttl,
-                        lease_ms=self.engine.lease_ms, wakeup=wakeup)
+                        lease_ms=self.engine.lease_ms, wakeup=wakeup, streams=streams)
         runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
         async with asyncio.TaskGroup() as group:  # cancelled, it waits for every loop to finish
             group.create_task(router.run())
             for runner in runners:
                 group.create_task(runner.run())
+            if self.changes is not None:
+                group.create_task(run_under_lease(self.changes.source, self.queue.hold_lease,
+                                                  interval=self.changes.interval, lease_ms=self.changes.lease_ms,
+                                                  metrics=self.changes.metrics))
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -76,7 +86,11 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
                        metrics, claim_ms=engine.lease_ms)
-    return Worker(store, open_work_queue(store), ledger, [orders], metrics, engine, settings.dedup_ttl)
+    flows: list[Flow] = [orders]
+    changes = open_change_source(settings, store, erp, metrics.registry)
+    if changes is not None and changes.prefix:
+        flows.append(ErpSignalFlow(changes.source, changes.prefix))
+    return Worker(store, open_work_queue(store), ledger, flows, metrics, engine, settings.dedup_ttl, changes)
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
@@ -102,6 +116,8 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
             yield
         finally:
             await cancel_and_wait(tasks)
+            if worker.changes is not None:
+                await worker.changes.emitter.aclose()
             for resource in close:
                 with contextlib.suppress(Exception):
                     await resource.aclose()  # type: ignore[attr-defined]

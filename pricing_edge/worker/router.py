@@ -19,14 +19,14 @@ import orjson
 
 from pricing_edge.ops import tracing
 from pricing_edge.store.base import Store, StoreError, StreamEntry
-from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, WORKER_GROUP
+from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 from pricing_edge.store.work_queue import WorkQueue
 from pricing_edge.worker.engine import Flow
 from pricing_edge.worker.messages import Message
 from pricing_edge.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
-SOURCES = {BIGCOMMERCE_INTAKE: "bigcommerce", ERP_INTAKE: "erp"}
+SOURCES = {BIGCOMMERCE_INTAKE: "bigcommerce", ERP_INTAKE: "erp", ERP_SIGNALS: "erp-signal"}
 TRIM_EVERY_SECONDS = 5.0
 
 

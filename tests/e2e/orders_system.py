@@ -185,12 +185,14 @@ def worker_env(settings: Settings) -> dict[str, str]:
 
 
 @contextmanager
-def worker_process(settings: Settings, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``pricing-edge worker`` as a real process on the settings' worker port, killed on exit."""
+def worker_process(settings: Settings, log_path: Path,
+                   env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """``pricing-edge worker`` as a real process on the settings' worker port, killed on exit
+    (``env``: its environment, default :func:`worker_env`)."""
     port = int(settings.worker_url.rsplit(":", 1)[1])
     with open(log_path, "ab") as log:
         process = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "worker", "--port", str(port)],
-                                   env=worker_env(settings), stdout=log, stderr=subprocess.STDOUT)
+                                   env=env or worker_env(settings), stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_until(lambda: _healthy(settings.worker_url) or process.poll() is not None, timeout=30,
                    what="the worker process to start")

@@ -1,10 +1,12 @@
 """The simulated ERP (`pricing-edge sim erp`): live reads, changes that emit signed events, faults.
 
-It stands in for SAP, Dynamics, NetSuite or Acumatica behind an ERP adapter, over the seeded demo
-dataset (``pricing_edge.sim.dataset``), whose ERP-side records it owns and mutates. Ids are
-BigCommerce-side ids (price list, location, customer group, company); records travel in exactly
-the shape of the change events' ``data`` (``pricing_edge.domain.events``): money as decimal
-strings, an integer ``version``, optional fields absent when none.
+One state over the seeded demo dataset (``pricing_edge.sim.dataset``), whose ERP-side records it owns
+and mutates, seen through one *face*: the generic API below (``face="sim"``), or a vendor's API in its
+own codes (``face="s4hana"``: ``pricing_edge.sim.erp.faces.s4hana``, which replaces ``/api/v1`` and
+sends the vendor's business events instead of ours). On the generic face, ids are BigCommerce-side ids
+(price list, location, customer group, company); records travel in exactly the shape of the change
+events' ``data`` (``pricing_edge.domain.events``): money as decimal strings, an integer ``version``,
+optional fields absent when none.
 
 Live reads (JSON; slowed by the configured latency and subject to ``/_sim/faults``)::
 
@@ -64,7 +66,10 @@ Simulator control (never faulted)::
   GET  /_sim/sales-orders                  {"orders": [...], "shipments": [shipment data]}
   POST /_sim/items  {"sku", "price"?: "10.00", "on_hand"?: 0}   a new item: priced on every price list in
       every currency, stocked in every warehouse → 201 {"sku", "prices", "stock"}; 409 if it exists
-  GET|POST|DELETE /_sim/faults {"down_seconds", "latency_ms", "error_rate"}
+  POST /_sim/price-lists {"id", "name", "company_id"?, "prices": [{"sku", "currency", "price"}]}   a new
+      price list — a company's own with ``company_id`` (customer-specific prices) → 201 {"prices"}
+  GET  /api/v1/shipments?reference=X, /api/v1/invoices?reference=X   an order's shipments and invoices
+  GET|POST|DELETE /_sim/faults {"down_seconds", "latency_ms", "error_rate", "throttle_requests", "retry_after"}
 """
 from pricing_edge.sim.erp.app import DEFAULT_SOURCE, ErpSim, create_app
 from pricing_edge.sim.delivery import DeliveryPolicy

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.applications import Starlette
@@ -17,18 +17,41 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pricing_edge.domain import events
+from pricing_edge.domain import events, order_events
+from pricing_edge.domain.order_events import OrderEvent
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.erp.api import ParamError, error_response, int_param, json_response, read_routes
 from pricing_edge.sim.delivery import DeliveryPolicy
-from pricing_edge.sim.erp.outbox import Outbox
+from pricing_edge.sim.erp.outbox import Outbox, OutboxEntry
 from pricing_edge.sim.erp.sales_orders import SalesOrders, sales_order_routes
 from pricing_edge.sim.erp.state import ChangeError, ErpState
 from pricing_edge.sim.erp.ticker import Ticker
 from pricing_edge.sim.faults import SIM_PREFIX, FaultMiddleware, Faults, fault_routes
 
 DEFAULT_SOURCE = "urn:pricing-edge:sim:erp"
+
+
+FACES = ("sim", "s4hana")
+
+
+class OurEvents:
+    """The generic face's signals: every change as one of our own signed events."""
+
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    def emit(self, record: events.Record) -> OutboxEntry | None:
+        return self.outbox.emit(record)
+
+    def emit_order(self, event: OrderEvent) -> OutboxEntry | None:
+        return self.outbox.emit_event(order_events.event_type_of(event), order_events.to_data(event),
+                                      subject=order_events.subject_of(event))
+
+
+class Signals(Protocol):
+    def emit(self, record: events.Record) -> OutboxEntry | None: ...
+    def emit_order(self, event: OrderEvent) -> OutboxEntry | None: ...
 
 
 @dataclass
@@ -40,21 +63,38 @@ class ErpSim:
     ticker: Ticker
     faults: Faults
     orders: SalesOrders
+    signals: Signals
+    face: str = "sim"
+    vendor: Any = None  # the vendor face (``S4Face``) when ``face`` is not "sim"
 
 
 def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret: str | None = None,
                latency_ms: float = 20.0, ticker_rate: float = 0.0, source: str = DEFAULT_SOURCE,
-               delivery: DeliveryPolicy | None = None) -> Starlette:
-    """The ERP simulator over ``dataset`` (which it mutates: it is the ERP's truth).
+               delivery: DeliveryPolicy | None = None, face: str = "sim", page_size: int = 1000) -> Starlette:
+    """The ERP simulator over ``dataset`` (which it mutates: it is the ERP's truth), seen through one
+    ``face``: "sim" (the generic ``/api/v1`` API and our own events) or a vendor's ("s4hana").
 
     Events are always kept in the outbox; they are POSTed only when ``events_url`` is set, which
     then needs ``event_secret`` (``whsec_...``).
     """
+    if face not in FACES:
+        raise ValueError(f"unknown ERP simulator face {face!r}: one of {', '.join(FACES)}")
     state = ErpState(dataset)
-    outbox = Outbox(url=events_url, secret=event_secret, source=source, policy=delivery)
-    ticker = Ticker(state, outbox, seed=dataset.seed, rate=ticker_rate)
+    orders = SalesOrders(state)
+    vendor: Any = None
+    signals: Signals
+    if face == "s4hana":
+        from pricing_edge.sim.erp.faces import s4hana
+
+        outbox = Outbox(url=events_url, secret=event_secret, source=s4hana.SOURCE, policy=delivery)
+        vendor = s4hana.build_face(state, orders, outbox, page_size=page_size)
+        signals = vendor.signals
+    else:
+        outbox = Outbox(url=events_url, secret=event_secret, source=source, policy=delivery)
+        signals = OurEvents(outbox)
+    ticker = Ticker(state, signals, seed=dataset.seed, rate=ticker_rate)
     faults = Faults(base_latency_ms=latency_ms)
-    sim = ErpSim(state, outbox, ticker, faults, SalesOrders(state))
+    sim = ErpSim(state, outbox, ticker, faults, orders, signals, face, vendor)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -65,11 +105,20 @@ def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret:
             await ticker.aclose()
             await outbox.aclose()
 
-    routes = read_routes(state) + sales_order_routes(sim.orders, outbox) + fault_routes(faults) + sim_routes(sim)
+    face_routes = read_routes(state) if face == "sim" else vendor.routes() + [health_route(state, face)]
+    routes = (face_routes + sales_order_routes(orders, outbox, signals, api=face == "sim") + fault_routes(faults)
+              + sim_routes(sim))
     app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(FaultMiddleware, faults=faults)],
                     exception_handlers={ParamError: _param_error})
     app.state.erp = sim
     return app
+
+
+def health_route(state: ErpState, face: str) -> Route:
+    async def healthz(request: Request) -> Response:
+        return json_response({"status": "ok", "service": "erp-sim", "face": face, "seed": state.dataset.seed})
+
+    return Route("/healthz", healthz, methods=["GET"])
 
 
 async def _param_error(request: Request, exc: Exception) -> Response:
@@ -91,11 +140,21 @@ def sim_routes(sim: ErpSim) -> list[Route]:
                 record = apply(await _json_body(request))
             except (ChangeError, EventDataError) as exc:
                 return error_response(400, str(exc), exc.field)
-            entry = sim.outbox.emit(record)
-            await sim.outbox.wait_first_attempt(entry)
-            return json_response({"type": entry.event.type, "record": events.to_data(record),
-                                  "event": entry.describe()})
+            entry = sim.signals.emit(record)
+            if entry is not None:
+                await sim.outbox.wait_first_attempt(entry)
+            return json_response({"type": events.event_type_of(record), "record": events.to_data(record),
+                                  "event": entry.describe() if entry else None})
         return Route(f"{SIM_PREFIX}/changes/{kind}", change, methods=["POST"])
+
+    async def add_price_list(request: Request) -> Response:
+        try:
+            records = sim.state.add_price_list(await _json_body(request))
+        except ChangeError as exc:
+            return error_response(400, str(exc), exc.field)
+        for record in records:
+            sim.signals.emit(record)
+        return json_response({"prices": [events.to_data(r) for r in records]}, 201)
 
     async def list_events(request: Request) -> Response:
         chosen = sim.outbox.list(event_type=request.query_params.get("type") or None,
@@ -150,6 +209,7 @@ def sim_routes(sim: ErpSim) -> list[Route]:
         change_route("stock", sim.state.change_stock),
         change_route("credit", sim.state.change_credit),
         change_route("customer", sim.state.change_customer),
+        Route(f"{SIM_PREFIX}/price-lists", add_price_list, methods=["POST"]),
         Route(f"{SIM_PREFIX}/events", list_events, methods=["GET"]),
         Route(f"{SIM_PREFIX}/events/{{event_id}}", get_event, methods=["GET"]),
         Route(f"{SIM_PREFIX}/events/{{event_id}}/redeliver", redeliver, methods=["POST"]),

@@ -14,6 +14,9 @@ Routes (JSON, money as decimal strings; errors ``{"error", "field"}``)::
   GET   /api/v1/sales-orders?reference=X      {"total", "offset", "next_offset", "items": [0 or 1 order]}
   GET   /api/v1/sales-orders?offset=&limit=   every order, paged, oldest first
   GET   /api/v1/sales-orders/{number}         one order, 404 if unknown
+  GET   /api/v1/shipments?reference=X         {"items": [shipment data]} of the order with that reference
+  GET   /api/v1/invoices?reference=X          {"items": [{"number", "reference", "order_number", "currency",
+                                               "net_amount", "tax_amount", "issued_on", "cancelled", "lines"}]}
   PATCH /api/v1/sales-orders/{number}         lines / ship_to / po_number / cancelled, while open or released
   POST  /_sim/sales-orders/{number}/ship      {"carrier", "tracking_number", "lines"?: [{"sku", "quantity"}]}
   POST  /_sim/sales-orders/{number}/status    {"status"}
@@ -30,7 +33,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.requests import Request
@@ -38,6 +41,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pricing_edge.domain import events, order_events
+from pricing_edge.domain.invoices import Invoice, InvoiceLine
 from pricing_edge.domain.order_events import OrderEvent, SalesOrderChanged, ShipmentCreated
 from pricing_edge.domain.orders import ErpStatus, SalesOrder, SalesOrderLine, Shipment, ShipmentLine, ShipTo
 from pricing_edge.intake.envelope import format_time
@@ -48,6 +52,7 @@ from pricing_edge.sim.faults import SIM_PREFIX
 
 FIRST_ORDER_NUMBER = 100_001
 FIRST_SHIPMENT_NUMBER = 200_001
+FIRST_INVOICE_NUMBER = 300_001
 DEFAULT_ITEM_PRICE = "10.00"
 MAX_LINES = 1000
 MAX_TEXT = 255
@@ -99,6 +104,7 @@ class SimOrder:
     updated_at: datetime
     shipped: list[int] = field(default_factory=list)  # per line, parallel to ``order.lines``
     shipment_ids: list[str] = field(default_factory=list)
+    invoice_ids: list[str] = field(default_factory=list)
     created_by_trace: str | None = None  # the W3C traceparent of the call that created it (correlation checks)
 
     def remaining(self) -> dict[str, int]:
@@ -138,8 +144,10 @@ class SalesOrders:
         self.by_number: dict[str, SimOrder] = {}
         self.by_reference: dict[str, SimOrder] = {}
         self.shipments: dict[str, ShipmentCreated] = {}
+        self.invoices: dict[str, Invoice] = {}  # billed on shipment (delivery-related billing)
         self._order_numbers = itertools.count(FIRST_ORDER_NUMBER)
         self._shipment_numbers = itertools.count(FIRST_SHIPMENT_NUMBER)
+        self._invoice_numbers = itertools.count(FIRST_INVOICE_NUMBER)
         # Seconds a create waits *after* committing before it answers: the window in which a caller
         # can die having posted an order whose number it never learns (the crash test's window).
         self.reply_hold_seconds = 0.0
@@ -157,6 +165,14 @@ class SalesOrders:
 
     def all(self) -> list[SimOrder]:
         return list(self.by_number.values())
+
+    def shipments_of(self, reference: str) -> list[ShipmentCreated]:
+        found = self.by_reference.get(reference)
+        return [self.shipments[s] for s in found.shipment_ids] if found else []
+
+    def invoices_of(self, reference: str) -> list[Invoice]:
+        found = self.by_reference.get(reference)
+        return [self.invoices[i] for i in found.invoice_ids] if found else []
 
     # --- the API's changes -------------------------------------------------------------------
 
@@ -188,6 +204,7 @@ class SalesOrders:
                            shipped=[0] * len(order.lines), created_by_trace=traceparent)
         self.by_number[created.number] = created
         self.by_reference[reference] = created
+        self.state.stamp(f"order:{created.number}")
         return created
 
     def update(self, number: str, body: object) -> tuple[SimOrder, SalesOrderChanged | None]:
@@ -221,6 +238,7 @@ class SalesOrders:
             current.status = ErpStatus.CANCELLED
         current.version = self.state.dataset.next_version()
         current.updated_at = datetime.now(UTC)
+        self.state.stamp(f"order:{number}")
         return current, _changed(current) if cancel else None
 
     # --- the warehouse (``/_sim``) -----------------------------------------------------------
@@ -256,7 +274,21 @@ class SalesOrders:
         created = ShipmentCreated(shipment, current.version)
         self.shipments[shipment.shipment_id] = created
         current.shipment_ids.append(shipment.shipment_id)
+        self._bill(current, shipment)
+        self.state.stamp(f"order:{number}")
+        self.state.stamp(f"shipment:{shipment.shipment_id}")
         return current, created
+
+    def _bill(self, order: SimOrder, shipment: Shipment) -> None:
+        """Delivery-related billing: one invoice per shipment, its lines at the order's unit prices."""
+        prices = {line.sku: line.unit_price for line in order.order.lines}
+        lines = tuple(InvoiceLine(line.sku, line.quantity, prices[line.sku] * line.quantity) for line in shipment.lines)
+        net = sum((line.net_amount for line in lines), Decimal(0))
+        invoice = Invoice(number=f"INV-{next(self._invoice_numbers)}", reference=order.order.reference,
+                          currency=order.order.currency, net_amount=net, tax_amount=Decimal(0),
+                          issued_on=datetime.now(UTC).date(), lines=lines, order_number=order.number)
+        self.invoices[invoice.number] = invoice
+        order.invoice_ids.append(invoice.number)
 
     def set_status(self, number: str, body: object) -> tuple[SimOrder, SalesOrderChanged | None]:
         """Set any status (as a warehouse or a clerk would); the event if it changed."""
@@ -275,6 +307,7 @@ class SalesOrders:
         current.order = replace(current.order, cancelled=status is ErpStatus.CANCELLED)
         current.version = self.state.dataset.next_version()
         current.updated_at = datetime.now(UTC)
+        self.state.stamp(f"order:{number}")
         return current, _changed(current)
 
     def add_item(self, body: object) -> dict[str, Any]:
@@ -347,6 +380,16 @@ class SalesOrders:
                 raise _invalid(f"{where}.quantity", f"only {remaining.get(sku, 0)} of {sku} left to ship, "
                                                     f"asked for {wanted[sku]}")
         return wanted
+
+
+def invoice_to_data(invoice: Invoice) -> dict[str, Any]:
+    """An invoice as the simulated ERP's API carries it (money as decimal strings)."""
+    return {"number": invoice.number, "reference": invoice.reference, "order_number": invoice.order_number,
+            "currency": invoice.currency, "net_amount": events.money_str(invoice.net_amount),
+            "tax_amount": events.money_str(invoice.tax_amount), "issued_on": invoice.issued_on.isoformat(),
+            "cancelled": invoice.cancelled,
+            "lines": [{"sku": line.sku, "quantity": line.quantity, "net_amount": events.money_str(line.net_amount)}
+                      for line in invoice.lines]}
 
 
 def _changed(order: SimOrder) -> SalesOrderChanged:
@@ -438,12 +481,23 @@ def _ship_to(raw: Mapping[str, Any]) -> ShipTo | None:
 
 # --- routes -----------------------------------------------------------------------------------
 
-def sales_order_routes(orders: SalesOrders, outbox: Outbox) -> list[Route]:
-    """The ``/api/v1`` sales-order API (faulted like every read) and its ``/_sim`` controls."""
+class OrderSignals(Protocol):
+    """Whoever tells the outside world about an order change (our events, or a vendor's)."""
 
-    def emit(event: OrderEvent) -> OutboxEntry:
-        return outbox.emit_event(order_events.event_type_of(event), order_events.to_data(event),
-                                 subject=order_events.subject_of(event))
+    def emit_order(self, event: OrderEvent) -> OutboxEntry | None: ...
+
+
+def sales_order_routes(orders: SalesOrders, outbox: Outbox, signals: OrderSignals, *,
+                       api: bool = True) -> list[Route]:
+    """The ``/api/v1`` sales-order API (faulted like every read; only on the generic face, ``api``) and
+    the ``/_sim`` controls every face shares."""
+
+    def emit(event: OrderEvent) -> OutboxEntry | None:
+        return signals.emit_order(event)
+
+    async def first_attempt(entry: OutboxEntry | None) -> None:
+        if entry is not None:
+            await outbox.wait_first_attempt(entry)
 
     async def body_of(request: Request) -> object:
         raw = await request.body()
@@ -504,9 +558,9 @@ def sales_order_routes(orders: SalesOrders, outbox: Outbox) -> list[Route]:
         except OrderError as exc:
             return exc.response()
         entry = emit(event)
-        await outbox.wait_first_attempt(entry)
+        await first_attempt(entry)
         return json_response({"order": shipped.describe(), "shipment": order_events.to_data(event),
-                              "event": entry.describe()})
+                              "event": described(entry)})
 
     async def set_status(request: Request) -> Response:
         try:
@@ -514,9 +568,20 @@ def sales_order_routes(orders: SalesOrders, outbox: Outbox) -> list[Route]:
         except OrderError as exc:
             return exc.response()
         entry = emit(event) if event is not None else None
-        if entry is not None:
-            await outbox.wait_first_attempt(entry)
+        await first_attempt(entry)
         return json_response({"order": changed.describe(), "event": described(entry)})
+
+    async def shipments(request: Request) -> Response:
+        reference = request.query_params.get("reference")
+        if not reference:
+            return OrderError(400, "reference: required", "reference").response()
+        return json_response({"items": [order_events.to_data(s) for s in orders.shipments_of(reference)]})
+
+    async def invoices(request: Request) -> Response:
+        reference = request.query_params.get("reference")
+        if not reference:
+            return OrderError(400, "reference: required", "reference").response()
+        return json_response({"items": [invoice_to_data(i) for i in orders.invoices_of(reference)]})
 
     async def all_orders(request: Request) -> Response:
         return json_response({"orders": [o.describe() for o in orders.all()],
@@ -528,11 +593,15 @@ def sales_order_routes(orders: SalesOrders, outbox: Outbox) -> list[Route]:
         except OrderError as exc:
             return exc.response()
 
-    return [
+    api_routes = [
         Route(f"{API}/sales-orders", create, methods=["POST"]),
         Route(f"{API}/sales-orders", listing, methods=["GET"]),
         Route(f"{API}/sales-orders/{{number}}", get_one, methods=["GET"]),
         Route(f"{API}/sales-orders/{{number}}", update, methods=["PATCH"]),
+        Route(f"{API}/shipments", shipments, methods=["GET"]),
+        Route(f"{API}/invoices", invoices, methods=["GET"]),
+    ]
+    return (api_routes if api else []) + [
         Route(f"{SIM_PREFIX}/sales-orders", all_orders, methods=["GET"]),
         Route(f"{SIM_PREFIX}/sales-orders/{{number}}/ship", ship, methods=["POST"]),
         Route(f"{SIM_PREFIX}/sales-orders/{{number}}/status", set_status, methods=["POST"]),

@@ -6,6 +6,7 @@ a rejected change leaves no trace (not even a consumed version number).
 """
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -17,7 +18,7 @@ from pricing_edge.domain.credit import CreditRecord, CreditStatus
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
-from pricing_edge.sim.dataset import CURRENCIES, Dataset
+from pricing_edge.sim.dataset import CURRENCIES, Dataset, PriceList
 
 INITIAL_CUSTOMER_VERSION = 1
 
@@ -42,6 +43,23 @@ class ErpState:
         # Customers carry no version in the dataset; the ERP keeps one per customer.
         self.customer_versions: dict[int, int] = {}
         self.reads: Counter[str] = Counter()  # live reads per key, for /_sim/reads
+        # When each record last changed (epoch ms, strictly increasing across changes): vendor faces
+        # show it as their change timestamps (S/4 LastChangeDateTime). The seeded data was "loaded" a
+        # day before the simulator started.
+        self.loaded_at_ms = int(time.time() * 1000) - 86_400_000
+        self.changed_at: dict[str, int] = {}
+        self._last_stamp = 0
+        # Price lists of one company's own (customer-specific prices): price list id → company id.
+        self.company_price_lists: dict[int, int] = {}
+
+    def stamp(self, key: str) -> int:
+        """Record that ``key`` (``events.record_key``, ``order:<number>``, ...) changed now."""
+        self._last_stamp = max(int(time.time() * 1000), self._last_stamp + 1)
+        self.changed_at[key] = self._last_stamp
+        return self._last_stamp
+
+    def last_change_ms(self, key: str) -> int:
+        return self.changed_at.get(key, self.loaded_at_ms)
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -115,6 +133,7 @@ class ErpState:
         record = events.price_from_data(_merge(events.price_to_data(current), patch))
         record = replace(record, version=self.dataset.next_version())
         self.dataset.prices.put(record)
+        self.stamp(events.record_key(record))
         return record
 
     def change_stock(self, body: object) -> StockLevel:
@@ -129,6 +148,7 @@ class ErpState:
         level = events.stock_from_data(_merge(events.stock_to_data(current), patch))
         level = replace(level, version=self.dataset.next_version())
         self.dataset.stock[(sku, location_id)] = level
+        self.stamp(events.record_key(level))
         return level
 
     def change_credit(self, body: object) -> CreditRecord:
@@ -143,6 +163,7 @@ class ErpState:
         index = next(i for i, c in enumerate(companies) if c.id == company_id)
         companies[index] = replace(companies[index], credit_limit=record.credit_limit, balance=record.balance,
                                    status=record.status, version=record.version)
+        self.stamp(events.record_key(record))
         return record
 
     def change_customer(self, body: object) -> CustomerRecord:
@@ -165,6 +186,7 @@ class ErpState:
         customers[index] = replace(customers[index], customer_group_id=record.customer_group_id,
                                    company_id=record.company_id)
         self.customer_versions[customer_id] = record.version
+        self.stamp(events.record_key(record))
         return record
 
     def has_item(self, sku: str) -> bool:
@@ -181,11 +203,55 @@ class ErpState:
                   for location in self.dataset.locations]
         for record in prices:
             self.dataset.prices.put(record)
+            self.stamp(events.record_key(record))
         for level in levels:
             self.dataset.stock[(sku, level.location_id)] = level
+            self.stamp(events.record_key(level))
         self.skus.append(sku)
         self.known_skus.add(sku)
         return prices, levels
+
+    def add_price_list(self, body: object) -> list[PriceRecord]:
+        """A new price list — a company's own when ``company_id`` is given (customer-specific prices,
+        which an S/4 face shows as condition records keyed by customer) — with its first prices."""
+        if not isinstance(body, Mapping):
+            raise ChangeError("body", "must be a JSON object")
+        unknown = sorted(str(k) for k in body if k not in ("id", "name", "company_id", "prices"))
+        if unknown:
+            raise ChangeError(unknown[0], "unknown field (allowed: id, name, company_id, prices)")
+        raw_id, name, company_id, prices = (body.get(k) for k in ("id", "name", "company_id", "prices"))
+        list_id = _int_or(raw_id)
+        if list_id < 1 or self.has_price_list(list_id):
+            raise ChangeError("id", f"must be a new positive price list id, got {raw_id!r}")
+        if not isinstance(name, str) or not name.strip():
+            raise ChangeError("name", "must be a non-empty string")
+        if company_id is not None and self.dataset.company(_int_or(company_id)) is None:
+            raise ChangeError("company_id", f"no company {company_id!r}")
+        if not isinstance(prices, list) or not prices:
+            raise ChangeError("prices", "must be a non-empty list of {sku, currency, price}")
+        records = []
+        for index, item in enumerate(prices):
+            if not isinstance(item, Mapping) or set(item) - {"sku", "currency", "price"}:
+                raise ChangeError(f"prices[{index}]", "must be {sku, currency, price}")
+            self._known_sku(item.get("sku"))
+            if item.get("currency") not in self.currencies:
+                raise ChangeError(f"prices[{index}].currency", f"must be one of {', '.join(self.currencies)}")
+            data = {"price_list_id": list_id, "sku": item["sku"], "currency": item["currency"],
+                    "price": item.get("price"), "version": 1}
+            try:
+                records.append(events.price_from_data(data))
+            except events.EventDataError as exc:
+                raise ChangeError(f"prices[{index}].{exc.field}", exc.problem) from None
+        self.dataset.price_lists.append(PriceList(list_id, name))
+        if company_id is not None:
+            self.company_price_lists[list_id] = _int_or(company_id)
+        stored = []
+        for record in records:
+            record = replace(record, version=self.dataset.next_version())
+            self.dataset.prices.put(record)
+            self.stamp(events.record_key(record))
+            stored.append(record)
+        return stored
 
     def _known_sku(self, sku: object) -> None:
         if not isinstance(sku, str) or sku not in self.known_skus:

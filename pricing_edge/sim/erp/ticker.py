@@ -10,18 +10,23 @@ import asyncio
 import logging
 import random
 from decimal import Decimal
+from typing import Protocol
 
 from pricing_edge.domain import events
 from pricing_edge.domain.money import quantize
-from pricing_edge.sim.erp.outbox import Outbox
+from pricing_edge.sim.erp.outbox import OutboxEntry
 from pricing_edge.sim.erp.state import ErpState
+
+
+class RecordSignals(Protocol):
+    def emit(self, record: events.Record) -> OutboxEntry | None: ...
 
 MAX_RATE = 1000.0
 log = logging.getLogger(__name__)
 
 
 class Ticker:
-    def __init__(self, state: ErpState, outbox: Outbox, *, seed: int, rate: float = 0.0) -> None:
+    def __init__(self, state: ErpState, outbox: RecordSignals, *, seed: int, rate: float = 0.0) -> None:
         self.state = state
         self.outbox = outbox
         self.rng = random.Random(f"erp-ticker-{seed}")
