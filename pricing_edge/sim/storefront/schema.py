@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema
@@ -10,7 +10,7 @@ from graphql import GraphQLObjectType, GraphQLSchema, build_schema
 from pricing_edge.sim.dataset import Product
 from pricing_edge.sim.storefront import cart, resolvers, site
 
-SDL_PATH = Path(__file__).with_name("schema.graphql")
+SDL_PATH = resources.files("pricing_edge.sim.storefront") / "schema.graphql"  # package data
 
 
 def _node_type(value: Any, *_: Any) -> str | None:
