@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,8 +78,7 @@ class System:
         self.ports = {"edge": free_port(), "bigcommerce": free_port(), "erp": free_port(), "limit": free_port()}
         layout = DemoLayout(self.ports["edge"])
         base = Settings.from_env()
-        self.settings = replace(
-            demo_settings(base, layout),
+        self.settings = demo_settings(base, layout).replace(
             upstream_url=f"http://127.0.0.1:{self.ports['bigcommerce']}/graphql",
             erp_url=f"http://127.0.0.1:{self.ports['erp']}",
             admin_url=f"http://127.0.0.1:{self.ports['bigcommerce']}",
@@ -132,7 +131,7 @@ class System:
             "PRICING_EDGE_UPSTREAM_URL": s.upstream_url, "PRICING_EDGE_ERP_URL": s.erp_url,
             "PRICING_EDGE_ADMIN_URL": s.admin_url, "PRICING_EDGE_EVENT_SECRET": s.event_secret or "",
             "PRICING_EDGE_EVENTS_URL": f"{self.edge_url}/events/erp",
-            "PRICING_EDGE_PRICE_LISTS": s.price_lists, "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
+            "PRICING_EDGE_PRICE_LISTS": s.to_env()["PRICING_EDGE_PRICE_LISTS"], "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
             "PRICING_EDGE_SCHEMA_CACHE": s.schema_cache, "PRICING_EDGE_SEED": str(s.seed),
             "PRICING_EDGE_BC_LATENCY_MS": str(s.bc_latency_ms), "PRICING_EDGE_ERP_LATENCY_MS": str(s.erp_latency_ms),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),

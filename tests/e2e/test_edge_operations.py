@@ -3,7 +3,6 @@ upstream, health and metrics, a restart with the upstream down, and warming a fr
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from pricing_edge.bigcommerce.storefront import forwarded
-from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.edge.warm import warm
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.store.keys import Keys
@@ -90,7 +88,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
                                                                          tmp_path: Path) -> None:
     from pricing_edge.config import Settings
 
-    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
+    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix)
     for system in start_system(settings, tmp_path):  # first start: learns the schema and saves it
         assert (tmp_path / "schema.json").exists()
         product = system.fixtures["products"][1]
@@ -98,7 +96,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
     from pricing_edge.demo import edge_app
     from tests.support.servers import serve
 
-    dead_upstream = replace(system.settings, upstream_url="http://127.0.0.1:9/graphql")
+    dead_upstream = system.settings.replace(upstream_url="http://127.0.0.1:9/graphql")
     with serve(edge_app(dead_upstream)) as edge:
         assert httpx.get(edge.base_url + "/healthz").status_code == 200
         ready = httpx.get(edge.base_url + "/readyz").json()
@@ -107,7 +105,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
 
 def test_warm_loads_price_lists_and_stock_so_first_reads_spare_the_erp(redis_system: System) -> None:
     system = redis_system
-    assignments = PriceListAssignments.parse(system.settings.price_lists, system.settings.default_price_list)
+    assignments = system.settings.assignments
 
     async def run() -> None:
         store = RedisStore(system.settings.redis_url or "", Keys(system.settings.redis_prefix))
@@ -140,7 +138,7 @@ def test_warm_at_start_fills_the_store_in_the_background(redis_url: str, redis_p
     from pricing_edge.config import Settings
     from tests.support.polling import wait_until
 
-    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, warm_at_start=1,
+    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix, warm_at_start=1,
                        currencies="USD")
     for system in start_system(settings, tmp_path):
         product = system.fixtures["products"][3]

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,13 +42,13 @@ def price(base_url: str, headers: dict[str, str], product_id: int) -> Decimal:
 def two_edges(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[tuple[list[str], Settings, dict]]:  # type: ignore[type-arg]
     ports = [free_port(), free_port()]
     bc_port, erp_port = free_port(), free_port()
-    settings = replace(demo_settings(Settings.from_env({}), DemoLayout(ports[0])),
+    settings = demo_settings(Settings.from_env({}), DemoLayout(ports[0])).replace(
                        upstream_url=f"http://127.0.0.1:{bc_port}/graphql", erp_url=f"http://127.0.0.1:{erp_port}",
                        bc_latency_ms=0.0, erp_latency_ms=0.0, redis_url=redis_url, redis_prefix=redis_prefix)
     fixtures = demo_fixtures(build_dataset(settings.seed), DemoLayout(ports[0]), settings)
     env = {**os.environ, "PRICING_EDGE_REDIS_URL": redis_url, "PRICING_EDGE_REDIS_PREFIX": redis_prefix,
            "PRICING_EDGE_UPSTREAM_URL": settings.upstream_url, "PRICING_EDGE_ERP_URL": settings.erp_url,
-           "PRICING_EDGE_EVENT_SECRET": settings.event_secret or "", "PRICING_EDGE_PRICE_LISTS": settings.price_lists,
+           "PRICING_EDGE_EVENT_SECRET": settings.event_secret or "", "PRICING_EDGE_PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"],
            "PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "schema.json")}
     with serve(bigcommerce_sim_app(settings), bc_port), serve(erp_sim_app(settings), erp_port):
         processes = [subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "serve", "--port", str(port),
