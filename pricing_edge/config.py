@@ -56,7 +56,7 @@ def _url(schemes: tuple[str, ...]) -> Any:
     def check(value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
-            raise ValueError(f"must be a {' or '.join(s + '://' for s in schemes)} URL")
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
         return value
     return AfterValidator(check)
 

@@ -44,6 +44,9 @@ class PortInUse(OSError):
         super().__init__(errno.EADDRINUSE, f"port {port} on {host} ({name}) is already in use")
         self.name, self.host, self.port = name, host, port
 
+    def __str__(self) -> str:
+        return str(self.strerror)
+
 
 def port_is_free(host: str, port: int) -> bool:
     """Whether a server could bind ``host:port`` now (as uvicorn binds: SO_REUSEADDR)."""
