@@ -19,7 +19,13 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationError, model_validator
 from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from pricing_edge.domain.scope import PriceListAssignments
 
@@ -34,7 +40,8 @@ DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret
 DEMO_STORE_HASH = "demo"
 
 # Read by the test suite, not by any command: not settings, so never reported as unknown.
-TEST_ONLY_VARIABLES = frozenset({"PRICING_EDGE_TEST_REDIS_URL", "PRICING_EDGE_SPECS_DIR", "PRICING_EDGE_REQUIRE_SPECS"})
+TEST_ONLY_VARIABLES = frozenset({"PRICING_EDGE_TEST_REDIS_URL", "PRICING_EDGE_SPECS_DIR",
+                                 "PRICING_EDGE_REQUIRE_SPECS"})
 
 
 class SettingsError(ValueError):
@@ -76,8 +83,8 @@ def _whsec(value: str) -> str:
     except (binascii.Error, ValueError):
         decoded = b""
     if not value.startswith("whsec_") or not decoded:
-        raise ValueError("must be whsec_ followed by base64 (Standard Webhooks), e.g. from "
-                         "`python -c \"import base64,os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`")
+        raise ValueError("must be whsec_ followed by base64 (Standard Webhooks), e.g. from `python -c "
+                         "\"import base64, os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`")
     return value
 
 
@@ -101,7 +108,8 @@ def _assignments(value: Any) -> Any:
     try:
         return dict(PriceListAssignments.parse(value, 0).by_group)
     except ValueError:
-        raise ValueError("must be customer_group:price_list pairs separated by commas, e.g. 0:1,1:2") from None
+        raise ValueError("must be customer_group:price_list pairs separated by commas, "
+                         "e.g. 0:1,1:2") from None
 
 
 def _rate(value: Any) -> Any:
@@ -123,14 +131,20 @@ Text = Annotated[str, Field(min_length=1)]  # a name or token: empty is a mistak
 Seconds = Annotated[float, Field(gt=0)]
 Milliseconds = Annotated[float, Field(ge=0)]
 Positive = Annotated[int, Field(ge=1)]
-Currency = Annotated[str, _matching(r"[A-Z]{3}", "must be a three-letter ISO 4217 code in capitals, e.g. USD")]
+Currency = Annotated[str, _matching(r"[A-Z]{3}", "must be a three-letter ISO 4217 code in capitals, "
+                                                  "e.g. USD")]
 Currencies = Annotated[tuple[Currency, ...], NoDecode, BeforeValidator(_comma_list), Field(min_length=1),
                        PlainSerializer(",".join, when_used="json")]
 Assignments = Annotated[dict[int, int], NoDecode, BeforeValidator(_assignments),
-                        PlainSerializer(lambda v: ",".join(f"{g}:{p}" for g, p in v.items()), when_used="json")]
+                        PlainSerializer(lambda v: ",".join(f"{g}:{p}" for g, p in v.items()),
+                                        when_used="json")]
 RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
                       PlainSerializer(lambda v: f"{v[0]}/{v[1]:g}", when_used="json")]
 Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
+Spaceless = Annotated[str, _matching(r"\S*", "must not contain spaces")]
+StoreHash = Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")]
+Header = Annotated[str, AfterValidator(_header)]
+Secret = Annotated[str, AfterValidator(_whsec)]
 
 # What each kind of pydantic error means to someone setting a variable.
 _ACCEPTS = {
@@ -146,8 +160,8 @@ _ACCEPTS = {
 class Settings(BaseSettings):
     """Every setting of every command. Attribute ``x`` is the variable ``PRICING_EDGE_X``."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True, extra="forbid",
-                                      validate_default=True)
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True,
+                                      extra="forbid", validate_default=True)
 
     # --- where things are -------------------------------------------------------------------------
     redis_url: RedisUrl | None = Field(None, description="Redis for the store; unset: the embedded "
@@ -155,10 +169,10 @@ class Settings(BaseSettings):
     upstream_url: Url = Field("http://127.0.0.1:8081/graphql",
                               description="the BigCommerce Storefront GraphQL endpoint the edge fronts")
     erp_url: Url = Field("http://127.0.0.1:8082", description="the ERP (simulator) base URL")
-    worker_url: Url = Field("http://127.0.0.1:8083", description="the worker's ops API, for `pricing-edge ops`")
+    worker_url: Url = Field("http://127.0.0.1:8083",
+                            description="the worker's ops API, for `pricing-edge ops`")
     events_url: Url | None = Field(None, description="where the ERP simulator sends its signed change events")
-    event_secret: Annotated[str, AfterValidator(_whsec)] | None = Field(
-        None, description="whsec_<base64> secret that signs ERP events")
+    event_secret: Secret | None = Field(None, description="whsec_<base64> secret that signs ERP events")
     schema_cache: Text = Field(".pricing-edge/upstream-schema.json",
                                description="where the introspected upstream schema is kept")
     trusted_proxy_secret: str | None = Field(None, description="sent upstream as X-BC-Trusted-Proxy-Secret")
@@ -186,7 +200,8 @@ class Settings(BaseSettings):
     # --- the edge: freshness, budgets, breakers ---------------------------------------------------
     price_ttl: Seconds = Field(60.0, description="seconds a price record stays in the in-process cache")
     stock_ttl: Seconds = Field(10.0, description="seconds a stock record stays in the in-process cache")
-    catalog_ttl: Seconds = Field(300.0, description="seconds BigCommerce's catalog answer for a scope is reused")
+    catalog_ttl: Seconds = Field(300.0,
+                                 description="seconds BigCommerce's catalog answer for a scope is reused")
     buyer_ttl: Seconds = Field(60.0, description="seconds a token → buyer → scope resolution is reused")
     erp_timeout: Seconds = Field(5.0, description="seconds before an ERP call fails")
     upstream_timeout: Seconds = Field(5.0, description="seconds before an upstream call fails")
@@ -201,28 +216,33 @@ class Settings(BaseSettings):
                                                        "checkout while the ERP is unreachable")
     reservation_ttl: Seconds = Field(1800.0, description="seconds a cart's soft stock reservation lives")
     redis_down_stock_factor: Annotated[float, Field(ge=1)] = Field(
-        5.0, description="while Redis is unreachable, add-to-cart passes only where last known stock covers the "
-                         "quantity this many times")
-    redis_prefix: Annotated[str, _matching(r"\S*", "must not contain spaces")] = Field("pe:", description="prefix of every Redis key")
-    require_durable: Flag = Field(False, description="refuse to start unless Redis runs with AOF and noeviction")
+        5.0, description="while Redis is unreachable, add-to-cart passes only where last known stock "
+                         "covers the quantity this many times")
+    redis_prefix: Spaceless = Field("pe:", description="prefix of every Redis key")
+    require_durable: Flag = Field(False,
+                                  description="refuse to start unless Redis runs with AOF and noeviction")
 
     # --- BigCommerce REST Admin and webhooks (the worker's side) ----------------------------------
     admin_url: Url = Field("http://127.0.0.1:8081", description="BigCommerce REST Admin base "
                                                                 "(stands for https://api.bigcommerce.com)")
-    store_hash: Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")] = Field(
-        DEMO_STORE_HASH, description="the store hash in REST paths and order references")
+    store_hash: StoreHash = Field(DEMO_STORE_HASH,
+                                  description="the store hash in REST paths and order references")
     admin_token: Text = Field(DEMO_ADMIN_TOKEN, description="REST Admin X-Auth-Token")
     client_secret: str | None = Field(None, description="the app's client secret: webhooks are verified with "
                                                         "base64 of it")
-    webhook_header: Annotated[str, AfterValidator(_header)] | None = Field(
-        None, description="'Name: value' set at registration and required on every webhook")
-    webhook_destination: Url | None = Field(None, description="the worker registers its webhooks there at start")
-    dedup_ttl: Seconds = Field(7 * 24 * 3600.0, description="seconds delivery and routing dedup keys are kept")
+    webhook_header: Header | None = Field(None, description="'Name: value' set at registration and required "
+                                                           "on every webhook")
+    webhook_destination: Url | None = Field(None,
+                                            description="the worker registers its webhooks there at start")
+    dedup_ttl: Seconds = Field(7 * 24 * 3600.0,
+                               description="seconds delivery and routing dedup keys are kept")
 
     # --- the worker -------------------------------------------------------------------------------
-    worker_concurrency: Positive = Field(8, description="entities one worker process handles at once, per flow")
+    worker_concurrency: Positive = Field(8,
+                                         description="entities one worker process handles at once, per flow")
     worker_lease_ttl: Seconds = Field(10.0, description="seconds a worker holds an entity without renewing")
-    worker_max_attempts: Positive = Field(5, description="unexpected errors before a message is dead-lettered")
+    worker_max_attempts: Positive = Field(5,
+                                          description="unexpected errors before a message is dead-lettered")
     worker_retry_base: Seconds = Field(1.0, description="seconds: first retry's backoff")
     worker_retry_cap: Seconds = Field(60.0, description="seconds: longest retry backoff")
     worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
@@ -237,7 +257,8 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
+                                   init_settings: PydanticBaseSettingsSource,
                                    env_settings: PydanticBaseSettingsSource,
                                    dotenv_settings: PydanticBaseSettingsSource,
                                    file_secret_settings: PydanticBaseSettingsSource,
@@ -308,6 +329,7 @@ def unknown_variables(env: Mapping[str, str]) -> list[str]:
     lines = []
     for key in sorted(k for k in env if k.upper().startswith(ENV_PREFIX) and k.upper() not in known):
         nearest = difflib.get_close_matches(key.upper(), sorted(known), n=1)
-        lines.append(f"{key} is not a pricing-edge setting" + (f" (did you mean {nearest[0]}?)" if nearest else ""))
+        hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+        lines.append(f"{key} is not a pricing-edge setting{hint}")
     return lines
 
