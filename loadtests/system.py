@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -78,7 +78,8 @@ class System:
         self.ports = {"edge": free_port(), "bigcommerce": free_port(), "erp": free_port(), "limit": free_port()}
         layout = DemoLayout(self.ports["edge"])
         base = Settings.from_env()
-        self.settings = demo_settings(base, layout).replace(
+        self.settings = replace(
+            demo_settings(base, layout),
             upstream_url=f"http://127.0.0.1:{self.ports['bigcommerce']}/graphql",
             erp_url=f"http://127.0.0.1:{self.ports['erp']}",
             admin_url=f"http://127.0.0.1:{self.ports['bigcommerce']}",

@@ -1,10 +1,11 @@
 """Configuration: environment variables ``PRICING_EDGE_<NAME>``, one field of :class:`Settings` each.
 
 Each field has one type, one default and one description (the README's configuration table says the
-same). Values are parsed and checked once, when a command starts (:meth:`Settings.from_env`): a bad one
-stops it with a :class:`SettingsError` naming the variable, the value and what it accepts — never a bare
-``ValueError`` from deep inside, never a negative TTL accepted. ``Settings(...)`` takes keywords only and
-ignores the environment (tests build it so); :meth:`Settings.replace` is a checked copy with changes.
+same). Values are parsed and checked once, when a command starts (:meth:`Settings.from_env`, which reads
+the environment through pydantic-settings): a bad one stops it with a :class:`SettingsError` naming the
+variable, the value and what it accepts — never a bare ``ValueError`` from deep inside, never a negative
+TTL accepted. ``Settings`` is a (pydantic) dataclass: ``Settings(...)`` takes keywords and ignores the
+environment, and ``dataclasses.replace(settings, ...)`` is a copy checked and parsed like the environment.
 """
 from __future__ import annotations
 
@@ -17,15 +18,21 @@ from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, ValidationError, model_validator
-from pydantic_core import ErrorDetails
-from pydantic_settings import (
-    BaseSettings,
-    EnvSettingsSource,
-    NoDecode,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    model_validator,
 )
+from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
 
 from pricing_edge.domain.scope import PriceListAssignments
 
@@ -157,11 +164,9 @@ _ACCEPTS = {
 }
 
 
-class Settings(BaseSettings):
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", validate_default=True))
+class Settings:
     """Every setting of every command. Attribute ``x`` is the variable ``PRICING_EDGE_X``."""
-
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True, frozen=True,
-                                      extra="forbid", validate_default=True)
 
     # --- where things are -------------------------------------------------------------------------
     redis_url: RedisUrl | None = Field(None, description="Redis for the store; unset: the embedded "
@@ -257,52 +262,51 @@ class Settings(BaseSettings):
         return self
 
     @classmethod
-    def settings_customise_sources(cls, settings_cls: type[BaseSettings],
-                                   init_settings: PydanticBaseSettingsSource,
-                                   env_settings: PydanticBaseSettingsSource,
-                                   dotenv_settings: PydanticBaseSettingsSource,
-                                   file_secret_settings: PydanticBaseSettingsSource,
-                                   ) -> tuple[PydanticBaseSettingsSource, ...]:
-        """``Settings(...)`` is exactly what it is given; :meth:`from_env` is what reads the environment."""
-        return (init_settings,)
-
-    @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """The settings in ``env`` (default: the process environment), then ``overrides`` that are not None.
         Raises SettingsError naming every bad variable."""
-        values = dict(_Environment(cls, env)())
+        values = dict(_Environment(env)())
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls._checked(values)
-
-    def replace(self, **changes: Any) -> Settings:
-        """A copy with ``changes``, checked like the environment is (text values are parsed)."""
-        return self._checked({**self.model_dump(), **changes})
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError([_problem(error, values) for error in exc.errors()]) from None
 
     def to_env(self) -> dict[str, str]:
         """These settings as the ``PRICING_EDGE_*`` variables that :meth:`from_env` reads back (for a child
         process); unset ones are left out."""
-        return {variable(name): str(value) for name, value in self.model_dump(mode="json").items()
-                if value is not None}
+        dumped: dict[str, Any] = TypeAdapter(Settings).dump_python(self, mode="json")
+        return {variable(name): str(value) for name, value in dumped.items() if value is not None}
 
     @property
     def assignments(self) -> PriceListAssignments:
         """Customer group → price list on the channel, and the default for every other group."""
         return PriceListAssignments(self.price_lists, self.default_price_list)
 
-    @classmethod
-    def _checked(cls, values: dict[str, Any]) -> Settings:
-        try:
-            return cls(**values)
-        except ValidationError as exc:
-            raise SettingsError([_problem(error, values) for error in exc.errors()]) from None
+
+def setting_fields() -> dict[str, FieldInfo]:
+    """Every setting's field: its type, default and description."""
+    fields: dict[str, FieldInfo] = Settings.__pydantic_fields__  # type: ignore[attr-defined]
+    return dict(fields)
+
+
+class _Variables(BaseSettings):
+    """How the environment is read: prefix, empty means unset (pydantic-settings' conventions)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True)
+
+
+# The same fields as Settings, for pydantic-settings to read from the environment (values are checked by Settings).
+_FIELDS: dict[str, Any] = {name: (info.annotation, info) for name, info in setting_fields().items()}
+_VariablesOfSettings = create_model("_VariablesOfSettings", __base__=_Variables, **_FIELDS)
 
 
 class _Environment(EnvSettingsSource):
     """pydantic-settings' environment source over a given mapping (tests, child processes) or os.environ."""
 
-    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str] | None) -> None:
+    def __init__(self, env: Mapping[str, str] | None) -> None:
         self._mapping = os.environ if env is None else env
-        super().__init__(settings_cls)
+        super().__init__(_VariablesOfSettings)
 
     def _load_env_vars(self) -> Mapping[str, str | None]:
         return {key.lower(): value for key, value in self._mapping.items() if value != ""}
@@ -317,7 +321,7 @@ def _problem(error: ErrorDetails, values: Mapping[str, Any]) -> str:
     accepts = _ACCEPTS.get(error["type"]) or message.replace("Input should", "must")
     if error["type"] == "extra_forbidden":
         return f"{name!r} is not a setting"
-    field = Settings.model_fields.get(name)
+    field = setting_fields().get(name)
     meaning = f" ({field.description})" if field and field.description else ""
     return f"{variable(name)}={values.get(name)!r}: {accepts}{meaning}"
 
@@ -325,7 +329,7 @@ def _problem(error: ErrorDetails, values: Mapping[str, Any]) -> str:
 def unknown_variables(env: Mapping[str, str]) -> list[str]:
     """``PRICING_EDGE_*`` variables in ``env`` that no setting reads (a misspelt one is silently ignored
     otherwise), each with the nearest real name."""
-    known = {variable(name) for name in Settings.model_fields} | TEST_ONLY_VARIABLES
+    known = {variable(name) for name in setting_fields()} | TEST_ONLY_VARIABLES
     lines = []
     for key in sorted(k for k in env if k.upper().startswith(ENV_PREFIX) and k.upper() not in known):
         nearest = difflib.get_close_matches(key.upper(), sorted(known), n=1)

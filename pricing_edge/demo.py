@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -66,12 +67,11 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
     dataset = build_dataset(settings.seed)
     assignments = {g.id: g.price_list_id for g in dataset.customer_groups}
-    return settings.replace(upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
-                            events_url=layout.edge_url + "/events/erp",
-                            event_secret=settings.event_secret or DEMO_EVENT_SECRET,
-                            price_lists=assignments, default_price_list=dataset.default_price_list_id,
-                            admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
-                            webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
+    return replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
+                   events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
+                   price_lists=assignments, default_price_list=dataset.default_price_list_id,
+                   admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+                   webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
 
 
 def demo_order(fixtures: dict[str, Any]) -> dict[str, Any]:

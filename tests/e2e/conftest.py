@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +55,7 @@ def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
     layout = DemoLayout(port)
     bc_port, erp_port = free_port(), free_port()
     settings = demo_settings(settings, layout)
-    settings = settings.replace(upstream_url=f"http://127.0.0.1:{bc_port}/graphql",
+    settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql",
                        erp_url=f"http://127.0.0.1:{erp_port}", schema_cache=str(tmp_path / "schema.json"),
                        bc_latency_ms=0.0, erp_latency_ms=0.0)
     fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings)
@@ -70,7 +70,7 @@ def store_settings(request: pytest.FixtureRequest) -> Settings:
     prefix, or the embedded store."""
     settings = Settings.from_env({})
     if request.param == "redis":
-        settings = settings.replace(redis_url=request.getfixturevalue("redis_url"),
+        settings = replace(settings, redis_url=request.getfixturevalue("redis_url"),
                            redis_prefix=request.getfixturevalue("redis_prefix"))
     return settings
 
@@ -82,12 +82,12 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
 
 @pytest.fixture(name="redis_system")
 def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
-    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix)
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
     yield from start_system(settings, tmp_path)
 
 
 def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:
     """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after."""
     prefix = f"pe-test-{name}-{uuid.uuid4().hex[:8]}:"
-    yield from start_system(Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=prefix), workdir)
+    yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix), workdir)
     delete_prefix(redis_url, prefix)

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -146,7 +146,7 @@ def _hash(data: dict[str, Any]) -> str:
 def order_settings(base: Settings, tmp_path: Path) -> Settings:
     layout = DemoLayout(free_port())
     settings = demo_settings(base, layout)
-    return settings.replace(schema_cache=str(tmp_path / "schema.json"), webhook_destination=None, **FAST_WORKER)
+    return replace(settings, schema_cache=str(tmp_path / "schema.json"), webhook_destination=None, **FAST_WORKER)
 
 
 @contextmanager
@@ -155,7 +155,7 @@ def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread",
     """``worker``: "thread" (beside the edge), or "none" (start one with :func:`worker_process`)."""
     settings = order_settings(base, tmp_path)
     bc_port, erp_port, edge_port, worker_port = free_port(), free_port(), free_port(), free_port()
-    settings = settings.replace(upstream_url=f"http://127.0.0.1:{bc_port}/graphql", admin_url=f"http://127.0.0.1:{bc_port}",
+    settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql", admin_url=f"http://127.0.0.1:{bc_port}",
                        erp_url=f"http://127.0.0.1:{erp_port}", events_url=f"http://127.0.0.1:{edge_port}/events/erp",
                        worker_url=f"http://127.0.0.1:{worker_port}")
     with serve(bigcommerce_sim_app(settings), bc_port) as bigcommerce, serve(erp_sim_app(settings), erp_port) as erp:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ CREDIT = """query($total: BigDecimal) { customer { entityId
 
 @pytest.fixture
 def credit_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
-    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix, credit_ttl=1.0,
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, credit_ttl=1.0,
                        credit_max_age=3.0, breaker_threshold=3, breaker_reset=2.0)
     yield from start_system(settings, tmp_path)
 

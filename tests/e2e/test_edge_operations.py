@@ -3,6 +3,7 @@ upstream, health and metrics, a restart with the upstream down, and warming a fr
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
                                                                          tmp_path: Path) -> None:
     from pricing_edge.config import Settings
 
-    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix)
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
     for system in start_system(settings, tmp_path):  # first start: learns the schema and saves it
         assert (tmp_path / "schema.json").exists()
         product = system.fixtures["products"][1]
@@ -96,7 +97,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
     from pricing_edge.demo import edge_app
     from tests.support.servers import serve
 
-    dead_upstream = system.settings.replace(upstream_url="http://127.0.0.1:9/graphql")
+    dead_upstream = replace(system.settings, upstream_url="http://127.0.0.1:9/graphql")
     with serve(edge_app(dead_upstream)) as edge:
         assert httpx.get(edge.base_url + "/healthz").status_code == 200
         ready = httpx.get(edge.base_url + "/readyz").json()
@@ -138,7 +139,7 @@ def test_warm_at_start_fills_the_store_in_the_background(redis_url: str, redis_p
     from pricing_edge.config import Settings
     from tests.support.polling import wait_until
 
-    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix, warm_at_start=1,
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, warm_at_start=1,
                        currencies="USD")
     for system in start_system(settings, tmp_path):
         product = system.fixtures["products"][3]

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ ORDER_SCOPES = ["store/order/created", "store/order/updated", "store/order/statu
 
 @pytest.fixture
 def settings(redis_url: str, redis_prefix: str) -> Settings:
-    return Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix, bc_rate_limit="100000/30")
+    return replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, bc_rate_limit="100000/30")
 
 
 def cli(system: OrderSystem, *args: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[OrderSyst
 @pytest.fixture
 def manual(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[OrderSystem]:
     """No hooks registered: the test delivers the webhooks itself (duplicates, reordering)."""
-    settings = Settings.from_env({}).replace(redis_url=redis_url, redis_prefix=redis_prefix)
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
     with order_system(settings, tmp_path, register_hooks=False) as running:
         yield running
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ PRICE = "query($id: Int!) { site { product(entityId: $id) { entityId prices { pr
 
 def fast_settings(**overrides: Any) -> Settings:
     """Short freshness windows so stale states are reached within a test."""
-    return Settings.from_env({}).replace(price_ttl=1.0, stock_ttl=1.0, catalog_ttl=1.0, erp_budget_ms=150.0,
+    return replace(Settings.from_env({}), price_ttl=1.0, stock_ttl=1.0, catalog_ttl=1.0, erp_budget_ms=150.0,
                    breaker_threshold=3, breaker_reset=2.0, erp_timeout=10.0, **overrides)
 
 

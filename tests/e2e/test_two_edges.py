@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,7 +43,7 @@ def price(base_url: str, headers: dict[str, str], product_id: int) -> Decimal:
 def two_edges(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[tuple[list[str], Settings, dict]]:  # type: ignore[type-arg]
     ports = [free_port(), free_port()]
     bc_port, erp_port = free_port(), free_port()
-    settings = demo_settings(Settings.from_env({}), DemoLayout(ports[0])).replace(
+    settings = replace(demo_settings(Settings.from_env({}), DemoLayout(ports[0])),
                        upstream_url=f"http://127.0.0.1:{bc_port}/graphql", erp_url=f"http://127.0.0.1:{erp_port}",
                        bc_latency_ms=0.0, erp_latency_ms=0.0, redis_url=redis_url, redis_prefix=redis_prefix)
     fixtures = demo_fixtures(build_dataset(settings.seed), DemoLayout(ports[0]), settings)

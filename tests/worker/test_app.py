@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -69,7 +70,7 @@ def test_register_webhooks_twice_changes_nothing_the_second_time(system: OrderSy
 
 
 def test_register_webhooks_says_why_it_failed(system: OrderSystem) -> None:
-    env = {**worker_env(system.settings.replace(admin_token="wrong-token")),
+    env = {**worker_env(replace(system.settings, admin_token="wrong-token")),
            "PRICING_EDGE_ADMIN_URL": system.settings.admin_url}
     result = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "bigcommerce", "register-webhooks",
                              "--destination", system.webhook_url], env=env, capture_output=True, text=True, timeout=60)
