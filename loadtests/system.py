@@ -132,7 +132,7 @@ class System:
             "PRICING_EDGE_UPSTREAM_URL": s.upstream_url, "PRICING_EDGE_ERP_URL": s.erp_url,
             "PRICING_EDGE_ADMIN_URL": s.admin_url, "PRICING_EDGE_EVENT_SECRET": s.event_secret or "",
             "PRICING_EDGE_EVENTS_URL": f"{self.edge_url}/events/erp",
-            "PRICING_EDGE_PRICE_LISTS": s.price_lists, "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
+            "PRICING_EDGE_PRICE_LISTS": s.to_env()["PRICING_EDGE_PRICE_LISTS"], "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
             "PRICING_EDGE_SCHEMA_CACHE": s.schema_cache, "PRICING_EDGE_SEED": str(s.seed),
             "PRICING_EDGE_BC_LATENCY_MS": str(s.bc_latency_ms), "PRICING_EDGE_ERP_LATENCY_MS": str(s.erp_latency_ms),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),

@@ -1,17 +1,24 @@
-"""``pricing-edge``: the command line. Each subcommand is a thin wrapper over a module's entry point."""
+"""``pricing-edge``: the command line. Each subcommand is a thin wrapper over a module's entry point.
+
+Every command first checks the whole configuration (``PRICING_EDGE_*``): a bad value stops it with one
+line per problem, before anything starts. A port already in use is one line too, saying what to do.
+"""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 import httpx
 import orjson
 
-from pricing_edge.config import Settings
+from pricing_edge.config import Settings, SettingsError, unknown_variables
+from pricing_edge.runtime import PortInUse, check_ports, port_is_free
 from pricing_edge.sim.fixtures import DEFAULT_PORT, DemoLayout
 
 Handler = Callable[[argparse.Namespace, Settings], int]
+DEMO_PORT_HELP = "the demo's --port N (edge on N, BigCommerce simulator N+1, ERP simulator N+2, worker N+3)"
 
 
 def _print_json(value: object) -> None:
@@ -31,8 +38,33 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     except ConnectorNotAvailable as exc:
         print(exc, file=sys.stderr)
         return 2
-    run_demo(DemoLayout(args.port, args.host), settings)
+    layout = DemoLayout(args.port, args.host)
+    try:
+        run_demo(layout, settings)
+    except PortInUse as exc:
+        other = _free_demo_port(layout)
+        print(f"pricing-edge demo: {exc}: stop what uses it, or run the demo on other ports: "
+              f"pricing-edge demo --port {other} (make demo PORT={other})", file=sys.stderr)
+        return 1
     return 0
+
+
+def _free_demo_port(layout: DemoLayout) -> int:
+    """A base port, near the one asked for, whose four demo ports are all free now."""
+    for base in range(layout.port + 10, min(layout.port + 1000, 65530), 10):
+        if all(port_is_free(layout.host, base + offset) for offset in range(4)):
+            return base
+    return layout.port + 10
+
+
+def _check_port(command: str, name: str, host: str, port: int) -> bool:
+    try:
+        check_ports([(name, host, port)])
+    except PortInUse as exc:
+        print(f"pricing-edge {command}: {exc}: stop what uses it, or choose another port with --port",
+              file=sys.stderr)
+        return False
+    return True
 
 
 def cmd_fixtures(args: argparse.Namespace, settings: Settings) -> int:
@@ -46,6 +78,8 @@ def cmd_fixtures(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    if not _check_port("serve", "edge", args.host, args.port):
+        return 1
     uvicorn.run("pricing_edge.edge.main:app_from_env", factory=True, host=args.host, port=args.port,
                 workers=args.workers, log_level=args.log_level, access_log=False)
     return 0
@@ -56,6 +90,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     from pricing_edge.ops.tracing import configure_logging
 
+    if not _check_port("worker", "worker", args.host, args.port):
+        return 1
     configure_logging(args.log_level)
     uvicorn.run("pricing_edge.worker.main:app_from_env", factory=True, host=args.host, port=args.port,
                 log_level=args.log_level, access_log=False, log_config=None)
@@ -65,7 +101,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ops(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.ops.ops_cli import run
 
-    return run(args, settings.worker_url)
+    return run(args, DemoLayout(args.port).worker_url if args.port else settings.worker_url)
 
 
 def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:
@@ -86,17 +122,20 @@ def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from pricing_edge.domain.scope import PriceListAssignments
     from pricing_edge.edge.main import open_erp
     from pricing_edge.edge.warm import warm
     from pricing_edge.store import open_store
 
+    if not settings.redis_url:
+        print("pricing-edge warm needs PRICING_EDGE_REDIS_URL: it loads the store the edge processes share, and "
+              "the embedded store would vanish when this command exits (the demo's edge reads through by itself)",
+              file=sys.stderr)
+        return 1
+
     async def run() -> int:
         store, erp = open_store(settings), open_erp(settings)
         try:
-            report = await warm(store, erp, PriceListAssignments.parse(settings.price_lists,
-                                                                        settings.default_price_list),
-                                [c.strip() for c in settings.currencies.split(",") if c.strip()])
+            report = await warm(store, erp, settings.assignments, list(settings.currencies))
         finally:
             await erp.aclose()
             await store.aclose()
@@ -110,6 +149,8 @@ def cmd_sim_bigcommerce(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.demo import bigcommerce_sim_app
     from pricing_edge.runtime import Served, run
 
+    if not _check_port("sim bigcommerce", "BigCommerce simulator", args.host, args.port):
+        return 1
     app = bigcommerce_sim_app(settings, latency_ms=args.latency_ms)
     print(f"BigCommerce simulator: http://{args.host}:{args.port}/graphql (seed {settings.seed})", flush=True)
     run([Served("bigcommerce-sim", app, args.port, args.host)], log_level=args.log_level)
@@ -124,7 +165,8 @@ def cmd_sim_erp(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.face:
         settings = replace(settings, erp=args.face)
-
+    if not _check_port("sim erp", "ERP simulator", args.host, args.port):
+        return 1
     app = erp_sim_app(settings, events_url=args.events_url, ticker_rate=args.ticker_rate, latency_ms=args.latency_ms)
     print(f"ERP simulator: http://{args.host}:{args.port} (seed {settings.seed}); events to "
           f"{args.events_url or settings.events_url or 'nowhere (no events URL)'}", flush=True)
@@ -132,9 +174,17 @@ def cmd_sim_erp(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _simulator_url(args: argparse.Namespace, settings: Settings) -> str:
+    if args.url:
+        return str(args.url)
+    if args.port:
+        layout = DemoLayout(args.port)
+        return layout.erp_url if args.target == "erp" else layout.url(1)
+    return settings.erp_url if args.target == "erp" else settings.upstream_url.rsplit("/graphql", 1)[0]
+
+
 def cmd_sim_fault(args: argparse.Namespace, settings: Settings) -> int:
-    base = args.url or (settings.erp_url if args.target == "erp" else settings.upstream_url.rsplit("/graphql", 1)[0])
-    url = base.rstrip("/") + "/_sim/faults"
+    url = _simulator_url(args, settings).rstrip("/") + "/_sim/faults"
     try:
         if args.clear:
             response = httpx.delete(url, timeout=10)
@@ -155,33 +205,49 @@ def cmd_sim_fault(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _command(sub: argparse._SubParsersAction, name: str, summary: str,
+             handler: Handler | None = None) -> argparse.ArgumentParser:
+    """A subcommand whose one-line ``summary`` shows in its parent's list and heads its own --help."""
+    parser: argparse.ArgumentParser = sub.add_parser(name, help=summary, description=summary)
+    if handler:
+        parser.set_defaults(handler=handler)
+    return parser
+
+
+def _listen(parser: argparse.ArgumentParser, port: int, what: str, log_level: bool = True) -> None:
+    parser.add_argument("--port", type=int, default=port, help=f"{what} (default {port})")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; 0.0.0.0 in a container)")
+    if log_level:
+        parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
+                            help="log level (default info)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pricing-edge", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(prog="pricing-edge", description="A BigCommerce-compatible GraphQL edge that "
+                                     "serves each buyer's ERP prices and stock, the sync worker behind it, and "
+                                     "simulators of BigCommerce and an ERP.",
+                                     epilog="Configuration: PRICING_EDGE_* environment variables (README).")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the whole system in one process on the embedded store")
-    demo.add_argument("--port", type=int, default=DEFAULT_PORT, help="edge port; simulators and worker on N+1..N+3")
-    demo.add_argument("--host", default="127.0.0.1")
+    demo = _command(sub, "demo", "run the whole system in one process on the embedded store", cmd_demo)
+    demo.add_argument("--port", type=int, default=DEFAULT_PORT,
+                      help=f"edge port N; BigCommerce simulator N+1, ERP simulator N+2, worker N+3 "
+                           f"(default {DEFAULT_PORT})")
+    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     demo.add_argument("--erp", default=None, help="the ERP connector and simulator face: sim (default), s4hana")
-    demo.set_defaults(handler=cmd_demo)
 
-    fixtures = sub.add_parser("fixtures", help="print the demo's URLs, buyers and products as JSON")
-    fixtures.add_argument("--port", type=int, default=DEFAULT_PORT)
-    fixtures.add_argument("--host", default="127.0.0.1")
-    fixtures.set_defaults(handler=cmd_fixtures)
+    fixtures = _command(sub, "fixtures", "print the demo's URLs, buyers and products as JSON", cmd_fixtures)
+    fixtures.add_argument("--port", type=int, default=DEFAULT_PORT, help=DEMO_PORT_HELP + f" (default {DEFAULT_PORT})")
+    fixtures.add_argument("--host", default="127.0.0.1", help="the demo's address (default 127.0.0.1)")
 
-    serve = sub.add_parser("serve", help="run an edge process (configuration from PRICING_EDGE_*)")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve = _command(sub, "serve", "run an edge process (needs PRICING_EDGE_REDIS_URL)", cmd_serve)
+    _listen(serve, DEFAULT_PORT, "port to serve /graphql, /events/erp and /webhooks/bigcommerce on")
     serve.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (production: one per core)")
-    serve.add_argument("--log-level", default="info")
-    serve.set_defaults(handler=cmd_serve)
 
-    worker = sub.add_parser("worker", help="run a sync worker (queue consumers, /healthz, /metrics, /ops)")
-    worker.add_argument("--port", type=int, default=DEFAULT_PORT + 3)
-    worker.add_argument("--host", default="127.0.0.1")
-    worker.add_argument("--log-level", default="info")
-    worker.set_defaults(handler=cmd_worker)
+    worker = _command(sub, "worker", "run a sync worker: queue consumers, /healthz, /metrics, /ops "
+                                     "(needs PRICING_EDGE_REDIS_URL)", cmd_worker)
+    _listen(worker, DEFAULT_PORT + 3, "port of the ops API; keep it private")
 
     from pricing_edge.erp.cli import add_parser as add_erp_parser
     from pricing_edge.ops.ops_cli import add_parser as add_ops_parser
@@ -190,45 +256,60 @@ def build_parser() -> argparse.ArgumentParser:
     sub.choices["ops"].set_defaults(handler=cmd_ops)
     add_erp_parser(sub)
 
-    bigcommerce = sub.add_parser("bigcommerce", help="BigCommerce store set-up").add_subparsers(dest="bc",
-                                                                                                required=True)
-    hooks = bigcommerce.add_parser("register-webhooks", help="register the webhooks the worker needs (idempotent)")
+    bigcommerce = _command(sub, "bigcommerce", "BigCommerce store set-up").add_subparsers(
+        dest="bc", required=True, metavar="COMMAND")
+    hooks = _command(bigcommerce, "register-webhooks", "register the webhooks the worker needs (idempotent)",
+                     cmd_register_webhooks)
     hooks.add_argument("--destination", required=True, help="the edge's public URL + /webhooks/bigcommerce")
-    hooks.add_argument("--scope", action="append", help="a scope to register (default: the order scopes)")
-    hooks.set_defaults(handler=cmd_register_webhooks)
+    hooks.add_argument("--scope", action="append", help="a scope to register, repeatable (default: the order scopes)")
 
-    warm = sub.add_parser("warm", help="bulk-load price lists and stock from the ERP into the store")
-    warm.set_defaults(handler=cmd_warm)
+    _command(sub, "warm", "bulk-load every assigned price list and all stock from the ERP into Redis "
+                          "(needs PRICING_EDGE_REDIS_URL)", cmd_warm)
 
-    sim = sub.add_parser("sim", help="run a simulator, or drive its faults").add_subparsers(dest="sim", required=True)
-    bc = sim.add_parser("bigcommerce", help="the BigCommerce storefront simulator")
-    bc.add_argument("--port", type=int, default=DEFAULT_PORT + 1)
-    bc.add_argument("--latency-ms", type=float, default=None, help="normal latency (default 150)")
-    erp = sim.add_parser("erp", help="the ERP simulator")
-    erp.add_argument("--port", type=int, default=DEFAULT_PORT + 2)
-    erp.add_argument("--events-url", default=None, help="where to send signed change events")
-    erp.add_argument("--ticker-rate", type=float, default=None, help="random changes per second")
-    erp.add_argument("--latency-ms", type=float, default=None)
+    sim = _command(sub, "sim", "run a simulator, or drive its faults").add_subparsers(
+        dest="sim", required=True, metavar="COMMAND")
+    bc = _command(sim, "bigcommerce", "the BigCommerce simulator: storefront GraphQL and REST Admin",
+                  cmd_sim_bigcommerce)
+    _listen(bc, DEFAULT_PORT + 1, "port to listen on")
+    bc.add_argument("--latency-ms", type=float, default=None,
+                    help="normal latency (default PRICING_EDGE_BC_LATENCY_MS, 150)")
+    erp = _command(sim, "erp", "the ERP simulator: live reads, changes that emit signed events, sales orders",
+                   cmd_sim_erp)
+    _listen(erp, DEFAULT_PORT + 2, "port to listen on")
+    erp.add_argument("--events-url", default=None,
+                     help="where to send signed change events (default PRICING_EDGE_EVENTS_URL)")
+    erp.add_argument("--ticker-rate", type=float, default=None,
+                     help="random changes per second (default PRICING_EDGE_ERP_TICKER_RATE, 0)")
+    erp.add_argument("--latency-ms", type=float, default=None,
+                     help="normal latency (default PRICING_EDGE_ERP_LATENCY_MS, 20)")
     erp.add_argument("--face", default=None, help="the API it speaks: sim (default: PRICING_EDGE_ERP) or s4hana")
-    for p, handler in ((bc, cmd_sim_bigcommerce), (erp, cmd_sim_erp)):
-        p.add_argument("--host", default="127.0.0.1")
-        p.add_argument("--log-level", default="info")
-        p.set_defaults(handler=handler)
-    fault = sim.add_parser("fault", help="inject or clear a fault in a running simulator")
-    fault.add_argument("target", choices=["erp", "bigcommerce"])
-    fault.add_argument("--down", type=float, default=None, help="seconds of outage")
-    fault.add_argument("--latency-ms", type=float, default=None)
-    fault.add_argument("--error-rate", type=float, default=None)
-    fault.add_argument("--clear", action="store_true")
-    fault.add_argument("--url", default=None, help="simulator base URL (default from configuration)")
-    fault.set_defaults(handler=cmd_sim_fault)
+    fault = _command(sim, "fault", "inject or clear a fault in a running simulator", cmd_sim_fault)
+    fault.add_argument("target", choices=["erp", "bigcommerce"], help="which simulator")
+    fault.add_argument("--down", type=float, default=None, help="seconds of outage (every call answers 503)")
+    fault.add_argument("--latency-ms", type=float, default=None, help="added latency of every call")
+    fault.add_argument("--error-rate", type=float, default=None, help="share of calls answering 500, 0..1")
+    fault.add_argument("--clear", action="store_true", help="clear every fault")
+    where = fault.add_mutually_exclusive_group()
+    where.add_argument("--port", type=int, default=None, help=DEMO_PORT_HELP)
+    where.add_argument("--url", default=None, help="the simulator's base URL (default: PRICING_EDGE_ERP_URL, "
+                                                   "or PRICING_EDGE_UPSTREAM_URL without /graphql)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    for line in unknown_variables(os.environ):
+        print(f"pricing-edge: warning: {line}; it is ignored", file=sys.stderr)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"pricing-edge {args.command}: cannot start, the configuration has "
+              f"{len(exc.problems)} problem{'s' if len(exc.problems) > 1 else ''}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
     handler: Handler = args.handler
-    return handler(args, Settings.from_env())
+    return handler(args, settings)
 
 
 if __name__ == "__main__":

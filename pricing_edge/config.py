@@ -1,11 +1,43 @@
-"""Configuration: environment variables ``PRICING_EDGE_*`` (the README has the table)."""
+"""Configuration: environment variables ``PRICING_EDGE_<NAME>``, one field of :class:`Settings` each.
+
+Each field has one type, one default and one description (the README's configuration table says the
+same). Values are parsed and checked once, when a command starts (:meth:`Settings.from_env`, which reads
+the environment through pydantic-settings): a bad one stops it with a :class:`SettingsError` naming the
+variable, the value and what it accepts — never a bare ``ValueError`` from deep inside, never a negative
+TTL accepted. ``Settings`` is a (pydantic) dataclass: ``Settings(...)`` takes keywords and ignores the
+environment, and ``dataclasses.replace(settings, ...)`` is a copy checked and parsed like the environment.
+"""
 from __future__ import annotations
 
+import base64
+import binascii
+import difflib
 import os
-from dataclasses import dataclass, field, fields
-from typing import Any
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pricing_edge.sim.dataset import DEFAULT_SEED
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    model_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+
+from pricing_edge.domain.scope import PriceListAssignments
+
+ENV_PREFIX = "PRICING_EDGE_"
+DEFAULT_SEED = 7  # the simulators' demo store
 
 # Obviously demo-only credentials: the simulators accept them and nothing else does.
 DEMO_STOREFRONT_TOKEN = "demo-storefront-token"
@@ -14,100 +46,322 @@ DEMO_ADMIN_TOKEN = "demo-admin-token"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret: signs its webhooks
 DEMO_STORE_HASH = "demo"
 
+# Read by the test suite, not by any command: not settings, so never reported as unknown.
+TEST_ONLY_VARIABLES = frozenset({"PRICING_EDGE_TEST_REDIS_URL", "PRICING_EDGE_SPECS_DIR", "PRICING_EDGE_CLIENTS_DIR",
+                                 "PRICING_EDGE_REQUIRE_SPECS"})
 
-@dataclass(frozen=True)
+
+class SettingsError(ValueError):
+    """Bad configuration: one line per problem, each naming its variable and what it accepts."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def variable(name: str) -> str:
+    """The environment variable of a field: ``price_ttl`` → ``PRICING_EDGE_PRICE_TTL``."""
+    return ENV_PREFIX + name.upper()
+
+
+# --- value types: how one variable's text becomes a checked value ----------------------------------------
+
+def _url(schemes: tuple[str, ...]) -> Any:
+    def check(value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in schemes or not (parts.netloc or parts.scheme == "unix"):
+            raise ValueError(f"must be a URL starting with {' or '.join(s + '://' for s in schemes)}")
+        return value
+    return AfterValidator(check)
+
+
+def _matching(pattern: str, accepts: str) -> Any:
+    def check(value: str) -> str:
+        if not re.fullmatch(pattern, value):
+            raise ValueError(accepts)
+        return value
+    return AfterValidator(check)
+
+
+def _whsec(value: str) -> str:
+    body = value.removeprefix("whsec_")
+    try:
+        decoded = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if not value.startswith("whsec_") or not decoded:
+        raise ValueError("must be whsec_ followed by base64 (Standard Webhooks), e.g. from `python -c "
+                         "\"import base64, os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`")
+    return value
+
+
+def _header(value: str) -> str:
+    from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting  # the one parser of it
+
+    try:
+        parse_header_setting(value)
+    except ValueError:
+        raise ValueError("must be 'Name: value'") from None
+    return value
+
+
+def _comma_list(value: Any) -> Any:
+    return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
+
+
+def _assignments(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return dict(PriceListAssignments.parse(value, 0).by_group)
+    except ValueError:
+        raise ValueError("must be customer_group:price_list pairs separated by commas, "
+                         "e.g. 0:1,1:2") from None
+
+
+def _rate(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    requests, slash, seconds = value.partition("/")
+    try:
+        parsed = int(requests), float(seconds)
+    except ValueError:
+        parsed = (0, 0.0)
+    if not slash or parsed[0] <= 0 or parsed[1] <= 0:
+        raise ValueError("must be requests/seconds with both above 0, e.g. 150/30")
+    return parsed
+
+
+Url = Annotated[str, _url(("http", "https"))]
+RedisUrl = Annotated[str, _url(("redis", "rediss", "unix"))]
+Text = Annotated[str, Field(min_length=1)]  # a name or token: empty is a mistake, not "none"
+Seconds = Annotated[float, Field(gt=0)]
+Milliseconds = Annotated[float, Field(ge=0)]
+Positive = Annotated[int, Field(ge=1)]
+Currency = Annotated[str, _matching(r"[A-Z]{3}", "must be a three-letter ISO 4217 code in capitals, "
+                                                  "e.g. USD")]
+Currencies = Annotated[tuple[Currency, ...], NoDecode, BeforeValidator(_comma_list), Field(min_length=1),
+                       PlainSerializer(",".join, when_used="json")]
+Assignments = Annotated[dict[int, int], NoDecode, BeforeValidator(_assignments),
+                        PlainSerializer(lambda v: ",".join(f"{g}:{p}" for g, p in v.items()),
+                                        when_used="json")]
+RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
+                      PlainSerializer(lambda v: f"{v[0]}/{v[1]:g}", when_used="json")]
+Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
+Spaceless = Annotated[str, _matching(r"\S*", "must not contain spaces")]
+StoreHash = Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")]
+Header = Annotated[str, AfterValidator(_header)]
+Secret = Annotated[str, AfterValidator(_whsec)]
+
+# What each kind of pydantic error means to someone setting a variable.
+_ACCEPTS = {
+    "bool_parsing": "must be a boolean: 1/0, true/false, yes/no or on/off",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "string_too_short": "must not be empty",
+    "too_short": "must list at least one",
+}
+
+
+@dataclass(frozen=True, config=ConfigDict(extra="forbid", validate_default=True))
 class Settings:
-    redis_url: str | None = None
-    upstream_url: str = "http://127.0.0.1:8081/graphql"
-    erp_url: str = "http://127.0.0.1:8082"
-    worker_url: str = "http://127.0.0.1:8083"
-    events_url: str | None = None
-    event_secret: str | None = None
-    seed: int = DEFAULT_SEED
-    storefront_token: str = DEMO_STOREFRONT_TOKEN
-    impersonation_token: str = DEMO_IMPERSONATION_TOKEN
-    admin_token: str = DEMO_ADMIN_TOKEN
-    bc_latency_ms: float = 150.0
-    bc_rate_limit: str = "150/30"  # the BigCommerce simulator's REST quota: requests / seconds
-    erp_latency_ms: float = 20.0
-    erp_ticker_rate: float = 0.0
-    channel_id: int = 1
-    currency: str = "USD"
-    currencies: str = "USD,EUR"
-    price_lists: str = "0:1,1:2,2:3,3:4,4:5,5:6"
-    default_price_list: int = 1
-    schema_cache: str = ".pricing-edge/upstream-schema.json"
-    trusted_proxy_secret: str | None = None
-    price_ttl: float = 60.0
-    stock_ttl: float = 10.0
-    catalog_ttl: float = 300.0
-    buyer_ttl: float = 60.0
-    erp_timeout: float = 5.0
-    erp_budget_ms: float = 150.0
-    credit_ttl: float = 60.0
-    credit_max_age: float = 900.0
-    reservation_ttl: float = 1800.0
-    redis_down_stock_factor: float = 5.0
-    breaker_threshold: int = 5
-    breaker_reset: float = 10.0
-    upstream_timeout: float = 5.0
-    redis_prefix: str = "pe:"
-    warm_at_start: int = 0
-    # BigCommerce REST Admin and webhooks (the worker's side)
-    admin_url: str = "http://127.0.0.1:8081"  # stands for https://api.bigcommerce.com
-    store_hash: str = DEMO_STORE_HASH
-    client_secret: str | None = None  # webhooks are verified with base64(client secret), Standard Webhooks
-    webhook_header: str | None = None  # "Name: value" set at registration, required on every webhook
-    webhook_destination: str | None = None  # set: the worker registers its webhooks there at start
-    dedup_ttl: float = 7 * 24 * 3600.0
-    require_durable: int = 0
-    # the worker
-    worker_concurrency: int = 8  # entities a worker process handles at once, per flow
-    worker_lease_ttl: float = 10.0
-    worker_max_attempts: int = 5
-    worker_retry_base: float = 1.0
-    worker_retry_cap: float = 60.0
-    worker_give_up_after: float = 24 * 3600.0
-    order_document_type: str = "SO"
-    # ERP connector: which one, its mapping document, its change source
-    erp: str = "sim"  # sim | s4hana | b1 | bc | fo | netsuite | acumatica
-    erp_mapping: str | None = None  # path of the connector's mapping document (JSON)
-    erp_poll_interval: float = 5.0  # change source: seconds between delta polls
-    erp_poll_overlap: float = 60.0  # seconds each delta poll reads back before its cursor (late commits)
-    erp_full_read_interval: float = 300.0  # seconds between full re-reads of what has no change timestamp
-    erp_signal_auth: str | None = None  # "user:password" the vendor's event push may use (Basic) on /events/erp/signals
-    # SAP S/4HANA (PRICING_EDGE_ERP=s4hana; PRICING_EDGE_ERP_URL is the system's base URL)
-    s4_user: str | None = None
-    s4_password: str | None = None
-    s4_token_url: str | None = None  # set: OAuth client credentials instead of Basic
-    s4_client_id: str | None = None
-    s4_client_secret: str | None = None
-    s4_sap_client: str | None = None
-    s4_sales_organization: str = "1710"
-    s4_distribution_channel: str = "10"
-    s4_division: str = "00"
-    s4_company_code: str = "1710"
-    s4_condition_type: str = "PPR0"
-    s4_price_list_field: str = "PriceListType"
-    s4_rejection_reason: str = "61"
-    extra: dict[str, str] = field(default_factory=dict)
+    """Every setting of every command. Attribute ``x`` is the variable ``PRICING_EDGE_X``."""
+
+    # --- where things are -------------------------------------------------------------------------
+    redis_url: RedisUrl | None = Field(None, description="Redis for the store; unset: the embedded "
+                                                         "in-process store, which keeps nothing")
+    upstream_url: Url = Field("http://127.0.0.1:8081/graphql",
+                              description="the BigCommerce Storefront GraphQL endpoint the edge fronts")
+    erp_url: Url = Field("http://127.0.0.1:8082", description="the ERP (simulator) base URL")
+    worker_url: Url = Field("http://127.0.0.1:8083",
+                            description="the worker's ops API, for `pricing-edge ops`")
+    events_url: Url | None = Field(None, description="where the ERP simulator sends its signed change events")
+    event_secret: Secret | None = Field(None, description="whsec_<base64> secret that signs ERP events")
+    schema_cache: Text = Field(".pricing-edge/upstream-schema.json",
+                               description="where the introspected upstream schema is kept")
+    trusted_proxy_secret: str | None = Field(None, description="sent upstream as X-BC-Trusted-Proxy-Secret")
+
+    # --- the simulators ---------------------------------------------------------------------------
+    seed: Annotated[int, Field(ge=0)] = Field(DEFAULT_SEED, description="seed of the simulators' demo store")
+    storefront_token: Text = Field(DEMO_STOREFRONT_TOKEN, description="storefront token the BigCommerce "
+                                                                      "simulator accepts")
+    impersonation_token: Text = Field(DEMO_IMPERSONATION_TOKEN, description="customer-impersonation token")
+    bc_latency_ms: Milliseconds = Field(150.0, description="the BigCommerce simulator's normal latency")
+    bc_rate_limit: RateLimit = Field((150, 30.0), description="the BigCommerce simulator's REST quota "
+                                                              "(requests/seconds)")
+    erp_latency_ms: Milliseconds = Field(20.0, description="the ERP simulator's normal latency")
+    erp_ticker_rate: Annotated[float, Field(ge=0)] = Field(0.0, description="random ERP changes per second")
+
+    # --- the storefront: channel, currencies, price lists -----------------------------------------
+    channel_id: Positive = Field(1, description="the BigCommerce channel the edge serves")
+    currency: Currency = Field("USD", description="the channel's default currency (ISO 4217)")
+    currencies: Currencies = Field(("USD", "EUR"), description="currencies `pricing-edge warm` loads, "
+                                                               "comma-separated")
+    price_lists: Assignments = Field({0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6},
+                                     description="price-list assignments, customer_group:price_list pairs")
+    default_price_list: Positive = Field(1, description="price list for groups without an assignment")
+
+    # --- the edge: freshness, budgets, breakers ---------------------------------------------------
+    price_ttl: Seconds = Field(60.0, description="seconds a price record stays in the in-process cache")
+    stock_ttl: Seconds = Field(10.0, description="seconds a stock record stays in the in-process cache")
+    catalog_ttl: Seconds = Field(300.0,
+                                 description="seconds BigCommerce's catalog answer for a scope is reused")
+    buyer_ttl: Seconds = Field(60.0, description="seconds a token → buyer → scope resolution is reused")
+    erp_timeout: Seconds = Field(5.0, description="seconds before an ERP call fails")
+    upstream_timeout: Seconds = Field(5.0, description="seconds before an upstream call fails")
+    erp_budget_ms: Milliseconds = Field(150.0, description="how long a request waits for an ERP read of a "
+                                                           "missing record")
+    breaker_threshold: Positive = Field(5, description="failures before a circuit breaker opens")
+    breaker_reset: Seconds = Field(10.0, description="seconds before an open breaker lets one probe through")
+    warm_at_start: Flag = Field(False, description="each edge process runs `pricing-edge warm` in the "
+                                                   "background when it starts")
+    credit_ttl: Seconds = Field(60.0, description="seconds company credit is fresh")
+    credit_max_age: Seconds = Field(900.0, description="how old credit may be and still allow on-account "
+                                                       "checkout while the ERP is unreachable")
+    reservation_ttl: Seconds = Field(1800.0, description="seconds a cart's soft stock reservation lives")
+    redis_down_stock_factor: Annotated[float, Field(ge=1)] = Field(
+        5.0, description="while Redis is unreachable, add-to-cart passes only where last known stock "
+                         "covers the quantity this many times")
+    redis_prefix: Spaceless = Field("pe:", description="prefix of every Redis key")
+    require_durable: Flag = Field(False,
+                                  description="refuse to start unless Redis runs with AOF and noeviction")
+
+    # --- BigCommerce REST Admin and webhooks (the worker's side) ----------------------------------
+    admin_url: Url = Field("http://127.0.0.1:8081", description="BigCommerce REST Admin base "
+                                                                "(stands for https://api.bigcommerce.com)")
+    store_hash: StoreHash = Field(DEMO_STORE_HASH,
+                                  description="the store hash in REST paths and order references")
+    admin_token: Text = Field(DEMO_ADMIN_TOKEN, description="REST Admin X-Auth-Token")
+    client_secret: str | None = Field(None, description="the app's client secret: webhooks are verified with "
+                                                        "base64 of it")
+    webhook_header: Header | None = Field(None, description="'Name: value' set at registration and required "
+                                                           "on every webhook")
+    webhook_destination: Url | None = Field(None,
+                                            description="the worker registers its webhooks there at start")
+    dedup_ttl: Seconds = Field(7 * 24 * 3600.0,
+                               description="seconds delivery and routing dedup keys are kept")
+
+    # --- the worker -------------------------------------------------------------------------------
+    worker_concurrency: Positive = Field(8,
+                                         description="entities one worker process handles at once, per flow")
+    worker_lease_ttl: Seconds = Field(10.0, description="seconds a worker holds an entity without renewing")
+    worker_max_attempts: Positive = Field(5,
+                                          description="unexpected errors before a message is dead-lettered")
+    worker_retry_base: Seconds = Field(1.0, description="seconds: first retry's backoff")
+    worker_retry_cap: Seconds = Field(60.0, description="seconds: longest retry backoff")
+    worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
+                                                                   "transiently before it is dead-lettered")
+    order_document_type: Text = Field("SO", description="the ERP document type orders are posted as")
+
+    # --- the ERP connector: which one, its mapping document, its change source --------------------
+    erp: Text = Field("sim", description="the ERP connector: sim or s4hana (b1, bc, fo, netsuite, acumatica: "
+                                         "not available yet; refused when a command opens the ERP)")
+    erp_mapping: Text | None = Field(None, description="path of the connector's mapping document (JSON)")
+    erp_poll_interval: Seconds = Field(5.0, description="change source: seconds between delta polls")
+    erp_poll_overlap: Annotated[float, Field(ge=0)] = Field(
+        60.0, description="seconds each delta poll reads back before its cursor (late commits)")
+    erp_full_read_interval: Seconds = Field(300.0, description="seconds between full re-reads of what has no "
+                                                               "change timestamp")
+    erp_signal_auth: Text | None = Field(None, description="'user:password' a vendor's event push may use "
+                                                           "(Basic) on /events/erp/signals")
+
+    # --- SAP S/4HANA (PRICING_EDGE_ERP=s4hana; PRICING_EDGE_ERP_URL is the system's base URL) -----
+    s4_user: Text | None = Field(None, description="S/4HANA Basic logon (a communication user)")
+    s4_password: Text | None = Field(None, description="its password")
+    s4_token_url: Url | None = Field(None, description="set: OAuth client credentials instead of Basic")
+    s4_client_id: Text | None = Field(None, description="OAuth client id")
+    s4_client_secret: Text | None = Field(None, description="OAuth client secret")
+    s4_sap_client: Text | None = Field(None, description="the sap-client sent on every call")
+    s4_sales_organization: Text = Field("1710", description="the sales organization")
+    s4_distribution_channel: Text = Field("10", description="the distribution channel")
+    s4_division: Text = Field("00", description="the division")
+    s4_company_code: Text = Field("1710", description="the company code whose open items make a balance")
+    s4_condition_type: Text = Field("PPR0", description="the one condition type read as the price")
+    s4_price_list_field: Literal["PriceListType", "CustomerPriceGroup"] = Field(
+        "PriceListType", description="the condition key field that names a price list")
+    s4_rejection_reason: Text = Field("61", description="the rejection reason set on a cancelled order's items")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.worker_retry_cap < self.worker_retry_base:
+            raise ValueError(f"{variable('worker_retry_cap')} ({self.worker_retry_cap:g}) must be at least "
+                             f"{variable('worker_retry_base')} ({self.worker_retry_base:g})")
+        return self
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
-        env = dict(os.environ if env is None else env)
-        values: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name == "extra":
-                continue
-            raw = env.get(f"PRICING_EDGE_{f.name.upper()}")
-            if raw is None or raw == "":
-                continue
-            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-            if "int" in kind and "float" not in kind:
-                values[f.name] = int(raw)
-            elif "float" in kind:
-                values[f.name] = float(raw)
-            else:
-                values[f.name] = raw
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """The settings in ``env`` (default: the process environment), then ``overrides`` that are not None.
+        Raises SettingsError naming every bad variable."""
+        values = dict(_Environment(env)())
         values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError([_problem(error, values) for error in exc.errors()]) from None
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as the ``PRICING_EDGE_*`` variables that :meth:`from_env` reads back (for a child
+        process); unset ones are left out."""
+        dumped: dict[str, Any] = TypeAdapter(Settings).dump_python(self, mode="json")
+        return {variable(name): str(value) for name, value in dumped.items() if value is not None}
+
+    @property
+    def assignments(self) -> PriceListAssignments:
+        """Customer group → price list on the channel, and the default for every other group."""
+        return PriceListAssignments(self.price_lists, self.default_price_list)
+
+
+def setting_fields() -> dict[str, FieldInfo]:
+    """Every setting's field: its type, default and description."""
+    fields: dict[str, FieldInfo] = Settings.__pydantic_fields__  # type: ignore[attr-defined]
+    return dict(fields)
+
+
+class _Variables(BaseSettings):
+    """How the environment is read: prefix, empty means unset (pydantic-settings' conventions)."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_ignore_empty=True)
+
+
+# The same fields as Settings, for pydantic-settings to read from the environment (values are checked by Settings).
+_FIELDS: dict[str, Any] = {name: (info.annotation, info) for name, info in setting_fields().items()}
+_VariablesOfSettings = create_model("_VariablesOfSettings", __base__=_Variables, **_FIELDS)
+
+
+class _Environment(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping (tests, child processes) or os.environ."""
+
+    def __init__(self, env: Mapping[str, str] | None) -> None:
+        self._mapping = os.environ if env is None else env
+        super().__init__(_VariablesOfSettings)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._mapping.items() if value != ""}
+
+
+def _problem(error: ErrorDetails, values: Mapping[str, Any]) -> str:
+    """One line: the variable, its value and what it accepts (and what the variable is for)."""
+    message = error["msg"].removeprefix("Value error, ")
+    if not error["loc"]:  # a rule across fields names its variables itself
+        return message
+    name = str(error["loc"][0])
+    accepts = _ACCEPTS.get(error["type"]) or message.replace("Input should", "must")
+    if error["type"] == "extra_forbidden":
+        return f"{name!r} is not a setting"
+    field = setting_fields().get(name)
+    meaning = f" ({field.description})" if field and field.description else ""
+    return f"{variable(name)}={values.get(name)!r}: {accepts}{meaning}"
+
+
+def unknown_variables(env: Mapping[str, str]) -> list[str]:
+    """``PRICING_EDGE_*`` variables in ``env`` that no setting reads (a misspelt one is silently ignored
+    otherwise), each with the nearest real name."""
+    known = {variable(name) for name in setting_fields()} | TEST_ONLY_VARIABLES
+    lines = []
+    for key in sorted(k for k in env if k.upper().startswith(ENV_PREFIX) and k.upper() not in known):
+        nearest = difflib.get_close_matches(key.upper(), sorted(known), n=1)
+        hint = f" (did you mean {nearest[0]}?)" if nearest else ""
+        lines.append(f"{key} is not a pricing-edge setting{hint}")
+    return lines
+

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from pricing_edge.store.base import Store
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
-from pricing_edge.runtime import Served, run
+from pricing_edge.runtime import Served, check_ports, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
 
@@ -29,16 +29,8 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
         admin_token=settings.admin_token,
         store_hash=settings.store_hash,
         client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
-        rate_limit=_rate_limit(settings.bc_rate_limit),
+        rate_limit=settings.bc_rate_limit,
     )
-
-
-def _rate_limit(text: str) -> tuple[int, float]:
-    requests, _, seconds = text.partition("/")
-    try:
-        return int(requests), float(seconds)
-    except ValueError:
-        raise SystemExit(f"PRICING_EDGE_BC_RATE_LIMIT must look like 150/30 (requests/seconds), not {text!r}") from None
 
 
 def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: float | None = None,
@@ -84,7 +76,7 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     from pricing_edge.sim.erp.demo_connector import demo_connector_settings
 
     dataset = build_dataset(settings.seed)
-    assignments = ",".join(f"{g.id}:{g.price_list_id}" for g in dataset.customer_groups)
+    assignments = {g.id: g.price_list_id for g in dataset.customer_groups}
     settings = replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
                        events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
                        price_lists=assignments, default_price_list=dataset.default_price_list_id,
@@ -132,7 +124,7 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"    curl -s {fixtures['admin_url']}/v2/orders -H 'X-Auth-Token: {fixtures['admin_token']}' "
         f"-H 'Content-Type: application/json' -d {shlex.quote(orjson.dumps(demo_order(fixtures)).decode())}",
         f"    curl -s {fixtures['erp_url']}/_sim/sales-orders      # the ERP's sales orders",
-        f"    pricing-edge ops status --url {fixtures['worker_url']}   # queues, lag, dead letters",
+        f"    pricing-edge ops status --port {layout.port}   # queues, lag, dead letters",
         f"  all URLs and data: pricing-edge fixtures --port {layout.port}",
         "  Ctrl+C stops everything.",
     ]
@@ -148,6 +140,7 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("edge", edge, layout.port, layout.host),
         Served("worker", worker, layout.port + 3, layout.host),
     ]
+    check_ports([(served.name, served.host, served.port) for served in apps])  # one line, before the banner
     fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
     print(banner(fixtures, layout), flush=True)
     sys.stdout.flush()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import signal
 import socket
 from collections.abc import Generator, Sequence
@@ -34,6 +35,39 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class PortInUse(OSError):
+    """Something already listens where a server of ours would: found before anything starts."""
+
+    def __init__(self, name: str, host: str, port: int) -> None:
+        super().__init__(errno.EADDRINUSE, f"port {port} on {host} ({name}) is already in use")
+        self.name, self.host, self.port = name, host, port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could bind ``host:port`` now (as uvicorn binds: SO_REUSEADDR)."""
+    family, kind, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def check_ports(listeners: Sequence[tuple[str, str, int]]) -> None:
+    """Raise PortInUse for the first (name, host, port) already taken, so a command says so in one line
+    before it starts anything (instead of a start-up that half happens and a page of tracebacks)."""
+    for name, host, port in listeners:
+        if not port_is_free(host, port):
+            raise PortInUse(name, host, port)
 
 
 def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:

@@ -61,8 +61,8 @@ def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_pat
                                   timeout=30).json()["items"])
 
         (sales_order,) = wait_until(posted, timeout=30, what="the demo order in the ERP")
-        status = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "ops", "status", "--json"], env={
-            **env, "PRICING_EDGE_WORKER_URL": fixtures["worker_url"]}, capture_output=True, check=True).stdout
+        status = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "ops", "status", "--json", "--port",
+                                 str(port)], env=env, capture_output=True, check=True).stdout  # as the banner says
         assert orjson.loads(status)["flows"]["orders"]["dead_letters"] == 0
         assert sales_order["sold_to"].startswith(("company:", "customer:"))
     finally:
@@ -70,6 +70,7 @@ def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_pat
         output = demo.communicate(timeout=30)[0].decode()
     assert "curl -s " + fixtures["edge_url"] in output
     assert "keeps nothing" in output
+    assert f"pricing-edge ops status --port {port}" in output
 
 
 def _ready(base: str) -> bool:

@@ -2,7 +2,7 @@
 
 Every producer (the simulated ERP, real ERP connectors) and every consumer (the edge's intake and
 cache updater, the worker) goes through these functions, so the wire format is defined once and
-the JSON Schemas in ``schemas/events/`` describe the same thing. Rules:
+the JSON Schemas in ``pricing_edge/schemas/events/`` describe the same thing. Rules:
 
 - money is a decimal string (``"12.50"``), never a JSON number: a float has already lost digits;
 - ``version`` is an integer (ERP sequence or epoch milliseconds); newer replaces older;

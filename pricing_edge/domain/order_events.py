@@ -15,7 +15,7 @@ Two events tell the worker's order flows what the ERP did with an order we poste
 an event to its BigCommerce order with ``domain.orders.order_id_of(reference)``. ``version`` is an
 integer from the ERP's sequence (newer wins, as for records). Neither event carries money; if one
 ever does, it travels as a decimal string like every other amount. Unknown fields are refused, as
-for records. The JSON Schemas ``schemas/events/<type>.json`` describe the same shapes.
+for records. The JSON Schemas ``pricing_edge/schemas/events/<type>.json`` describe the same shapes.
 
 Pure: no IO, no clock.
 """

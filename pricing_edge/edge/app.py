@@ -130,7 +130,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                               basic=settings.erp_signal_auth)
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
-    assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
+    assignments = settings.assignments
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -170,8 +170,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
         if settings.warm_at_start:
-            currencies = [c.strip() for c in settings.currencies.split(",") if c.strip()]
-            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, currencies), name="warm"))
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, list(settings.currencies)),
+                                             name="warm"))
         try:
             yield
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from importlib import resources
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,12 @@ from graphql import GraphQLSchema, ObjectTypeExtensionNode, build_client_schema,
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError, UpstreamUnavailable
 
 log = logging.getLogger(__name__)
-EXTENSION_DIR = Path(__file__).parent / "extension"
+EXTENSION_DIR = resources.files("pricing_edge.edge") / "extension"  # package data
 
 
 def extension_sdl() -> str:
-    return "\n".join(p.read_text() for p in sorted(EXTENSION_DIR.glob("*.graphql")))
+    files = sorted((p for p in EXTENSION_DIR.iterdir() if p.name.endswith(".graphql")), key=lambda p: p.name)
+    return "\n".join(p.read_text() for p in files)
 
 
 def extension_fields(sdl: str | None = None) -> frozenset[tuple[str, str]]:

@@ -13,17 +13,21 @@ from pricing_edge.config import Settings
 
 
 def add_parser(sub: Any) -> None:
-    erp = sub.add_parser("erp", help="the ERP connector (PRICING_EDGE_ERP): check it, watch its changes")
-    commands = erp.add_subparsers(dest="erp_command", required=True)
-    check = commands.add_parser("check", help="against the real ERP: logon, each entity readable, every mapping "
-                                              "resolves, companies with customer-specific prices")
-    check.add_argument("--json", action="store_true")
+    def command(parent: Any, name: str, summary: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=summary, description=summary)
+        return parser
+
+    erp = command(sub, "erp", "the ERP connector (PRICING_EDGE_ERP): check it, watch its changes")
+    commands = erp.add_subparsers(dest="erp_command", required=True, metavar="COMMAND")
+    check = command(commands, "check", "against the real ERP: logon, each entity readable, every mapping "
+                                       "resolves, companies with customer-specific prices")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.set_defaults(handler=cmd_check)
-    watch = commands.add_parser("watch", help="run the change source here (under the same lease as the workers) "
-                                              "and print what it emits and its lag")
+    watch = command(commands, "watch", "run the change source here (under the same lease as the workers) "
+                                       "and print what it emits and its lag")
     watch.add_argument("--once", action="store_true", help="one poll, then exit")
     watch.set_defaults(handler=cmd_watch)
-    mapping = commands.add_parser("demo-mapping", help="print the mapping document of the demo's simulated ERP")
+    mapping = command(commands, "demo-mapping", "print the mapping document of the demo's simulated ERP")
     mapping.set_defaults(handler=cmd_demo_mapping)
 
 

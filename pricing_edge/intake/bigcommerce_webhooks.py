@@ -22,7 +22,7 @@ import hmac
 import logging
 import re
 import time
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import jsonschema
@@ -43,7 +43,7 @@ from pricing_edge.store.keys import BIGCOMMERCE_INTAKE
 log = logging.getLogger(__name__)
 MAX_WEBHOOK_BYTES = 256 * 1024  # BigCommerce sends ids, not records: a few hundred bytes in practice
 DEDUP_TTL_SECONDS = 7 * 24 * 3600.0  # BigCommerce retries for about two days
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "webhooks" / "bigcommerce.json"
+SCHEMA_PATH = resources.files("pricing_edge") / "schemas" / "webhooks" / "bigcommerce.json"  # package data
 WEBHOOK_ID = "webhook-id"
 UNKNOWN_SCOPE = "unknown"  # the metric label while the body is unverified or malformed
 _WEBHOOK_ID_PATTERN = re.compile(r"[\x21-\x7e]{1,256}")  # visible ASCII: it becomes part of a Redis key
@@ -77,7 +77,7 @@ def parse_header_setting(setting: str) -> tuple[str, str]:
 
 
 def parse_payload(body: bytes) -> dict[str, Any]:
-    """The payload in ``body``, checked against ``schemas/webhooks/bigcommerce.json``; WebhookPayloadError
+    """The payload in ``body``, checked against ``pricing_edge/schemas/webhooks/bigcommerce.json``; WebhookPayloadError
     names the first problem (with its JSON path)."""
     try:
         payload = orjson.loads(body)

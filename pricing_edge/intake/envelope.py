@@ -2,7 +2,7 @@
 
 Producers (the simulated ERP, ERP connectors) call :func:`signed_event`; the edge's intake calls
 :func:`verify` on the raw body *before* parsing it (a signature covers bytes, not a re-serialised
-dict), then :func:`parse`, which checks the envelope and its ``data`` against ``schemas/events/``.
+dict), then :func:`parse`, which checks the envelope and its ``data`` against ``pricing_edge/schemas/events/``.
 The two failures are distinct types because they answer differently: :class:`SignatureError` is
 a 401 (not from whom it claims), :class:`EnvelopeError` a 400 (from them, but malformed).
 
@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import jsonschema
@@ -33,7 +33,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookV
 SECRET_PREFIX = "whsec_"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 DATA_CONTENT_TYPE = "application/json"
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "schemas" / "events"
+SCHEMA_DIR = resources.files("pricing_edge") / "schemas" / "events"  # package data: read from the installed copy
 ENVELOPE_SCHEMA = "cloudevent"
 
 
@@ -158,40 +158,40 @@ def _webhook(secret: str) -> Webhook:
         raise ValueError(f"the event signing secret is not whsec_<base64>: {exc}") from None
 
 
-def parse(body: bytes, *, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+def parse(body: bytes) -> dict[str, Any]:
     """The envelope in ``body``, checked against the envelope schema and its type's data schema."""
     try:
         envelope = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise EnvelopeError(f"body is not JSON: {exc}") from None
-    validate(envelope, schema_dir=schema_dir)
+    validate(envelope)
     assert isinstance(envelope, dict)
     return envelope
 
 
-def validate(envelope: object, *, schema_dir: Path = SCHEMA_DIR) -> None:
+def validate(envelope: object) -> None:
     """Raise EnvelopeError naming the first problem (with its JSON path) in the envelope or its data."""
-    _check(_validator(str(schema_dir), ENVELOPE_SCHEMA), envelope, "")
+    _check(_validator(ENVELOPE_SCHEMA), envelope, "")
     assert isinstance(envelope, dict)
     event_type = envelope["type"]
     try:
-        data_validator = _validator(str(schema_dir), event_type)
+        data_validator = _validator(event_type)
     except FileNotFoundError:
         raise EnvelopeError(f"type: unknown event type {event_type!r}") from None
     _check(data_validator, envelope["data"], "data")
 
 
-def schema(name: str, *, schema_dir: Path = SCHEMA_DIR) -> dict[str, Any]:
+def schema(name: str) -> dict[str, Any]:
     """One schema by name: an event type (``com.pricingedge.price.changed``) or ``cloudevent``."""
-    loaded: dict[str, Any] = orjson.loads((schema_dir / f"{name}.json").read_bytes())
+    loaded: dict[str, Any] = orjson.loads(SCHEMA_DIR.joinpath(f"{name}.json").read_bytes())
     return loaded
 
 
 @functools.lru_cache(maxsize=32)
-def _validator(schema_dir: str, name: str) -> jsonschema.Draft202012Validator:
+def _validator(name: str) -> jsonschema.Draft202012Validator:
     if "/" in name or name.startswith("."):
         raise FileNotFoundError(name)
-    loaded = schema(name, schema_dir=Path(schema_dir))
+    loaded = schema(name)
     jsonschema.Draft202012Validator.check_schema(loaded)
     return jsonschema.Draft202012Validator(loaded, format_checker=jsonschema.FormatChecker())
 

@@ -90,22 +90,31 @@ def run(args: argparse.Namespace, default_url: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    ops = sub.add_parser("ops", help="queue status, dead letters and ledger, through a worker's ops API")
-    commands = ops.add_subparsers(dest="ops", required=True)
+    summary = "queue status, dead letters and ledger, through a worker's ops API"
+    ops = sub.add_parser("ops", help=summary, description=summary)
+    commands = ops.add_subparsers(dest="ops", required=True, metavar="COMMAND")
 
-    def common(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        parser.add_argument("--url", default=None, help="the worker's URL (default PRICING_EDGE_WORKER_URL)")
+    def command(parent: Any, name: str, text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = parent.add_parser(name, help=text, description=text)
+        where = parser.add_mutually_exclusive_group()
+        where.add_argument("--url", default=None, help="the worker's URL (default PRICING_EDGE_WORKER_URL)")
+        where.add_argument("--port", type=int, default=None,
+                           help="the demo's --port N: the demo's worker, on N+3")
         parser.add_argument("--json", action="store_true", help="print the API's JSON")
         return parser
 
-    common(commands.add_parser("status", help="per flow: depth, lag, in flight, retries, dead letters, last sync"))
-    ledger = common(commands.add_parser("ledger", help="one record pair's ledger entry"))
-    ledger.add_argument("flow")
-    ledger.add_argument("bc_id")
-    dlq = commands.add_parser("dlq", help="dead letters").add_subparsers(dest="dlq", required=True)
-    common(dlq.add_parser("list")).add_argument("--flow", default=None)
-    common(dlq.add_parser("show")).add_argument("id")
-    replay = common(dlq.add_parser("replay", help="queue a dead letter (or --all) again"))
-    replay.add_argument("id", nargs="?")
-    replay.add_argument("--all", action="store_true")
-    common(dlq.add_parser("drop")).add_argument("id")
+    command(commands, "status", "per flow: depth, lag, in flight, retries, dead letters, last sync")
+    ledger = command(commands, "ledger", "one record pair's ledger entry")
+    ledger.add_argument("flow", help="the flow, e.g. orders")
+    ledger.add_argument("bc_id", help="the BigCommerce id, e.g. an order id")
+    text = "dead letters: list, show, replay, drop"
+    dlq = commands.add_parser("dlq", help=text, description=text)
+    actions = dlq.add_subparsers(dest="dlq", required=True, metavar="ACTION")
+    command(actions, "list", "dead letters, newest last").add_argument(
+        "--flow", default=None, help="only this flow's")
+    command(actions, "show", "one dead letter: message, reason, attempts").add_argument(
+        "id", help="the dead letter's id")
+    replay = command(actions, "replay", "queue a dead letter (or --all) again, once its cause is fixed")
+    replay.add_argument("id", nargs="?", help="the dead letter's id")
+    replay.add_argument("--all", action="store_true", help="every dead letter")
+    command(actions, "drop", "delete a dead letter for good").add_argument("id", help="the dead letter's id")

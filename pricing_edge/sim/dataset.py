@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
+from pricing_edge.config import DEFAULT_SEED
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import quantize
 from pricing_edge.domain.pricing import BulkTier, PriceBook, PriceRecord, TierKind
 from pricing_edge.sim.catalog_content import CatalogContent
 from pricing_edge.sim.site_content import SiteContent
 
-DEFAULT_SEED = 7
 CHANNEL_ID = 1
 DEFAULT_CURRENCY = "USD"
 CURRENCIES = ("USD", "EUR")

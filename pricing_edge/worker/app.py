@@ -18,7 +18,6 @@ from starlette.routing import Route
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.config import Settings
 from pricing_edge.domain.orders import OrderSettings
-from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.change_source import run_under_lease
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
@@ -82,7 +81,7 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     metrics = metrics or WorkerMetrics()
     engine = engine_settings(settings)
     ledger = open_ledger(store)
-    assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
+    assignments = settings.assignments
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
                        metrics, claim_ms=engine.lease_ms)

@@ -24,7 +24,6 @@ from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_and_worke
 from pricing_edge.domain.pricing import unit_price
 from pricing_edge.intake import envelope
 from pricing_edge.intake.bigcommerce_webhooks import signing_secret
-from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.sim.dataset import Dataset, build_dataset
 from pricing_edge.sim.fixtures import DemoLayout
 from tests.support.polling import wait_until
@@ -76,7 +75,7 @@ class OrderSystem:
 
     def erp_price(self, sku: str, quantity: int, customer_id: int) -> Decimal:
         customer = self.dataset.customer(customer_id) if customer_id else None
-        assignments = PriceListAssignments.parse(self.settings.price_lists, self.settings.default_price_list)
+        assignments = self.settings.assignments
         price_list = assignments.price_list_for(customer.customer_group_id if customer else None)
         record = self.dataset.prices.get(price_list, sku, "USD")
         assert record is not None, f"{sku} has no price on list {price_list}"
@@ -176,7 +175,7 @@ def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread",
 def worker_env(settings: Settings) -> dict[str, str]:
     values = {"REDIS_URL": settings.redis_url, "REDIS_PREFIX": settings.redis_prefix, "ADMIN_URL": settings.admin_url,
               "ERP_URL": settings.erp_url, "STORE_HASH": settings.store_hash, "ADMIN_TOKEN": settings.admin_token,
-              "PRICE_LISTS": settings.price_lists, "DEFAULT_PRICE_LIST": str(settings.default_price_list),
+              "PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"], "DEFAULT_PRICE_LIST": str(settings.default_price_list),
               "WORKER_LEASE_TTL": str(settings.worker_lease_ttl), "WORKER_RETRY_BASE": str(settings.worker_retry_base),
               "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}

@@ -11,7 +11,6 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from pricing_edge.bigcommerce.storefront import forwarded
-from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.edge.warm import warm
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.store.keys import Keys
@@ -107,7 +106,7 @@ def test_a_restart_during_an_upstream_outage_starts_from_the_saved_schema(redis_
 
 def test_warm_loads_price_lists_and_stock_so_first_reads_spare_the_erp(redis_system: System) -> None:
     system = redis_system
-    assignments = PriceListAssignments.parse(system.settings.price_lists, system.settings.default_price_list)
+    assignments = system.settings.assignments
 
     async def run() -> None:
         store = RedisStore(system.settings.redis_url or "", Keys(system.settings.redis_prefix))

@@ -49,7 +49,7 @@ def two_edges(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[tup
     fixtures = demo_fixtures(build_dataset(settings.seed), DemoLayout(ports[0]), settings)
     env = {**os.environ, "PRICING_EDGE_REDIS_URL": redis_url, "PRICING_EDGE_REDIS_PREFIX": redis_prefix,
            "PRICING_EDGE_UPSTREAM_URL": settings.upstream_url, "PRICING_EDGE_ERP_URL": settings.erp_url,
-           "PRICING_EDGE_EVENT_SECRET": settings.event_secret or "", "PRICING_EDGE_PRICE_LISTS": settings.price_lists,
+           "PRICING_EDGE_EVENT_SECRET": settings.event_secret or "", "PRICING_EDGE_PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"],
            "PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "schema.json")}
     with serve(bigcommerce_sim_app(settings), bc_port), serve(erp_sim_app(settings), erp_port):
         processes = [subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "serve", "--port", str(port),

@@ -5,7 +5,7 @@ resolve from a dict's ``__typename`` or from the Python type of the value."""
 from __future__ import annotations
 
 from functools import cache
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema, GraphQLUnionType, build_schema
@@ -26,7 +26,7 @@ from pricing_edge.sim.storefront import (
 )
 from pricing_edge.sim.storefront.context import IMAGE_FIELDS
 
-SDL_PATH = Path(__file__).with_name("schema.graphql")
+SDL_PATH = resources.files("pricing_edge.sim.storefront") / "schema.graphql"  # package data
 
 
 def type_name(value: Any, *_: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""The JSON Schemas in schemas/events accept every event the simulator emits and reject bad ones."""
+"""The JSON Schemas in pricing_edge/schemas/events accept every event the simulator emits and reject bad ones."""
 from __future__ import annotations
 
 import copy
