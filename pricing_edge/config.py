@@ -15,6 +15,12 @@ DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret
 DEMO_STORE_HASH = "demo"
 
 
+def listed(value: str | None) -> list[str]:
+    """A secret or token setting's values: several, comma-separated, while one is being rotated (every one
+    listed is accepted; the first is the one this process signs or sends with)."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
 @dataclass(frozen=True)
 class Settings:
     redis_url: str | None = None

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from pricing_edge.store.base import Store
 
-from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
+from pricing_edge.config import DEMO_CLIENT_SECRET, Settings, listed
 from pricing_edge.runtime import Served, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
@@ -23,14 +23,19 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
     return create_app(
         build_dataset(settings.seed),
         storefront_token=settings.storefront_token,
-        impersonation_token=settings.impersonation_token,
+        impersonation_token=first(settings.impersonation_token) or settings.impersonation_token,
         latency_ms=settings.bc_latency_ms if latency_ms is None else latency_ms,
         customer_token_secret=DEMO_CUSTOMER_TOKEN_SECRET,
         admin_token=settings.admin_token,
         store_hash=settings.store_hash,
-        client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+        client_secret=first(settings.client_secret) or DEMO_CLIENT_SECRET,
         rate_limit=_rate_limit(settings.bc_rate_limit),
     )
+
+
+def first(value: str | None) -> str | None:
+    """The current one of a rotated secret or token: what the simulated BigCommerce signs or hands out with."""
+    return next(iter(listed(value)), None)
 
 
 def _rate_limit(text: str) -> tuple[int, float]:

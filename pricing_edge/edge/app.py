@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
-from pricing_edge.config import Settings
+from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.buyers import BuyerResolver
@@ -42,6 +42,7 @@ from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.ops.instance import InstanceHeaderMiddleware
+from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
@@ -103,8 +104,8 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                     upstream: StorefrontClient | None = None) -> Starlette:
     secret = settings.event_secret or ""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret")
+    if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
+        raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
     responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl))
 
@@ -218,6 +219,6 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
-    ], lifespan=lifespan, middleware=[Middleware(InstanceHeaderMiddleware)])
+    ], lifespan=lifespan, middleware=[Middleware(TracingMiddleware), Middleware(InstanceHeaderMiddleware)])
     app.state.parts = parts
     return app
