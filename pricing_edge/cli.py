@@ -55,7 +55,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ops(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.ops.ops_cli import run
 
-    return run(args, settings.worker_url)
+    return run(args, settings.worker_url, settings.ops_token)
 
 
 def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,6 +13,7 @@ DEMO_IMPERSONATION_TOKEN = "demo-impersonation-token"
 DEMO_ADMIN_TOKEN = "demo-admin-token"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret: signs its webhooks
 DEMO_STORE_HASH = "demo"
+DEMO_OPS_TOKEN = "demo-ops-token-public"  # the demo's worker accepts it (as "demo"); nothing else does
 
 
 def listed(value: str | None) -> list[str]:
@@ -75,6 +76,10 @@ class Settings:
     worker_retry_cap: float = 60.0
     worker_give_up_after: float = 24 * 3600.0
     order_document_type: str = "SO"
+    # ops: who may use the worker's /ops/* (name:token, comma-separated; unset: nobody), what the CLI sends
+    ops_tokens: str | None = None
+    ops_token: str = DEMO_OPS_TOKEN
+    ops_session_ttl: float = 12 * 3600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from pricing_edge.store.base import Store
 
-from pricing_edge.config import DEMO_CLIENT_SECRET, Settings, listed
+from pricing_edge.config import DEMO_CLIENT_SECRET, DEMO_OPS_TOKEN, Settings, listed
 from pricing_edge.runtime import Served, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
@@ -84,7 +84,8 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
                    events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
                    price_lists=assignments, default_price_list=dataset.default_price_list_id,
                    admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
-                   webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
+                   webhook_destination=layout.url(0) + "/webhooks/bigcommerce",
+                   ops_tokens=settings.ops_tokens or f"demo:{DEMO_OPS_TOKEN}")
 
 
 def demo_order(fixtures: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +106,7 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"  ERP events             {fixtures['events_url']}",
         f"  BigCommerce simulator  {fixtures['upstream_url']}",
         f"  ERP simulator          {fixtures['erp_url']}",
-        f"  worker (ops API)       {fixtures['worker_url']}/ops/status",
+        f"  ops dashboard          {fixtures['worker_url']}/ops/   (demo token: {DEMO_OPS_TOKEN})",
         f"  BigCommerce webhooks   {fixtures['webhooks_url']}",
         "  demo buyers:",
     ]
@@ -134,6 +135,9 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
 
 
 def run_demo(layout: DemoLayout, settings: Settings) -> None:
+    from pricing_edge.ops.tracing import configure_tracing
+
+    configure_tracing("pricing-edge-demo")
     settings = demo_settings(settings, layout)
     edge, worker = edge_and_worker(settings)
     apps = [

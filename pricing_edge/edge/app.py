@@ -41,7 +41,8 @@ from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
-from pricing_edge.ops.instance import InstanceHeaderMiddleware
+from pricing_edge.ops.edge_snapshot import SnapshotPublisher
+from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
 from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
@@ -165,7 +166,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency)
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
+                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations"),
+                 asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
+                     "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
             currencies = [c.strip() for c in settings.currencies.split(",") if c.strip()]
             tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, currencies), name="warm"))

@@ -17,7 +17,7 @@ import functools
 import logging
 import os
 import re
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -331,7 +331,7 @@ class TracingMiddleware:
     Health and metrics probes are left alone."""
 
     def __init__(self, app: ASGIApp, skip: Sequence[str] = ("/healthz", "/readyz", "/metrics"),
-                 methods: Sequence[str] | None = None) -> None:
+                 methods: Collection[str] | None = None) -> None:
         self.app = app
         self.skip = frozenset(skip)
         self.methods = frozenset(methods) if methods is not None else None  # None: every method
