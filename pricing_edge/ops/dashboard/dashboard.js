@@ -93,7 +93,7 @@ function showDeadLetters(items) {
   $("replay-all").disabled = items.length === 0;
   const rows = items.map((item) => el("tr", { dataset: { id: item.id } },
     el("td", { class: "mono" }, item.id), el("td", {}, badge(item.class)), el("td", { class: "mono" }, item.entity),
-    el("td", {}, item.kind || "?"), el("td", {}, since(item.failed_at)), el("td", { class: "num" }, item.attempts ?? "—"),
+    el("td", {}, item.kind || "?"), el("td", {}, since(item.failed_at)), el("td", { class: "num", title: "failed tries (poison errors counted apart)" }, item.retries ?? "—"),
     el("td", { class: "reason", title: item.reason }, item.reason),
     el("td", { class: "mono", title: item.traceparent || "" }, short(traceId(item.traceparent))),
     el("td", { class: "actions" },
@@ -108,9 +108,9 @@ function showEdges(edges) {
     const perMinute = e.window_seconds ? Math.round((w.requests || 0) * 60 / Math.max(e.window_seconds, 1)) : 0;
     const reads = w.erp_reads || {};
     const breakers = e.breakers || {};
-    return el("tr", { class: e.silent ? "silent" : "" },
+    return el("tr", { class: e.silent ? "silent" : "", dataset: { instance: e.instance } },
       el("td", { class: "mono" }, e.instance), el("td", { class: "num" }, perMinute),
-      el("td", { class: "num" }, ratio((w.answers || {}).ratio)), el("td", { class: "num" }, ratio((w.prices_l1 || {}).ratio)),
+      el("td", { class: "num", dataset: { cell: "answers" } }, ratio((w.answers || {}).ratio)), el("td", { class: "num" }, ratio((w.prices_l1 || {}).ratio)),
       el("td", { class: "num" }, ratio((w.stock_l1 || {}).ratio)), el("td", { class: "num" }, reads.ok ?? 0),
       el("td", { class: `num ${reads.error || reads.breaker_open ? "bad" : ""}` }, (reads.error || 0) + (reads.breaker_open || 0)),
       el("td", { class: "num" }, reads.over_budget ?? 0),
