@@ -23,7 +23,7 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
     return create_app(
         build_dataset(settings.seed),
         storefront_token=settings.storefront_token,
-        impersonation_token=first(settings.impersonation_token) or settings.impersonation_token,
+        impersonation_token=settings.impersonation_token,
         latency_ms=settings.bc_latency_ms if latency_ms is None else latency_ms,
         customer_token_secret=DEMO_CUSTOMER_TOKEN_SECRET,
         admin_token=settings.admin_token,

@@ -11,6 +11,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pricing_edge.config import listed
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.storefront.catalog import GUEST, Buyer
 
@@ -36,13 +37,14 @@ class AuthError(Exception):
 class Authenticator:
     dataset: Dataset
     storefront_token: str
-    impersonation_token: str
+    impersonation_token: str  # several, comma-separated: a store has as many valid tokens as were created
     customer_token_secret: str
 
     def buyer(self, headers: Mapping[str, str]) -> Buyer:
         authorization = headers.get("authorization", "")
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        impersonating = hmac.compare_digest(token.encode(), self.impersonation_token.encode())
+        impersonating = any(hmac.compare_digest(token.encode(), one.encode())
+                            for one in listed(self.impersonation_token))
         if not (impersonating or hmac.compare_digest(token.encode(), self.storefront_token.encode())):
             raise AuthError(401, "Unauthorized: a valid storefront token is required (Authorization: Bearer …)")
         if impersonating and headers.get("x-bc-customer-id"):
