@@ -162,7 +162,7 @@ class OpsAccess:
         """One audit entry for what the request's operator did."""
         operator: Operator = request.state.operator
         await self.audit.append(AuditEntry(now_ms(), operator.name, operator.via, client_address(request), action,
-                                           target, outcome, detail, tracing.current_trace_id()))
+                                           target[:200], outcome, detail[:2000], tracing.current_trace_id()))
 
     # -- the dashboard's session ------------------------------------------------------------------
     def routes(self) -> list[Route]:
@@ -171,6 +171,8 @@ class OpsAccess:
                 Route("/ops/logout", self.protect(self.logout), methods=["POST"])]
 
     def _throttled(self, address: str) -> bool:
+        for known in [a for a, times in self._failures.items() if times and times[-1] < time.monotonic() - 60]:
+            del self._failures[known]  # forget addresses quiet for a minute: the table stays small
         recent = self._failures.setdefault(address, deque())
         while recent and recent[0] < time.monotonic() - 60:
             recent.popleft()

@@ -355,14 +355,15 @@ class TracingMiddleware:
             await send(message)
 
         tracer = _tracer()
-        with tracer.start_as_current_span(f"{method} {scope['path']}", context=extract(carrier), kind=SERVER,
+        with tracer.start_as_current_span(method, context=extract(carrier), kind=SERVER,
                                           record_exception=True) as current:
             try:
                 await self.app(scope, receive, sending)
             finally:
                 if current.is_recording():
-                    route = scope.get("route")
-                    current.update_name(f"{method} {getattr(route, 'path', None) or scope['path']}")
+                    route = getattr(scope.get("route"), "path", None)  # the template: names of bounded variety
+                    if route:
+                        current.update_name(f"{method} {route}")
                     current.set_attributes({"http.request.method": method, "url.path": scope["path"],
                                             "http.response.status_code": status})
                     if status >= 500:

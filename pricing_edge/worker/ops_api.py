@@ -119,13 +119,20 @@ class OpsApi:
         return item
 
     async def dlq_list(self, request: Request) -> Response:
+        """The oldest dead letters first, ``limit`` of them at most (the dashboard asks for a page)."""
         wanted = request.query_params.get("flow")
         if wanted is not None and wanted not in self.flows:
             return _error(400, f"unknown flow {wanted!r}; flows: {', '.join(self.flows)}")
-        items = []
+        raw = request.query_params.get("limit", str(MAX_LIST))
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST:
+            return _error(400, f"limit must be a whole number from 1 to {MAX_LIST}")
+        limit = int(raw)
+        items: list[dict[str, Any]] = []
         for flow in [wanted] if wanted else self.flows:
             items += [self._describe(flow, eid, fields, full=False)
-                      for eid, fields in await self.queue.dead_letters(flow, MAX_LIST)]
+                      for eid, fields in await self.queue.dead_letters(flow, limit - len(items))]
+            if len(items) >= limit:
+                break
         return JSONResponse({"items": items})
 
     async def dlq_show(self, request: Request) -> Response:

@@ -3,6 +3,7 @@
 "use strict";
 
 const REFRESH_MS = 2000;
+const DLQ_PAGE = 200;
 let csrf = null;
 let timer = null;
 
@@ -87,10 +88,11 @@ function showFlows(status) {
   fill("flows", rows);
 }
 
-function showDeadLetters(items) {
-  $("dlq-count").textContent = items.length;
-  $("dlq-count").className = `count ${items.length ? "bad" : ""}`;
-  $("replay-all").disabled = items.length === 0;
+function showDeadLetters(items, total) {
+  $("dlq-count").textContent = total;
+  $("dlq-count").className = `count ${total ? "bad" : ""}`;
+  $("replay-all").disabled = total === 0;
+  $("dlq-more").textContent = total > items.length ? `The oldest ${items.length} of ${total} are shown.` : "";
   const rows = items.map((item) => el("tr", { dataset: { id: item.id } },
     el("td", { class: "mono" }, item.id), el("td", {}, badge(item.class)), el("td", { class: "mono" }, item.entity),
     el("td", {}, item.kind || "?"), el("td", {}, since(item.failed_at)), el("td", { class: "num", title: "failed tries (poison errors counted apart)" }, item.retries ?? "—"),
@@ -191,9 +193,10 @@ async function refresh() {
   if (document.hidden) { timer = setTimeout(refresh, REFRESH_MS); return; }  // a background tab asks nothing
   try {
     const [status, dlq, edges, audit, reconciliation] = await Promise.all([
-      api("GET", "/ops/status"), api("GET", "/ops/dlq"), api("GET", "/ops/edges"), api("GET", "/ops/audit?limit=25"),
+      api("GET", "/ops/status"), api("GET", `/ops/dlq?limit=${DLQ_PAGE}`), api("GET", "/ops/edges"), api("GET", "/ops/audit?limit=25"),
       api("GET", "/ops/reconciliation")]);
-    showFlows(status); showDeadLetters(dlq.items); showEdges(edges.edges); showAudit(audit.entries);
+    const deadLetters = Object.values(status.flows).reduce((sum, f) => sum + f.dead_letters, 0);
+    showFlows(status); showDeadLetters(dlq.items, deadLetters); showEdges(edges.edges); showAudit(audit.entries);
     showReconciliation(reconciliation.report);
     $("updated").textContent = `live · updated ${new Date().toLocaleTimeString()}`;
     $("live").classList.remove("down");
