@@ -89,6 +89,7 @@ class _Processors(SpanProcessor):
 @dataclass
 class _State:
     provider: TracerProvider | None = None
+    tracer: trace.Tracer | None = None  # made once: the SDK builds a new Tracer on every get_tracer
     sampler: _Switch = field(default_factory=lambda: _Switch(ParentBased(ALWAYS_OFF)))
     processors: _Processors = field(default_factory=_Processors)
     exporter: str | None = None
@@ -109,7 +110,9 @@ def _provider(service: str = "pricing-edge") -> TracerProvider:
 
 
 def _tracer() -> trace.Tracer:
-    return _provider().get_tracer("pricing_edge")
+    if _STATE.tracer is None:
+        _STATE.tracer = _provider().get_tracer("pricing_edge")
+    return _STATE.tracer
 
 
 def exporter_from_env(env: Mapping[str, str]) -> SpanExporter | None:
@@ -355,7 +358,7 @@ class TracingMiddleware:
             await send(message)
 
         tracer = _tracer()
-        with tracer.start_as_current_span(method, context=extract(carrier), kind=SERVER,
+        with tracer.start_as_current_span(method, context=extract(carrier) if carrier else None, kind=SERVER,
                                           record_exception=True) as current:
             try:
                 await self.app(scope, receive, sending)

@@ -68,6 +68,10 @@ def test_ops_status_and_metrics_show_the_same_figures(system: OrderSystem) -> No
 
 def test_bad_ops_requests_get_clear_errors(system: OrderSystem) -> None:
     assert "unknown flow" in system.ops("GET", "/ops/dlq?flow=nope").json()["error"]
+    for path in ("/ops/dlq?limit=0", "/ops/dlq?limit=x", "/ops/audit?limit=100000", "/ops/dlq/replay-all?flow=nope"):
+        method = "POST" if "replay" in path else "GET"
+        answer = system.ops(method, path)
+        assert answer.status_code == 400 and answer.json()["error"], path
     for method, path in (("GET", "/ops/dlq/orders:1-0"), ("POST", "/ops/dlq/bogus/replay"),
                          ("DELETE", "/ops/dlq/orders:1-0"), ("GET", "/ops/ledger/orders/999999")):
         answer = system.ops(method, path)
