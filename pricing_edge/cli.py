@@ -101,7 +101,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_ops(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.ops.ops_cli import run
 
-    return run(args, DemoLayout(args.port).worker_url if args.port else settings.worker_url)
+    return run(args, DemoLayout(args.port).worker_url if args.port else settings.worker_url, settings.ops_token)
 
 
 def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:

@@ -45,6 +45,13 @@ DEMO_IMPERSONATION_TOKEN = "demo-impersonation-token"
 DEMO_ADMIN_TOKEN = "demo-admin-token"
 DEMO_CLIENT_SECRET = "demo-client-secret"  # the BigCommerce app's client secret: signs its webhooks
 DEMO_STORE_HASH = "demo"
+DEMO_OPS_TOKEN = "demo-ops-token-public"  # the demo's worker accepts it (as "demo"); nothing else does
+
+
+def listed(value: str | None) -> list[str]:
+    """A secret or token setting's values: several, comma-separated, while one is being rotated (every one
+    listed is accepted; the first is the one this process signs or sends with)."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 # Read by the test suite, not by any command: not settings, so never reported as unknown.
 TEST_ONLY_VARIABLES = frozenset({"PRICING_EDGE_TEST_REDIS_URL", "PRICING_EDGE_SPECS_DIR", "PRICING_EDGE_CLIENTS_DIR",
@@ -84,14 +91,17 @@ def _matching(pattern: str, accepts: str) -> Any:
 
 
 def _whsec(value: str) -> str:
-    body = value.removeprefix("whsec_")
-    try:
-        decoded = base64.b64decode(body, validate=True)
-    except (binascii.Error, ValueError):
-        decoded = b""
-    if not value.startswith("whsec_") or not decoded:
-        raise ValueError("must be whsec_ followed by base64 (Standard Webhooks), e.g. from `python -c "
-                         "\"import base64, os; print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`")
+    """One whsec_<base64> secret, or several comma-separated while one is being rotated."""
+    for one in listed(value) or [value]:
+        body = one.removeprefix("whsec_")
+        try:
+            decoded = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if not one.startswith("whsec_") or not decoded:
+            raise ValueError("must be whsec_ followed by base64 (Standard Webhooks; several comma-separated "
+                             "during a rotation), e.g. from `python -c \"import base64, os; "
+                             "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\"`")
     return value
 
 
@@ -253,6 +263,12 @@ class Settings:
     worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
                                                                    "transiently before it is dead-lettered")
     order_document_type: Text = Field("SO", description="the ERP document type orders are posted as")
+
+    # --- ops: who may use the worker's /ops/*, and what the CLI sends ------------------------------
+    ops_tokens: Text | None = Field(None, description="name:token pairs, comma-separated, allowed to use /ops/* "
+                                                      "(unset: nobody; the demo sets its own)")
+    ops_token: Text = Field(DEMO_OPS_TOKEN, description="the token `pricing-edge ops` sends")
+    ops_session_ttl: Seconds = Field(12 * 3600.0, description="seconds a dashboard login lasts")
 
     # --- the ERP connector: which one, its mapping document, its change source --------------------
     erp: Text = Field("sim", description="the ERP connector: sim or s4hana (b1, bc, fo, netsuite, acumatica: "

@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 
 from pricing_edge.store.base import Store
 
-from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
+from pricing_edge.config import DEMO_CLIENT_SECRET, DEMO_OPS_TOKEN, Settings, listed
 from pricing_edge.runtime import Served, check_ports, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
@@ -28,9 +28,14 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
         customer_token_secret=DEMO_CUSTOMER_TOKEN_SECRET,
         admin_token=settings.admin_token,
         store_hash=settings.store_hash,
-        client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
+        client_secret=first(settings.client_secret) or DEMO_CLIENT_SECRET,
         rate_limit=settings.bc_rate_limit,
     )
+
+
+def first(value: str | None) -> str | None:
+    """The current one of a rotated secret or token: what the simulated BigCommerce signs or hands out with."""
+    return next(iter(listed(value)), None)
 
 
 def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: float | None = None,
@@ -81,7 +86,8 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
                        events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
                        price_lists=assignments, default_price_list=dataset.default_price_list_id,
                        admin_url=layout.url(1), client_secret=settings.client_secret or DEMO_CLIENT_SECRET,
-                       webhook_destination=layout.url(0) + "/webhooks/bigcommerce")
+                       webhook_destination=layout.url(0) + "/webhooks/bigcommerce",
+                       ops_tokens=settings.ops_tokens or f"demo:{DEMO_OPS_TOKEN}")
     return demo_connector_settings(settings, layout.edge_url)
 
 
@@ -103,7 +109,7 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
         f"  ERP events             {fixtures['events_url']}",
         f"  BigCommerce simulator  {fixtures['upstream_url']}",
         f"  ERP simulator          {fixtures['erp_url']}  ({fixtures.get('erp', 'sim')} face)",
-        f"  worker (ops API)       {fixtures['worker_url']}/ops/status",
+        f"  ops dashboard          {fixtures['worker_url']}/ops/   (demo token: {DEMO_OPS_TOKEN})",
         f"  BigCommerce webhooks   {fixtures['webhooks_url']}",
         "  demo buyers:",
     ]
@@ -132,6 +138,9 @@ def banner(fixtures: dict[str, Any], layout: DemoLayout) -> str:
 
 
 def run_demo(layout: DemoLayout, settings: Settings) -> None:
+    from pricing_edge.ops.tracing import configure_tracing
+
+    configure_tracing("pricing-edge-demo")
     settings = demo_settings(settings, layout)
     edge, worker = edge_and_worker(settings)
     apps = [

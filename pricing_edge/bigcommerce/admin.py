@@ -120,7 +120,7 @@ class BigCommerceAdmin:
         self._headers = {"X-Auth-Token": access_token, "Accept": "application/json",
                          "Content-Type": "application/json"}
         self._owns_client = client is None
-        self._client = client or tracing.traced_client(timeout=timeout)
+        self._client = client or tracing.traced_client("bigcommerce", timeout=timeout)
         self._gate = _RateGate()
 
     @property
@@ -228,9 +228,7 @@ class BigCommerceAdmin:
 
     async def _call(self, method: str, path: str, *, body: Mapping[str, Any] | None = None,
                     params: Mapping[str, Any] | None = None, none_on_404: bool = False) -> Any:
-        # One span per call (a child of the caller's, or a new trace): every request carries a traceparent.
-        with tracing.span("bigcommerce.admin") as traceparent:
-            response = await self._send(method, path, body, params, traceparent)
+        response = await self._send(method, path, body, params)
         if response.status_code == 404 and none_on_404:
             return None
         if not response.is_success:
@@ -244,14 +242,14 @@ class BigCommerceAdmin:
                                          f"that is not JSON: {response.text[:200]!r}",
                                          status=response.status_code) from None
 
-    async def _send(self, method: str, path: str, body: Mapping[str, Any] | None, params: Mapping[str, Any] | None,
-                    traceparent: str) -> httpx.Response:
+    async def _send(self, method: str, path: str, body: Mapping[str, Any] | None,
+                    params: Mapping[str, Any] | None) -> httpx.Response:
         """Send, waiting out the rate limit (proactively, and on 429) within ``max_rate_limit_wait``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.max_rate_limit_wait
         what = f"{method} {path}"
         content = dumps(body) if body is not None else None
-        headers = {**self._headers, tracing.TRACEPARENT: traceparent} if traceparent else self._headers
+        headers = self._headers
         while True:
             await self._gate.admit(deadline, what)
             try:

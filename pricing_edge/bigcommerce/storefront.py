@@ -16,6 +16,7 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
 from pricing_edge.jsonio import loads_exact
+from pricing_edge.ops import tracing
 
 # Headers a storefront sends that BigCommerce acts on: the edge passes exactly these through.
 FORWARDED_HEADERS = (
@@ -25,8 +26,7 @@ FORWARDED_HEADERS = (
     "x-bc-error-on-invalid-customer-access-token",
     "accept-language",
     "x-bc-channel-id",
-    "traceparent",
-)
+)  # not traceparent: the upstream gets our CLIENT span's, a child of the shopper's (tracing.traced_client)
 
 
 class UpstreamError(Exception):
@@ -71,8 +71,8 @@ class StorefrontClient:
     def __init__(self, url: str, *, timeout: float = 5.0, client: httpx.AsyncClient | None = None,
                  breaker_threshold: int = 5, breaker_reset: float = 10.0) -> None:
         self.url = url
-        self._client = client or httpx.AsyncClient(
-            timeout=timeout, limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
+        self._client = client or tracing.traced_client(
+            "bigcommerce", timeout=timeout, limits=httpx.Limits(max_connections=200, max_keepalive_connections=100))
         self._breakers = AsyncCircuitBreakerFactory(default_threshold=breaker_threshold, default_ttl=breaker_reset,
                                                     exclude=[UpstreamError])
         self.state = "closed"

@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
-from pricing_edge.config import Settings
+from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.buyers import BuyerResolver
@@ -43,7 +43,9 @@ from pricing_edge.intake.erp_signals import ErpSignalIntake
 from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
-from pricing_edge.ops.instance import InstanceHeaderMiddleware
+from pricing_edge.ops.edge_snapshot import SnapshotPublisher
+from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
+from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
@@ -105,8 +107,8 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                     upstream: StorefrontClient | None = None) -> Starlette:
     secret = settings.event_secret or ""
-    if not secret.startswith(SECRET_PREFIX):
-        raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret")
+    if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
+        raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
     responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl))
 
@@ -168,7 +170,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency)
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
+                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations"),
+                 asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
+                     "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
             tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, list(settings.currencies)),
                                              name="warm"))
@@ -223,6 +227,6 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
-    ], lifespan=lifespan, middleware=[Middleware(InstanceHeaderMiddleware)])
+    ], lifespan=lifespan, middleware=[Middleware(TracingMiddleware), Middleware(InstanceHeaderMiddleware)])
     app.state.parts = parts
     return app

@@ -21,6 +21,7 @@ from pricing_edge.domain.events import EventDataError, Record, from_data
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.order_events import is_order_event
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import CACHE_UPDATER_GROUP, ERP_INTAKE, INVALIDATION
@@ -37,6 +38,7 @@ class Invalidation:
     stock: list[str] = field(default_factory=list)
     customers: list[int] = field(default_factory=list)
     companies: list[int] = field(default_factory=list)
+    traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
 
     def add(self, record: Record) -> None:
         if isinstance(record, PriceRecord):
@@ -58,7 +60,7 @@ class Invalidation:
     def decode(cls, raw: bytes) -> Invalidation:
         data: dict[str, Any] = orjson.loads(raw)
         return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
-                   data.get("customers", []), data.get("companies", []))
+                   data.get("customers", []), data.get("companies", []), str(data.get("traceparent") or ""))
 
 
 async def apply_record(store: Store, record: Record) -> bool:
@@ -105,36 +107,49 @@ class CacheUpdater:
 
     async def apply(self, entries: list[tuple[str, dict[str, bytes]]]) -> Invalidation:
         changed = Invalidation()
+        traces: list[str] = []  # the spans of the entries that changed something
         try:
-            await self._apply_all(entries, changed)
+            await self._apply_all(entries, changed, traces)
         finally:
             # Published even when the store fails mid-batch: the records already written must be
             # dropped from every L1, and on redelivery they come back "ignored" (not newer).
             if changed:
-                await self.store.publish(INVALIDATION, changed.encode())
+                with tracing.span(f"{INVALIDATION} publish", traces[0] if traces else None, kind=tracing.PRODUCER,
+                                  links=[link for t in traces[1:] for link in tracing.link_to(t)]) as traceparent:
+                    changed.traceparent = traceparent
+                    await self.store.publish(INVALIDATION, changed.encode())
         await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
         return changed
 
-    async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation) -> None:
+    async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation,
+                         traces: list[str]) -> None:
         for _, fields in entries:
-            event_type = fields.get("type", b"").decode()
-            if is_order_event(event_type):
-                # Order events share the intake stream but are for the worker's order flows, not the
-                # cache: acknowledged with the batch, nothing stored, not counted as unreadable.
-                self.metrics.events.labels(event_type, "skipped").inc()
-                continue
-            try:
-                event = orjson.loads(fields["body"])
-                record = from_data(event_type, event["data"])
-            except (KeyError, orjson.JSONDecodeError, EventDataError) as exc:
-                log.error("cache updater: dropping an unreadable %s entry: %s", event_type or "untyped", exc)
-                self.metrics.events.labels(event_type or "unknown", "unreadable").inc()
-                continue
-            if await apply_record(self.store, record):
-                changed.add(record)
-                self.metrics.events.labels(event_type, "applied").inc()
-            else:
-                self.metrics.events.labels(event_type, "ignored").inc()
+            with tracing.span(f"{ERP_INTAKE} process", tracing.stored(fields), kind=tracing.CONSUMER) as traceparent:
+                if await self._apply_one(fields, changed):
+                    traces.append(traceparent)
+
+    async def _apply_one(self, fields: dict[str, bytes], changed: Invalidation) -> bool:
+        """Apply one entry; says whether it changed a record."""
+        event_type = fields.get("type", b"").decode()
+        if is_order_event(event_type):
+            # Order events share the intake stream but are for the worker's order flows, not the
+            # cache: acknowledged with the batch, nothing stored, not counted as unreadable.
+            self.metrics.events.labels(event_type, "skipped").inc()
+            return False
+        try:
+            event = orjson.loads(fields["body"])
+            record = from_data(event_type, event["data"])
+        except (KeyError, orjson.JSONDecodeError, EventDataError) as exc:
+            log.error("cache updater: dropping an unreadable %s entry: %s", event_type or "untyped", exc)
+            self.metrics.events.labels(event_type or "unknown", "unreadable").inc()
+            return False
+        tracing.annotate(event_type=event_type)
+        if await apply_record(self.store, record):
+            changed.add(record)
+            self.metrics.events.labels(event_type, "applied").inc()
+            return True
+        self.metrics.events.labels(event_type, "ignored").inc()
+        return False
 
 
 async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],
@@ -145,9 +160,11 @@ async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidati
         try:
             async for raw in store.subscribe(INVALIDATION):
                 delay = 0.1
-                result = on_change(Invalidation.decode(raw))
-                if result is not None:
-                    await result
+                change = Invalidation.decode(raw)
+                with tracing.span(f"{INVALIDATION} apply", change.traceparent or None, kind=tracing.CONSUMER):
+                    result = on_change(change)
+                    if result is not None:
+                        await result
         except StoreError as exc:
             log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
             await asyncio.sleep(delay)

@@ -32,6 +32,8 @@ from graphql import (
     visit,
 )
 
+from pricing_edge.ops import tracing
+
 MAX_DEPTH = 16
 MAX_TOKENS = 20_000  # a parse bound: storefront documents use a few thousand tokens at most
 ID_ALIAS, SKU_ALIAS, VARIANTS_ALIAS, TYPE_ALIAS, LOCATION_ALIAS = "_peId", "_peSku", "_peVariants", "_peType", "_peLoc"
@@ -241,7 +243,8 @@ class DocumentCache:
         key = document_key(text)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._prepare(key, text)
+            with tracing.span("graphql.document"):  # parsed and validated once per distinct document
+                cached = self._prepare(key, text)
             self._cache[key] = cached
         if isinstance(cached, DocumentError):
             raise cached

@@ -43,6 +43,7 @@ from pricing_edge.domain.money import MoneyError
 from pricing_edge.domain.reservations import less_reservations
 from pricing_edge.store.base import StoreError
 from pricing_edge.jsonio import dumps
+from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 
 log = logging.getLogger(__name__)
@@ -128,12 +129,14 @@ class GraphQLEndpoint:
         cached = self.responses.get(cache_key)
         if cached is not None:
             self.metrics.response_hit.inc()
+            tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
                 self.answers.start(cache_key, compute)
             return Response(cached.body, media_type=JSON)
         self.metrics.response_miss.inc()
         return (await self.answers.run(cache_key, compute)).response()
 
+    @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                        cache_key: tuple[Any, ...]) -> Response:
         try:

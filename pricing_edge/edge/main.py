@@ -6,6 +6,7 @@ from starlette.applications import Starlette
 from pricing_edge.config import Settings
 from pricing_edge.edge.app import create_edge_app
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops.tracing import configure_tracing
 from pricing_edge.store import open_store
 
 
@@ -18,6 +19,7 @@ def open_erp(settings: Settings) -> ErpAdapter:
 
 def app_from_env() -> Starlette:
     settings = Settings.from_env()
+    configure_tracing("pricing-edge-edge")  # in each uvicorn worker process: after the fork
     if not settings.redis_url:
         raise SystemExit("pricing-edge serve needs PRICING_EDGE_REDIS_URL: the embedded store lives in one process "
                          "and is for the one-process demo and tests (`pricing-edge demo`)")

@@ -30,6 +30,7 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 
@@ -286,6 +287,7 @@ class _Tier(Generic[K, V]):
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
+    @tracing.traced("records.refresh", detached=True)
     async def _refresh(self, keys: list[K], source: Source[K, V]) -> None:
         generation = self.generation
         before = {key: self.l1.get(key) for key in keys}
@@ -346,6 +348,7 @@ class RecordService:
             "stock", Freshness(stock_ttl, erp_budget), size, metrics, self.gate, store,
             lambda keys: on_refreshed("stock", keys))
 
+    @tracing.traced("records.price")
     async def price_lookup(self, price_list_id: int, currency: str,
                            skus: Iterable[str]) -> Lookup[tuple[int, str, str], PriceRecord]:
         async def from_store(wanted: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], Held[PriceRecord]]:
@@ -363,6 +366,7 @@ class RecordService:
         source = Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
         return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
 
+    @tracing.traced("records.stock")
     async def stock_lookup(self, skus: Iterable[str]) -> Lookup[str, StockByLocation]:
         async def from_store(wanted: list[str]) -> dict[str, Held[StockByLocation]]:
             return {sku: Held(s.levels, s.as_of_ms) for sku, s in (await self.store.stock_as_of(wanted)).items()}

@@ -45,7 +45,7 @@ class SimulatedErpAdapter:
         self.page_size = page_size
         self._owns_client = client is None
         # Our own client carries the current W3C traceparent on every call; a shared one is the caller's.
-        self._client = client or traced_client(timeout=timeout)
+        self._client = client or traced_client("erp", timeout=timeout)
 
     async def get_prices(self, price_list_id: int, currency: str,
                          skus: Iterable[str]) -> dict[str, PriceRecord]:

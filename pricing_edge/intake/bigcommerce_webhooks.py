@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from pricing_edge.config import listed
 from pricing_edge.intake.envelope import SECRET_PREFIX, SignatureError, verify
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -112,7 +113,8 @@ class BigCommerceWebhookIntake:
         self.metrics = metrics
         self.dedup_ttl = dedup_ttl
         # Configuration errors fail here, loudly, rather than as a 401 to every delivery.
-        self.secret = signing_secret(client_secret) if client_secret else None
+        # Several client secrets (a rotation): a delivery signed with any of them is accepted.
+        self.secret = ",".join(signing_secret(one) for one in listed(client_secret)) or None
         self.header = parse_header_setting(webhook_header) if webhook_header else None
         if not self.configured:
             log.warning("%s; every webhook will be refused with 503", NOT_CONFIGURED)
@@ -153,13 +155,12 @@ class BigCommerceWebhookIntake:
             self._count(UNKNOWN_SCOPE, "rejected")
             return _error(400, f"invalid webhook: {exc}")
         scope: str = payload["scope"]
-        incoming = request.headers.get(tracing.TRACEPARENT)
-        traceparent = incoming if incoming and tracing.is_valid(incoming) else tracing.new_traceparent()
-        fields = {"type": scope.encode(), "body": body, "webhook_id": webhook_id.encode(),
-                  "traceparent": traceparent.encode(), "received_at": str(received_at).encode()}
         try:
-            entry = await self.store.append_once(BIGCOMMERCE_INTAKE, f"bigcommerce:{webhook_id}", fields,
-                                                 self.dedup_ttl)
+            with tracing.appending(BIGCOMMERCE_INTAKE, request.headers) as traceparent:
+                fields = {"type": scope.encode(), "body": body, "webhook_id": webhook_id.encode(),
+                          "traceparent": traceparent.encode(), "received_at": str(received_at).encode()}
+                entry = await self.store.append_once(BIGCOMMERCE_INTAKE, f"bigcommerce:{webhook_id}", fields,
+                                                     self.dedup_ttl)
         except StoreError as exc:
             log.error("cannot append BigCommerce webhook %s (%s): %s", webhook_id, scope, exc)
             self._count(scope, "unavailable")

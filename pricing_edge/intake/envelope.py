@@ -30,6 +30,8 @@ from cloudevents.core.v1.event import CloudEvent
 from jsonschema.exceptions import best_match
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
+from pricing_edge.config import listed
+
 SECRET_PREFIX = "whsec_"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 DATA_CONTENT_TYPE = "application/json"
@@ -101,9 +103,12 @@ def encode(envelope: Mapping[str, Any]) -> bytes:
 
 
 def sign(body: bytes, event_id: str, secret: str, *, timestamp: datetime | None = None) -> dict[str, str]:
-    """The Standard Webhooks headers for ``body`` (plus the CloudEvents structured content type)."""
+    """The Standard Webhooks headers for ``body`` (plus the CloudEvents structured content type). Several
+    secrets (a rotation) give several signatures, space-separated, as the spec allows: receivers that know
+    either secret accept it."""
     moment = timestamp or datetime.now(UTC)
-    signature = _webhook(secret).sign(msg_id=event_id, timestamp=moment, data=body.decode("utf-8"))
+    signature = " ".join(_webhook(one).sign(msg_id=event_id, timestamp=moment, data=body.decode("utf-8"))
+                         for one in listed(secret) or [secret])
     return {
         "content-type": CONTENT_TYPE,
         "webhook-id": event_id,
@@ -132,20 +137,26 @@ def resign(event: SignedEvent, secret: str, *, timestamp: datetime | None = None
 def verify(headers: Mapping[str, str], body: bytes, secret: str) -> None:
     """Check the Standard Webhooks signature of ``body``; raises SignatureError, returns nothing.
 
-    Tolerance is the library's (5 minutes either way). A bad *secret* is a configuration error and
-    raises ValueError, so a misconfigured edge fails loudly instead of 401-ing every sender.
+    ``secret`` may list several secrets, comma-separated, during a rotation: a signature by any of them
+    passes. Tolerance is the library's (5 minutes either way). A bad *secret* is a configuration error
+    and raises ValueError, so a misconfigured edge fails loudly instead of 401-ing every sender.
     """
-    webhook = _webhook(secret)
+    webhooks = [_webhook(one) for one in listed(secret)] or [_webhook("")]
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise SignatureError("body is not UTF-8") from None
-    try:
-        webhook.verify(text, {str(k): str(v) for k, v in headers.items()}, json_parse=False)
-    except WebhookVerificationError as exc:
-        raise SignatureError(str(exc)) from None
-    except (ValueError, binascii.Error):  # a malformed webhook-signature header
-        raise SignatureError("malformed webhook-signature header") from None
+    plain = {str(k): str(v) for k, v in headers.items()}
+    refusal = "no signature matched"
+    for webhook in webhooks:
+        try:
+            webhook.verify(text, plain, json_parse=False)
+            return
+        except WebhookVerificationError as exc:
+            refusal = str(exc)
+        except (ValueError, binascii.Error):  # a malformed webhook-signature header
+            raise SignatureError("malformed webhook-signature header") from None
+    raise SignatureError(refusal)
 
 
 @functools.lru_cache(maxsize=16)

@@ -58,12 +58,11 @@ class ErpEventIntake:
             self.metrics.events.labels("unknown", "rejected").inc()
             return _error(400, f"invalid event: {exc}")
         event_type, event_id = event["type"], event["id"]
-        incoming = request.headers.get(tracing.TRACEPARENT)
-        traceparent = incoming if incoming and tracing.is_valid(incoming) else tracing.new_traceparent()
-        fields = {"type": event_type.encode(), "body": body, "traceparent": traceparent.encode(),
-                  "received_at": str(received_at).encode()}
         try:
-            entry = await self.store.append_once(ERP_INTAKE, event_id, fields, self.dedup_ttl)
+            with tracing.appending(ERP_INTAKE, request.headers) as traceparent:
+                fields = {"type": event_type.encode(), "body": body, "traceparent": traceparent.encode(),
+                          "received_at": str(received_at).encode()}
+                entry = await self.store.append_once(ERP_INTAKE, event_id, fields, self.dedup_ttl)
         except StoreError as exc:
             log.error("cannot append ERP event %s: %s", event_id, exc)
             return _error(503, "the event store is unavailable; retry later")

@@ -1,5 +1,7 @@
 """``pricing-edge ops ...``: a thin client of the worker's ops API, readable by people and (``--json``)
-by scripts. Exit codes: 0 done, 1 the worker said no (or is unreachable), 2 usage."""
+by scripts. It sends ``PRICING_EDGE_OPS_TOKEN`` (or ``--token``) as a bearer token; the audit log names
+the token's owner for every replay and drop. Exit codes: 0 done, 1 the worker said no (or is
+unreachable), 2 usage."""
 from __future__ import annotations
 
 import argparse
@@ -18,15 +20,19 @@ class OpsError(Exception):
     pass
 
 
-def call(method: str, url: str, path: str) -> Any:
+def call(method: str, url: str, path: str, token: str = "") -> Any:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
     try:
-        response = httpx.request(method, url.rstrip("/") + path, timeout=15)
+        response = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=15)
     except httpx.HTTPError as exc:
         raise OpsError(f"cannot reach the worker at {url}: {exc}") from exc
     try:
         body = response.json()
     except ValueError:
         body = {"error": response.text}
+    if response.status_code == 401:
+        raise OpsError("401: the worker refused the ops token: set PRICING_EDGE_OPS_TOKEN (or --token) to one of "
+                       "the worker's PRICING_EDGE_OPS_TOKENS")
     if response.status_code >= 400:
         raise OpsError(f"{response.status_code}: {body.get('error', body) if isinstance(body, dict) else body}")
     return body
@@ -56,31 +62,50 @@ def format_dlq(items: list[dict[str, Any]]) -> str:
     return table(rows)
 
 
-def run(args: argparse.Namespace, default_url: str) -> int:
+def format_audit(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return "nothing in the audit log"
+    rows = [["when", "who", "via", "action", "target", "outcome", "from", "trace"]]
+    for entry in entries:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(entry["at_ms"] / 1000))
+        rows.append([when, entry["operator"], entry["via"], entry["action"], entry["target"], entry["outcome"],
+                     entry["address"], entry["trace_id"]])
+    return table(rows)
+
+
+def run(args: argparse.Namespace, default_url: str, default_token: str = "") -> int:
     url = args.url or default_url
+    token = args.token or default_token
+
+    def ask(method: str, path: str) -> Any:
+        return call(method, url, path, token)
+
     try:
         if args.ops == "status":
-            body = call("GET", url, "/ops/status")
+            body = ask("GET", "/ops/status")
             text = format_status(body)
         elif args.ops == "ledger":
-            body = call("GET", url, f"/ops/ledger/{args.flow}/{args.bc_id}")
+            body = ask("GET", f"/ops/ledger/{args.flow}/{args.key}")
             text = "\n".join(f"{k}: {v}" for k, v in body.items())
+        elif args.ops == "audit":
+            body = ask("GET", f"/ops/audit?limit={args.limit}")
+            text = format_audit(body["entries"])
         elif args.dlq == "list":
-            body = call("GET", url, "/ops/dlq" + (f"?flow={args.flow}" if args.flow else ""))
+            body = ask("GET", "/ops/dlq" + (f"?flow={args.flow}" if args.flow else ""))
             text = format_dlq(body["items"])
         elif args.dlq == "show":
-            body = call("GET", url, f"/ops/dlq/{args.id}")
+            body = ask("GET", f"/ops/dlq/{args.id}")
             text = orjson.dumps(body, option=orjson.OPT_INDENT_2).decode()
         elif args.dlq == "replay":
             if bool(args.all) == bool(args.id):
                 print("give a dead letter's ID or --all", file=sys.stderr)
                 return 2
-            body = call("POST", url, "/ops/dlq/replay-all" if args.all else f"/ops/dlq/{args.id}/replay")
+            body = ask("POST", "/ops/dlq/replay-all" if args.all else f"/ops/dlq/{args.id}/replay")
             text = f"replayed {len(body['replayed'])}: {' '.join(body['replayed'])}".rstrip(": ")
             if body.get("skipped"):
                 text += f"\nskipped (unreadable, drop them): {' '.join(body['skipped'])}"
         else:
-            body = call("DELETE", url, f"/ops/dlq/{args.id}")
+            body = ask("DELETE", f"/ops/dlq/{args.id}")
             text = f"dropped {body['dropped']}"
     except OpsError as exc:
         print(str(exc), file=sys.stderr)
@@ -101,12 +126,15 @@ def add_parser(sub: Any) -> None:
         where.add_argument("--port", type=int, default=None,
                            help="the demo's --port N: the demo's worker, on N+3")
         parser.add_argument("--json", action="store_true", help="print the API's JSON")
+        parser.add_argument("--token", default=None, help="the ops token (default PRICING_EDGE_OPS_TOKEN)")
         return parser
 
     command(commands, "status", "per flow: depth, lag, in flight, retries, dead letters, last sync")
-    ledger = command(commands, "ledger", "one record pair's ledger entry")
+    ledger = command(commands, "ledger", "one record pair's ledger entry, each attempt's trace id")
     ledger.add_argument("flow", help="the flow, e.g. orders")
-    ledger.add_argument("bc_id", help="the BigCommerce id, e.g. an order id")
+    ledger.add_argument("key", help="the BigCommerce id, our reference (BC-<hash>-<id>) or the ERP number")
+    audit = command(commands, "audit", "who replayed, dropped or approved what, newest first")
+    audit.add_argument("--limit", type=int, default=50, help="how many entries (default 50)")
     text = "dead letters: list, show, replay, drop"
     dlq = commands.add_parser("dlq", help=text, description=text)
     actions = dlq.add_subparsers(dest="dlq", required=True, metavar="ACTION")

@@ -50,7 +50,7 @@ class BackgroundSender:
     async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, str | None]:
         """One attempt: (status, error text) — status None when the receiver could not be reached."""
         if self._client is None:
-            self._client = tracing.traced_client(timeout=self.policy.timeout)
+            self._client = tracing.traced_client("receiver", timeout=self.policy.timeout)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.policy.concurrency)
         async with self._slots:

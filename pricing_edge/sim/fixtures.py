@@ -9,7 +9,7 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from pricing_edge.config import Settings
+from pricing_edge.config import Settings, listed
 from pricing_edge.domain.inventory import total_available
 from pricing_edge.sim.dataset import CURRENCIES, DEFAULT_CURRENCY, Dataset, Product
 
@@ -66,7 +66,8 @@ def buyer_headers(customer_id: int | None, settings: Settings) -> dict[str, str]
     """Headers a server-side storefront (Catalyst) sends: impersonation token + customer id, or guest."""
     if customer_id is None:
         return {"Authorization": f"Bearer {settings.storefront_token}"}
-    return {"Authorization": f"Bearer {settings.impersonation_token}", "X-Bc-Customer-Id": str(customer_id)}
+    token = listed(settings.impersonation_token)[0]  # the current one, while a rotation lists two
+    return {"Authorization": f"Bearer {token}", "X-Bc-Customer-Id": str(customer_id)}
 
 
 def expected_price(dataset: Dataset, product: Product, customer_id: int | None, currency: str = DEFAULT_CURRENCY) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pricing_edge.config import Settings
+from pricing_edge.store.audit import AuditLog
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.ledger import Ledger
@@ -43,3 +44,16 @@ def open_ledger(store: Store) -> Ledger:
     from pricing_edge.store.ledger import EmbeddedLedger
 
     return EmbeddedLedger()
+
+
+def open_audit_log(store: Store) -> AuditLog:
+    """The ops audit log on the same backend as ``store``."""
+    if store.kind == "redis":
+        from pricing_edge.store.redis_audit import RedisAuditLog
+        from pricing_edge.store.redis_store import RedisStore
+
+        assert isinstance(store, RedisStore)
+        return RedisAuditLog(store)
+    from pricing_edge.store.audit import EmbeddedAuditLog
+
+    return EmbeddedAuditLog()

@@ -1,5 +1,5 @@
 """The worker process's app: router and flow runners as background tasks; on its own port only
-``/healthz``, ``/metrics`` and the ops API (nothing public)."""
+``/healthz``, ``/metrics``, the ops API and the ops dashboard (``/ops/``, for operators only)."""
 from __future__ import annotations
 
 import asyncio
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,10 +21,14 @@ from pricing_edge.config import Settings
 from pricing_edge.domain.orders import OrderSettings
 from pricing_edge.erp.change_source import run_under_lease
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops.access import UNSAFE_METHODS, OpsAccess, OpsToken
+from pricing_edge.ops.dashboard import dashboard_routes
 from pricing_edge.ops.durability import check_durability
+from pricing_edge.ops.edge_snapshot import EdgeBoard
+from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.runtime import cancel_and_wait
-from pricing_edge.store import open_ledger, open_work_queue
+from pricing_edge.store import open_audit_log, open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS
 from pricing_edge.store.ledger import Ledger
@@ -93,11 +98,17 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
-                      background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> Starlette:
+                      background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+                      ops_tokens: Sequence[OpsToken] = (), ops_session_ttl: float = 12 * 3600) -> Starlette:
     """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown. The
     durability check runs first: with ``require_durable`` a Redis that can lose queued orders stops
-    the start."""
-    ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics)
+    the start. ``ops_tokens``: who may use ``/ops/*`` (none: nobody)."""
+    access = OpsAccess(ops_tokens, open_audit_log(worker.store), session_ttl=ops_session_ttl)
+    edges = EdgeBoard()
+    ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics,
+                 access=access, store=worker.store, edges=edges)
+    if not ops_tokens:
+        log.warning("no PRICING_EDGE_OPS_TOKENS: the ops API and dashboard refuse everyone")
 
     async def refresh_gauges() -> None:
         while True:
@@ -110,6 +121,7 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
         await check_durability(worker.store, require=require_durable)
         tasks = [asyncio.create_task(worker.run(), name="worker"),
                  asyncio.create_task(refresh_gauges(), name="worker-gauges"),
+                 asyncio.create_task(edges.run(worker.store), name="edge-snapshots"),
                  *(asyncio.create_task(job()) for job in background)]
         try:
             yield
@@ -130,7 +142,8 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
     async def metrics(request: Request) -> Response:
         return Response(worker.metrics.render(), media_type=CONTENT_TYPE)
 
-    app = Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), *ops.routes()],
-                    lifespan=lifespan)
+    app = Starlette(routes=[Route("/healthz", healthz), Route("/metrics", metrics), *ops.routes(),
+                            *dashboard_routes()],
+                    lifespan=lifespan, middleware=[Middleware(TracingMiddleware, methods=UNSAFE_METHODS)])
     app.state.worker = worker
     return app

@@ -116,7 +116,11 @@ class FlowRunner:
         keeper = asyncio.create_task(self._keep_lease(taken))
         started = time.perf_counter()
         try:
-            with tracing.span(f"{self.flow.name} {message.kind}", message.traceparent):
+            # One span per attempt, a child of the routing span; the calls it makes are counted, so the
+            # flow can tell the ledger which attempts touched the ERP.
+            with tracing.span(f"{self.flow.name} {message.kind}", message.traceparent, kind=tracing.CONSUMER,
+                              attributes={"pricing_edge.entity": message.entity,
+                                          "pricing_edge.attempt": message.retries + 1}), tracing.counting_calls():
                 log.info("handling %s %s for %s (attempt %d)", message.kind, message.id, message.entity,
                          message.retries + 1)
                 try:
@@ -131,6 +135,7 @@ class FlowRunner:
 
     async def _failed(self, taken: Taken, message: Message, exc: Exception) -> None:
         kind, reason, now = classify(exc), describe(exc), now_ms()
+        tracing.failed(exc)
         failed = message.failed(reason, now, counts=kind is FailureClass.POISON)
         policy = self.settings.retry
         poison = kind is FailureClass.POISON and failed.attempts >= policy.max_attempts

@@ -8,6 +8,8 @@ from starlette.applications import Starlette
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.config import Settings
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.ops.access import OpsTokenError, parse_tokens
+from pricing_edge.ops.tracing import configure_tracing
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
 from pricing_edge.worker.app import build_worker, create_worker_app
@@ -35,12 +37,17 @@ def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter |
     if settings.webhook_destination:
         background.append(functools.partial(register_until_done, open_admin(settings), settings.webhook_destination,
                                             settings))
+    try:
+        tokens = parse_tokens(settings.ops_tokens)
+    except OpsTokenError as exc:
+        raise SystemExit(str(exc)) from None
     return create_worker_app(worker, close=[admin, *owned], require_durable=bool(settings.require_durable),
-                             background=background)
+                             background=background, ops_tokens=tokens, ops_session_ttl=settings.ops_session_ttl)
 
 
 def app_from_env() -> Starlette:
     settings = Settings.from_env()
+    configure_tracing("pricing-edge-worker")
     if not settings.redis_url:
         raise SystemExit("pricing-edge worker needs PRICING_EDGE_REDIS_URL: its queue must outlive the process "
                          "(the embedded store runs only inside `pricing-edge demo`)")

@@ -34,8 +34,8 @@ class Unroutable(ValueError):
     pass
 
 
-def to_message(source: str, fields: dict[str, bytes]) -> tuple[str, str, dict[str, Any], str, int]:
-    """(id, kind, data, traceparent, received ms) of an intake entry."""
+def to_message(source: str, fields: dict[str, bytes]) -> tuple[str, str, dict[str, Any], int]:
+    """(id, kind, data, received ms) of an intake entry."""
     try:
         body = orjson.loads(fields["body"])
         if source == "bigcommerce":
@@ -46,10 +46,8 @@ def to_message(source: str, fields: dict[str, bytes]) -> tuple[str, str, dict[st
         raise Unroutable(f"unreadable {source} intake entry: {exc!r}") from exc
     if not isinstance(data, dict):
         raise Unroutable(f"{source} {kind} {delivery_id}: data is not an object")
-    traceparent = fields.get("traceparent", b"").decode(errors="replace")
     received = fields.get("received_at", b"")
-    return (delivery_id, kind, data, traceparent if tracing.is_valid(traceparent) else tracing.new_traceparent(),
-            int(received) if received.isdigit() else int(time.time() * 1000))
+    return delivery_id, kind, data, int(received) if received.isdigit() else int(time.time() * 1000)
 
 
 class Router:
@@ -99,26 +97,30 @@ class Router:
     async def route(self, stream: str, entries: list[StreamEntry]) -> None:
         source = SOURCES.get(stream, stream)
         for entry_id, fields in entries:
-            try:
-                delivery_id, kind, data, traceparent, received = to_message(source, fields)
-            except Unroutable as exc:
-                log.error("%s; acknowledged without routing", exc)
-                self.metrics.routed.labels(source, "-", "unreadable").inc()
-                await self.queue.ack_only(stream, WORKER_GROUP, entry_id)
+            # The message keeps this span's traceparent: its handling continues the webhook's trace.
+            with tracing.span(f"{stream} route", tracing.stored(fields), kind=tracing.CONSUMER) as traceparent:
+                await self._route_one(stream, source, entry_id, fields, traceparent)
+
+    async def _route_one(self, stream: str, source: str, entry_id: str, fields: dict[str, bytes],
+                         traceparent: str) -> None:
+        try:
+            delivery_id, kind, data, received = to_message(source, fields)
+        except Unroutable as exc:
+            log.error("%s; acknowledged without routing", exc)
+            self.metrics.routed.labels(source, "-", "unreadable").inc()
+            await self.queue.ack_only(stream, WORKER_GROUP, entry_id)
+            return
+        for flow in self.flows:
+            entity = flow.route(source, kind, data)
+            if entity is None:
                 continue
-            routed = False
-            for flow in self.flows:
-                entity = flow.route(source, kind, data)
-                if entity is None:
-                    continue
-                message = Message(delivery_id, flow.name, entity, kind, source, data, traceparent, received)
-                fresh = await self.queue.route(flow.name, entity, message.encode(), dedup_key=f"{stream}:{entry_id}",
-                                               dedup_ttl_seconds=self.dedup_ttl, stream=stream, group=WORKER_GROUP,
-                                               entry_id=entry_id)
-                self.metrics.routed.labels(source, flow.name, "queued" if fresh else "duplicate").inc()
-                self.wakeup.set()
-                routed = True
-                break
-            if not routed:
-                self.metrics.routed.labels(source, "-", "ignored").inc()
-                await self.queue.ack_only(stream, WORKER_GROUP, entry_id)
+            message = Message(delivery_id, flow.name, entity, kind, source, data, traceparent, received)
+            fresh = await self.queue.route(flow.name, entity, message.encode(), dedup_key=f"{stream}:{entry_id}",
+                                           dedup_ttl_seconds=self.dedup_ttl, stream=stream, group=WORKER_GROUP,
+                                           entry_id=entry_id)
+            self.metrics.routed.labels(source, flow.name, "queued" if fresh else "duplicate").inc()
+            tracing.annotate(flow=flow.name, entity=entity, outcome="queued" if fresh else "duplicate")
+            self.wakeup.set()
+            return
+        self.metrics.routed.labels(source, "-", "ignored").inc()
+        await self.queue.ack_only(stream, WORKER_GROUP, entry_id)

@@ -118,7 +118,9 @@ class OrderSystem:
 
     # -- worker -------------------------------------------------------------------------------------
     def ops(self, method: str, path: str) -> httpx.Response:
-        return self.http.request(method, self.worker_url + path)
+        """The ops API with the demo's ops token (``demo_settings`` configures it)."""
+        return self.http.request(method, self.worker_url + path,
+                                 headers={"authorization": f"Bearer {self.settings.ops_token}"})
 
     def ledger(self, order_id: int) -> dict[str, Any] | None:
         response = self.ops("GET", f"/ops/ledger/orders/{order_id}")
@@ -177,7 +179,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
               "ERP_URL": settings.erp_url, "STORE_HASH": settings.store_hash, "ADMIN_TOKEN": settings.admin_token,
               "PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"], "DEFAULT_PRICE_LIST": str(settings.default_price_list),
               "WORKER_LEASE_TTL": str(settings.worker_lease_ttl), "WORKER_RETRY_BASE": str(settings.worker_retry_base),
-              "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url}
+              "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url,
+              "OPS_TOKENS": settings.ops_tokens, "OPS_TOKEN": settings.ops_token}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     env.update({f"PRICING_EDGE_{k}": str(v) for k, v in values.items() if v is not None})
     return env

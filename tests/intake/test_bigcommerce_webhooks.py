@@ -166,7 +166,7 @@ async def test_a_signed_delivery_is_accepted_and_appended_with_its_fields(
     assert count(intake, "store/order/updated", "accepted") == 1
 
 
-async def test_an_incoming_traceparent_is_kept_and_an_invalid_one_replaced(
+async def test_an_incoming_traceparent_is_continued_and_an_invalid_one_replaced(
         start_intake: StartIntake, http: httpx.AsyncClient) -> None:
     intake = start_intake()
     incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -176,7 +176,8 @@ async def test_an_incoming_traceparent_is_kept_and_an_invalid_one_replaced(
     bogus = "00-00000000000000000000000000000000-0000000000000000-01"
     assert (await http.post(intake.url, content=body, headers={**headers, "traceparent": bogus})).status_code == 200
     first, second = await entries(intake.store)
-    assert first[1]["traceparent"] == incoming.encode()
+    continued = first[1]["traceparent"].decode()  # the intake span's own: same trace, a child of the caller's
+    assert tracing.trace_id(continued) == tracing.trace_id(incoming) and continued != incoming
     replaced = second[1]["traceparent"].decode()
     assert replaced != bogus and tracing.is_valid(replaced)
 
@@ -487,7 +488,8 @@ async def test_erp_intake_entries_carry_traceparent_and_received_at(store: Store
                                   headers={**second.headers, "traceparent": "garbage"})).status_code == 202
     after = int(time.time() * 1000)
     (_, kept), (_, fresh) = await entries(store, ERP_INTAKE)
-    assert kept["traceparent"] == incoming.encode()
+    kept_parent = kept["traceparent"].decode()
+    assert tracing.trace_id(kept_parent) == tracing.trace_id(incoming) and kept_parent != incoming
     assert tracing.is_valid(fresh["traceparent"].decode()) and fresh["traceparent"] != b"garbage"
     for fields in (kept, fresh):
         assert before <= int(fields["received_at"]) <= after and fields["type"] == events.PRICE_CHANGED.encode()

@@ -30,6 +30,7 @@ from pricing_edge.sim.delivery import (
 )
 from pricing_edge.intake import envelope
 from pricing_edge.intake.envelope import SignedEvent
+from pricing_edge.ops import tracing
 
 _RETRY_STATUSES = {408, 425, 429}
 
@@ -119,6 +120,7 @@ class Outbox(BackgroundSender):
     def _spawn(self, entry: OutboxEntry) -> None:
         self.spawn(self._deliver(entry), f"erp-event-{entry.event.id}")
 
+    @tracing.traced("erp.change", tracing.PRODUCER, detached=True)  # a change source starts the event's trace
     async def _deliver(self, entry: OutboxEntry) -> None:
         assert self.url and self.secret
         policy = self.policy

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
+from pricing_edge.config import listed
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.storefront.catalog import GUEST, Buyer
 
@@ -44,7 +45,7 @@ class Authenticator:
                  customer_token_secret: str) -> None:
         self.dataset = dataset
         self.storefront_token = storefront_token
-        self.impersonation_token = impersonation_token
+        self.impersonation_token = impersonation_token  # several, comma-separated: a store has as many valid tokens as were created
         self.customer_token_secret = customer_token_secret
         self._issued: dict[str, tuple[int, datetime]] = {}  # sha256(token) -> (customer id, expiry)
         self._revoked: set[str] = set()  # sha256 of revoked demo tokens
@@ -54,7 +55,8 @@ class Authenticator:
         """The buyer, and the customer access token that named it (if one did)."""
         authorization = headers.get("authorization", "")
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        impersonating = hmac.compare_digest(token.encode(), self.impersonation_token.encode())
+        impersonating = any(hmac.compare_digest(token.encode(), one.encode())
+                            for one in listed(self.impersonation_token))
         if not (impersonating or hmac.compare_digest(token.encode(), self.storefront_token.encode())):
             raise AuthError(401, "Unauthorized: a valid storefront token is required (Authorization: Bearer …)")
         if impersonating and headers.get("x-bc-customer-id"):

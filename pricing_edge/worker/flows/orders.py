@@ -37,7 +37,8 @@ from pricing_edge.domain.orders import (
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.errors import DuplicateReference
 from pricing_edge.erp.protocol import ErpAdapter
-from pricing_edge.store.ledger import Ledger, LedgerEntry
+from pricing_edge.ops import tracing
+from pricing_edge.store.ledger import Ledger, LedgerEntry, now_ms
 from pricing_edge.worker.errors import PermanentError, TransientError
 from pricing_edge.worker.messages import Message
 from pricing_edge.worker.metrics import WorkerMetrics
@@ -95,11 +96,16 @@ class OrderFlow:
         await self._remember(message, status="dead-lettered" if final else "retrying", error=reason)
 
     async def _remember(self, message: Message, status: str | None, error: str) -> None:
-        """Append the message to the order's ledger history (the last few, in the order handled)."""
+        """Append this attempt to the order's ledger history (the last few, in the order handled), with its
+        trace and the calls it made: which attempts touched the ERP, and where to find each one's trace."""
         bc_id = message.entity.partition(":")[2]
         entry = await self.ledger.get(FLOW, bc_id)
         detail = _detail(entry)
-        step = {"kind": message.kind, "id": message.id, "outcome": status or "ok"}
+        calls = tracing.calls_so_far()
+        attempt = tracing.current_traceparent() or message.traceparent
+        step = {"kind": message.kind, "id": message.id, "outcome": status or "ok", "attempt": message.retries + 1,
+                "at": now_ms(), "trace_id": tracing.trace_id(attempt), "traceparent": attempt,
+                "erp_calls": calls.get("erp", 0), "bigcommerce_calls": calls.get("bigcommerce", 0)}
         detail["history"] = [*detail.get("history", []), step][-HISTORY:]
         await self.ledger.record(FLOW, bc_id, status=status or (entry.status if entry else "seen"),
                                  correlation_id=message.traceparent, last_error=error,
