@@ -7,13 +7,18 @@ invalidation channel. One test suite runs against both implementations.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store.codec import StockSnapshot, Stored
+
+if TYPE_CHECKING:
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
 
@@ -23,7 +28,12 @@ class StoreError(Exception):
 
 
 class Store(Protocol):
-    kind: str  # "embedded" or "redis"
+    kind: str  # "embedded", "redis" or "redis-cluster"
+
+    # -- what lives beside the records, on the same backend (one object each per store) --------
+    def work_queue(self) -> WorkQueue: ...
+    def ledger(self) -> Ledger: ...
+    def reservations(self) -> ReservationStore: ...
 
     # -- versioned ERP records: a write applies only if its version is newer -------------------
     async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]: ...

@@ -8,6 +8,8 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -20,6 +22,11 @@ from pricing_edge.store.codec import R
 from pricing_edge.store.base import RecordReads, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
+
+if TYPE_CHECKING:
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +67,34 @@ class EmbeddedStore(RecordReads):
         if announce:
             log.warning("embedded store: everything is kept in this process's memory and lost when it stops "
                         "(set PRICING_EDGE_REDIS_URL for a durable, shared store)")
+
+    # -- what this store builds: the same in-memory semantics, shared by whoever asks ----------
+    @cached_property
+    def _work_queue(self) -> WorkQueue:
+        from pricing_edge.store.work_queue import EmbeddedWorkQueue
+
+        return EmbeddedWorkQueue(self)
+
+    @cached_property
+    def _ledger(self) -> Ledger:
+        from pricing_edge.store.ledger import EmbeddedLedger
+
+        return EmbeddedLedger()
+
+    @cached_property
+    def _reservations(self) -> ReservationStore:
+        from pricing_edge.store.reservations import EmbeddedReservations
+
+        return EmbeddedReservations()
+
+    def work_queue(self) -> WorkQueue:
+        return self._work_queue
+
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    def reservations(self) -> ReservationStore:
+        return self._reservations
 
     # -- records -------------------------------------------------------------------------------
     def _put(self, key: str, record: Record, touch: bool = False) -> bool:

@@ -2,18 +2,21 @@
 
 Versioned writes are one Lua script each (compare the version prefix, then set), so concurrent
 updaters never let an older record overwrite a newer one. ``append_once`` sets the dedup key and
-appends to the stream in one script: an accepted event is never lost between the two.
+appends to the stream in one script: an accepted event is never lost between the two (they share
+the stream's hash tag, see ``keys``, so this holds on Redis Cluster too; ``redis_cluster`` is the
+cluster's kind of this store). The store builds the worker's queue, the ledger and the cart
+reservations on its own client.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from functools import cached_property, wraps
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -24,7 +27,12 @@ from pricing_edge.store import codec
 from pricing_edge.store.base import RecordReads, StoreError, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
-import contextlib
+from pricing_edge.store.redis_client import connect, disconnect, where
+
+if TYPE_CHECKING:
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -84,6 +92,48 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def pipelined(client: Any, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+    """One script called many times in one pipeline (one round trip per server). A server that lost its
+    script cache (a replica just promoted, a restart) answers NOSCRIPT to calls in a cluster pipeline,
+    which changed nothing: load the script on every master and run just those calls again."""
+    results: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in range(2):
+        async with client.pipeline(transaction=False) as pipe:
+            for index in todo:
+                keys, args = calls[index]
+                await script(keys=keys, args=args, client=pipe)
+            answers = await pipe.execute(raise_on_error=False)
+        for index, answer in zip(todo, answers, strict=True):
+            results[index] = answer
+        todo = [index for index in todo if isinstance(results[index], NoScriptError)]
+        if not todo or attempt:
+            break
+        await client.script_load(script.script)
+    error = next((answer for answer in results if isinstance(answer, Exception)), None)
+    if error is not None:
+        raise error
+    return results
+
+
+async def server_config(client: Any, **route: Any) -> dict[str, str]:
+    """One server's ``CONFIG GET`` of appendonly, appendfsync and maxmemory-policy; where CONFIG is
+    disabled or renamed (managed Redis), the ``INFO`` fields ``aof_enabled`` and ``maxmemory_policy``.
+    ``route``: which node, on a cluster client (``target_nodes=``)."""
+    try:
+        found: dict[str, str] = {}
+        for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+            found.update({text(k): text(v) for k, v in (await client.config_get(name, **route)).items()})
+        return found
+    except ResponseError:  # CONFIG renamed, disabled or not permitted (ACL)
+        info = {**await client.info("persistence", **route), **await client.info("memory", **route)}
+        return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
+
+
 class RedisStore(RecordReads):
     kind = "redis"
 
@@ -91,16 +141,42 @@ class RedisStore(RecordReads):
                  max_connections: int = 128) -> None:
         self.keys = keys or Keys()
         self.url = url
-        # redis-py's stubs type every reply as bytes | str whatever decode_responses says: use Any here.
-        # A blocking pool: a burst of requests waits for a connection instead of failing at the
-        # default pool's hard limit (which would read as "Redis down").
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=socket_timeout, socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout, health_check_interval=10)
-        self.client: Any = aioredis.Redis(connection_pool=pool)
+        self.client: Any = connect(url, socket_timeout=socket_timeout, max_connections=max_connections)
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
+
+    # -- what this store builds on its own client ----------------------------------------------
+    @cached_property
+    def _work_queue(self) -> WorkQueue:
+        from pricing_edge.store.redis_work_queue import RedisWorkQueue
+
+        return RedisWorkQueue(self)
+
+    @cached_property
+    def _ledger(self) -> Ledger:
+        from pricing_edge.store.redis_ledger import RedisLedger
+
+        return RedisLedger(self)
+
+    @cached_property
+    def _reservations(self) -> ReservationStore:
+        from pricing_edge.store.reservations import RedisReservations
+
+        return RedisReservations(self.client, self.keys.prefix)
+
+    def work_queue(self) -> WorkQueue:
+        return self._work_queue
+
+    def ledger(self) -> Ledger:
+        return self._ledger
+
+    def reservations(self) -> ReservationStore:
+        return self._reservations
+
+    async def _mget(self, keys: list[str]) -> list[Any]:
+        """MGET: one command on one server (the cluster's kind splits it by slot)."""
+        return list(await self.client.mget(keys))
 
     # -- records -------------------------------------------------------------------------------
     async def _put(self, key: str, record: Record, touch: bool = False) -> bool:
@@ -113,7 +189,7 @@ class RedisStore(RecordReads):
         wanted = list(skus)
         if not wanted:
             return {}
-        raws = await self.client.mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
+        raws = await self._mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
         return {sku: codec.decode(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True) if raw is not None}
 
     @mapped
@@ -274,32 +350,21 @@ class RedisStore(RecordReads):
         wanted = list(names)
         async with self.client.pipeline(transaction=False) as pipe:
             for name in wanted:
-                pipe.set(self.keys.value(f"lock:{name}"), b"1", nx=True, px=ttl_ms)
+                pipe.set(self.keys.lock(name), b"1", nx=True, px=ttl_ms)
             results = await pipe.execute()
         return {name for name, ok in zip(wanted, results, strict=True) if ok}
 
     @mapped
     async def release(self, names: Iterable[str]) -> None:
-        wanted = [self.keys.value(f"lock:{name}") for name in names]
+        wanted = [self.keys.lock(name) for name in names]
         if wanted:
             await self.client.delete(*wanted)
 
     @mapped
-    async def server_config(self) -> dict[str, str]:
-        """The server's durability settings, for the check at start (``pricing_edge.ops.durability``):
-        ``CONFIG GET`` of appendonly, appendfsync and maxmemory-policy; where CONFIG is disabled or renamed
-        (managed Redis), the ``INFO`` fields ``aof_enabled`` and ``maxmemory_policy`` instead."""
-        def text(value: Any) -> str:
-            return value.decode() if isinstance(value, bytes) else str(value)
-
-        try:
-            found: dict[str, str] = {}
-            for name in ("appendonly", "appendfsync", "maxmemory-policy"):
-                found.update({text(k): text(v) for k, v in (await self.client.config_get(name)).items()})
-            return found
-        except ResponseError:  # CONFIG renamed, disabled or not permitted (ACL)
-            info = {**await self.client.info("persistence"), **await self.client.info("memory")}
-            return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
+    async def server_configs(self) -> dict[str, dict[str, str]]:
+        """Each server's durability settings by where it is, for the check at start
+        (``pricing_edge.ops.durability``): here the one server (the cluster's kind: every node)."""
+        return {where(self.url): await server_config(self.client)}
 
     async def ping(self) -> bool:
         try:
@@ -308,4 +373,4 @@ class RedisStore(RecordReads):
             return False
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await disconnect(self.client)

@@ -23,7 +23,6 @@ from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.runtime import cancel_and_wait
-from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger
 from pricing_edge.store.work_queue import WorkQueue
@@ -71,12 +70,12 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
                  metrics: WorkerMetrics | None = None) -> Worker:
     metrics = metrics or WorkerMetrics()
     engine = engine_settings(settings)
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     assignments = PriceListAssignments.parse(settings.price_lists, settings.default_price_list)
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
                        metrics, claim_ms=engine.lease_ms)
-    return Worker(store, open_work_queue(store), ledger, [orders], metrics, engine, settings.dedup_ttl)
+    return Worker(store, store.work_queue(), ledger, [orders], metrics, engine, settings.dedup_ttl)
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,

@@ -1,0 +1,56 @@
+"""The Redis store on a Redis Cluster: the same store (``redis_store``) where only what a cluster does
+differently differs.
+
+- Reads of many records (``MGET``) are split by slot: records spread over the whole cluster.
+- Invalidation uses *sharded* pub/sub (``SPUBLISH``/``SSUBSCRIBE``, Redis 7): a message goes to the
+  nodes serving the channel's slot only, where classic ``PUBLISH`` is copied to every node over the
+  cluster bus (bus traffic growing with the cluster). redis-py's asyncio cluster client has it since 8.0
+  and moves the subscription to the new master after a failover.
+- The durability check reads every node's settings: any replica becomes a master in a failover.
+
+Everything else — scripts, streams, the work queue, ledger and reservations — works unchanged because
+every group of keys one operation touches shares a hash tag (``keys``).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from pricing_edge.store.base import StoreError
+from pricing_edge.store.redis_store import RedisStore, mapped, server_config, text
+
+
+class RedisClusterStore(RedisStore):
+    kind = "redis-cluster"
+
+    async def _mget(self, keys: list[str]) -> list[Any]:
+        return list(await self.client.mget_nonatomic(keys))
+
+    @mapped
+    async def publish(self, channel: str, message: bytes) -> None:
+        await self.client.spublish(self.keys.channel(channel), message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.ssubscribe(self.keys.channel(channel))
+            while True:
+                message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and text(message.get("type")) == "smessage":
+                    yield message["data"]
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"redis cluster subscription: {exc}") from exc
+        finally:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()
+
+    @mapped
+    async def server_configs(self) -> dict[str, dict[str, str]]:
+        """Every node's settings, named ``host:port (primary|replica)``."""
+        found: dict[str, dict[str, str]] = {}
+        for node in self.client.get_nodes():
+            found[f"{node.name} ({node.server_type})"] = await server_config(self.client, target_nodes=node)
+        return found
