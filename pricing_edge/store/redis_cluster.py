@@ -17,6 +17,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+from redis.asyncio.cluster import ClusterNode
 from redis.exceptions import RedisError
 
 from pricing_edge.store.base import StoreError
@@ -49,8 +50,25 @@ class RedisClusterStore(RedisStore):
 
     @mapped
     async def server_configs(self) -> dict[str, dict[str, str]]:
-        """Every node's settings, named ``host:port (primary|replica)``."""
+        """Every live node's settings, named ``host:port (primary|replica)``. The nodes come from CLUSTER
+        NODES: the client itself knows replicas only once they hold data (CLUSTER SLOTS hides the others)."""
+        await self.client.initialize()
+        seed = self.client.get_nodes()[0]
         found: dict[str, dict[str, str]] = {}
-        for node in self.client.get_nodes():
-            found[f"{node.name} ({node.server_type})"] = await server_config(self.client, target_nodes=node)
+        listed: dict[str, dict[str, Any]] = await self.client.execute_command("CLUSTER NODES", target_nodes=seed)
+        for address, fields in sorted(listed.items()):
+            flags = str(fields.get("flags", ""))
+            if "fail" in flags or "noaddr" in flags or "handshake" in flags:
+                continue  # down or not yet joined: the cluster's own failover handles it
+            host, _, port = address.split("@", 1)[0].rpartition(":")
+            role = "primary" if "master" in flags else "replica"
+            node = self.client.get_node(host=host or seed.host, port=int(port))
+            temporary = node is None
+            if node is None:
+                node = ClusterNode(host or seed.host, int(port), role, **self.client.nodes_manager.connection_kwargs)
+            try:
+                found[f"{node.name} ({role})"] = await server_config(self.client, target_nodes=node)
+            finally:
+                if temporary:
+                    await node.disconnect()
         return found
