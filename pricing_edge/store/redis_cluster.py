@@ -35,7 +35,11 @@ class RedisClusterStore(RedisStore):
         await self.client.spublish(self.keys.channel(channel), message)
 
     async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await self.client.initialize()  # the slot map first: where the channel's shard is
+            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        except (RedisError, OSError) as exc:
+            raise StoreError(f"redis cluster subscription: {exc}") from exc
         try:
             await pubsub.ssubscribe(self.keys.channel(channel))
             while True:

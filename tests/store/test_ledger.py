@@ -27,7 +27,7 @@ async def test_concurrent_links_of_one_erp_order_leave_exactly_one_mapping(store
     results = await asyncio.gather(*(ledger.link("orders", str(i), "SO-9", "t") for i in range(5)),
                                    return_exceptions=True)
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
-    assert all(isinstance(r, LedgerConflict) for r in results if isinstance(r, Exception))
+    assert all(isinstance(r, LedgerConflict) for r in results if isinstance(r, Exception)), results
 
 
 async def test_a_live_claim_keeps_other_writers_out_until_it_expires_or_is_released(store: Store) -> None:
