@@ -6,8 +6,8 @@ invalidation channel. One test suite runs against both implementations.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pricing_edge.store.work_queue import WorkQueue
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -115,3 +116,33 @@ class RecordReads:
 
     async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
         return {sku: snapshot.levels for sku, snapshot in (await self.stock_as_of(skus)).items()}
+
+
+class BuildsItsParts:
+    """``work_queue()``, ``ledger()``, ``reservations()``: one of each per store, built on first use by the
+    store's kind (``_new_*``), so every caller of one store shares them."""
+
+    def _new_work_queue(self) -> WorkQueue:
+        raise NotImplementedError
+
+    def _new_ledger(self) -> Ledger:
+        raise NotImplementedError
+
+    def _new_reservations(self) -> ReservationStore:
+        raise NotImplementedError
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        built: dict[str, Any] = self.__dict__.setdefault("_parts", {})
+        if name not in built:
+            built[name] = build()
+        part: T = built[name]
+        return part
+
+    def work_queue(self) -> WorkQueue:
+        return self._once("work_queue", self._new_work_queue)
+
+    def ledger(self) -> Ledger:
+        return self._once("ledger", self._new_ledger)
+
+    def reservations(self) -> ReservationStore:
+        return self._once("reservations", self._new_reservations)

@@ -8,7 +8,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import TYPE_CHECKING
 
 from pricing_edge.domain.credit import CreditRecord
@@ -19,7 +18,7 @@ from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.domain.versioning import replaces
 from pricing_edge.store import codec
 from pricing_edge.store.codec import R
-from pricing_edge.store.base import RecordReads, StreamEntry
+from pricing_edge.store.base import BuildsItsParts, RecordReads, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
 
@@ -51,7 +50,7 @@ class _Stream:
         return next(i for i, (eid, _) in enumerate(self.entries) if eid == entry_id)
 
 
-class EmbeddedStore(RecordReads):
+class EmbeddedStore(BuildsItsParts, RecordReads):
     kind = "embedded"
 
     def __init__(self, keys: Keys | None = None, announce: bool = False) -> None:
@@ -69,32 +68,20 @@ class EmbeddedStore(RecordReads):
                         "(set PRICING_EDGE_REDIS_URL for a durable, shared store)")
 
     # -- what this store builds: the same in-memory semantics, shared by whoever asks ----------
-    @cached_property
-    def _work_queue(self) -> WorkQueue:
+    def _new_work_queue(self) -> WorkQueue:
         from pricing_edge.store.work_queue import EmbeddedWorkQueue
 
         return EmbeddedWorkQueue(self)
 
-    @cached_property
-    def _ledger(self) -> Ledger:
+    def _new_ledger(self) -> Ledger:
         from pricing_edge.store.ledger import EmbeddedLedger
 
         return EmbeddedLedger()
 
-    @cached_property
-    def _reservations(self) -> ReservationStore:
+    def _new_reservations(self) -> ReservationStore:
         from pricing_edge.store.reservations import EmbeddedReservations
 
         return EmbeddedReservations()
-
-    def work_queue(self) -> WorkQueue:
-        return self._work_queue
-
-    def ledger(self) -> Ledger:
-        return self._ledger
-
-    def reservations(self) -> ReservationStore:
-        return self._reservations
 
     # -- records -------------------------------------------------------------------------------
     def _put(self, key: str, record: Record, touch: bool = False) -> bool:

@@ -13,15 +13,11 @@ every group of keys one operation touches shares a hash tag (``keys``).
 """
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio.cluster import ClusterNode
-from redis.exceptions import RedisError
 
-from pricing_edge.store.base import StoreError
-from pricing_edge.store.redis_store import RedisStore, mapped, server_config, text
+from pricing_edge.store.redis_store import RedisStore, mapped, server_config
 
 
 class RedisClusterStore(RedisStore):
@@ -34,23 +30,14 @@ class RedisClusterStore(RedisStore):
     async def publish(self, channel: str, message: bytes) -> None:
         await self.client.spublish(self.keys.channel(channel), message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
-        try:
-            await self.client.initialize()  # the slot map first: where the channel's shard is
-            pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        except (RedisError, OSError) as exc:
-            raise StoreError(f"redis cluster subscription: {exc}") from exc
-        try:
-            await pubsub.ssubscribe(self.keys.channel(channel))
-            while True:
-                message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0)
-                if message is not None and text(message.get("type")) == "smessage":
-                    yield message["data"]
-        except (RedisError, OSError) as exc:
-            raise StoreError(f"redis cluster subscription: {exc}") from exc
-        finally:
-            with contextlib.suppress(RedisError, OSError):
-                await pubsub.aclose()
+    MESSAGE = "smessage"
+
+    async def _join(self, pubsub: Any, channel: str) -> None:
+        await self.client.initialize()  # the slot map first: where the channel's shard is
+        await pubsub.ssubscribe(channel)
+
+    async def _next_message(self, pubsub: Any) -> Any:
+        return await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0)
 
     @mapped
     async def server_configs(self) -> dict[str, dict[str, str]]:

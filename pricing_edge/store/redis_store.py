@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
-from functools import cached_property, wraps
+from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from redis.exceptions import NoScriptError, RedisError, ResponseError
@@ -24,7 +24,7 @@ from pricing_edge.domain.events import Record
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store import codec
-from pricing_edge.store.base import RecordReads, StoreError, StreamEntry
+from pricing_edge.store.base import BuildsItsParts, RecordReads, StoreError, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_client import connect, disconnect, where
@@ -134,7 +134,7 @@ async def server_config(client: Any, **route: Any) -> dict[str, str]:
         return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
 
 
-class RedisStore(RecordReads):
+class RedisStore(BuildsItsParts, RecordReads):
     kind = "redis"
 
     def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0,
@@ -147,32 +147,20 @@ class RedisStore(RecordReads):
         self._append_once = self.client.register_script(_APPEND_ONCE)
 
     # -- what this store builds on its own client ----------------------------------------------
-    @cached_property
-    def _work_queue(self) -> WorkQueue:
+    def _new_work_queue(self) -> WorkQueue:
         from pricing_edge.store.redis_work_queue import RedisWorkQueue
 
         return RedisWorkQueue(self)
 
-    @cached_property
-    def _ledger(self) -> Ledger:
+    def _new_ledger(self) -> Ledger:
         from pricing_edge.store.redis_ledger import RedisLedger
 
         return RedisLedger(self)
 
-    @cached_property
-    def _reservations(self) -> ReservationStore:
+    def _new_reservations(self) -> ReservationStore:
         from pricing_edge.store.reservations import RedisReservations
 
         return RedisReservations(self.client, self.keys.prefix)
-
-    def work_queue(self) -> WorkQueue:
-        return self._work_queue
-
-    def ledger(self) -> Ledger:
-        return self._ledger
-
-    def reservations(self) -> ReservationStore:
-        return self._reservations
 
     async def _mget(self, keys: list[str]) -> list[Any]:
         """MGET: one command on one server (the cluster's kind splits it by slot)."""
@@ -334,16 +322,24 @@ class RedisStore(RecordReads):
     async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.keys.channel(channel))
+            await self._join(pubsub, self.keys.channel(channel))
             while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message.get("type") == "message":
+                message = await self._next_message(pubsub)
+                if message is not None and text(message.get("type")) == self.MESSAGE:
                     yield message["data"]
         except (RedisError, OSError) as exc:
             raise StoreError(f"redis subscription: {exc}") from exc
         finally:
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()
+
+    MESSAGE = "message"  # the pub/sub message type this kind subscribes to
+
+    async def _join(self, pubsub: Any, channel: str) -> None:
+        await pubsub.subscribe(channel)
+
+    async def _next_message(self, pubsub: Any) -> Any:
+        return await pubsub.get_message(timeout=1.0)
 
     @mapped
     async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
