@@ -96,26 +96,31 @@ def text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
-async def pipelined(client: Any, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
-    """One script called many times in one pipeline (one round trip per server). A server that lost its
-    script cache (a replica just promoted, a restart) answers NOSCRIPT to calls in a cluster pipeline,
-    which changed nothing: load the script on every master and run just those calls again."""
+Call = tuple[Any, list[str], list[Any]]  # (registered script, keys, args)
+
+
+async def pipelined(client: Any, calls: list[Call], *, raise_on_error: bool = True) -> list[Any]:
+    """Script calls in one pipeline: one round trip per server, in order on each. A server that does not
+    have a script yet (first use, a replica just promoted, a restart) answers NOSCRIPT to its calls, which
+    changed nothing: load those scripts (on every master) and run just those calls again. Without
+    ``raise_on_error`` a failed call's exception stands in its result."""
     results: list[Any] = [None] * len(calls)
     todo = list(range(len(calls)))
     for attempt in range(2):
         async with client.pipeline(transaction=False) as pipe:
-            for index in todo:
-                keys, args = calls[index]
-                await script(keys=keys, args=args, client=pipe)
+            for index in todo:  # EVALSHA as is: a script object would make the pipeline ask SCRIPT EXISTS first
+                script, keys, args = calls[index]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
             answers = await pipe.execute(raise_on_error=False)
         for index, answer in zip(todo, answers, strict=True):
             results[index] = answer
         todo = [index for index in todo if isinstance(results[index], NoScriptError)]
         if not todo or attempt:
             break
-        await client.script_load(script.script)
+        for script in {id(calls[index][0]): calls[index][0] for index in todo}.values():
+            await client.script_load(script.script)
     error = next((answer for answer in results if isinstance(answer, Exception)), None)
-    if error is not None:
+    if error is not None and raise_on_error:
         raise error
     return results
 

@@ -10,9 +10,10 @@ Keys (``keys.Keys``): ``<prefix>{resv:<sku>}:q`` (HASH) and ``<prefix>{resv:<sku
 SKU's hash tag — one Redis Cluster slot per SKU, so carts spread over the whole cluster — and
 ``<prefix>resv:h:<holder>`` (SET of the holder's SKUs, so a whole cart is released at once). Every
 atomic step touches one SKU; cart-wide operations are per-SKU steps. The holder's set is written
-before a hold and trimmed only after the holds are gone, so it always lists at least every SKU the
-holder holds: a step that fails midway leaves a member with no hold (skipped), never a hold nobody
-can release. Every key carries a TTL just past its last hold, so abandoned keys vanish too.
+with a hold (the same round trip) and trimmed only after the holds are gone, so it lists every SKU
+the holder holds: a step that fails midway leaves a member with no hold (skipped); only a listing
+that fails while its hold succeeds (two cluster nodes, one failing) leaves a hold to its own TTL —
+units held back a while, never promised twice. Every key carries a TTL just past its last hold, so abandoned keys vanish too.
 
 ``promisable`` is the caller's available-to-promise *before* reservations (see
 ``domain.reservations.promisable``), ``None`` when unbounded (backorder): the hold is recorded,
@@ -29,7 +30,7 @@ from pricing_edge.domain.reservations import DEFAULT_RESERVATION_TTL_SECONDS
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_client import connect, disconnect
 from pricing_edge.store.redis_store import mapped as _mapped
-from pricing_edge.store.redis_store import pipelined
+from pricing_edge.store.redis_store import Call, pipelined
 
 TTL = DEFAULT_RESERVATION_TTL_SECONDS
 
@@ -166,8 +167,8 @@ class RedisReservations:
     def _sku_keys(self, sku: str) -> list[str]:
         return [self.keys.held(sku), self.keys.expiries(sku)]
 
-    async def _list_skus(self, holder: str, skus: list[str], ttl_ms: int) -> None:
-        await self._list(keys=[self.keys.holder(holder)], args=[ttl_ms, *skus])
+    def _listing(self, holder: str, skus: list[str], ttl_ms: int) -> Call:
+        return self._list, [self.keys.holder(holder)], [ttl_ms, *skus]
 
     async def _listed(self, holder: str) -> list[str]:
         return sorted(_text(sku) for sku in await self.client.smembers(self.keys.holder(holder)))
@@ -176,9 +177,16 @@ class RedisReservations:
                          ttl_seconds: float) -> bool:
         bound = -1 if promisable is None else max(0, promisable)
         ttl = _ttl_ms(ttl_seconds)
-        if quantity > 0:  # may hold: listed first, so a hold is never missing from its holder's set
-            await self._list_skus(holder, [sku], ttl)
-        return bool(await self._hold(keys=self._sku_keys(sku), args=[holder, mode, quantity, bound, ttl]))
+        hold: Call = (self._hold, self._sku_keys(sku), [holder, mode, quantity, bound, ttl])
+        if quantity <= 0:  # lowers or drops: nothing new to list
+            return bool(await self._hold(keys=hold[1], args=hold[2]))
+        # May hold: listed in the same round trip (on one server, first; on a cluster, the two servers at
+        # once). A hold whose listing failed is reported as the failure it is and left to its own TTL.
+        listed, held = await pipelined(self.client, [self._listing(holder, [sku], ttl), hold], raise_on_error=False)
+        for outcome in (held, listed):
+            if isinstance(outcome, Exception):
+                raise outcome
+        return bool(held)
 
     @_mapped
     async def reserve(self, sku: str, holder: str, quantity: int, promisable: int | None,
@@ -204,8 +212,8 @@ class RedisReservations:
         skus = await self._listed(holder)
         if not skus:
             return {}
-        quantities = await pipelined(self.client, self._holding,
-                                     [(self._sku_keys(sku), [holder, mode]) for sku in skus])
+        quantities = await pipelined(self.client, [(self._holding, self._sku_keys(sku), [holder, mode])
+                                                   for sku in skus])
         if mode == "take":  # only the SKUs seen: one listed meanwhile by a concurrent hold stays
             await self.client.srem(self.keys.holder(holder), *skus)
         return {sku: int(qty) for sku, qty in zip(skus, quantities, strict=True) if int(qty) > 0}
@@ -226,8 +234,9 @@ class RedisReservations:
         if not skus:
             return
         keep = int(await self.client.pttl(self.keys.holder(old)))
-        await self._list_skus(new, skus, keep if keep > 0 else _ttl_ms(TTL))
-        await pipelined(self.client, self._move, [(self._sku_keys(sku), [old, new]) for sku in skus])
+        listing = self._listing(new, skus, keep if keep > 0 else _ttl_ms(TTL))
+        await self._list(keys=listing[1], args=listing[2])  # before the moves: a moved hold is always listed
+        await pipelined(self.client, [(self._move, self._sku_keys(sku), [old, new]) for sku in skus])
         await self.client.srem(self.keys.holder(old), *skus)
 
     @_mapped
@@ -243,7 +252,7 @@ class RedisReservations:
         wanted = list(dict.fromkeys(skus))
         if not wanted:
             return {}
-        totals = await pipelined(self.client, self._reserved, [(self._sku_keys(sku), []) for sku in wanted])
+        totals = await pipelined(self.client, [(self._reserved, self._sku_keys(sku), []) for sku in wanted])
         return {sku: int(total) for sku, total in zip(wanted, totals, strict=True)}
 
     async def aclose(self) -> None:

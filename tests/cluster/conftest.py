@@ -13,7 +13,6 @@ from pricing_edge.store.redis_cluster import RedisClusterStore
 from pricing_edge.store.reservations import ReservationStore
 from tests.cluster.local_cluster import LocalCluster
 
-pytestmark = pytest.mark.redis
 
 
 @pytest.fixture(scope="session")
