@@ -3,6 +3,7 @@
 configured only by ``PRICING_EDGE_*`` variables with a ``redis+cluster://`` URL — as a merchant runs it."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -64,8 +65,6 @@ def settings_env(settings: Settings, **overrides: str) -> dict[str, str]:
 @contextmanager
 def process(command: list[str], env: dict[str, str], log: Path, health: str) -> Iterator[subprocess.Popen[bytes]]:
     """A ``pricing-edge`` subprocess, ready once ``health`` answers 200; killed and reaped on exit."""
-    import os
-
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     with open(log, "ab") as out:
         child = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", *command], env={**base_env, **env},

@@ -105,7 +105,7 @@ def test_an_erp_change_reaches_both_edges(system: ClusterSystem) -> None:
         "price": "4.56", "sale_price": None})
     assert response.status_code == 200, response.text
     for edge in system.edges:  # the event reached one edge; the invalidation, sharded pub/sub, both
-        wait_until(lambda edge=edge: price(system, edge, product["entity_id"]) == Decimal("4.56"), timeout=15,
+        wait_until(lambda edge=edge: price(system, edge, product["entity_id"]) == Decimal("4.56"), timeout=30,
                    what=f"{edge} to serve the new price")
 
 
@@ -146,7 +146,7 @@ class Load:
         while not self.stop.is_set():
             started = time.monotonic()
             try:
-                response = system.graphql(edge, PRICE, variables={"id": product_id}, timeout=10)
+                response = system.graphql(edge, PRICE, variables={"id": product_id}, timeout=20)
                 product = (response.json().get("data") or {}).get("site", {}).get("product")
                 ok = response.status_code == 200 and product is not None and product["prices"] is not None
                 answers.append((started, ok, "" if ok else f"{response.status_code} {response.text[:300]}"))
