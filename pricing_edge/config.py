@@ -143,7 +143,7 @@ def _rate(value: Any) -> Any:
 
 
 Url = Annotated[str, _url(("http", "https"))]
-RedisUrl = Annotated[str, _url(("redis", "rediss", "unix"))]
+RedisUrl = Annotated[str, _url(("redis", "rediss", "unix", "redis+cluster", "rediss+cluster"))]
 Text = Annotated[str, Field(min_length=1)]  # a name or token: empty is a mistake, not "none"
 Seconds = Annotated[float, Field(gt=0)]
 Milliseconds = Annotated[float, Field(ge=0)]
@@ -277,8 +277,8 @@ class Settings:
     erp_poll_interval: Seconds = Field(5.0, description="change source: seconds between delta polls")
     erp_poll_overlap: Annotated[float, Field(ge=0)] = Field(
         60.0, description="seconds each delta poll reads back before its cursor (late commits)")
-    erp_full_read_interval: Seconds = Field(300.0, description="seconds between full re-reads of what has no "
-                                                               "change timestamp")
+    erp_full_read_interval: Annotated[float, Field(ge=0)] = Field(
+        300.0, description="seconds between full re-reads of what has no change timestamp (0: every poll)")
     erp_signal_auth: Text | None = Field(None, description="'user:password' a vendor's event push may use "
                                                            "(Basic) on /events/erp/signals")
 

@@ -48,8 +48,6 @@ from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
 from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
-from pricing_edge.store.redis_store import RedisStore
-from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
 log = logging.getLogger(__name__)
@@ -86,11 +84,7 @@ async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceL
 
 def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
     """Soft reservations in the same store (Redis: shared by every edge process), stock from the records path."""
-    reservations: ReservationStore
-    if isinstance(parts.store, RedisStore):
-        reservations = RedisReservations(parts.store.client, parts.settings.redis_prefix)
-    else:
-        reservations = EmbeddedReservations()
+    reservations = parts.store.reservations()
 
     async def stock_lookup(skus: list[str]) -> dict[str, KnownStock]:
         lookup = await parts.records.stock_lookup(skus)

@@ -50,7 +50,7 @@ def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.erp.change_source import ChangeMetrics, PollReport, run_under_lease
     from pricing_edge.erp.registry import ConnectorNotAvailable, connector, open_erp
-    from pricing_edge.store import open_store, open_work_queue
+    from pricing_edge.store import open_store
     from pricing_edge.worker.change_sources import ChangeSourceSettingsError, open_change_source
 
     try:
@@ -87,7 +87,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
                 stop.set()
 
         try:
-            await run_under_lease(running.source, open_work_queue(store).hold_lease, interval=running.interval,
+            await run_under_lease(running.source, store.work_queue().hold_lease, interval=running.interval,
                                   lease_ms=running.lease_ms, metrics=metrics, on_report=show, stop=stop)
         finally:
             await running.emitter.aclose()

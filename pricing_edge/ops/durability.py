@@ -4,8 +4,9 @@
 runs Redis with AOF (``appendonly yes``, ``appendfsync everysec`` or ``always``) and
 ``maxmemory-policy noeviction``. Anything else is logged as a prominent warning saying what can be
 lost and how to fix it; with ``require=True`` (``PRICING_EDGE_REQUIRE_DURABLE=1``) the process refuses
-to start instead (:class:`NotDurable`). The embedded store keeps nothing at all: a warning, or a
-refusal under ``require``.
+to start instead (:class:`NotDurable`). On Redis Cluster every node is checked — masters, and replicas
+too, since a failover makes a replica the master — and each problem names its node. The embedded
+store keeps nothing at all: a warning, or a refusal under ``require``.
 
 Usage (both processes)::
 
@@ -13,14 +14,14 @@ Usage (both processes)::
 """
 from __future__ import annotations
 
-import weakref
-
 import logging
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
-from urllib.parse import urlsplit
 
 from pricing_edge.store.base import Store, StoreError
+from pricing_edge.store.redis_client import where
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,21 @@ class NotDurable(RuntimeError):
 
 @runtime_checkable
 class _Configured(Protocol):
-    async def server_config(self) -> dict[str, str]: ...
+    async def server_configs(self) -> dict[str, dict[str, str]]:
+        """Each server's settings by where it is (one server, or every node of a cluster)."""
+        ...
 
 
 @dataclass(frozen=True)
 class DurabilityReport:
-    store_kind: str  # "embedded" or "redis"
-    aof: bool | None = None  # None: could not be read
-    appendfsync: str | None = None  # None: unknown (INFO does not report it)
-    maxmemory_policy: str | None = None
-    source: str = "none"  # where the facts came from: "config", "info" or "none"
+    store_kind: str  # "embedded", "redis" or "redis-cluster"
+    aof: bool | None = None  # None: could not be read (on a cluster: True only if on everywhere)
+    appendfsync: str | None = None  # None: unknown (INFO does not report it), or not the same everywhere
+    maxmemory_policy: str | None = None  # None: unknown, or not the same everywhere
+    source: str = "none"  # where the facts came from: "config", "info" or "none" (a cluster: each node's)
     problems: tuple[str, ...] = field(default_factory=tuple)  # what can be lost, one sentence each
     notes: tuple[str, ...] = field(default_factory=tuple)  # unknowns that do not count as problems
+    nodes: Mapping[str, DurabilityReport] = field(default_factory=dict)  # a cluster: each node's own
 
     @property
     def durable(self) -> bool:
@@ -64,7 +68,7 @@ class DurabilityReport:
 
 
 def assess(settings: dict[str, str], store_kind: str = "redis") -> DurabilityReport:
-    """The verdict on a server's settings, as :meth:`RedisStore.server_config` returns them (pure)."""
+    """The verdict on one server's settings, as :meth:`RedisStore.server_configs` returns them (pure)."""
     if "appendonly" in settings or "maxmemory-policy" in settings:
         source = "config"
         aof_raw, policy = settings.get("appendonly"), settings.get("maxmemory-policy")
@@ -101,15 +105,30 @@ def assess(settings: dict[str, str], store_kind: str = "redis") -> DurabilityRep
     return DurabilityReport(store_kind, aof, fsync, policy, source, tuple(problems), tuple(notes))
 
 
+def combine(store_kind: str, nodes: Mapping[str, DurabilityReport]) -> DurabilityReport:
+    """One verdict over a cluster's nodes: durable only if every node is; each problem names its node."""
+    if len(nodes) == 1:
+        return next(iter(nodes.values()))
+
+    def same(values: list[str | None]) -> str | None:
+        return values[0] if values and all(v == values[0] for v in values) else None
+
+    reports = list(nodes.values())
+    aofs = [r.aof for r in reports]
+    aof = False if False in aofs else (True if aofs and all(aofs) else None)
+    problems = tuple(f"{name}: {problem}" for name, r in nodes.items() for problem in r.problems)
+    notes = tuple(f"{name}: {note}" for name, r in nodes.items() for note in r.notes)
+    return DurabilityReport(store_kind, aof, same([r.appendfsync for r in reports]),
+                            same([r.maxmemory_policy for r in reports]),
+                            same([r.source for r in reports]) or "mixed",
+                            problems if nodes else ("no Redis node answered.",), notes, dict(nodes))
+
+
 def _where(store: Store) -> str:
     """The Redis URL without credentials, for the log."""
     url = getattr(store, "url", None)
-    if not isinstance(url, str):
-        return "Redis"
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"Redis at {parts.scheme}://{host}{port}{parts.path}"
+    kind = "Redis Cluster" if store.kind == "redis-cluster" else "Redis"
+    return f"{kind} at {where(url)}" if isinstance(url, str) else kind
 
 
 _TOLD: weakref.WeakSet[Store] = weakref.WeakSet()
@@ -122,7 +141,7 @@ async def check_durability(store: Store, *, require: bool) -> DurabilityReport:
     :class:`NotDurable` (the process must not start). A Redis that cannot be asked at all counts as
     not durable (unknown), so ``require`` refuses then too.
     """
-    if store.kind != "redis":
+    if store.kind == "embedded":
         report = DurabilityReport(store.kind, problems=(EMBEDDED,))
         if store not in _TOLD:  # the demo's edge and worker share one store: say it once
             _TOLD.add(store)
@@ -134,12 +153,13 @@ async def check_durability(store: Store, *, require: bool) -> DurabilityReport:
     where = _where(store)
     if isinstance(store, _Configured):
         try:
-            report = assess(await store.server_config())
+            configs = await store.server_configs()
+            report = combine(store.kind, {node: assess(config, store.kind) for node, config in configs.items()})
         except StoreError as exc:
-            report = DurabilityReport("redis", problems=(
+            report = DurabilityReport(store.kind, problems=(
                 f"the durability settings could not be read ({exc}): nothing is known about AOF or eviction.",))
     else:
-        report = DurabilityReport("redis", problems=("this Redis store cannot report its server settings.",))
+        report = DurabilityReport(store.kind, problems=("this Redis store cannot report its server settings.",))
 
     if report.durable:
         log.info("%s is durable: AOF on (appendfsync %s), maxmemory-policy %s%s", where,

@@ -1,59 +1,30 @@
-"""Stores: the embedded one (one process, keeps nothing) and Redis (durable, shared)."""
+"""Stores: the embedded one (one process, keeps nothing), Redis (durable, shared) and Redis Cluster.
+
+A store builds what lives beside its records on the same backend — the worker's queue, the sync
+ledger, the cart reservations (``store.work_queue()``, ``store.ledger()``, ``store.reservations()``) —
+so callers never ask which kind they hold.
+"""
 from __future__ import annotations
 
 from pricing_edge.config import Settings
-from pricing_edge.store.audit import AuditLog
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import Keys
-from pricing_edge.store.ledger import Ledger
-from pricing_edge.store.work_queue import WorkQueue
 
 
 def open_store(settings: Settings) -> Store:
-    """Redis when PRICING_EDGE_REDIS_URL is set, else the embedded store."""
+    """By ``PRICING_EDGE_REDIS_URL``: unset ⇒ embedded; ``redis://``/``rediss://`` ⇒ one Redis;
+    ``redis+cluster://``/``rediss+cluster://`` ⇒ a Redis Cluster (see ``redis_client``)."""
     keys = Keys(settings.redis_prefix)
-    if settings.redis_url:
-        from pricing_edge.store.redis_store import RedisStore
+    if not settings.redis_url:
+        from pricing_edge.store.embedded import EmbeddedStore
 
-        return RedisStore(settings.redis_url, keys)
-    from pricing_edge.store.embedded import EmbeddedStore
+        return EmbeddedStore(keys)
+    from pricing_edge.store.redis_client import is_cluster_url
 
-    return EmbeddedStore(keys)
+    if is_cluster_url(settings.redis_url):
+        from pricing_edge.store.redis_cluster import RedisClusterStore
 
+        return RedisClusterStore(settings.redis_url, keys)
+    from pricing_edge.store.redis_store import RedisStore
 
-def open_work_queue(store: Store) -> WorkQueue:
-    """The worker's queue on the same backend as ``store``."""
-    if store.kind == "redis":
-        from pricing_edge.store.redis_store import RedisStore
-        from pricing_edge.store.redis_work_queue import RedisWorkQueue
-
-        assert isinstance(store, RedisStore)
-        return RedisWorkQueue(store)
-    from pricing_edge.store.work_queue import EmbeddedWorkQueue
-
-    return EmbeddedWorkQueue(store)
-
-
-def open_ledger(store: Store) -> Ledger:
-    if store.kind == "redis":
-        from pricing_edge.store.redis_ledger import RedisLedger
-        from pricing_edge.store.redis_store import RedisStore
-
-        assert isinstance(store, RedisStore)
-        return RedisLedger(store)
-    from pricing_edge.store.ledger import EmbeddedLedger
-
-    return EmbeddedLedger()
-
-
-def open_audit_log(store: Store) -> AuditLog:
-    """The ops audit log on the same backend as ``store``."""
-    if store.kind == "redis":
-        from pricing_edge.store.redis_audit import RedisAuditLog
-        from pricing_edge.store.redis_store import RedisStore
-
-        assert isinstance(store, RedisStore)
-        return RedisAuditLog(store)
-    from pricing_edge.store.audit import EmbeddedAuditLog
-
-    return EmbeddedAuditLog()
+    return RedisStore(settings.redis_url, keys)

@@ -6,8 +6,8 @@ invalidation channel. One test suite runs against both implementations.
 """
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -15,7 +15,14 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store.codec import StockSnapshot, Stored
 
+if TYPE_CHECKING:
+    from pricing_edge.store.audit import AuditLog
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
+
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -23,7 +30,13 @@ class StoreError(Exception):
 
 
 class Store(Protocol):
-    kind: str  # "embedded" or "redis"
+    kind: str  # "embedded", "redis" or "redis-cluster"
+
+    # -- what lives beside the records, on the same backend (one object each per store) --------
+    def work_queue(self) -> WorkQueue: ...
+    def ledger(self) -> Ledger: ...
+    def reservations(self) -> ReservationStore: ...
+    def audit_log(self) -> AuditLog: ...
 
     # -- versioned ERP records: a write applies only if its version is newer -------------------
     async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]: ...
@@ -105,3 +118,39 @@ class RecordReads:
 
     async def get_stock(self, skus: Iterable[str]) -> dict[str, dict[int, StockLevel]]:
         return {sku: snapshot.levels for sku, snapshot in (await self.stock_as_of(skus)).items()}
+
+
+class BuildsItsParts:
+    """``work_queue()``, ``ledger()``, ``reservations()``, ``audit_log()``: one of each per store, built on first use by the
+    store's kind (``_new_*``), so every caller of one store shares them."""
+
+    def _new_work_queue(self) -> WorkQueue:
+        raise NotImplementedError
+
+    def _new_ledger(self) -> Ledger:
+        raise NotImplementedError
+
+    def _new_reservations(self) -> ReservationStore:
+        raise NotImplementedError
+
+    def _new_audit_log(self) -> AuditLog:
+        raise NotImplementedError
+
+    def _once(self, name: str, build: Callable[[], T]) -> T:
+        built: dict[str, Any] = self.__dict__.setdefault("_parts", {})
+        if name not in built:
+            built[name] = build()
+        part: T = built[name]
+        return part
+
+    def work_queue(self) -> WorkQueue:
+        return self._once("work_queue", self._new_work_queue)
+
+    def ledger(self) -> Ledger:
+        return self._once("ledger", self._new_ledger)
+
+    def reservations(self) -> ReservationStore:
+        return self._once("reservations", self._new_reservations)
+
+    def audit_log(self) -> AuditLog:
+        return self._once("audit_log", self._new_audit_log)

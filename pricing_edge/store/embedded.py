@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -17,9 +18,15 @@ from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.domain.versioning import replaces
 from pricing_edge.store import codec
 from pricing_edge.store.codec import R
-from pricing_edge.store.base import RecordReads, StreamEntry
+from pricing_edge.store.base import BuildsItsParts, RecordReads, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
+
+if TYPE_CHECKING:
+    from pricing_edge.store.audit import AuditLog
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,7 @@ class _Stream:
         return next(i for i, (eid, _) in enumerate(self.entries) if eid == entry_id)
 
 
-class EmbeddedStore(RecordReads):
+class EmbeddedStore(BuildsItsParts, RecordReads):
     kind = "embedded"
 
     def __init__(self, keys: Keys | None = None, announce: bool = False) -> None:
@@ -60,6 +67,27 @@ class EmbeddedStore(RecordReads):
         if announce:
             log.warning("embedded store: everything is kept in this process's memory and lost when it stops "
                         "(set PRICING_EDGE_REDIS_URL for a durable, shared store)")
+
+    # -- what this store builds: the same in-memory semantics, shared by whoever asks ----------
+    def _new_work_queue(self) -> WorkQueue:
+        from pricing_edge.store.work_queue import EmbeddedWorkQueue
+
+        return EmbeddedWorkQueue(self)
+
+    def _new_ledger(self) -> Ledger:
+        from pricing_edge.store.ledger import EmbeddedLedger
+
+        return EmbeddedLedger()
+
+    def _new_reservations(self) -> ReservationStore:
+        from pricing_edge.store.reservations import EmbeddedReservations
+
+        return EmbeddedReservations()
+
+    def _new_audit_log(self) -> AuditLog:
+        from pricing_edge.store.audit import EmbeddedAuditLog
+
+        return EmbeddedAuditLog()
 
     # -- records -------------------------------------------------------------------------------
     def _put(self, key: str, record: Record, touch: bool = False) -> bool:

@@ -2,18 +2,21 @@
 
 Versioned writes are one Lua script each (compare the version prefix, then set), so concurrent
 updaters never let an older record overwrite a newer one. ``append_once`` sets the dedup key and
-appends to the stream in one script: an accepted event is never lost between the two.
+appends to the stream in one script: an accepted event is never lost between the two (they share
+the stream's hash tag, see ``keys``, so this holds on Redis Cluster too; ``redis_cluster`` is the
+cluster's kind of this store). The store builds the worker's queue, the ledger and the cart
+reservations on its own client.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -21,10 +24,16 @@ from pricing_edge.domain.events import Record
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store import codec
-from pricing_edge.store.base import RecordReads, StoreError, StreamEntry
+from pricing_edge.store.base import BuildsItsParts, RecordReads, StoreError, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
-import contextlib
+from pricing_edge.store.redis_client import connect, disconnect, where
+
+if TYPE_CHECKING:
+    from pricing_edge.store.audit import AuditLog
+    from pricing_edge.store.ledger import Ledger
+    from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -84,23 +93,89 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-class RedisStore(RecordReads):
+def text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+Call = tuple[Any, list[str], list[Any]]  # (registered script, keys, args)
+
+
+async def pipelined(client: Any, calls: list[Call], *, raise_on_error: bool = True) -> list[Any]:
+    """Script calls in one pipeline: one round trip per server, in order on each. A server that does not
+    have a script yet (first use, a replica just promoted, a restart) answers NOSCRIPT to its calls, which
+    changed nothing: load those scripts (on every master) and run just those calls again. Without
+    ``raise_on_error`` a failed call's exception stands in its result."""
+    results: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in range(2):
+        async with client.pipeline(transaction=False) as pipe:
+            for index in todo:  # EVALSHA as is: a script object would make the pipeline ask SCRIPT EXISTS first
+                script, keys, args = calls[index]
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            answers = await pipe.execute(raise_on_error=False)
+        for index, answer in zip(todo, answers, strict=True):
+            results[index] = answer
+        todo = [index for index in todo if isinstance(results[index], NoScriptError)]
+        if not todo or attempt:
+            break
+        for script in {id(calls[index][0]): calls[index][0] for index in todo}.values():
+            await client.script_load(script.script)
+    error = next((answer for answer in results if isinstance(answer, Exception)), None)
+    if error is not None and raise_on_error:
+        raise error
+    return results
+
+
+async def server_config(client: Any, **route: Any) -> dict[str, str]:
+    """One server's ``CONFIG GET`` of appendonly, appendfsync and maxmemory-policy; where CONFIG is
+    disabled or renamed (managed Redis), the ``INFO`` fields ``aof_enabled`` and ``maxmemory_policy``.
+    ``route``: which node, on a cluster client (``target_nodes=``)."""
+    try:
+        found: dict[str, str] = {}
+        for name in ("appendonly", "appendfsync", "maxmemory-policy"):
+            found.update({text(k): text(v) for k, v in (await client.config_get(name, **route)).items()})
+        return found
+    except ResponseError:  # CONFIG renamed, disabled or not permitted (ACL)
+        info = {**await client.info("persistence", **route), **await client.info("memory", **route)}
+        return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
+
+
+class RedisStore(BuildsItsParts, RecordReads):
     kind = "redis"
 
     def __init__(self, url: str, keys: Keys | None = None, *, socket_timeout: float = 2.0,
                  max_connections: int = 128) -> None:
         self.keys = keys or Keys()
         self.url = url
-        # redis-py's stubs type every reply as bytes | str whatever decode_responses says: use Any here.
-        # A blocking pool: a burst of requests waits for a connection instead of failing at the
-        # default pool's hard limit (which would read as "Redis down").
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=socket_timeout, socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_timeout, health_check_interval=10)
-        self.client: Any = aioredis.Redis(connection_pool=pool)
+        self.client: Any = connect(url, socket_timeout=socket_timeout, max_connections=max_connections)
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
+
+    # -- what this store builds on its own client ----------------------------------------------
+    def _new_work_queue(self) -> WorkQueue:
+        from pricing_edge.store.redis_work_queue import RedisWorkQueue
+
+        return RedisWorkQueue(self)
+
+    def _new_ledger(self) -> Ledger:
+        from pricing_edge.store.redis_ledger import RedisLedger
+
+        return RedisLedger(self)
+
+    def _new_reservations(self) -> ReservationStore:
+        from pricing_edge.store.reservations import RedisReservations
+
+        return RedisReservations(self.client, self.keys.prefix)
+
+    def _new_audit_log(self) -> AuditLog:
+        from pricing_edge.store.redis_audit import RedisAuditLog
+
+        return RedisAuditLog(self)
+
+    async def _mget(self, keys: list[str]) -> list[Any]:
+        """MGET: one command on one server (the cluster's kind splits it by slot)."""
+        return list(await self.client.mget(keys))
 
     # -- records -------------------------------------------------------------------------------
     async def _put(self, key: str, record: Record, touch: bool = False) -> bool:
@@ -113,7 +188,7 @@ class RedisStore(RecordReads):
         wanted = list(skus)
         if not wanted:
             return {}
-        raws = await self.client.mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
+        raws = await self._mget([self.keys.price(price_list_id, currency, sku) for sku in wanted])
         return {sku: codec.decode(PriceRecord, raw) for sku, raw in zip(wanted, raws, strict=True) if raw is not None}
 
     @mapped
@@ -258,10 +333,10 @@ class RedisStore(RecordReads):
     async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
-            await pubsub.subscribe(self.keys.channel(channel))
+            await self._join(pubsub, self.keys.channel(channel))
             while True:
-                message = await pubsub.get_message(timeout=1.0)
-                if message is not None and message.get("type") == "message":
+                message = await self._next_message(pubsub)
+                if message is not None and text(message.get("type")) == self.MESSAGE:
                     yield message["data"]
         except (RedisError, OSError) as exc:
             raise StoreError(f"redis subscription: {exc}") from exc
@@ -269,37 +344,34 @@ class RedisStore(RecordReads):
             with contextlib.suppress(RedisError, OSError):
                 await pubsub.aclose()
 
+    MESSAGE = "message"  # the pub/sub message type this kind subscribes to
+
+    async def _join(self, pubsub: Any, channel: str) -> None:
+        await pubsub.subscribe(channel)
+
+    async def _next_message(self, pubsub: Any) -> Any:
+        return await pubsub.get_message(timeout=1.0)
+
     @mapped
     async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
         wanted = list(names)
         async with self.client.pipeline(transaction=False) as pipe:
             for name in wanted:
-                pipe.set(self.keys.value(f"lock:{name}"), b"1", nx=True, px=ttl_ms)
+                pipe.set(self.keys.lock(name), b"1", nx=True, px=ttl_ms)
             results = await pipe.execute()
         return {name for name, ok in zip(wanted, results, strict=True) if ok}
 
     @mapped
     async def release(self, names: Iterable[str]) -> None:
-        wanted = [self.keys.value(f"lock:{name}") for name in names]
+        wanted = [self.keys.lock(name) for name in names]
         if wanted:
             await self.client.delete(*wanted)
 
     @mapped
-    async def server_config(self) -> dict[str, str]:
-        """The server's durability settings, for the check at start (``pricing_edge.ops.durability``):
-        ``CONFIG GET`` of appendonly, appendfsync and maxmemory-policy; where CONFIG is disabled or renamed
-        (managed Redis), the ``INFO`` fields ``aof_enabled`` and ``maxmemory_policy`` instead."""
-        def text(value: Any) -> str:
-            return value.decode() if isinstance(value, bytes) else str(value)
-
-        try:
-            found: dict[str, str] = {}
-            for name in ("appendonly", "appendfsync", "maxmemory-policy"):
-                found.update({text(k): text(v) for k, v in (await self.client.config_get(name)).items()})
-            return found
-        except ResponseError:  # CONFIG renamed, disabled or not permitted (ACL)
-            info = {**await self.client.info("persistence"), **await self.client.info("memory")}
-            return {name: text(info[name]) for name in ("aof_enabled", "maxmemory_policy") if name in info}
+    async def server_configs(self) -> dict[str, dict[str, str]]:
+        """Each server's durability settings by where it is, for the check at start
+        (``pricing_edge.ops.durability``): here the one server (the cluster's kind: every node)."""
+        return {where(self.url): await server_config(self.client)}
 
     async def ping(self) -> bool:
         try:
@@ -308,4 +380,4 @@ class RedisStore(RecordReads):
             return False
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await disconnect(self.client)

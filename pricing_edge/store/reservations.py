@@ -6,10 +6,14 @@ check "live holds + quantity ≤ promisable" and the write must be one atomic st
 no sweeper: per SKU a HASH holder → quantity plus a ZSET holder → expiry (ms, Redis's own clock,
 so edge processes with skewed clocks agree); every script first drops the expired holders.
 
-Keys, under the store's prefix (default ``pe:``): ``resv:q:<sku>`` (HASH), ``resv:e:<sku>`` (ZSET),
-``resv:h:<holder>`` (SET of the holder's SKUs, so a whole cart is released in one step). Every key
-carries a TTL just past its last hold, so abandoned keys vanish too. The holder-wide scripts build
-the per-SKU key names inside Lua: fine on a single Redis (what DESIGN.md runs), not on Redis Cluster.
+Keys (``keys.Keys``): ``<prefix>{resv:<sku>}:q`` (HASH) and ``<prefix>{resv:<sku>}:e`` (ZSET) share the
+SKU's hash tag — one Redis Cluster slot per SKU, so carts spread over the whole cluster — and
+``<prefix>resv:h:<holder>`` (SET of the holder's SKUs, so a whole cart is released at once). Every
+atomic step touches one SKU; cart-wide operations are per-SKU steps. The holder's set is written
+with a hold (the same round trip) and trimmed only after the holds are gone, so it lists every SKU
+the holder holds: a step that fails midway leaves a member with no hold (skipped); only a listing
+that fails while its hold succeeds (two cluster nodes, one failing) leaves a hold to its own TTL —
+units held back a while, never promised twice. Every key carries a TTL just past its last hold, so abandoned keys vanish too.
 
 ``promisable`` is the caller's available-to-promise *before* reservations (see
 ``domain.reservations.promisable``), ``None`` when unbounded (backorder): the hold is recorded,
@@ -22,32 +26,37 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-import redis.asyncio as aioredis
-
 from pricing_edge.domain.reservations import DEFAULT_RESERVATION_TTL_SECONDS
+from pricing_edge.store.keys import Keys
+from pricing_edge.store.redis_client import connect, disconnect
 from pricing_edge.store.redis_store import mapped as _mapped
+from pricing_edge.store.redis_store import Call, pipelined
 
 TTL = DEFAULT_RESERVATION_TTL_SECONDS
 
+# Every per-SKU script: KEYS = qty hash, expiry zset.
 _NOW_AND_PRUNE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function prune(qkey, ekey)
-  for _, h in ipairs(redis.call('ZRANGEBYSCORE', ekey, '-inf', now)) do redis.call('HDEL', qkey, h) end
-  redis.call('ZREMRANGEBYSCORE', ekey, '-inf', now)
+local qkey, ekey = KEYS[1], KEYS[2]
+for _, h in ipairs(redis.call('ZRANGEBYSCORE', ekey, '-inf', now)) do redis.call('HDEL', qkey, h) end
+redis.call('ZREMRANGEBYSCORE', ekey, '-inf', now)
+local function keep_until_last()
+  local last = redis.call('ZRANGE', ekey, -1, -1, 'WITHSCORES')[2]
+  if last then
+    redis.call('PEXPIREAT', qkey, tonumber(last) + 1000); redis.call('PEXPIREAT', ekey, tonumber(last) + 1000)
+  end
 end
 """
-# KEYS: qty hash, expiry zset, holder set. ARGV: holder, sku, mode (add|set), quantity, promisable (-1 = unbounded), ttl ms.
+# ARGV: holder, mode (add|set), quantity, promisable (-1 = unbounded), ttl ms.
 _HOLD = _NOW_AND_PRUNE + """
-local qkey, ekey, hkey = KEYS[1], KEYS[2], KEYS[3]
-local holder, sku, mode = ARGV[1], ARGV[2], ARGV[3]
-local quantity, promisable, ttl = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-prune(qkey, ekey)
+local holder, mode = ARGV[1], ARGV[2]
+local quantity, promisable, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local current = tonumber(redis.call('HGET', qkey, holder) or '0')
 local target = quantity
 if mode == 'add' then target = current + quantity end
 if target <= 0 then
-  redis.call('HDEL', qkey, holder); redis.call('ZREM', ekey, holder); redis.call('SREM', hkey, sku)
+  redis.call('HDEL', qkey, holder); redis.call('ZREM', ekey, holder)
   return 1
 end
 if target > current and promisable >= 0 then
@@ -55,53 +64,40 @@ if target > current and promisable >= 0 then
   for _, v in ipairs(redis.call('HVALS', qkey)) do total = total + tonumber(v) end
   if total - current + target > promisable then return 0 end
 end
-redis.call('HSET', qkey, holder, target); redis.call('ZADD', ekey, now + ttl, holder); redis.call('SADD', hkey, sku)
-local last = tonumber(redis.call('ZRANGE', ekey, -1, -1, 'WITHSCORES')[2])
-redis.call('PEXPIREAT', qkey, last + 1000); redis.call('PEXPIREAT', ekey, last + 1000)
-if redis.call('PTTL', hkey) < ttl then redis.call('PEXPIRE', hkey, ttl + 1000) end
+redis.call('HSET', qkey, holder, target); redis.call('ZADD', ekey, now + ttl, holder)
+keep_until_last()
 return 1
 """
-# KEYS: qty hash, expiry zset. Returns the live total.
+# Returns the live total.
 _RESERVED = _NOW_AND_PRUNE + """
-prune(KEYS[1], KEYS[2])
 local total = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(v) end
+for _, v in ipairs(redis.call('HVALS', qkey)) do total = total + tonumber(v) end
 return total
 """
-# KEYS: holder set. ARGV: prefix, holder, mode (read|take). Returns the live holds as [sku, qty, ...].
-_HOLDINGS = _NOW_AND_PRUNE + """
-local prefix, holder, mode = ARGV[1], ARGV[2], ARGV[3]
-local out = {}
-for _, sku in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local qkey, ekey = prefix .. 'resv:q:' .. sku, prefix .. 'resv:e:' .. sku
-  local expiry, qty = redis.call('ZSCORE', ekey, holder), redis.call('HGET', qkey, holder)
-  if expiry and qty and tonumber(expiry) > now then out[#out + 1] = sku; out[#out + 1] = qty end
-  if mode == 'take' then redis.call('HDEL', qkey, holder); redis.call('ZREM', ekey, holder) end
-end
-if mode == 'take' then redis.call('DEL', KEYS[1]) end
-return out
+# ARGV: holder, mode (read|take). Returns the holder's live quantity (0 if none); 'take' drops it.
+_HOLDING = _NOW_AND_PRUNE + """
+local qty = tonumber(redis.call('HGET', qkey, ARGV[1]) or '0')
+if ARGV[2] == 'take' then redis.call('HDEL', qkey, ARGV[1]); redis.call('ZREM', ekey, ARGV[1]) end
+return qty
 """
-# KEYS: old holder set, new holder set. ARGV: prefix, old, new. Moves every live hold, keeping its expiry.
-_RENAME = _NOW_AND_PRUNE + """
-local prefix, old, new = ARGV[1], ARGV[2], ARGV[3]
-local keep = redis.call('PTTL', KEYS[1])
-local moved = 0
-for _, sku in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local qkey, ekey = prefix .. 'resv:q:' .. sku, prefix .. 'resv:e:' .. sku
-  prune(qkey, ekey)
-  local qty = redis.call('HGET', qkey, old)
-  if qty then
-    local expiry = tonumber(redis.call('ZSCORE', ekey, old))
-    redis.call('HDEL', qkey, old); redis.call('ZREM', ekey, old)
-    local mine = redis.call('ZSCORE', ekey, new)
-    if mine and tonumber(mine) > expiry then expiry = tonumber(mine) end
-    redis.call('HINCRBY', qkey, new, tonumber(qty)); redis.call('ZADD', ekey, expiry, new); redis.call('SADD', KEYS[2], sku)
-    moved = moved + 1
-  end
-end
-redis.call('DEL', KEYS[1])
-if moved > 0 and keep > 0 and keep > redis.call('PTTL', KEYS[2]) then redis.call('PEXPIRE', KEYS[2], keep) end
-return moved
+# ARGV: old, new. Moves old's live hold onto new's (quantities add, the later expiry is kept).
+_MOVE = _NOW_AND_PRUNE + """
+local qty = redis.call('HGET', qkey, ARGV[1])
+if not qty then return 0 end
+local expiry = tonumber(redis.call('ZSCORE', ekey, ARGV[1]))
+redis.call('HDEL', qkey, ARGV[1]); redis.call('ZREM', ekey, ARGV[1])
+local mine = redis.call('ZSCORE', ekey, ARGV[2])
+if mine and tonumber(mine) > expiry then expiry = tonumber(mine) end
+redis.call('HINCRBY', qkey, ARGV[2], tonumber(qty)); redis.call('ZADD', ekey, expiry, ARGV[2])
+keep_until_last()
+return 1
+"""
+# KEYS: holder set. ARGV: ttl ms, SKUs. Lists the SKUs and keeps the set at least ttl (+1 s) longer.
+_LIST = """
+redis.call('SADD', KEYS[1], unpack(ARGV, 2))
+local ttl = tonumber(ARGV[1])
+if redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl + 1000) end
+return 1
 """
 
 
@@ -149,44 +145,48 @@ def _check(quantity: int) -> None:
         raise ValueError(f"a quantity is never negative: {quantity}")
 
 
-def _pairs(flat: list[Any]) -> dict[str, int]:
-    def text(value: Any) -> str:
-        return value.decode() if isinstance(value, bytes) else str(value)
-
-    return {text(flat[i]): int(flat[i + 1]) for i in range(0, len(flat), 2)}
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 class RedisReservations:
-    """Reservations in Redis, shared by every edge and worker process; one script call per operation."""
+    """Reservations in Redis (one server or a cluster), shared by every edge and worker process."""
 
     def __init__(self, client_or_url: Any, keys_prefix: str = "pe:", *, socket_timeout: float = 2.0,
                  max_connections: int = 64) -> None:
-        """From a URL, a blocking pool: a burst of add-to-carts waits for a connection instead of failing."""
-        self.prefix = keys_prefix
+        """A client to share (the store's), or a URL to open one of its own (closed by ``aclose``)."""
+        self.keys = Keys(keys_prefix)
         self._owned = isinstance(client_or_url, str)
         # redis-py's stubs type replies as bytes | str whatever the options say: Any, as in redis_store.
-        self.client: Any = client_or_url
-        if self._owned:
-            pool = aioredis.BlockingConnectionPool.from_url(
-                client_or_url, max_connections=max_connections, timeout=socket_timeout,
-                socket_timeout=socket_timeout, socket_connect_timeout=socket_timeout)
-            self.client = aioredis.Redis(connection_pool=pool)
-        self._hold = self.client.register_script(_HOLD)
-        self._reserved = self.client.register_script(_RESERVED)
-        self._holdings = self.client.register_script(_HOLDINGS)
-        self._rename = self.client.register_script(_RENAME)
+        self.client: Any = (connect(client_or_url, socket_timeout=socket_timeout, max_connections=max_connections)
+                            if self._owned else client_or_url)
+        register = self.client.register_script
+        self._hold, self._reserved, self._holding = register(_HOLD), register(_RESERVED), register(_HOLDING)
+        self._move, self._list = register(_MOVE), register(_LIST)
 
     def _sku_keys(self, sku: str) -> list[str]:
-        return [f"{self.prefix}resv:q:{sku}", f"{self.prefix}resv:e:{sku}"]
+        return [self.keys.held(sku), self.keys.expiries(sku)]
 
-    def _holder_key(self, holder: str) -> str:
-        return f"{self.prefix}resv:h:{holder}"
+    def _listing(self, holder: str, skus: list[str], ttl_ms: int) -> Call:
+        return self._list, [self.keys.holder(holder)], [ttl_ms, *skus]
+
+    async def _listed(self, holder: str) -> list[str]:
+        return sorted(_text(sku) for sku in await self.client.smembers(self.keys.holder(holder)))
 
     async def _call_hold(self, sku: str, holder: str, mode: str, quantity: int, promisable: int | None,
                          ttl_seconds: float) -> bool:
         bound = -1 if promisable is None else max(0, promisable)
-        keys = [*self._sku_keys(sku), self._holder_key(holder)]
-        return bool(await self._hold(keys=keys, args=[holder, sku, mode, quantity, bound, _ttl_ms(ttl_seconds)]))
+        ttl = _ttl_ms(ttl_seconds)
+        hold: Call = (self._hold, self._sku_keys(sku), [holder, mode, quantity, bound, ttl])
+        if quantity <= 0:  # lowers or drops: nothing new to list
+            return bool(await self._hold(keys=hold[1], args=hold[2]))
+        # May hold: listed in the same round trip (on one server, first; on a cluster, the two servers at
+        # once). A hold whose listing failed is reported as the failure it is and left to its own TTL.
+        listed, held = await pipelined(self.client, [self._listing(holder, [sku], ttl), hold], raise_on_error=False)
+        for outcome in (held, listed):
+            if isinstance(outcome, Exception):
+                raise outcome
+        return bool(held)
 
     @_mapped
     async def reserve(self, sku: str, holder: str, quantity: int, promisable: int | None,
@@ -208,22 +208,40 @@ class RedisReservations:
             _check(quantity)
             await self._call_hold(sku, holder, "add", -quantity, None, TTL)
 
+    async def _per_sku(self, holder: str, mode: str) -> dict[str, int]:
+        skus = await self._listed(holder)
+        if not skus:
+            return {}
+        quantities = await pipelined(self.client, [(self._holding, self._sku_keys(sku), [holder, mode])
+                                                   for sku in skus])
+        if mode == "take":  # only the SKUs seen: one listed meanwhile by a concurrent hold stays
+            await self.client.srem(self.keys.holder(holder), *skus)
+        return {sku: int(qty) for sku, qty in zip(skus, quantities, strict=True) if int(qty) > 0}
+
     @_mapped
     async def release_holder(self, holder: str) -> None:
-        await self._holdings(keys=[self._holder_key(holder)], args=[self.prefix, holder, "take"])
+        await self._per_sku(holder, "take")
 
     @_mapped
     async def consume(self, holder: str) -> dict[str, int]:
-        return _pairs(await self._holdings(keys=[self._holder_key(holder)], args=[self.prefix, holder, "take"]))
+        return await self._per_sku(holder, "take")
 
     @_mapped
     async def rename_holder(self, old: str, new: str) -> None:
-        if old != new:
-            await self._rename(keys=[self._holder_key(old), self._holder_key(new)], args=[self.prefix, old, new])
+        if old == new:
+            return
+        skus = await self._listed(old)
+        if not skus:
+            return
+        keep = int(await self.client.pttl(self.keys.holder(old)))
+        listing = self._listing(new, skus, keep if keep > 0 else _ttl_ms(TTL))
+        await self._list(keys=listing[1], args=listing[2])  # before the moves: a moved hold is always listed
+        await pipelined(self.client, [(self._move, self._sku_keys(sku), [old, new]) for sku in skus])
+        await self.client.srem(self.keys.holder(old), *skus)
 
     @_mapped
     async def holdings(self, holder: str) -> dict[str, int]:
-        return _pairs(await self._holdings(keys=[self._holder_key(holder)], args=[self.prefix, holder, "read"]))
+        return await self._per_sku(holder, "read")
 
     @_mapped
     async def reserved(self, sku: str) -> int:
@@ -234,16 +252,12 @@ class RedisReservations:
         wanted = list(dict.fromkeys(skus))
         if not wanted:
             return {}
-        async with self.client.pipeline(transaction=False) as pipe:
-            for sku in wanted:
-                await self._reserved(keys=self._sku_keys(sku), client=pipe)
-            totals = await pipe.execute()
+        totals = await pipelined(self.client, [(self._reserved, self._sku_keys(sku), []) for sku in wanted])
         return {sku: int(total) for sku, total in zip(wanted, totals, strict=True)}
 
     async def aclose(self) -> None:
         if self._owned:
-            await self.client.aclose()
-            await self.client.connection_pool.disconnect()
+            await disconnect(self.client)
 
 
 class EmbeddedReservations:

@@ -8,9 +8,10 @@ records the holder), so one entity is never processed twice at once, different e
 parallel, a retry only delays its own entity, and a crashed holder's lease simply runs out — the
 entity comes due again and the next worker takes it from the head: at-least-once, in order.
 
-Messages enter from the intake streams through ``route``, which appends the message and
-acknowledges the intake entry in one atomic step (and ignores an entry routed before), so the
-hand-over from stream to queue loses and duplicates nothing.
+Messages enter from the intake streams through ``route``, which appends the message and marks the
+intake entry routed in one atomic step (ignoring an entry routed before), then acknowledges the
+entry, so the hand-over from stream to queue loses and duplicates nothing: a router that dies in
+between leaves the entry pending, and re-routing it only acknowledges it.
 
 Items are stored as ``b"<enqueued ms>|<json>"`` so Lua can read the enqueue time of a head.
 """
@@ -68,7 +69,7 @@ class WorkQueue(Protocol):
 
     async def route(self, flow: str, entity: str, body: bytes, *, dedup_key: str, dedup_ttl_seconds: float,
                     stream: str, group: str, entry_id: str) -> bool:
-        """Append to the entity's queue and ack the intake entry, atomically; False if routed before."""
+        """Append to the entity's queue unless this entry was routed before (False), then ack the entry."""
         ...
 
     async def ack_only(self, stream: str, group: str, entry_id: str) -> None:

@@ -28,7 +28,6 @@ from pricing_edge.ops.edge_snapshot import EdgeBoard
 from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.runtime import cancel_and_wait
-from pricing_edge.store import open_audit_log, open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS
 from pricing_edge.store.ledger import Ledger
@@ -85,7 +84,7 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
                  metrics: WorkerMetrics | None = None) -> Worker:
     metrics = metrics or WorkerMetrics()
     engine = engine_settings(settings)
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     assignments = settings.assignments
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
@@ -94,7 +93,7 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     changes = open_change_source(settings, store, erp, metrics.registry)
     if changes is not None and changes.prefix:
         flows.append(ErpSignalFlow(changes.source, changes.prefix))
-    return Worker(store, open_work_queue(store), ledger, flows, metrics, engine, settings.dedup_ttl, changes)
+    return Worker(store, store.work_queue(), ledger, flows, metrics, engine, settings.dedup_ttl, changes)
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
@@ -103,7 +102,7 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
     """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown. The
     durability check runs first: with ``require_durable`` a Redis that can lose queued orders stops
     the start. ``ops_tokens``: who may use ``/ops/*`` (none: nobody)."""
-    access = OpsAccess(ops_tokens, open_audit_log(worker.store), session_ttl=ops_session_ttl)
+    access = OpsAccess(ops_tokens, worker.store.audit_log(), session_ttl=ops_session_ttl)
     edges = EdgeBoard()
     ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics,
                  access=access, store=worker.store, edges=edges)

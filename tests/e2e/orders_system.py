@@ -93,14 +93,15 @@ class OrderSystem:
         return [p.variants[0].sku for p in self.dataset.products[offset:offset + n]]
 
     def deliver(self, scope: str, data: dict[str, Any], webhook_id: str | None = None,
-                headers: dict[str, str] | None = None) -> httpx.Response:
-        """A webhook exactly as BigCommerce sends it, signed with the app's client secret."""
+                headers: dict[str, str] | None = None, url: str | None = None) -> httpx.Response:
+        """A webhook exactly as BigCommerce sends it, signed with the app's client secret (to ``url``, an
+        edge's webhook URL: by default this system's edge)."""
         body = orjson.dumps({"scope": scope, "store_id": "1001", "data": data, "hash": _hash(data),
                              "created_at": int(time.time()), "producer": f"stores/{self.settings.store_hash}"})
         webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
         secret = signing_secret(self.settings.client_secret or DEMO_CLIENT_SECRET)
         signed = {**envelope.sign(body, webhook_id, secret), "content-type": "application/json", **(headers or {})}
-        return self.http.post(self.webhook_url, content=body, headers=signed)
+        return self.http.post(url or self.webhook_url, content=body, headers=signed)
 
     # -- ERP ----------------------------------------------------------------------------------------
     def erp_orders(self, reference: str) -> list[dict[str, Any]]:

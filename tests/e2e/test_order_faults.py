@@ -16,6 +16,7 @@ import pytest
 import redis
 
 from pricing_edge.config import Settings
+from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, Keys
 from tests.e2e.orders_system import OrderSystem, order_system, worker_env, worker_process
 from tests.support.polling import wait_until
 
@@ -53,9 +54,9 @@ def test_a_worker_killed_between_the_erp_post_and_the_ack_leaves_one_order(setti
             wait_until(lambda: system.order(order["id"])["external_order_id"] == committed["number"],
                        what="the ERP number written back")
         client = redis.Redis.from_url(settings.redis_url)
-        prefix = settings.redis_prefix
-        assert client.get(f"{prefix}ledger:orders:erp:{committed['number']}") == str(order["id"]).encode()
-        assert client.hget(f"{prefix}ledger:orders:bc:{order['id']}", "claim_token") == b""
+        keys = Keys(settings.redis_prefix)
+        assert client.get(keys.ledger_erp("orders", committed["number"])) == str(order["id"]).encode()
+        assert client.hget(keys.ledger_bc("orders", str(order["id"])), "claim_token") == b""
 
 
 def test_orders_wait_out_an_erp_outage_and_post_once_each_in_order(settings: Settings, tmp_path: Path) -> None:
@@ -123,10 +124,13 @@ def test_acknowledged_intake_is_trimmed_and_dedup_keys_expire(settings: Settings
         order = system.create_order(BUYER, [system.line(sku, 1, BUYER)])
         system.wait_synced(order["id"])
         client = redis.Redis.from_url(settings.redis_url)
-        stream = f"{settings.redis_prefix}intake:bigcommerce"
+        keys = Keys(settings.redis_prefix)
+        stream = keys.stream(BIGCOMMERCE_INTAKE)
         wait_until(lambda: client.xlen(stream) == 0, timeout=30, what="the acknowledged intake trimmed")
-        dedup = list(client.scan_iter(f"{settings.redis_prefix}dedup:*"))
-        assert dedup, "deliveries and routing are deduplicated"
+        deliveries = list(client.scan_iter(keys.dedup(BIGCOMMERCE_INTAKE, "*")))
+        routing = list(client.scan_iter(keys.routed("orders", "*")))
+        assert deliveries and routing, "deliveries and routing are deduplicated"
+        dedup = deliveries + routing
         week = 7 * 24 * 3600
         assert all(week - 600 < client.ttl(key) <= week for key in dedup)
 

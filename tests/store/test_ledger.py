@@ -5,13 +5,12 @@ import asyncio
 
 import pytest
 
-from pricing_edge.store import open_ledger
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import LedgerConflict
 
 
 async def test_a_pair_is_linked_once_and_never_contradicted(store: Store) -> None:
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     entry = await ledger.link("orders", "100", "SO-1", "trace-1")
     assert (entry.erp_id, entry.status, entry.correlation_id) == ("SO-1", "synced", "trace-1")
     assert entry.last_synced_ms is not None
@@ -24,15 +23,15 @@ async def test_a_pair_is_linked_once_and_never_contradicted(store: Store) -> Non
 
 
 async def test_concurrent_links_of_one_erp_order_leave_exactly_one_mapping(store: Store) -> None:
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     results = await asyncio.gather(*(ledger.link("orders", str(i), "SO-9", "t") for i in range(5)),
                                    return_exceptions=True)
     assert sum(1 for r in results if not isinstance(r, Exception)) == 1
-    assert all(isinstance(r, LedgerConflict) for r in results if isinstance(r, Exception))
+    assert all(isinstance(r, LedgerConflict) for r in results if isinstance(r, Exception)), results
 
 
 async def test_a_live_claim_keeps_other_writers_out_until_it_expires_or_is_released(store: Store) -> None:
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     assert await ledger.claim("orders", "5", "worker-a", 60_000, "t")
     assert (await ledger.get("orders", "5")).status == "claimed"  # type: ignore[union-attr]
     assert not await ledger.claim("orders", "5", "worker-b", 60_000, "t")
@@ -45,7 +44,7 @@ async def test_a_live_claim_keeps_other_writers_out_until_it_expires_or_is_relea
 
 
 async def test_record_keeps_the_mapping_and_stores_the_flow_detail(store: Store) -> None:
-    ledger = open_ledger(store)
+    ledger = store.ledger()
     await ledger.link("orders", "7", "SO-7", "t")
     entry = await ledger.record("orders", "7", status="synced", correlation_id="t2", detail='{"x": 1}', synced=True)
     assert (entry.erp_id, entry.detail, entry.correlation_id) == ("SO-7", '{"x": 1}', "t2")

@@ -162,3 +162,13 @@ async def test_locks_are_held_by_one_caller_until_they_expire(store: Store) -> N
     await async_wait_until(free_again, timeout=5, what="the lock to expire")
     await store.release(["a"])
     assert await store.acquire(["a"], ttl_ms=200) == {"a"}
+
+
+async def test_a_store_builds_its_own_queue_ledger_and_reservations_once(store: Store) -> None:
+    """Callers ask the store, never which kind it is: one of each per store, on the store's own backend."""
+    assert store.work_queue() is store.work_queue() and store.ledger() is store.ledger()
+    assert store.reservations() is store.reservations()
+    assert store.work_queue().kind == ("embedded" if store.kind == "embedded" else "redis")
+    # What one part writes, the store's other users see: a hold is visible to a second caller.
+    assert await store.reservations().reserve("SKU-P", "cart-1", 2, 5)
+    assert await store.reservations().reserved("SKU-P") == 2

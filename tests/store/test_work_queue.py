@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pricing_edge.store import open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, WORKER_GROUP
 from pricing_edge.store.work_queue import WorkQueue, now_ms
@@ -17,7 +16,7 @@ FLOW = "orders"
 @pytest.fixture
 async def queue(store: Store) -> AsyncIterator[WorkQueue]:
     await store.ensure_group(BIGCOMMERCE_INTAKE, WORKER_GROUP)
-    yield open_work_queue(store)
+    yield store.work_queue()
 
 
 async def intake(store: Store, n: int) -> list[str]:

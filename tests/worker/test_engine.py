@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from pricing_edge.erp.errors import ErpRejected, ErpUnavailable
-from pricing_edge.store import open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.work_queue import WorkQueue
 from pricing_edge.worker.engine import EngineSettings, FlowRunner, RetryPolicy
@@ -73,7 +72,7 @@ async def running(flow: RecordingFlow, queue: WorkQueue, metrics: WorkerMetrics)
 
 @pytest.fixture
 def queue(store: Store) -> WorkQueue:
-    return open_work_queue(store)
+    return store.work_queue()
 
 
 async def test_each_entity_in_order_and_different_entities_in_parallel(queue: WorkQueue) -> None:
