@@ -69,6 +69,8 @@ class Settings:
     worker_retry_cap: float = 60.0
     worker_give_up_after: float = 24 * 3600.0
     order_document_type: str = "SO"
+    # stopping: SIGTERM/SIGINT to exit, whatever the process is doing (pricing_edge.runtime.Grace)
+    shutdown_grace: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

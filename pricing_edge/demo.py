@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from pricing_edge.store.base import Store
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
-from pricing_edge.runtime import Served, run
+from pricing_edge.runtime import Grace, Served, run
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
 
@@ -139,4 +139,4 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
     ]
     print(banner(demo_fixtures(build_dataset(settings.seed), layout, settings), layout), flush=True)
     sys.stdout.flush()
-    run(apps)
+    run(apps, grace=Grace(settings.shutdown_grace))

@@ -42,7 +42,7 @@ from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.ops.instance import InstanceHeaderMiddleware
-from pricing_edge.runtime import cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.redis_store import RedisStore
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
@@ -171,7 +171,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         try:
             yield
         finally:
-            await cancel_and_wait(tasks)
+            await cancel_and_wait([*tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
 
     async def graphql(request: Request) -> Response:

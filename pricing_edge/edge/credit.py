@@ -80,8 +80,8 @@ class CreditService:
         if stored is not None and time.time() * 1000 - stored.as_of_ms < self.ttl * 1000:
             return self._view(stored.record, stored.as_of_ms, True)
         try:
-            record = await asyncio.wait_for(self.gate.call("credit", lambda: self.erp.get_credit(company_id)),
-                                            self.budget)
+            async with asyncio.timeout(self.budget):  # not wait_for: on 3.11 it can swallow a cancellation
+                record = await self.gate.call("credit", lambda: self.erp.get_credit(company_id))
         except (ErpError, OpenedState, TimeoutError):
             return self._view(stored.record if stored else None, stored.as_of_ms if stored else None, False)
         if record is not None:

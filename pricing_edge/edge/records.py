@@ -132,7 +132,7 @@ class _Tier(Generic[K, V]):
         self.store = store
         self.metrics = metrics
         self.on_refreshed = on_refreshed
-        self.background: set[asyncio.Task[None]] = set()
+        self.background: set[asyncio.Task[Any]] = set()  # read-throughs and refreshes, cancelled at shutdown
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
@@ -187,7 +187,9 @@ class _Tier(Generic[K, V]):
         waiting = {k: self.inflight[k] for k in keys if k in self.inflight}
         mine = [k for k in keys if k not in waiting]
         if mine:
-            task = asyncio.ensure_future(self._read_erp(mine, source, generation))
+            task = asyncio.create_task(self._read_erp(mine, source, generation))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
             loop = asyncio.get_running_loop()
             futures: dict[Hashable, asyncio.Future[Held[V] | None]] = {k: loop.create_future() for k in mine}
             self.inflight.update(futures)
@@ -383,6 +385,10 @@ class RecordService:
 
     async def stock(self, skus: Iterable[str]) -> dict[str, StockByLocation]:
         return (await self.stock_lookup(skus)).found
+
+    def background(self) -> list[asyncio.Task[Any]]:
+        """ERP reads still running for requests that have been answered: the edge cancels them at shutdown."""
+        return [*self._prices.background, *self._stock.background]
 
     def drop_price(self, price_list_id: int, currency: str, sku: str) -> bool:
         return self._prices.drop((price_list_id, currency, sku))

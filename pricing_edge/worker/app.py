@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -22,7 +22,7 @@ from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
-from pricing_edge.runtime import cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait
 from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger
@@ -48,16 +48,23 @@ class Worker:
     metrics: WorkerMetrics
     engine: EngineSettings
     dedup_ttl: float
+    _loops: list[Router | FlowRunner] = field(default_factory=list, init=False, repr=False)
 
     async def run(self) -> None:
         wakeup = asyncio.Event()
         router = Router(self.store, self.queue, self.flows, self.metrics, dedup_ttl=self.dedup_ttl,
                         lease_ms=self.engine.lease_ms, wakeup=wakeup)
         runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
+        self._loops = [router, *runners]
         async with asyncio.TaskGroup() as group:  # cancelled, it waits for every loop to finish
             group.create_task(router.run())
             for runner in runners:
                 group.create_task(runner.run())
+
+    def stop(self) -> None:
+        """Route and take no more work; what is in hand may finish (see :func:`create_worker_app`)."""
+        for loop in self._loops:
+            loop.stop()
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -80,10 +87,13 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
-                      background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = ()) -> Starlette:
+                      background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+                      grace: Grace | None = None) -> Starlette:
     """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown. The
     durability check runs first: with ``require_durable`` a Redis that can lose queued orders stops
-    the start."""
+    the start. At shutdown the messages in hand get half of ``grace.tasks`` to finish; then every loop
+    is cancelled (a message cut short is retaken when its lease runs out: handlers are idempotent)."""
+    grace = grace or Grace()
     ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics)
 
     async def refresh_gauges() -> None:
@@ -95,13 +105,15 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await check_durability(worker.store, require=require_durable)
-        tasks = [asyncio.create_task(worker.run(), name="worker"),
-                 asyncio.create_task(refresh_gauges(), name="worker-gauges"),
-                 *(asyncio.create_task(job()) for job in background)]
+        running = asyncio.create_task(worker.run(), name="worker")
+        tasks = [running, asyncio.create_task(refresh_gauges(), name="worker-gauges"),
+                 *(asyncio.create_task(job(), name=getattr(job, "__name__", "worker-job")) for job in background)]
         try:
             yield
         finally:
-            await cancel_and_wait(tasks)
+            worker.stop()
+            await asyncio.wait([running], timeout=grace.tasks / 2)
+            await cancel_and_wait(tasks, grace.tasks)
             for resource in close:
                 with contextlib.suppress(Exception):
                     await resource.aclose()  # type: ignore[attr-defined]

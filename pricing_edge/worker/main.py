@@ -8,6 +8,7 @@ from starlette.applications import Starlette
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.config import Settings
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.runtime import Grace
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
 from pricing_edge.worker.app import build_worker, create_worker_app
@@ -36,7 +37,7 @@ def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter |
         background.append(functools.partial(register_until_done, open_admin(settings), settings.webhook_destination,
                                             settings))
     return create_worker_app(worker, close=[admin, *owned], require_durable=bool(settings.require_durable),
-                             background=background)
+                             background=background, grace=Grace(settings.shutdown_grace))
 
 
 def app_from_env() -> Starlette:
