@@ -2,7 +2,6 @@
 to the edge), and the edge on a real Redis (or the embedded store), each on its own free port."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_sim_app
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
-from tests.support.redis_server import delete_prefix, free_port
+from tests.support.redis_server import delete_prefix, free_port, new_prefix
 from tests.support.servers import ServerThread, serve
 
 
@@ -88,6 +87,6 @@ def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> I
 
 def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:
     """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after."""
-    prefix = f"pe-test-{name}-{uuid.uuid4().hex[:8]}:"
+    prefix = new_prefix(name)
     yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix), workdir)
     delete_prefix(redis_url, prefix)
