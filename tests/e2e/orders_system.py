@@ -178,7 +178,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
               "ERP_URL": settings.erp_url, "STORE_HASH": settings.store_hash, "ADMIN_TOKEN": settings.admin_token,
               "PRICE_LISTS": settings.price_lists, "DEFAULT_PRICE_LIST": str(settings.default_price_list),
               "WORKER_LEASE_TTL": str(settings.worker_lease_ttl), "WORKER_RETRY_BASE": str(settings.worker_retry_base),
-              "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url}
+              "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url,
+              "ERP_TIMEOUT": str(settings.erp_timeout), "SHUTDOWN_GRACE": str(settings.shutdown_grace)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     env.update({f"PRICING_EDGE_{k}": str(v) for k, v in values.items() if v is not None})
     return env
