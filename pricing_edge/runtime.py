@@ -18,7 +18,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -178,21 +178,28 @@ async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]], timeout: float = D
                           ) -> list[asyncio.Task[Any]]:
     """Stop background tasks and wait until each has finished its cleanup — for at most ``timeout``.
 
-    A task is cancelled again every ``RECANCEL_EVERY`` seconds until it finishes: a cancellation that
-    was swallowed (``asyncio.wait_for`` does that on Python 3.11 when its inner await completes at the
-    same moment) is repeated instead of hanging the shutdown. Tasks still running at the deadline are
-    logged with their stacks and returned; a task that had failed is logged too (it would otherwise go
-    unnoticed)."""
+    One cancellation is not always enough on Python 3.11: ``asyncio.wait_for`` (redis-py uses it for
+    every command) swallows a cancellation that arrives as its inner await completes, and the task
+    runs on. So each task still running is cancelled again every ``RECANCEL_EVERY`` seconds — loops
+    should also check a stop flag (see :func:`run_loops`). Being cancelled meanwhile does not cut
+    this cleanup short (it is bounded anyway); the cancellation is passed on once it is done. Tasks
+    still running at the deadline are logged with their stacks and returned; a task that had failed
+    is logged too (it would otherwise go unnoticed)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     pending = {task for task in tasks if not task.done()}
+    interrupted = False
     while pending:
         for task in pending:
             task.cancel()
         remaining = deadline - loop.time()
         if remaining <= 0:
             break
-        _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, remaining))
+        try:
+            _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, remaining))
+        except asyncio.CancelledError:
+            interrupted = True
+            pending = {task for task in pending if not task.done()}
     for task in tasks:
         if task.done() and not task.cancelled() and task.exception() is not None:
             log.error("background task %s had failed: %r", task.get_name(), task.exception())
@@ -200,7 +207,27 @@ async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]], timeout: float = D
     for task in stragglers:
         log.error("background task %s did not stop within %.1fs of being cancelled; left behind at:\n%s",
                   task.get_name(), timeout, _stack(task))
+    if interrupted:
+        raise asyncio.CancelledError
     return stragglers
+
+
+async def run_loops(loops: Sequence[Coroutine[Any, Any, None]], *, stop: Callable[[], None],
+                    timeout: float = DEFAULT_GRACE / 4, names: Sequence[str] = ()) -> None:
+    """Run ``loops`` side by side until they end, one fails, or this is cancelled; then ``stop()`` them
+    (their stop flag) and :func:`cancel_and_wait` them, within ``timeout``.
+
+    Not an ``asyncio.TaskGroup``: on 3.11 a group cancels its children once, and a child whose
+    cancellation was swallowed keeps the group (and the shutdown waiting on it) open for ever."""
+    tasks = [asyncio.create_task(loop, name=names[i] if i < len(names) else None) for i, loop in enumerate(loops)]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop()
+        await cancel_and_wait(tasks, timeout)
 
 
 def _stack(task: asyncio.Task[Any]) -> str:

@@ -12,6 +12,8 @@ from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
+from tests.support import stuck
+from tests.support.servers import ServerThread
 from tests.support.redis_server import (RedisProcess, answers, delete_prefix, keys_left, new_prefix,
                                         session_namespace)
 
@@ -75,3 +77,16 @@ async def reservations(request: pytest.FixtureRequest) -> AsyncIterator[Reservat
     store = RedisReservations(request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix"))
     yield store
     await store.aclose()
+
+
+@pytest.fixture
+def stuck_erp_server() -> Iterator[ServerThread]:
+    """The ERP simulator with every call held for two minutes (see tests/support/stuck.py)."""
+    yield from stuck.stuck_erp_server()
+
+
+@pytest.fixture
+async def stuck_erp(stuck_erp_server: ServerThread) -> AsyncIterator[stuck.StuckErp]:
+    """That ERP and an adapter patient enough to wait for it: a caller is stuck until cancelled."""
+    async for erp in stuck.stuck_erp(stuck_erp_server):
+        yield erp

@@ -163,14 +163,17 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency)
-        tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations")]
+        stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
+        tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
+                                     name="cache-updater"),
+                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations")]
         if settings.warm_at_start:
             currencies = [c.strip() for c in settings.currencies.split(",") if c.strip()]
             tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, currencies), name="warm"))
         try:
             yield
         finally:
+            stopping.set()
             await cancel_and_wait([*tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
 

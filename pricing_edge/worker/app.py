@@ -22,7 +22,7 @@ from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE
-from pricing_edge.runtime import Grace, cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait, run_loops
 from pricing_edge.store import open_ledger, open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger
@@ -56,10 +56,8 @@ class Worker:
                         lease_ms=self.engine.lease_ms, wakeup=wakeup)
         runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
         self._loops = [router, *runners]
-        async with asyncio.TaskGroup() as group:  # cancelled, it waits for every loop to finish
-            group.create_task(router.run())
-            for runner in runners:
-                group.create_task(runner.run())
+        await run_loops([router.run(), *(runner.run() for runner in runners)], stop=self.stop,
+                        names=["router", *(f"flow:{runner.flow.name}" for runner in runners)])
 
     def stop(self) -> None:
         """Route and take no more work; what is in hand may finish (see :func:`create_worker_app`)."""
@@ -96,11 +94,15 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
     grace = grace or Grace()
     ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics)
 
+    stopping = asyncio.Event()
+
     async def refresh_gauges() -> None:
-        while True:
+        while not stopping.is_set():
             with contextlib.suppress(Exception):
                 await ops.snapshot()
-            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(GAUGE_REFRESH_SECONDS):
+                    await stopping.wait()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -111,6 +113,7 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
         try:
             yield
         finally:
+            stopping.set()
             worker.stop()
             await asyncio.wait([running], timeout=grace.tasks / 2)
             await cancel_and_wait(tasks, grace.tasks)

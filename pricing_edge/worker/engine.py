@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from pricing_edge.backoff import Backoff, exponential
 from pricing_edge.ops import tracing
+from pricing_edge.runtime import run_loops
 from pricing_edge.store.base import StoreError
 from pricing_edge.store.work_queue import Taken, WorkQueue, now_ms
 from pricing_edge.worker.errors import FailureClass, classify, describe, retry_after
@@ -80,9 +81,8 @@ class FlowRunner:
 
     async def run(self) -> None:
         """Until cancelled or :meth:`stop`: ``concurrency`` loops taking and handling entities."""
-        async with asyncio.TaskGroup() as group:
-            for i in range(self.settings.concurrency):
-                group.create_task(self._loop(f"{self.flow.name}-{i}"))
+        names = [f"{self.flow.name}-{i}" for i in range(self.settings.concurrency)]
+        await run_loops([self._loop(name) for name in names], stop=self.stop, names=names)
 
     def stop(self) -> None:
         """Take no more work: each loop ends after the message it is handling (cancel to end it sooner;
@@ -131,7 +131,8 @@ class FlowRunner:
         except MessageError as exc:
             await self._dead_letter(taken, None, FailureClass.POISON, describe(exc))
             return
-        keeper = asyncio.create_task(self._keep_lease(taken))
+        handled = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_lease(taken, handled))
         started = time.perf_counter()
         try:
             with tracing.span(f"{self.flow.name} {message.kind}", message.traceparent):
@@ -144,6 +145,7 @@ class FlowRunner:
                 else:
                     await self._settle(self.queue.complete(taken), "ok")
         finally:
+            handled.set()  # the keeper ends even if its cancellation were swallowed
             keeper.cancel()
             self.metrics.handle_seconds.labels(self.flow.name).observe(time.perf_counter() - started)
 
@@ -192,10 +194,14 @@ class FlowRunner:
             log.warning("%s: lease lost before recording %s; another runner has the entity", self.flow.name, outcome)
         self.metrics.processed.labels(self.flow.name, outcome).inc()
 
-    async def _keep_lease(self, taken: Taken) -> None:
+    async def _keep_lease(self, taken: Taken, handled: asyncio.Event) -> None:
         interval = self.settings.lease_ms / 3000
-        while True:
-            await asyncio.sleep(interval)
+        while not handled.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await handled.wait()
+            if handled.is_set():
+                return
             with contextlib.suppress(StoreError):
                 if not await self.queue.renew(taken, self.settings.lease_ms):
                     return

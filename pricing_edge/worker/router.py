@@ -19,6 +19,7 @@ import orjson
 
 from pricing_edge.backoff import Backoff
 from pricing_edge.ops import tracing
+from pricing_edge.runtime import run_loops
 from pricing_edge.store.base import Store, StoreError, StreamEntry
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, WORKER_GROUP
 from pricing_edge.store.work_queue import WorkQueue
@@ -75,9 +76,8 @@ class Router:
     async def run(self) -> None:
         for stream in self.streams:
             await self.store.ensure_group(stream, WORKER_GROUP)
-        async with asyncio.TaskGroup() as group:
-            for stream in self.streams:
-                group.create_task(self._loop(stream))
+        await run_loops([self._loop(stream) for stream in self.streams], stop=self.stop,
+                        names=[f"router:{stream}" for stream in self.streams])
 
     async def _loop(self, stream: str) -> None:
         last_trim = 0.0
