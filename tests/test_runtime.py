@@ -12,6 +12,7 @@ import time
 import pytest
 
 from pricing_edge.runtime import HARD_EXIT_CODE, Grace, cancel_and_wait, run_loops
+import contextlib
 
 
 async def swallows_one_cancellation(ticks: list[int]) -> None:
@@ -29,10 +30,8 @@ async def swallows_one_cancellation(ticks: list[int]) -> None:
 async def ignores_cancellation(started: asyncio.Event) -> None:
     started.set()
     while True:
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await asyncio.sleep(0.01)
-        except asyncio.CancelledError:
-            pass
 
 
 async def test_a_task_that_swallows_a_cancellation_is_cancelled_again_until_it_stops() -> None:
@@ -62,10 +61,8 @@ async def test_loops_end_on_their_stop_flag_even_if_every_cancellation_is_ignore
 
     async def loop() -> None:
         while not stopping.is_set():
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.sleep(0.01)
-            except asyncio.CancelledError:
-                pass
 
     runner = asyncio.create_task(run_loops([loop(), loop()], stop=stopping.set, timeout=5))
     await asyncio.sleep(0.05)
