@@ -4,6 +4,7 @@ their stop flag, and — the last resort — a process that exits with every thr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import subprocess
 import sys
@@ -12,7 +13,6 @@ import time
 import pytest
 
 from pricing_edge.runtime import HARD_EXIT_CODE, Grace, cancel_and_wait, run_loops
-import contextlib
 
 
 async def swallows_one_cancellation(ticks: list[int]) -> None:
