@@ -1,6 +1,7 @@
 """``pricing-edge demo``: every part of the system in one process on the embedded store."""
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 from dataclasses import replace
@@ -13,8 +14,15 @@ from pricing_edge.store.base import Store
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
 from pricing_edge.runtime import Grace, Served, run
-from pricing_edge.sim.dataset import build_dataset
+from pricing_edge.sim.dataset import Dataset, build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
+
+
+@functools.lru_cache(maxsize=4)
+def pristine_dataset(seed: int) -> Dataset:
+    """The seeded store as it starts, built once per process, to READ (layouts, fixtures, expectations).
+    The simulators each get a fresh ``build_dataset``: they change theirs, it is their truth."""
+    return build_dataset(seed)
 
 
 def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> Starlette:
@@ -73,7 +81,7 @@ def edge_and_worker(settings: Settings) -> tuple[Starlette, Starlette]:
 
 def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
-    dataset = build_dataset(settings.seed)
+    dataset = pristine_dataset(settings.seed)
     assignments = ",".join(f"{g.id}:{g.price_list_id}" for g in dataset.customer_groups)
     return replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
                    events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
@@ -137,6 +145,6 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("edge", edge, layout.port, layout.host),
         Served("worker", worker, layout.port + 3, layout.host),
     ]
-    print(banner(demo_fixtures(build_dataset(settings.seed), layout, settings), layout), flush=True)
+    print(banner(demo_fixtures(pristine_dataset(settings.seed), layout, settings), layout), flush=True)
     sys.stdout.flush()
     run(apps, grace=Grace(settings.shutdown_grace))

@@ -12,7 +12,7 @@ import pytest
 
 from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_sim_app
-from pricing_edge.sim.dataset import build_dataset
+from pricing_edge.demo import pristine_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.support.redis_server import delete_prefix, free_port, new_prefix
 from tests.support.servers import ServerThread, serve
@@ -57,7 +57,7 @@ def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
     settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql",
                        erp_url=f"http://127.0.0.1:{erp_port}", schema_cache=str(tmp_path / "schema.json"),
                        bc_latency_ms=0.0, erp_latency_ms=0.0)
-    fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings)
+    fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings)
     with serve(bigcommerce_sim_app(settings), bc_port) as bigcommerce, \
             serve(erp_sim_app(settings), erp_port) as erp, \
             serve(edge_app(settings), port) as edge:
@@ -83,6 +83,15 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
 def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
     yield from start_system(settings, tmp_path)
+
+
+def module_system(request: pytest.FixtureRequest, workdir: Path, name: str) -> Iterator[System]:
+    """For a module-scoped fixture parametrised ``["redis", "embedded"]``: one system per store shared by
+    the module's tests (they must not disturb each other: read-only, or each on its own products)."""
+    if request.param == "redis":
+        yield from shared_redis_system(request.getfixturevalue("redis_url"), workdir, name)
+    else:
+        yield from start_system(Settings.from_env({}), workdir)
 
 
 def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:

@@ -25,7 +25,8 @@ from pricing_edge.domain.pricing import unit_price
 from pricing_edge.intake import envelope
 from pricing_edge.intake.bigcommerce_webhooks import signing_secret
 from pricing_edge.domain.scope import PriceListAssignments
-from pricing_edge.sim.dataset import Dataset, build_dataset
+from pricing_edge.demo import pristine_dataset
+from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.fixtures import DemoLayout
 from tests.support.polling import wait_until
 from tests.support.redis_server import free_port
@@ -166,7 +167,7 @@ def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread",
         else:
             edge_server = serve(edge_app(settings), edge_port)
         with edge_server as edge_thread:
-            system = OrderSystem(settings, build_dataset(settings.seed), bigcommerce, erp, edge_thread,
+            system = OrderSystem(settings, pristine_dataset(settings.seed), bigcommerce, erp, edge_thread,
                                  settings.worker_url)
             if register_hooks:
                 system.register_hooks()
