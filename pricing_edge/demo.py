@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.store.base import Store
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, Settings
@@ -62,12 +63,12 @@ def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: 
     )
 
 
-def edge_app(settings: Settings, store: Store | None = None) -> Starlette:
+def edge_app(settings: Settings, store: Store | None = None, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     from pricing_edge.edge.app import create_edge_app
     from pricing_edge.edge.main import open_erp
     from pricing_edge.store import open_store
 
-    return create_edge_app(settings, store or open_store(settings), open_erp(settings))
+    return create_edge_app(settings, store or open_store(settings), open_erp(settings), clock=clock)
 
 
 def edge_and_worker(settings: Settings) -> tuple[Starlette, Starlette]:

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 
 from pricing_edge.config import Settings
-from pricing_edge.demo import bigcommerce_sim_app, demo_order, demo_settings, erp_sim_app
+from pricing_edge.demo import bigcommerce_sim_app, demo_order, demo_settings, erp_sim_app, pristine_dataset
 from pricing_edge.runtime import DEFAULT_GRACE
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.e2e.orders_system import order_system, worker_env
 from tests.support.polling import wait_until
-from tests.support.processes import cli_env, cli_process, free_port_block, sigterm_and_wait
+from tests.support.processes import cli_env, cli_process, demo_process, sigterm_and_wait
 from tests.support.redis_server import free_port
 from tests.support.servers import serve
 
@@ -94,13 +94,9 @@ def test_worker_exits_within_its_grace_while_an_order_waits_on_the_erp_and_the_o
 
 
 def test_demo_exits_within_its_grace_while_its_worker_waits_on_the_erp(tmp_path: Path) -> None:
-    port = free_port_block(4)
     env = cli_env({"bc_latency_ms": 0, "schema_cache": tmp_path / "schema.json", **PATIENT})
-    fixtures = demo_fixtures(build_dataset(Settings.from_env({}).seed), DemoLayout(port), Settings.from_env({}))
-    with cli_process(["demo", "--port", str(port)], env, tmp_path / "demo.log") as demo:
-        wait_until(lambda: ready(f"http://127.0.0.1:{port}") or demo.poll() is not None, timeout=90,
-                   what="the demo to start")
-        assert demo.poll() is None, (tmp_path / "demo.log").read_text()
+    with demo_process(env, tmp_path / "demo.log") as (demo, port):
+        fixtures = demo_fixtures(pristine_dataset(Settings.from_env({}).seed), DemoLayout(port), Settings.from_env({}))
         assert httpx.post(fixtures["erp_url"] + "/_sim/sales-orders/hold-replies", json={"seconds": 300},
                           timeout=30).status_code == 200
         order = httpx.post(fixtures["admin_url"] + "/v2/orders", json=demo_order(fixtures),

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
@@ -101,7 +102,8 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
-                    upstream: StorefrontClient | None = None) -> Starlette:
+                    upstream: StorefrontClient | None = None, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+    """``clock`` judges freshness (records, credit); tests pass one that moves when they say."""
     secret = settings.event_secret or ""
     if not secret.startswith(SECRET_PREFIX):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret")
@@ -122,7 +124,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         metrics, responses,
         RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
-                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed))
+                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed, clock=clock))
     intake = ErpEventIntake(store, secret, metrics)
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
@@ -162,7 +164,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
-                                             currency=settings.currency)
+                                             currency=settings.currency, clock=clock)
         stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
                                      name="cache-updater"),

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_sim_app
 from pricing_edge.demo import pristine_dataset
@@ -25,6 +26,7 @@ class System:
     edge: ServerThread
     bigcommerce: ServerThread
     erp: ServerThread
+    clock: Clock = SYSTEM_CLOCK
 
     @property
     def edge_url(self) -> str:
@@ -49,7 +51,8 @@ class System:
         return response.json()
 
 
-def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
+def start_system(settings: Settings, tmp_path: Path, clock: Clock = SYSTEM_CLOCK) -> Iterator[System]:
+    """``clock``: what the edge judges freshness by (a ``tests.support.clock.ManualClock`` for TTL tests)."""
     port = free_port()
     layout = DemoLayout(port)
     bc_port, erp_port = free_port(), free_port()
@@ -60,8 +63,8 @@ def start_system(settings: Settings, tmp_path: Path) -> Iterator[System]:
     fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings)
     with serve(bigcommerce_sim_app(settings), bc_port) as bigcommerce, \
             serve(erp_sim_app(settings), erp_port) as erp, \
-            serve(edge_app(settings), port) as edge:
-        yield System(settings, fixtures, edge, bigcommerce, erp)
+            serve(edge_app(settings, clock=clock), port) as edge:
+        yield System(settings, fixtures, edge, bigcommerce, erp, clock)
 
 
 def store_settings(request: pytest.FixtureRequest) -> Settings:
@@ -91,11 +94,13 @@ def module_system(request: pytest.FixtureRequest, workdir: Path, name: str) -> I
     if request.param == "redis":
         yield from shared_redis_system(request.getfixturevalue("redis_url"), workdir, name)
     else:
-        yield from start_system(Settings.from_env({}), workdir)
+        yield from start_system(replace(Settings.from_env({}), upstream_timeout=30.0), workdir)
 
 
 def shared_redis_system(redis_url: str, workdir: Path, name: str) -> Iterator[System]:
     """A whole system on Redis under a prefix of its own, for a module to share; its keys removed after."""
     prefix = new_prefix(name)
-    yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix), workdir)
+    # Patient with the simulators: a module's worth of tests must not fail on one slow moment of a busy machine.
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix, upstream_timeout=30.0)
+    yield from start_system(settings, workdir)
     delete_prefix(redis_url, prefix)

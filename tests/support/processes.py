@@ -60,3 +60,31 @@ def free_port_block(size: int) -> int:
 def _in_use(port: int) -> bool:
     with socket.socket() as sock:
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextmanager
+def demo_process(env: Mapping[str, str], log_path: Path, attempts: int = 3) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``pricing-edge demo`` up and ready on a block of four free ports: (process, edge port). Another test
+    may take one of the four between the check and the bind; then it is tried again on another block."""
+    from tests.support.polling import wait_until
+
+    for _ in range(attempts):
+        port = free_port_block(4)
+        with cli_process(["demo", "--port", str(port)], env, log_path) as demo:
+            wait_until(lambda: _ready(f"http://127.0.0.1:{port}") or demo.poll() is not None, timeout=120,
+                       what="the demo to start")
+            if demo.poll() is None:
+                yield demo, port
+                return
+        if "address already in use" not in log_path.read_text():
+            raise AssertionError(f"the demo exited during start-up:\n{log_path.read_text()}")
+    raise AssertionError(f"the demo found no free ports in {attempts} tries:\n{log_path.read_text()}")
+
+
+def _ready(base_url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(base_url + "/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
