@@ -63,7 +63,9 @@ async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     if request.param == "embedded":
         yield EmbeddedStore(announce=False)
         return
-    redis_store = RedisStore(request.getfixturevalue("redis_url"), Keys(request.getfixturevalue("redis_prefix")))
+    # Patient: on a loaded machine a burst of new connections can take seconds; outage tests make their own.
+    redis_store = RedisStore(request.getfixturevalue("redis_url"), Keys(request.getfixturevalue("redis_prefix")),
+                             socket_timeout=10.0)
     yield redis_store
     await redis_store.aclose()
 
