@@ -52,6 +52,7 @@ class Settings:
     breaker_reset: float = 10.0
     upstream_timeout: float = 5.0
     redis_prefix: str = "pe:"
+    redis_timeout: float = 2.0  # seconds a Redis connect, command or pool wait may take before it counts as down
     warm_at_start: int = 0
     # BigCommerce REST Admin and webhooks (the worker's side)
     admin_url: str = "http://127.0.0.1:8081"  # stands for https://api.bigcommerce.com

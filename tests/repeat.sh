@@ -23,7 +23,7 @@ while [ "$i" -le "$N" ]; do
   echo "run $i: exit $rc in ${took}s, load $(cut -d' ' -f1-3 /proc/loadavg): $summary" | tee -a "$log"
   if [ "$rc" -ne 0 ]; then
     failed=$((failed + 1))
-    grep -E "^(FAILED|ERROR) " "$out" | sed 's/^/    /' | tee -a "$log"
+    grep -E "^(FAILED|ERROR) tests/" "$out" | sed 's/^/    /' | tee -a "$log"
     cp "$out" "$log.run$i"
   fi
   rm -f "$out"

@@ -14,7 +14,7 @@ def open_store(settings: Settings) -> Store:
     if settings.redis_url:
         from pricing_edge.store.redis_store import RedisStore
 
-        return RedisStore(settings.redis_url, keys)
+        return RedisStore(settings.redis_url, keys, socket_timeout=settings.redis_timeout)
     from pricing_edge.store.embedded import EmbeddedStore
 
     return EmbeddedStore(keys)
