@@ -76,25 +76,34 @@ def cmd_fixtures(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
+    from pricing_edge.runtime import Grace, Served, run
 
     if not _check_port("serve", "edge", args.host, args.port):
         return 1
-    uvicorn.run("pricing_edge.edge.main:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False)
+    grace = Grace(settings.shutdown_grace)
+    if args.workers > 1:  # uvicorn's supervisor; each child bounds its own shutdown (edge.main.supervised_app)
+        import uvicorn
+
+        uvicorn.run("pricing_edge.edge.main:supervised_app", factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, access_log=False,
+                    timeout_graceful_shutdown=max(1, round(grace.drain)))
+        return 0
+    from pricing_edge.edge.main import app_from_env
+
+    run([Served("edge", app_from_env(), args.port, args.host)], log_level=args.log_level, grace=grace)
     return 0
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
     from pricing_edge.ops.tracing import configure_logging
+    from pricing_edge.runtime import Grace, Served, run
+    from pricing_edge.worker.main import app_from_env
 
     if not _check_port("worker", "worker", args.host, args.port):
         return 1
     configure_logging(args.log_level)
-    uvicorn.run("pricing_edge.worker.main:app_from_env", factory=True, host=args.host, port=args.port,
-                log_level=args.log_level, access_log=False, log_config=None)
+    run([Served("worker", app_from_env(), args.port, args.host)], log_level=args.log_level,
+        grace=Grace(settings.shutdown_grace), log_config=None)
     return 0
 
 
@@ -147,13 +156,14 @@ def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_sim_bigcommerce(args: argparse.Namespace, settings: Settings) -> int:
     from pricing_edge.demo import bigcommerce_sim_app
-    from pricing_edge.runtime import Served, run
+    from pricing_edge.runtime import Grace, Served, run
 
     if not _check_port("sim bigcommerce", "BigCommerce simulator", args.host, args.port):
         return 1
     app = bigcommerce_sim_app(settings, latency_ms=args.latency_ms)
     print(f"BigCommerce simulator: http://{args.host}:{args.port}/graphql (seed {settings.seed})", flush=True)
-    run([Served("bigcommerce-sim", app, args.port, args.host)], log_level=args.log_level)
+    run([Served("bigcommerce-sim", app, args.port, args.host)], log_level=args.log_level,
+        grace=Grace(settings.shutdown_grace))
     return 0
 
 
@@ -161,7 +171,7 @@ def cmd_sim_erp(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
     from pricing_edge.demo import erp_sim_app
-    from pricing_edge.runtime import Served, run
+    from pricing_edge.runtime import Grace, Served, run
 
     if args.face:
         settings = replace(settings, erp=args.face)
@@ -170,7 +180,7 @@ def cmd_sim_erp(args: argparse.Namespace, settings: Settings) -> int:
     app = erp_sim_app(settings, events_url=args.events_url, ticker_rate=args.ticker_rate, latency_ms=args.latency_ms)
     print(f"ERP simulator: http://{args.host}:{args.port} (seed {settings.seed}); events to "
           f"{args.events_url or settings.events_url or 'nowhere (no events URL)'}", flush=True)
-    run([Served("erp-sim", app, args.port, args.host)], log_level=args.log_level)
+    run([Served("erp-sim", app, args.port, args.host)], log_level=args.log_level, grace=Grace(settings.shutdown_grace))
     return 0
 
 

@@ -234,6 +234,8 @@ class Settings:
         5.0, description="while Redis is unreachable, add-to-cart passes only where last known stock "
                          "covers the quantity this many times")
     redis_prefix: Spaceless = Field("pe:", description="prefix of every Redis key")
+    redis_timeout: Seconds = Field(2.0, description="seconds a Redis connect, command or pool wait may take "
+                                                    "before it counts as down")
     require_durable: Flag = Field(False,
                                   description="refuse to start unless Redis runs with AOF and noeviction")
 
@@ -263,6 +265,10 @@ class Settings:
     worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
                                                                    "transiently before it is dead-lettered")
     order_document_type: Text = Field("SO", description="the ERP document type orders are posted as")
+
+    # --- stopping: SIGTERM/SIGINT to exit, whatever the process is doing (runtime.Grace) -----------
+    shutdown_grace: Seconds = Field(10.0, description="seconds from SIGTERM to exit: in-flight requests get "
+                                                      "half, background loops a quarter, then the process exits")
 
     # --- ops: who may use the worker's /ops/*, and what the CLI sends ------------------------------
     ops_tokens: Text | None = Field(None, description="name:token pairs, comma-separated, allowed to use /ops/* "

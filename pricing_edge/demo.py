@@ -1,6 +1,7 @@
 """``pricing-edge demo``: every part of the system in one process on the embedded store."""
 from __future__ import annotations
 
+import functools
 import shlex
 import sys
 from dataclasses import replace
@@ -9,12 +10,20 @@ from typing import Any
 import orjson
 from starlette.applications import Starlette
 
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.store.base import Store
 
 from pricing_edge.config import DEMO_CLIENT_SECRET, DEMO_OPS_TOKEN, Settings, listed
-from pricing_edge.runtime import Served, check_ports, run
-from pricing_edge.sim.dataset import build_dataset
+from pricing_edge.runtime import Grace, Served, check_ports, run
+from pricing_edge.sim.dataset import Dataset, build_dataset
 from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
+
+
+@functools.lru_cache(maxsize=4)
+def pristine_dataset(seed: int) -> Dataset:
+    """The seeded store as it starts, built once per process, to READ (layouts, fixtures, expectations).
+    The simulators each get a fresh ``build_dataset``: they change theirs, it is their truth."""
+    return build_dataset(seed)
 
 
 def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> Starlette:
@@ -59,12 +68,12 @@ def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: 
     )
 
 
-def edge_app(settings: Settings, store: Store | None = None) -> Starlette:
+def edge_app(settings: Settings, store: Store | None = None, clock: Clock = SYSTEM_CLOCK) -> Starlette:
     from pricing_edge.edge.app import create_edge_app
     from pricing_edge.edge.main import open_erp
     from pricing_edge.store import open_store
 
-    return create_edge_app(settings, store or open_store(settings), open_erp(settings))
+    return create_edge_app(settings, store or open_store(settings), open_erp(settings), clock=clock)
 
 
 def edge_and_worker(settings: Settings) -> tuple[Starlette, Starlette]:
@@ -80,7 +89,7 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
     from pricing_edge.sim.erp.demo_connector import demo_connector_settings
 
-    dataset = build_dataset(settings.seed)
+    dataset = pristine_dataset(settings.seed)
     assignments = {g.id: g.price_list_id for g in dataset.customer_groups}
     settings = replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
                        events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
@@ -150,7 +159,7 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("worker", worker, layout.port + 3, layout.host),
     ]
     check_ports([(served.name, served.host, served.port) for served in apps])  # one line, before the banner
-    fixtures = demo_fixtures(build_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
+    fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
     print(banner(fixtures, layout), flush=True)
     sys.stdout.flush()
-    run(apps)
+    run(apps, grace=Grace(settings.shutdown_grace))

@@ -1,17 +1,58 @@
-"""Running several ASGI apps (edge, worker, simulators) in one process, as the demo does."""
+"""Running the processes: several ASGI apps in one (the demo, a simulator, ``serve``, ``worker``), and
+stopping them within a bounded time whatever they are doing.
+
+Shutdown has one budget, the *grace* (``PRICING_EDGE_SHUTDOWN_GRACE``, default 10 s, well under the 30 s
+an orchestrator usually waits before SIGKILL). On SIGTERM or SIGINT: in-flight requests get half of it to
+finish (then they are cancelled), background loops get a quarter to stop once cancelled (cancellation is
+repeated, so one swallowed cancellation cannot hang the process), and if the process is still alive when
+the whole grace has passed, it writes every thread's stack to stderr and exits with ``HARD_EXIT_CODE``:
+an orchestrator would kill it anyway, this way the log says where it was stuck.
+"""
 from __future__ import annotations
 
 import asyncio
 import errno
+import faulthandler
+import logging
+import os
 import signal
 import socket
-from collections.abc import Generator, Sequence
+import sys
+import threading
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+DEFAULT_GRACE = 10.0
+HARD_EXIT_CODE = 70  # EX_SOFTWARE: the shutdown did not finish within the grace period
+RECANCEL_EVERY = 0.5  # seconds between repeated cancellations of a task that has not finished
+
+
+@dataclass(frozen=True)
+class Grace:
+    """How the shutdown budget is shared out (see the module docstring)."""
+
+    seconds: float = DEFAULT_GRACE
+
+    def __post_init__(self) -> None:
+        if not self.seconds > 0:
+            raise ValueError(f"the shutdown grace must be a positive number of seconds, not {self.seconds!r}")
+
+    @property
+    def drain(self) -> float:
+        """In-flight requests may take this long to finish."""
+        return self.seconds / 2
+
+    @property
+    def tasks(self) -> float:
+        """Background loops may take this long to stop once cancelled."""
+        return self.seconds / 4
 
 
 @dataclass(frozen=True)
@@ -70,21 +111,84 @@ def check_ports(listeners: Sequence[tuple[str, str, int]]) -> None:
             raise PortInUse(name, host, port)
 
 
-def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning") -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on")
+def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning", *,
+                  grace: Grace = Grace(), log_config: Any = uvicorn.config.LOGGING_CONFIG) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, access_log=False, lifespan="on",
+                          timeout_graceful_shutdown=max(1, round(grace.drain)), log_config=log_config)
 
 
-async def serve_all(apps: Sequence[Served], log_level: str = "warning") -> None:
-    """Serve every app on its own port until SIGINT/SIGTERM; a failing start stops the others."""
-    servers = [_SharedSignalServer(server_config(s.app, s.host, s.port, log_level)) for s in apps]
+# -- the last resort ------------------------------------------------------------------------------
+_deadline_lock = threading.Lock()
+_deadline: threading.Timer | None = None
 
-    def stop() -> None:
+
+def arm_exit_deadline(seconds: float, why: str) -> None:
+    """Exit the process ``seconds`` from now unless it has exited by itself (first call wins).
+
+    Only process entry points call this (the CLI's commands), never code a test runs in its own process.
+    """
+    global _deadline
+    with _deadline_lock:
+        if _deadline is not None:
+            return
+
+        def expire() -> None:
+            sys.stderr.write(f"pricing-edge: still running {seconds:.1f}s after {why}; the stacks of every "
+                             f"thread follow, then exit {HARD_EXIT_CODE}\n")
+            sys.stderr.flush()
+            faulthandler.dump_traceback(all_threads=True)
+            os._exit(HARD_EXIT_CODE)
+
+        _deadline = threading.Timer(seconds, expire)
+        _deadline.daemon = True
+        _deadline.start()
+
+
+class ExitDeadlineOnShutdown:
+    """ASGI wrapper for an app a uvicorn supervisor runs in child processes (``serve --workers N``): when
+    the lifespan shutdown begins, the rest of the grace is armed as the exit deadline."""
+
+    def __init__(self, app: ASGIApp, grace: Grace) -> None:
+        self.app = app
+        self.grace = grace
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+
+        async def watched() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.shutdown":
+                arm_exit_deadline(self.grace.seconds - self.grace.drain, "the shutdown began")
+            return message
+
+        await self.app(scope, watched, send)
+
+    def __getattr__(self, name: str) -> Any:  # app.state and friends, for whoever looks into the app
+        return getattr(self.app, name)
+
+
+# -- serving ------------------------------------------------------------------------------------------
+async def serve_all(apps: Sequence[Served], log_level: str = "warning", *, grace: Grace = Grace(),
+                    log_config: Any = uvicorn.config.LOGGING_CONFIG, exit_deadline: bool = True) -> None:
+    """Serve every app on its own port until SIGINT/SIGTERM; a failing start stops the others.
+
+    ``exit_deadline``: a signal also arms the process's exit deadline (the CLI; tests pass False)."""
+    servers = [_SharedSignalServer(server_config(s.app, s.host, s.port, log_level, grace=grace,
+                                                 log_config=log_config)) for s in apps]
+
+    def stop(signum: int | None = None) -> None:
+        if signum is not None and exit_deadline:
+            arm_exit_deadline(grace.seconds, f"{signal.Signals(signum).name}")
         for server in servers:
+            if server.should_exit and signum is not None:
+                server.force_exit = True  # a second signal: stop waiting for requests
             server.should_exit = True
 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop)
+        loop.add_signal_handler(sig, stop, sig)
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -97,12 +201,69 @@ async def serve_all(apps: Sequence[Served], log_level: str = "warning") -> None:
             loop.remove_signal_handler(sig)
 
 
-async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]]) -> None:
-    """Stop background tasks at shutdown and wait until each has finished its cleanup."""
+def run(apps: Sequence[Served], log_level: str = "warning", *, grace: Grace = Grace(),
+        log_config: Any = uvicorn.config.LOGGING_CONFIG) -> None:
+    """A process's main: serve until a signal, then stop within ``grace`` (see the module docstring)."""
+    asyncio.run(serve_all(apps, log_level, grace=grace, log_config=log_config))
+
+
+# -- background tasks -----------------------------------------------------------------------------
+async def cancel_and_wait(tasks: Sequence[asyncio.Task[Any]], timeout: float = DEFAULT_GRACE / 4,
+                          ) -> list[asyncio.Task[Any]]:
+    """Stop background tasks and wait until each has finished its cleanup — for at most ``timeout``.
+
+    One cancellation is not always enough on Python 3.11: ``asyncio.wait_for`` (redis-py uses it for
+    every command) swallows a cancellation that arrives as its inner await completes, and the task
+    runs on. So each task still running is cancelled again every ``RECANCEL_EVERY`` seconds — loops
+    should also check a stop flag (see :func:`run_loops`). Being cancelled meanwhile does not cut
+    this cleanup short (it is bounded anyway); the cancellation is passed on once it is done. Tasks
+    still running at the deadline are logged with their stacks and returned; a task that had failed
+    is logged too (it would otherwise go unnoticed)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    pending = {task for task in tasks if not task.done()}
+    interrupted = False
+    while pending:
+        for task in pending:
+            task.cancel()
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        try:
+            _, pending = await asyncio.wait(pending, timeout=min(RECANCEL_EVERY, remaining))
+        except asyncio.CancelledError:
+            interrupted = True
+            pending = {task for task in pending if not task.done()}
     for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            log.error("background task %s had failed: %r", task.get_name(), task.exception())
+    stragglers = [task for task in tasks if not task.done()]
+    for task in stragglers:
+        log.error("background task %s did not stop within %.1fs of being cancelled; left behind at:\n%s",
+                  task.get_name(), timeout, _stack(task))
+    if interrupted:
+        raise asyncio.CancelledError
+    return stragglers
 
 
-def run(apps: Sequence[Served], log_level: str = "warning") -> None:
-    asyncio.run(serve_all(apps, log_level))
+async def run_loops(loops: Sequence[Coroutine[Any, Any, None]], *, stop: Callable[[], None],
+                    timeout: float = DEFAULT_GRACE / 4, names: Sequence[str] = ()) -> None:
+    """Run ``loops`` side by side until they end, one fails, or this is cancelled; then ``stop()`` them
+    (their stop flag) and :func:`cancel_and_wait` them, within ``timeout``.
+
+    Not an ``asyncio.TaskGroup``: on 3.11 a group cancels its children once, and a child whose
+    cancellation was swallowed keeps the group (and the shutdown waiting on it) open for ever."""
+    tasks = [asyncio.create_task(loop, name=names[i] if i < len(names) else None) for i, loop in enumerate(loops)]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        stop()
+        await cancel_and_wait(tasks, timeout)
+
+
+def _stack(task: asyncio.Task[Any]) -> str:
+    frames = task.get_stack()
+    return "".join(f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}\n" for f in frames) or "  (no frames)\n"

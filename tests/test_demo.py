@@ -1,7 +1,6 @@
 """`pricing-edge demo` runs the whole system in one process, and what its banner says works."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -11,26 +10,16 @@ import orjson
 
 from pricing_edge.demo import demo_order
 from tests.support.polling import wait_until
-from tests.support.redis_server import free_port
+from tests.support.processes import cli_env, demo_process, sigterm_and_wait
 
 
 def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    port = free_port()
-    while any(_in_use(port + k) for k in range(1, 4)):
-        port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
-    env.update({"PRICING_EDGE_BC_LATENCY_MS": "0", "PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "schema.json")})
-    demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
+    env = cli_env({"bc_latency_ms": 0, "schema_cache": tmp_path / "schema.json"})
+    log = tmp_path / "demo.log"
+    with demo_process(env, log) as (demo, port):
         fixtures = orjson.loads(subprocess.run(
             [sys.executable, "-m", "pricing_edge.cli", "fixtures", "--port", str(port)], env=env,
             capture_output=True, check=True).stdout)
-        try:
-            wait_until(lambda: _ready(fixtures["edge_url"].rsplit("/", 1)[0]), timeout=60, what="the demo edge")
-        except AssertionError as exc:
-            demo.terminate()
-            raise AssertionError(f"{exc}\n--- demo output ---\n{demo.communicate(timeout=30)[0].decode()}") from None
         product = fixtures["products"][0]
         query = "query($id: Int!) { site { product(entityId: $id) { prices { price { value } } } } }"
         for buyer in fixtures["buyers"]:
@@ -65,23 +54,9 @@ def test_the_demo_serves_each_buyer_the_erp_price_and_applies_erp_events(tmp_pat
                                  str(port)], env=env, capture_output=True, check=True).stdout  # as the banner says
         assert orjson.loads(status)["flows"]["orders"]["dead_letters"] == 0
         assert sales_order["sold_to"].startswith(("company:", "customer:"))
-    finally:
-        demo.terminate()
-        output = demo.communicate(timeout=30)[0].decode()
+        assert sigterm_and_wait(demo, timeout=30)[1] == 0
+    output = log.read_text()
     assert "curl -s " + fixtures["edge_url"] in output
     assert "keeps nothing" in output
     assert f"pricing-edge ops status --port {port}" in output
 
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(base + "/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _in_use(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
@@ -46,7 +47,7 @@ from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.ops.edge_snapshot import SnapshotPublisher
 from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
 from pricing_edge.ops.tracing import TracingMiddleware
-from pricing_edge.runtime import cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
@@ -99,7 +100,8 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
-                    upstream: StorefrontClient | None = None) -> Starlette:
+                    upstream: StorefrontClient | None = None, clock: Clock = SYSTEM_CLOCK) -> Starlette:
+    """``clock`` judges freshness (records, credit); tests pass one that moves when they say."""
     secret = settings.event_secret or ""
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
@@ -120,7 +122,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         metrics, responses,
         RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
-                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed))
+                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed, clock=clock))
     intake = ErpEventIntake(store, secret, metrics)
     signals = ErpSignalIntake(store, secret=secret, prefix=connector(settings.erp).signal_prefix,
                               basic=settings.erp_signal_auth)
@@ -162,9 +164,11 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
-                                             currency=settings.currency)
-        tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(), name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change), name="invalidations"),
+                                             currency=settings.currency, clock=clock)
+        stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
+        tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
+                                     name="cache-updater"),
+                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
@@ -173,7 +177,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         try:
             yield
         finally:
-            await cancel_and_wait(tasks)
+            stopping.set()
+            await cancel_and_wait([*tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
 
     async def graphql(request: Request) -> Response:

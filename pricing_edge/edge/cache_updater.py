@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from pricing_edge.backoff import Backoff
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError, Record, from_data
@@ -84,8 +85,8 @@ class CacheUpdater:
         self.claim_idle_ms = claim_idle_ms
 
     async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
-        """Consume until cancelled; store outages are waited out with backoff."""
-        delay, last_trim = 0.1, time.monotonic()
+        """Consume until cancelled (or ``stopping()``); store outages are waited out with backoff."""
+        backoff, last_trim = Backoff(first=0.1, cap=5.0), time.monotonic()
         while not stopping():
             try:
                 await self.store.ensure_group(ERP_INTAKE, CACHE_UPDATER_GROUP)
@@ -99,11 +100,11 @@ class CacheUpdater:
                 if entries:
                     await self.apply(entries)
                     await asyncio.sleep(0)  # let requests run between batches of a backlog
-                delay = 0.1
+                backoff.reset()
             except StoreError as exc:
+                delay = backoff.next_delay()
                 log.warning("cache updater: store unavailable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
 
     async def apply(self, entries: list[tuple[str, dict[str, bytes]]]) -> Invalidation:
         changed = Invalidation()
@@ -155,17 +156,17 @@ class CacheUpdater:
 async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],
                                    stopping: Callable[[], bool] = lambda: False) -> None:
     """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages."""
-    delay = 0.1
+    backoff = Backoff(first=0.1, cap=5.0)
     while not stopping():
         try:
             async for raw in store.subscribe(INVALIDATION):
-                delay = 0.1
+                backoff.reset()
                 change = Invalidation.decode(raw)
                 with tracing.span(f"{INVALIDATION} apply", change.traceparent or None, kind=tracing.CONSUMER):
                     result = on_change(change)
                     if result is not None:
                         await result
         except StoreError as exc:
+            delay = backoff.next_delay()
             log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)

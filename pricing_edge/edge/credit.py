@@ -15,6 +15,7 @@ from typing import Any
 
 from purgatory.domain.model import OpenedState
 
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.domain.credit import CreditRecord, on_account_allowed
 from pricing_edge.domain.money import to_decimal
 from pricing_edge.edge.projection import Obj, Resolver
@@ -34,10 +35,12 @@ class CreditView:
     max_age: float
     currency: str
     order_total: Decimal | None = None
+    now_ms: int | None = None  # when the view was taken (the service's clock); unset: the wall clock
 
     @property
     def age_seconds(self) -> float | None:
-        return None if self.as_of_ms is None else time.time() - self.as_of_ms / 1000
+        now = time.time() * 1000 if self.now_ms is None else self.now_ms
+        return None if self.as_of_ms is None else (now - self.as_of_ms) / 1000
 
     @property
     def stale(self) -> bool:
@@ -63,7 +66,8 @@ def order_total(value: Any) -> Decimal | None:
 
 class CreditService:
     def __init__(self, store: Store, erp: ErpAdapter, gate: ErpGate, *, ttl: float, max_age: float, budget: float,
-                 currency: str) -> None:
+                 currency: str, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock
         self.store = store
         self.erp = erp
         self.gate = gate
@@ -77,20 +81,21 @@ class CreditService:
             stored = await self.store.credit_as_of(company_id)
         except StoreError:
             stored = None
-        if stored is not None and time.time() * 1000 - stored.as_of_ms < self.ttl * 1000:
+        if stored is not None and self.clock.wall_ms() - stored.as_of_ms < self.ttl * 1000:
             return self._view(stored.record, stored.as_of_ms, True)
         try:
-            record = await asyncio.wait_for(self.gate.call("credit", lambda: self.erp.get_credit(company_id)),
-                                            self.budget)
+            async with asyncio.timeout(self.budget):  # not wait_for: on 3.11 it can swallow a cancellation
+                record = await self.gate.call("credit", lambda: self.erp.get_credit(company_id))
         except (ErpError, OpenedState, TimeoutError):
             return self._view(stored.record if stored else None, stored.as_of_ms if stored else None, False)
         if record is not None:
             with contextlib.suppress(StoreError):
                 await self.store.put_credit(record, touch=True)
-        return self._view(record, int(time.time() * 1000) if record else None, True)
+        return self._view(record, self.clock.wall_ms() if record else None, True)
 
     def _view(self, record: CreditRecord | None, as_of_ms: int | None, reachable: bool) -> CreditView:
-        return CreditView(record, as_of_ms, reachable, self.ttl, self.max_age, self.currency)
+        return CreditView(record, as_of_ms, reachable, self.ttl, self.max_age, self.currency,
+                          now_ms=self.clock.wall_ms())
 
 
 def _money(value: Decimal | None, currency: str) -> Obj | None:

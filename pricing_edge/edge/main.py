@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from pricing_edge.config import Settings
 from pricing_edge.edge.app import create_edge_app
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.tracing import configure_tracing
+from pricing_edge.runtime import ExitDeadlineOnShutdown, Grace
 from pricing_edge.store import open_store
 
 
@@ -26,3 +28,9 @@ def app_from_env() -> Starlette:
     if not settings.event_secret:
         raise SystemExit("PRICING_EDGE_EVENT_SECRET is not set: the edge needs the whsec_ secret ERP events are signed with")
     return create_edge_app(settings, open_store(settings), open_erp(settings))
+
+
+def supervised_app() -> ASGIApp:
+    """What each child of ``serve --workers N`` runs: the edge, its exit deadline armed when its shutdown
+    begins (uvicorn's supervisor, not ours, receives the signal)."""
+    return ExitDeadlineOnShutdown(app_from_env(), Grace(Settings.from_env().shutdown_grace))

@@ -26,6 +26,7 @@ from cachetools import LRUCache
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
+from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import ErpError
@@ -122,8 +123,9 @@ class ErpGate:
 
 class _Tier(Generic[K, V]):
     def __init__(self, kind: str, freshness: Freshness, size: int, metrics: EdgeMetrics, gate: ErpGate,
-                 store: Store, on_refreshed: Callable[[list[K]], None]) -> None:
+                 store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock = SYSTEM_CLOCK) -> None:
         self.kind = kind
+        self.clock = clock  # judges freshness; waits and retry spacing stay on real time
         self.freshness = freshness
         self.l1: LRUCache[Hashable, Held[V] | _Missing] = LRUCache(maxsize=size)
         self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
@@ -133,7 +135,7 @@ class _Tier(Generic[K, V]):
         self.store = store
         self.metrics = metrics
         self.on_refreshed = on_refreshed
-        self.background: set[asyncio.Task[None]] = set()
+        self.background: set[asyncio.Task[Any]] = set()  # read-throughs and refreshes, cancelled at shutdown
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
@@ -142,7 +144,7 @@ class _Tier(Generic[K, V]):
 
     async def get(self, keys: list[K], source: Source[K, V]) -> Lookup[K, V]:
         lookup: Lookup[K, V] = Lookup()
-        now, clock, generation = now_ms(), time.monotonic(), self.generation
+        now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
         stale: list[K] = []
         for key in keys:
@@ -188,7 +190,9 @@ class _Tier(Generic[K, V]):
         waiting = {k: self.inflight[k] for k in keys if k in self.inflight}
         mine = [k for k in keys if k not in waiting]
         if mine:
-            task = asyncio.ensure_future(self._read_erp(mine, source, generation))
+            task = asyncio.create_task(self._read_erp(mine, source, generation))
+            self.background.add(task)
+            task.add_done_callback(self.background.discard)
             loop = asyncio.get_running_loop()
             futures: dict[Hashable, asyncio.Future[Held[V] | None]] = {k: loop.create_future() for k in mine}
             self.inflight.update(futures)
@@ -203,7 +207,7 @@ class _Tier(Generic[K, V]):
             if future.done() and not future.cancelled():
                 held = future.result()
                 if held is not None:
-                    lookup.note(key, held, self.freshness.ttl, now_ms())
+                    lookup.note(key, held, self.freshness.ttl, self.clock.wall_ms())
                 elif self.gate.state != "closed" or not isinstance(self.l1.get(key), _Missing):
                     lookup.degraded.add(ERP)
 
@@ -244,12 +248,12 @@ class _Tier(Generic[K, V]):
                 self.metrics.erp_reads.labels(self.kind, "error").inc()
             log.warning("ERP read of %d %s keys failed: %s", len(keys), self.kind, exc)
             return {}
-        stamp = now_ms()
+        stamp = self.clock.wall_ms()
         result: dict[Hashable, Held[V]] = {}
         for key in keys:
             value = values.get(key)
             if value is None:
-                self._keep(key, _Missing(time.monotonic() + self.freshness.ttl), generation)
+                self._keep(key, _Missing(self.clock.monotonic() + self.freshness.ttl), generation)
             else:
                 result[key] = Held(value, stamp)
                 self._keep(key, result[key], generation)
@@ -296,7 +300,7 @@ class _Tier(Generic[K, V]):
                 stored = await source.from_store(keys)
             except StoreError:
                 stored = {}
-            renewed = [k for k, held in stored.items() if not self._due(held, now_ms())]
+            renewed = [k for k, held in stored.items() if not self._due(held, self.clock.wall_ms())]
             for key in renewed:  # another process already refreshed it
                 self._keep(key, stored[key], generation)
             todo = [k for k in keys if k not in renewed]
@@ -336,17 +340,18 @@ class RecordService:
     def __init__(self, store: Store, erp: ErpAdapter, metrics: EdgeMetrics, *, price_ttl: float = 60.0,
                  stock_ttl: float = 10.0, erp_budget: float = 0.15, size: int = 500_000,
                  breaker_threshold: int = 5, breaker_reset: float = 10.0,
-                 on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None) -> None:
+                 on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None,
+                 clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.erp = erp
         self.metrics = metrics
         self.gate = ErpGate(metrics, breaker_threshold, breaker_reset)
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
-            lambda keys: on_refreshed("price", keys))
+            lambda keys: on_refreshed("price", keys), clock)
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), size, metrics, self.gate, store,
-            lambda keys: on_refreshed("stock", keys))
+            lambda keys: on_refreshed("stock", keys), clock)
 
     @tracing.traced("records.price")
     async def price_lookup(self, price_list_id: int, currency: str,
@@ -387,6 +392,10 @@ class RecordService:
 
     async def stock(self, skus: Iterable[str]) -> dict[str, StockByLocation]:
         return (await self.stock_lookup(skus)).found
+
+    def background(self) -> list[asyncio.Task[Any]]:
+        """ERP reads still running for requests that have been answered: the edge cancels them at shutdown."""
+        return [*self._prices.background, *self._stock.background]
 
     def drop_price(self, price_list_id: int, currency: str, sku: str) -> bool:
         return self._prices.drop((price_list_id, currency, sku))

@@ -195,4 +195,5 @@ async def run_under_lease(source: ChangeSource, hold_lease: Callable[[str, str, 
                 metrics.polls.labels(source.name, "crashed").inc()
         delay = max(0.0, interval - (time.monotonic() - started))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
+            async with asyncio.timeout(delay):  # not wait_for: on 3.11 it can swallow a cancellation
+                await stop.wait()

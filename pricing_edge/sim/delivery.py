@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from pricing_edge.ops import tracing
+from pricing_edge.runtime import cancel_and_wait
 
 PENDING, DELIVERED, RETRYING, FAILED, REJECTED, NOT_SENT = (
     "pending", "delivered", "retrying", "failed", "rejected", "not_sent")
@@ -61,10 +62,7 @@ class BackgroundSender:
         return response.status_code, None if response.is_success else response.text[:500]
 
     async def aclose(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(list(self._tasks))
         if self._client is not None:
             await self._client.aclose()
             self._client = None

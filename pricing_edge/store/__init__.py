@@ -24,7 +24,7 @@ def open_store(settings: Settings) -> Store:
     if is_cluster_url(settings.redis_url):
         from pricing_edge.store.redis_cluster import RedisClusterStore
 
-        return RedisClusterStore(settings.redis_url, keys)
+        return RedisClusterStore(settings.redis_url, keys, socket_timeout=settings.redis_timeout)
     from pricing_edge.store.redis_store import RedisStore
 
-    return RedisStore(settings.redis_url, keys)
+    return RedisStore(settings.redis_url, keys, socket_timeout=settings.redis_timeout)

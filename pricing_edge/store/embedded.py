@@ -198,7 +198,8 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
                 return []
             target.changed.clear()
             try:
-                await asyncio.wait_for(target.changed.wait(), remaining)
+                async with asyncio.timeout(remaining):  # not wait_for: on 3.11 it can swallow a cancellation
+                    await target.changed.wait()
             except TimeoutError:
                 return []
         batch = target.entries[state.next_index: state.next_index + count]

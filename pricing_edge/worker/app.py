@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
@@ -27,7 +27,7 @@ from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.edge_snapshot import EdgeBoard
 from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.ops.metrics import CONTENT_TYPE
-from pricing_edge.runtime import cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait, run_loops
 from pricing_edge.store.base import Store
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS
 from pricing_edge.store.ledger import Ledger
@@ -56,6 +56,8 @@ class Worker:
     engine: EngineSettings
     dedup_ttl: float
     changes: RunningSource | None = None  # the ERP connector's change source, when it has one
+    _loops: list[Router | FlowRunner] = field(default_factory=list, init=False, repr=False)
+    _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     async def run(self) -> None:
         wakeup = asyncio.Event()
@@ -63,14 +65,21 @@ class Worker:
         router = Router(self.store, self.queue, self.flows, self.metrics, dedup_ttl=self.dedup_ttl,
                         lease_ms=self.engine.lease_ms, wakeup=wakeup, streams=streams)
         runners = [FlowRunner(flow, self.queue, self.metrics, self.engine, wakeup) for flow in self.flows]
-        async with asyncio.TaskGroup() as group:  # cancelled, it waits for every loop to finish
-            group.create_task(router.run())
-            for runner in runners:
-                group.create_task(runner.run())
-            if self.changes is not None:
-                group.create_task(run_under_lease(self.changes.source, self.queue.hold_lease,
-                                                  interval=self.changes.interval, lease_ms=self.changes.lease_ms,
-                                                  metrics=self.changes.metrics))
+        self._loops = [router, *runners]
+        loops = [router.run(), *(runner.run() for runner in runners)]
+        names = ["router", *(f"flow:{runner.flow.name}" for runner in runners)]
+        if self.changes is not None:
+            loops.append(run_under_lease(self.changes.source, self.queue.hold_lease, interval=self.changes.interval,
+                                         lease_ms=self.changes.lease_ms, metrics=self.changes.metrics,
+                                         stop=self._stopping))
+            names.append("erp-change-source")
+        await run_loops(loops, stop=self.stop, names=names)
+
+    def stop(self) -> None:
+        """Route and take no more work; what is in hand may finish (see :func:`create_worker_app`)."""
+        self._stopping.set()
+        for loop in self._loops:
+            loop.stop()
 
 
 def engine_settings(settings: Settings) -> EngineSettings:
@@ -98,10 +107,14 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,
                       background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
-                      ops_tokens: Sequence[OpsToken] = (), ops_session_ttl: float = 12 * 3600) -> Starlette:
+                      ops_tokens: Sequence[OpsToken] = (), ops_session_ttl: float = 12 * 3600,
+                      grace: Grace | None = None) -> Starlette:
     """``close``: things with ``aclose()`` the app owns (store, adapters), closed at shutdown. The
     durability check runs first: with ``require_durable`` a Redis that can lose queued orders stops
-    the start. ``ops_tokens``: who may use ``/ops/*`` (none: nobody)."""
+    the start. ``ops_tokens``: who may use ``/ops/*`` (none: nobody). At shutdown the messages in hand get
+    half of ``grace.tasks`` to finish; then every loop is cancelled (a message cut short is retaken when its
+    lease runs out: handlers are idempotent)."""
+    grace = grace or Grace()
     access = OpsAccess(ops_tokens, worker.store.audit_log(), session_ttl=ops_session_ttl)
     edges = EdgeBoard()
     ops = OpsApi(worker.queue, worker.ledger, [flow.name for flow in worker.flows], worker.metrics,
@@ -109,23 +122,30 @@ def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_d
     if not ops_tokens:
         log.warning("no PRICING_EDGE_OPS_TOKENS: the ops API and dashboard refuse everyone")
 
+    stopping = asyncio.Event()
+
     async def refresh_gauges() -> None:
-        while True:
+        while not stopping.is_set():
             with contextlib.suppress(Exception):
                 await ops.snapshot()
-            await asyncio.sleep(GAUGE_REFRESH_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(GAUGE_REFRESH_SECONDS):
+                    await stopping.wait()
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await check_durability(worker.store, require=require_durable)
-        tasks = [asyncio.create_task(worker.run(), name="worker"),
-                 asyncio.create_task(refresh_gauges(), name="worker-gauges"),
+        running = asyncio.create_task(worker.run(), name="worker")
+        tasks = [running, asyncio.create_task(refresh_gauges(), name="worker-gauges"),
                  asyncio.create_task(edges.run(worker.store), name="edge-snapshots"),
-                 *(asyncio.create_task(job()) for job in background)]
+                 *(asyncio.create_task(job(), name=getattr(job, "__name__", "worker-job")) for job in background)]
         try:
             yield
         finally:
-            await cancel_and_wait(tasks)
+            stopping.set()
+            worker.stop()
+            await asyncio.wait([running], timeout=grace.tasks / 2)
+            await cancel_and_wait(tasks, grace.tasks)
             if worker.changes is not None:
                 await worker.changes.emitter.aclose()
             for resource in close:

@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pricing_edge.backoff import Backoff, exponential
 from pricing_edge.ops import tracing
+from pricing_edge.runtime import run_loops
 from pricing_edge.store.base import StoreError
 from pricing_edge.store.work_queue import Taken, WorkQueue, now_ms
 from pricing_edge.worker.errors import FailureClass, classify, describe, retry_after
@@ -52,10 +54,9 @@ class RetryPolicy:
     give_up_after_seconds: float = 24 * 3600.0  # transient failures for this long: dead-letter anyway
 
     def backoff(self, retries: int, rng: Callable[[], float] = random.random) -> float:
-        """Exponential with equal jitter: half the step fixed, half random, so retries spread out
-        without ever collapsing to an immediate retry."""
-        step = min(self.cap_seconds, self.base_seconds * 2 ** max(0, retries - 1))
-        return step / 2 + rng() * step / 2
+        """Exponential with equal jitter (``pricing_edge.backoff``): retries spread out without ever
+        collapsing to an immediate retry."""
+        return exponential(retries - 1, self.base_seconds, self.cap_seconds, rng)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,8 @@ class EngineSettings:
     lease_ms: int = 10_000
     idle_poll_seconds: float = 0.1
     retry: RetryPolicy = RetryPolicy()
+    store_retry_first: float = 0.5  # backoff after a store error (Redis unreachable), per loop
+    store_retry_cap: float = 5.0
 
 
 class FlowRunner:
@@ -77,35 +80,50 @@ class FlowRunner:
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
-        """Until cancelled: ``concurrency`` loops taking and handling entities."""
-        async with asyncio.TaskGroup() as group:
-            for i in range(self.settings.concurrency):
-                group.create_task(self._loop(f"{self.flow.name}-{i}"))
+        """Until cancelled or :meth:`stop`: ``concurrency`` loops taking and handling entities."""
+        names = [f"{self.flow.name}-{i}" for i in range(self.settings.concurrency)]
+        await run_loops([self._loop(name) for name in names], stop=self.stop, names=names)
+
+    def stop(self) -> None:
+        """Take no more work: each loop ends after the message it is handling (cancel to end it sooner;
+        a message cut short is retaken once its lease runs out)."""
+        self._stopping.set()
+        self.wakeup.set()
 
     async def _loop(self, name: str) -> None:
-        while True:
+        backoff = Backoff(self.settings.store_retry_first, self.settings.store_retry_cap)
+        while not self._stopping.is_set():
             try:
                 taken = await self.queue.take(self.flow.name, f"{name}:{uuid.uuid4().hex}", self.settings.lease_ms)
             except StoreError as exc:
-                log.warning("%s: cannot take work: %s", name, exc)
-                await asyncio.sleep(1.0)
+                delay = backoff.next_delay()
+                log.warning("%s: cannot take work (%s); again in %.1fs", name, exc, delay)
+                await asyncio.sleep(delay)
                 continue
             if taken is None:
+                backoff.reset()
                 await self._idle()
                 continue
             try:
                 await self.process(taken)
+                backoff.reset()
             except StoreError as exc:  # recording the outcome failed: the lease runs out, it is retried
-                log.warning("%s: %s", name, exc)
-                await asyncio.sleep(1.0)
+                delay = backoff.next_delay()
+                log.warning("%s: %s; again in %.1fs", name, exc, delay)
+                await asyncio.sleep(delay)
             except Exception:  # noqa: BLE001 — a bug must not stop the flow for good: log it, go on
                 log.exception("%s: unexpected error around %s", name, taken.entity)
-                await asyncio.sleep(1.0)
+                await asyncio.sleep(backoff.next_delay())
 
     async def _idle(self) -> None:
+        if self._stopping.is_set():
+            return
         self.wakeup.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), self.settings.idle_poll_seconds)
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event is
+            # set (the router sets it often), and this loop would then never stop.
+            async with asyncio.timeout(self.settings.idle_poll_seconds):
+                await self.wakeup.wait()
 
     async def process(self, taken: Taken) -> None:
         try:
@@ -113,7 +131,8 @@ class FlowRunner:
         except MessageError as exc:
             await self._dead_letter(taken, None, FailureClass.POISON, describe(exc))
             return
-        keeper = asyncio.create_task(self._keep_lease(taken))
+        handled = asyncio.Event()
+        keeper = asyncio.create_task(self._keep_lease(taken, handled))
         started = time.perf_counter()
         try:
             # One span per attempt, a child of the routing span; the calls it makes are counted, so the
@@ -130,6 +149,7 @@ class FlowRunner:
                 else:
                     await self._settle(self.queue.complete(taken), "ok")
         finally:
+            handled.set()  # the keeper ends even if its cancellation were swallowed
             keeper.cancel()
             self.metrics.handle_seconds.labels(self.flow.name).observe(time.perf_counter() - started)
 
@@ -179,10 +199,14 @@ class FlowRunner:
             log.warning("%s: lease lost before recording %s; another runner has the entity", self.flow.name, outcome)
         self.metrics.processed.labels(self.flow.name, outcome).inc()
 
-    async def _keep_lease(self, taken: Taken) -> None:
+    async def _keep_lease(self, taken: Taken, handled: asyncio.Event) -> None:
         interval = self.settings.lease_ms / 3000
-        while True:
-            await asyncio.sleep(interval)
+        while not handled.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(interval):
+                    await handled.wait()
+            if handled.is_set():
+                return
             with contextlib.suppress(StoreError):
                 if not await self.queue.renew(taken, self.settings.lease_ms):
                     return

@@ -10,6 +10,7 @@ from pricing_edge.config import Settings
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops.access import OpsTokenError, parse_tokens
 from pricing_edge.ops.tracing import configure_tracing
+from pricing_edge.runtime import Grace
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
 from pricing_edge.worker.app import build_worker, create_worker_app
@@ -42,7 +43,8 @@ def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter |
     except OpsTokenError as exc:
         raise SystemExit(str(exc)) from None
     return create_worker_app(worker, close=[admin, *owned], require_durable=bool(settings.require_durable),
-                             background=background, ops_tokens=tokens, ops_session_ttl=settings.ops_session_ttl)
+                             background=background, ops_tokens=tokens, ops_session_ttl=settings.ops_session_ttl,
+                             grace=Grace(settings.shutdown_grace))
 
 
 def app_from_env() -> Starlette:

@@ -17,7 +17,9 @@ from typing import Any
 
 import orjson
 
+from pricing_edge.backoff import Backoff
 from pricing_edge.ops import tracing
+from pricing_edge.runtime import run_loops
 from pricing_edge.store.base import Store, StoreError, StreamEntry
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 from pricing_edge.store.work_queue import WorkQueue
@@ -63,17 +65,22 @@ class Router:
         self.wakeup = wakeup or asyncio.Event()
         self.streams = list(streams)
         self.token = uuid.uuid4().hex
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        """Route no more batches: each stream's loop ends after the batch in hand (cancel to end it sooner)."""
+        self._stopping.set()
 
     async def run(self) -> None:
         for stream in self.streams:
             await self.store.ensure_group(stream, WORKER_GROUP)
-        async with asyncio.TaskGroup() as group:
-            for stream in self.streams:
-                group.create_task(self._loop(stream))
+        await run_loops([self._loop(stream) for stream in self.streams], stop=self.stop,
+                        names=[f"router:{stream}" for stream in self.streams])
 
     async def _loop(self, stream: str) -> None:
         last_trim = 0.0
-        while True:
+        backoff = Backoff(first=0.5, cap=5.0)
+        while not self._stopping.is_set():
             try:
                 if not await self.queue.hold_lease(f"router:{stream}", self.token, self.lease_ms):
                     await asyncio.sleep(self.lease_ms / 3000)
@@ -87,12 +94,15 @@ class Router:
                 if time.monotonic() - last_trim > TRIM_EVERY_SECONDS:
                     last_trim = time.monotonic()
                     await self.store.trim_acknowledged(stream)
+                backoff.reset()
             except StoreError as exc:
-                log.warning("router %s: %s", stream, exc)
-                await asyncio.sleep(1.0)
+                delay = backoff.next_delay()
+                log.warning("router %s: %s; again in %.1fs", stream, exc, delay)
+                await asyncio.sleep(delay)
             except Exception:  # noqa: BLE001 — a bug must not stop routing for good: log it, go on
-                log.exception("router %s: unexpected error; retrying", stream)
-                await asyncio.sleep(1.0)
+                delay = backoff.next_delay()
+                log.exception("router %s: unexpected error; again in %.1fs", stream, delay)
+                await asyncio.sleep(delay)
 
     async def route(self, stream: str, entries: list[StreamEntry]) -> None:
         source = SOURCES.get(stream, stream)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from pricing_edge.backoff import Backoff
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
@@ -35,16 +36,18 @@ async def register(admin: BigCommerceAdmin, destination: str, settings: Settings
 
 async def register_until_done(admin: BigCommerceAdmin, destination: str, settings: Settings) -> None:
     """At worker start (``PRICING_EDGE_WEBHOOK_DESTINATION``): keep trying until BigCommerce answers."""
-    delay = 0.5
-    while True:
-        try:
-            changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
-        except BigCommerceError as exc:
-            log.log(logging.INFO if delay < 4 else logging.WARNING,
-                    "cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
-            continue
-        log.info("webhooks to %s: %s", destination, ", ".join(f"{c['scope']} {c['action']}" for c in changes))
+    backoff = Backoff(first=0.5, cap=30.0)
+    try:
+        while True:
+            try:
+                changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
+            except BigCommerceError as exc:
+                delay = backoff.next_delay()
+                log.log(logging.INFO if backoff.attempt <= 3 else logging.WARNING,
+                        "cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            log.info("webhooks to %s: %s", destination, ", ".join(f"{c['scope']} {c['action']}" for c in changes))
+            return
+    finally:
         await admin.aclose()
-        return

@@ -24,7 +24,8 @@ from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_and_worke
 from pricing_edge.domain.pricing import unit_price
 from pricing_edge.intake import envelope
 from pricing_edge.intake.bigcommerce_webhooks import signing_secret
-from pricing_edge.sim.dataset import Dataset, build_dataset
+from pricing_edge.demo import pristine_dataset
+from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.fixtures import DemoLayout
 from tests.support.polling import wait_until
 from tests.support.redis_server import free_port
@@ -168,7 +169,7 @@ def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread",
         else:
             edge_server = serve(edge_app(settings), edge_port)
         with edge_server as edge_thread:
-            system = OrderSystem(settings, build_dataset(settings.seed), bigcommerce, erp, edge_thread,
+            system = OrderSystem(settings, pristine_dataset(settings.seed), bigcommerce, erp, edge_thread,
                                  settings.worker_url)
             if register_hooks:
                 system.register_hooks()
@@ -181,7 +182,8 @@ def worker_env(settings: Settings) -> dict[str, str]:
               "PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"], "DEFAULT_PRICE_LIST": str(settings.default_price_list),
               "WORKER_LEASE_TTL": str(settings.worker_lease_ttl), "WORKER_RETRY_BASE": str(settings.worker_retry_base),
               "WORKER_RETRY_CAP": str(settings.worker_retry_cap), "WORKER_URL": settings.worker_url,
-              "OPS_TOKENS": settings.ops_tokens, "OPS_TOKEN": settings.ops_token}
+              "OPS_TOKENS": settings.ops_tokens, "OPS_TOKEN": settings.ops_token,
+              "ERP_TIMEOUT": str(settings.erp_timeout), "SHUTDOWN_GRACE": str(settings.shutdown_grace)}
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     env.update({f"PRICING_EDGE_{k}": str(v) for k, v in values.items() if v is not None})
     return env

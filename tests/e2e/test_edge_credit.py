@@ -13,6 +13,7 @@ import pytest
 from pricing_edge.config import Settings
 from pricing_edge.sim.dataset import build_dataset
 from tests.e2e.conftest import System, start_system
+from tests.support.clock import ManualClock
 from tests.support.polling import wait_until
 
 CREDIT = """query($total: BigDecimal) { customer { entityId
@@ -23,7 +24,8 @@ CREDIT = """query($total: BigDecimal) { customer { entityId
 def credit_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, credit_ttl=1.0,
                        credit_max_age=3.0, breaker_threshold=3, breaker_reset=2.0)
-    yield from start_system(settings, tmp_path)
+    # A 1 s TTL judged by a clock that moves only when a test says: fresh stays fresh on a loaded machine.
+    yield from start_system(settings, tmp_path, ManualClock())
 
 
 def credit(system: System, customer_id: int, total: str | None = None) -> dict[str, Any]:
@@ -52,6 +54,8 @@ def test_an_account_on_hold_is_not_allowed(credit_system: System) -> None:
 def test_stale_beyond_its_limit_with_the_erp_down_is_not_allowed(credit_system: System) -> None:
     assert credit(credit_system, 2, "1.00")["onAccountAllowed"] is True
     assert httpx.post(credit_system.erp.base_url + "/_sim/faults", json={"down_seconds": 60}).status_code == 200
+    assert isinstance(credit_system.clock, ManualClock)
+    credit_system.clock.advance(3600)  # an hour later: past the 1 s TTL and the 3 s last-good limit
     try:
         stale = wait_until(lambda: (a := credit(credit_system, 2, "1.00"))["stale"] and a, timeout=20,
                            what="the credit record to go stale")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from pricing_edge.bigcommerce.storefront import forwarded
@@ -15,9 +17,16 @@ from pricing_edge.edge.warm import warm
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, module_system, start_system
 
 PRICE = "query($id: Int!) { site { product(entityId: $id) { entityId prices { price { value } } } } }"
+
+
+@pytest.fixture(scope="module", params=["redis", "embedded"])
+def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """One system per store for the module: its tests read, each on products of its own, and compare
+    metrics before and after within the test."""
+    yield from module_system(request, tmp_path_factory.mktemp("operations"), "operations")
 
 
 def metric(system: System, name: str, **labels: str) -> float:

@@ -7,9 +7,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from pricing_edge.sim.dataset import CONTRACTOR_EXCLUSIVES, build_dataset
-from tests.e2e.conftest import System
+from tests.e2e.conftest import System, module_system
+
+
+@pytest.fixture(scope="module", params=["redis", "embedded"])
+def system(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    """These tests only read (and are refused): one system per store serves the whole module."""
+    yield from module_system(request, tmp_path_factory.mktemp("shapes"), "shapes")
 
 CATEGORY_PAGE = """
 query CategoryPage($categoryId: Int!, $first: Int = 24) {

@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pricing_edge.config import Settings
 from tests.e2e.conftest import System, start_system
+from tests.support.clock import ManualClock
 from tests.support.polling import wait_until
 from tests.support.redis_server import RedisProcess
 
@@ -28,7 +29,14 @@ def fast_settings(**overrides: Any) -> Settings:
 
 @pytest.fixture
 def fast_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
-    yield from start_system(fast_settings(redis_url=redis_url, redis_prefix=redis_prefix), tmp_path)
+    """1 s TTLs judged by a clock that moves only when a test says (:func:`later`): a record read just now is
+    fresh however loaded the machine, and goes stale when the test moves the clock on."""
+    yield from start_system(fast_settings(redis_url=redis_url, redis_prefix=redis_prefix), tmp_path, ManualClock())
+
+
+def later(system: System, seconds: float = 3600) -> None:
+    assert isinstance(system.clock, ManualClock)
+    system.clock.advance(seconds)
 
 
 def ask(system: System, product_id: int, buyer: str = "1") -> httpx.Response:
@@ -58,13 +66,26 @@ def fault(system: System, target: str, spec: dict[str, Any] | None) -> None:
     assert response.status_code == 200, response.text
 
 
+def read_fresh(system: System, product: dict[str, Any], buyer: str = "1") -> httpx.Response:
+    """Ask until the ERP's price is in: a first read slower than the budget (a loaded machine) is answered
+    with BigCommerce's value, flagged degraded, and lands a moment later."""
+    def fresh() -> httpx.Response | None:
+        answer = ask(system, product["entity_id"], buyer)
+        right = value(answer) == Decimal(product["expected_price"][buyer]) and flags(answer)["stale"] is False
+        return answer if right else None
+
+    found = wait_until(fresh, timeout=20, what=f"product {product['entity_id']}'s ERP price, fresh")
+    assert found is not None
+    return found
+
+
 def test_erp_down_cached_keys_answer_flagged_stale_then_recover(fast_system: System) -> None:
     system = fast_system
     products = system.fixtures["products"][:5]
     for product in products:
-        answer = ask(system, product["entity_id"])
-        assert value(answer) == Decimal(product["expected_price"]["1"]) and flags(answer)["stale"] is False
+        read_fresh(system, product)
     fault(system, "erp", {"down_seconds": 120})
+    later(system)
     errors_before = metric(system, "pricing_edge_erp_reads_total", outcome="error")
 
     def all_stale_and_right() -> bool:
@@ -73,15 +94,19 @@ def test_erp_down_cached_keys_answer_flagged_stale_then_recover(fast_system: Sys
                    and a.headers.get("X-Pricing-Edge-Stale") == "1" for a, p in zip(answers, products, strict=True))
 
     wait_until(all_stale_and_right, timeout=20, what="every cached key to answer, flagged stale")
+    started = time.monotonic()
     for _ in range(20):  # a burst during the outage: the breaker keeps ERP calls bounded
         for product in products:
             assert value(ask(system, product["entity_id"])) == Decimal(product["expected_price"]["1"])
     assert metric(system, "pricing_edge_erp_reads_total", outcome="breaker_open") >= 1
-    assert metric(system, "pricing_edge_erp_reads_total", outcome="error") - errors_before <= 8
+    # The breaker lets one probe through per reset window: on a loaded machine the burst spans more windows.
+    windows = (time.monotonic() - started) / system.settings.breaker_reset
+    assert metric(system, "pricing_edge_erp_reads_total", outcome="error") - errors_before <= 8 + 2 * windows
     assert "erp" in httpx.get(system.edge.base_url + "/readyz").json()["degraded"]
 
     fault(system, "erp", None)
-    wait_until(lambda: all(not flags(ask(system, p["entity_id"]))["stale"] for p in products), timeout=30,
+    # Keys that failed during the outage are retried at most a minute apart (with jitter): wait that out.
+    wait_until(lambda: all(not flags(ask(system, p["entity_id"]))["stale"] for p in products), timeout=120,
                what="the stale flags to clear once the ERP is back")
     for product in products:
         assert value(ask(system, product["entity_id"])) == Decimal(product["expected_price"]["1"])
@@ -90,8 +115,9 @@ def test_erp_down_cached_keys_answer_flagged_stale_then_recover(fast_system: Sys
 def test_a_slow_erp_does_not_hold_up_answers(fast_system: System) -> None:
     system = fast_system
     cached, unseen = system.fixtures["products"][1], system.fixtures["products"][9]
-    assert value(ask(system, cached["entity_id"])) == Decimal(cached["expected_price"]["1"])
+    read_fresh(system, cached)
     fault(system, "erp", {"latency_ms": 5000})
+    later(system)
     wait_until(lambda: flags(ask(system, cached["entity_id"]))["stale"], timeout=20,
                what="the cached price to go stale")
     started = time.monotonic()
@@ -174,11 +200,17 @@ def test_stale_stock_is_shown_less_the_live_reservations(fast_system: System) ->
 
     assert shown()[0] == 10
     fault(system, "erp", {"down_seconds": 120})  # the stock cannot be refreshed: it goes stale
+    later(system)
     try:
         create = """mutation($pid: Int!) { cart { createCart(input: {lineItems: [{productEntityId: $pid, quantity: 4}]}) {
             cart { entityId } } } }"""
         created = system.query(create, "2", {"pid": product["entity_id"]})
         assert created["data"]["cart"]["createCart"]["cart"]["entityId"]
-        wait_until(lambda: shown() == (6, True), timeout=20, what="stale stock to be shown less the reservation")
+        seen: list[tuple[int, bool]] = []
+        try:
+            wait_until(lambda: seen.append(shown()) or seen[-1] == (6, True), timeout=60,
+                       what="stale stock to be shown less the reservation")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; last shown (available, stale): {seen[-3:]}") from None
     finally:
         fault(system, "erp", None)

@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_settings, erp_sim_app
 from pricing_edge.ops.instance import HEADER
-from pricing_edge.sim.dataset import build_dataset
+from pricing_edge.demo import pristine_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.e2e.conftest import System
 from tests.support.polling import wait_until
@@ -46,7 +46,7 @@ def two_edges(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[tup
     settings = replace(demo_settings(Settings.from_env({}), DemoLayout(ports[0])),
                        upstream_url=f"http://127.0.0.1:{bc_port}/graphql", erp_url=f"http://127.0.0.1:{erp_port}",
                        bc_latency_ms=0.0, erp_latency_ms=0.0, redis_url=redis_url, redis_prefix=redis_prefix)
-    fixtures = demo_fixtures(build_dataset(settings.seed), DemoLayout(ports[0]), settings)
+    fixtures = demo_fixtures(pristine_dataset(settings.seed), DemoLayout(ports[0]), settings)
     env = {**os.environ, "PRICING_EDGE_REDIS_URL": redis_url, "PRICING_EDGE_REDIS_PREFIX": redis_prefix,
            "PRICING_EDGE_UPSTREAM_URL": settings.upstream_url, "PRICING_EDGE_ERP_URL": settings.erp_url,
            "PRICING_EDGE_EVENT_SECRET": settings.event_secret or "", "PRICING_EDGE_PRICE_LISTS": settings.to_env()["PRICING_EDGE_PRICE_LISTS"],

@@ -269,7 +269,7 @@ async def test_an_unreadable_entry_is_dropped_without_blocking_the_rest(
 def _second_process_store(store: Store) -> Store:
     """What another edge process would hold: its own client of the same Redis (the embedded store
     cannot be shared between processes, so two updaters in one process share it)."""
-    return RedisStore(store.url, store.keys) if isinstance(store, RedisStore) else store
+    return RedisStore(store.url, store.keys, socket_timeout=10.0) if isinstance(store, RedisStore) else store
 
 
 async def test_two_updaters_apply_every_event_exactly_once_between_them(

@@ -174,7 +174,8 @@ async def test_a_sku_unknown_to_the_erp_is_asked_again_once_the_ttl_has_passed(
 
 async def test_when_the_erp_is_down_keys_are_absent_and_the_failure_is_not_remembered(
         edge: Edge, truth: Dataset) -> None:
-    await sim(edge.erp_url, "POST", "/_sim/faults", {"down_seconds": 30})
+    # Each failing read takes a moment, so concurrent callers surely find it in flight, however loaded the machine.
+    await sim(edge.erp_url, "POST", "/_sim/faults", {"down_seconds": 30, "latency_ms": 300})
 
     assert await edge.records.prices(2, "USD", SKUS) == {}
     assert await edge.records.stock(["PE-10000"]) == {}

@@ -1,7 +1,9 @@
 """The load harness, smoke-run: every scenario, both baselines, event-to-visible and the coalescing check
 at a tiny rate for a couple of seconds against the real system (edge processes on Redis, both
 simulators, the limit app), with the httpx driver, which checks every answer against the ERP's truth.
-It measures nothing — speed is for ``make bench`` — and writes its report to a temporary folder."""
+It measures nothing — speed is for ``make bench`` — and writes its report to a temporary folder. Starting
+the whole system takes minutes, so the smoke run is behind the ``bench`` marker (``make bench`` runs it
+before measuring); the harness's own checks run in ``make test``."""
 from __future__ import annotations
 
 import asyncio
@@ -41,6 +43,7 @@ def smoke(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
     return {"report": built, "output": output, "notes": notes}
 
 
+@pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not
 def test_every_scenario_answers_what_the_erp_says(smoke: dict[str, Any]) -> None:
     scenarios = smoke["report"]["scenarios"]
     assert set(scenarios) == set(SCENARIOS)
@@ -50,6 +53,7 @@ def test_every_scenario_answers_what_the_erp_says(smoke: dict[str, Any]) -> None
     assert scenarios["plp"]["edge_requests"] >= scenarios["plp"]["requests"]
 
 
+@pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not
 def test_both_baselines_ran_the_same_requests(smoke: dict[str, Any]) -> None:
     baselines = smoke["report"]["baselines"]
     for kind in ("bigcommerce", "limit"):
@@ -59,6 +63,7 @@ def test_both_baselines_ran_the_same_requests(smoke: dict[str, Any]) -> None:
     assert smoke["report"]["scenarios"]["plp"]["vs"]["limit"]["p50"] is not None
 
 
+@pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not
 def test_every_erp_event_became_visible_at_every_edge_process(smoke: dict[str, Any]) -> None:
     events = smoke["report"]["event_to_visible"]
     assert events["events"] > 0 and events["measured"] == events["events"], events["samples"]
@@ -66,6 +71,7 @@ def test_every_erp_event_became_visible_at_every_edge_process(smoke: dict[str, A
     assert events["p50_ms"] is not None and events["p99_ms"] is not None
 
 
+@pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not
 def test_concurrent_identical_misses_read_each_key_from_the_erp_once(smoke: dict[str, Any]) -> None:
     coalescing = smoke["report"]["coalescing"]
     assert coalescing["records_removed_from_redis"] > 0
@@ -74,6 +80,7 @@ def test_concurrent_identical_misses_read_each_key_from_the_erp_once(smoke: dict
     assert coalescing["erp_reads_per_key"] and all(n == 1 for n in coalescing["erp_reads_per_key"].values())
 
 
+@pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not
 def test_the_report_has_the_documented_keys_and_lands_in_its_folder(smoke: dict[str, Any]) -> None:
     output: Path = smoke["output"]
     written = orjson.loads((output / "benchmarks" / "latest.json").read_bytes())

@@ -24,7 +24,7 @@ from pricing_edge.ops.durability import DurabilityReport, NotDurable, assess, ch
 from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
-from tests.support.redis_server import RedisProcess, free_port
+from tests.support.redis_server import RedisProcess, free_port, new_prefix
 
 pytestmark = pytest.mark.redis
 
@@ -56,7 +56,7 @@ def configure(server: RedisProcess, *, appendonly: str = "yes", appendfsync: str
 
 @pytest.fixture
 async def private_store(private_redis: RedisProcess) -> AsyncIterator[RedisStore]:
-    store = RedisStore(private_redis.url, Keys(f"pe-test-{uuid.uuid4().hex[:8]}:"))
+    store = RedisStore(private_redis.url, Keys(new_prefix()))
     yield store
     await store.aclose()
 

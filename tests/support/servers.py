@@ -13,6 +13,9 @@ from starlette.types import ASGIApp
 
 from tests.support.redis_server import free_port
 
+STOP_REQUESTS_WITHIN = 2  # seconds a stopping test server waits for requests in flight
+STOPPED_WITHIN = 30.0
+
 
 class ServerThread:
     """uvicorn servers in one background thread and event loop, stopped on exit. Usually one app;
@@ -23,7 +26,8 @@ class ServerThread:
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.servers = [uvicorn.Server(uvicorn.Config(a, host="127.0.0.1", port=p, log_level="warning",
-                                                      lifespan="on", access_log=False))
+                                                      lifespan="on", access_log=False,
+                                                      timeout_graceful_shutdown=STOP_REQUESTS_WITHIN))
                         for a, p in [(app, self.port), *also]]
         self.server = self.servers[0]
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -50,9 +54,13 @@ class ServerThread:
         raise RuntimeError(f"server on port {self.port} did not start within {timeout}s")
 
     def stop(self) -> None:
+        """Stop and wait: requests still running get ``STOP_REQUESTS_WITHIN`` seconds, the app's shutdown
+        its own bound; a server still running after ``STOPPED_WITHIN`` is a bug, reported here."""
         for server in self.servers:
             server.should_exit = True
-        self.thread.join(timeout=15)
+        self.thread.join(timeout=STOPPED_WITHIN)
+        if self.thread.is_alive():
+            raise RuntimeError(f"the server on port {self.port} did not stop within {STOPPED_WITHIN}s")
 
 
 @contextmanager

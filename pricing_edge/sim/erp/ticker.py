@@ -14,6 +14,7 @@ from typing import Protocol
 
 from pricing_edge.domain import events
 from pricing_edge.domain.money import quantize
+from pricing_edge.runtime import cancel_and_wait
 from pricing_edge.sim.erp.outbox import OutboxEntry
 from pricing_edge.sim.erp.state import ErpState
 
@@ -99,8 +100,7 @@ class Ticker:
     async def aclose(self) -> None:
         self.rate = 0.0
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task])
             self._task = None
 
 
