@@ -2,7 +2,6 @@
 edge reads buyers' prices through the S/4 connector and the worker posts orders into S/4."""
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from decimal import Decimal
@@ -15,27 +14,16 @@ from pricing_edge.demo import demo_order
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.erp.faces.s4hana import DEMO_LOGON
 from tests.support.polling import wait_until
-from tests.support.redis_server import free_port
-from tests.test_demo import _in_use, _ready
+from tests.support.processes import cli_env, demo_process
 
 
 def test_the_demo_runs_against_the_s4hana_face(tmp_path: Path) -> None:
-    port = free_port()
-    while any(_in_use(port + k) for k in range(1, 4)):
-        port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
-    env.update({"PRICING_EDGE_BC_LATENCY_MS": "0", "PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "schema.json"),
-                "PRICING_EDGE_ERP_MAPPING": str(tmp_path / "mapping.json"), "PRICING_EDGE_ERP_BUDGET_MS": "10000"})
-    demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(port), "--erp", "s4hana"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
+    env = cli_env({"erp": "s4hana", "bc_latency_ms": 0, "schema_cache": tmp_path / "schema.json",
+                   "erp_mapping": tmp_path / "mapping.json", "erp_budget_ms": 10000})
+    log = tmp_path / "demo.log"
+    with demo_process(env, log) as (_, port):
         fixtures = orjson.loads(subprocess.run([sys.executable, "-m", "pricing_edge.cli", "fixtures", "--port",
                                                 str(port)], env=env, capture_output=True, check=True).stdout)
-        try:
-            wait_until(lambda: _ready(fixtures["edge_url"].rsplit("/", 1)[0]), timeout=60, what="the demo edge")
-        except AssertionError as exc:
-            demo.terminate()
-            raise AssertionError(f"{exc}\n--- demo output ---\n{demo.communicate(timeout=30)[0].decode()}") from None
         dataset = build_dataset(7)
         product = fixtures["products"][1]
         query = "query($id: Int!) { site { product(entityId: $id) { prices { price { value } } } } }"
@@ -57,7 +45,4 @@ def test_the_demo_runs_against_the_s4hana_face(tmp_path: Path) -> None:
 
         (sales_order,) = wait_until(posted, timeout=60, what="the demo order in S/4")
         assert sales_order["SoldToParty"] == "17100001"  # buyer 1's company, in S/4's own number
-    finally:
-        demo.terminate()
-        output = demo.communicate(timeout=30)[0].decode()
-    assert "(s4hana face)" in output
+    assert "(s4hana face)" in log.read_text()

@@ -44,7 +44,7 @@ def test_serve_exits_within_its_grace_with_erp_reads_stuck_and_a_request_in_flig
         assert httpx.post(erp.base_url + "/_sim/faults", json=STUCK).status_code == 200
         env = cli_env({"redis_url": redis_url, "redis_prefix": redis_prefix, "event_secret": settings.event_secret,
                        "upstream_url": bigcommerce.base_url + "/graphql", "erp_url": erp.base_url,
-                       "price_lists": settings.price_lists, "default_price_list": settings.default_price_list,
+                       "price_lists": settings.to_env()["PRICING_EDGE_PRICE_LISTS"], "default_price_list": settings.default_price_list,
                        "schema_cache": tmp_path / "schema.json", "warm_at_start": 1, **PATIENT})
         with cli_process(["serve", "--port", str(port), "--log-level", "info"], env, tmp_path / "serve.log") as edge:
             wait_until(lambda: ready(f"http://127.0.0.1:{port}") or edge.poll() is not None, timeout=60,

@@ -76,7 +76,7 @@ def demo_process(env: Mapping[str, str], log_path: Path, attempts: int = 3) -> I
             if demo.poll() is None:
                 yield demo, port
                 return
-        if "address already in use" not in log_path.read_text():
+        if "already in use" not in log_path.read_text():  # uvicorn's bind, or the CLI's own check
             raise AssertionError(f"the demo exited during start-up:\n{log_path.read_text()}")
     raise AssertionError(f"the demo found no free ports in {attempts} tries:\n{log_path.read_text()}")
 

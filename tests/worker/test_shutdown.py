@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pricing_edge.store import open_work_queue
 from pricing_edge.store.base import Store
 from pricing_edge.worker.engine import EngineSettings, FlowRunner, RetryPolicy
 from pricing_edge.worker.messages import Message
@@ -51,7 +50,7 @@ def message(n: int) -> bytes:
 
 
 async def test_a_flow_runner_stuck_in_a_slow_erp_call_stops_when_cancelled(store: Store, stuck_erp: StuckErp) -> None:
-    queue, flow = open_work_queue(store), ErpFlow(stuck_erp)
+    queue, flow = store.work_queue(), ErpFlow(stuck_erp)
     await queue.enqueue("stuck", "order:1", message(1))
     runner = asyncio.create_task(FlowRunner(flow, queue, WorkerMetrics(), FAST).run(), name="runner")
     await async_wait_until(lambda: _started(flow), what="the handler to be waiting on the ERP")
@@ -63,7 +62,7 @@ async def test_a_flow_runner_stuck_in_a_slow_erp_call_stops_when_cancelled(store
 async def test_idle_runners_woken_all_the_time_still_stop_at_the_first_cancellation(store: Store) -> None:
     """The router sets the shared wakeup after every hand-over; a cancellation landing as it is set was
     swallowed by ``asyncio.wait_for`` on Python 3.11 and the runner looped on for ever."""
-    queue = open_work_queue(store)
+    queue = store.work_queue()
     for _ in range(30):
         wakeup = asyncio.Event()
         runner = asyncio.create_task(FlowRunner(ErpFlow(), queue, WorkerMetrics(), FAST, wakeup).run())
@@ -80,7 +79,7 @@ async def test_idle_runners_woken_all_the_time_still_stop_at_the_first_cancellat
 
 
 async def test_stop_lets_the_message_in_hand_finish_and_takes_no_more(store: Store) -> None:
-    queue, flow = open_work_queue(store), ErpFlow()
+    queue, flow = store.work_queue(), ErpFlow()
     for n in range(3):
         await queue.enqueue("stuck", f"order:{n}", message(n))
     runner = FlowRunner(flow, queue, WorkerMetrics(), EngineSettings(concurrency=1, idle_poll_seconds=0.01))
@@ -94,7 +93,7 @@ async def test_stop_lets_the_message_in_hand_finish_and_takes_no_more(store: Sto
 
 
 async def test_a_router_blocked_on_its_streams_stops_when_cancelled_or_asked(store: Store) -> None:
-    queue = open_work_queue(store)
+    queue = store.work_queue()
     for ask in ("cancel", "stop"):
         router = Router(store, queue, [ErpFlow()], WorkerMetrics(), dedup_ttl=60, lease_ms=3000)
         task = asyncio.create_task(router.run(), name=f"router-{ask}")
