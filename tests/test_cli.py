@@ -16,6 +16,7 @@ from pricing_edge.cli import build_parser, main
 from pricing_edge.config import Settings
 from pricing_edge.demo import erp_sim_app
 from pricing_edge.runtime import free_port
+from tests.support.processes import free_port_block
 from tests.support.servers import serve
 
 COMMANDS = [["demo"], ["fixtures"], ["serve"], ["worker"], ["warm"], ["ops", "status"],
@@ -58,13 +59,19 @@ def test_a_misspelt_variable_is_a_warning_naming_the_real_one(monkeypatch: pytes
         capsys.readouterr().err
 
 
-def test_a_busy_demo_port_is_one_line_naming_it_and_what_to_do(listening: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    base = listening - 2  # the ERP simulator's port (N+2) is the taken one
-    result = run_cli("demo", "--port", str(base), env={"PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "s.json")})
+def test_a_busy_demo_port_is_one_line_naming_it_and_what_to_do(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):  # another test may take one of the block's other ports first: then try another block
+        base = free_port_block(4)
+        with socket.socket() as taken:  # the ERP simulator's port (N+2) is the taken one
+            taken.bind(("127.0.0.1", base + 2))
+            taken.listen()
+            result = run_cli("demo", "--port", str(base), env={"PRICING_EDGE_SCHEMA_CACHE": str(tmp_path / "s.json")})
+        (line,) = result.stderr.splitlines()
+        if f"port {base + 2} " in line:
+            break
     assert result.returncode == 1
     assert result.stdout == ""  # no banner for a demo that cannot start
-    (line,) = result.stderr.splitlines()
-    assert line.startswith(f"pricing-edge demo: port {listening} on 127.0.0.1 (erp-sim) is already in use: "
+    assert line.startswith(f"pricing-edge demo: port {base + 2} on 127.0.0.1 (erp-sim) is already in use: "
                            "stop what uses it, or run the demo on other ports: pricing-edge demo --port ")
     assert "(make demo PORT=" in line
 
