@@ -134,3 +134,8 @@ def not_enough_stock_message(sku: str, available: int, name: str | None = None) 
     if available == 0:
         return f"{NOT_ENOUGH_STOCK} {label} is out of stock."
     return f"{NOT_ENOUGH_STOCK} {label} is limited to {available} units."
+
+
+def stock_unconfirmed_message(label: str) -> str:
+    """The refusal when stock cannot be confirmed in time (ERP over budget, store too busy): never sold blind."""
+    return f"{NOT_ENOUGH_STOCK} {label} cannot be confirmed right now; please try again shortly."

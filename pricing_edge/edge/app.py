@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
@@ -27,8 +27,9 @@ from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
+from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
-from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
+from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
@@ -83,7 +84,8 @@ async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceL
         log.warning("warming at start failed (requests read through instead): %s", exc)
 
 
-def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
+def cart_guard(parts: EdgeParts, index: CatalogIndex,
+               on_change: Callable[[Sequence[str]], None] | None = None) -> CartGuard:
     """Soft reservations in the same store (Redis: shared by every edge process), stock from the records path."""
     reservations = parts.store.reservations()
 
@@ -91,12 +93,11 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
         lookup = await parts.records.stock_lookup(skus)
         return {sku: KnownStock.of(list(levels.values()), stale=lookup.stale) for sku, levels in lookup.found.items()}
 
-    async def sku_lookup(product_id: int | None, variant_id: int | None) -> str | None:
-        return index.sku_for(product_id, variant_id)
-
-    return CartGuard(reservations, stock_lookup, sku_lookup, ttl=parts.settings.reservation_ttl,
+    return CartGuard(reservations, stock_lookup, LineSkus(index, parts.upstream), ttl=parts.settings.reservation_ttl,
                      redis_down_factor=parts.settings.redis_down_stock_factor,
-                     metrics_counter_callable=lambda outcome: parts.metrics.redis_down_carts.labels(outcome).inc())
+                     metrics_counter_callable=lambda outcome: parts.metrics.redis_down_carts.labels(outcome).inc(),
+                     refusal_counter=lambda reason: parts.metrics.cart_refusals.labels(reason).inc(),
+                     on_change=on_change)
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
@@ -129,6 +130,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = settings.assignments
+    reserved_signals = ReservationSignals(store)
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -138,6 +140,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         for sku in change.stock:
             parts.records.drop_stock(sku)
             tags.append(stock_tag(sku))
+        tags += [stock_tag(sku) for sku in change.reserved]  # the records stand; the stock shown moved
         for customer_id in change.customers:
             if parts.buyers:
                 parts.buyers.forget_customer(customer_id)
@@ -161,7 +164,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
-        parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
+        parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index, reserved_signals))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency, clock=clock)
@@ -178,7 +181,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             yield
         finally:
             stopping.set()
-            await cancel_and_wait([*tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
+            await cancel_and_wait([*tasks, *reserved_signals.tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
 
     async def graphql(request: Request) -> Response:

@@ -2,6 +2,7 @@
 roll back after BigCommerce answers (see edge/cart_guard.py for the rules)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,7 +47,9 @@ class CartPath:
         self.schema = schema
         self.guard = guard
 
-    async def check(self, root_selection: FieldNode, collector: FieldCollector) -> CartCall | None:
+    async def check(self, root_selection: FieldNode, collector: FieldCollector,
+                    headers: Mapping[str, str] | None = None) -> CartCall | None:
+        """The request's cart mutation and the guard's decision; ``headers`` are the buyer's, as forwarded."""
         for cart_key, cart_nodes in collector.subfields("Mutation", [root_selection]).items():
             if cart_nodes[0].name.value != "cart":
                 continue
@@ -57,6 +60,6 @@ class CartPath:
                 if name not in CART_MUTATIONS:
                     continue
                 args = collector.arguments(mutations.fields[name], nodes[0])
-                decision = await self.guard.check(name, args.get("input") or {})
+                decision = await self.guard.check(name, args.get("input") or {}, headers)
                 return CartCall(cart_key, field_key, decision, nodes[0])
         return None

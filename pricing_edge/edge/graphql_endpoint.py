@@ -159,7 +159,9 @@ class GraphQLEndpoint:
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
         cart_call = None
         if operation.operation is OperationType.MUTATION and self.cart_path is not None:
-            cart_call = await self.cart_path.check(root_field, collector)
+            headers = forwarded(request.headers, request.client.host if request.client else None,
+                                self.settings.trusted_proxy_secret)
+            cart_call = await self.cart_path.check(root_field, collector, headers)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
         skeleton_key = self._skeleton_key(scope, document, gql)
@@ -249,13 +251,18 @@ class GraphQLEndpoint:
             site.out[site.key] = overlay.project("B2BCredit", view, None, site.nodes)
 
     async def _shown_stock(self, lookup: Lookup[str, dict[int, StockLevel]]) -> dict[str, dict[int, StockLevel]]:
-        """Stale stock is shown less the live reservations: never more than last known minus what is held."""
-        if not lookup.stale or self.cart_path is None or not lookup.found:
+        """Shown stock is sellable stock, fresh or stale: on hand − allocated − safety stock − live reservations,
+        the reservations taken from the locations in order (``less_reservations``)."""
+        if self.cart_path is None or not lookup.found:
             return lookup.found
+        guard = self.cart_path.guard
         try:
-            reserved = await self.cart_path.guard.reservations.reserved_many(list(lookup.found))
-        except StoreError:
-            return lookup.found
+            reserved = await guard.reservations.reserved_many(list(lookup.found))
+        except StoreError:  # Redis unreachable: less what this process last saw held and promised since
+            reserved = {sku: guard.redis_down.last_seen.get(sku, 0) + guard.redis_down.promised.get(sku, 0)
+                        for sku in lookup.found}
+        else:
+            guard.redis_down.seen(reserved)
         return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
                                                                                reserved.get(sku, 0))}
                 for sku, levels in lookup.found.items()}

@@ -29,6 +29,15 @@ class StoreError(Exception):
     """The store could not be reached or answered wrongly (Redis down, timeout)."""
 
 
+class StoreBusy(StoreError):
+    """The store is up but did not answer in time: a command timed out, or no pooled connection was free.
+
+    Under load this is not "Redis down": a caller whose degraded rule is only safe while Redis is truly
+    unreachable (the cart guard's Redis-down rule) must tell the two apart. Everything else may keep
+    handling ``StoreError`` as one.
+    """
+
+
 class Store(Protocol):
     kind: str  # "embedded", "redis" or "redis-cluster"
 
