@@ -84,6 +84,13 @@ async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceL
         log.warning("warming at start failed (requests read through instead): %s", exc)
 
 
+async def _write_back_loop(guard: CartGuard, stopping: Callable[[], bool], every: float = 1.0) -> None:
+    """Reservations promised while Redis was unreachable are held in Redis as soon as it answers again."""
+    while not stopping():
+        await guard.redis_down.try_write_back(guard.reservations, guard.ttl)
+        await asyncio.sleep(every)
+
+
 def cart_guard(parts: EdgeParts, index: CatalogIndex,
                on_change: Callable[[Sequence[str]], None] | None = None) -> CartGuard:
     """Soft reservations in the same store (Redis: shared by every edge process), stock from the records path."""
@@ -168,10 +175,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency, clock=clock)
+        guard = parts.graphql.cart_path.guard
         stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
                                      name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations"),
+                 asyncio.create_task(_write_back_loop(guard, stopping.is_set), name="reservation-write-back"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
