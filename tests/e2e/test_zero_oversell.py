@@ -142,3 +142,33 @@ class RedisReservationsProbe:
             return sum(int(v) for v in client.hvals(Keys("pe:").held(sku)))
         finally:
             client.close()
+
+
+OPTIONS = """query($id: Int!) { site { product(entityId: $id) {
+  productOptions(first: 10) { edges { node { entityId isVariantOption
+    ... on MultipleChoiceOption { values(first: 10) { edges { node { entityId label } } } } } } }
+  variants(first: 20) { edges { node { entityId sku options(first: 5) { edges { node { entityId
+    values(first: 1) { edges { node { entityId } } } } } }
+    inventory { aggregated { availableToSell } } } } } } } }"""
+ADD_WITH_OPTIONS = """mutation($pid: Int!, $options: CartSelectedOptionsInput) { cart { createCart(input: {lineItems: [
+  {productEntityId: $pid, quantity: 2, selectedOptions: $options}]}) { cart { lineItems { physicalItems { sku } } } } } }"""
+
+
+def test_a_line_picked_by_selected_options_reserves_that_variants_sku(fresh_system: System) -> None:
+    system = fresh_system
+    product = next(p for p in system.fixtures["products"] if len(p["variants"]) > 2)
+    upstream = system.upstream(OPTIONS, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
+    variants = [e["node"] for e in upstream["variants"]["edges"]]
+    target = variants[-1]  # not the default variant the product id alone would mean
+    chosen = [{"optionEntityId": o["node"]["entityId"], "optionValueEntityId": o["node"]["values"]["edges"][0]["node"]["entityId"]}
+              for o in target["options"]["edges"]]
+
+    def available() -> dict[str, int]:
+        seen = system.query(OPTIONS, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
+        return {e["node"]["sku"]: e["node"]["inventory"]["aggregated"]["availableToSell"] for e in seen["variants"]["edges"]}
+
+    before = available()
+    answer = system.query(ADD_WITH_OPTIONS, "2", {"pid": product["entity_id"], "options": {"multipleChoices": chosen}})
+    assert answer["data"]["cart"]["createCart"]["cart"]["lineItems"]["physicalItems"][0]["sku"] == target["sku"]
+    expected = {**before, target["sku"]: max(0, before[target["sku"]] - 2)}
+    wait_until(lambda: available() == expected, timeout=30, what=f"only {target['sku']} to show 2 fewer available")
