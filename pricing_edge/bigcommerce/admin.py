@@ -1,5 +1,5 @@
-"""BigCommerce's REST Admin API as the worker uses it: orders, order products and addresses, shipments,
-order statuses and webhook subscriptions (``/stores/{store_hash}/v2|v3/...``, ``X-Auth-Token``).
+"""BigCommerce's REST Admin API as the worker and the edge use it: orders, order products and addresses,
+shipments, order statuses, webhook subscriptions and cart line prices (``/stores/{store_hash}/v2|v3/...``, ``X-Auth-Token``).
 
 Answers are parsed Decimal-exact (``loads_exact``); v2 money arrives as strings and stays so. Every call
 carries the current ``traceparent`` (the client is ``tracing.traced_client``).
@@ -212,6 +212,19 @@ class BigCommerceAdmin:
                 hook = await self.create_hook(scope, destination, headers=wanted_headers)
                 done.append({"scope": scope, "action": "created", "id": hook["id"]})
         return done
+
+    # --- carts (v3, server-to-server) --------------------------------------------------------------
+
+    async def get_cart(self, cart_id: str) -> dict[str, Any] | None:
+        """``Cart_Full`` (the envelope's ``data``), or None when BigCommerce has no such cart."""
+        found = await self._call("GET", f"/v3/carts/{cart_id}", none_on_404=True)
+        return None if found is None else _data(found, "cart")
+
+    async def update_cart_item(self, cart_id: str, item_id: str, line_item: Mapping[str, Any]) -> dict[str, Any]:
+        """``PUT /v3/carts/{cart}/items/{item}`` with ``{"line_item": ...}`` (quantity, product_id, variant_id,
+        list_price: the price override); the cart after it."""
+        return _data(await self._call("PUT", f"/v3/carts/{cart_id}/items/{item_id}", body={"line_item": line_item}),
+                     "cart")
 
     # --- transport -----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
@@ -26,6 +27,7 @@ from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
+from pricing_edge.edge.cart_prices import CartPrices
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
@@ -138,6 +140,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = settings.assignments
     reserved_signals = ReservationSignals(store)
+    admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
+                             timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget)
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -172,6 +176,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index, reserved_signals))
+        if settings.cart_prices:
+            parts.graphql.cart_prices = CartPrices(admin, parts.records, parts.upstream)
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency, clock=clock)
@@ -192,6 +198,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             stopping.set()
             await cancel_and_wait([*tasks, *reserved_signals.tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
+            await admin.aclose()
 
     async def graphql(request: Request) -> Response:
         assert parts.graphql is not None, "the edge is still starting"

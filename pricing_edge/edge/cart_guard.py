@@ -53,7 +53,8 @@ MetricsCounter = Callable[[str], None]  # called with "passed" or "refused" when
 RefusalCounter = Callable[[str], None]  # called with the reason: stock_unknown, sku_unavailable, store_busy
 ChangeListener = Callable[[Sequence[str]], None]  # SKUs whose reservations changed (shown stock follows)
 
-_CART_LINES = "cart { entityId lineItems { physicalItems { entityId sku quantity } } }"
+_CART_LINES = ("cart { entityId currencyCode lineItems { physicalItems { entityId sku quantity productEntityId "
+               "variantEntityId listPrice { value } } } }")
 # What the edge must add to a forwarded mutation's selection (and strip from the answer) for ``commit``.
 IDENTITY_SELECTION: dict[str, str] = {
     "createCart": _CART_LINES, "addCartLineItems": _CART_LINES, "updateCartLineItem": _CART_LINES,

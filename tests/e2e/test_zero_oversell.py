@@ -102,7 +102,8 @@ def test_with_redis_stopped_two_edges_promise_at_most_twice_known_over_the_facto
         ports = [free_port(), free_port()]
         bc_port, erp_port = free_port(), free_port()
         settings = replace(demo_settings(patient(server.url, "pe:", redis_timeout=1.0), DemoLayout(ports[0])),
-                           upstream_url=f"http://127.0.0.1:{bc_port}/graphql", erp_url=f"http://127.0.0.1:{erp_port}",
+                           upstream_url=f"http://127.0.0.1:{bc_port}/graphql", admin_url=f"http://127.0.0.1:{bc_port}",
+                           erp_url=f"http://127.0.0.1:{erp_port}",
                            schema_cache=str(tmp_path / "schema.json"), bc_latency_ms=0.0, erp_latency_ms=0.0)
         fixtures = demo_fixtures(pristine_dataset(settings.seed), DemoLayout(ports[0]), settings)
         product = next(p for p in fixtures["products"] if p["available_to_sell"] == 10)

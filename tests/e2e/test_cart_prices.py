@@ -1,0 +1,116 @@
+"""The cart charges the price the buyer was shown. The simulator's price lists differ from the ERP (its own,
+lagging copy; nothing pushes ERP prices to it), yet the simulator's own cart and checkout amounts equal the
+price the edge shows: for every demo buyer, across a volume break, in two currencies, and right after an
+ERP price change — because the edge overrides each line's ``list_price`` through the REST cart API."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pricing_edge.config import Settings
+from pricing_edge.demo import pristine_dataset
+from tests.e2e.conftest import System, start_system
+from tests.support.polling import wait_until
+
+SHOWN = """query($id: Int!, $cur: currencyCode!) { site { product(entityId: $id) {
+  prices(currencyCode: $cur) { price { value currencyCode } } } } }"""
+CREATE = """mutation($pid: Int!, $qty: Int!, $cur: String) { cart { createCart(input: {currencyCode: $cur,
+  lineItems: [{productEntityId: $pid, quantity: $qty}]}) { cart { entityId currencyCode amount { value }
+  lineItems { physicalItems { entityId quantity listPrice { value } salePrice { value } extendedSalePrice { value } } } } } } }"""
+UPDATE = """mutation($cart: String!, $line: String!, $pid: Int!, $qty: Int!) { cart { updateCartLineItem(input: {
+  cartEntityId: $cart, lineItemEntityId: $line, data: {lineItem: {productEntityId: $pid, quantity: $qty}}}) {
+  cart { ...Lines } } } }
+fragment Lines on Cart { amount { value } lineItems { physicalItems { entityId quantity listPrice { value } salePrice { value } } } }"""
+CHECKOUT = "query($id: String!) { site { checkout(entityId: $id) { subtotal { value } cart { amount { value } } } } }"
+BUYERS = ("1", "2", "5", "13", "guest")
+
+
+@pytest.fixture(scope="module")
+def system(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    from tests.support.redis_server import delete_prefix, new_prefix
+
+    prefix = new_prefix("cart-prices")
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix, erp_budget_ms=10_000,
+                       upstream_timeout=60.0)
+    yield from start_system(settings, tmp_path_factory.mktemp("cart-prices"))
+    delete_prefix(redis_url, prefix)
+
+
+def shown(system: System, buyer: str, product_id: int, currency: str = "USD") -> Decimal:
+    product = system.query(SHOWN, buyer, {"id": product_id, "cur": currency})["data"]["site"]["product"]
+    assert product["prices"]["price"]["currencyCode"] == currency
+    return Decimal(str(product["prices"]["price"]["value"]))
+
+
+def create(system: System, buyer: str, product_id: int, quantity: int, currency: str = "USD") -> dict[str, Any]:
+    answer = system.query(CREATE, buyer, {"pid": product_id, "qty": quantity, "cur": currency})
+    assert "errors" not in answer, answer
+    cart: dict[str, Any] = answer["data"]["cart"]["createCart"]["cart"]
+    return cart
+
+
+def amounts(cart: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    line = cart["lineItems"]["physicalItems"][0]
+    return Decimal(str(line["listPrice"]["value"])), Decimal(str(cart["amount"]["value"]))
+
+
+def checkout_subtotal(system: System, buyer: str, cart_id: str) -> Decimal:
+    checkout = system.query(CHECKOUT, buyer, {"id": cart_id})["data"]["site"]["checkout"]
+    return Decimal(str(checkout["subtotal"]["value"]))
+
+
+def test_every_buyer_is_charged_the_price_shown(system: System) -> None:
+    pid = 101  # buyer 2 is shown 147.94 (the ERP's); BigCommerce's own copy says 153.86
+    upstream = system.upstream(SHOWN, "2", {"id": pid, "cur": "USD"})["data"]["site"]["product"]
+    assert Decimal(str(upstream["prices"]["price"]["value"])) == Decimal("153.86")
+    assert shown(system, "2", pid) == Decimal("147.94")
+    for buyer in BUYERS:
+        price = shown(system, buyer, pid)
+        cart = create(system, buyer, pid, 2)
+        assert amounts(cart) == (price, price * 2), buyer
+        assert checkout_subtotal(system, buyer, cart["entityId"]) == price * 2
+
+
+def test_a_second_currency_is_charged_as_shown(system: System) -> None:
+    pid = system.fixtures["products"][1]["entity_id"]
+    price = shown(system, "1", pid, "EUR")
+    cart = create(system, "1", pid, 1, "EUR")
+    assert cart["currencyCode"] == "EUR"
+    assert amounts(cart) == (price, price)
+
+
+def test_crossing_a_volume_break_reprices_the_line(system: System) -> None:
+    dataset = pristine_dataset(system.settings.seed)
+    price_list = system.buyer("2")["price_list_id"]
+    product = next(p for p in dataset.products if len(p.variants) == 1 and p.id in dataset.product_by_id
+                   and (r := dataset.prices.get(price_list, p.default_variant.sku, "USD")) is not None and r.bulk_tiers
+                   and dataset.visible_to(p, dataset.customer(2).customer_group_id))  # type: ignore[union-attr]
+    record = dataset.prices.get(price_list, product.default_variant.sku, "USD")
+    assert record is not None
+    tier = record.bulk_tiers[0]
+    price = shown(system, "2", product.id)
+    cart = create(system, "2", product.id, 1)
+    assert amounts(cart)[0] == price
+    line = cart["lineItems"]["physicalItems"][0]["entityId"]
+    answer = system.query(UPDATE, "2", {"cart": cart["entityId"], "line": line, "pid": product.id,
+                                        "qty": tier.min_quantity})
+    assert "errors" not in answer, answer
+    updated = answer["data"]["cart"]["updateCartLineItem"]["cart"]
+    assert Decimal(str(updated["lineItems"]["physicalItems"][0]["listPrice"]["value"])) == tier.amount
+    assert Decimal(str(updated["amount"]["value"])) == tier.amount * tier.min_quantity
+
+
+def test_right_after_an_erp_price_change_the_cart_has_the_new_price(system: System) -> None:
+    product = system.fixtures["products"][2]
+    pid, sku = product["entity_id"], product["variants"][0]["sku"]
+    system.change_price(price_list_id=system.buyer("1")["price_list_id"], sku=sku, currency="USD", price="42.42",
+                        sale_price=None)
+    wait_until(lambda: shown(system, "1", pid) == Decimal("42.42"), timeout=30, what="the edge to show the new price")
+    cart = create(system, "1", pid, 3)
+    assert amounts(cart) == (Decimal("42.42"), Decimal("127.26"))
+    assert checkout_subtotal(system, "1", cart["entityId"]) == Decimal("127.26")
