@@ -26,6 +26,8 @@ UPDATE = """mutation($cart: String!, $line: String!, $pid: Int!, $qty: Int!) { c
   cartEntityId: $cart, lineItemEntityId: $line, data: {lineItem: {productEntityId: $pid, quantity: $qty}}}) {
   cart { ...Lines } } } }
 fragment Lines on Cart { amount { value } lineItems { physicalItems { entityId quantity listPrice { value } salePrice { value } } } }"""
+CURRENCY = """mutation($cart: String!, $cur: String!) { cart { updateCartCurrency(input: {cartEntityId: $cart,
+  data: {currencyCode: $cur}}) { cart { currencyCode amount { value } lineItems { physicalItems { listPrice { value } } } } } } }"""
 CHECKOUT = "query($id: String!) { site { checkout(entityId: $id) { subtotal { value } cart { amount { value } } } } }"
 BUYERS = ("1", "2", "5", "13", "guest")
 
@@ -77,11 +79,22 @@ def test_every_buyer_is_charged_the_price_shown(system: System) -> None:
 
 
 def test_a_second_currency_is_charged_as_shown(system: System) -> None:
-    pid = system.fixtures["products"][1]["entity_id"]
-    price = shown(system, "1", pid, "EUR")
-    cart = create(system, "1", pid, 1, "EUR")
+    pid = 101
+    price = shown(system, "2", pid, "EUR")
+    cart = create(system, "2", pid, 1, "EUR")
     assert cart["currencyCode"] == "EUR"
     assert amounts(cart) == (price, price)
+
+
+def test_a_currency_change_reprices_the_lines_in_the_new_currency(system: System) -> None:
+    pid = 101
+    cart = create(system, "2", pid, 2)
+    assert amounts(cart)[0] == shown(system, "2", pid)
+    answer = system.query(CURRENCY, "2", {"cart": cart["entityId"], "cur": "EUR"})
+    assert "errors" not in answer, answer
+    changed = answer["data"]["cart"]["updateCartCurrency"]["cart"]
+    euros = shown(system, "2", pid, "EUR")
+    assert changed["currencyCode"] == "EUR" and amounts(changed) == (euros, euros * 2)
 
 
 def test_crossing_a_volume_break_reprices_the_line(system: System) -> None:

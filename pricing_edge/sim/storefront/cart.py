@@ -346,13 +346,17 @@ def delete_cart(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict
 
 
 def update_currency(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
-    """Lines are repriced from the price list in the new currency; what has no price list behind it
-    (gift certificates bought or redeemed, server-set prices) cannot follow, so such a cart is refused."""
+    """Lines are repriced from the price list in the new currency — a price a server set on a line too: it
+    was an amount in the old currency, so it is dropped (the server sets it again in the new one; BigCommerce
+    does not document converting an override). Gift certificates bought or redeemed have no price list
+    behind them and cannot follow, so such a cart is refused."""
     cart = cart_for_update(info, input["cartEntityId"])
     currency = _currency(input["data"]["currencyCode"])
     if currency != cart.currency:
-        if cart.gift_certificates or cart.redeemed or any(i.price is not None for i in cart.items):
-            raise GraphQLError("The currency of a cart with gift certificates or set prices cannot be changed.")
+        if cart.gift_certificates or cart.redeemed:
+            raise GraphQLError("The currency of a cart with gift certificates cannot be changed.")
+        for item in cart.items:
+            item.price = None
         cart.currency = currency
         cart.touch()
     return {"cart": cart}
