@@ -141,7 +141,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     assignments = settings.assignments
     reserved_signals = ReservationSignals(store)
     admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
-                             timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget)
+                             timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget,
+                             quota=store.rest_quota(settings.store_hash))
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from pricing_edge.store.audit import AuditLog
     from pricing_edge.store.ledger import Ledger
     from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.rest_quota import RestQuota
     from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -182,6 +183,11 @@ class RedisStore(BuildsItsParts, RecordReads):
         from pricing_edge.store.redis_audit import RedisAuditLog
 
         return RedisAuditLog(self)
+
+    def _new_rest_quota(self, store_hash: str) -> RestQuota:
+        from pricing_edge.store.rest_quota import RedisRestQuota
+
+        return RedisRestQuota(self.client, self.keys, store_hash)
 
     async def _mget(self, keys: list[str]) -> list[Any]:
         """MGET: one command on one server (the cluster's kind splits it by slot)."""
