@@ -127,3 +127,22 @@ def test_right_after_an_erp_price_change_the_cart_has_the_new_price(system: Syst
     cart = create(system, "1", pid, 3)
     assert amounts(cart) == (Decimal("42.42"), Decimal("127.26"))
     assert checkout_subtotal(system, "1", cart["entityId"]) == Decimal("127.26")
+
+
+def test_a_rest_quota_spent_beyond_the_budget_fails_the_mutation_clearly(redis_url: str, redis_prefix: str,
+                                                                         tmp_path: Path) -> None:
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, erp_budget_ms=10_000,
+                       cart_price_budget=0.5)
+    for system in start_system(settings, tmp_path):
+        import httpx
+
+        limit = httpx.post(system.bigcommerce.base_url + "/_sim/rate-limit", json={"quota": 1, "window_seconds": 60},
+                           timeout=30)
+        assert limit.status_code == 200
+        with httpx.Client(base_url=system.settings.admin_url, timeout=30) as other_app:  # spends the window
+            other_app.get(f"/stores/{system.settings.store_hash}/v2/order_statuses",
+                          headers={"X-Auth-Token": system.settings.admin_token})
+        answer = system.query(CREATE, "2", {"pid": 101, "qty": 1, "cur": "USD"})
+        assert answer["data"]["cart"]["createCart"] is None
+        assert "could not be set on the cart right now" in answer["errors"][0]["message"]
+        assert answer["errors"][0]["path"] == ["cart", "createCart"]
