@@ -19,7 +19,8 @@ Rules (DESIGN.md, "Conservative rules"):
   last known sellable stock.
 * **Redis down**: the live reservations cannot be read, so add-to-cart passes only where the last
   known sellable stock covers the quantity ``factor`` times (default 5); else "Not enough stock:".
-  A backorderable SKU with fresh stock passes: its promise never depended on reservations.
+  A backorderable SKU with fresh stock passes: its promise never depended on reservations. The edge
+  applies it to a running total per process (``edge/redis_down.py``), not to each request alone.
 """
 from __future__ import annotations
 
