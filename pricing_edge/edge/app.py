@@ -55,6 +55,7 @@ from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
 log = logging.getLogger(__name__)
+CART_STOCK_PATIENCE = 4  # ERP budgets a cart decision may wait for a stock read already under way
 
 
 @dataclass
@@ -99,8 +100,18 @@ def cart_guard(parts: EdgeParts, index: CatalogIndex,
     reservations = parts.store.reservations()
 
     async def stock_lookup(skus: list[str]) -> dict[str, KnownStock]:
-        lookup = await parts.records.stock_lookup(skus)
-        return {sku: KnownStock.of(list(levels.values()), stale=lookup.stale) for sku, levels in lookup.found.items()}
+        """A cart decision is worth a little more patience than a page: while the one ERP read for a SKU is
+        still running past the budget, wait for it a few budgets more before the line is refused as unknown."""
+        found: dict[str, KnownStock] = {}
+        wanted = list(skus)
+        for _ in range(CART_STOCK_PATIENCE):
+            lookup = await parts.records.stock_lookup(wanted)
+            found |= {sku: KnownStock.of(list(levels.values()), stale=lookup.stale)
+                      for sku, levels in lookup.found.items()}
+            wanted = [sku for sku in wanted if sku not in found]
+            if not wanted or not parts.records.reading_stock(wanted):
+                break
+        return found
 
     return CartGuard(reservations, stock_lookup, LineSkus(index, parts.upstream), ttl=parts.settings.reservation_ttl,
                      redis_down_factor=parts.settings.redis_down_stock_factor,

@@ -6,9 +6,10 @@ overridden through BigCommerce's server-to-server cart API (``PUT /v3/carts/{id}
 Why after, and every line: a line only exists once BigCommerce made it, and a quantity change can cross a
 volume break on a line this mutation did not name (lines of the same SKU). What the edge needs from the
 mutation's answer (ids, SKU, quantity, product and variant, list price, currency) it adds to the forwarded
-selection (``edge/document.py``). A REST 429 is waited out within the admin client's budget; beyond it, or
-with the ERP price unknown, the mutation answers a clear error instead of a cart at the wrong price (the
-line stays; the next cart mutation prices it).
+selection (``edge/document.py``). A REST 429 is waited out within the admin client's budget; beyond it the
+mutation answers a clear error instead of a cart at the wrong price (the line stays; the next cart mutation
+prices it). A SKU whose ERP price was never read and cannot be now (ERP down) keeps BigCommerce's price —
+the one a product page shows in that state too (DESIGN.md, "missing").
 """
 from __future__ import annotations
 
@@ -65,9 +66,8 @@ class CartPrices:
             if not isinstance(sku, str) or not isinstance(quantity, int) or quantity < 1:
                 continue
             record = records.get(sku)
-            if record is None:
-                raise CartPriceError(f"Your price for {sku} cannot be confirmed right now; the cart was not "
-                                     "repriced. Please try again shortly.")
+            if record is None:  # never read and the ERP cannot say: the page showed BigCommerce's own price too
+                continue
             wanted = unit_price(record, quantity)
             if _decimal((item.get("listPrice") or {}).get("value")) == wanted:
                 continue
