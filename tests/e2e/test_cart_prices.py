@@ -116,6 +116,7 @@ def test_crossing_a_volume_break_reprices_the_line(system: System) -> None:
     updated = answer["data"]["cart"]["updateCartLineItem"]["cart"]
     assert Decimal(str(updated["lineItems"]["physicalItems"][0]["listPrice"]["value"])) == tier.amount
     assert Decimal(str(updated["amount"]["value"])) == tier.amount * tier.min_quantity
+    assert checkout_subtotal(system, "2", cart["entityId"]) == tier.amount * tier.min_quantity
 
 
 def test_right_after_an_erp_price_change_the_cart_has_the_new_price(system: System) -> None:
