@@ -71,11 +71,25 @@ def test_every_buyer_is_charged_the_price_shown(system: System) -> None:
     upstream = system.upstream(SHOWN, "2", {"id": pid, "cur": "USD"})["data"]["site"]["product"]
     assert Decimal(str(upstream["prices"]["price"]["value"])) == Decimal("153.86")
     assert shown(system, "2", pid) == Decimal("147.94")
+    cart = create(system, "2", pid, 2)
+    assert amounts(cart) == (Decimal("147.94"), Decimal("295.88"))
+    # Every other buyer's price list made to differ from BigCommerce's copy too (an ERP change, no push).
+    sku = "PE-10000"
     for buyer in BUYERS:
-        price = shown(system, buyer, pid)
+        price_list = system.buyer(buyer)["price_list_id"]
+        if price_list != system.buyer("2")["price_list_id"]:
+            system.change_price(price_list_id=price_list, sku=sku, currency="USD", price=f"{100 + price_list}.25",
+                                sale_price=None)
+    for buyer in BUYERS:
+        price_list = system.buyer(buyer)["price_list_id"]
+        wanted = Decimal("147.94") if buyer == "2" else Decimal(f"{100 + price_list}.25")
+        wait_until(lambda buyer=buyer, wanted=wanted: shown(system, buyer, pid) == wanted, timeout=30,
+                   what=f"buyer {buyer} to be shown {wanted}")
+        bigcommerce = system.upstream(SHOWN, buyer, {"id": pid, "cur": "USD"})["data"]["site"]["product"]
+        assert Decimal(str(bigcommerce["prices"]["price"]["value"])) != wanted, buyer
         cart = create(system, buyer, pid, 2)
-        assert amounts(cart) == (price, price * 2), buyer
-        assert checkout_subtotal(system, buyer, cart["entityId"]) == price * 2
+        assert amounts(cart) == (wanted, wanted * 2), buyer
+        assert checkout_subtotal(system, buyer, cart["entityId"]) == wanted * 2
 
 
 def test_a_second_currency_is_charged_as_shown(system: System) -> None:
