@@ -133,6 +133,31 @@ def test_crossing_a_volume_break_reprices_the_line(system: System) -> None:
     assert checkout_subtotal(system, "2", cart["entityId"]) == tier.amount * tier.min_quantity
 
 
+ADD = """mutation($cart: String!, $pid: Int!, $qty: Int!) { cart { addCartLineItems(input: {cartEntityId: $cart,
+  data: {lineItems: [{productEntityId: $pid, quantity: $qty}]}}) { cart { ...Lines } } } }
+fragment Lines on Cart { amount { value } lineItems { physicalItems { entityId quantity listPrice { value } salePrice { value } } } }"""
+
+
+def test_adding_more_of_a_line_across_a_break_reprices_it(system: System) -> None:
+    dataset = pristine_dataset(system.settings.seed)
+    price_list = system.buyer("1")["price_list_id"]
+    group = dataset.customer(1).customer_group_id  # type: ignore[union-attr]
+    product = next(p for p in dataset.products if len(p.variants) == 1 and dataset.visible_to(p, group)
+                   and (r := dataset.prices.get(price_list, p.default_variant.sku, "USD")) is not None
+                   and r.bulk_tiers and r.sale_price is None)
+    record = dataset.prices.get(price_list, product.default_variant.sku, "USD")
+    assert record is not None
+    tier = record.bulk_tiers[0]
+    cart = create(system, "1", product.id, 1)
+    assert amounts(cart)[0] == shown(system, "1", product.id)
+    answer = system.query(ADD, "1", {"cart": cart["entityId"], "pid": product.id, "qty": tier.min_quantity - 1})
+    assert "errors" not in answer, answer
+    lines = answer["data"]["cart"]["addCartLineItems"]["cart"]["lineItems"]["physicalItems"]
+    assert [(line["quantity"], Decimal(str(line["listPrice"]["value"]))) for line in lines] == \
+        [(tier.min_quantity, tier.amount)]  # one line, merged, at the break's price
+    assert checkout_subtotal(system, "1", cart["entityId"]) == tier.amount * tier.min_quantity
+
+
 def test_right_after_an_erp_price_change_the_cart_has_the_new_price(system: System) -> None:
     product = system.fixtures["products"][2]
     pid, sku = product["entity_id"], product["variants"][0]["sku"]

@@ -2,7 +2,7 @@
 every kind, gift certificates, ``updateCartCurrency``, optimistic ``version``), validated the way
 BigCommerce validates them, priced from BigCommerce's own copy for the cart's buyer, and refusing
 quantities over its available stock ("Not enough stock: …"). Lines with the same variant and the same
-option choices merge. A line's list price may be set by a server (``LineItem.price``), as BigCommerce's
+option choices merge (a server-set price stays on the merged line). A line's list price may be set by a server (``LineItem.price``), as BigCommerce's
 REST cart API allows; totals always follow the lines (``totals.py``)."""
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class LineItem:
     price: Decimal | None = None  # a list price a server set on the line, instead of the price list's
 
     def same_as(self, variant: Variant, choices: tuple[Choice, ...]) -> bool:
-        return self.variant.id == variant.id and self.choices == choices and self.price is None
+        """An added line of the same variant and choices merges into this one — a line whose price a server
+        set too: the quantity grows, the set price stays until the server sets another."""
+        return self.variant.id == variant.id and self.choices == choices
 
 
 @dataclass
