@@ -173,3 +173,28 @@ def test_a_line_picked_by_selected_options_reserves_that_variants_sku(fresh_syst
     assert answer["data"]["cart"]["createCart"]["cart"]["lineItems"]["physicalItems"][0]["sku"] == target["sku"]
     expected = {**before, target["sku"]: max(0, before[target["sku"]] - 2)}
     wait_until(lambda: available() == expected, timeout=30, what=f"only {target['sku']} to show 2 fewer available")
+
+
+BY_LOCATION = """query($id: Int!) { site { product(entityId: $id) { variants(first: 5) { edges { node { inventory {
+  aggregated { availableToSell } byLocation(first: 10) { edges { node { locationEntityId availableToSell } } } } } } } } } }"""
+
+
+def test_per_location_stock_shows_the_reservations_taken_location_by_location(fresh_system: System) -> None:
+    system = fresh_system
+    product_id = ten_units(system)
+
+    def levels() -> tuple[int, list[int]]:
+        node = system.query(BY_LOCATION, "1", {"id": product_id})["data"]["site"]["product"]["variants"]["edges"][0]["node"]
+        edges = node["inventory"]["byLocation"]["edges"]
+        return (node["inventory"]["aggregated"]["availableToSell"],
+                [e["node"]["availableToSell"] for e in sorted(edges, key=lambda e: e["node"]["locationEntityId"])])
+
+    total, before = levels()
+    assert total == sum(before) == 10
+    assert "errors" not in system.query(CREATE, "2", {"pid": product_id, "qty": 7})
+    expected, left = [], 7
+    for available in before:  # each location down to zero before the next
+        taken = min(left, available)
+        expected.append(available - taken)
+        left -= taken
+    wait_until(lambda: levels() == (3, expected), timeout=30, what=f"locations to show {expected}")
