@@ -87,7 +87,7 @@ def test_a_served_product_sells_exactly_its_10_units_and_shows_each_reservation(
 
 
 def test_shown_stock_returns_when_the_carts_expire(redis_url: str, redis_prefix: str, tmp_path: Path) -> None:
-    for system in start_system(patient(redis_url, redis_prefix, reservation_ttl=3.0, stock_ttl=1.0), tmp_path):
+    for system in start_system(patient(redis_url, redis_prefix, reservation_ttl=10.0, stock_ttl=1.0), tmp_path):
         product_id = ten_units(system)
         assert shown(system, product_id) == 10
         assert "errors" not in system.query(CREATE, "2", {"pid": product_id, "qty": 4})
