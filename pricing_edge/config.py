@@ -233,6 +233,10 @@ class Settings:
     redis_down_stock_factor: Annotated[float, Field(ge=1)] = Field(
         5.0, description="while Redis is unreachable, add-to-cart passes only where last known stock "
                          "covers the quantity this many times")
+    cart_prices: Flag = Field(True, description="set each cart line's price to the buyer's ERP price through "
+                                                "BigCommerce's server-to-server cart API (list_price)")
+    cart_price_budget: Seconds = Field(5.0, description="seconds a cart mutation may wait out REST rate limits "
+                                                        "while setting line prices before it fails with an error")
     redis_prefix: Spaceless = Field("pe:", description="prefix of every Redis key")
     redis_timeout: Seconds = Field(2.0, description="seconds a Redis connect, command or pool wait may take "
                                                     "before it counts as down")

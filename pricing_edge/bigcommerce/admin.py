@@ -1,19 +1,24 @@
-"""BigCommerce's REST Admin API as the worker uses it: orders, order products and addresses, shipments,
-order statuses and webhook subscriptions (``/stores/{store_hash}/v2|v3/...``, ``X-Auth-Token``).
+"""BigCommerce's REST Admin API as the worker and the edge use it: orders, order products and addresses,
+shipments, order statuses, webhook subscriptions and cart line prices (``/stores/{store_hash}/v2|v3/...``, ``X-Auth-Token``).
 
 Answers are parsed Decimal-exact (``loads_exact``); v2 money arrives as strings and stays so. Every call
 carries the current ``traceparent`` (the client is ``tracing.traced_client``).
 
 Rate limits, as BigCommerce asks: each answer's ``X-Rate-Limit-Requests-Left`` and
-``X-Rate-Limit-Time-Reset-Ms`` are remembered; when nothing is left, the next call waits for the window to
-reset, and a 429 waits ``X-Rate-Limit-Time-Reset-Ms`` (else ``X-Retry-After`` seconds) and retries. One
-gate is shared by all concurrent callers of a client, so they wait together rather than stampede. A call
-waits at most ``max_rate_limit_wait`` seconds in all; beyond that it raises ``BigCommerceUnavailable``
-with ``retry_after``. Errors are ``pricing_edge.bigcommerce.errors``; httpx's never escape.
+``X-Rate-Limit-Time-Reset-Ms`` (with ``-Requests-Quota`` and ``-Time-Window-Ms``) are remembered; when
+nothing is left, the next call waits for the window to reset, and a 429 waits ``X-Rate-Limit-Time-Reset-Ms``
+(else ``X-Retry-After`` seconds) and retries. The window is the store's, not the client's: it lives in the
+``quota`` given (``store.rest_quota(store_hash)``: one bucket in Redis that every process and every caller
+of the REST API shares; ``store/rest_quota.py``), so they count down one window together rather than each
+stampede their own. Without a store, one in-process bucket per client. If Redis cannot be reached the call
+goes ahead (BigCommerce's own 429 still holds it back). A call waits at most ``max_rate_limit_wait``
+seconds in all; beyond that it raises ``BigCommerceUnavailable`` with ``retry_after``. Errors are
+``pricing_edge.bigcommerce.errors``; httpx's never escape.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,75 +28,11 @@ from pricing_edge.bigcommerce import errors
 from pricing_edge.bigcommerce.errors import BigCommerceBadResponse, BigCommerceError, BigCommerceUnavailable
 from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.ops import tracing
+from pricing_edge.store.base import StoreError
+from pricing_edge.store.rest_quota import LocalRestQuota, RestQuota
 
+log = logging.getLogger(__name__)
 PAGE_LIMIT = 250  # BigCommerce's largest page
-
-
-class _RateGate:
-    """The store's rate-limit window as BigCommerce last reported it, shared by every call of one client."""
-
-    def __init__(self) -> None:
-        self.lock = asyncio.Lock()
-        self.left: int | None = None  # requests left in the window (None: unknown, go ahead)
-        self.reset_at = 0.0  # loop time the window resets
-        self.quota: int | None = None
-        self.window = 0.0
-        self.waits = 0
-        self.waited = 0.0
-
-    async def admit(self, deadline: float, what: str) -> None:
-        """Wait (holding the gate, so others queue behind) until a request may go; then reserve it."""
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(max(0.0, deadline - loop.time())):
-                await self.lock.acquire()
-        except TimeoutError:
-            raise BigCommerceUnavailable(f"bigcommerce: {what} still rate limited after waiting", status=429,
-                                         retry_after=max(0.0, self.reset_at - loop.time())) from None
-        try:
-            now = loop.time()
-            # A loop: while we sleep, answers still in flight may move the reset later.
-            while self.left is not None and self.left <= 0 and now < self.reset_at:
-                wait = self.reset_at - now
-                if now + wait > deadline:
-                    raise BigCommerceUnavailable(f"bigcommerce: {what} rate limited; the window resets in "
-                                                 f"{wait:.3f}s, beyond the client's wait limit", status=429,
-                                                 retry_after=wait)
-                self.waits += 1
-                self.waited += wait
-                await asyncio.sleep(wait)
-                now = loop.time()
-            if self.left is not None and now >= self.reset_at:
-                # A new window: assume BigCommerce's quota (the answer will say exactly).
-                self.left, self.reset_at = self.quota, now + self.window
-            if self.left is not None:
-                self.left -= 1
-        finally:
-            self.lock.release()
-
-    def observe(self, headers: httpx.Headers) -> None:
-        left = _number(headers.get("x-rate-limit-requests-left"))
-        reset_ms = _number(headers.get("x-rate-limit-time-reset-ms"))
-        quota = _number(headers.get("x-rate-limit-requests-quota"))
-        window_ms = _number(headers.get("x-rate-limit-time-window-ms"))
-        if quota is not None:
-            self.quota = int(quota)
-        if window_ms is not None:
-            self.window = window_ms / 1000
-        if left is None or reset_ms is None:
-            return
-        reset_at = asyncio.get_running_loop().time() + reset_ms / 1000
-        half = max(self.window / 2, 0.001)
-        if self.left is not None and abs(reset_at - self.reset_at) < half:  # same window: the lower count wins
-            self.left = min(self.left, int(left))
-            self.reset_at = reset_at
-        elif self.left is None or reset_at > self.reset_at:  # a newer window (an older answer is ignored)
-            self.left, self.reset_at = int(left), reset_at
-
-    def throttled(self, wait: float) -> None:
-        """A 429: nothing is left until ``wait`` seconds from now."""
-        self.left = 0
-        self.reset_at = max(self.reset_at, asyncio.get_running_loop().time() + wait)
 
 
 def _number(raw: str | None) -> float | None:
@@ -112,7 +53,7 @@ def _retry_wait(response: httpx.Response) -> float:
 
 class BigCommerceAdmin:
     def __init__(self, base_url: str, *, store_hash: str, access_token: str, client: httpx.AsyncClient | None = None,
-                 timeout: float = 10.0, max_rate_limit_wait: float = 60.0) -> None:
+                 timeout: float = 10.0, max_rate_limit_wait: float = 60.0, quota: RestQuota | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.store_hash = store_hash
         self.max_rate_limit_wait = max_rate_limit_wait
@@ -121,12 +62,47 @@ class BigCommerceAdmin:
                          "Content-Type": "application/json"}
         self._owns_client = client is None
         self._client = client or tracing.traced_client("bigcommerce", timeout=timeout)
-        self._gate = _RateGate()
+        self.quota: RestQuota = quota or LocalRestQuota()
+        self._waits = 0
+        self._waited = 0.0
 
     @property
     def rate_limit_waits(self) -> tuple[int, float]:
         """How often calls waited for the rate-limit window, and for how many seconds in all."""
-        return self._gate.waits, self._gate.waited
+        return self._waits, self._waited
+
+    async def _admit(self, deadline: float, what: str) -> None:
+        """Wait until the store's window lets one request go (counted out of it), within ``deadline``."""
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                wait = await self.quota.admit()
+            except StoreError as exc:
+                log.warning("REST quota bucket unreachable, %s goes ahead: %s", what, exc)
+                return
+            if wait <= 0:
+                return
+            if loop.time() + wait > deadline:
+                raise BigCommerceUnavailable(f"bigcommerce: {what} rate limited; the window resets in {wait:.3f}s, "
+                                             "beyond the client's wait limit", status=429, retry_after=wait)
+            self._waits += 1
+            self._waited += wait
+            await asyncio.sleep(wait)
+
+    async def _observe(self, headers: httpx.Headers) -> None:
+        try:
+            await self.quota.observe(_number(headers.get("x-rate-limit-requests-left")),
+                                     _number(headers.get("x-rate-limit-time-reset-ms")),
+                                     _number(headers.get("x-rate-limit-requests-quota")),
+                                     _number(headers.get("x-rate-limit-time-window-ms")))
+        except StoreError as exc:
+            log.warning("REST quota bucket unreachable, an answer's rate-limit headers are not shared: %s", exc)
+
+    async def _throttled(self, wait: float) -> None:
+        try:
+            await self.quota.throttled(wait)
+        except StoreError as exc:
+            log.warning("REST quota bucket unreachable, a 429 is not shared: %s", exc)
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -213,6 +189,19 @@ class BigCommerceAdmin:
                 done.append({"scope": scope, "action": "created", "id": hook["id"]})
         return done
 
+    # --- carts (v3, server-to-server) --------------------------------------------------------------
+
+    async def get_cart(self, cart_id: str) -> dict[str, Any] | None:
+        """``Cart_Full`` (the envelope's ``data``), or None when BigCommerce has no such cart."""
+        found = await self._call("GET", f"/v3/carts/{cart_id}", none_on_404=True)
+        return None if found is None else _data(found, "cart")
+
+    async def update_cart_item(self, cart_id: str, item_id: str, line_item: Mapping[str, Any]) -> dict[str, Any]:
+        """``PUT /v3/carts/{cart}/items/{item}`` with ``{"line_item": ...}`` (quantity, product_id, variant_id,
+        list_price: the price override); the cart after it."""
+        return _data(await self._call("PUT", f"/v3/carts/{cart_id}/items/{item_id}", body={"line_item": line_item}),
+                     "cart")
+
     # --- transport -----------------------------------------------------------------------------
 
     async def _all_pages(self, path: str, what: str) -> list[dict[str, Any]]:
@@ -251,7 +240,7 @@ class BigCommerceAdmin:
         content = dumps(body) if body is not None else None
         headers = self._headers
         while True:
-            await self._gate.admit(deadline, what)
+            await self._admit(deadline, what)
             try:
                 response = await self._client.request(method, self._root + path, content=content,
                                                       params=dict(params) if params else None, headers=headers)
@@ -259,11 +248,11 @@ class BigCommerceAdmin:
                 raise errors.from_httpx(exc, method, path) from exc
             except httpx.InvalidURL as exc:  # not an HTTPError: a misconfigured base URL, never transient
                 raise BigCommerceError(f"bigcommerce: {method} {path}: invalid URL: {exc}") from exc
-            self._gate.observe(response.headers)
+            await self._observe(response.headers)
             if response.status_code != 429:
                 return response
             wait = _retry_wait(response)
-            self._gate.throttled(wait)
+            await self._throttled(wait)
             if loop.time() + wait > deadline:
                 raise errors.from_status(response, retry_after=wait)
 

@@ -19,7 +19,8 @@ Rules (DESIGN.md, "Conservative rules"):
   last known sellable stock.
 * **Redis down**: the live reservations cannot be read, so add-to-cart passes only where the last
   known sellable stock covers the quantity ``factor`` times (default 5); else "Not enough stock:".
-  A backorderable SKU with fresh stock passes: its promise never depended on reservations.
+  A backorderable SKU with fresh stock passes: its promise never depended on reservations. The edge
+  applies it to a running total per process (``edge/redis_down.py``), not to each request alone.
 """
 from __future__ import annotations
 
@@ -134,3 +135,8 @@ def not_enough_stock_message(sku: str, available: int, name: str | None = None) 
     if available == 0:
         return f"{NOT_ENOUGH_STOCK} {label} is out of stock."
     return f"{NOT_ENOUGH_STOCK} {label} is limited to {available} units."
+
+
+def stock_unconfirmed_message(label: str) -> str:
+    """The refusal when stock cannot be confirmed in time (ERP over budget, store too busy): never sold blind."""
+    return f"{NOT_ENOUGH_STOCK} {label} cannot be confirmed right now; please try again shortly."

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
@@ -26,9 +27,11 @@ from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
+from pricing_edge.edge.cart_prices import CartPrices
 from pricing_edge.edge.catalog_index import CatalogIndex
+from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
-from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
+from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
@@ -52,6 +55,7 @@ from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
 log = logging.getLogger(__name__)
+CART_STOCK_PATIENCE = 4  # ERP budgets a cart decision may wait for a stock read already under way
 
 
 @dataclass
@@ -83,20 +87,37 @@ async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceL
         log.warning("warming at start failed (requests read through instead): %s", exc)
 
 
-def cart_guard(parts: EdgeParts, index: CatalogIndex) -> CartGuard:
+async def _write_back_loop(guard: CartGuard, stopping: Callable[[], bool], every: float = 1.0) -> None:
+    """Reservations promised while Redis was unreachable are held in Redis as soon as it answers again."""
+    while not stopping():
+        await guard.redis_down.try_write_back(guard.reservations, guard.ttl)
+        await asyncio.sleep(every)
+
+
+def cart_guard(parts: EdgeParts, index: CatalogIndex,
+               on_change: Callable[[Sequence[str]], None] | None = None) -> CartGuard:
     """Soft reservations in the same store (Redis: shared by every edge process), stock from the records path."""
     reservations = parts.store.reservations()
 
     async def stock_lookup(skus: list[str]) -> dict[str, KnownStock]:
-        lookup = await parts.records.stock_lookup(skus)
-        return {sku: KnownStock.of(list(levels.values()), stale=lookup.stale) for sku, levels in lookup.found.items()}
+        """A cart decision is worth a little more patience than a page: while the one ERP read for a SKU is
+        still running past the budget, wait for it a few budgets more before the line is refused as unknown."""
+        found: dict[str, KnownStock] = {}
+        wanted = list(skus)
+        for _ in range(CART_STOCK_PATIENCE):
+            lookup = await parts.records.stock_lookup(wanted)
+            found |= {sku: KnownStock.of(list(levels.values()), stale=lookup.stale)
+                      for sku, levels in lookup.found.items()}
+            wanted = [sku for sku in wanted if sku not in found]
+            if not wanted or not parts.records.reading_stock(wanted):
+                break
+        return found
 
-    async def sku_lookup(product_id: int | None, variant_id: int | None) -> str | None:
-        return index.sku_for(product_id, variant_id)
-
-    return CartGuard(reservations, stock_lookup, sku_lookup, ttl=parts.settings.reservation_ttl,
+    return CartGuard(reservations, stock_lookup, LineSkus(index, parts.upstream), ttl=parts.settings.reservation_ttl,
                      redis_down_factor=parts.settings.redis_down_stock_factor,
-                     metrics_counter_callable=lambda outcome: parts.metrics.redis_down_carts.labels(outcome).inc())
+                     metrics_counter_callable=lambda outcome: parts.metrics.redis_down_carts.labels(outcome).inc(),
+                     refusal_counter=lambda reason: parts.metrics.cart_refusals.labels(reason).inc(),
+                     on_change=on_change)
 
 
 def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
@@ -129,6 +150,10 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = settings.assignments
+    reserved_signals = ReservationSignals(store)
+    admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
+                             timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget,
+                             quota=store.rest_quota(settings.store_hash))
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -138,6 +163,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         for sku in change.stock:
             parts.records.drop_stock(sku)
             tags.append(stock_tag(sku))
+        tags += [stock_tag(sku) for sku in change.reserved]  # the records stand; the stock shown moved
         for customer_id in change.customers:
             if parts.buyers:
                 parts.buyers.forget_customer(customer_id)
@@ -161,14 +187,18 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
-        parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
+        parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index, reserved_signals))
+        if settings.cart_prices:
+            parts.graphql.cart_prices = CartPrices(admin, parts.records, parts.upstream)
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,
                                              currency=settings.currency, clock=clock)
+        guard = parts.graphql.cart_path.guard
         stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
                                      name="cache-updater"),
                  asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations"),
+                 asyncio.create_task(_write_back_loop(guard, stopping.is_set), name="reservation-write-back"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
@@ -178,8 +208,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             yield
         finally:
             stopping.set()
-            await cancel_and_wait([*tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
+            await cancel_and_wait([*tasks, *reserved_signals.tasks, *parts.records.background()], Grace(settings.shutdown_grace).tasks)
             await parts.upstream.aclose()
+            await admin.aclose()
 
     async def graphql(request: Request) -> Response:
         assert parts.graphql is not None, "the edge is still starting"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ class Invalidation:
     stock: list[str] = field(default_factory=list)
     customers: list[int] = field(default_factory=list)
     companies: list[int] = field(default_factory=list)
+    reserved: list[str] = field(default_factory=list)  # SKUs whose reservations changed: shown stock moved
     traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
 
     def add(self, record: Record) -> None:
@@ -52,7 +53,7 @@ class Invalidation:
             self.companies.append(record.company_id)
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.stock or self.customers or self.companies)
+        return bool(self.prices or self.stock or self.customers or self.companies or self.reserved)
 
     def encode(self) -> bytes:
         return orjson.dumps(self.__dict__)
@@ -61,7 +62,8 @@ class Invalidation:
     def decode(cls, raw: bytes) -> Invalidation:
         data: dict[str, Any] = orjson.loads(raw)
         return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
-                   data.get("customers", []), data.get("companies", []), str(data.get("traceparent") or ""))
+                   data.get("customers", []), data.get("companies", []), [str(s) for s in data.get("reserved", [])],
+                   str(data.get("traceparent") or ""))
 
 
 async def apply_record(store: Store, record: Record) -> bool:
@@ -170,3 +172,30 @@ async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidati
             delay = backoff.next_delay()
             log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
             await asyncio.sleep(delay)
+
+
+class ReservationSignals:
+    """Tells every edge process which SKUs' reservations changed, so cached answers follow the stock shown —
+    coalesced: at most one message per ``window`` seconds, naming each SKU changed in it once (500 carts
+    on one SKU in a second are a handful of invalidations, not 500)."""
+
+    def __init__(self, store: Store, window: float = 0.25) -> None:
+        self.store = store
+        self.window = window
+        self.pending: set[str] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, skus: Iterable[str]) -> None:
+        self.pending.update(skus)
+        if self.pending and not self.tasks:
+            task = asyncio.create_task(self._flush(), name="reservation-signals")
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    async def _flush(self) -> None:
+        await asyncio.sleep(self.window)
+        skus, self.pending = sorted(self.pending), set()
+        try:
+            await self.store.publish(INVALIDATION, Invalidation(reserved=skus).encode())
+        except StoreError as exc:  # Redis down: answers expire by their TTL; nothing else to do
+            log.warning("could not publish reservation changes for %d SKU(s): %s", len(skus), exc)

@@ -7,7 +7,9 @@ fails; decreases (update down, delete line, delete cart) are applied only on ``c
 BigCommerce said yes — releasing early and failing to re-reserve on rollback would leave a cart
 holding unreserved stock.
 
-Holders are cart ids; lines are keyed by (cart, SKU), summing lines of one SKU. ``createCart`` has no
+Holders are cart ids; lines are keyed by (cart, SKU), summing lines of one SKU. A line's SKU is resolved
+before the decision (``edge/line_skus.py``: from what this process served, else from BigCommerce, with
+the variant ``selectedOptions`` pick). ``createCart`` has no
 cart id yet: it holds under a provisional id that ``commit`` renames to BigCommerce's. Update and
 delete name a ``lineItemEntityId``; the guard learns id → (SKU, quantity) from every answer it sees
 (``commit``, ``observe_cart``). Unknown id (another edge process made the line, or a restart):
@@ -16,8 +18,11 @@ SKU as the line's quantity (right for the usual one line per SKU); delete passes
 ``commit`` reconciles from the answer: every hold is lowered to the quantity the returned cart has.
 Reconciliation only lowers — raising needs a stock check, which is what the next add does.
 
-Stock unknown to the edge (no levels) or a SKU it cannot name: pass through, BigCommerce's own check
-decides. Redis down (``StoreError``): DESIGN.md's factor rule on the mutation's quantity, counted.
+Zero oversell: stock still unknown after the ERP budget, a SKU BigCommerce could not be asked about, or
+Redis too busy to answer in time (``StoreBusy``: a timeout or an exhausted pool, i.e. load) ⇒ refused
+with BigCommerce's "Not enough stock:" error, counted by reason. A line BigCommerce itself knows no item
+for passes through (BigCommerce refuses it). Only a real connection failure (``StoreError``) is "Redis
+down": DESIGN.md's factor rule with this process's running total (``edge/redis_down.py``), counted.
 """
 from __future__ import annotations
 
@@ -32,18 +37,24 @@ from cachetools import TTLCache
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.reservations import (
     DEFAULT_REDIS_DOWN_FACTOR, DEFAULT_RESERVATION_TTL_SECONDS, KnownStock, not_enough_stock_message,
-    promisable, redis_down_allows, redis_down_limit,
+    promisable, stock_unconfirmed_message,
 )
-from pricing_edge.store.base import StoreError
+from pricing_edge.edge.line_skus import SkuUnavailable
+from pricing_edge.edge.redis_down import RedisDownTotals
+from pricing_edge.store.base import StoreBusy, StoreError
 from pricing_edge.store.reservations import ReservationStore
 
 log = logging.getLogger(__name__)
 
 StockLookup = Callable[[list[str]], Awaitable[Mapping[str, Sequence[StockLevel] | KnownStock]]]
-SkuLookup = Callable[[int | None, int | None], Awaitable[str | None]]
+# (line input, the buyer's headers for BigCommerce) -> SKU; None: no such item; raises SkuUnavailable.
+SkuLookup = Callable[[Mapping[str, Any], Mapping[str, str]], Awaitable[str | None]]
 MetricsCounter = Callable[[str], None]  # called with "passed" or "refused" when the Redis-down rule decides
+RefusalCounter = Callable[[str], None]  # called with the reason: stock_unknown, sku_unavailable, store_busy
+ChangeListener = Callable[[Sequence[str]], None]  # SKUs whose reservations changed (shown stock follows)
 
-_CART_LINES = "cart { entityId lineItems { physicalItems { entityId sku quantity } } }"
+_CART_LINES = ("cart { entityId currencyCode lineItems { physicalItems { entityId sku quantity productEntityId "
+               "variantEntityId listPrice { value } } } }")
 # What the edge must add to a forwarded mutation's selection (and strip from the answer) for ``commit``.
 IDENTITY_SELECTION: dict[str, str] = {
     "createCart": _CART_LINES, "addCartLineItems": _CART_LINES, "updateCartLineItem": _CART_LINES,
@@ -90,7 +101,7 @@ class Proceed:
     release_after: list[tuple[str, int]] = field(default_factory=list)  # lowered on commit: (sku, quantity)
     release_holder_after: bool = False
     provisional: bool = False
-    degraded: bool = False  # the Redis-down rule decided: nothing was reserved
+    degraded: bool = False  # the Redis-down rule decided: nothing was reserved, ``taken`` was promised
     _done: bool = False
 
     async def commit(self, payload: Mapping[str, Any] | None) -> None:
@@ -103,6 +114,13 @@ class Proceed:
         cart = payload.get("cart") if isinstance(payload.get("cart"), Mapping) else None
         cart_id = cart.get("entityId") if cart else None
         holder = self.holder
+        if self.degraded:
+            if isinstance(cart_id, str) and cart_id:
+                self.guard.redis_down.taken(cart_id, self.taken)
+            if cart is not None:
+                self.guard.observe_cart(cart)
+            return
+        self.guard.changed([sku for sku, _ in [*self.taken, *self.release_after]])
         try:
             if self.provisional and holder is not None:
                 if isinstance(cart_id, str) and cart_id:
@@ -112,17 +130,20 @@ class Proceed:
                     log.warning("createCart answer without cart.entityId: provisional hold %s left to expire", holder)
             deleted = payload.get("deletedCartEntityId")
             if isinstance(deleted, str) and deleted:
+                self.guard.changed(list(await self.guard.reservations.holdings(deleted)))
                 await self.guard.reservations.release_holder(deleted)
                 self.guard.forget_cart(deleted)
                 return
-            if holder is not None and not self.degraded:
+            if holder is not None:
+                if self.release_holder_after:
+                    self.guard.changed(list(await self.guard.reservations.holdings(holder)))
                 for sku, quantity in self.release_after:
                     await self.guard.reservations.release(sku, holder, quantity)
                 if self.release_holder_after:
                     await self.guard.reservations.release_holder(holder)
             if cart is not None:
                 lines = self.guard.observe_cart(cart)
-                if lines is not None and holder is not None and holder == cart_id and not self.degraded:
+                if lines is not None and holder is not None and holder == cart_id:
                     await self.guard.reconcile(holder, lines)
         except StoreError as exc:
             log.warning("reservation commit for %s failed, holds expire by themselves: %s", holder, exc)
@@ -131,8 +152,12 @@ class Proceed:
         if self._done:
             return
         self._done = True
-        if self.holder is None or self.degraded:
+        if self.degraded:
+            self.guard.redis_down.withdraw(self.taken)
             return
+        if self.holder is None:
+            return
+        self.guard.changed([sku for sku, _ in self.taken])
         try:
             if self.provisional:
                 await self.guard.reservations.release_holder(self.holder)
@@ -148,26 +173,36 @@ class CartGuard:
 
     def __init__(self, reservations: ReservationStore, stock_lookup: StockLookup, sku_lookup: SkuLookup, *,
                  ttl: float = DEFAULT_RESERVATION_TTL_SECONDS, redis_down_factor: float = DEFAULT_REDIS_DOWN_FACTOR,
-                 metrics_counter_callable: MetricsCounter | None = None, max_known_lines: int = 100_000) -> None:
+                 metrics_counter_callable: MetricsCounter | None = None, refusal_counter: RefusalCounter | None = None,
+                 on_change: ChangeListener | None = None, max_known_lines: int = 100_000) -> None:
         self.reservations = reservations
         self.stock_lookup = stock_lookup
         self.sku_lookup = sku_lookup
         self.ttl = ttl
         self.redis_down_factor = redis_down_factor
+        self.redis_down = RedisDownTotals(redis_down_factor)
         self.count = metrics_counter_callable or (lambda outcome: None)
+        self.count_refusal = refusal_counter or (lambda reason: None)
+        self.changed = on_change or (lambda skus: None)
         self._lines: TTLCache[str, _Line] = TTLCache(maxsize=max_known_lines, ttl=max(ttl, 1.0) * 2)
 
-    async def check(self, mutation: str, input: Mapping[str, Any]) -> Proceed | Refuse:  # noqa: A002
-        """Reserve what ``mutation`` (a ``cart`` field name) with its coerced ``input`` raises; plan what it lowers."""
+    async def check(self, mutation: str, input: Mapping[str, Any],  # noqa: A002
+                    headers: Mapping[str, str] | None = None) -> Proceed | Refuse:
+        """Reserve what ``mutation`` (a ``cart`` field name) with its coerced ``input`` raises; plan what it lowers.
+
+        ``headers``: the buyer's, as forwarded to BigCommerce (to ask it a line's SKU)."""
+        await self.redis_down.try_write_back(self.reservations, self.ttl)
+        headers = headers or {}
         if mutation == "createCart":
-            return await self._raise(f"{PROVISIONAL}{uuid.uuid4().hex}", input.get("lineItems"), provisional=True)
+            return await self._raise(f"{PROVISIONAL}{uuid.uuid4().hex}", input.get("lineItems"), headers,
+                                     provisional=True)
         cart_id = input.get("cartEntityId")
         if not isinstance(cart_id, str):
             return Proceed(self, None)
         if mutation == "addCartLineItems":
-            return await self._raise(cart_id, (input.get("data") or {}).get("lineItems"))
+            return await self._raise(cart_id, (input.get("data") or {}).get("lineItems"), headers)
         if mutation == "updateCartLineItem":
-            return await self._update(cart_id, input)
+            return await self._update(cart_id, input, headers)
         if mutation == "deleteCartLineItem":
             known = self._lines.get(str(input.get("lineItemEntityId")))
             after = [(known.sku, known.quantity)] if known and known.cart_id == cart_id else []
@@ -205,29 +240,35 @@ class CartGuard:
             if excess > 0:
                 await self.reservations.release(sku, holder, excess)
 
-    async def _sku_of(self, line: Mapping[str, Any]) -> str | None:
-        if isinstance(line.get("sku"), str):
-            return str(line["sku"])
-        product, variant = line.get("productEntityId"), line.get("variantEntityId")
-        if product is None and variant is None:
-            return None
-        return await self.sku_lookup(product, variant)
+    def _refuse(self, reason: str, message: str) -> Refuse:
+        self.count_refusal(reason)
+        return Refuse(message)
 
-    async def _wanted(self, lines: Any) -> dict[str, int]:
+    async def _wanted(self, lines: Any, headers: Mapping[str, str]) -> dict[str, int] | Refuse:
         wants: dict[str, int] = {}
         for line in lines if isinstance(lines, list) else []:
             quantity = line.get("quantity") if isinstance(line, Mapping) else None
             if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity <= 0:
                 continue  # BigCommerce rejects it itself
-            sku = await self._sku_of(line)
+            try:
+                sku = await self.sku_lookup(line, headers)
+            except SkuUnavailable as exc:
+                log.warning("cannot resolve a cart line's SKU, refusing it: %s", exc)
+                label = f"product {line.get('productEntityId') or line.get('variantEntityId')}"
+                return self._refuse("sku_unavailable", stock_unconfirmed_message(label))
             if sku is not None:
                 wants[sku] = wants.get(sku, 0) + quantity
         return wants
 
-    async def _raise(self, holder: str, lines: Any, *, provisional: bool = False) -> Proceed | Refuse:
-        return await self._reserve(holder, await self._wanted(lines), provisional=provisional)
+    async def _raise(self, holder: str, lines: Any, headers: Mapping[str, str], *,
+                     provisional: bool = False) -> Proceed | Refuse:
+        wants = await self._wanted(lines, headers)
+        if isinstance(wants, Refuse):
+            return wants
+        return await self._reserve(holder, wants, provisional=provisional)
 
-    async def _update(self, cart_id: str, input: Mapping[str, Any]) -> Proceed | Refuse:  # noqa: A002
+    async def _update(self, cart_id: str, input: Mapping[str, Any],  # noqa: A002
+                      headers: Mapping[str, str]) -> Proceed | Refuse:
         line = (input.get("data") or {}).get("lineItem") or {}
         new = line.get("quantity")
         if not isinstance(new, int) or isinstance(new, bool) or new < 0:
@@ -236,14 +277,21 @@ class CartGuard:
         if known is not None and known.cart_id == cart_id:
             sku, old = known.sku, known.quantity
         else:
-            found = await self._sku_of(line)
+            try:
+                found = await self.sku_lookup(line, headers)
+            except SkuUnavailable as exc:
+                log.warning("cannot resolve a cart line's SKU, refusing the update: %s", exc)
+                return self._refuse("sku_unavailable", stock_unconfirmed_message(f"line {input.get('lineItemEntityId')}"))
             if found is None:
                 return Proceed(self, cart_id)  # nothing to key on: commit reconciles from the answer
             sku = found
             try:
                 old = (await self.reservations.holdings(cart_id)).get(sku, 0)
+            except StoreBusy as exc:
+                log.warning("reservations too busy to answer, refusing: %s", exc)
+                return self._refuse("store_busy", stock_unconfirmed_message(sku))
             except StoreError:
-                return await self._redis_down({sku: new}, await self._stock([sku]))
+                return self._redis_down({sku: new}, await self._stock([sku]))
         if new <= old:
             return Proceed(self, cart_id, release_after=[(sku, old - new)] if new < old else [])
         return await self._reserve(cart_id, {sku: new - old}, rule_quantities={sku: new})
@@ -255,19 +303,26 @@ class CartGuard:
     async def _reserve(self, holder: str, wants: dict[str, int], *, provisional: bool = False,
                        rule_quantities: dict[str, int] | None = None) -> Proceed | Refuse:
         stock = await self._stock(list(wants))
+        for sku in wants:
+            known = stock.get(sku)
+            if known is None or not known.levels:  # not confirmed within the ERP budget: never promised blind
+                return self._refuse("stock_unknown", stock_unconfirmed_message(sku))
         taken: list[tuple[str, int]] = []
         done = Proceed(self, holder, taken=taken, provisional=provisional)
         for sku, quantity in wants.items():
-            known = stock.get(sku)
-            if known is None or not known.levels:
-                continue  # stock unknown to the edge: BigCommerce's own check decides
+            known = stock[sku]
             bound = promisable(known.levels, stale=known.stale)
             try:
-                ok = await self.reservations.reserve(sku, holder, quantity, bound, self.ttl)
+                ok, total = await self.reservations.reserve_counted(sku, holder, quantity, bound, self.ttl)
+            except StoreBusy as exc:
+                log.warning("reservations too busy to answer, refusing: %s", exc)
+                await done.rollback()
+                return self._refuse("store_busy", stock_unconfirmed_message(sku))
             except StoreError as exc:
                 log.warning("reservations unavailable, Redis-down rule applies: %s", exc)
                 await done.rollback()
-                return await self._redis_down(rule_quantities or wants, stock)
+                return self._redis_down(rule_quantities or wants, stock)
+            self.redis_down.seen({sku: total})
             if not ok:
                 await done.rollback()
                 return Refuse(not_enough_stock_message(sku, await self._room(sku, holder, bound)))
@@ -284,14 +339,11 @@ class CartGuard:
             others = 0
         return max(0, bound - others)
 
-    async def _redis_down(self, quantities: Mapping[str, int], stock: Mapping[str, KnownStock]) -> Proceed | Refuse:
-        for sku, quantity in quantities.items():
-            known = stock.get(sku)
-            if known is None or not known.levels:
-                continue
-            if not redis_down_allows(known.levels, quantity, self.redis_down_factor, stale=known.stale):
-                self.count("refused")
-                limit = redis_down_limit(known.levels, self.redis_down_factor, stale=known.stale) or 0
-                return Refuse(not_enough_stock_message(sku, limit))
+    def _redis_down(self, quantities: Mapping[str, int], stock: Mapping[str, KnownStock]) -> Proceed | Refuse:
+        """DESIGN.md's factor rule against this process's running total (``edge/redis_down.py``)."""
+        refused = self.redis_down.promise(quantities, stock)
+        if refused is not None:
+            self.count("refused")
+            return Refuse(not_enough_stock_message(*refused))
         self.count("passed")
-        return Proceed(self, None, degraded=True)
+        return Proceed(self, None, taken=list(quantities.items()), degraded=True)

@@ -2,12 +2,14 @@
 roll back after BigCommerce answers (see edge/cart_guard.py for the rules)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from graphql import FieldNode, GraphQLObjectType, GraphQLSchema
+from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, get_named_type
 
 from pricing_edge.edge.cart_guard import CART_MUTATIONS, CartGuard, Proceed, Refuse
+from pricing_edge.edge.cart_prices import PRICED_MUTATIONS
 from pricing_edge.edge.document import CART_ALIAS, DELETED_CART_ALIAS
 from pricing_edge.edge.fields import FieldCollector
 
@@ -20,6 +22,9 @@ class CartCall:
     field_key: str
     decision: Proceed | Refuse
     node: FieldNode
+    mutation: str = ""
+    nodes: tuple[FieldNode, ...] = ()
+    payload_type: str = ""
 
     def refusal(self) -> dict[str, Any]:
         assert isinstance(self.decision, Refuse)
@@ -46,7 +51,9 @@ class CartPath:
         self.schema = schema
         self.guard = guard
 
-    async def check(self, root_selection: FieldNode, collector: FieldCollector) -> CartCall | None:
+    async def check(self, root_selection: FieldNode, collector: FieldCollector,
+                    headers: Mapping[str, str] | None = None) -> CartCall | None:
+        """The request's cart mutation and the guard's decision; ``headers`` are the buyer's, as forwarded."""
         for cart_key, cart_nodes in collector.subfields("Mutation", [root_selection]).items():
             if cart_nodes[0].name.value != "cart":
                 continue
@@ -54,9 +61,12 @@ class CartPath:
             assert isinstance(mutations, GraphQLObjectType)
             for field_key, nodes in collector.subfields("CartMutations", cart_nodes).items():
                 name = nodes[0].name.value
-                if name not in CART_MUTATIONS:
+                if name not in CART_MUTATIONS and name not in PRICED_MUTATIONS:
                     continue
-                args = collector.arguments(mutations.fields[name], nodes[0])
-                decision = await self.guard.check(name, args.get("input") or {})
-                return CartCall(cart_key, field_key, decision, nodes[0])
+                payload = get_named_type(mutations.fields[name].type).name
+                decision: Proceed | Refuse = Proceed(self.guard, None)  # a currency change holds nothing
+                if name in CART_MUTATIONS:
+                    args = collector.arguments(mutations.fields[name], nodes[0])
+                    decision = await self.guard.check(name, args.get("input") or {}, headers)
+                return CartCall(cart_key, field_key, decision, nodes[0], name, tuple(nodes), payload)
         return None

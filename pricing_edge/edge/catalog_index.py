@@ -33,6 +33,13 @@ class CatalogIndex:
                 self._by_variant[variant_id] = product.entity_id
             self._visible[(visibility_key, product.entity_id)] = True
 
+    def learn_skus(self, product_id: int, variants: tuple[tuple[int, str], ...]) -> None:
+        """A product's variants as BigCommerce named them for a cart line: SKUs only, no visibility."""
+        for variant_id, _ in variants:
+            self._by_variant[variant_id] = product_id
+        known = self._products.get(product_id)
+        self._products[product_id] = KnownProduct(product_id, known.sku if known else variants[0][1], variants)
+
     def visible(self, visibility_key: str, *, entity_id: int | None = None, sku: str | None = None,
                 variant_id: int | None = None) -> KnownProduct | None:
         """The product, if known and already shown to this visibility scope; else None (ask upstream)."""

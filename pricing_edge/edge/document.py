@@ -61,9 +61,10 @@ CART_ALIAS, DELETED_CART_ALIAS = "_peCart", "_peDeletedCart"
 
 
 def _cart_identity() -> tuple[FieldNode, FieldNode]:
-    """What the cart guard must see in a cart mutation's answer: the cart's id and lines with SKUs."""
-    root = parse("{ c: cart { entityId lineItems { physicalItems { entityId sku quantity } } } "
-                 "d: deletedCartEntityId }").definitions[0]
+    """What the cart guard and the cart pricer must see in a cart mutation's answer: the cart's id and
+    currency, its lines with SKUs, quantities, product and variant, and list price."""
+    root = parse("{ c: cart { entityId currencyCode lineItems { physicalItems { entityId sku quantity productEntityId "
+                 "variantEntityId listPrice { value } } } } d: deletedCartEntityId }").definitions[0]
     cart, deleted = root.selection_set.selections  # type: ignore[attr-defined]
     return _field(CART_ALIAS, "cart", cart.selection_set), _field(DELETED_CART_ALIAS, "deletedCartEntityId")
 
@@ -72,7 +73,7 @@ _CART_FIELD, _DELETED_FIELD = _cart_identity()
 _CART_RESULTS: dict[str, tuple[FieldNode, ...]] = {
     "CreateCartResult": (_CART_FIELD,), "AddCartLineItemsResult": (_CART_FIELD,),
     "UpdateCartLineItemResult": (_CART_FIELD,), "DeleteCartLineItemResult": (_CART_FIELD, _DELETED_FIELD),
-    "DeleteCartResult": (_DELETED_FIELD,),
+    "DeleteCartResult": (_DELETED_FIELD,), "UpdateCartCurrencyResult": (_CART_FIELD,),
 }
 
 

@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from graphql import FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationType, get_variable_values
+from graphql import (
+    FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationDefinitionNode, OperationType, get_variable_values,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -24,7 +26,9 @@ from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavai
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
 from pricing_edge.edge.cart_guard import Refuse
-from pricing_edge.edge.cart_path import CartPath
+from pricing_edge.edge.cart_path import CartCall, CartPath
+from pricing_edge.edge.cart_prices import PRICED_MUTATIONS, CartPriceError, CartPrices
+from pricing_edge.edge.document import CART_ALIAS
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
@@ -94,6 +98,7 @@ class GraphQLEndpoint:
         self.index = CatalogIndex(settings.catalog_ttl)
         self.synthesizer = Synthesizer(schema, self.index)
         self.cart_path: CartPath | None = None
+        self.cart_prices: CartPrices | None = None
         self.credit: CreditService | None = None
         self.answers: SingleFlight[Answer] = SingleFlight()
 
@@ -158,8 +163,11 @@ class GraphQLEndpoint:
         collector = FieldCollector(self.schema, document.fragments, variables)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
         cart_call = None
+        headers: dict[str, str] = {}  # the buyer's, as BigCommerce gets them: the cart path asks it on their behalf
         if operation.operation is OperationType.MUTATION and self.cart_path is not None:
-            cart_call = await self.cart_path.check(root_field, collector)
+            headers = forwarded(request.headers, request.client.host if request.client else None,
+                                self.settings.trusted_proxy_secret)
+            cart_call = await self.cart_path.check(root_field, collector, headers)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
         skeleton_key = self._skeleton_key(scope, document, gql)
@@ -180,6 +188,11 @@ class GraphQLEndpoint:
             upstream_body = await self._ask_upstream(request, document, gql)
             if cart_call is not None:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
+                if not isinstance(upstream_body, Response) and self.cart_prices is not None:
+                    failed = await self._price_cart(cart_call, upstream_body[0]["data"], operation, document, collector,
+                                                    gql, scope, headers)
+                    if failed is not None:
+                        return Response(dumps(failed), media_type=JSON)
             if isinstance(upstream_body, Response):
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body
@@ -230,6 +243,29 @@ class GraphQLEndpoint:
             return Response(answer.body, answer.status, media_type=JSON)
         return body, answer.body
 
+    async def _price_cart(self, call: CartCall, data: dict[str, Any], operation: OperationDefinitionNode,
+                          document: PreparedDocument, collector: FieldCollector, gql: GraphQLRequest, scope: Scope,
+                          headers: dict[str, str]) -> dict[str, Any] | None:
+        """Set the cart's lines to the buyer's prices and put the re-read cart into ``data``; the error answer
+        to give instead when that cannot be done (``edge/cart_prices.py``)."""
+        assert self.cart_prices is not None
+        value = (data.get(call.cart_key) or {}).get(call.field_key)
+        identity = value.get(CART_ALIAS) if isinstance(value, dict) else None
+        if call.mutation not in PRICED_MUTATIONS or not isinstance(identity, dict) or value is None:
+            return None
+        try:
+            if await self.cart_prices.apply(identity, scope.price_list_id):
+                for key, nodes in collector.subfields(call.payload_type, list(call.nodes)).items():
+                    if nodes[0].name.value == "cart":
+                        value[key] = await self.cart_prices.reread(identity["entityId"], nodes, operation,
+                                                                   document.fragments, gql.variables, headers)
+        except CartPriceError as exc:
+            self.metrics.cart_repricing.labels("failed").inc()
+            return {"data": {call.cart_key: {call.field_key: None}},
+                    "errors": [{"message": str(exc), "path": [call.cart_key, call.field_key]}]}
+        self.metrics.cart_repricing.labels("ok").inc()
+        return None
+
     def _skeleton_key(self, scope: Scope, document: PreparedDocument, gql: GraphQLRequest) -> str | None:
         if not document.shareable:
             return None
@@ -249,13 +285,18 @@ class GraphQLEndpoint:
             site.out[site.key] = overlay.project("B2BCredit", view, None, site.nodes)
 
     async def _shown_stock(self, lookup: Lookup[str, dict[int, StockLevel]]) -> dict[str, dict[int, StockLevel]]:
-        """Stale stock is shown less the live reservations: never more than last known minus what is held."""
-        if not lookup.stale or self.cart_path is None or not lookup.found:
+        """Shown stock is sellable stock, fresh or stale: on hand − allocated − safety stock − live reservations,
+        the reservations taken from the locations in order (``less_reservations``)."""
+        if self.cart_path is None or not lookup.found:
             return lookup.found
+        guard = self.cart_path.guard
         try:
-            reserved = await self.cart_path.guard.reservations.reserved_many(list(lookup.found))
-        except StoreError:
-            return lookup.found
+            reserved = await guard.reservations.reserved_many(list(lookup.found))
+        except StoreError:  # Redis unreachable: less what this process last saw held and promised since
+            reserved = {sku: guard.redis_down.last_seen.get(sku, 0) + guard.redis_down.promised.get(sku, 0)
+                        for sku in lookup.found}
+        else:
+            guard.redis_down.seen(reserved)
         return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
                                                                                reserved.get(sku, 0))}
                 for sku, levels in lookup.found.items()}

@@ -400,5 +400,9 @@ class RecordService:
     def drop_price(self, price_list_id: int, currency: str, sku: str) -> bool:
         return self._prices.drop((price_list_id, currency, sku))
 
+    def reading_stock(self, skus: Iterable[str]) -> bool:
+        """Whether an ERP read of any of these SKUs' stock is still under way in this process."""
+        return any(sku in self._stock.inflight for sku in skus)
+
     def drop_stock(self, sku: str) -> bool:
         return self._stock.drop(sku)

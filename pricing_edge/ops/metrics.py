@@ -36,6 +36,14 @@ class EdgeMetrics:
                                    registry=r)
         self.breaker = Gauge("pricing_edge_breaker_state", "Circuit breaker state per dependency (1 = current)",
                              ["dependency", "state"], registry=r)
+        self.cart_repricing = Counter(
+            "pricing_edge_cart_repricing_total",
+            "Cart mutations whose lines were set to the buyer's ERP prices (ok) or could not be (failed: error answered)",
+            ["outcome"], registry=r)
+        self.cart_refusals = Counter(
+            "pricing_edge_cart_refusals_total",
+            "Cart mutations refused because stock could not be confirmed in time (never sold blind), by reason",
+            ["reason"], registry=r)
         self.redis_down_carts = Counter(
             "pricing_edge_redis_down_cart_decisions_total",
             "Add-to-cart decided by the Redis-down rule (last known stock must cover the quantity by the factor)",

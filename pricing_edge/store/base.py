@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from pricing_edge.store.audit import AuditLog
     from pricing_edge.store.ledger import Ledger
     from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.rest_quota import RestQuota
     from pricing_edge.store.work_queue import WorkQueue
 
 StreamEntry = tuple[str, dict[str, bytes]]  # (entry id, fields)
@@ -29,6 +30,15 @@ class StoreError(Exception):
     """The store could not be reached or answered wrongly (Redis down, timeout)."""
 
 
+class StoreBusy(StoreError):
+    """The store is up but did not answer in time: a command timed out, or no pooled connection was free.
+
+    Under load this is not "Redis down": a caller whose degraded rule is only safe while Redis is truly
+    unreachable (the cart guard's Redis-down rule) must tell the two apart. Everything else may keep
+    handling ``StoreError`` as one.
+    """
+
+
 class Store(Protocol):
     kind: str  # "embedded", "redis" or "redis-cluster"
 
@@ -37,6 +47,7 @@ class Store(Protocol):
     def ledger(self) -> Ledger: ...
     def reservations(self) -> ReservationStore: ...
     def audit_log(self) -> AuditLog: ...
+    def rest_quota(self, store_hash: str) -> RestQuota: ...
 
     # -- versioned ERP records: a write applies only if its version is newer -------------------
     async def get_prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]: ...
@@ -135,6 +146,13 @@ class BuildsItsParts:
 
     def _new_audit_log(self) -> AuditLog:
         raise NotImplementedError
+
+    def _new_rest_quota(self, store_hash: str) -> RestQuota:
+        raise NotImplementedError
+
+    def rest_quota(self, store_hash: str) -> RestQuota:
+        """The store's REST API quota window (one per store hash), shared by every REST Admin client."""
+        return self._once(f"rest_quota:{store_hash}", lambda: self._new_rest_quota(store_hash))
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         built: dict[str, Any] = self.__dict__.setdefault("_parts", {})

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pricing_edge.store.audit import AuditLog
     from pricing_edge.store.ledger import Ledger
     from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.rest_quota import RestQuota
     from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,11 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
         from pricing_edge.store.audit import EmbeddedAuditLog
 
         return EmbeddedAuditLog()
+
+    def _new_rest_quota(self, store_hash: str) -> RestQuota:
+        from pricing_edge.store.rest_quota import LocalRestQuota
+
+        return LocalRestQuota()
 
     # -- records -------------------------------------------------------------------------------
     def _put(self, key: str, record: Record, touch: bool = False) -> bool:

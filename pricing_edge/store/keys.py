@@ -10,6 +10,7 @@ hashed when there is one. So every group of keys one operation touches together 
 | a flow's work queue | ``{wq:orders}`` | ready index, owners, retrying, lag index, depth, stats, dead letters, every entity's queue, routing dedup keys |
 | a flow's ledger | ``{ledger:orders}`` | every entry (BigCommerce side) and its ERP-side pointer, so ``link`` checks both ways at once |
 | one SKU's reservations | ``{resv:<sku>}`` | holder → quantity, holder → expiry |
+| one store's REST quota | ``{quota:<store_hash>}`` | requests left, window reset, quota, window length |
 
 Everything else is one key per operation (records, values, locks, leases, a holder's SKU set) and
 needs no tag: it spreads over the whole cluster. The prefix stays outside the tags (``pe:{wq:orders}:ready``)
@@ -52,6 +53,10 @@ class Keys:
 
     def value(self, key: str) -> str:
         return f"{self.prefix}v:{key}"
+
+    def rest_quota(self, store_hash: str) -> str:
+        """One store's REST API quota window, shared by every REST caller (``store/rest_quota.py``)."""
+        return f"{self.prefix}{{quota:{store_hash}}}"
 
     def lock(self, name: str) -> str:
         return self.value(f"lock:{name}")

@@ -16,7 +16,9 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mappin
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MaxConnectionsError, NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
@@ -24,7 +26,7 @@ from pricing_edge.domain.events import Record
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.store import codec
-from pricing_edge.store.base import BuildsItsParts, RecordReads, StoreError, StreamEntry
+from pricing_edge.store.base import BuildsItsParts, RecordReads, StoreBusy, StoreError, StreamEntry
 from pricing_edge.store.codec import StockSnapshot
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_client import connect, disconnect, where
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from pricing_edge.store.audit import AuditLog
     from pricing_edge.store.ledger import Ledger
     from pricing_edge.store.reservations import ReservationStore
+    from pricing_edge.store.rest_quota import RestQuota
     from pricing_edge.store.work_queue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -78,9 +81,17 @@ def mapped(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any
         try:
             return await fn(*args, **kwargs)
         except (RedisError, OSError) as exc:
-            raise StoreError(f"redis: {exc}") from exc
+            raise store_error(exc) from exc
 
     return wrapper
+
+
+def store_error(exc: BaseException) -> StoreError:
+    """A timeout or an exhausted connection pool is ``StoreBusy`` (load); anything else is ``StoreError`` (down)."""
+    if isinstance(exc, (RedisTimeoutError, TimeoutError, MaxConnectionsError)) or (
+            isinstance(exc, RedisConnectionError) and "No connection available" in str(exc)):
+        return StoreBusy(f"redis busy: {exc}")
+    return StoreError(f"redis: {exc}")
 
 
 def stream_id(raw: bytes | str) -> tuple[int, int]:
@@ -172,6 +183,11 @@ class RedisStore(BuildsItsParts, RecordReads):
         from pricing_edge.store.redis_audit import RedisAuditLog
 
         return RedisAuditLog(self)
+
+    def _new_rest_quota(self, store_hash: str) -> RestQuota:
+        from pricing_edge.store.rest_quota import RedisRestQuota
+
+        return RedisRestQuota(self.client, self.keys, store_hash)
 
     async def _mget(self, keys: list[str]) -> list[Any]:
         """MGET: one command on one server (the cluster's kind splits it by slot)."""

@@ -48,25 +48,23 @@ local function keep_until_last()
   end
 end
 """
-# ARGV: holder, mode (add|set), quantity, promisable (-1 = unbounded), ttl ms.
+# ARGV: holder, mode (add|set), quantity, promisable (-1 = unbounded), ttl ms. Returns {ok, live total after}.
 _HOLD = _NOW_AND_PRUNE + """
 local holder, mode = ARGV[1], ARGV[2]
 local quantity, promisable, ttl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local current = tonumber(redis.call('HGET', qkey, holder) or '0')
 local target = quantity
 if mode == 'add' then target = current + quantity end
+local total = 0
+for _, v in ipairs(redis.call('HVALS', qkey)) do total = total + tonumber(v) end
 if target <= 0 then
   redis.call('HDEL', qkey, holder); redis.call('ZREM', ekey, holder)
-  return 1
+  return {1, total - current}
 end
-if target > current and promisable >= 0 then
-  local total = 0
-  for _, v in ipairs(redis.call('HVALS', qkey)) do total = total + tonumber(v) end
-  if total - current + target > promisable then return 0 end
-end
+if target > current and promisable >= 0 and total - current + target > promisable then return {0, total} end
 redis.call('HSET', qkey, holder, target); redis.call('ZADD', ekey, now + ttl, holder)
 keep_until_last()
-return 1
+return {1, total - current + target}
 """
 # Returns the live total.
 _RESERVED = _NOW_AND_PRUNE + """
@@ -107,6 +105,10 @@ class ReservationStore(Protocol):
     async def reserve(self, sku: str, holder: str, quantity: int, promisable: int | None,
                       ttl_seconds: float = TTL) -> bool:
         """Grow ``holder``'s hold by ``quantity`` if all live holds + quantity ≤ promisable; refreshes its TTL."""
+
+    async def reserve_counted(self, sku: str, holder: str, quantity: int, promisable: int | None,
+                              ttl_seconds: float = TTL) -> tuple[bool, int]:
+        """``reserve``, also answering the SKU's live total after the step (what the Redis-down rule starts from)."""
 
     async def adjust(self, sku: str, holder: str, new_quantity: int, promisable: int | None,
                      ttl_seconds: float = TTL) -> bool:
@@ -174,23 +176,30 @@ class RedisReservations:
         return sorted(_text(sku) for sku in await self.client.smembers(self.keys.holder(holder)))
 
     async def _call_hold(self, sku: str, holder: str, mode: str, quantity: int, promisable: int | None,
-                         ttl_seconds: float) -> bool:
+                         ttl_seconds: float) -> tuple[bool, int]:
         bound = -1 if promisable is None else max(0, promisable)
         ttl = _ttl_ms(ttl_seconds)
         hold: Call = (self._hold, self._sku_keys(sku), [holder, mode, quantity, bound, ttl])
         if quantity <= 0:  # lowers or drops: nothing new to list
-            return bool(await self._hold(keys=hold[1], args=hold[2]))
+            ok, total = await self._hold(keys=hold[1], args=hold[2])
+            return bool(ok), int(total)
         # May hold: listed in the same round trip (on one server, first; on a cluster, the two servers at
         # once). A hold whose listing failed is reported as the failure it is and left to its own TTL.
         listed, held = await pipelined(self.client, [self._listing(holder, [sku], ttl), hold], raise_on_error=False)
         for outcome in (held, listed):
             if isinstance(outcome, Exception):
                 raise outcome
-        return bool(held)
+        return bool(held[0]), int(held[1])
 
     @_mapped
     async def reserve(self, sku: str, holder: str, quantity: int, promisable: int | None,
                       ttl_seconds: float = TTL) -> bool:
+        _check(quantity)
+        return (await self._call_hold(sku, holder, "add", quantity, promisable, ttl_seconds))[0]
+
+    @_mapped
+    async def reserve_counted(self, sku: str, holder: str, quantity: int, promisable: int | None,
+                              ttl_seconds: float = TTL) -> tuple[bool, int]:
         _check(quantity)
         return await self._call_hold(sku, holder, "add", quantity, promisable, ttl_seconds)
 
@@ -198,7 +207,7 @@ class RedisReservations:
     async def adjust(self, sku: str, holder: str, new_quantity: int, promisable: int | None,
                      ttl_seconds: float = TTL) -> bool:
         _check(new_quantity)
-        return await self._call_hold(sku, holder, "set", new_quantity, promisable, ttl_seconds)
+        return (await self._call_hold(sku, holder, "set", new_quantity, promisable, ttl_seconds))[0]
 
     @_mapped
     async def release(self, sku: str, holder: str, quantity: int | None = None) -> None:
@@ -304,6 +313,11 @@ class EmbeddedReservations:
         _check(quantity)
         current = self._live(sku).get(holder, (0, 0.0))[0]
         return self._hold(sku, holder, current + quantity, promisable, ttl_seconds)
+
+    async def reserve_counted(self, sku: str, holder: str, quantity: int, promisable: int | None,
+                              ttl_seconds: float = TTL) -> tuple[bool, int]:
+        ok = await self.reserve(sku, holder, quantity, promisable, ttl_seconds)
+        return ok, sum(q for q, _ in self._live(sku).values())
 
     async def adjust(self, sku: str, holder: str, new_quantity: int, promisable: int | None,
                      ttl_seconds: float = TTL) -> bool:

@@ -17,8 +17,10 @@ from pricing_edge.worker.app import build_worker, create_worker_app
 from pricing_edge.worker.webhooks import register_until_done
 
 
-def open_admin(settings: Settings) -> BigCommerceAdmin:
-    return BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token)
+def open_admin(settings: Settings, store: Store | None = None) -> BigCommerceAdmin:
+    """The REST Admin client; with ``store``, its rate-limit window is the store-wide bucket every process shares."""
+    return BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
+                            quota=store.rest_quota(settings.store_hash) if store is not None else None)
 
 
 def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter | None = None) -> Starlette:
@@ -32,11 +34,11 @@ def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter |
     if erp is None:
         erp = open_erp(settings)
         owned.append(erp)
-    admin = open_admin(settings)
+    admin = open_admin(settings, store)
     worker = build_worker(settings, store, erp, admin)
     background = []
     if settings.webhook_destination:
-        background.append(functools.partial(register_until_done, open_admin(settings), settings.webhook_destination,
+        background.append(functools.partial(register_until_done, open_admin(settings, store), settings.webhook_destination,
                                             settings))
     try:
         tokens = parse_tokens(settings.ops_tokens)

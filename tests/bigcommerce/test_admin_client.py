@@ -214,3 +214,26 @@ async def test_errors_are_ours_transient_or_rejected(sim: RecordedSim, dataset: 
         await nowhere.get_order(order_id)
     await nowhere.aclose()
     assert refused.value.status is None and not isinstance(refused.value, httpx.HTTPError)
+
+
+async def test_clients_in_different_processes_share_the_stores_window_in_redis(
+        tiny_quota: RecordedSim, redis_url: str, redis_prefix: str) -> None:
+    """Two clients, each on its own Redis connection as two processes would be: one window between them, so
+    neither meets a 429 — each alone would think the whole quota was its own."""
+    from pricing_edge.store.keys import Keys
+    from pricing_edge.store.redis_client import connect, disconnect
+    from pricing_edge.store.rest_quota import RedisRestQuota
+
+    connections = [connect(redis_url), connect(redis_url)]
+    clients = [admin_for(tiny_quota, quota=RedisRestQuota(c, Keys(redis_prefix), STORE_HASH)) for c in connections]
+    try:
+        await clients[0].list_order_statuses()  # one of them learns the window; the other never asked
+        results = await asyncio.gather(*(clients[i % 2].list_order_statuses() for i in range(10)))
+    finally:
+        for client in clients:
+            await client.aclose()
+        for connection in connections:
+            await disconnect(connection)
+    assert all(len(r) == 15 for r in results)
+    assert tiny_quota.admin.limiter.rejected_total == 0
+    assert clients[1].rate_limit_waits[0] >= 1  # the second client waited on what the first learned

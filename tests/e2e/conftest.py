@@ -61,7 +61,7 @@ def start_system(settings: Settings, tmp_path: Path, clock: Clock = SYSTEM_CLOCK
     layout = DemoLayout(port)
     bc_port, erp_port = free_port(), free_port()
     settings = demo_settings(settings, layout)
-    settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql",
+    settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql", admin_url=f"http://127.0.0.1:{bc_port}",
                        erp_url=f"http://127.0.0.1:{erp_port}", schema_cache=str(tmp_path / "schema.json"),
                        bc_latency_ms=0.0, erp_latency_ms=0.0)
     fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings)

@@ -23,7 +23,7 @@ from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import BulkTier, PriceRecord
-from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
+from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
 from pricing_edge.intake import envelope
 from pricing_edge.intake.erp_events import ErpEventIntake
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -352,3 +352,21 @@ async def test_order_events_are_acknowledged_and_skipped_without_touching_record
     assert heard.prices == {(2, "USD", "PE-10001")} and not heard.stock  # nothing announced for the orders
     assert await store.get_stock(["PE-10000"]) == {}
     assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+
+
+async def test_reservation_changes_reach_every_process_coalesced_per_window(store: Store, running: Running) -> None:
+    """500 cart holds on one SKU inside one window are one message naming it once, not 500 invalidations."""
+    heard = await listen(store, running)
+    signals = ReservationSignals(store, window=0.5)
+    for i in range(500):
+        signals(["HOT-SKU"] if i % 2 else ["HOT-SKU", "OTHER"])
+    await until(lambda: _async(bool(heard.invalidations)), "the reservation change to be heard")
+    await asyncio.gather(*signals.tasks)
+    assert [sorted(i.reserved) for i in heard.invalidations] == [["HOT-SKU", "OTHER"]]
+    assert heard.invalidations[0].stock == []  # the stock records stand: only answers showing them go
+    signals(["HOT-SKU"])  # a later change: a window of its own
+    await until(lambda: _async(len(heard.invalidations) == 2), "the next window's change to be heard")
+
+
+async def _async(value: bool) -> bool:
+    return value

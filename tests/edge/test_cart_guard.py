@@ -14,8 +14,9 @@ import pytest
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.cart_guard import IDENTITY_SELECTION, PROVISIONAL, CartGuard, Proceed, Refuse
+from pricing_edge.edge.line_skus import SkuUnavailable
 from pricing_edge.store.reservations import RedisReservations, ReservationStore
-from tests.support.redis_server import free_port
+from tests.support.redis_server import RedisProcess, free_port
 
 # Like the dataset's "exactly ten available" product: (8 − 2) + (5 − 1) + 0 over three warehouses.
 STOCK: dict[str, Sequence[StockLevel] | KnownStock] = {
@@ -32,8 +33,10 @@ async def stock_lookup(skus: list[str]) -> Mapping[str, Sequence[StockLevel] | K
     return {sku: STOCK[sku] for sku in skus if sku in STOCK}
 
 
-async def sku_lookup(product: int | None, variant: int | None) -> str | None:
-    return SKUS.get((product or 0, variant))
+async def sku_lookup(line: Mapping[str, Any], headers: Mapping[str, str]) -> str | None:
+    if line.get("productEntityId") == 66:
+        raise SkuUnavailable("BigCommerce is down")
+    return SKUS.get((line.get("productEntityId") or 0, line.get("variantEntityId")))
 
 
 @pytest.fixture
@@ -42,9 +45,14 @@ def counted() -> list[str]:
 
 
 @pytest.fixture
-def guard(reservations: ReservationStore, counted: list[str]) -> CartGuard:
+def refusals() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def guard(reservations: ReservationStore, counted: list[str], refusals: list[str]) -> CartGuard:
     return CartGuard(reservations, stock_lookup, sku_lookup, ttl=600, redis_down_factor=5,
-                     metrics_counter_callable=counted.append)
+                     metrics_counter_callable=counted.append, refusal_counter=refusals.append)
 
 
 def line(product: int, quantity: int, variant: int | None = None) -> dict[str, Any]:
@@ -176,14 +184,30 @@ async def test_deleting_the_last_line_or_the_cart_releases_the_cart(
     assert await reservations.reserved("TEN") == 0
 
 
-async def test_backorder_stale_and_unknown_stock(guard: CartGuard, reservations: ReservationStore) -> None:
+async def test_backorder_and_stale_stock(guard: CartGuard, reservations: ReservationStore) -> None:
     await proceed(guard, "addCartLineItems", {"cartEntityId": "c1", "data": {"lineItems": [line(3, 1000)]}})
     assert await reservations.reserved("BACK") == 1000  # recorded, never refused
     refused = await guard.check("addCartLineItems", {"cartEntityId": "c1", "data": {"lineItems": [line(4, 5)]}})
     assert isinstance(refused, Refuse)  # stale: last known 4 bounds it, backorder or not
-    passed = await proceed(guard, "addCartLineItems", {"cartEntityId": "c1",
-                                                       "data": {"lineItems": [line(5, 3), line(99, 1)]}})
-    assert passed.taken == []  # stock or SKU unknown to the edge: BigCommerce's own check decides
+    passed = await proceed(guard, "addCartLineItems", {"cartEntityId": "c1", "data": {"lineItems": [line(99, 1)]}})
+    assert passed.taken == []  # BigCommerce knows no such item: it refuses the line itself
+
+
+async def test_stock_unknown_after_the_budget_is_refused_and_counted(
+        guard: CartGuard, reservations: ReservationStore, refusals: list[str]) -> None:
+    refused = await guard.check("addCartLineItems", {"cartEntityId": "c1",
+                                                     "data": {"lineItems": [line(1, 1), line(5, 3)]}})
+    assert isinstance(refused, Refuse)
+    assert refused.message.startswith("Not enough stock: UNTRACKED")
+    assert await reservations.reserved("TEN") == 0  # nothing of the mutation was held
+    assert refusals == ["stock_unknown"]
+
+
+async def test_a_line_whose_sku_bigcommerce_cannot_name_now_is_refused_and_counted(
+        guard: CartGuard, refusals: list[str]) -> None:
+    refused = await guard.check("createCart", {"lineItems": [line(66, 1)]})
+    assert isinstance(refused, Refuse) and refused.message.startswith("Not enough stock:")
+    assert refusals == ["sku_unavailable"]
 
 
 async def test_redis_down_applies_the_factor_rule_and_counts_it(counted: list[str]) -> None:
@@ -194,8 +218,8 @@ async def test_redis_down_applies_the_factor_rule_and_counts_it(counted: list[st
         assert ok.degraded
         await ok.commit(cart_answer("c1", ("l1", "TEN", 2)))  # commit never raises for a store failure
         refused = await guard.check("createCart", {"lineItems": [line(1, 3)]})
-        assert isinstance(refused, Refuse)
-        assert refused.message == "Not enough stock: TEN is limited to 2 units."
+        assert isinstance(refused, Refuse)  # 2 already promised while down: ⌊10 ÷ 5⌋ − 2 = 0 left
+        assert refused.message == "Not enough stock: TEN is out of stock."
         update = await guard.check("updateCartLineItem", {"cartEntityId": "c1", "lineItemEntityId": "l1",
                                                           "data": {"lineItem": line(1, 3)}})
         assert isinstance(update, Refuse)  # the line's new quantity must be covered 5×
@@ -207,3 +231,50 @@ async def test_redis_down_applies_the_factor_rule_and_counts_it(counted: list[st
 def test_identity_selection_covers_every_cart_mutation() -> None:
     assert set(IDENTITY_SELECTION) == {"createCart", "addCartLineItems", "updateCartLineItem",
                                        "deleteCartLineItem", "deleteCart"}
+
+
+async def test_redis_down_keeps_a_running_total_from_the_reservations_last_seen(redis_url: str, redis_prefix: str,
+                                                                                  counted: list[str]) -> None:
+    """200 concurrent carts for 10 units with Redis unreachable: ⌊10 ÷ 5⌋ pass in this process, not 200; a
+    SKU this process last saw fully reserved passes none; what passed is held in Redis once it is back."""
+    server = RedisProcess()
+    server.start()
+    reservations = RedisReservations(server.url, redis_prefix, socket_timeout=0.5)
+    guard = CartGuard(reservations, stock_lookup, sku_lookup, redis_down_factor=5, metrics_counter_callable=counted.append)
+    try:
+        await make_cart(guard, "full", 10)  # seen: TEN fully reserved
+        await guard.check("deleteCart", {"cartEntityId": "full"})  # (not committed: still held)
+        server.stop()
+        assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Refuse)
+        guard.redis_down.last_seen.clear()  # as a process that never saw TEN held
+        decisions = await asyncio.gather(*(guard.check("createCart", {"lineItems": [line(1, 1)]}) for _ in range(200)))
+        passed = [d for d in decisions if isinstance(d, Proceed)]
+        assert len(passed) == 2 and all(d.degraded for d in passed)
+        await passed[0].commit(cart_answer("down-1", ("x1", "TEN", 1)))
+        await passed[1].rollback()  # BigCommerce refused that one: it no longer counts
+        assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Proceed)
+        assert counted.count("passed") == 3  # the rest refused (by the rule, or as busy while the pool waited)
+        server.start()
+        await guard.redis_down.try_write_back(reservations, 600)
+        assert await reservations.holdings("down-1") == {"TEN": 1}
+        assert guard.redis_down.pending == [] and guard.redis_down.promised == {}
+    finally:
+        await reservations.aclose()
+        server.stop()
+
+
+async def test_a_busy_redis_is_not_redis_down_it_refuses(redis_url: str, redis_prefix: str,
+                                                         refusals: list[str], counted: list[str]) -> None:
+    """Pool exhausted under load: refused ("Not enough stock:"), counted as store_busy, never the 5× rule."""
+    reservations = RedisReservations(redis_url, redis_prefix, socket_timeout=0.2, max_connections=1)
+    guard = CartGuard(reservations, stock_lookup, sku_lookup, redis_down_factor=1, refusal_counter=refusals.append,
+                      metrics_counter_callable=counted.append)
+    pool = reservations.client.connection_pool
+    held = await pool.get_connection()  # the one pooled connection, busy elsewhere
+    try:
+        refused = await guard.check("createCart", {"lineItems": [line(2, 1)]})
+        assert isinstance(refused, Refuse) and refused.message.startswith("Not enough stock: BIG")
+        assert refusals == ["store_busy"] and counted == []
+    finally:
+        await pool.release(held)
+        await reservations.aclose()

@@ -19,6 +19,8 @@ money is a four-decimal string; v2 errors are ``[{"status", "message"}]``, v3 er
                                    Shipped / Partially Shipped; emits store/shipment/created (+ order events)
   GET  /v2/order_statuses          the 15 built-in statuses
   GET|POST /v3/hooks, GET|PUT|DELETE /v3/hooks/{id}    {"data": ..., "meta": {...}}
+  GET  /v3/carts/{id}, PUT /v3/carts/{id}/items/{item}   the storefront's carts, server to server: a line's
+                                   quantity and list_price override (``pricing_edge.sim.admin.carts``)
 
 Rate limit (fixed window per store, default 150 per 30 s) with BigCommerce's ``X-Rate-Limit-*`` headers on
 every REST response, 429 + ``X-Retry-After`` over quota. Webhooks: see ``pricing_edge.sim.admin.webhooks``.

@@ -24,6 +24,7 @@ from pricing_edge.config import DEMO_ADMIN_TOKEN, DEMO_CLIENT_SECRET, DEMO_STORE
 from pricing_edge.edge.document import depth_of
 from pricing_edge.edge.limits import check_limits, complexity
 from pricing_edge.jsonio import dumps
+from pricing_edge.sim.admin.carts import cart_routes
 from pricing_edge.sim.admin import DEFAULT_CLIENT_ID, AdminState, DeliveryPolicy, RateLimitMiddleware, admin_routes
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
@@ -138,7 +139,7 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
 
     app = Starlette(
         routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz), *fault_routes(faults),
-                *admin_routes(admin)],
+                *admin_routes(admin), *cart_routes(admin, shared_state, catalog)],
         middleware=[Middleware(FaultMiddleware, faults=faults),
                     Middleware(RateLimitMiddleware, limiter=admin.limiter, store_hash=store_hash)],
         lifespan=lifespan,

@@ -2,7 +2,7 @@
 every kind, gift certificates, ``updateCartCurrency``, optimistic ``version``), validated the way
 BigCommerce validates them, priced from BigCommerce's own copy for the cart's buyer, and refusing
 quantities over its available stock ("Not enough stock: …"). Lines with the same variant and the same
-option choices merge. A line's list price may be set by a server (``LineItem.price``), as BigCommerce's
+option choices merge (a server-set price stays on the merged line). A line's list price may be set by a server (``LineItem.price``), as BigCommerce's
 REST cart API allows; totals always follow the lines (``totals.py``)."""
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ class LineItem:
     price: Decimal | None = None  # a list price a server set on the line, instead of the price list's
 
     def same_as(self, variant: Variant, choices: tuple[Choice, ...]) -> bool:
-        return self.variant.id == variant.id and self.choices == choices and self.price is None
+        """An added line of the same variant and choices merges into this one — a line whose price a server
+        set too: the quantity grows, the set price stays until the server sets another."""
+        return self.variant.id == variant.id and self.choices == choices
 
 
 @dataclass
@@ -346,13 +348,17 @@ def delete_cart(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict
 
 
 def update_currency(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
-    """Lines are repriced from the price list in the new currency; what has no price list behind it
-    (gift certificates bought or redeemed, server-set prices) cannot follow, so such a cart is refused."""
+    """Lines are repriced from the price list in the new currency — a price a server set on a line too: it
+    was an amount in the old currency, so it is dropped (the server sets it again in the new one; BigCommerce
+    does not document converting an override). Gift certificates bought or redeemed have no price list
+    behind them and cannot follow, so such a cart is refused."""
     cart = cart_for_update(info, input["cartEntityId"])
     currency = _currency(input["data"]["currencyCode"])
     if currency != cart.currency:
-        if cart.gift_certificates or cart.redeemed or any(i.price is not None for i in cart.items):
-            raise GraphQLError("The currency of a cart with gift certificates or set prices cannot be changed.")
+        if cart.gift_certificates or cart.redeemed:
+            raise GraphQLError("The currency of a cart with gift certificates cannot be changed.")
+        for item in cart.items:
+            item.price = None
         cart.currency = currency
         cart.touch()
     return {"cart": cart}
