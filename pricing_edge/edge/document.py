@@ -25,13 +25,16 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    get_named_type,
     is_abstract_type,
+    is_object_type,
     parse,
     print_ast,
     validate,
     visit,
 )
 
+from pricing_edge.edge.sharing import is_catalog
 from pricing_edge.ops import tracing
 
 MAX_DEPTH = 16
@@ -39,9 +42,6 @@ MAX_TOKENS = 20_000  # a parse bound: storefront documents use a few thousand to
 ID_ALIAS, SKU_ALIAS, VARIANTS_ALIAS, TYPE_ALIAS, LOCATION_ALIAS = "_peId", "_peSku", "_peVariants", "_peType", "_peLoc"
 OWNED_FIELDS = frozenset({"prices", "inventory"})
 PRICED_TYPES = frozenset({"Product", "Variant"})
-# Fields whose answers belong to one shopper or one cart: never shared through a group-wide cache.
-PERSONAL_FIELDS = frozenset({("Query", "customer"), ("Site", "cart"), ("Site", "checkout"), ("Site", "order"),
-                             ("Site", "giftCertificate")})
 
 
 def _field(alias: str, name: str, selection_set: SelectionSetNode | None = None,
@@ -111,7 +111,8 @@ class PreparedDocument:
     upstream_text: str
     operations: dict[str | None, OperationDefinitionNode]
     fragments: dict[str, FragmentDefinitionNode]
-    shareable: bool  # no personal fields, no mutation: answers may be shared by a whole scope
+    shareable: bool  # only catalog types on concrete paths, no mutation: answers may be shared by a scope
+    # (if the abstract positions of the answer turn out catalog too: edge/sharing.py)
     touches_owned: bool  # selects prices or inventory somewhere
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
@@ -168,6 +169,9 @@ def depth_of(document: DocumentNode) -> int:
 
 
 class _Survey(Visitor):
+    """What a document reaches: personal if any field sits on, or returns, a concrete type that is not
+    on the catalog allow-list (edge/sharing.py); abstract positions are judged on the answer."""
+
     def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
         self.type_info = type_info
@@ -178,8 +182,11 @@ class _Survey(Visitor):
         parent = self.type_info.get_parent_type()
         if parent is None:
             return
-        if (parent.name, node.name.value) in PERSONAL_FIELDS:
-            self.personal = True
+        if not node.name.value.startswith("__"):  # introspection and __typename are the same for everyone
+            returned = get_named_type(self.type_info.get_type())
+            if (is_object_type(parent) and not is_catalog(parent.name)) or \
+                    (is_object_type(returned) and returned is not None and not is_catalog(returned.name)):
+                self.personal = True
         if parent.name in PRICED_TYPES and node.name.value in OWNED_FIELDS:
             self.owned = True
 

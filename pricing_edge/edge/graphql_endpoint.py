@@ -58,13 +58,19 @@ class Answer:
     body: bytes
     status: int
     stale: bool
+    personal: bool  # reached beyond the catalog: only for the buyer it was computed for (edge/sharing.py)
 
     @classmethod
     def of(cls, response: Response) -> Answer:
-        return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers)
+        return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers,
+                   isinstance(response, PersonalResponse))
 
     def response(self) -> Response:
         return Response(self.body, self.status, media_type=JSON, headers={STALE_HEADER: "1"} if self.stale else None)
+
+
+class PersonalResponse(Response):
+    """An answer that reached beyond the catalog (a cart, an order, a customer): its buyer's alone."""
 
 
 def _errors_body(errors: list[GraphQLError]) -> bytes:
@@ -123,7 +129,11 @@ class GraphQLEndpoint:
         if not document.shareable:
             return await self._compute(request, gql, scope, document, cache_key)
 
+        computed_here = False
+
         async def compute() -> Answer:
+            nonlocal computed_here
+            computed_here = True
             return Answer.of(await self._compute(request, gql, scope, document, cache_key))
 
         cached = self.responses.get(cache_key)
@@ -134,7 +144,11 @@ class GraphQLEndpoint:
                 self.answers.start(cache_key, compute)
             return Response(cached.body, media_type=JSON)
         self.metrics.response_miss.inc()
-        return (await self.answers.run(cache_key, compute)).response()
+        answer = await self.answers.run(cache_key, compute)
+        if answer.personal and not computed_here:
+            # Another buyer's computation turned out personal (a node that is a cart, an order): ours is ours.
+            return await self._compute(request, gql, scope, document, cache_key)
+        return answer.response()
 
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
@@ -174,6 +188,7 @@ class GraphQLEndpoint:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
+        fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
         if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
             body = skeleton.body
         else:
@@ -186,12 +201,14 @@ class GraphQLEndpoint:
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
                 catalog_note = Filled(oldest_ms=skeleton.fetched_ms, stale=True, degraded={"upstream"})
             else:
-                body, raw = upstream_body
-                if skeleton_key and not body.get("errors"):
-                    await self.skeletons.put(skeleton_key, body, raw)
+                body, fresh_raw = upstream_body
         overlay = Overlay(self.schema, collector, scope.currency)
         overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(body["data"], root, [root_field])
+        if not overlay.shareable:
+            document = replace(document, shareable=False)  # this answer is this buyer's alone
+        elif skeleton_key and fresh_raw is not None and not body.get("errors"):
+            await self.skeletons.put(skeleton_key, body, fresh_raw)
         self.index.learn(scope.visibility_key, overlay.seen.values())
         filled = (await self._fill(overlay, scope)).merge(catalog_note)
         await self._answer_extensions(overlay, scope)
@@ -209,7 +226,9 @@ class GraphQLEndpoint:
         if filled.stale:
             headers[STALE_HEADER] = "1"
         encoded = dumps(result)
-        if document.shareable and "errors" not in result and not filled.stale and not filled.degraded:
+        if not document.shareable:
+            return PersonalResponse(encoded, media_type=JSON, headers=headers)
+        if "errors" not in result and not filled.stale and not filled.degraded:
             self.responses.put(cache_key, encoded, filled.tags, generation)
         return Response(encoded, media_type=JSON, headers=headers)
 

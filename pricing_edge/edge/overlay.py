@@ -28,6 +28,7 @@ from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
 from pricing_edge.edge.projection import KEEP, Obj
+from pricing_edge.edge.sharing import always_catalog, is_catalog
 
 
 @dataclass(frozen=True)
@@ -90,11 +91,20 @@ class Overlay:
         self.seen: dict[int, SeenProduct] = {}
         self.extension_sites: list[ExtensionSite] = []  # fields of our extension SDL, answered by the edge itself
         self.extension_fields: frozenset[tuple[str, str]] = frozenset()
+        # Runtime types outside the catalog allow-list met at abstract positions (edge/sharing.py).
+        self.personal_types: set[str] = set()
+
+    @property
+    def shareable(self) -> bool:
+        """Every abstract position of the answer held a catalog type: it may be shared within the scope."""
+        return not self.personal_types
 
     # -- step 1: walk the upstream data ---------------------------------------------------------
 
     def render(self, value: Any, gtype: GraphQLOutputType, nodes: list[FieldNode]) -> Any:
         if value is None:
+            if is_abstract_type(gtype) and not always_catalog(self.schema, gtype):
+                self.personal_types.add("null")  # maybe another buyer's cart: this buyer's answer alone
             return None
         if isinstance(gtype, GraphQLNonNull):
             return self.render(value, gtype.of_type, nodes)
@@ -104,7 +114,10 @@ class Overlay:
             return value
         runtime = gtype
         if is_abstract_type(gtype):
-            runtime = self.schema.get_type(value.get(TYPE_ALIAS) or value.get("__typename") or "")  # type: ignore[assignment]
+            type_name = value.get(TYPE_ALIAS) or value.get("__typename") or ""
+            if not is_catalog(type_name):
+                self.personal_types.add(type_name or "unknown")
+            runtime = self.schema.get_type(type_name)  # type: ignore[assignment]
             if not isinstance(runtime, GraphQLObjectType):
                 return {k: v for k, v in value.items() if not k.startswith("_pe")}
         assert isinstance(runtime, GraphQLObjectType)

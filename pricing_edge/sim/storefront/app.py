@@ -30,6 +30,7 @@ from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
 from pricing_edge.sim.storefront.auth import AuthError, Authenticator
 from pricing_edge.sim.storefront.catalog import StorefrontCatalog
 from pricing_edge.sim.storefront.context import Context
+from pricing_edge.sim.storefront.orders import ORDER_BOOK
 from pricing_edge.sim.storefront.schema import build
 
 MAX_DEPTH = 16
@@ -143,6 +144,7 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
                     Middleware(RateLimitMiddleware, limiter=admin.limiter, store_hash=store_hash)],
         lifespan=lifespan,
     )
+    shared_state[ORDER_BOOK] = admin.orders  # node(id: "Order:…") answers a buyer's own orders
     app.state.faults = faults
     app.state.admin = admin
     app.state.catalog = catalog
