@@ -41,7 +41,7 @@ class Site:
     name: str  # "prices" or "inventory"
     nodes: list[FieldNode]
     upstream: Any
-    skus: tuple[str, ...]  # default variant first
+    skus: tuple[str, ...]  # the shown variant first (the default, or the one the query selected)
     currency: str
     include_tax: bool
 
@@ -151,7 +151,7 @@ class Overlay:
 
     def _note_site(self, value: dict[str, Any], owner: str, name: str, key: str, fnodes: list[FieldNode],
                    field_def: Any, out: dict[str, Any]) -> None:
-        skus = self._skus(value, owner)
+        skus = self._skus(value, owner, name)
         args = self.collector.arguments(field_def, fnodes[0])
         currency = args.get("currencyCode") or self.default_currency
         include_tax = bool(args.get("includeTax"))
@@ -164,17 +164,25 @@ class Overlay:
         else:
             self.needs.stock.update(skus)
 
-    def _skus(self, value: dict[str, Any], owner: str) -> tuple[str, ...]:
+    def _skus(self, value: dict[str, Any], owner: str, name: str) -> tuple[str, ...]:
         sku = value.get(SKU_ALIAS)
         if owner == "Variant":
             return (sku,) if sku else ()
         edges = (value.get(VARIANTS_ALIAS) or {}).get("edges") or []
         variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in edges
                          if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
-        entity_id = value.get(ID_ALIAS)
-        if isinstance(entity_id, int) and sku and variants:
-            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
         variant_skus = tuple(v_sku for _, v_sku in variants)
+        selected = sku in variant_skus and len(variant_skus) > 1
+        entity_id = value.get(ID_ALIAS)
+        if isinstance(entity_id, int) and sku and variants and not selected:  # the product's own SKU only
+            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
+        if selected:
+            # BigCommerce's variant overlay: product(variantEntityId:|optionValueIds:|sku:) answers the
+            # selected variant's SKU on the product, and that variant's prices and stock (the range stays
+            # the product's). A product's own SKU is never one of its variants' unless it has only one.
+            if name == "inventory":
+                return (sku,)
+            return (sku, *(v for v in variant_skus if v != sku))
         return variant_skus or ((sku,) if sku else ())
 
     # -- step 2: compute every site from the fetched records -------------------------------------
