@@ -176,7 +176,7 @@ class Overlay:
         entity_id = value.get(ID_ALIAS)
         if isinstance(entity_id, int) and sku and variants and not selected:  # the product's own SKU only
             self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
-        if selected:
+        if selected and isinstance(sku, str):
             # BigCommerce's variant overlay: product(variantEntityId:|optionValueIds:|sku:) answers the
             # selected variant's SKU on the product, and that variant's prices and stock (the range stays
             # the product's). A product's own SKU is never one of its variants' unless it has only one.
