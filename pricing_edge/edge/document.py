@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from cachetools import LRUCache
 from graphql import (
     REMOVE,
+    ArgumentNode,
+    BooleanValueNode,
     SKIP,
     VariableNode,
     DocumentNode,
@@ -57,6 +59,29 @@ def _variants_selection() -> FieldNode:
 
 
 _VARIANTS_FIELD = _variants_selection()
+TAX_IN_ALIAS, TAX_EX_ALIAS = "_peTaxIn", "_peTaxEx"
+_PRICE_VALUE = parse("{ price { value } }").definitions[0].selection_set  # type: ignore[attr-defined]
+
+
+def tax_aliases(node: FieldNode) -> tuple[str, str] | None:
+    """For a ``prices(includeTax: …)`` field: the aliases of BigCommerce's inclusive and exclusive values of
+    the same object, injected next to it (one pair per currency argument as written); else None."""
+    if not any(a.name.value == "includeTax" for a in node.arguments or ()):
+        return None
+    currency = next((print_ast(a.value) for a in node.arguments or () if a.name.value == "currencyCode"), "")
+    suffix = hashlib.sha256(currency.encode()).hexdigest()[:8]
+    return TAX_IN_ALIAS + suffix, TAX_EX_ALIAS + suffix
+
+
+def _tax_pair(node: FieldNode) -> list[FieldNode]:
+    """``prices(includeTax: true|false, currencyCode: <as asked>) { price { value } }``: the ratio's two ends."""
+    aliases = tax_aliases(node)
+    if aliases is None:
+        return []
+    currency = tuple(a for a in node.arguments or () if a.name.value == "currencyCode")
+    return [_field(alias, "prices", _PRICE_VALUE,
+                   (ArgumentNode(name=NameNode(value="includeTax"), value=BooleanValueNode(value=flag)), *currency))
+            for alias, flag in zip(aliases, (True, False), strict=True)]
 CART_ALIAS, DELETED_CART_ALIAS = "_peCart", "_peDeletedCart"
 
 
@@ -95,6 +120,9 @@ class _IdentityInjector(Visitor):
             owned = any(isinstance(s, FieldNode) and s.name.value in OWNED_FIELDS for s in node.selections)
             if parent.name == "Product" and owned:
                 extra.append(_VARIANTS_FIELD)
+            for selection in node.selections:
+                if isinstance(selection, FieldNode) and selection.name.value == "prices":
+                    extra += _tax_pair(selection)
         elif parent.name == "InventoryByLocations":
             extra.append(_field(LOCATION_ALIAS, "locationEntityId"))
         elif parent.name in _CART_RESULTS:
@@ -114,6 +142,7 @@ class PreparedDocument:
     shareable: bool  # only catalog types on concrete paths, no mutation: answers may be shared by a scope
     # (if the abstract positions of the answer turn out catalog too: edge/sharing.py)
     touches_owned: bool  # selects prices or inventory somewhere
+    taxed: bool = False  # asks for prices(includeTax:): answers depend on the buyer's tax zone too
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -177,6 +206,7 @@ class _Survey(Visitor):
         self.type_info = type_info
         self.personal = False
         self.owned = False
+        self.taxed = False
 
     def enter_field(self, node: FieldNode, *_: object) -> None:
         parent = self.type_info.get_parent_type()
@@ -189,6 +219,8 @@ class _Survey(Visitor):
                 self.personal = True
         if parent.name in PRICED_TYPES and node.name.value in OWNED_FIELDS:
             self.owned = True
+            if node.name.value == "prices" and tax_aliases(node) is not None:
+                self.taxed = True
 
 
 class _ExtensionStripper(Visitor):
@@ -285,4 +317,5 @@ class DocumentCache:
             upstream = _drop_unused_variables(
                 visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields))))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
-                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned)
+                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
+                                taxed=survey.taxed)

@@ -73,6 +73,16 @@ class PersonalResponse(Response):
     """An answer that reached beyond the catalog (a cart, an order, a customer): its buyer's alone."""
 
 
+def tax_zone_key(scope: Scope, document: PreparedDocument) -> str:
+    """What a tax-inclusive answer depends on besides the scope: the buyer's tax zone. BigCommerce finds a
+    logged-in customer's zone from that customer's address and a guest's from the store's guest zone; the
+    edge knows neither address nor zones, so it keys by what decides the zone — the customer, or "guest".
+    Documents without ``includeTax`` do not depend on it and stay shared by the whole scope."""
+    if not document.taxed:
+        return ""
+    return "tz:guest" if scope.customer_id is None else f"tz:c{scope.customer_id}"
+
+
 def _errors_body(errors: list[GraphQLError]) -> bytes:
     return orjson.dumps({"errors": [e.formatted for e in errors]})
 
@@ -125,7 +135,7 @@ class GraphQLEndpoint:
             document = self.documents.prepare(gql.query)
         except DocumentError as exc:
             return Response(_errors_body(exc.errors), 200, media_type=JSON)
-        cache_key = (scope.key, document.key, gql.operation_name, gql.variables_key)
+        cache_key = (scope.key, tax_zone_key(scope, document), document.key, gql.operation_name, gql.variables_key)
         if not document.shareable:
             return await self._compute(request, gql, scope, document, cache_key)
 
@@ -253,7 +263,8 @@ class GraphQLEndpoint:
         if not document.shareable:
             return None
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
-        return f"sk:{scope.visibility_key}:{document.key}:{gql.operation_name or ''}:{variables}"
+        zone = tax_zone_key(scope, document)
+        return f"sk:{scope.visibility_key}{':' + zone if zone else ''}:{document.key}:{gql.operation_name or ''}:{variables}"
 
     async def _answer_extensions(self, overlay: Overlay, scope: Scope) -> None:
         """Our extension fields: the buyer's own company's credit (from the verified scope, never a header)."""

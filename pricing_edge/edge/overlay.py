@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
@@ -24,7 +25,8 @@ from graphql import (
 
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord, view_of, with_ranges
-from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS
+from pricing_edge.domain.tax import currency_places, rate_between
+from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS, tax_aliases
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
 from pricing_edge.edge.projection import KEEP, Obj
@@ -44,6 +46,7 @@ class Site:
     skus: tuple[str, ...]  # the shown variant first (the default, or the one the query selected)
     currency: str
     include_tax: bool
+    tax_rate: Decimal | None = None  # for include_tax: the rate BigCommerce applies for this buyer (domain/tax.py)
 
 
 @dataclass(frozen=True)
@@ -155,9 +158,10 @@ class Overlay:
         args = self.collector.arguments(field_def, fnodes[0])
         currency = args.get("currencyCode") or self.default_currency
         include_tax = bool(args.get("includeTax"))
-        site = Site(out, key, owner, name, fnodes, value.get(key), skus, str(currency), include_tax)
+        rate = _tax_rate(value, fnodes[0], str(currency)) if include_tax and name == "prices" else None
+        site = Site(out, key, owner, name, fnodes, value.get(key), skus, str(currency), include_tax, rate)
         self.sites.append(site)
-        if not skus or include_tax:
+        if not skus or (include_tax and rate is None):  # no rate to apply: BigCommerce's own value stands
             return
         if name == "prices":
             self.needs.prices.setdefault(site.currency, set()).update(skus)
@@ -191,7 +195,7 @@ class Overlay:
         """Compute every site; returns the sites that kept the upstream's value (no records)."""
         kept = []
         for site in self.sites:
-            source = None if site.include_tax else self._source(site, records)
+            source = None if site.include_tax and site.tax_rate is None else self._source(site, records)
             field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
             if source is None:
                 site.out[site.key] = self.render(site.upstream, field_def.type, site.nodes)
@@ -207,8 +211,9 @@ class Overlay:
             default = found[0] if found else None
             if default is None:
                 return None
-            own_view = view_of(default)
-            view = with_ranges(own_view, [view_of(r) for r in found if r is not None])
+            rate, places = site.tax_rate, currency_places(site.currency)
+            own_view = view_of(default, tax_rate=rate, places=places)
+            view = with_ranges(own_view, [view_of(r, tax_rate=rate, places=places) for r in found if r is not None])
             return PricesSource(view, bool(default.bulk_tiers))
         levels: dict[int, StockLevel] = {}
         for sku in site.skus:
@@ -245,6 +250,18 @@ class Overlay:
             else:
                 out[key] = result
         return out
+
+
+def _tax_rate(value: dict[str, Any], node: FieldNode, currency: str) -> Decimal | None:
+    """The rate BigCommerce applied to this object's price for this buyer: from its own inclusive and
+    exclusive values, which the rewritten document asked for next to ``node`` (document.tax_aliases)."""
+    aliases = tax_aliases(node)
+    if aliases is None:
+        return None
+    inclusive, exclusive = (((value.get(alias) or {}).get("price") or {}).get("value") for alias in aliases)
+    if inclusive is None or exclusive is None:
+        return None
+    return rate_between(Decimal(str(exclusive)), Decimal(str(inclusive)), currency_places(currency))
 
 
 def _sum_levels(a: StockLevel, b: StockLevel) -> StockLevel:
