@@ -120,6 +120,13 @@ class BuyerResolver:
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)
 
+    def forget_access_token(self, headers: Mapping[str, str]) -> None:
+        """After a logout through this edge: the token is revoked, the next request must ask again."""
+        token = headers.get("x-bc-customer-access-token")
+        if token:
+            for flag in ("", "true", "false"):
+                self._access_tokens.forget(self._access_token_key(token, flag))
+
     async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""
 
@@ -132,9 +139,13 @@ class BuyerResolver:
 
     async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
-        key = _digest(headers["x-bc-customer-access-token"] + "|" +
-                      headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
+        key = self._access_token_key(headers["x-bc-customer-access-token"],
+                                     headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
         return await self._access_tokens.get(key, lambda: self._ask_access_token(headers))
+
+    @staticmethod
+    def _access_token_key(token: str, error_flag: str) -> str:
+        return _digest(token + "|" + error_flag)
 
     async def _ask_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         passed = {k: headers[k] for k in ("authorization", "x-bc-customer-access-token",

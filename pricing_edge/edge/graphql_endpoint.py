@@ -16,11 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from graphql import FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationType, get_variable_values
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable, forwarded
+from pricing_edge.bigcommerce.storefront import COMPLEXITY_HEADER, StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
 from pricing_edge.edge.cart_guard import Refuse
@@ -30,7 +31,7 @@ from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.limits import check_limits, operation_named
+from pricing_edge.edge.limits import check_limits, complexity, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
@@ -59,14 +60,18 @@ class Answer:
     status: int
     stale: bool
     personal: bool  # reached beyond the catalog: only for the buyer it was computed for (edge/sharing.py)
+    complexity: str | None = None
 
     @classmethod
     def of(cls, response: Response) -> Answer:
         return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers,
-                   isinstance(response, PersonalResponse))
+                   isinstance(response, PersonalResponse), response.headers.get(COMPLEXITY_HEADER))
 
     def response(self) -> Response:
-        return Response(self.body, self.status, media_type=JSON, headers={STALE_HEADER: "1"} if self.stale else None)
+        headers = {STALE_HEADER: "1"} if self.stale else {}
+        if self.complexity:
+            headers[COMPLEXITY_HEADER] = self.complexity
+        return Response(self.body, self.status, media_type=JSON, headers=headers or None)
 
 
 class PersonalResponse(Response):
@@ -112,6 +117,10 @@ class GraphQLEndpoint:
         self.cart_path: CartPath | None = None
         self.credit: CreditService | None = None
         self.answers: SingleFlight[Answer] = SingleFlight()
+        # X-Bc-Graphql-Complexity: once the upstream is seen to send it, every answer carries the score of
+        # the client's own document (the rewritten one the upstream scored is larger), hits included.
+        self.scores_complexity = False
+        self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -152,7 +161,8 @@ class GraphQLEndpoint:
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
                 self.answers.start(cache_key, compute)
-            return Response(cached.body, media_type=JSON)
+            score = self._complexity.get(cache_key) if self.scores_complexity else None
+            return Response(cached.body, media_type=JSON, headers={COMPLEXITY_HEADER: score} if score else None)
         self.metrics.response_miss.inc()
         answer = await self.answers.run(cache_key, compute)
         if answer.personal and not computed_here:
@@ -176,6 +186,8 @@ class GraphQLEndpoint:
         limit_errors = check_limits(self.schema, document.document, sent, variables) if sent else []
         if limit_errors:
             return Response(_errors_body(limit_errors), 200, media_type=JSON)
+        if sent is not None and cache_key not in self._complexity:
+            self._complexity[cache_key] = str(complexity(self.schema, document.document, sent, variables))
         generation = self.responses.generation
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None
@@ -203,6 +215,9 @@ class GraphQLEndpoint:
             body = skeleton.body
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
+            if operation.operation is OperationType.MUTATION and any(
+                    nodes[0].name.value == "logout" for nodes in collector.subfields(root.name, [root_field]).values()):
+                self.buyers.forget_access_token(request.headers)  # revoked upstream: no longer this customer
             if cart_call is not None:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
             if isinstance(upstream_body, Response):
@@ -231,6 +246,9 @@ class GraphQLEndpoint:
                  filled: Filled, generation: int) -> Response:
         """The answer, with DESIGN.md's freshness flags; only a fresh, whole answer is kept for reuse."""
         headers: dict[str, str] = {}
+        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        if score:
+            headers[COMPLEXITY_HEADER] = score
         if filled.touched:
             result["extensions"] = {"pricingEdge": filled.flags()}
         if filled.stale:
@@ -254,6 +272,7 @@ class GraphQLEndpoint:
             log.warning("upstream unavailable: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
         self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
+        self.scores_complexity = self.scores_complexity or answer.complexity is not None
         body = answer.json() if answer.status == 200 else None
         if not isinstance(body, dict) or body.get("data") is None:
             return Response(answer.body, answer.status, media_type=JSON)
