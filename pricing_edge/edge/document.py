@@ -3,6 +3,7 @@ for the upstream with the identity fields the overlay needs. Prepared once per d
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -52,10 +53,23 @@ def _field(alias: str, name: str, selection_set: SelectionSetNode | None = None,
                      selection_set=selection_set)
 
 
+PAGE_VARIABLE = "_pePage"  # the injected variants' page size: as large as the complexity limit allows (≤ 50)
+VARIANT_PAGE = 50  # BigCommerce's largest page
+_VARIANT_PAGE_FIELDS = "pageInfo { hasNextPage endCursor } edges { node { entityId sku } }"
+
+
 def _variants_selection() -> FieldNode:
-    node = parse("{ v: variants(first: 50) { edges { node { entityId sku } } } }").definitions[0]
+    node = parse(f"query($p: Int) {{ v: variants(first: ${PAGE_VARIABLE}) {{ {_VARIANT_PAGE_FIELDS} }} }}").definitions[0]
     variants = node.selection_set.selections[0]  # type: ignore[attr-defined]
     return _field(VARIANTS_ALIAS, "variants", variants.selection_set, variants.arguments)
+
+
+def variant_page_query(cursors: dict[int, str]) -> str:
+    """The next page of variants of each product (``p<id>``), after each one's cursor: for products with more
+    variants than the first page, so that ranges and stock cover all of them."""
+    parts = [f"p{entity_id}: product(entityId: {entity_id}) {{ variants(first: {VARIANT_PAGE}, "
+             f"after: {json.dumps(cursor)}) {{ {_VARIANT_PAGE_FIELDS} }} }}" for entity_id, cursor in cursors.items()]
+    return "query PricingEdgeVariants { site { " + " ".join(parts) + " } }"
 
 
 _VARIANTS_FIELD = _variants_selection()
@@ -143,6 +157,7 @@ class PreparedDocument:
     # (if the abstract positions of the answer turn out catalog too: edge/sharing.py)
     touches_owned: bool  # selects prices or inventory somewhere
     taxed: bool = False  # asks for prices(includeTax:): answers depend on the buyer's tax zone too
+    upstream: DocumentNode | None = None  # what the upstream is sent (upstream_text), parsed
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -245,6 +260,7 @@ class _UsedVariables(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.used: set[str] = set()
+        self.spreads: set[str] = set()
 
     def enter_variable_definition(self, *_: object) -> object:
         return SKIP  # a definition is not a use
@@ -252,15 +268,54 @@ class _UsedVariables(Visitor):
     def enter_variable(self, node: VariableNode, *_: object) -> None:
         self.used.add(node.name.value)
 
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.spreads.add(node.name.value)
+
+
+def _with_page_variable(document: DocumentNode) -> DocumentNode:
+    """Every operation declares ``$_pePage`` (default 50); those that do not use it lose it again below."""
+    declared = parse(f"query(${PAGE_VARIABLE}: Int = {VARIANT_PAGE}) {{ a }}").definitions[0]
+    page = declared.variable_definitions[0]  # type: ignore[attr-defined]
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            definition = OperationDefinitionNode(
+                operation=definition.operation, name=definition.name,
+                variable_definitions=(*(definition.variable_definitions or ()), page),
+                directives=definition.directives, selection_set=definition.selection_set)
+        definitions.append(definition)
+    return DocumentNode(definitions=tuple(definitions))
+
 
 def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
-    """After stripping extension fields, variables only they used must not be declared upstream."""
-    usage = _UsedVariables()
-    visit(document, usage)
+    """Each operation declares only the variables it uses (through the fragments it spreads too): after
+    stripping extension fields, and for the injected ``$_pePage``, an unused declaration is an error upstream."""
+    uses: dict[str, _UsedVariables] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            uses[definition.name.value] = usage = _UsedVariables()
+            visit(definition, usage)
+
+    def used_by(selection_set: SelectionSetNode) -> set[str]:
+        own = _UsedVariables()
+        visit(selection_set, own)
+        used, seen, todo = set(own.used), set(), list(own.spreads)
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in uses:
+                continue
+            seen.add(name)
+            used |= uses[name].used
+            todo.extend(uses[name].spreads)
+        return used
+
     definitions = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode) and definition.variable_definitions:
-            kept = tuple(v for v in definition.variable_definitions if v.variable.name.value in usage.used)
+            used = used_by(definition.selection_set) | {
+                v.name.value for d in definition.directives or () for a in d.arguments or ()
+                for v in [a.value] if isinstance(v, VariableNode)}
+            kept = tuple(v for v in definition.variable_definitions if v.variable.name.value in used)
             definition = OperationDefinitionNode(
                 operation=definition.operation, name=definition.name, variable_definitions=kept,
                 directives=definition.directives, selection_set=definition.selection_set)
@@ -314,8 +369,8 @@ class DocumentCache:
         upstream = rewritten
         if self.extension_fields:
             type_info = TypeInfo(self.schema)
-            upstream = _drop_unused_variables(
-                visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields))))
+            upstream = visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields)))
+        upstream = _drop_unused_variables(_with_page_variable(upstream))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
                                 shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
-                                taxed=survey.taxed)
+                                taxed=survey.taxed, upstream=upstream)

@@ -29,9 +29,16 @@ from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
-from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
+from pricing_edge.edge.document import (
+    PAGE_VARIABLE,
+    VARIANT_PAGE,
+    DocumentCache,
+    DocumentError,
+    PreparedDocument,
+    variant_page_query,
+)
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.limits import check_limits, complexity, operation_named
+from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
@@ -50,6 +57,8 @@ from pricing_edge.ops.metrics import EdgeMetrics
 log = logging.getLogger(__name__)
 JSON = "application/json"
 STALE_HEADER = "X-Pricing-Edge-Stale"
+MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
+VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,8 @@ class GraphQLEndpoint:
         overlay = Overlay(self.schema, collector, scope.currency)
         overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(body["data"], root, [root_field])
+        if overlay.paging:
+            await self._page_variants(overlay, request, scope)
         if not overlay.shareable:
             document = replace(document, shareable=False)  # this answer is this buyer's alone
         elif skeleton_key and fresh_raw is not None and not body.get("errors"):
@@ -265,8 +276,14 @@ class GraphQLEndpoint:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
         headers = forwarded(request.headers, request.client.host if request.client else None,
                             self.settings.trusted_proxy_secret)
+        variables = gql.variables
+        operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
+        if operation is not None and any(v.variable.name.value == PAGE_VARIABLE for v in operation.variable_definitions or ()):
+            assert document.upstream is not None
+            page = largest_page(self.schema, document.upstream, operation, gql.variables, PAGE_VARIABLE, VARIANT_PAGE)
+            variables = {**gql.variables, PAGE_VARIABLE: page}  # the rewrite stays within BigCommerce's limit
         try:
-            answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
+            answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
         except UpstreamUnavailable as exc:
             self.metrics.upstream_calls.labels("query", "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
@@ -284,6 +301,42 @@ class GraphQLEndpoint:
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
         zone = tax_zone_key(scope, document)
         return f"sk:{scope.visibility_key}{':' + zone if zone else ''}:{document.key}:{gql.operation_name or ''}:{variables}"
+
+    async def _page_variants(self, overlay: Overlay, request: Request, scope: Scope) -> None:
+        """Products with more variants than one page: the rest, page after page, from the upstream (or from
+        what the catalog index already learned of them), so that ranges and stock cover every variant.
+        Should the upstream fail meanwhile, a product keeps the variants known so far."""
+        for entity_id in list(overlay.paging):
+            known = self.index.visible(scope.visibility_key, entity_id=entity_id)
+            if known is not None and len(known.variants) > len(overlay.paging[entity_id].variants):
+                overlay.complete(entity_id, known.variants)
+        headers = forwarded(request.headers, request.client.host if request.client else None,
+                            self.settings.trusted_proxy_secret)
+        for _ in range(MAX_VARIANT_PAGES):
+            cursors = {entity_id: paging.cursor for entity_id, paging in list(overlay.paging.items())[:VARIANT_BATCH]
+                       if paging.cursor}
+            if not cursors:
+                break
+            try:
+                answer = await self.upstream.execute(variant_page_query(cursors), None, "PricingEdgeVariants", headers)
+            except UpstreamUnavailable as exc:
+                log.warning("cannot page through variants: %s", exc)
+                break
+            body = answer.json() if answer.status == 200 else None
+            site = (body.get("data") or {}).get("site") if isinstance(body, dict) else None
+            if not isinstance(site, dict):
+                break
+            for entity_id in cursors:
+                connection = (site.get(f"p{entity_id}") or {}).get("variants") or {}
+                paging = overlay.paging[entity_id]
+                edges = [e["node"] for e in connection.get("edges") or [] if e and e.get("node")]
+                paging.variants += [(n["entityId"], n["sku"]) for n in edges if n.get("sku")]
+                info = connection.get("pageInfo") or {}
+                paging.cursor = info.get("endCursor") if info.get("hasNextPage") and edges else None
+                if paging.cursor is None:
+                    overlay.complete(entity_id, tuple(paging.variants))
+        for entity_id in list(overlay.paging):
+            overlay.complete(entity_id, tuple(overlay.paging[entity_id].variants))
 
     async def _answer_extensions(self, overlay: Overlay, scope: Scope) -> None:
         """Our extension fields: the buyer's own company's credit (from the verified scope, never a header)."""

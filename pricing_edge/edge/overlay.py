@@ -8,7 +8,7 @@ computes each site. A site whose records are missing keeps the upstream's value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -73,6 +73,16 @@ class Records:
     stock: dict[str, Mapping[int, StockLevel]] = field(default_factory=dict)  # sku -> location -> level
 
 
+@dataclass
+class Paging:
+    """A product whose variants span more than one page: where the next page starts, what is known so far,
+    and the sites (index, the SKU the answer showed) waiting for the rest."""
+
+    cursor: str | None
+    variants: list[tuple[int, str]]
+    sites: list[tuple[int, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class SeenProduct:
     """A product an upstream answer showed to a buyer's visibility scope, with its variants (id, sku)."""
@@ -92,6 +102,7 @@ class Overlay:
         self.sites: list[Site] = []
         self.needs = Needs()
         self.seen: dict[int, SeenProduct] = {}
+        self.paging: dict[int, Paging] = {}  # products whose variants the edge must page through (by entity id)
         self.extension_sites: list[ExtensionSite] = []  # fields of our extension SDL, answered by the edge itself
         self.extension_fields: frozenset[tuple[str, str]] = frozenset()
         # Runtime types outside the catalog allow-list met at abstract positions (edge/sharing.py).
@@ -154,40 +165,47 @@ class Overlay:
 
     def _note_site(self, value: dict[str, Any], owner: str, name: str, key: str, fnodes: list[FieldNode],
                    field_def: Any, out: dict[str, Any]) -> None:
-        skus = self._skus(value, owner, name)
         args = self.collector.arguments(field_def, fnodes[0])
         currency = args.get("currencyCode") or self.default_currency
         include_tax = bool(args.get("includeTax"))
         rate = _tax_rate(value, fnodes[0], str(currency)) if include_tax and name == "prices" else None
-        site = Site(out, key, owner, name, fnodes, value.get(key), skus, str(currency), include_tax, rate)
-        self.sites.append(site)
-        if not skus or (include_tax and rate is None):  # no rate to apply: BigCommerce's own value stands
+        index = len(self.sites)
+        self.sites.append(Site(out, key, owner, name, fnodes, value.get(key), (), str(currency), include_tax, rate))
+        sku, entity_id = value.get(SKU_ALIAS), value.get(ID_ALIAS)
+        if owner == "Variant":
+            self._settle(index, sku, (), None)
             return
-        if name == "prices":
+        connection = value.get(VARIANTS_ALIAS) or {}
+        variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in connection.get("edges") or []
+                         if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
+        page_info = connection.get("pageInfo") or {}
+        if page_info.get("hasNextPage") and isinstance(entity_id, int):
+            # More variants than the first page: settled once the edge has paged through the rest.
+            paging = self.paging.setdefault(entity_id, Paging(page_info.get("endCursor"), list(variants)))
+            paging.sites.append((index, sku))
+            return
+        self._settle(index, sku, variants, entity_id)
+
+    def complete(self, entity_id: int, variants: tuple[tuple[int, str], ...]) -> None:
+        """A paged product's whole variant list is known (or as much as could be had): settle its sites."""
+        paging = self.paging.pop(entity_id, None)
+        for index, sku in paging.sites if paging else ():
+            self._settle(index, sku, variants, entity_id)
+
+    def _settle(self, index: int, sku: Any, variants: tuple[tuple[int, str], ...], entity_id: Any) -> None:
+        """A site's SKUs — the shown variant first — and the records it needs."""
+        site = self.sites[index]
+        skus = _site_skus(site.owner, site.name, sku, variants)
+        if isinstance(entity_id, int) and isinstance(sku, str) and variants and (len(variants) == 1 or sku not in
+                                                                                 (v for _, v in variants)):
+            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)  # the product's own SKU only
+        site = self.sites[index] = replace(site, skus=skus)
+        if not skus or (site.include_tax and site.tax_rate is None):  # no rate to apply: BigCommerce's value stands
+            return
+        if site.name == "prices":
             self.needs.prices.setdefault(site.currency, set()).update(skus)
         else:
             self.needs.stock.update(skus)
-
-    def _skus(self, value: dict[str, Any], owner: str, name: str) -> tuple[str, ...]:
-        sku = value.get(SKU_ALIAS)
-        if owner == "Variant":
-            return (sku,) if sku else ()
-        edges = (value.get(VARIANTS_ALIAS) or {}).get("edges") or []
-        variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in edges
-                         if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
-        variant_skus = tuple(v_sku for _, v_sku in variants)
-        selected = sku in variant_skus and len(variant_skus) > 1
-        entity_id = value.get(ID_ALIAS)
-        if isinstance(entity_id, int) and sku and variants and not selected:  # the product's own SKU only
-            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
-        if selected and isinstance(sku, str):
-            # BigCommerce's variant overlay: product(variantEntityId:|optionValueIds:|sku:) answers the
-            # selected variant's SKU on the product, and that variant's prices and stock (the range stays
-            # the product's). A product's own SKU is never one of its variants' unless it has only one.
-            if name == "inventory":
-                return (sku,)
-            return (sku, *(v for v in variant_skus if v != sku))
-        return variant_skus or ((sku,) if sku else ())
 
     # -- step 2: compute every site from the fetched records -------------------------------------
 
@@ -250,6 +268,19 @@ class Overlay:
             else:
                 out[key] = result
         return out
+
+
+def _site_skus(owner: str, name: str, sku: Any, variants: tuple[tuple[int, str], ...]) -> tuple[str, ...]:
+    """The SKUs a site is computed from, the one shown first (its prices; the range over all)."""
+    if owner == "Variant":
+        return (sku,) if isinstance(sku, str) and sku else ()
+    variant_skus = tuple(v_sku for _, v_sku in variants)
+    if isinstance(sku, str) and sku in variant_skus and len(variant_skus) > 1:
+        # BigCommerce's variant overlay: product(variantEntityId:|optionValueIds:|sku:) answers the selected
+        # variant's SKU on the product, and that variant's prices and stock (the range stays the product's).
+        # A product's own SKU is never one of its variants' unless it has only one.
+        return (sku,) if name == "inventory" else (sku, *(v for v in variant_skus if v != sku))
+    return variant_skus or ((sku,) if isinstance(sku, str) and sku else ())
 
 
 def _tax_rate(value: dict[str, Any], node: FieldNode, currency: str) -> Decimal | None:

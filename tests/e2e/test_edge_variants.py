@@ -82,3 +82,36 @@ def test_without_a_selection_the_product_shows_its_default_variant_and_all_its_s
     assert _value(shown["prices"]["price"]) == expected_prices(dataset, product, price_list, "USD")["price"]
     total = sum(level.available_to_sell for v in product.variants for level in dataset.stock_for(v.sku))
     assert shown["inventory"]["aggregated"]["availableToSell"] == total
+
+
+LARGE = """query Large($id: Int!) { site { product(entityId: $id) { entityId
+  prices { price { value } priceRange { min { value } max { value } } }
+  inventory { aggregated { availableToSell } } } } }"""
+
+
+def test_a_product_with_120_variants_gets_the_range_and_stock_of_all_of_them(system: System, dataset: Dataset) -> None:
+    product = dataset.products[-1]
+    assert len(product.variants) == 120
+    price_list = system.buyer(BUYER)["price_list_id"]
+    whole = expected_prices(dataset, product, price_list, "USD")["priceRange"]
+    first_page = [r.effective_price for v in product.variants[:50]
+                  if (r := dataset.prices.get(price_list, v.sku, "USD")) is not None]
+    assert whole["max"] > max(first_page)  # the dearest variants are past BigCommerce's first page
+    for _ in range(2):  # computed, then again (from the cache, or from what the edge learned of the product)
+        shown = system.query(LARGE, BUYER, {"id": product.id})["data"]["site"]["product"]
+        assert (_value(shown["prices"]["priceRange"]["min"]), _value(shown["prices"]["priceRange"]["max"])) == \
+            (whole["min"], whole["max"])
+        stock = sum(level.available_to_sell for v in product.variants for level in dataset.stock_for(v.sku))
+        assert shown["inventory"]["aggregated"]["availableToSell"] == stock
+
+
+def test_a_variant_past_the_first_page_can_be_selected(system: System, dataset: Dataset) -> None:
+    product = dataset.products[-1]
+    variant = product.variants[100]
+    price_list = system.buyer(BUYER)["price_list_id"]
+    shown = system.query(SELECTED, BUYER, {"variant": variant.id})["data"]["site"]["product"]
+    record = dataset.prices.get(price_list, variant.sku, "USD")
+    assert record is not None and shown["sku"] == variant.sku
+    assert _value(shown["prices"]["price"]) == record.effective_price
+    assert shown["inventory"]["aggregated"]["availableToSell"] == \
+        sum(level.available_to_sell for level in dataset.stock_for(variant.sku))
