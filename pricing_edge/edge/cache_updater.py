@@ -39,6 +39,7 @@ class Invalidation:
     stock: list[str] = field(default_factory=list)
     customers: list[int] = field(default_factory=list)
     companies: list[int] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)  # digests of customer access tokens revoked by a logout
     traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
 
     def add(self, record: Record) -> None:
@@ -52,7 +53,7 @@ class Invalidation:
             self.companies.append(record.company_id)
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.stock or self.customers or self.companies)
+        return bool(self.prices or self.stock or self.customers or self.companies or self.tokens)
 
     def encode(self) -> bytes:
         return orjson.dumps(self.__dict__)
@@ -61,7 +62,8 @@ class Invalidation:
     def decode(cls, raw: bytes) -> Invalidation:
         data: dict[str, Any] = orjson.loads(raw)
         return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
-                   data.get("customers", []), data.get("companies", []), str(data.get("traceparent") or ""))
+                   data.get("customers", []), data.get("companies", []), [str(t) for t in data.get("tokens", [])],
+                   str(data.get("traceparent") or ""))
 
 
 async def apply_record(store: Store, record: Record) -> bool:

@@ -226,7 +226,7 @@ class GraphQLEndpoint:
             upstream_body = await self._ask_upstream(request, document, gql)
             if operation.operation is OperationType.MUTATION and any(
                     nodes[0].name.value == "logout" for nodes in collector.subfields(root.name, [root_field]).values()):
-                self.buyers.forget_access_token(request.headers)  # revoked upstream: no longer this customer
+                await self.buyers.forget_access_token(request.headers)  # revoked: no longer this customer
             if cart_call is not None:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
             if isinstance(upstream_body, Response):

@@ -11,11 +11,15 @@ from typing import Any
 import httpx
 import pytest
 
+from pricing_edge.demo import edge_app
 from pricing_edge.edge.limits import complexity
 from pricing_edge.sim.storefront.schema import build
 from tests.e2e.conftest import System, shared_redis_system
 from tests.edge.test_limits import prepared
 from tests.sim.storefront import page_documents as pages
+from tests.support.polling import wait_until
+from tests.support.redis_server import free_port
+from tests.support.servers import serve
 
 PRICE = "query Price($id: Int!) { site { product(entityId: $id) { entityId prices { price { value } } } } }"
 COMPLEXITY = "X-Bc-Graphql-Complexity"
@@ -27,8 +31,10 @@ def system(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                                    erp_budget_ms=30_000.0)
 
 
-def post(system: System, query: str, variables: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
-    response = httpx.post(system.edge_url, json={"query": query, "variables": variables}, headers=headers, timeout=30)
+def post(system: System, query: str, variables: dict[str, Any], headers: dict[str, str],
+         url: str | None = None) -> httpx.Response:
+    response = httpx.post(url or system.edge_url, json={"query": query, "variables": variables}, headers=headers,
+                          timeout=30)
     assert response.status_code == 200, response.text
     return response
 
@@ -51,6 +57,28 @@ def test_a_customer_who_logs_out_through_the_edge_is_a_guest_at_once(system: Sys
     out = post(system, pages.LOGOUT, {}, as_customer).json()
     assert out["data"]["logout"]["result"] == "success", out
     assert price() == guests  # not the customer's price until the cached resolution expires
+
+
+def test_a_logout_through_one_edge_process_reaches_the_others(system: System) -> None:
+    """Two edge processes on one Redis: the customer logs out through one, the other forgets the token too."""
+    buyer = system.buyer("5")
+    guest = system.buyer("guest")["headers"]
+    login = post(system, pages.LOGIN, {"email": buyer["email"], "password": buyer["password"]}, guest).json()
+    as_customer = {**guest, "X-Bc-Customer-Access-Token": login["data"]["login"]["customerAccessToken"]["value"]}
+    product = system.fixtures["products"][6]
+    mine, guests = Decimal(product["expected_price"]["5"]), Decimal(product["expected_price"]["guest"])
+    assert mine != guests
+    port = free_port()
+    with serve(edge_app(system.settings), port) as other:
+
+        def price_at(url: str) -> Decimal:
+            body = post(system, PRICE, {"id": product["entity_id"]}, as_customer, url=url + "/graphql").json()
+            return Decimal(str(body["data"]["site"]["product"]["prices"]["price"]["value"]))
+
+        assert price_at(other.base_url) == mine and price_at(system.edge.base_url) == mine  # both resolved it
+        assert post(system, pages.LOGOUT, {}, as_customer).json()["data"]["logout"]["result"] == "success"
+        wait_until(lambda: price_at(other.base_url) == guests, timeout=15,
+                   what="the other edge process to treat the logged-out customer as a guest")
 
 
 def test_the_complexity_header_scores_the_clients_own_document(system: System) -> None:
