@@ -4,7 +4,9 @@ answer for the buyer's visibility scope and overlays the ERP's prices and stock 
 Hit:  buyer → scope → prepared document → answer bytes by (scope, document, operation, variables).
 Miss: catalog skeleton for (visibility scope, …) from L1/L2 or the upstream → overlay → records
       (L1 → L2 → one coalesced ERP read) → bytes, kept with the tags of the records used.
-Personal documents (customer, cart, checkout, mutations) are never shared: forwarded and overlaid.
+Only answers that reach nothing but catalog types are shared (edge/sharing.py: concrete selections when the
+document is prepared, the runtime types at abstract positions when it is answered); anything else —
+customer, cart, checkout, order, mutations — is forwarded and overlaid for this buyer alone.
 """
 from __future__ import annotations
 

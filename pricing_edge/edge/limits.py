@@ -67,7 +67,7 @@ def operation_named(document: DocumentNode, name: str | None) -> OperationDefini
     """The operation ``name`` selects in ``document`` (the only one when no name is given), else None.
 
     The edge must check the limits on the document *as the client sent it*: the prepared document's
-    operations are rewritten with the identity fields the overlay needs (``variants(first: 50)`` under
+    operations are rewritten with the identity fields the overlay needs (``variants(first: $_pePage)`` under
     every priced product), which would count against the client's budget.
     """
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
