@@ -5,8 +5,10 @@ catalog documents (a product, a route) are still shared between them."""
 from __future__ import annotations
 
 import base64
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -113,6 +115,25 @@ def test_a_node_that_is_a_buyers_cart_checkout_or_order_is_that_buyers_alone(
     assert not [m for m in owner.markers if m.encode() in theirs]
 
 
+def test_a_node_asked_at_once_by_its_owner_and_a_colleague_is_computed_for_each(
+        system: System, planted: dict[str, Planted]) -> None:
+    """Identical requests of one scope share one computation — unless its answer turns out personal."""
+    owner, other = planted[COLLEAGUES[0]], planted[COLLEAGUES[1]]
+    variables = {"id": owner.gid("Order")}
+    faults = system.bigcommerce.base_url + "/_sim/faults"
+    httpx.post(faults, json={"latency_ms": 500}, timeout=30)  # a slow upstream: the two requests overlap
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            first = pool.submit(ask, system, owner.buyer, NODE_PLAIN, variables)
+            time.sleep(0.1)  # the owner's computation is under way when the colleague asks
+            second = pool.submit(ask, system, other.buyer, NODE_PLAIN, variables)
+            mine, theirs = first.result(), second.result()
+    finally:
+        httpx.delete(faults, timeout=30)
+    assert orjson.loads(mine)["data"]["node"]["id"] == owner.gid("Order")
+    assert orjson.loads(theirs)["data"] == {"node": None}
+
+
 def test_catalog_nodes_and_routes_are_still_shared_by_the_group(system: System, planted: dict[str, Planted]) -> None:
     product = system.fixtures["products"][5]
     document = """query P($id: ID!, $path: String!) { node(id: $id) { id ... on Product { entityId
@@ -127,7 +148,8 @@ def test_catalog_nodes_and_routes_are_still_shared_by_the_group(system: System, 
     assert response_hits(system) == before + 1  # the colleague's answer came from the shared cache
 
 
-PART_KINDS = ("customer", "own-cart", "node", "typed-node", "product", "route", "checkout-field")
+PART_KINDS = ("customer", "own-cart", "node", "node", "typed-node", "product", "product", "route", "checkout-field")
+# (plain nodes and products twice as likely: documents that pass the static check are the interesting ones)
 
 
 def _part(kind: str, owner: Planted, target: str, index: int, product_id: int) -> str:
@@ -161,8 +183,19 @@ def test_no_marker_of_one_buyer_ever_reaches_the_other(system: System, planted: 
     product_id = system.fixtures["products"][6]["entity_id"]
     body = " ".join(_part(kind, planted[owner], target, n, product_id) for n, (kind, owner, target) in enumerate(parts))
     document = "query Leak { " + body + " }"
-    for asker in [*askers, *COLLEAGUES]:  # both ask, in a random order, some more than once
+    # Both ask, in a random order, some more than once — one after the other, then all at once (concurrent
+    # identical requests of one scope share a computation when, and only when, the answer is catalog).
+    sequential = [(asker, ask(system, asker, document)) for asker in [*askers, *COLLEAGUES]]
+    concurrent_askers = [*askers, *COLLEAGUES]
+    faults = system.bigcommerce.base_url + "/_sim/faults"
+    httpx.post(faults, json={"latency_ms": 300}, timeout=30)  # a slow upstream: the requests overlap
+    try:
+        with ThreadPoolExecutor(max_workers=len(concurrent_askers)) as pool:
+            concurrent = list(zip(concurrent_askers, pool.map(lambda b: ask(system, b, document), concurrent_askers),
+                                  strict=True))
+    finally:
+        httpx.delete(faults, timeout=30)
+    for asker, answer in [*sequential, *concurrent]:
         other = planted[COLLEAGUES[1] if asker == COLLEAGUES[0] else COLLEAGUES[0]]
-        answer = ask(system, asker, document)
         leaked = [m for m in other.markers if m.encode() in answer]
         assert not leaked, f"buyer {asker} received {leaked} of buyer {other.buyer} for {document}: {answer!r}"
