@@ -441,7 +441,7 @@ def _large_product(seed: int, index: int, variant_ids: Iterator[int], version: I
             level = StockLevel(variant.sku, location.id, rng.randint(0, 40), 0, 0, version=next(version))
             levels[0][(variant.sku, location.id)] = levels[1][(variant.sku, location.id)] = level
     return Product(id=product_id, sku=sku, name=name, path=f"/{_slug(name)}/",
-                   description=f"<p>{name}: every colour, size and length.</p>", brand_id=1, category_ids=(1,),
+                   description=f"<p>{name}: every colour, size and length.</p>", brand_id=5, category_ids=(5,),
                    variants=variants, base_price=base, retail_price=None, catalog_tiers=(), custom_fields=(),
                    images=(Image(f"products/{product_id}/0/{_slug(name)}.jpg", name, True),), weight=Decimal(5),
                    created_rank=1, total_sold=0, is_featured=False, free_shipping=False)
