@@ -16,7 +16,13 @@ from pricing_edge.store.base import Store
 from pricing_edge.config import DEMO_CLIENT_SECRET, DEMO_OPS_TOKEN, Settings, listed
 from pricing_edge.runtime import Grace, Served, check_ports, run
 from pricing_edge.sim.dataset import Dataset, build_dataset
-from pricing_edge.sim.fixtures import DEMO_CUSTOMER_TOKEN_SECRET, DEMO_EVENT_SECRET, DemoLayout, demo_fixtures
+from pricing_edge.sim.fixtures import (
+    DEMO_CUSTOMER_TOKEN_SECRET,
+    DEMO_EVENT_SECRET,
+    DEMO_TAX_ZONES,
+    DemoLayout,
+    demo_fixtures,
+)
 
 
 @functools.lru_cache(maxsize=4)
@@ -39,6 +45,7 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
         store_hash=settings.store_hash,
         client_secret=first(settings.client_secret) or DEMO_CLIENT_SECRET,
         rate_limit=settings.bc_rate_limit,
+        tax_zones=DEMO_TAX_ZONES,
     )
 
 

@@ -45,11 +45,15 @@ class _ServerError(Exception):
         self.status = status
 
 
+COMPLEXITY_HEADER = "X-Bc-Graphql-Complexity"
+
+
 @dataclass(frozen=True)
 class UpstreamAnswer:
     status: int
     body: bytes
     content_type: str
+    complexity: str | None = None  # BigCommerce's X-Bc-Graphql-Complexity, when it sends one
 
     def json(self) -> Any:
         return loads_exact(self.body)
@@ -96,7 +100,8 @@ class StorefrontClient:
         finally:
             self.state = breaker.context.state
         return UpstreamAnswer(response.status_code, response.content,
-                              response.headers.get("content-type", "application/json"))
+                              response.headers.get("content-type", "application/json"),
+                              response.headers.get(COMPLEXITY_HEADER))
 
     async def execute(self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None,
                       headers: Mapping[str, str]) -> UpstreamAnswer:

@@ -101,15 +101,17 @@ class PriceView:
         return self.price_range or (self.price, self.price)
 
 
-def view_of(record: PriceRecord, fallback_tiers: Sequence[BulkTier] = (), tax_rate: Decimal | None = None) -> PriceView:
+def view_of(record: PriceRecord, fallback_tiers: Sequence[BulkTier] = (), tax_rate: Decimal | None = None,
+            places: int = 2) -> PriceView:
     """The Prices view of one record; catalog-level tiers apply when the record has none of its own."""
     scale = (Decimal(1) + tax_rate) if tax_rate else Decimal(1)
 
     def taxed(value: Decimal | None) -> Decimal | None:
-        """Tax-inclusive values are rounded to cents; without tax the ERP's digits stand as they are."""
+        """Tax-inclusive values are rounded to the currency's places (cents); without tax the ERP's digits
+        stand as they are."""
         if value is None or not tax_rate:
             return value
-        return quantize(value * scale)
+        return quantize(value * scale, places)
 
     price = taxed(record.effective_price)
     assert price is not None

@@ -167,6 +167,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         for customer_id in change.customers:
             if parts.buyers:
                 parts.buyers.forget_customer(customer_id)
+        if change.tokens and parts.buyers:
+            parts.buyers.forget_access_digests(change.tokens)
         metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
 
     @contextlib.asynccontextmanager

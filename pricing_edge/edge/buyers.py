@@ -25,10 +25,12 @@ from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer
 from pricing_edge.config import listed
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.scope import PriceListAssignments, Scope
+from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store, StoreError
+from pricing_edge.store.keys import INVALIDATION
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -120,6 +122,23 @@ class BuyerResolver:
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)
 
+    async def forget_access_token(self, headers: Mapping[str, str]) -> None:
+        """After a logout: the token is revoked, the next request must ask again — in every edge process (the
+        digests, never the token, go out on the invalidation channel)."""
+        token = headers.get("x-bc-customer-access-token")
+        if not token:
+            return
+        digests = [self._access_token_key(token, flag) for flag in ("", "true", "false")]
+        self.forget_access_digests(digests)
+        try:
+            await self.store.publish(INVALIDATION, Invalidation(tokens=digests).encode())
+        except StoreError as exc:  # the other processes forget it when their cached resolution expires
+            log.warning("could not tell the other edge processes of a logout: %s", exc)
+
+    def forget_access_digests(self, digests: list[str]) -> None:
+        for digest in digests:
+            self._access_tokens.forget(digest)
+
     async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""
 
@@ -132,9 +151,13 @@ class BuyerResolver:
 
     async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
-        key = _digest(headers["x-bc-customer-access-token"] + "|" +
-                      headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
+        key = self._access_token_key(headers["x-bc-customer-access-token"],
+                                     headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
         return await self._access_tokens.get(key, lambda: self._ask_access_token(headers))
+
+    @staticmethod
+    def _access_token_key(token: str, error_flag: str) -> str:
+        return _digest(token + "|" + error_flag)
 
     async def _ask_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
         passed = {k: headers[k] for k in ("authorization", "x-bc-customer-access-token",

@@ -40,6 +40,7 @@ class Invalidation:
     customers: list[int] = field(default_factory=list)
     companies: list[int] = field(default_factory=list)
     reserved: list[str] = field(default_factory=list)  # SKUs whose reservations changed: shown stock moved
+    tokens: list[str] = field(default_factory=list)  # digests of customer access tokens revoked by a logout
     traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
 
     def add(self, record: Record) -> None:
@@ -53,7 +54,7 @@ class Invalidation:
             self.companies.append(record.company_id)
 
     def __bool__(self) -> bool:
-        return bool(self.prices or self.stock or self.customers or self.companies or self.reserved)
+        return bool(self.prices or self.stock or self.customers or self.companies or self.reserved or self.tokens)
 
     def encode(self) -> bytes:
         return orjson.dumps(self.__dict__)
@@ -63,6 +64,7 @@ class Invalidation:
         data: dict[str, Any] = orjson.loads(raw)
         return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
                    data.get("customers", []), data.get("companies", []), [str(s) for s in data.get("reserved", [])],
+                   [str(t) for t in data.get("tokens", [])],
                    str(data.get("traceparent") or ""))
 
 

@@ -3,12 +3,15 @@ for the upstream with the identity fields the overlay needs. Prepared once per d
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cachetools import LRUCache
 from graphql import (
     REMOVE,
+    ArgumentNode,
+    BooleanValueNode,
     SKIP,
     VariableNode,
     DocumentNode,
@@ -25,13 +28,16 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    get_named_type,
     is_abstract_type,
+    is_object_type,
     parse,
     print_ast,
     validate,
     visit,
 )
 
+from pricing_edge.edge.sharing import is_catalog
 from pricing_edge.ops import tracing
 
 MAX_DEPTH = 16
@@ -39,9 +45,6 @@ MAX_TOKENS = 20_000  # a parse bound: storefront documents use a few thousand to
 ID_ALIAS, SKU_ALIAS, VARIANTS_ALIAS, TYPE_ALIAS, LOCATION_ALIAS = "_peId", "_peSku", "_peVariants", "_peType", "_peLoc"
 OWNED_FIELDS = frozenset({"prices", "inventory"})
 PRICED_TYPES = frozenset({"Product", "Variant"})
-# Fields whose answers belong to one shopper or one cart: never shared through a group-wide cache.
-PERSONAL_FIELDS = frozenset({("Query", "customer"), ("Site", "cart"), ("Site", "checkout"), ("Site", "order"),
-                             ("Site", "giftCertificate")})
 
 
 def _field(alias: str, name: str, selection_set: SelectionSetNode | None = None,
@@ -50,13 +53,49 @@ def _field(alias: str, name: str, selection_set: SelectionSetNode | None = None,
                      selection_set=selection_set)
 
 
+PAGE_VARIABLE = "_pePage"  # the injected variants' page size: as large as the complexity limit allows (≤ 50)
+VARIANT_PAGE = 50  # BigCommerce's largest page
+_VARIANT_PAGE_FIELDS = "pageInfo { hasNextPage endCursor } edges { node { entityId sku } }"
+
+
 def _variants_selection() -> FieldNode:
-    node = parse("{ v: variants(first: 50) { edges { node { entityId sku } } } }").definitions[0]
+    node = parse(f"query($p: Int) {{ v: variants(first: ${PAGE_VARIABLE}) {{ {_VARIANT_PAGE_FIELDS} }} }}").definitions[0]
     variants = node.selection_set.selections[0]  # type: ignore[attr-defined]
     return _field(VARIANTS_ALIAS, "variants", variants.selection_set, variants.arguments)
 
 
+def variant_page_query(cursors: dict[int, str]) -> str:
+    """The next page of variants of each product (``p<id>``), after each one's cursor: for products with more
+    variants than the first page, so that ranges and stock cover all of them."""
+    parts = [f"p{entity_id}: product(entityId: {entity_id}) {{ variants(first: {VARIANT_PAGE}, "
+             f"after: {json.dumps(cursor)}) {{ {_VARIANT_PAGE_FIELDS} }} }}" for entity_id, cursor in cursors.items()]
+    return "query PricingEdgeVariants { site { " + " ".join(parts) + " } }"
+
+
 _VARIANTS_FIELD = _variants_selection()
+TAX_IN_ALIAS, TAX_EX_ALIAS = "_peTaxIn", "_peTaxEx"
+_PRICE_VALUE = parse("{ price { value } }").definitions[0].selection_set  # type: ignore[attr-defined]
+
+
+def tax_aliases(node: FieldNode) -> tuple[str, str] | None:
+    """For a ``prices(includeTax: …)`` field: the aliases of BigCommerce's inclusive and exclusive values of
+    the same object, injected next to it (one pair per currency argument as written); else None."""
+    if not any(a.name.value == "includeTax" for a in node.arguments or ()):
+        return None
+    currency = next((print_ast(a.value) for a in node.arguments or () if a.name.value == "currencyCode"), "")
+    suffix = hashlib.sha256(currency.encode()).hexdigest()[:8]
+    return TAX_IN_ALIAS + suffix, TAX_EX_ALIAS + suffix
+
+
+def _tax_pair(node: FieldNode) -> list[FieldNode]:
+    """``prices(includeTax: true|false, currencyCode: <as asked>) { price { value } }``: the ratio's two ends."""
+    aliases = tax_aliases(node)
+    if aliases is None:
+        return []
+    currency = tuple(a for a in node.arguments or () if a.name.value == "currencyCode")
+    return [_field(alias, "prices", _PRICE_VALUE,
+                   (ArgumentNode(name=NameNode(value="includeTax"), value=BooleanValueNode(value=flag)), *currency))
+            for alias, flag in zip(aliases, (True, False), strict=True)]
 CART_ALIAS, DELETED_CART_ALIAS = "_peCart", "_peDeletedCart"
 
 
@@ -96,6 +135,9 @@ class _IdentityInjector(Visitor):
             owned = any(isinstance(s, FieldNode) and s.name.value in OWNED_FIELDS for s in node.selections)
             if parent.name == "Product" and owned:
                 extra.append(_VARIANTS_FIELD)
+            for selection in node.selections:
+                if isinstance(selection, FieldNode) and selection.name.value == "prices":
+                    extra += _tax_pair(selection)
         elif parent.name == "InventoryByLocations":
             extra.append(_field(LOCATION_ALIAS, "locationEntityId"))
         elif parent.name in _CART_RESULTS:
@@ -112,8 +154,11 @@ class PreparedDocument:
     upstream_text: str
     operations: dict[str | None, OperationDefinitionNode]
     fragments: dict[str, FragmentDefinitionNode]
-    shareable: bool  # no personal fields, no mutation: answers may be shared by a whole scope
+    shareable: bool  # only catalog types on concrete paths, no mutation: answers may be shared by a scope
+    # (if the abstract positions of the answer turn out catalog too: edge/sharing.py)
     touches_owned: bool  # selects prices or inventory somewhere
+    taxed: bool = False  # asks for prices(includeTax:): answers depend on the buyer's tax zone too
+    upstream: DocumentNode | None = None  # what the upstream is sent (upstream_text), parsed
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -169,20 +214,29 @@ def depth_of(document: DocumentNode) -> int:
 
 
 class _Survey(Visitor):
+    """What a document reaches: personal if any field sits on, or returns, a concrete type that is not
+    on the catalog allow-list (edge/sharing.py); abstract positions are judged on the answer."""
+
     def __init__(self, type_info: TypeInfo) -> None:
         super().__init__()
         self.type_info = type_info
         self.personal = False
         self.owned = False
+        self.taxed = False
 
     def enter_field(self, node: FieldNode, *_: object) -> None:
         parent = self.type_info.get_parent_type()
         if parent is None:
             return
-        if (parent.name, node.name.value) in PERSONAL_FIELDS:
-            self.personal = True
+        if not node.name.value.startswith("__"):  # introspection and __typename are the same for everyone
+            returned = get_named_type(self.type_info.get_type())
+            if (is_object_type(parent) and not is_catalog(parent.name)) or \
+                    (is_object_type(returned) and returned is not None and not is_catalog(returned.name)):
+                self.personal = True
         if parent.name in PRICED_TYPES and node.name.value in OWNED_FIELDS:
             self.owned = True
+            if node.name.value == "prices" and tax_aliases(node) is not None:
+                self.taxed = True
 
 
 class _ExtensionStripper(Visitor):
@@ -207,6 +261,7 @@ class _UsedVariables(Visitor):
     def __init__(self) -> None:
         super().__init__()
         self.used: set[str] = set()
+        self.spreads: set[str] = set()
 
     def enter_variable_definition(self, *_: object) -> object:
         return SKIP  # a definition is not a use
@@ -214,15 +269,54 @@ class _UsedVariables(Visitor):
     def enter_variable(self, node: VariableNode, *_: object) -> None:
         self.used.add(node.name.value)
 
+    def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
+        self.spreads.add(node.name.value)
+
+
+def _with_page_variable(document: DocumentNode) -> DocumentNode:
+    """Every operation declares ``$_pePage`` (default 50); those that do not use it lose it again below."""
+    declared = parse(f"query(${PAGE_VARIABLE}: Int = {VARIANT_PAGE}) {{ a }}").definitions[0]
+    page = declared.variable_definitions[0]  # type: ignore[attr-defined]
+    definitions = []
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode):
+            definition = OperationDefinitionNode(
+                operation=definition.operation, name=definition.name,
+                variable_definitions=(*(definition.variable_definitions or ()), page),
+                directives=definition.directives, selection_set=definition.selection_set)
+        definitions.append(definition)
+    return DocumentNode(definitions=tuple(definitions))
+
 
 def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
-    """After stripping extension fields, variables only they used must not be declared upstream."""
-    usage = _UsedVariables()
-    visit(document, usage)
+    """Each operation declares only the variables it uses (through the fragments it spreads too): after
+    stripping extension fields, and for the injected ``$_pePage``, an unused declaration is an error upstream."""
+    uses: dict[str, _UsedVariables] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            uses[definition.name.value] = usage = _UsedVariables()
+            visit(definition, usage)
+
+    def used_by(selection_set: SelectionSetNode) -> set[str]:
+        own = _UsedVariables()
+        visit(selection_set, own)
+        used, seen, todo = set(own.used), set(), list(own.spreads)
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in uses:
+                continue
+            seen.add(name)
+            used |= uses[name].used
+            todo.extend(uses[name].spreads)
+        return used
+
     definitions = []
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode) and definition.variable_definitions:
-            kept = tuple(v for v in definition.variable_definitions if v.variable.name.value in usage.used)
+            used = used_by(definition.selection_set) | {
+                v.name.value for d in definition.directives or () for a in d.arguments or ()
+                for v in [a.value] if isinstance(v, VariableNode)}
+            kept = tuple(v for v in definition.variable_definitions if v.variable.name.value in used)
             definition = OperationDefinitionNode(
                 operation=definition.operation, name=definition.name, variable_definitions=kept,
                 directives=definition.directives, selection_set=definition.selection_set)
@@ -276,7 +370,8 @@ class DocumentCache:
         upstream = rewritten
         if self.extension_fields:
             type_info = TypeInfo(self.schema)
-            upstream = _drop_unused_variables(
-                visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields))))
+            upstream = visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields)))
+        upstream = _drop_unused_variables(_with_page_variable(upstream))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
-                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned)
+                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
+                                taxed=survey.taxed, upstream=upstream)

@@ -4,7 +4,9 @@ answer for the buyer's visibility scope and overlays the ERP's prices and stock 
 Hit:  buyer → scope → prepared document → answer bytes by (scope, document, operation, variables).
 Miss: catalog skeleton for (visibility scope, …) from L1/L2 or the upstream → overlay → records
       (L1 → L2 → one coalesced ERP read) → bytes, kept with the tags of the records used.
-Personal documents (customer, cart, checkout, mutations) are never shared: forwarded and overlaid.
+Only answers that reach nothing but catalog types are shared (edge/sharing.py: concrete selections when the
+document is prepared, the runtime types at abstract positions when it is answered); anything else —
+customer, cart, checkout, order, mutations — is forwarded and overlaid for this buyer alone.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from cachetools import LRUCache
 from graphql import (
     FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationDefinitionNode, OperationType, get_variable_values,
 )
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable, forwarded
+from pricing_edge.bigcommerce.storefront import COMPLEXITY_HEADER, StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
 from pricing_edge.edge.cart_guard import Refuse
@@ -32,9 +35,16 @@ from pricing_edge.edge.document import CART_ALIAS
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
-from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
+from pricing_edge.edge.document import (
+    PAGE_VARIABLE,
+    VARIANT_PAGE,
+    DocumentCache,
+    DocumentError,
+    PreparedDocument,
+    variant_page_query,
+)
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.limits import check_limits, operation_named
+from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
@@ -53,6 +63,8 @@ from pricing_edge.ops.metrics import EdgeMetrics
 log = logging.getLogger(__name__)
 JSON = "application/json"
 STALE_HEADER = "X-Pricing-Edge-Stale"
+MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
+VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
 
 
 @dataclass(frozen=True)
@@ -62,13 +74,33 @@ class Answer:
     body: bytes
     status: int
     stale: bool
+    personal: bool  # reached beyond the catalog: only for the buyer it was computed for (edge/sharing.py)
+    complexity: str | None = None
 
     @classmethod
     def of(cls, response: Response) -> Answer:
-        return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers)
+        return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers,
+                   isinstance(response, PersonalResponse), response.headers.get(COMPLEXITY_HEADER))
 
     def response(self) -> Response:
-        return Response(self.body, self.status, media_type=JSON, headers={STALE_HEADER: "1"} if self.stale else None)
+        headers = {STALE_HEADER: "1"} if self.stale else {}
+        if self.complexity:
+            headers[COMPLEXITY_HEADER] = self.complexity
+        return Response(self.body, self.status, media_type=JSON, headers=headers or None)
+
+
+class PersonalResponse(Response):
+    """An answer that reached beyond the catalog (a cart, an order, a customer): its buyer's alone."""
+
+
+def tax_zone_key(scope: Scope, document: PreparedDocument) -> str:
+    """What a tax-inclusive answer depends on besides the scope: the buyer's tax zone. BigCommerce finds a
+    logged-in customer's zone from that customer's address and a guest's from the store's guest zone; the
+    edge knows neither address nor zones, so it keys by what decides the zone — the customer, or "guest".
+    Documents without ``includeTax`` do not depend on it and stay shared by the whole scope."""
+    if not document.taxed:
+        return ""
+    return "tz:guest" if scope.customer_id is None else f"tz:c{scope.customer_id}"
 
 
 def _errors_body(errors: list[GraphQLError]) -> bytes:
@@ -101,6 +133,10 @@ class GraphQLEndpoint:
         self.cart_prices: CartPrices | None = None
         self.credit: CreditService | None = None
         self.answers: SingleFlight[Answer] = SingleFlight()
+        # X-Bc-Graphql-Complexity: once the upstream is seen to send it, every answer carries the score of
+        # the client's own document (the rewritten one the upstream scored is larger), hits included.
+        self.scores_complexity = False
+        self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
 
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -124,11 +160,15 @@ class GraphQLEndpoint:
             document = self.documents.prepare(gql.query)
         except DocumentError as exc:
             return Response(_errors_body(exc.errors), 200, media_type=JSON)
-        cache_key = (scope.key, document.key, gql.operation_name, gql.variables_key)
+        cache_key = (scope.key, tax_zone_key(scope, document), document.key, gql.operation_name, gql.variables_key)
         if not document.shareable:
             return await self._compute(request, gql, scope, document, cache_key)
 
+        computed_here = False
+
         async def compute() -> Answer:
+            nonlocal computed_here
+            computed_here = True
             return Answer.of(await self._compute(request, gql, scope, document, cache_key))
 
         cached = self.responses.get(cache_key)
@@ -137,9 +177,14 @@ class GraphQLEndpoint:
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
                 self.answers.start(cache_key, compute)
-            return Response(cached.body, media_type=JSON)
+            score = self._complexity.get(cache_key) if self.scores_complexity else None
+            return Response(cached.body, media_type=JSON, headers={COMPLEXITY_HEADER: score} if score else None)
         self.metrics.response_miss.inc()
-        return (await self.answers.run(cache_key, compute)).response()
+        answer = await self.answers.run(cache_key, compute)
+        if answer.personal and not computed_here:
+            # Another buyer's computation turned out personal (a node that is a cart, an order): ours is ours.
+            return await self._compute(request, gql, scope, document, cache_key)
+        return answer.response()
 
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
@@ -157,6 +202,8 @@ class GraphQLEndpoint:
         limit_errors = check_limits(self.schema, document.document, sent, variables) if sent else []
         if limit_errors:
             return Response(_errors_body(limit_errors), 200, media_type=JSON)
+        if sent is not None and cache_key not in self._complexity:
+            self._complexity[cache_key] = str(complexity(self.schema, document.document, sent, variables))
         generation = self.responses.generation
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None
@@ -182,10 +229,14 @@ class GraphQLEndpoint:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
+        fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
         if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
             body = skeleton.body
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
+            if operation.operation is OperationType.MUTATION and any(
+                    nodes[0].name.value == "logout" for nodes in collector.subfields(root.name, [root_field]).values()):
+                await self.buyers.forget_access_token(request.headers)  # revoked: no longer this customer
             if cart_call is not None:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
                 if not isinstance(upstream_body, Response) and self.cart_prices is not None:
@@ -199,12 +250,16 @@ class GraphQLEndpoint:
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
                 catalog_note = Filled(oldest_ms=skeleton.fetched_ms, stale=True, degraded={"upstream"})
             else:
-                body, raw = upstream_body
-                if skeleton_key and not body.get("errors"):
-                    await self.skeletons.put(skeleton_key, body, raw)
+                body, fresh_raw = upstream_body
         overlay = Overlay(self.schema, collector, scope.currency)
         overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(body["data"], root, [root_field])
+        if overlay.paging:
+            await self._page_variants(overlay, request, scope)
+        if not overlay.shareable:
+            document = replace(document, shareable=False)  # this answer is this buyer's alone
+        elif skeleton_key and fresh_raw is not None and not body.get("errors"):
+            await self.skeletons.put(skeleton_key, body, fresh_raw)
         self.index.learn(scope.visibility_key, overlay.seen.values())
         filled = (await self._fill(overlay, scope)).merge(catalog_note)
         await self._answer_extensions(overlay, scope)
@@ -217,12 +272,17 @@ class GraphQLEndpoint:
                  filled: Filled, generation: int) -> Response:
         """The answer, with DESIGN.md's freshness flags; only a fresh, whole answer is kept for reuse."""
         headers: dict[str, str] = {}
+        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        if score:
+            headers[COMPLEXITY_HEADER] = score
         if filled.touched:
             result["extensions"] = {"pricingEdge": filled.flags()}
         if filled.stale:
             headers[STALE_HEADER] = "1"
         encoded = dumps(result)
-        if document.shareable and "errors" not in result and not filled.stale and not filled.degraded:
+        if not document.shareable:
+            return PersonalResponse(encoded, media_type=JSON, headers=headers)
+        if "errors" not in result and not filled.stale and not filled.degraded:
             self.responses.put(cache_key, encoded, filled.tags, generation)
         return Response(encoded, media_type=JSON, headers=headers)
 
@@ -231,13 +291,20 @@ class GraphQLEndpoint:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
         headers = forwarded(request.headers, request.client.host if request.client else None,
                             self.settings.trusted_proxy_secret)
+        variables = gql.variables
+        operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
+        if operation is not None and any(v.variable.name.value == PAGE_VARIABLE for v in operation.variable_definitions or ()):
+            assert document.upstream is not None
+            page = largest_page(self.schema, document.upstream, operation, gql.variables, PAGE_VARIABLE, VARIANT_PAGE)
+            variables = {**gql.variables, PAGE_VARIABLE: page}  # the rewrite stays within BigCommerce's limit
         try:
-            answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
+            answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
         except UpstreamUnavailable as exc:
             self.metrics.upstream_calls.labels("query", "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
         self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
+        self.scores_complexity = self.scores_complexity or answer.complexity is not None
         body = answer.json() if answer.status == 200 else None
         if not isinstance(body, dict) or body.get("data") is None:
             return Response(answer.body, answer.status, media_type=JSON)
@@ -270,7 +337,44 @@ class GraphQLEndpoint:
         if not document.shareable:
             return None
         variables = hashlib.sha256(gql.variables_key).hexdigest()[:24]
-        return f"sk:{scope.visibility_key}:{document.key}:{gql.operation_name or ''}:{variables}"
+        zone = tax_zone_key(scope, document)
+        return f"sk:{scope.visibility_key}{':' + zone if zone else ''}:{document.key}:{gql.operation_name or ''}:{variables}"
+
+    async def _page_variants(self, overlay: Overlay, request: Request, scope: Scope) -> None:
+        """Products with more variants than one page: the rest, page after page, from the upstream (or from
+        what the catalog index already learned of them), so that ranges and stock cover every variant.
+        Should the upstream fail meanwhile, a product keeps the variants known so far."""
+        for entity_id in list(overlay.paging):
+            known = self.index.visible(scope.visibility_key, entity_id=entity_id)
+            if known is not None and len(known.variants) > len(overlay.paging[entity_id].variants):
+                overlay.complete(entity_id, known.variants)
+        headers = forwarded(request.headers, request.client.host if request.client else None,
+                            self.settings.trusted_proxy_secret)
+        for _ in range(MAX_VARIANT_PAGES):
+            cursors = {entity_id: paging.cursor for entity_id, paging in list(overlay.paging.items())[:VARIANT_BATCH]
+                       if paging.cursor}
+            if not cursors:
+                break
+            try:
+                answer = await self.upstream.execute(variant_page_query(cursors), None, "PricingEdgeVariants", headers)
+            except UpstreamUnavailable as exc:
+                log.warning("cannot page through variants: %s", exc)
+                break
+            body = answer.json() if answer.status == 200 else None
+            site = (body.get("data") or {}).get("site") if isinstance(body, dict) else None
+            if not isinstance(site, dict):
+                break
+            for entity_id in cursors:
+                connection = (site.get(f"p{entity_id}") or {}).get("variants") or {}
+                paging = overlay.paging[entity_id]
+                edges = [e["node"] for e in connection.get("edges") or [] if e and e.get("node")]
+                paging.variants += [(n["entityId"], n["sku"]) for n in edges if n.get("sku")]
+                info = connection.get("pageInfo") or {}
+                paging.cursor = info.get("endCursor") if info.get("hasNextPage") and edges else None
+                if paging.cursor is None:
+                    overlay.complete(entity_id, tuple(paging.variants))
+        for entity_id in list(overlay.paging):
+            overlay.complete(entity_id, tuple(overlay.paging[entity_id].variants))
 
     async def _answer_extensions(self, overlay: Overlay, scope: Scope) -> None:
         """Our extension fields: the buyer's own company's credit (from the verified scope, never a header)."""

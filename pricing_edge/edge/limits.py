@@ -40,6 +40,7 @@ from graphql import (
     get_argument_values,
     get_directive_values,
     get_named_type,
+    get_variable_values,
     is_interface_type,
     is_object_type,
 )
@@ -66,7 +67,7 @@ def operation_named(document: DocumentNode, name: str | None) -> OperationDefini
     """The operation ``name`` selects in ``document`` (the only one when no name is given), else None.
 
     The edge must check the limits on the document *as the client sent it*: the prepared document's
-    operations are rewritten with the identity fields the overlay needs (``variants(first: 50)`` under
+    operations are rewritten with the identity fields the overlay needs (``variants(first: $_pePage)`` under
     every priced product), which would count against the client's budget.
     """
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -104,6 +105,25 @@ def complexity(schema: GraphQLSchema, document: DocumentNode, operation: Operati
     - fields removed by ``@skip``/``@include`` cost nothing; plain lists do not multiply.
     """
     return _Walk(schema, _fragments(document), variables, limits).operation_cost(operation)
+
+
+def largest_page(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
+                 variables: Mapping[str, Any], name: str, most: int, limits: Limits = DEFAULT_LIMITS) -> int:
+    """The largest value, at most ``most``, of the page-size variable ``name`` that keeps the operation within
+    the complexity limit (0 when even that is over). The edge sizes the variants page it adds to a document
+    with it: the estimate is linear in that page, so two estimates give the answer."""
+
+    def cost(page: int) -> int:
+        coerced = get_variable_values(schema, operation.variable_definitions or (), {**variables, name: page})
+        if isinstance(coerced, list):  # the client's own variables were checked already: cannot happen
+            return limits.max_complexity + 1
+        return complexity(schema, document, operation, coerced, limits)
+
+    base = cost(0)
+    slope = cost(1) - base
+    if slope <= 0:
+        return most
+    return max(0, min(most, (limits.max_complexity - base) // slope))
 
 
 def page_size_errors(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,

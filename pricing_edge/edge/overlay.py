@@ -8,7 +8,8 @@ computes each site. A site whose records are missing keeps the upstream's value.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from graphql import (
@@ -24,10 +25,12 @@ from graphql import (
 
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord, view_of, with_ranges
-from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS
+from pricing_edge.domain.tax import currency_places, rate_between
+from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS, tax_aliases
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
 from pricing_edge.edge.projection import KEEP, Obj
+from pricing_edge.edge.sharing import always_catalog, is_catalog
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,10 @@ class Site:
     name: str  # "prices" or "inventory"
     nodes: list[FieldNode]
     upstream: Any
-    skus: tuple[str, ...]  # default variant first
+    skus: tuple[str, ...]  # the shown variant first (the default, or the one the query selected)
     currency: str
     include_tax: bool
+    tax_rate: Decimal | None = None  # for include_tax: the rate BigCommerce applies for this buyer (domain/tax.py)
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,16 @@ class Records:
     stock: dict[str, Mapping[int, StockLevel]] = field(default_factory=dict)  # sku -> location -> level
 
 
+@dataclass
+class Paging:
+    """A product whose variants span more than one page: where the next page starts, what is known so far,
+    and the sites (index, the SKU the answer showed) waiting for the rest."""
+
+    cursor: str | None
+    variants: list[tuple[int, str]]
+    sites: list[tuple[int, Any]] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class SeenProduct:
     """A product an upstream answer showed to a buyer's visibility scope, with its variants (id, sku)."""
@@ -88,13 +102,23 @@ class Overlay:
         self.sites: list[Site] = []
         self.needs = Needs()
         self.seen: dict[int, SeenProduct] = {}
+        self.paging: dict[int, Paging] = {}  # products whose variants the edge must page through (by entity id)
         self.extension_sites: list[ExtensionSite] = []  # fields of our extension SDL, answered by the edge itself
         self.extension_fields: frozenset[tuple[str, str]] = frozenset()
+        # Runtime types outside the catalog allow-list met at abstract positions (edge/sharing.py).
+        self.personal_types: set[str] = set()
+
+    @property
+    def shareable(self) -> bool:
+        """Every abstract position of the answer held a catalog type: it may be shared within the scope."""
+        return not self.personal_types
 
     # -- step 1: walk the upstream data ---------------------------------------------------------
 
     def render(self, value: Any, gtype: GraphQLOutputType, nodes: list[FieldNode]) -> Any:
         if value is None:
+            if is_abstract_type(gtype) and not always_catalog(self.schema, gtype):
+                self.personal_types.add("null")  # maybe another buyer's cart: this buyer's answer alone
             return None
         if isinstance(gtype, GraphQLNonNull):
             return self.render(value, gtype.of_type, nodes)
@@ -104,7 +128,10 @@ class Overlay:
             return value
         runtime = gtype
         if is_abstract_type(gtype):
-            runtime = self.schema.get_type(value.get(TYPE_ALIAS) or value.get("__typename") or "")  # type: ignore[assignment]
+            type_name = value.get(TYPE_ALIAS) or value.get("__typename") or ""
+            if not is_catalog(type_name):
+                self.personal_types.add(type_name or "unknown")
+            runtime = self.schema.get_type(type_name)  # type: ignore[assignment]
             if not isinstance(runtime, GraphQLObjectType):
                 return {k: v for k, v in value.items() if not k.startswith("_pe")}
         assert isinstance(runtime, GraphQLObjectType)
@@ -138,31 +165,47 @@ class Overlay:
 
     def _note_site(self, value: dict[str, Any], owner: str, name: str, key: str, fnodes: list[FieldNode],
                    field_def: Any, out: dict[str, Any]) -> None:
-        skus = self._skus(value, owner)
         args = self.collector.arguments(field_def, fnodes[0])
         currency = args.get("currencyCode") or self.default_currency
         include_tax = bool(args.get("includeTax"))
-        site = Site(out, key, owner, name, fnodes, value.get(key), skus, str(currency), include_tax)
-        self.sites.append(site)
-        if not skus or include_tax:
+        rate = _tax_rate(value, fnodes[0], str(currency)) if include_tax and name == "prices" else None
+        index = len(self.sites)
+        self.sites.append(Site(out, key, owner, name, fnodes, value.get(key), (), str(currency), include_tax, rate))
+        sku, entity_id = value.get(SKU_ALIAS), value.get(ID_ALIAS)
+        if owner == "Variant":
+            self._settle(index, sku, (), None)
             return
-        if name == "prices":
+        connection = value.get(VARIANTS_ALIAS) or {}
+        variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in connection.get("edges") or []
+                         if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
+        page_info = connection.get("pageInfo") or {}
+        if page_info.get("hasNextPage") and isinstance(entity_id, int):
+            # More variants than the first page: settled once the edge has paged through the rest.
+            paging = self.paging.setdefault(entity_id, Paging(page_info.get("endCursor"), list(variants)))
+            paging.sites.append((index, sku))
+            return
+        self._settle(index, sku, variants, entity_id)
+
+    def complete(self, entity_id: int, variants: tuple[tuple[int, str], ...]) -> None:
+        """A paged product's whole variant list is known (or as much as could be had): settle its sites."""
+        paging = self.paging.pop(entity_id, None)
+        for index, sku in paging.sites if paging else ():
+            self._settle(index, sku, variants, entity_id)
+
+    def _settle(self, index: int, sku: Any, variants: tuple[tuple[int, str], ...], entity_id: Any) -> None:
+        """A site's SKUs — the shown variant first — and the records it needs."""
+        site = self.sites[index]
+        skus = _site_skus(site.owner, site.name, sku, variants)
+        if isinstance(entity_id, int) and isinstance(sku, str) and variants and (len(variants) == 1 or sku not in
+                                                                                 (v for _, v in variants)):
+            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)  # the product's own SKU only
+        site = self.sites[index] = replace(site, skus=skus)
+        if not skus or (site.include_tax and site.tax_rate is None):  # no rate to apply: BigCommerce's value stands
+            return
+        if site.name == "prices":
             self.needs.prices.setdefault(site.currency, set()).update(skus)
         else:
             self.needs.stock.update(skus)
-
-    def _skus(self, value: dict[str, Any], owner: str) -> tuple[str, ...]:
-        sku = value.get(SKU_ALIAS)
-        if owner == "Variant":
-            return (sku,) if sku else ()
-        edges = (value.get(VARIANTS_ALIAS) or {}).get("edges") or []
-        variants = tuple((e["node"]["entityId"], e["node"]["sku"]) for e in edges
-                         if e and e.get("node") and e["node"].get("sku") and isinstance(e["node"].get("entityId"), int))
-        entity_id = value.get(ID_ALIAS)
-        if isinstance(entity_id, int) and sku and variants:
-            self.seen[entity_id] = SeenProduct(entity_id, sku, variants)
-        variant_skus = tuple(v_sku for _, v_sku in variants)
-        return variant_skus or ((sku,) if sku else ())
 
     # -- step 2: compute every site from the fetched records -------------------------------------
 
@@ -170,7 +213,7 @@ class Overlay:
         """Compute every site; returns the sites that kept the upstream's value (no records)."""
         kept = []
         for site in self.sites:
-            source = None if site.include_tax else self._source(site, records)
+            source = None if site.include_tax and site.tax_rate is None else self._source(site, records)
             field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
             if source is None:
                 site.out[site.key] = self.render(site.upstream, field_def.type, site.nodes)
@@ -186,8 +229,9 @@ class Overlay:
             default = found[0] if found else None
             if default is None:
                 return None
-            own_view = view_of(default)
-            view = with_ranges(own_view, [view_of(r) for r in found if r is not None])
+            rate, places = site.tax_rate, currency_places(site.currency)
+            own_view = view_of(default, tax_rate=rate, places=places)
+            view = with_ranges(own_view, [view_of(r, tax_rate=rate, places=places) for r in found if r is not None])
             return PricesSource(view, bool(default.bulk_tiers))
         levels: dict[int, StockLevel] = {}
         for sku in site.skus:
@@ -224,6 +268,31 @@ class Overlay:
             else:
                 out[key] = result
         return out
+
+
+def _site_skus(owner: str, name: str, sku: Any, variants: tuple[tuple[int, str], ...]) -> tuple[str, ...]:
+    """The SKUs a site is computed from, the one shown first (its prices; the range over all)."""
+    if owner == "Variant":
+        return (sku,) if isinstance(sku, str) and sku else ()
+    variant_skus = tuple(v_sku for _, v_sku in variants)
+    if isinstance(sku, str) and sku in variant_skus and len(variant_skus) > 1:
+        # BigCommerce's variant overlay: product(variantEntityId:|optionValueIds:|sku:) answers the selected
+        # variant's SKU on the product, and that variant's prices and stock (the range stays the product's).
+        # A product's own SKU is never one of its variants' unless it has only one.
+        return (sku,) if name == "inventory" else (sku, *(v for v in variant_skus if v != sku))
+    return variant_skus or ((sku,) if isinstance(sku, str) and sku else ())
+
+
+def _tax_rate(value: dict[str, Any], node: FieldNode, currency: str) -> Decimal | None:
+    """The rate BigCommerce applied to this object's price for this buyer: from its own inclusive and
+    exclusive values, which the rewritten document asked for next to ``node`` (document.tax_aliases)."""
+    aliases = tax_aliases(node)
+    if aliases is None:
+        return None
+    inclusive, exclusive = (((value.get(alias) or {}).get("price") or {}).get("value") for alias in aliases)
+    if inclusive is None or exclusive is None:
+        return None
+    return rate_between(Decimal(str(exclusive)), Decimal(str(inclusive)), currency_places(currency))
 
 
 def _sum_levels(a: StockLevel, b: StockLevel) -> StockLevel:

@@ -393,6 +393,8 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
         first, last = _FIRST[i % len(_FIRST)], _LAST[(i * 7) % len(_LAST)]
         customers.append(Customer(i + 1, f"{first.lower()}.{last.lower()}{i + 1}@example.com", first, last,
                                   group_id, company.id if company else None, f"+1-555-01{i:02d}"))
+    products.append(_large_product(seed, len(products), variant_ids, version, price_lists, factors, locations,
+                                   (prices, bc_prices), (stock, bc_stock)))
     # Demo buyer 3 (customer 5) is in Education, whose group cannot see Contractor Exclusives. Customers 1 and
     # 13 are both buyers of company 1 (Acme Facilities), in its group: one scope, two people.
     from pricing_edge.sim.catalog_content import assign_subcategories, build_catalog_content, nested_categories
@@ -408,6 +410,41 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
 
 
 TEN_AVAILABLE_INDEX = 2
+LARGE_PRODUCT_VARIANTS = 120
+_LENGTHS = ["1m", "2m", "3m", "5m", "10m", "20m"]
+
+
+def _large_product(seed: int, index: int, variant_ids: Iterator[int], version: Iterator[int],
+                   price_lists: list[PriceList], factors: dict[int, Decimal], locations: list[Location],
+                   books: tuple[PriceBook, PriceBook],
+                   levels: tuple[dict[tuple[str, int], StockLevel], dict[tuple[str, int], StockLevel]]) -> Product:
+    """The last product: 120 variants (colour × size × length), more than one page of variants (50 at most),
+    with prices and stock of its own. Its own random source: the rest of the store is as it always was."""
+    rng = random.Random(f"{seed}:large-product")
+    sku, product_id = f"PE-{10000 + index}", 101 + index
+    name = f"Modular Cable Tray {100 + index}"
+    variants = tuple(Variant(next(variant_ids), f"{sku}-{c[:3].upper()}-{size}-{length}",
+                             (("Color", c), ("Size", size), ("Length", length)))
+                     for c in _COLORS for size in _SIZES for length in _LENGTHS)
+    assert len(variants) == LARGE_PRODUCT_VARIANTS
+    base = _money(rng, 20, 200)
+    for n, variant in enumerate(variants):
+        # longer and later-coloured variants cost more: the dearest ones are past the first page
+        variant_price = quantize(variant_list_price(base, variant) * (1 + Decimal(n % 6) / 10 + Decimal(n // 24) / 5))
+        for price_list in price_lists:
+            for currency in CURRENCIES:
+                record = _erp_record(rng, price_list.id, factors[price_list.id], variant_price, variant.sku,
+                                     currency, None, next(version))
+                books[0].put(record)
+                books[1].put(record)
+        for location in locations:
+            level = StockLevel(variant.sku, location.id, rng.randint(0, 40), 0, 0, version=next(version))
+            levels[0][(variant.sku, location.id)] = levels[1][(variant.sku, location.id)] = level
+    return Product(id=product_id, sku=sku, name=name, path=f"/{_slug(name)}/",
+                   description=f"<p>{name}: every colour, size and length.</p>", brand_id=5, category_ids=(5,),
+                   variants=variants, base_price=base, retail_price=None, catalog_tiers=(), custom_fields=(),
+                   images=(Image(f"products/{product_id}/0/{_slug(name)}.jpg", name, True),), weight=Decimal(5),
+                   created_rank=1, total_sold=0, is_featured=False, free_shipping=False)
 
 
 def _set_exactly_ten_available(products: list[Product], stock: dict[tuple[str, int], StockLevel],

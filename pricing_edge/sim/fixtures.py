@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pricing_edge.config import Settings, listed
@@ -29,6 +30,10 @@ DEMO_BUYERS: tuple[tuple[str, int | None], ...] = (
     ("Guest", None),
     ("Wholesale buyer 2 (Acme Facilities)", 13),
 )
+
+# Customers whose address lies in another tax zone than the store's (10%): BigCommerce's tax-inclusive
+# prices for them use their zone's rate. Buyer 13 shares buyer 1's group and price list, not its tax zone.
+DEMO_TAX_ZONES: dict[int, Decimal] = {13: Decimal("0.20")}
 
 
 @dataclass(frozen=True)

@@ -126,9 +126,12 @@ def owned_sites(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[
             yield from owned_sites(item, path)
 
 
-def expected_prices(dataset: Dataset, product: Product, price_list: int, currency: str) -> dict[str, Any]:
-    """The ERP's ``Prices`` of a product for a price list: its default variant's, ranges over all variants."""
-    records = [dataset.prices.get(price_list, v.sku, currency) for v in product.variants]
+def expected_prices(dataset: Dataset, product: Product, price_list: int, currency: str,
+                    shown: str | None = None) -> dict[str, Any]:
+    """The ERP's ``Prices`` of a product for a price list: its default variant's (or the selected one's, by
+    SKU: BigCommerce's variant overlay), ranges over all variants."""
+    variants = sorted(product.variants, key=lambda v: v.sku != shown) if shown else list(product.variants)
+    records = [dataset.prices.get(price_list, v.sku, currency) for v in variants]
     assert all(records), product.sku
     view = with_ranges(view_of(records[0]), [view_of(r) for r in records if r])  # type: ignore[arg-type]
     low, high = view.range
@@ -136,9 +139,10 @@ def expected_prices(dataset: Dataset, product: Product, price_list: int, currenc
             "retailPrice": view.retail_price, "priceRange": {"min": low, "max": high}}
 
 
-def expected_inventory(dataset: Dataset, product: Product) -> tuple[bool, int]:
-    """(isInStock, aggregated.availableToSell) of a product by the ERP's stock."""
-    levels = [level for v in product.variants for level in dataset.stock_for(v.sku)]
+def expected_inventory(dataset: Dataset, product: Product, shown: str | None = None) -> tuple[bool, int]:
+    """(isInStock, aggregated.availableToSell) of a product by the ERP's stock (of the selected variant alone
+    when the query selected one)."""
+    levels = [level for v in product.variants if shown in (None, v.sku) for level in dataset.stock_for(v.sku)]
     available = sum(level.available_to_sell for level in levels)
     return available > 0 or any(level.backorder for level in levels), available
 
@@ -146,9 +150,10 @@ def expected_inventory(dataset: Dataset, product: Product) -> tuple[bool, int]:
 def check_owned(site: dict[str, Any], product: Product, dataset: Dataset, price_list: int, currency: str) -> int:
     """Every prices/inventory value of one product in an answer equals the ERP's; how many values were checked."""
     checked = 0
+    shown = site.get("sku") if product.has_variants and site.get("sku") != product.sku else None
     prices = site.get("prices")
     if prices is not None:
-        expected = expected_prices(dataset, product, price_list, currency)
+        expected = expected_prices(dataset, product, price_list, currency, shown)
         for name in ("price", "basePrice", "salePrice", "retailPrice"):
             if name in prices:
                 value = prices[name]
@@ -161,7 +166,7 @@ def check_owned(site: dict[str, Any], product: Product, dataset: Dataset, price_
                 checked += 1
     inventory = site.get("inventory")
     if inventory is not None:
-        in_stock, available = expected_inventory(dataset, product)
+        in_stock, available = expected_inventory(dataset, product, shown)
         if "isInStock" in inventory:
             assert inventory["isInStock"] == in_stock, (product.sku, "isInStock")
             checked += 1

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import httpx
 
+from pricing_edge.domain.money import quantize
 from pricing_edge.intake.envelope import signed_event
 from tests.e2e.conftest import System
 from tests.support.polling import wait_until
@@ -87,14 +88,16 @@ def test_a_customer_change_event_moves_the_buyer_to_its_new_price_list(system: S
                timeout=15, what="buyer 1 to see the distributor price list")
 
 
-def test_tax_inclusive_values_come_from_the_upstream_and_unknown_fields_keep_its_values(system: System) -> None:
+def test_tax_inclusive_values_are_the_erp_price_with_tax_and_unknown_fields_keep_the_upstreams(system: System) -> None:
+    """``includeTax: true`` is the buyer's ERP price with the tax BigCommerce applies to this buyer (tests/e2e/
+    test_edge_tax.py has the details); fields the edge does not own keep BigCommerce's values."""
     product = system.fixtures["products"][1]
     doc = """query($id: Int!) { site { product(entityId: $id) {
         taxed: prices(includeTax: true) { price { value } }
         inventory { hasVariantInventory aggregated { availableToSell warningLevel } } } } }"""
     edge = system.query(doc, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
     upstream = system.upstream(doc, "1", {"id": product["entity_id"]})["data"]["site"]["product"]
-    assert edge["taxed"] == upstream["taxed"]
+    assert Decimal(str(edge["taxed"]["price"]["value"])) == quantize(Decimal(product["expected_price"]["1"]) * Decimal("1.10"))
     assert edge["inventory"]["hasVariantInventory"] == upstream["inventory"]["hasVariantInventory"]
     assert edge["inventory"]["aggregated"]["warningLevel"] == upstream["inventory"]["aggregated"]["warningLevel"]
     assert edge["inventory"]["aggregated"]["availableToSell"] == product["available_to_sell"]

@@ -292,8 +292,9 @@ def test_introspection_is_cheap(schema: GraphQLSchema) -> None:
 
 
 def test_limits_are_checked_on_the_clients_document_not_the_rewritten_one(schema: GraphQLSchema) -> None:
-    """The edge adds ``variants(first: 50) { edges { node { entityId sku } } }`` under every priced product
-    for the overlay (101 per product); that is the edge's cost, not the client's."""
+    """The edge adds ``variants(first: $_pePage) { pageInfo { … } edges { node { entityId sku } } }`` under every
+    priced product for the overlay (151 per product at a page of 50); that is the edge's cost, not the client's
+    (and the edge sizes that page to keep its own document within the limit: test_rewrite_complexity.py)."""
     text = "query Prices { site { products(first: 50) { edges { node { entityId prices { price { value } } } } } } }"
     prepared_document = DocumentCache(schema).prepare(text)
     original = operation_named(prepared_document.document, "Prices")
@@ -303,8 +304,14 @@ def test_limits_are_checked_on_the_clients_document_not_the_rewritten_one(schema
     assert not isinstance(variables, list)
     assert check_limits(schema, prepared_document.document, original, variables) == []
     assert complexity(schema, prepared_document.document, original, variables) == 2 + 50 * 4
-    added = complexity(schema, prepared_document.document, rewritten, variables) - (2 + 50 * 4)
-    assert added == 50 * (1 + 50 * 2)
+    upstream = prepared_document.upstream
+    assert upstream is not None
+    sent = operation_named(upstream, "Prices")
+    assert sent is not None
+    with_page = get_variable_values(schema, sent.variable_definitions or (), {"_pePage": 50})
+    assert not isinstance(with_page, list)
+    added = complexity(schema, upstream, sent, with_page) - (2 + 50 * 4)
+    assert added == 50 * (1 + 50 * 3)
 
 
 def test_operation_named_follows_get_operation(schema: GraphQLSchema) -> None:

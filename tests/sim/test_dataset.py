@@ -88,7 +88,7 @@ def test_the_storefront_content_is_what_a_real_b2b_store_has() -> None:
 def test_storefront_content_moves_nothing_the_erp_reads() -> None:
     """Built from its own random stream: prices, stock, customers and SKUs are what they were."""
     d = build_dataset()
-    assert d.product_by_id[101].sku == "PE-10000" and len(d.products) == 1000
+    assert d.product_by_id[101].sku == "PE-10000" and len(d.products) == 1001  # the last: 120 variants
     assert [c.id for c in d.categories[:20]] == list(range(1, 21))
     assert all(set(p.category_ids[:1]) <= set(range(1, 21)) for p in d.products)
     assert build_dataset().catalog_content == d.catalog_content and build_dataset().site == d.site

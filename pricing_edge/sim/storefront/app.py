@@ -6,7 +6,7 @@ The REST Admin API (orders, shipments, hooks, webhooks, rate limit) is mounted n
 ``pricing_edge.sim.admin``; its state is ``app.state.admin``."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
@@ -31,6 +31,7 @@ from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
 from pricing_edge.sim.storefront.auth import AuthError, Authenticator
 from pricing_edge.sim.storefront.catalog import StorefrontCatalog
 from pricing_edge.sim.storefront.context import Context
+from pricing_edge.sim.storefront.orders import ORDER_BOOK
 from pricing_edge.sim.storefront.schema import build
 
 MAX_DEPTH = 16
@@ -47,11 +48,14 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
                max_depth: int = MAX_DEPTH, admin_token: str = DEMO_ADMIN_TOKEN, store_hash: str = DEMO_STORE_HASH,
                client_secret: str = DEMO_CLIENT_SECRET, client_id: str = DEFAULT_CLIENT_ID,
                store_id: str | None = None, rate_limit: tuple[int, float] = (150, 30.0),
-               webhook_retry: DeliveryPolicy | None = None) -> Starlette:
+               webhook_retry: DeliveryPolicy | None = None,
+               tax_zones: Mapping[int, Decimal] | None = None) -> Starlette:
     """``admin_token`` (X-Auth-Token), ``store_hash``, ``client_secret`` (signs webhooks), ``rate_limit``
-    (quota, window seconds) and ``webhook_retry`` configure the REST Admin side (``app.state.admin``)."""
+    (quota, window seconds) and ``webhook_retry`` configure the REST Admin side (``app.state.admin``).
+    ``tax_rate`` is the store's tax zone (guests'); ``tax_zones`` names customers whose address is in another
+    zone, with its rate."""
     schema = build()
-    catalog = StorefrontCatalog(dataset, tax_rate)
+    catalog = StorefrontCatalog(dataset, tax_rate, tax_zones)
     auth = Authenticator(dataset, storefront_token, impersonation_token, customer_token_secret)
     documents: LRUCache[str, DocumentNode | list[GraphQLError]] = LRUCache(maxsize=1024)
     shared_state: dict[str, Any] = {}
@@ -144,6 +148,7 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
                     Middleware(RateLimitMiddleware, limiter=admin.limiter, store_hash=store_hash)],
         lifespan=lifespan,
     )
+    shared_state[ORDER_BOOK] = admin.orders  # node(id: "Order:…") answers a buyer's own orders
     app.state.faults = faults
     app.state.admin = admin
     app.state.catalog = catalog

@@ -114,5 +114,5 @@ def cart_totals(c: Context, cart: Cart) -> Totals:
             handling_total += handling(chosen[0], cart.currency)
     balances = {g.code: g.balance for g in c.catalog.dataset.site.gift_certificates}
     extra = sum((g.amount * g.quantity for g in cart.gift_certificates), ZERO)
-    return totals(lines, coupons, extra=extra, shipping=shipping, handling=handling_total, tax_rate=c.catalog.tax_rate,
+    return totals(lines, coupons, extra=extra, shipping=shipping, handling=handling_total, tax_rate=c.catalog.tax_rate_for(c.buyer),
                   gift_certificates=[(code, balances[code]) for code in cart.redeemed if code in balances])

@@ -5,6 +5,7 @@ that lag is what pricing-edge removes. A later sync flow updates this copy throu
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -34,9 +35,15 @@ GUEST = Buyer(None, GUEST_GROUP_ID)
 
 
 class StorefrontCatalog:
-    def __init__(self, dataset: Dataset, tax_rate: Decimal) -> None:
+    def __init__(self, dataset: Dataset, tax_rate: Decimal, tax_zones: Mapping[int, Decimal] | None = None) -> None:
+        """``tax_rate``: the store's (and guests') tax zone; ``tax_zones``: customers whose address lies in
+        another zone, with that zone's rate (BigCommerce finds a logged-in customer's zone by address)."""
         self.dataset = dataset
         self.tax_rate = tax_rate
+        self.tax_zones = dict(tax_zones or {})
+
+    def tax_rate_for(self, buyer: Buyer) -> Decimal:
+        return self.tax_zones.get(buyer.customer_id, self.tax_rate) if buyer.customer_id else self.tax_rate
 
     # -- visibility ----------------------------------------------------------------------------
     def visible(self, product: Product | None, buyer: Buyer) -> bool:
@@ -110,7 +117,7 @@ class StorefrontCatalog:
     def variant_prices(self, product: Product, variant: Variant, buyer: Buyer, currency: str,
                        include_tax: bool) -> PriceView:
         record = self._record(variant, buyer, currency)
-        return view_of(record, product.catalog_tiers, self.tax_rate if include_tax else None)
+        return view_of(record, product.catalog_tiers, self.tax_rate_for(buyer) if include_tax else None)
 
     def product_prices(self, product: Product, buyer: Buyer, currency: str, include_tax: bool) -> PriceView:
         views = [self.variant_prices(product, v, buyer, currency, include_tax) for v in product.variants]

@@ -110,9 +110,15 @@ def product_prices(ref: ProductRef, info: GraphQLResolveInfo, **args: Any) -> An
     return _prices(info, compute, args)
 
 
-def product_inventory(catalog: StorefrontCatalog, product: Product) -> dict[str, Any]:
-    return {"isInStock": catalog.in_stock(product), "hasVariantInventory": product.has_variants,
-            "aggregated": {"availableToSell": catalog.product_available(product), "warningLevel": 5}}
+def product_inventory(catalog: StorefrontCatalog, product: Product, variant: Variant | None = None) -> dict[str, Any]:
+    """The product's stock — or, with a variant selected (the variant overlay), that variant's."""
+    if variant is not None:
+        available = catalog.available(variant)
+        in_stock = available > 0 or any(level.backorder for level in catalog.stock(variant))
+    else:
+        available, in_stock = catalog.product_available(product), catalog.in_stock(product)
+    return {"isInStock": in_stock, "hasVariantInventory": product.has_variants,
+            "aggregated": {"availableToSell": available, "warningLevel": 5}}
 
 
 def variant_inventory(catalog: StorefrontCatalog, variant: Variant) -> dict[str, Any]:
@@ -264,7 +270,7 @@ PRODUCT: dict[str, Resolver] = {
     "images": lambda r, i, **a: connection([image(x.path, x.alt_text, x.is_default) for x in r.product.images], a),
     "defaultImage": lambda r, i: default_image(r.product),
     "relatedProducts": _related,
-    "inventory": lambda r, i: product_inventory(ctx(i).catalog, r.product),
+    "inventory": lambda r, i: product_inventory(ctx(i).catalog, r.product, r.variant),
     "upc": lambda r, i: r.current.upc,
     "mpn": lambda r, i: r.current.mpn,
     "gtin": lambda r, i: _details(r, i).gtin,

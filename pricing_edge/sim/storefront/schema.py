@@ -19,6 +19,7 @@ from pricing_edge.sim.storefront import (
     content,
     customers,
     options,
+    orders,
     products,
     search,
     settings,
@@ -40,6 +41,10 @@ def type_name(value: Any, *_: Any) -> str | None:
         return "Variant"
     if isinstance(value, cart.Cart):
         return "Cart"
+    if isinstance(value, orders.CheckoutNode):
+        return "Checkout"
+    if isinstance(value, orders.Order):
+        return "Order"
     if isinstance(value, WebPage):
         return content.page_type(value)
     if isinstance(value, BlogPost):
@@ -64,7 +69,8 @@ def _bindings(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:
     bindings.update({("Image", f): r for f, r in IMAGE_FIELDS.items()})
     bindings.update({("Cart", f): r for f, r in cart_fields.CART_FIELDS.items()})
     bindings.update({("CartMutations", f): r for f, r in cart.MUTATIONS.items()})
-    bindings.update({("Checkout", f): r for f, r in checkout.CHECKOUT_FIELDS.items()})
+    bindings.update({("Checkout", f): orders.unwrapped(r) for f, r in checkout.CHECKOUT_FIELDS.items()})
+    bindings.update({("Order", f): r for f, r in orders.ORDER_FIELDS.items()})
     bindings.update({("CheckoutMutations", f): r for f, r in checkout.CHECKOUT_MUTATIONS.items()})
     bindings[("Mutation", "cart")] = lambda _, i: {}
     bindings[("Site", "cart")] = cart.site_cart

@@ -175,12 +175,17 @@ def node_of(value: str, info: GraphQLResolveInfo) -> Any:
     if parsed is None:
         raise GraphQLError(f"Invalid id: {value!r}")
     kind, raw_id = parsed
-    if kind == "Cart":
+    if kind in ("Cart", "Checkout"):  # a checkout is its cart: same id, same owner
         from pricing_edge.sim.storefront.cart import site_cart
-        return site_cart(None, info, raw_id)
+        from pricing_edge.sim.storefront.orders import CheckoutNode
+        found = site_cart(None, info, raw_id)
+        return CheckoutNode(found) if kind == "Checkout" and found is not None else found
     if not (raw_id.isascii() and raw_id.isdigit()):
         return None
     c, entity_id = ctx(info), int(raw_id)
+    if kind == "Order":
+        from pricing_edge.sim.storefront.orders import order_node
+        return order_node(entity_id, info)
     if kind == "Product":
         product = c.catalog.product(entity_id, c.buyer)
         return ProductRef(product) if product else None
