@@ -261,7 +261,9 @@ async def test_an_unreadable_entry_is_dropped_without_blocking_the_rest(
     await until(lambda: _eq(stored_price(store, good), good), "the good event behind the bad ones")
     assert counted(metrics, events.PRICE_CHANGED, "unreadable") == 1
     assert counted(metrics, "unknown", "unreadable") == 1
-    assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+    # the batch is acknowledged after its invalidation is published, a moment after the price is stored
+    await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
+                "every entry of the batch acknowledged")
 
 
 # --- one consumer group shared by every edge process ------------------------------------------
@@ -296,7 +298,9 @@ async def test_two_updaters_apply_every_event_exactly_once_between_them(
             assert counted(metrics, events.PRICE_CHANGED, "ignored") == 0
         stored = await store.get_prices(2, "USD", [r.sku for r in sent])
         assert stored == {r.sku: r for r in sent}
-        assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+        # the batch is acknowledged after its invalidation is published, a moment after the price is stored
+    await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
+                "every entry of the batch acknowledged")
     finally:
         await running.stop()
         if other is not store:
@@ -319,7 +323,9 @@ async def test_entries_a_crashed_consumer_left_pending_are_claimed_and_applied(
 
     await until(lambda: _true(counted(metrics, events.PRICE_CHANGED, "applied") == 5), "the orphaned entries")
     assert await store.get_prices(2, "USD", [r.sku for r in sent]) == {r.sku: r for r in sent}
-    assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+    # the batch is acknowledged after its invalidation is published, a moment after the price is stored
+    await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
+                "every entry of the batch acknowledged")
 
 
 # --- order events share the stream but are the worker's ------------------------------------------
@@ -351,7 +357,9 @@ async def test_order_events_are_acknowledged_and_skipped_without_touching_record
     await until(lambda: _true(heard.prices), "the marker's invalidation")
     assert heard.prices == {(2, "USD", "PE-10001")} and not heard.stock  # nothing announced for the orders
     assert await store.get_stock(["PE-10000"]) == {}
-    assert await store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100) == []  # all acked
+    # the batch is acknowledged after its invalidation is published, a moment after the price is stored
+    await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
+                "every entry of the batch acknowledged")
 
 
 async def test_reservation_changes_reach_every_process_coalesced_per_window(store: Store, running: Running) -> None:
