@@ -298,9 +298,9 @@ async def test_two_updaters_apply_every_event_exactly_once_between_them(
             assert counted(metrics, events.PRICE_CHANGED, "ignored") == 0
         stored = await store.get_prices(2, "USD", [r.sku for r in sent])
         assert stored == {r.sku: r for r in sent}
-        # the batch is acknowledged after its invalidation is published, a moment after the price is stored
-    await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
-                "every entry of the batch acknowledged")
+        # each batch is acknowledged after its invalidation is published, a moment after its prices are stored
+        await until(lambda: _eq(store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, "inspector", 0, 100), []),
+                    "every entry acknowledged")
     finally:
         await running.stop()
         if other is not store:
