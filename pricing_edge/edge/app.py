@@ -30,6 +30,8 @@ from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
+from pricing_edge.edge.listing.membership import MembershipCache
+from pricing_edge.edge.listing.merge import PriceListings
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
@@ -67,6 +69,7 @@ class EdgeParts:
     records: RecordService
     graphql: GraphQLEndpoint | None = None
     buyers: BuyerResolver | None = None
+    memberships: MembershipCache | None = None  # listings by the buyer's price: BigCommerce's membership
 
 
 def consumer_name() -> str:
@@ -129,6 +132,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = settings.assignments
+    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl)
+    webhooks.on_catalog_change = parts.memberships.catalog_changed
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -161,6 +166,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+        assert parts.memberships is not None
+        parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
+                                               parts.memberships)
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,

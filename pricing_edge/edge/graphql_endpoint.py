@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from graphql import FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationType, get_variable_values
+from graphql import (FieldNode, GraphQLError, GraphQLSchema, NameNode, OperationDefinitionNode, OperationType,
+                     get_variable_values)
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,6 +31,9 @@ from pricing_edge.edge.credit import CreditService, order_total
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.document import DocumentCache, DocumentError, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
+from pricing_edge.edge.listing.merge import ListingError, PriceListings
+from pricing_edge.edge.listing.plan import ListingSite, find_listing
 from pricing_edge.edge.limits import check_limits, operation_named
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
@@ -95,6 +99,7 @@ class GraphQLEndpoint:
         self.synthesizer = Synthesizer(schema, self.index)
         self.cart_path: CartPath | None = None
         self.credit: CreditService | None = None
+        self.listings: PriceListings | None = None  # set by the app: listings by the buyer's price
         self.answers: SingleFlight[Answer] = SingleFlight()
 
     async def __call__(self, request: Request) -> Response:
@@ -162,6 +167,13 @@ class GraphQLEndpoint:
             cart_call = await self.cart_path.check(root_field, collector)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
+        if self.listings is not None and document.shareable and sent is not None:
+            listing = find_listing(self.schema, collector, root_field)
+            if listing is not None:
+                answered = await self._listing(request, gql, scope, document, sent, listing, collector, root_field,
+                                               cache_key, generation)
+                if answered is not None:
+                    return answered
         skeleton_key = self._skeleton_key(scope, document, gql)
         skeleton = await self.skeletons.get(skeleton_key) if skeleton_key else None
         if skeleton is None and skeleton_key and document.touches_owned:
@@ -198,6 +210,47 @@ class GraphQLEndpoint:
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
+        return self._respond(result, document, cache_key, filled, generation)
+
+    async def _listing(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
+                       sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
+                       root_field: FieldNode, cache_key: tuple[Any, ...], generation: int) -> Response | None:
+        """A listing sorted or filtered by price: ordered, filtered and paged by this buyer's prices
+        (``edge/listing/``); None: too large to merge, BigCommerce's own answer is given."""
+        assert self.listings is not None
+        headers = forwarded(request.headers, request.client.host if request.client else None,
+                            self.settings.trusted_proxy_secret)
+        try:
+            composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
+                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers)
+        except GraphQLError as exc:
+            return Response(_errors_body([exc]), 200, media_type=JSON)
+        except ListingError as exc:
+            return Response(exc.body, exc.status, media_type=JSON)
+        except ListingTooLarge as exc:
+            log.info("listing answered by BigCommerce as it is: %s", exc)
+            return None
+        except (MembershipUnavailable, UpstreamUnavailable) as exc:
+            log.warning("listing: upstream unavailable: %s", exc)
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
+        root = self.schema.query_type
+        assert root is not None
+        overlay = Overlay(self.schema, collector, scope.currency)
+        overlay.extension_fields = self.documents.extension_fields
+        data = overlay.render(composed.body["data"], root, [root_field])
+        self.index.learn(scope.visibility_key, overlay.seen.values())
+        filled = await self._fill(overlay, scope)
+        filled.tags += composed.tags
+        filled.touched = True
+        if composed.lookup is not None:
+            filled.note(composed.lookup)
+        if composed.stale_membership:
+            filled.note(Filled(oldest_ms=composed.membership_ms, stale=True, degraded={"upstream"}))
+        filled.listing_changed = composed.changed
+        await self._answer_extensions(overlay, scope)
+        result: dict[str, Any] = {"data": data}
+        if composed.body.get("errors"):
+            result["errors"] = composed.body["errors"]
         return self._respond(result, document, cache_key, filled, generation)
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
@@ -288,6 +341,7 @@ class Filled:
     oldest_ms: int | None = None
     stale: bool = False
     degraded: set[str] = field(default_factory=set)
+    listing_changed: bool = False  # a listing cursor's side changed since it was issued (edge/listing/)
 
     def note(self, found: Lookup[Any, Any] | Filled) -> None:
         """Take in another part's freshness: the oldest record, any staleness, every degradation."""
@@ -306,4 +360,7 @@ class Filled:
         if self.oldest_ms is not None:
             as_of = datetime.fromtimestamp(self.oldest_ms / 1000, UTC).isoformat(timespec="milliseconds")
             as_of = as_of.replace("+00:00", "Z")
-        return {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}
+        flags = {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}
+        if self.listing_changed:
+            flags["listingChanged"] = True
+        return flags

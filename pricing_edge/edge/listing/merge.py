@@ -1,0 +1,186 @@
+"""The merge: BigCommerce's membership, the buyer's prices from the records, the order and the page
+computed here (``domain/listing.py``), the product cards and everything else of the document from
+BigCommerce. The result is an upstream-shaped body; the overlay then puts the buyer's prices on it.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from graphql import FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
+
+from pricing_edge.bigcommerce.storefront import StorefrontClient
+from pricing_edge.domain.listing import CursorError, Member, Page, arrange, page, price_range
+from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.edge.document import ID_ALIAS, DocumentCache, PreparedDocument
+from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.listing.facets import recount
+from pricing_edge.edge.listing.membership import MembershipCache
+from pricing_edge.edge.listing.plan import (
+    FILTERS_VAR,
+    FIRST_VAR,
+    IDS_VAR,
+    PAGE_ALIAS,
+    ListingSite,
+    ProductsField,
+    page_document,
+    without_price,
+)
+from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.response_cache import Tag, price_tag
+
+
+
+class ListingError(Exception):
+    """BigCommerce refused or failed one of the merge's requests: its answer is passed on."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.body = body
+
+
+@dataclass
+class Composed:
+    body: dict[str, Any]
+    tags: list[Tag] = field(default_factory=list)
+    lookup: Lookup[Any, Any] | None = None
+    changed: bool = False  # a cursor's side of the listing changed since it was issued
+    stale_membership: bool = False
+    membership_ms: int | None = None
+
+
+class PriceListings:
+    def __init__(self, schema: GraphQLSchema, documents: DocumentCache, upstream: StorefrontClient,
+                 records: RecordService, memberships: MembershipCache) -> None:
+        self.schema = schema
+        self.documents = documents
+        self.upstream = upstream
+        self.records = records
+        self.memberships = memberships
+
+    async def compose(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
+                      variables: Mapping[str, Any], collector: FieldCollector, price_list_id: int,
+                      visibility_key: str, default_currency: str, headers: Mapping[str, str]) -> Composed:
+        """Raises ``GraphQLError`` (a bad cursor), ``ListingError``, the membership's errors."""
+        membership = await self.memberships.get(visibility_key, site.member_filters, site.member_sort, headers)
+        currency = site.currency or default_currency
+        lookup = await self.records.price_lookup(price_list_id, currency, [sku for _, sku in membership.products])
+        members = [Member(pid, rank, _price(lookup.found.get((price_list_id, currency, sku))))
+                   for rank, (pid, sku) in enumerate(membership.products)]
+        in_range = price_range(site.filters.get("price"))
+        ordered = arrange(members, site.sort, in_range)
+        try:
+            pages = {p.key: page(ordered, site.sort, first=p.args.get("first"), last=p.args.get("last"),
+                                 after=p.args.get("after"), before=p.args.get("before")) for p in site.products}
+        except CursorError as exc:
+            raise GraphQLError(str(exc)) from None
+        main, cards = await asyncio.gather(self._rest(site, document, sent, variables, headers),
+                                           self._cards(site, document, sent, variables, list(pages.values()), headers))
+        listing = _at(main.get("data"), site.path)
+        if isinstance(listing, dict):
+            for products in site.products:
+                listing[products.key] = _connection(collector, products, pages[products.key], cards)
+            skus = dict(membership.products)
+            kept = {m.entity_id for m in ordered}
+            recount(collector, site, listing, in_range, kept, members, skus)
+        composed = Composed(main, [price_tag(price_list_id, sku) for _, sku in membership.products], lookup,
+                            any(p.changed for p in pages.values()), membership.stale, membership.fetched_ms)
+        return composed
+
+    async def _ask(self, text: str, variables: dict[str, Any], operation_name: str | None,
+                   headers: Mapping[str, str]) -> dict[str, Any]:
+        prepared = self.documents.prepare(text)
+        op = prepared.operation(operation_name)
+        declared = {v.variable.name.value for v in op.variable_definitions or ()}
+        answer = await self.upstream.execute(prepared.upstream_text, {k: v for k, v in variables.items() if k in declared},
+                                             operation_name, headers)
+        body = answer.json() if answer.status == 200 else None
+        if not isinstance(body, dict) or body.get("data") is None:
+            raise ListingError(answer.status, answer.body)
+        return body
+
+    async def _rest(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
+                    variables: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+        text = without_price(self.schema, document.document, sent, site)
+        name = sent.name.value if sent.name else None
+        return await self._ask(text, {**variables, FILTERS_VAR: site.member_filters}, name, headers)
+
+    async def _cards(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
+                     variables: Mapping[str, Any], pages: list[Page], headers: Mapping[str, str]) -> dict[int, Any]:
+        """The page's product cards (edges as the client selects them), by product id."""
+        wanted = list(dict.fromkeys(m.entity_id for p in pages for m in p.items))
+        if not wanted:
+            return {}
+        operation = document.operation(sent.name.value if sent.name else None)
+        text = page_document(operation, list(document.fragments.values()), site.products)
+        size = max(len(p.items) for p in pages)  # no larger a page than the client asked: the same complexity
+        chunks = [wanted[i:i + size] for i in range(0, len(wanted), size)]
+        bodies = await asyncio.gather(*(self._ask(text, {**variables, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
+                                                  "_pePageProducts", headers) for chunk in chunks))
+        cards: dict[int, Any] = {}
+        for body in bodies:
+            for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
+                product_id = _edge_product_id(edge)
+                if product_id is not None:
+                    cards[product_id] = edge
+        return cards
+
+
+def _price(record: PriceRecord | None) -> Decimal | None:
+    return None if record is None else record.effective_price
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def _edge_product_id(edge: Any) -> int | None:
+    if not isinstance(edge, dict):
+        return None
+    for value in edge.values():
+        if isinstance(value, dict) and isinstance(value.get(ID_ALIAS), int):
+            return int(value[ID_ALIAS])
+    return None
+
+
+def _connection(collector: FieldCollector, products: ProductsField, listed: Page, cards: dict[int, Any]) -> dict[str, Any]:
+    """The client's ``products`` connection over the buyer's page (a product gone since is left out)."""
+    out: dict[str, Any] = {}
+    shown = [(member, cursor) for member, cursor in zip(listed.items, listed.cursors, strict=True)
+             if member.entity_id in cards]
+    for key, nodes in collector.subfields("ProductConnection", products.nodes).items():
+        name = nodes[0].name.value
+        if name == "edges":
+            out[key] = [_edge(collector, nodes, cards[m.entity_id], cursor) for m, cursor in shown]
+        elif name == "pageInfo":
+            out[key] = _page_info(collector, nodes, listed, shown)
+        elif name == "collectionInfo":
+            out[key] = {k: listed.total if n[0].name.value == "totalItems" else "CollectionInfo"
+                        for k, n in collector.subfields("CollectionInfo", nodes).items()}
+        elif name == "__typename":
+            out[key] = "ProductConnection"
+    return out
+
+
+def _edge(collector: FieldCollector, nodes: list[FieldNode], card: dict[str, Any], cursor: str) -> dict[str, Any]:
+    edge = dict(card)
+    for key, fnodes in collector.subfields("ProductEdge", nodes).items():
+        if fnodes[0].name.value == "cursor":
+            edge[key] = cursor
+    return edge
+
+
+def _page_info(collector: FieldCollector, nodes: list[FieldNode], listed: Page,
+               shown: list[tuple[Member, str]]) -> dict[str, Any]:
+    values = {"hasNextPage": listed.has_next, "hasPreviousPage": listed.has_previous,
+              "startCursor": shown[0][1] if shown else None, "endCursor": shown[-1][1] if shown else None,
+              "__typename": "PageInfo"}
+    return {key: values.get(fnodes[0].name.value) for key, fnodes in collector.subfields("PageInfo", nodes).items()}

@@ -1,0 +1,151 @@
+"""Listings by the buyer's own price, through HTTP with both simulators: Catalyst's search-results document
+sorted by price goes across three pages in each buyer's order (no product repeated or missing), a price
+filter keeps a product for one buyer only, an ERP price event reorders the next answer, and the facets
+count what the buyer's filter keeps.
+
+The oracle is independent of the edge: membership as BigCommerce (the simulator) answers the non-price
+filters, every page of it, and each product's price from the ERP's truth in the seeded dataset."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pricing_edge.sim.dataset import Dataset, build_dataset
+from pricing_edge.sim.fixtures import expected_price
+from tests.e2e.conftest import System, shared_redis_system
+from tests.support.polling import wait_until
+from tests.support.specs import require_client
+
+BUYERS = ("1", "2")  # two price lists
+MEMBERS = """query M($filters: SearchProductsFiltersInput!, $after: String) { site { search {
+  searchProducts(filters: $filters) { products(first: 50, after: $after) {
+    pageInfo { hasNextPage endCursor } edges { node { entityId } } } } } } }"""
+
+
+@pytest.fixture(scope="module")
+def system(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    yield from shared_redis_system(redis_url, Path(tmp_path_factory.mktemp("listing")), "listing",
+                                   erp_budget_ms=30_000.0)
+
+
+@pytest.fixture(scope="module")
+def dataset(system: System) -> Dataset:
+    return build_dataset(system.settings.seed)
+
+
+@pytest.fixture(scope="module")
+def search_document() -> str:
+    return require_client("catalyst-1.3.1/14-search-products-sorted.graphql").read_text()
+
+
+def members(system: System, buyer: str, filters: dict[str, Any]) -> list[int]:
+    """Every product BigCommerce lists for these (non-price) filters, all pages."""
+    found: list[int] = []
+    after = None
+    while True:
+        page = system.upstream(MEMBERS, buyer, {"filters": filters, "after": after})["data"]
+        products = page["site"]["search"]["searchProducts"]["products"]
+        found += [e["node"]["entityId"] for e in products["edges"]]
+        if not products["pageInfo"]["hasNextPage"]:
+            return found
+        after = products["pageInfo"]["endCursor"]
+
+
+def erp_price(system: System, dataset: Dataset, buyer: str, product_id: int) -> Decimal:
+    customer = None if buyer == "guest" else int(buyer)
+    return Decimal(expected_price(dataset, dataset.product_by_id[product_id], customer))
+
+
+def expected_order(system: System, dataset: Dataset, buyer: str, filters: dict[str, Any], sort: str,
+                   low: Decimal | None = None, high: Decimal | None = None) -> list[int]:
+    priced = [(erp_price(system, dataset, buyer, pid), pid) for pid in members(system, buyer, filters)]
+    kept = [(p, pid) for p, pid in priced if (low is None or p >= low) and (high is None or p <= high)]
+    ordered = sorted(kept, key=lambda x: (x[0] if sort == "LOWEST_PRICE" else -x[0], x[1]))
+    return [pid for _, pid in ordered]
+
+
+@pytest.fixture(scope="module")
+def category(system: System) -> int:
+    """A category both buyers see with 30 to 120 products (three of Catalyst's pages of nine, and more)."""
+    for category_id in range(1, 60):
+        sizes = [len(members(system, b, {"categoryEntityId": category_id, "searchSubCategories": True}))
+                 for b in BUYERS]
+        if all(30 <= n <= 120 for n in sizes):
+            return category_id
+    raise AssertionError("no category of 30 to 120 products in the seeded store")
+
+
+def search(system: System, document: str, buyer: str, filters: dict[str, Any], sort: str | None,
+           after: str | None = None, first: int = 9) -> dict[str, Any]:
+    variables = {"filters": filters, "sort": sort, "first": first, "after": after, "currencyCode": "USD"}
+    answer = wait_until(lambda: _complete(system.query(document, buyer, variables)), timeout=60,
+                        what="a listing answer with every ERP price in")
+    return answer
+
+
+def _complete(answer: dict[str, Any]) -> dict[str, Any] | None:
+    assert "errors" not in answer, answer.get("errors")
+    flags = (answer.get("extensions") or {}).get("pricingEdge") or {}
+    return None if flags.get("degraded") else answer
+
+
+def products_of(answer: dict[str, Any]) -> dict[str, Any]:
+    result: dict[str, Any] = answer["data"]["site"]["search"]["searchProducts"]["products"]
+    return result
+
+
+def listed(answer: dict[str, Any]) -> list[tuple[int, Decimal]]:
+    return [(e["node"]["entityId"], Decimal(str(e["node"]["prices"]["price"]["value"])))
+            for e in products_of(answer)["edges"]]
+
+
+@pytest.mark.parametrize("sort", ["LOWEST_PRICE", "HIGHEST_PRICE"])
+def test_three_pages_in_each_buyers_price_order_none_repeated_or_missing(
+        system: System, dataset: Dataset, search_document: str, category: int, sort: str) -> None:
+    filters = {"categoryEntityId": category, "searchSubCategories": True}
+    orders = {}
+    for buyer in BUYERS:
+        expected = expected_order(system, dataset, buyer, filters, sort)
+        seen: list[tuple[int, Decimal]] = []
+        after = None
+        for number in range(3):
+            answer = search(system, search_document, buyer, filters, sort, after)
+            page = listed(answer)
+            prices = [p for _, p in page]
+            assert prices == sorted(prices, reverse=sort == "HIGHEST_PRICE"), (buyer, number, page)
+            info = products_of(answer)["pageInfo"]
+            assert products_of(answer)["collectionInfo"]["totalItems"] == len(expected)
+            assert info["hasNextPage"] and info["hasPreviousPage"] == (number > 0)
+            assert not answer["extensions"]["pricingEdge"].get("listingChanged")
+            seen += page
+            after = info["endCursor"]
+        ids = [pid for pid, _ in seen]
+        assert len(set(ids)) == 27
+        assert ids == expected[:27], buyer
+        assert all(price == erp_price(system, dataset, buyer, pid) for pid, price in seen)
+        orders[buyer] = ids
+    assert orders["1"] != orders["2"]  # two price lists, two orders
+
+
+def test_a_price_filter_keeps_a_product_for_one_buyer_only(
+        system: System, dataset: Dataset, search_document: str, category: int) -> None:
+    base = {"categoryEntityId": category, "searchSubCategories": True}
+    chosen = next(pid for pid in members(system, "1", base)
+                  if erp_price(system, dataset, "1", pid) < erp_price(system, dataset, "2", pid))
+    mine = erp_price(system, dataset, "1", chosen)
+    filters = {**base, "price": {"minPrice": float(mine), "maxPrice": float(mine)}}
+    for buyer in BUYERS:
+        answer = search(system, search_document, buyer, filters, "LOWEST_PRICE")
+        ids = [pid for pid, _ in listed(answer)]
+        expected = expected_order(system, dataset, buyer, base, "LOWEST_PRICE", mine, mine)
+        assert ids == expected
+        assert products_of(answer)["collectionInfo"]["totalItems"] == len(expected)
+        assert (chosen in ids) == (buyer == "1")
+        price_facet = [f["node"] for f in answer["data"]["site"]["search"]["searchProducts"]["filters"]["edges"]
+                       if f["node"]["__typename"] == "PriceSearchFilter"]
+        assert price_facet == [{"__typename": "PriceSearchFilter", "name": "Price", "isCollapsedByDefault": False,
+                                "selected": {"minPrice": float(mine), "maxPrice": float(mine)}}]
