@@ -149,3 +149,38 @@ def test_a_price_filter_keeps_a_product_for_one_buyer_only(
                        if f["node"]["__typename"] == "PriceSearchFilter"]
         assert price_facet == [{"__typename": "PriceSearchFilter", "name": "Price", "isCollapsedByDefault": False,
                                 "selected": {"minPrice": float(mine), "maxPrice": float(mine)}}]
+
+
+def test_a_price_event_reorders_the_next_answer_and_flags_an_older_cursor(
+        system: System, dataset: Dataset, search_document: str, category: int) -> None:
+    taken = set(members(system, "1", {"categoryEntityId": category, "searchSubCategories": True}))
+    for other in range(1, 60):  # a listing of its own, so the other tests' oracle stays true
+        filters = {"categoryEntityId": other, "searchSubCategories": True}
+        order = expected_order(system, dataset, "1", filters, "LOWEST_PRICE")
+        if len(order) >= 20 and order[0] not in taken:
+            break
+    else:
+        raise AssertionError("no second category for the price event")
+    first = search(system, search_document, "1", filters, "LOWEST_PRICE")
+    cheapest = listed(first)[0][0]
+    assert cheapest == order[0]
+    old_cursor = products_of(first)["pageInfo"]["endCursor"]
+    buyer = system.buyer("1")
+    sku = dataset.product_by_id[cheapest].default_variant.sku
+    system.change_price(price_list_id=buyer["price_list_id"], sku=sku, currency="USD", price="9999.00", sale_price=None)
+
+    def reordered() -> dict[str, Any] | None:
+        answer = search(system, search_document, "1", filters, "LOWEST_PRICE")
+        return answer if listed(answer)[0][0] != cheapest else None
+
+    after_event = wait_until(reordered, timeout=30, what="the lowest-price list without the repriced product first")
+    assert [pid for pid, _ in listed(after_event)] == order[1:10]
+    highest = listed(search(system, search_document, "1", filters, "HIGHEST_PRICE"))
+    assert highest[0] == (cheapest, Decimal("9999.00"))
+    # A page asked with a cursor from before the event: the repriced product moved across it (from page one
+    # to the end), so it would be listed twice — the answer says so.
+    later = search(system, search_document, "1", filters, "LOWEST_PRICE", after=old_cursor)
+    assert later["extensions"]["pricingEdge"]["listingChanged"] is True
+    # The other buyer's price list is untouched: its order is the oracle's.
+    other_buyer = [pid for pid, _ in listed(search(system, search_document, "2", filters, "LOWEST_PRICE"))]
+    assert other_buyer == expected_order(system, dataset, "2", filters, "LOWEST_PRICE")[:9]
