@@ -184,3 +184,38 @@ def test_a_price_event_reorders_the_next_answer_and_flags_an_older_cursor(
     # The other buyer's price list is untouched: its order is the oracle's.
     other_buyer = [pid for pid, _ in listed(search(system, search_document, "2", filters, "LOWEST_PRICE"))]
     assert other_buyer == expected_order(system, dataset, "2", filters, "LOWEST_PRICE")[:9]
+
+
+def facet_counts(answer: dict[str, Any]) -> dict[str, dict[Any, int]]:
+    counts: dict[str, dict[Any, int]] = {}
+    for edge in answer["data"]["site"]["search"]["searchProducts"]["filters"]["edges"]:
+        node = edge["node"]
+        if node["__typename"] == "BrandSearchFilter":
+            counts["brand"] = {e["node"]["entityId"]: e["node"]["productCount"] for e in node["brands"]["edges"]}
+        elif node["__typename"] == "OtherSearchFilter":
+            counts["other"] = {k: node[k]["productCount"] for k in ("freeShipping", "isFeatured", "isInStock")
+                               if node[k] is not None}
+    return counts
+
+
+def test_facets_count_the_products_the_buyers_price_filter_keeps(
+        system: System, dataset: Dataset, search_document: str, category: int) -> None:
+    base = {"categoryEntityId": category, "searchSubCategories": True}
+    prices = sorted(erp_price(system, dataset, "1", pid) for pid in members(system, "1", base))
+    low, high = prices[len(prices) // 4], prices[3 * len(prices) // 4]
+    filters = {**base, "price": {"minPrice": float(low), "maxPrice": float(high)}}
+    for buyer in BUYERS:
+        kept = [dataset.product_by_id[pid] for pid in expected_order(system, dataset, buyer, base, "LOWEST_PRICE",
+                                                                     low, high)]
+        answer = search(system, search_document, buyer, filters, "LOWEST_PRICE")
+        assert products_of(answer)["collectionInfo"]["totalItems"] == len(kept)
+        counts = facet_counts(answer)
+        brands: dict[int, int] = {}
+        for product in kept:
+            brands[product.brand_id] = brands.get(product.brand_id, 0) + 1
+        assert counts["brand"] == {b: n for b, n in brands.items() if b is not None}, buyer
+        featured = sum(1 for p in kept if p.is_featured)
+        free = sum(1 for p in kept if p.free_shipping)
+        assert counts["other"].get("isFeatured", 0) == featured
+        assert counts["other"].get("freeShipping", 0) == free
+        assert len(kept) < len(members(system, buyer, base))  # the filter did keep fewer: the counts moved

@@ -17,8 +17,8 @@ from pricing_edge.domain.listing import CursorError, Member, Page, arrange, page
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.document import ID_ALIAS, DocumentCache, PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.listing.facets import recount
-from pricing_edge.edge.listing.membership import MembershipCache
+from pricing_edge.edge.listing.facets import FacetCounts
+from pricing_edge.edge.listing.membership import Membership, MembershipCache
 from pricing_edge.edge.listing.plan import (
     FILTERS_VAR,
     FIRST_VAR,
@@ -81,13 +81,25 @@ class PriceListings:
         main, cards = await asyncio.gather(self._rest(site, document, sent, variables, headers),
                                            self._cards(site, document, sent, variables, list(pages.values()), headers))
         listing = _at(main.get("data"), site.path)
+        counted: list[str] = []  # SKUs whose prices the facet counts used
         if isinstance(listing, dict):
             for products in site.products:
                 listing[products.key] = _connection(collector, products, pages[products.key], cards)
-            skus = dict(membership.products)
-            kept = {m.entity_id for m in ordered}
-            recount(collector, site, listing, in_range, kept, members, skus)
-        composed = Composed(main, [price_tag(price_list_id, sku) for _, sku in membership.products], lookup,
+            facets = FacetCounts(collector, site)
+            facets.survey(listing)
+            if in_range is not None:  # without a price filter, BigCommerce's counts are the buyer's
+
+                async def members_of(filters: dict[str, Any]) -> Membership:
+                    return await self.memberships.get(visibility_key, filters, None, headers)
+
+                async def prices_of(skus: list[str]) -> dict[str, Decimal | None]:
+                    found = await self.records.price_lookup(price_list_id, currency, skus)
+                    counted.extend(skus)
+                    return {sku: _price(found.found.get((price_list_id, currency, sku))) for sku in skus}
+
+                await facets.recount(in_range, members_of, prices_of)
+        skus = dict.fromkeys([*(sku for _, sku in membership.products), *counted])
+        composed = Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
                             any(p.changed for p in pages.values()), membership.stale, membership.fetched_ms)
         return composed
 

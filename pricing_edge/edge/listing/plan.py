@@ -40,6 +40,11 @@ from graphql import (
 from pricing_edge.domain.listing import PRICE_SORTS
 from pricing_edge.edge.fields import FieldCollector
 
+FACET_ID = "_peFacetId"
+FACET_IDENTITY = {"BrandSearchFilterItem": (FACET_ID, "entityId"), "CategorySearchFilterItem": (FACET_ID, "entityId"),
+                  "SubCategorySearchFilterItem": (FACET_ID, "entityId"),
+                  "ProductAttributeSearchFilterItem": (FACET_ID, "value"), "RatingSearchFilterItem": (FACET_ID, "value"),
+                  "ProductAttributeSearchFilter": (FACET_ID, "filterKey")}
 FILTERS_VAR, IDS_VAR, FIRST_VAR, PAGE_ALIAS = "_peFilters", "_peIds", "_peFirst", "_pePage"
 
 
@@ -152,6 +157,16 @@ class _WithoutPrice(Visitor):
     def leave_field(self, *_: object) -> None:
         if self.depth:
             self.depth -= 1
+
+    def leave_selection_set(self, node: SelectionSetNode, *_: object) -> SelectionSetNode | None:
+        """Facet items name themselves (whatever the client selects): their counts are redone for the buyer."""
+        parent = self.type_info.get_parent_type()
+        identity = FACET_IDENTITY.get(parent.name) if self.depth and parent is not None else None
+        if identity is None:
+            return None
+        alias, name = identity
+        extra = FieldNode(alias=NameNode(value=alias), name=NameNode(value=name), arguments=(), directives=())
+        return SelectionSetNode(selections=(*node.selections, extra))
 
 
 def _with_arguments(node: FieldNode, arguments: tuple[ArgumentNode, ...]) -> FieldNode:
