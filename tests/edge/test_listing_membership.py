@@ -99,7 +99,12 @@ async def test_a_listing_larger_than_the_bound_is_refused(store: Store, storefro
     assert total(storefront, filters) > 120
     client = StorefrontClient(storefront, timeout=60)
     try:
+        cache = MembershipCache(store, client, ttl=300)
         with pytest.raises(membership_module.ListingTooLarge):
-            await MembershipCache(store, client, ttl=300).get("c1:g0", filters, None, GUEST)
+            await cache.get("c1:g0", filters, None, GUEST)
+        asked = cache.fetches
+        with pytest.raises(membership_module.ListingTooLarge):  # remembered: not asked again each request
+            await cache.get("c1:g0", filters, None, GUEST)
+        assert cache.fetches == asked
     finally:
         await client.aclose()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cachetools import LRUCache
+from cachetools import LRUCache, TTLCache
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable
 from pricing_edge.edge.single_flight import SingleFlight
@@ -75,6 +75,7 @@ class MembershipCache:
         self.upstream = upstream
         self.ttl = ttl
         self._l1: LRUCache[str, Membership] = LRUCache(maxsize=size)
+        self._too_large: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl)  # not asked again for a while
         self._flights: SingleFlight[Membership] = SingleFlight()
         self._changed_ms = 0
         self._changed_checked = 0.0
@@ -83,6 +84,8 @@ class MembershipCache:
     async def get(self, visibility_key: str, filters: Mapping[str, Any], sort: str | None,
                   headers: Mapping[str, str]) -> Membership:
         key = membership_key(visibility_key, filters, sort)
+        if key in self._too_large:
+            raise ListingTooLarge(f"the listing holds more than {MAX_MEMBERS} products")
         changed = await self._catalog_changed_ms()
         found = self._l1.get(key)
         if found is None or not self._fresh(found, changed):
@@ -157,6 +160,7 @@ class MembershipCache:
                 variants = [v["node"]["sku"] for v in (node.get("variants") or {}).get("edges") or []]
                 products.append((int(node["entityId"]), variants[0] if variants else node["sku"]))
             if len(products) > MAX_MEMBERS:
+                self._too_large[key] = True
                 raise ListingTooLarge(f"the listing holds more than {MAX_MEMBERS} products")
             if not connection["pageInfo"]["hasNextPage"]:
                 break
