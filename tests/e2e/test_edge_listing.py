@@ -84,6 +84,7 @@ def search(system: System, document: str, buyer: str, filters: dict[str, Any], s
     variables = {"filters": filters, "sort": sort, "first": first, "after": after, "currencyCode": "USD"}
     answer = wait_until(lambda: _complete(system.query(document, buyer, variables)), timeout=60,
                         what="a listing answer with every ERP price in")
+    assert answer is not None
     return answer
 
 
@@ -174,6 +175,7 @@ def test_a_price_event_reorders_the_next_answer_and_flags_an_older_cursor(
         return answer if listed(answer)[0][0] != cheapest else None
 
     after_event = wait_until(reordered, timeout=30, what="the lowest-price list without the repriced product first")
+    assert after_event is not None
     assert [pid for pid, _ in listed(after_event)] == order[1:10]
     highest = listed(search(system, search_document, "1", filters, "HIGHEST_PRICE"))
     assert highest[0] == (cheapest, Decimal("9999.00"))

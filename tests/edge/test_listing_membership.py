@@ -95,7 +95,7 @@ async def test_a_catalog_change_makes_every_process_ask_again(store: Store, stor
 async def test_a_listing_larger_than_the_bound_is_refused(store: Store, storefront: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(membership_module, "MAX_MEMBERS", 120)
-    filters = {"categoryEntityId": 3, "searchSubCategories": True}
+    filters: dict[str, object] = {"categoryEntityId": 3, "searchSubCategories": True}
     assert total(storefront, filters) > 120
     client = StorefrontClient(storefront, timeout=60)
     try:
