@@ -168,7 +168,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
         assert parts.memberships is not None
         parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
-                                               parts.memberships)
+                                               parts.memberships, parts.graphql.skeletons)
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,

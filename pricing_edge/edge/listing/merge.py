@@ -5,14 +5,17 @@ BigCommerce. The result is an upstream-shaped body; the overlay then puts the bu
 from __future__ import annotations
 
 import asyncio
+import copy
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from graphql import FieldNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable
 from pricing_edge.domain.listing import CursorError, Member, Page, arrange, page, price_range
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.document import ID_ALIAS, DocumentCache, PreparedDocument
@@ -31,6 +34,7 @@ from pricing_edge.edge.listing.plan import (
 )
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.response_cache import Tag, price_tag
+from pricing_edge.edge.skeletons import SkeletonCache
 
 
 
@@ -55,8 +59,9 @@ class Composed:
 
 class PriceListings:
     def __init__(self, schema: GraphQLSchema, documents: DocumentCache, upstream: StorefrontClient,
-                 records: RecordService, memberships: MembershipCache) -> None:
+                 records: RecordService, memberships: MembershipCache, skeletons: SkeletonCache | None = None) -> None:
         self.schema = schema
+        self.skeletons = skeletons
         self.documents = documents
         self.upstream = upstream
         self.records = records
@@ -78,8 +83,11 @@ class PriceListings:
                                  after=p.args.get("after"), before=p.args.get("before")) for p in site.products}
         except CursorError as exc:
             raise GraphQLError(str(exc)) from None
-        main, cards = await asyncio.gather(self._rest(site, document, sent, variables, headers),
-                                           self._cards(site, document, sent, variables, list(pages.values()), headers))
+        last_good: list[int] = []  # BigCommerce down: when the answers used instead were fetched
+        main, cards = await asyncio.gather(
+            self._rest(site, document, sent, variables, headers, visibility_key, last_good),
+            self._cards(site, document, sent, variables, list(pages.values()), headers, visibility_key, last_good))
+        main = copy.deepcopy(main)  # the listing is rewritten in place; BigCommerce's answer stays as kept
         listing = _at(main.get("data"), site.path)
         counted: list[str] = []  # SKUs whose prices the facet counts used
         if isinstance(listing, dict):
@@ -99,30 +107,49 @@ class PriceListings:
 
                 await facets.recount(in_range, members_of, prices_of)
         skus = dict.fromkeys([*(sku for _, sku in membership.products), *counted])
+        oldest = min([membership.fetched_ms, *last_good])
         composed = Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
-                            any(p.changed for p in pages.values()), membership.stale, membership.fetched_ms)
+                            any(p.changed for p in pages.values()), membership.stale or bool(last_good), oldest)
         return composed
 
     async def _ask(self, text: str, variables: dict[str, Any], operation_name: str | None,
-                   headers: Mapping[str, str]) -> dict[str, Any]:
+                   headers: Mapping[str, str], visibility_key: str, last_good: list[int]) -> dict[str, Any]:
+        """BigCommerce's answer, kept per visibility scope for the catalog TTL (a price event reorders a listing
+        without asking again); while BigCommerce is down, the last good one (its time noted in ``last_good``)."""
         prepared = self.documents.prepare(text)
         op = prepared.operation(operation_name)
         declared = {v.variable.name.value for v in op.variable_definitions or ()}
-        answer = await self.upstream.execute(prepared.upstream_text, {k: v for k, v in variables.items() if k in declared},
-                                             operation_name, headers)
+        sent = {k: v for k, v in variables.items() if k in declared}
+        digest = hashlib.sha256(prepared.key.encode() + orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        key = f"lk:{visibility_key}:{digest[:32]}"
+        kept = await self.skeletons.get(key) if self.skeletons is not None else None
+        if kept is not None and self.skeletons is not None and kept.fresh(self.skeletons.ttl):
+            return kept.body
+        try:
+            answer = await self.upstream.execute(prepared.upstream_text, sent, operation_name, headers)
+        except UpstreamUnavailable:
+            if kept is None:
+                raise
+            last_good.append(kept.fetched_ms)
+            return kept.body
         body = answer.json() if answer.status == 200 else None
         if not isinstance(body, dict) or body.get("data") is None:
             raise ListingError(answer.status, answer.body)
+        if self.skeletons is not None and not body.get("errors"):
+            await self.skeletons.put(key, body, answer.body)
         return body
 
     async def _rest(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
-                    variables: Mapping[str, Any], headers: Mapping[str, str]) -> dict[str, Any]:
+                    variables: Mapping[str, Any], headers: Mapping[str, str], visibility_key: str,
+                    last_good: list[int]) -> dict[str, Any]:
         text = without_price(self.schema, document.document, sent, site)
         name = sent.name.value if sent.name else None
-        return await self._ask(text, {**variables, FILTERS_VAR: site.member_filters}, name, headers)
+        return await self._ask(text, {**variables, FILTERS_VAR: site.member_filters}, name, headers, visibility_key,
+                               last_good)
 
     async def _cards(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
-                     variables: Mapping[str, Any], pages: list[Page], headers: Mapping[str, str]) -> dict[int, Any]:
+                     variables: Mapping[str, Any], pages: list[Page], headers: Mapping[str, str], visibility_key: str,
+                     last_good: list[int]) -> dict[int, Any]:
         """The page's product cards (edges as the client selects them), by product id."""
         wanted = list(dict.fromkeys(m.entity_id for p in pages for m in p.items))
         if not wanted:
@@ -132,7 +159,8 @@ class PriceListings:
         size = max(len(p.items) for p in pages)  # no larger a page than the client asked: the same complexity
         chunks = [wanted[i:i + size] for i in range(0, len(wanted), size)]
         bodies = await asyncio.gather(*(self._ask(text, {**variables, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
-                                                  "_pePageProducts", headers) for chunk in chunks))
+                                                  "_pePageProducts", headers, visibility_key, last_good)
+                                        for chunk in chunks))
         cards: dict[int, Any] = {}
         for body in bodies:
             for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
