@@ -7,14 +7,22 @@ The oracle is independent of the edge: membership as BigCommerce (the simulator)
 filters, every page of it, and each product's price from the ERP's truth in the seeded dataset."""
 from __future__ import annotations
 
+import base64
+import json
+import time
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+from standardwebhooks.webhooks import Webhook
 
 from pricing_edge.sim.dataset import Dataset, build_dataset
+from pricing_edge.config import DEMO_CLIENT_SECRET
 from pricing_edge.sim.fixtures import expected_price
 from tests.e2e.conftest import System, shared_redis_system
 from tests.support.polling import wait_until
@@ -221,3 +229,24 @@ def test_facets_count_the_products_the_buyers_price_filter_keeps(
         assert counts["other"].get("isFeatured", 0) == featured
         assert counts["other"].get("freeShipping", 0) == free
         assert len(kept) < len(members(system, buyer, base))  # the filter did keep fewer: the counts moved
+
+
+def test_a_catalog_webhook_makes_the_next_listing_ask_bigcommerce_for_its_products_again(
+        system: System, search_document: str, category: int) -> None:
+    filters = {"categoryEntityId": category, "searchSubCategories": True}
+    memberships = system.edge.server.config.app.state.parts.memberships  # type: ignore[attr-defined]
+    search(system, search_document, "2", filters, "HIGHEST_PRICE", first=7)
+    asked = memberships.fetches
+    search(system, search_document, "2", filters, "HIGHEST_PRICE", first=6)  # another page size, same listing
+    assert memberships.fetches == asked
+    payload = {"scope": "store/product/updated", "store_id": "1", "data": {"type": "product", "id": 7},
+               "hash": "0" * 40, "created_at": int(time.time()), "producer": "stores/demo"}
+    body, webhook_id = json.dumps(payload), str(uuid.uuid4())
+    secret = base64.b64encode((system.settings.client_secret or DEMO_CLIENT_SECRET).encode()).decode()
+    headers = {"content-type": "application/json", "webhook-id": webhook_id,
+               "webhook-timestamp": str(int(time.time())),
+               "webhook-signature": Webhook(secret).sign(webhook_id, datetime.now(UTC), body)}
+    response = httpx.post(system.edge.base_url + "/webhooks/bigcommerce", content=body, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    search(system, search_document, "2", filters, "HIGHEST_PRICE", first=5)
+    assert memberships.fetches > asked
