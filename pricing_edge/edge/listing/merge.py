@@ -37,7 +37,6 @@ from pricing_edge.edge.response_cache import Tag, price_tag
 from pricing_edge.edge.skeletons import SkeletonCache
 
 
-
 class ListingError(Exception):
     """BigCommerce refused or failed one of the merge's requests: its answer is passed on."""
 
@@ -108,9 +107,8 @@ class PriceListings:
                 await facets.recount(in_range, members_of, prices_of)
         skus = dict.fromkeys([*(sku for _, sku in membership.products), *counted])
         oldest = min([membership.fetched_ms, *last_good])
-        composed = Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
-                            any(p.changed for p in pages.values()), membership.stale or bool(last_good), oldest)
-        return composed
+        return Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
+                        any(p.changed for p in pages.values()), membership.stale or bool(last_good), oldest)
 
     async def _ask(self, text: str, variables: dict[str, Any], operation_name: str | None,
                    headers: Mapping[str, str], visibility_key: str, last_good: list[int]) -> dict[str, Any]:
