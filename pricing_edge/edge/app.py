@@ -132,7 +132,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     webhooks = BigCommerceWebhookIntake(store, metrics, client_secret=settings.client_secret,
                                         webhook_header=settings.webhook_header, dedup_ttl=settings.dedup_ttl)
     assignments = settings.assignments
-    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl)
+    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics)
     webhooks.on_catalog_change = parts.memberships.catalog_changed
 
     def on_change(change: Invalidation) -> None:

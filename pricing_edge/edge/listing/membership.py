@@ -19,6 +19,7 @@ from cachetools import LRUCache, TTLCache
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable
 from pricing_edge.edge.single_flight import SingleFlight
+from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,10 @@ def membership_key(visibility_key: str, filters: Mapping[str, Any], sort: str | 
 
 
 class MembershipCache:
-    def __init__(self, store: Store, upstream: StorefrontClient, ttl: float, size: int = 2_000) -> None:
+    def __init__(self, store: Store, upstream: StorefrontClient, ttl: float, size: int = 2_000,
+                 metrics: EdgeMetrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics
         self.upstream = upstream
         self.ttl = ttl
         self._l1: LRUCache[str, Membership] = LRUCache(maxsize=size)
@@ -109,6 +112,11 @@ class MembershipCache:
                 raise MembershipUnavailable(str(exc)) from exc
             log.warning("listing membership: BigCommerce unavailable (%s); serving the last good one", exc)
             return Membership(found.products, found.fetched_ms, stale=True)
+
+    def count(self, outcome: str) -> None:
+        """An upstream call of the listing merge: `pricing_edge_upstream_calls_total{purpose="listing"}`."""
+        if self.metrics is not None:
+            self.metrics.upstream_calls.labels("listing", outcome).inc()
 
     def _fresh(self, found: Membership, changed_ms: int) -> bool:
         return found.fetched_ms > changed_ms and _now_ms() - found.fetched_ms < self.ttl * 1000
@@ -148,8 +156,13 @@ class MembershipCache:
         after: str | None = None
         while True:
             variables: dict[str, Any] = {"filters": dict(filters), "sort": sort, "after": after}
-            answer = await self.upstream.execute(MEMBERS_QUERY, variables, "_peMembers", headers)
+            try:
+                answer = await self.upstream.execute(MEMBERS_QUERY, variables, "_peMembers", headers)
+            except UpstreamUnavailable:
+                self.count("unavailable")
+                raise
             self.fetches += 1
+            self.count("ok" if answer.status == 200 else str(answer.status))
             body = answer.json() if answer.status == 200 else None
             if not isinstance(body, dict) or body.get("errors") or not body.get("data"):
                 raise MembershipUnavailable(f"BigCommerce answered the listing's membership with {answer.status}: "

@@ -125,7 +125,9 @@ class PriceListings:
             return kept.body
         try:
             answer = await self.upstream.execute(prepared.upstream_text, sent, operation_name, headers)
+            self.memberships.count("ok" if answer.status == 200 else str(answer.status))
         except UpstreamUnavailable:
+            self.memberships.count("unavailable")
             if kept is None:
                 raise
             last_good.append(kept.fetched_ms)
