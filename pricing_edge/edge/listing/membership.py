@@ -27,6 +27,7 @@ PAGE = 50
 MAX_MEMBERS = 20_000  # 400 upstream pages; a larger listing is answered by BigCommerce as it is
 CATALOG_CHANGED = "catalog-changed"  # store value: epoch ms of the last catalog webhook any edge accepted
 CHANGE_CHECK_SECONDS = 1.0
+L1_PRODUCTS = 1_000_000  # product ids all of a process's memberships hold at most (about 100 MB)
 LAST_GOOD_SECONDS = 86_400.0
 MEMBERS_QUERY = """query _peMembers($filters: SearchProductsFiltersInput!, $sort: SearchProductsSortInput,
   $after: String) {
@@ -77,7 +78,8 @@ class MembershipCache:
         self.metrics = metrics
         self.upstream = upstream
         self.ttl = ttl
-        self._l1: LRUCache[str, Membership] = LRUCache(maxsize=size)
+        # Bounded by products held, not listings: one listing may hold 20,000 (about 100 bytes each).
+        self._l1: LRUCache[str, Membership] = LRUCache(maxsize=L1_PRODUCTS, getsizeof=lambda m: len(m.products) + 1)
         self._too_large: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl)  # not asked again for a while
         self._flights: SingleFlight[Membership] = SingleFlight()
         self._changed_ms = 0
