@@ -34,7 +34,8 @@ from pricing_edge.edge.listing.plan import (
 )
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.response_cache import Tag, price_tag
-from pricing_edge.edge.skeletons import SkeletonCache
+from pricing_edge.edge.skeletons import Skeleton, SkeletonCache
+from pricing_edge.jsonio import dumps
 
 
 class ListingError(Exception):
@@ -106,7 +107,7 @@ class PriceListings:
 
                 await facets.recount(in_range, members_of, prices_of)
         skus = dict.fromkeys([*(sku for _, sku in membership.products), *counted])
-        oldest = min([membership.fetched_ms, *last_good])
+        oldest = min([membership.fetched_ms, *(t for t in last_good if t)])
         return Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
                         any(p.changed for p in pages.values()), membership.stale or bool(last_good), oldest)
 
@@ -150,24 +151,54 @@ class PriceListings:
     async def _cards(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
                      variables: Mapping[str, Any], pages: list[Page], headers: Mapping[str, str], visibility_key: str,
                      last_good: list[int]) -> dict[int, Any]:
-        """The page's product cards (edges as the client selects them), by product id."""
+        """The page's product cards (edges as the client selects them), by product id. Each card is kept on its
+        own per visibility scope, so a price event that shifts a page asks BigCommerce only for the cards it
+        has not seen, and while BigCommerce is down every card already seen is still shown."""
         wanted = list(dict.fromkeys(m.entity_id for p in pages for m in p.items))
         if not wanted:
             return {}
         operation = document.operation(sent.name.value if sent.name else None)
-        text = page_document(operation, list(document.fragments.values()), site.products)
+        prepared = self.documents.prepare(page_document(operation, list(document.fragments.values()), site.products))
+        op = prepared.operation("_pePageProducts")
+        declared = {v.variable.name.value for v in op.variable_definitions or ()} - {IDS_VAR, FIRST_VAR}
+        sent_vars = {k: v for k, v in variables.items() if k in declared}
+        digest = hashlib.sha256(prepared.key.encode() + orjson.dumps(sent_vars, option=orjson.OPT_SORT_KEYS))
+        prefix = f"lc:{visibility_key}:{digest.hexdigest()[:32]}:"
+        kept = dict(zip(wanted, await asyncio.gather(*(self._card(prefix, pid) for pid in wanted)), strict=True))
+        cards = {pid: card.body for pid, card in kept.items() if card is not None and self._fresh(card)}
+        missing = [pid for pid in wanted if pid not in cards]
         size = max(len(p.items) for p in pages)  # no larger a page than the client asked: the same complexity
-        chunks = [wanted[i:i + size] for i in range(0, len(wanted), size)]
-        bodies = await asyncio.gather(*(self._ask(text, {**variables, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
-                                                  "_pePageProducts", headers, visibility_key, last_good)
-                                        for chunk in chunks))
-        cards: dict[int, Any] = {}
-        for body in bodies:
-            for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
-                product_id = _edge_product_id(edge)
-                if product_id is not None:
-                    cards[product_id] = edge
+        try:
+            for chunk in [missing[i:i + size] for i in range(0, len(missing), size)]:
+                answer = await self.upstream.execute(prepared.upstream_text,
+                                                     {**sent_vars, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
+                                                     "_pePageProducts", headers)
+                self.memberships.count("ok" if answer.status == 200 else str(answer.status))
+                body = answer.json() if answer.status == 200 else None
+                if not isinstance(body, dict) or body.get("data") is None:
+                    raise ListingError(answer.status, answer.body)
+                for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
+                    product_id = _edge_product_id(edge)
+                    if product_id is not None:
+                        cards[product_id] = edge
+                        if self.skeletons is not None:
+                            await self.skeletons.put(prefix + str(product_id), edge, dumps(edge))
+        except UpstreamUnavailable:
+            self.memberships.count("unavailable")
+            for pid in missing:
+                card = kept.get(pid)
+                if pid not in cards and card is not None:
+                    cards[pid] = card.body
+                    last_good.append(card.fetched_ms)
+            if any(pid not in cards for pid in wanted):
+                last_good.append(0)  # a product never seen: left out of the page, the answer flagged
         return cards
+
+    async def _card(self, prefix: str, product_id: int) -> Skeleton | None:
+        return await self.skeletons.get(prefix + str(product_id)) if self.skeletons is not None else None
+
+    def _fresh(self, kept: Skeleton) -> bool:
+        return self.skeletons is not None and kept.fresh(self.skeletons.ttl)
 
 
 def _price(record: PriceRecord | None) -> Decimal | None:
