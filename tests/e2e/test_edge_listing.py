@@ -250,3 +250,31 @@ def test_a_catalog_webhook_makes_the_next_listing_ask_bigcommerce_for_its_produc
     assert response.status_code == 200, response.text
     search(system, search_document, "2", filters, "HIGHEST_PRICE", first=5)
     assert memberships.fetches > asked
+
+
+def test_with_bigcommerce_down_a_listing_already_seen_still_follows_a_price_event(
+        system: System, dataset: Dataset, search_document: str, category: int) -> None:
+    """The guest's price list (no other test of this module reads it): membership, cards and the rest of the
+    document are the edge's own for the catalog TTL, so the reorder needs nothing from BigCommerce."""
+    guest = system.buyer("guest")
+    assert guest["price_list_id"] not in {system.buyer(b)["price_list_id"] for b in BUYERS}
+    filters = {"categoryEntityId": category, "searchSubCategories": True}
+    first_page = search(system, search_document, "guest", filters, "LOWEST_PRICE")
+    before = [pid for pid, _ in listed(first_page)]
+    after_cursor = products_of(first_page)["pageInfo"]["endCursor"]
+    before += [pid for pid, _ in listed(search(system, search_document, "guest", filters, "LOWEST_PRICE",
+                                               after=after_cursor))]  # the shopper saw page two as well
+    httpx.post(system.bigcommerce.base_url + "/_sim/faults", json={"down_seconds": 120}, timeout=30).raise_for_status()
+    try:
+        sku = dataset.product_by_id[before[0]].default_variant.sku
+        system.change_price(price_list_id=guest["price_list_id"], sku=sku, currency="USD", price="9999.00",
+                            sale_price=None)
+
+        def reordered() -> list[int] | None:
+            ids = [pid for pid, _ in listed(search(system, search_document, "guest", filters, "LOWEST_PRICE"))]
+            return ids if ids[0] != before[0] else None
+
+        after = wait_until(reordered, timeout=30, what="the guest's listing reordered while BigCommerce is down")
+        assert after is not None and before[0] not in after and after[:8] == before[1:9]
+    finally:
+        httpx.delete(system.bigcommerce.base_url + "/_sim/faults", timeout=30).raise_for_status()
