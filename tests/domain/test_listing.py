@@ -76,3 +76,22 @@ def test_foreign_or_other_sort_cursors_are_refused() -> None:
             page(listed, "LOWEST_PRICE", after=bad)
     with pytest.raises(CursorError):
         page(listed, "HIGHEST_PRICE", after=cursor)
+
+
+@given(st.dictionaries(st.integers(1, 10_000), st.decimals("0", "50", places=1), min_size=1, max_size=40),
+       st.integers(1, 6), st.sampled_from(["LOWEST_PRICE", "HIGHEST_PRICE"]))
+def test_paging_backward_from_the_end_lists_every_product_once_in_order(prices: dict[int, Decimal], size: int,
+                                                                         sort: str) -> None:
+    listed = arrange([Member(pid, rank, p) for rank, (pid, p) in enumerate(prices.items())], sort, None)
+    end = page(listed, sort, first=len(listed))
+    seen: list[int] = []
+    before = end.cursors[-1]
+    seen.append(end.items[-1].entity_id)
+    while True:
+        got = page(listed, sort, last=size, before=before)
+        assert not got.changed
+        seen = [m.entity_id for m in got.items] + seen
+        if not got.has_previous:
+            break
+        before = got.cursors[0]
+    assert seen == [m.entity_id for m in listed]
