@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -86,7 +86,8 @@ class PriceListings:
         last_good: list[int] = []  # BigCommerce down: when the answers used instead were fetched
         main, cards = await asyncio.gather(
             self._rest(site, document, sent, variables, headers, visibility_key, last_good),
-            self._cards(site, document, sent, variables, list(pages.values()), headers, visibility_key, last_good))
+            self._cards(site, document, sent, variables, list(pages.values()), _ahead(ordered, pages.values()),
+                        headers, visibility_key, last_good))
         main = copy.deepcopy(main)  # the listing is rewritten in place; BigCommerce's answer stays as kept
         listing = _at(main.get("data"), site.path)
         counted: list[str] = []  # SKUs whose prices the facet counts used
@@ -149,11 +150,11 @@ class PriceListings:
                                last_good)
 
     async def _cards(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
-                     variables: Mapping[str, Any], pages: list[Page], headers: Mapping[str, str], visibility_key: str,
-                     last_good: list[int]) -> dict[int, Any]:
+                     variables: Mapping[str, Any], pages: list[Page], ahead: list[int], headers: Mapping[str, str],
+                     visibility_key: str, last_good: list[int]) -> dict[int, Any]:
         """The page's product cards (edges as the client selects them), by product id. Each card is kept on its
-        own per visibility scope, so a price event that shifts a page asks BigCommerce only for the cards it
-        has not seen, and while BigCommerce is down every card already seen is still shown."""
+        own per visibility scope, and the cards of the next page are fetched along with missing ones, so a
+        price event that shifts a page rarely needs BigCommerce; while it is down every card seen is shown."""
         wanted = list(dict.fromkeys(m.entity_id for p in pages for m in p.items))
         if not wanted:
             return {}
@@ -164,28 +165,34 @@ class PriceListings:
         sent_vars = {k: v for k, v in variables.items() if k in declared}
         digest = hashlib.sha256(prepared.key.encode() + orjson.dumps(sent_vars, option=orjson.OPT_SORT_KEYS))
         prefix = f"lc:{visibility_key}:{digest.hexdigest()[:32]}:"
-        kept = dict(zip(wanted, await asyncio.gather(*(self._card(prefix, pid) for pid in wanted)), strict=True))
+        looked = list(dict.fromkeys([*wanted, *ahead]))
+        kept = dict(zip(looked, await asyncio.gather(*(self._card(prefix, pid) for pid in looked)), strict=True))
         cards = {pid: card.body for pid, card in kept.items() if card is not None and self._fresh(card)}
-        missing = [pid for pid in wanted if pid not in cards]
+        if all(pid in cards for pid in wanted):
+            return cards
+        missing = [pid for pid in looked if pid not in cards]
         size = max(len(p.items) for p in pages)  # no larger a page than the client asked: the same complexity
+
+        async def fetch(chunk: list[int]) -> None:
+            answer = await self.upstream.execute(prepared.upstream_text,
+                                                 {**sent_vars, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
+                                                 "_pePageProducts", headers)
+            self.memberships.count("ok" if answer.status == 200 else str(answer.status))
+            body = answer.json() if answer.status == 200 else None
+            if not isinstance(body, dict) or body.get("data") is None:
+                raise ListingError(answer.status, answer.body)
+            for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
+                product_id = _edge_product_id(edge)
+                if product_id is not None:
+                    cards[product_id] = edge
+                    if self.skeletons is not None:
+                        await self.skeletons.put(prefix + str(product_id), edge, dumps(edge))
+
         try:
-            for chunk in [missing[i:i + size] for i in range(0, len(missing), size)]:
-                answer = await self.upstream.execute(prepared.upstream_text,
-                                                     {**sent_vars, IDS_VAR: chunk, FIRST_VAR: len(chunk)},
-                                                     "_pePageProducts", headers)
-                self.memberships.count("ok" if answer.status == 200 else str(answer.status))
-                body = answer.json() if answer.status == 200 else None
-                if not isinstance(body, dict) or body.get("data") is None:
-                    raise ListingError(answer.status, answer.body)
-                for edge in ((body["data"].get("site") or {}).get(PAGE_ALIAS) or {}).get("edges") or []:
-                    product_id = _edge_product_id(edge)
-                    if product_id is not None:
-                        cards[product_id] = edge
-                        if self.skeletons is not None:
-                            await self.skeletons.put(prefix + str(product_id), edge, dumps(edge))
+            await asyncio.gather(*(fetch(missing[i:i + size]) for i in range(0, len(missing), size)))
         except UpstreamUnavailable:
             self.memberships.count("unavailable")
-            for pid in missing:
+            for pid in wanted:
                 card = kept.get(pid)
                 if pid not in cards and card is not None:
                     cards[pid] = card.body
@@ -199,6 +206,17 @@ class PriceListings:
 
     def _fresh(self, kept: Skeleton) -> bool:
         return self.skeletons is not None and kept.fresh(self.skeletons.ttl)
+
+
+def _ahead(ordered: list[Member], pages: Iterable[Page]) -> list[int]:
+    """The products right after each page (as many as it holds): where a price event's shift comes from."""
+    position = {m.entity_id: i for i, m in enumerate(ordered)}
+    found: list[int] = []
+    for listed in pages:
+        if listed.items:
+            last = position[listed.items[-1].entity_id]
+            found += [m.entity_id for m in ordered[last + 1:last + 1 + len(listed.items)]]
+    return found
 
 
 def _price(record: PriceRecord | None) -> Decimal | None:
