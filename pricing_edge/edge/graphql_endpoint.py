@@ -262,8 +262,8 @@ class GraphQLEndpoint:
         filled.touched = True
         if composed.lookup is not None:
             filled.note(composed.lookup)
-        if composed.stale_membership:
-            filled.note(Filled(oldest_ms=composed.membership_ms, stale=True, degraded={"upstream"}))
+        if composed.stale:
+            filled.note(Filled(oldest_ms=composed.oldest_ms, stale=True, degraded={"upstream"}))
         filled.listing_changed = composed.changed
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}

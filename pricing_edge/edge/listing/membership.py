@@ -1,9 +1,10 @@
 """Which products a listing holds, as BigCommerce answers its non-price filters: every page of ids.
 
-Kept per (visibility scope, filters, sort) in process and in the store for the catalog TTL, and as
-last-good for a day (served, flagged, while BigCommerce is down). A catalog change (a product or
-category webhook at any edge) marks every membership fetched before it as due, so the next request
-asks again. One fetch per listing at a time (single flight); at most ``MAX_MEMBERS`` products.
+Kept per (visibility scope, filters, sort) in process and in the store for the catalog TTL, and for a
+day after: an old one — past the TTL, or fetched before a catalog change (a product, category or brand
+webhook at any edge) — is served while one refresh runs in the background, so only a listing never
+seen waits for BigCommerce (and a refresh that fails leaves the old one). One fetch per listing at a
+time (single flight); at most ``MAX_MEMBERS`` products.
 """
 from __future__ import annotations
 
@@ -51,7 +52,6 @@ class MembershipUnavailable(Exception):
 class Membership:
     products: tuple[tuple[int, str], ...]  # (product id, the SKU whose price is the product's), BigCommerce's order
     fetched_ms: int
-    stale: bool = False  # last-good: BigCommerce could not be asked
 
     def encode(self) -> bytes:
         return orjson.dumps({"p": self.products, "t": self.fetched_ms})
@@ -103,17 +103,13 @@ class MembershipCache:
         async def fetch() -> Membership:
             return await self._fetch(key, filters, sort, headers)
 
-        if found is not None and found.fetched_ms > changed:  # only old: served while one refresh runs
+        if found is not None:  # old, or from before a catalog change: served while one refresh runs
             self._flights.start(key, fetch)
             return found
-
         try:
             return await self._flights.run(key, fetch)
-        except (UpstreamUnavailable, MembershipUnavailable) as exc:
-            if found is None:
-                raise MembershipUnavailable(str(exc)) from exc
-            log.warning("listing membership: BigCommerce unavailable (%s); serving the last good one", exc)
-            return Membership(found.products, found.fetched_ms, stale=True)
+        except UpstreamUnavailable as exc:
+            raise MembershipUnavailable(str(exc)) from exc
 
     def count(self, outcome: str) -> None:
         """An upstream call of the listing merge: `pricing_edge_upstream_calls_total{purpose="listing"}`."""

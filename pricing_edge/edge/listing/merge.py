@@ -53,8 +53,8 @@ class Composed:
     tags: list[Tag] = field(default_factory=list)
     lookup: Lookup[Any, Any] | None = None
     changed: bool = False  # a cursor's side of the listing changed since it was issued
-    stale_membership: bool = False
-    membership_ms: int | None = None
+    stale: bool = False  # BigCommerce down: an answer of its kept from before was used
+    oldest_ms: int | None = None
 
 
 class PriceListings:
@@ -110,7 +110,7 @@ class PriceListings:
         skus = dict.fromkeys([*(sku for _, sku in membership.products), *counted])
         oldest = min([membership.fetched_ms, *(t for t in last_good if t)])
         return Composed(main, [price_tag(price_list_id, sku) for sku in skus], lookup,
-                        any(p.changed for p in pages.values()), membership.stale or bool(last_good), oldest)
+                        any(p.changed for p in pages.values()), bool(last_good), oldest)
 
     async def _ask(self, text: str, variables: dict[str, Any], operation_name: str | None,
                    headers: Mapping[str, str], visibility_key: str, last_good: list[int]) -> dict[str, Any]:
