@@ -105,7 +105,9 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-CATALOG_SCOPES = ("store/product/", "store/category/", "store/brand/")
+# What a listing's products can change with (not stock: `store/product/inventory/...` comes often).
+CATALOG_SCOPES = ("store/product/created", "store/product/updated", "store/product/deleted", "store/category/",
+                  "store/brand/")
 
 
 class BigCommerceWebhookIntake:
