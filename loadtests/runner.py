@@ -15,7 +15,16 @@ import orjson
 
 from loadtests import autocannon, coalescing, cpu, httpx_driver, instances, max_rate
 from loadtests.events import EventRun
-from loadtests.scenarios import SCENARIOS, Catalog, Request, Scenario, plp_product_ids
+from loadtests.scenarios import (
+    SCENARIOS,
+    SORTED_CATEGORIES,
+    SORTED_RATE,
+    SORTED_SCENARIOS,
+    Catalog,
+    Request,
+    Scenario,
+    plp_product_ids,
+)
 from loadtests.system import System
 
 Drive = Callable[..., Awaitable[dict[str, Any]]]
@@ -43,6 +52,8 @@ class Options:
 
     def rate_of(self, scenario: str) -> float:
         default = self.cart_rate if scenario == "cart" else self.rate
+        if scenario in SORTED_SCENARIOS:  # the figure: 200/s (less when the whole run is slower)
+            default = min(SORTED_RATE, self.rate)
         return self.rates.get(scenario, default)
 
 
@@ -88,6 +99,8 @@ class Bench:
         catalog = self.catalog
         views = catalog.views(catalog.cart_products)
         warm = catalog.plp_requests() + catalog.pdp_requests() + catalog.mixed_requests() + views
+        if set(SORTED_SCENARIOS) & set(self.options.scenarios):
+            warm += catalog.sorted_requests()
         self.log(f"warming every edge process with {len(warm)} distinct requests")
         for _ in range(2):  # first a miss (upstream, records), then the answer from L1
             await self.everywhere(warm)
@@ -141,7 +154,8 @@ class Bench:
 
     def scenario_requests(self) -> dict[str, list[Request]]:
         return {"plp": self.catalog.plp_requests(), "pdp": self.catalog.pdp_requests(),
-                "mixed": self.catalog.mixed_requests(), "cart": self.catalog.cart_requests(self.carts)}
+                "mixed": self.catalog.mixed_requests(), "cart": self.catalog.cart_requests(self.carts),
+                "sorted": self.catalog.sorted_requests()}
 
     def scenarios(self) -> list[Scenario]:
         o = self.options
@@ -155,12 +169,17 @@ class Bench:
             "cart": f"addCartLineItems (1 unit, soft reservation) cycling {len(self.catalog.cart_products)} products "
                     "into each buyer's cart",
             "events": f"plp traffic while ERP price and stock events arrive at {o.event_rate:g}/s",
+            "sorted": f"searchProducts of {len(SORTED_CATEGORIES)} categories sorted LOWEST_PRICE by the buyer's own "
+                      "price, 24 products, two buyers of two price lists (the edge orders by its ERP records)",
+            "sorted_events": f"sorted traffic while ERP price and stock events for the listed products arrive at "
+                             f"{o.event_rate:g}/s (each price event for a listed price list invalidates that listing)",
         }
         chosen = []
         for name in o.scenarios:
             rate = o.rate_of(name)
-            chosen.append(Scenario(name, described[name], requests["plp" if name == "events" else name], rate,
-                                   min(rate, o.bigcommerce_rate), edge_only=name == "events"))
+            source = {"events": "plp", "sorted_events": "sorted"}.get(name, name)
+            chosen.append(Scenario(name, described[name], requests[source], rate,
+                                   min(rate, o.bigcommerce_rate), edge_only=name in ("events", "sorted_events")))
         return chosen
 
     # --- measuring ------------------------------------------------------------------------------
@@ -175,9 +194,10 @@ class Bench:
             load = self.drive(system.edge_url + "/graphql", scenario.requests, scenario.rate, o.duration,
                               expected_latency_s=0.2 if scenario.name == "cart" else EDGE_LATENCY_S)
             events: dict[str, Any] | None = None
-            if scenario.name == "events":
+            if scenario.name in ("events", "sorted_events"):
                 assert self.pinned is not None
-                targets = [self.catalog.product(p) for p in self.plp_products]
+                targets = ([self.catalog.product(p) for p in self.plp_products] if scenario.name == "events"
+                           else self.catalog.sorted_event_targets())
                 run = EventRun(self.catalog, system.erp_url, self.pinned, targets)
                 await run.prime()
                 plp_load = asyncio.ensure_future(load)

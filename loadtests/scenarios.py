@@ -21,7 +21,11 @@ from pricing_edge.domain.inventory import total_available
 from pricing_edge.sim.dataset import DEFAULT_CURRENCY, Dataset, Product, build_dataset
 from pricing_edge.sim.fixtures import DEMO_BUYERS, buyer_headers, buyer_key
 
-SCENARIOS = ("plp", "pdp", "mixed", "cart", "events")
+SCENARIOS = ("plp", "pdp", "mixed", "cart", "events", "sorted", "sorted_events")
+SORTED_SCENARIOS = ("sorted", "sorted_events")
+SORTED_CATEGORIES = (19, 20, 21)
+SORTED_BUYERS = ("1", "2")  # two price lists
+SORTED_RATE = 200.0
 PLP_CATEGORIES = (1, 2, 3, 4)
 MIXED_CATEGORIES = (5, 6, 7, 8, 9)
 CART_CATEGORIES = tuple(range(10, 19))
@@ -59,6 +63,13 @@ MIXED = """query ProductCard($entityId: Int!) { site { product(entityId: $entity
   customFields { edges { node { name value } } } categories { edges { node { entityId name path } } }
   prices { price { ...Money } basePrice { ...Money } retailPrice { ...Money } }
   inventory { isInStock aggregated { availableToSell } } } } }
+""" + MONEY
+
+SORTED = """query SortedListing($filters: SearchProductsFiltersInput!) { site { search {
+  searchProducts(filters: $filters, sort: LOWEST_PRICE) { products(first: 24) {
+    pageInfo { hasNextPage endCursor } collectionInfo { totalItems } edges { cursor node {
+      entityId name path brand { name } defaultImage { url(width: 500) altText }
+      prices { price { ...Money } basePrice { ...Money } priceRange { min { ...Money } max { ...Money } } } } } } } } } }
 """ + MONEY
 
 CART_CREATE = """mutation CreateCart($productId: Int!) { cart { createCart(input: {lineItems: [
@@ -213,6 +224,19 @@ class Catalog:
         return self.mix(PLP_CATEGORIES, lambda buyer, category: Request(
             buyer, body(PLP, {"categoryId": category}), lambda answer: self.check_plp(answer, buyer, category)))
 
+    def sorted_requests(self) -> list[Request]:
+        """A category listed lowest price first, for two buyers of two price lists (sorted by the edge)."""
+        buyers = [self.buyer(key) for key in SORTED_BUYERS]
+        def request(buyer: Buyer, category: int) -> Request:
+            return Request(buyer, body(SORTED, {"filters": {"categoryEntityId": category}}),
+                           lambda answer: self.check_sorted(answer, buyer))
+
+        return [request(buyer, category) for category in SORTED_CATEGORIES for buyer in buyers]
+
+    def sorted_event_targets(self) -> list[Product]:
+        """The products of the sorted listings, whose price events reorder them."""
+        return [p for p in self.visible if set(p.category_ids) & set(SORTED_CATEGORIES)]
+
     def pdp_requests(self) -> list[Request]:
         return self.mix(self.pdp_products, lambda buyer, product: Request(
             buyer, body(PDP, {"entityId": product.id}), lambda answer: self.check_pdp(answer, buyer, product)))
@@ -271,6 +295,23 @@ class Catalog:
             price_range = node["prices"].get("priceRange") or {}
             if not price_range.get("min") or not price_range.get("max") or node["prices"].get("bulkPricing") is None:
                 problems.append(f"plp: product {product.id} lacks priceRange or bulkPricing")
+        return problems
+
+    def check_sorted(self, answer: Any, buyer: Buyer) -> list[str]:
+        """Every price the buyer's own (ERP truth, or a value the harness set), lowest first."""
+        problems = _errors(answer)
+        if problems:
+            return problems
+        connection = answer["data"]["site"]["search"]["searchProducts"]["products"]
+        prices = []
+        for node in _edges(connection):
+            product = self.product(node["entityId"])
+            value = _num(node["prices"]["price"]["value"])
+            prices.append(value)
+            if value not in self.truth.prices(buyer.price_list_id, product.default_variant.sku):
+                problems.append(f"sorted: product {product.id} price {value} for buyer {buyer.key} is not the ERP's")
+        if prices != sorted(prices):
+            problems.append(f"sorted: not lowest price first for buyer {buyer.key}: {prices}")
         return problems
 
     def check_pdp(self, answer: Any, buyer: Buyer, product: Product) -> list[str]:

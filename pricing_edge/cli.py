@@ -268,10 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     bigcommerce = _command(sub, "bigcommerce", "BigCommerce store set-up").add_subparsers(
         dest="bc", required=True, metavar="COMMAND")
-    hooks = _command(bigcommerce, "register-webhooks", "register the webhooks the worker needs (idempotent)",
+    hooks = _command(bigcommerce, "register-webhooks", "register the webhooks the worker and the edge need (idempotent)",
                      cmd_register_webhooks)
     hooks.add_argument("--destination", required=True, help="the edge's public URL + /webhooks/bigcommerce")
-    hooks.add_argument("--scope", action="append", help="a scope to register, repeatable (default: the order scopes)")
+    hooks.add_argument("--scope", action="append",
+                       help="a scope to register, repeatable (default: the order and catalog scopes)")
 
     _command(sub, "warm", "bulk-load every assigned price list and all stock from the ERP into Redis "
                           "(needs PRICING_EDGE_REDIS_URL)", cmd_warm)

@@ -33,6 +33,8 @@ from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
+from pricing_edge.edge.listing.membership import MembershipCache
+from pricing_edge.edge.listing.merge import PriceListings
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
@@ -71,6 +73,7 @@ class EdgeParts:
     records: RecordService
     graphql: GraphQLEndpoint | None = None
     buyers: BuyerResolver | None = None
+    memberships: MembershipCache | None = None  # listings by the buyer's price: BigCommerce's membership
 
 
 def consumer_name() -> str:
@@ -154,6 +157,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
                              timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget,
                              quota=store.rest_quota(settings.store_hash))
+    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics)
+    webhooks.on_catalog_change = parts.memberships.catalog_changed
 
     def on_change(change: Invalidation) -> None:
         tags: list[Tag] = []
@@ -189,6 +194,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+        assert parts.memberships is not None
+        parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
+                                               parts.memberships, parts.graphql.skeletons)
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index, reserved_signals))
         if settings.cart_prices:
             parts.graphql.cart_prices = CartPrices(admin, parts.records, parts.upstream)

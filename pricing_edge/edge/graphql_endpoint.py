@@ -45,6 +45,9 @@ from pricing_edge.edge.document import (
 )
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
+from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
+from pricing_edge.edge.listing.merge import ListingError, PriceListings
+from pricing_edge.edge.listing.plan import ListingSite, find_listing
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
@@ -65,6 +68,7 @@ JSON = "application/json"
 STALE_HEADER = "X-Pricing-Edge-Stale"
 MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
 VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
+LISTING_ATTEMPTS = 3  # a listing recomputed when a price event landed between its order and its overlay
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class GraphQLEndpoint:
         self.cart_path: CartPath | None = None
         self.cart_prices: CartPrices | None = None
         self.credit: CreditService | None = None
+        self.listings: PriceListings | None = None  # set by the app: listings by the buyer's price
         self.answers: SingleFlight[Answer] = SingleFlight()
         # X-Bc-Graphql-Complexity: once the upstream is seen to send it, every answer carries the score of
         # the client's own document (the rewritten one the upstream scored is larger), hits included.
@@ -217,6 +222,13 @@ class GraphQLEndpoint:
             cart_call = await self.cart_path.check(root_field, collector, headers)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
+        if self.listings is not None and document.shareable and sent is not None:
+            listing = find_listing(self.schema, collector, root_field)
+            if listing is not None:
+                answered = await self._listing(request, gql, scope, document, sent, listing, collector, root_field,
+                                               cache_key)
+                if answered is not None:
+                    return answered
         skeleton_key = self._skeleton_key(scope, document, gql)
         skeleton = await self.skeletons.get(skeleton_key) if skeleton_key else None
         if skeleton is None and skeleton_key and document.touches_owned:
@@ -267,6 +279,64 @@ class GraphQLEndpoint:
         if body.get("errors"):
             result["errors"] = body["errors"]
         return self._respond(result, document, cache_key, filled, generation)
+
+    async def _listing(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
+                       sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
+                       root_field: FieldNode, cache_key: tuple[Any, ...]) -> Response | None:
+        """A listing sorted or filtered by price: ordered, filtered and paged by this buyer's prices
+        (``edge/listing/``); None: too large to merge, BigCommerce's own answer is given."""
+        for _ in range(LISTING_ATTEMPTS - 1):
+            started = self.responses.generation
+            answered = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field,
+                                                cache_key, started)
+            if answered is None or not isinstance(answered, tuple):
+                return answered
+            # A price event between the order and the overlay: the page may show a price it was not ordered by.
+            if self.responses.untouched_since(started, answered[1]):
+                return answered[0]
+        last = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field, cache_key,
+                                        self.responses.generation)
+        return last[0] if isinstance(last, tuple) else last
+
+    async def _listing_once(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
+                            sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
+                            root_field: FieldNode, cache_key: tuple[Any, ...],
+                            generation: int) -> tuple[Response, list[Tag]] | Response | None:
+        assert self.listings is not None
+        headers = forwarded(request.headers, request.client.host if request.client else None,
+                            self.settings.trusted_proxy_secret)
+        try:
+            composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
+                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers)
+        except GraphQLError as exc:
+            return Response(_errors_body([exc]), 200, media_type=JSON)
+        except ListingError as exc:
+            return Response(exc.body, exc.status, media_type=JSON)
+        except ListingTooLarge as exc:
+            log.info("listing answered by BigCommerce as it is: %s", exc)
+            return None
+        except (MembershipUnavailable, UpstreamUnavailable) as exc:
+            log.warning("listing: upstream unavailable: %s", exc)
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
+        root = self.schema.query_type
+        assert root is not None
+        overlay = Overlay(self.schema, collector, scope.currency)
+        overlay.extension_fields = self.documents.extension_fields
+        data = overlay.render(composed.body["data"], root, [root_field])
+        self.index.learn(scope.visibility_key, overlay.seen.values())
+        filled = await self._fill(overlay, scope)
+        filled.tags += composed.tags
+        filled.touched = True
+        if composed.lookup is not None:
+            filled.note(composed.lookup)
+        if composed.stale:
+            filled.note(Filled(oldest_ms=composed.oldest_ms, stale=True, degraded={"upstream"}))
+        filled.listing_changed = composed.changed
+        await self._answer_extensions(overlay, scope)
+        result: dict[str, Any] = {"data": data}
+        if composed.body.get("errors"):
+            result["errors"] = composed.body["errors"]
+        return self._respond(result, document, cache_key, filled, generation), filled.tags
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int) -> Response:
@@ -433,6 +503,7 @@ class Filled:
     oldest_ms: int | None = None
     stale: bool = False
     degraded: set[str] = field(default_factory=set)
+    listing_changed: bool = False  # a listing cursor's side changed since it was issued (edge/listing/)
 
     def note(self, found: Lookup[Any, Any] | Filled) -> None:
         """Take in another part's freshness: the oldest record, any staleness, every degradation."""
@@ -451,4 +522,7 @@ class Filled:
         if self.oldest_ms is not None:
             as_of = datetime.fromtimestamp(self.oldest_ms / 1000, UTC).isoformat(timespec="milliseconds")
             as_of = as_of.replace("+00:00", "Z")
-        return {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}
+        flags = {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}
+        if self.listing_changed:
+            flags["listingChanged"] = True
+        return flags

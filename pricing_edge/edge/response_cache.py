@@ -88,6 +88,10 @@ class ResponseCache:
             self._compact()
         return True
 
+    def untouched_since(self, generation: int, tags: Iterable[Tag]) -> bool:
+        """No invalidation since ``generation`` touched any of ``tags``."""
+        return self._untouched_since(generation, frozenset(tags))
+
     def _untouched_since(self, generation: int, tags: frozenset[Tag]) -> bool:
         if generation == self.generation:
             return True

@@ -22,6 +22,7 @@ import hmac
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -104,6 +105,11 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+# What a listing's products can change with (not stock: `store/product/inventory/...` comes often).
+CATALOG_SCOPES = ("store/product/created", "store/product/updated", "store/product/deleted", "store/category/",
+                  "store/brand/")
+
+
 class BigCommerceWebhookIntake:
     """An ASGI app for ``Route("/webhooks/bigcommerce", intake, methods=["POST"])``."""
 
@@ -118,6 +124,8 @@ class BigCommerceWebhookIntake:
         self.header = parse_header_setting(webhook_header) if webhook_header else None
         if not self.configured:
             log.warning("%s; every webhook will be refused with 503", NOT_CONFIGURED)
+        # Told of every accepted catalog webhook (product, category, brand): the edge's listings refetch.
+        self.on_catalog_change: Callable[[], Awaitable[None]] | None = None
 
     @property
     def configured(self) -> bool:
@@ -167,6 +175,8 @@ class BigCommerceWebhookIntake:
             return _error(503, "the webhook store is unavailable; retry later")
         duplicate = entry is None
         self._count(scope, "duplicate" if duplicate else "accepted")
+        if not duplicate and self.on_catalog_change is not None and scope.startswith(CATALOG_SCOPES):
+            await self.on_catalog_change()
         return JSONResponse({"accepted": True, "duplicate": duplicate, "id": webhook_id})
 
     def _authenticate(self, headers: Headers, body: bytes) -> str | None:

@@ -15,7 +15,10 @@ from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
 
 log = logging.getLogger(__name__)
-SCOPES: tuple[str, ...] = tuple(sorted(ORDER_SCOPES))
+# The edge's listings by price refresh their products on catalog changes (intake.bigcommerce_webhooks).
+CATALOG_HOOKS = ("store/product/created", "store/product/updated", "store/product/deleted", "store/category/*",
+                 "store/brand/*")
+SCOPES: tuple[str, ...] = (*sorted(ORDER_SCOPES), *CATALOG_HOOKS)
 
 
 def hook_headers(settings: Settings) -> dict[str, str]:

@@ -57,7 +57,7 @@ def test_every_scenario_answers_what_the_erp_says(smoke: dict[str, Any]) -> None
 def test_both_baselines_ran_the_same_requests(smoke: dict[str, Any]) -> None:
     baselines = smoke["report"]["baselines"]
     for kind in ("bigcommerce", "limit"):
-        assert set(baselines[kind]) == {"plp", "pdp", "mixed", "cart"}
+        assert set(baselines[kind]) == {"plp", "pdp", "mixed", "cart", "sorted"}
         for name, result in baselines[kind].items():
             assert result["requests"] > 0 and result["errors"] == 0, (kind, name, result["error_samples"])
     assert smoke["report"]["scenarios"]["plp"]["vs"]["limit"]["p50"] is not None
