@@ -274,12 +274,14 @@ class _UsedVariables(Visitor):
 
 
 def _with_page_variable(document: DocumentNode) -> DocumentNode:
-    """Every operation declares ``$_pePage`` (default 50); those that do not use it lose it again below."""
+    """Every operation declares ``$_pePage`` (default 50; once: a document the edge built itself, such as a
+    listing's page of cards, may declare it already); those that do not use it lose it again below."""
     declared = parse(f"query(${PAGE_VARIABLE}: Int = {VARIANT_PAGE}) {{ a }}").definitions[0]
     page = declared.variable_definitions[0]  # type: ignore[attr-defined]
     definitions = []
     for definition in document.definitions:
-        if isinstance(definition, OperationDefinitionNode):
+        if isinstance(definition, OperationDefinitionNode) and not any(
+                v.variable.name.value == PAGE_VARIABLE for v in definition.variable_definitions or ()):
             definition = OperationDefinitionNode(
                 operation=definition.operation, name=definition.name,
                 variable_definitions=(*(definition.variable_definitions or ()), page),

@@ -33,11 +33,13 @@ from graphql import (
     VariableDefinitionNode,
     VariableNode,
     Visitor,
+    parse,
     print_ast,
     visit,
 )
 
 from pricing_edge.domain.listing import PRICE_SORTS
+from pricing_edge.edge.document import PAGE_VARIABLE, VARIANT_PAGE
 from pricing_edge.edge.fields import FieldCollector
 
 FACET_ID = "_peFacetId"
@@ -204,8 +206,12 @@ def page_document(operation: OperationDefinitionNode, fragments: list[FragmentDe
                      selection_set=SelectionSetNode(selections=selections))
     site = FieldNode(name=NameNode(value="site"), arguments=(), directives=(),
                      selection_set=SelectionSetNode(selections=(page,)))
-    query = _operation(operation, (*(operation.variable_definitions or ()), ids, first), SelectionSetNode(selections=(site,)),
-                       name="_pePageProducts")
+    # The cards may carry the variants page the edge adds under products (``$_pePage``): declared here, and
+    # dropped by the tidy below where the client's selection has none.
+    declares = parse(f"query(${PAGE_VARIABLE}: Int = {VARIANT_PAGE}) {{ a }}").definitions[0]
+    variant_page = tuple(declares.variable_definitions or ()) if isinstance(declares, OperationDefinitionNode) else ()
+    query = _operation(operation, (*(operation.variable_definitions or ()), ids, first, *variant_page),
+                       SelectionSetNode(selections=(site,)), name="_pePageProducts")
     return print_ast(_tidy(DocumentNode(definitions=(query, *fragments))))
 
 
