@@ -106,12 +106,12 @@ def _whsec(value: str) -> str:
 
 
 def _header(value: str) -> str:
-    from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting  # the one parser of it
+    from pricing_edge.intake.bigcommerce_webhooks import header_values  # the one parser of it
 
     try:
-        parse_header_setting(value)
+        header_values(value)
     except ValueError:
-        raise ValueError("must be 'Name: value'") from None
+        raise ValueError("must be 'Name: value' ('Name: new,old' while the value is rotated)") from None
     return value
 
 
@@ -248,7 +248,7 @@ class Settings:
     client_secret: str | None = Field(None, description="the app's client secret: webhooks are verified with "
                                                         "base64 of it")
     webhook_header: Header | None = Field(None, description="'Name: value' set at registration and required "
-                                                           "on every webhook")
+                                                           "on every webhook; 'Name: new,old' during a rotation")
     webhook_destination: Url | None = Field(None,
                                             description="the worker registers its webhooks there at start")
     dedup_ttl: Seconds = Field(7 * 24 * 3600.0,

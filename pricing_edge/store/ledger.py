@@ -61,8 +61,10 @@ class Ledger(Protocol):
         """Own the next write for this record; False while another token's claim is live."""
         ...
 
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
-        """Record the pair (idempotent for the same pair); :class:`LedgerConflict` if either side maps elsewhere."""
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
+        """Record the pair (idempotent for the same pair) and, in the same atomic write, its ``detail``: a reader
+        never sees "synced" without it. :class:`LedgerConflict` if either side maps elsewhere."""
         ...
 
     async def record(self, flow: str, bc_id: str, *, status: str, correlation_id: str, last_error: str = "",
@@ -94,7 +96,8 @@ class EmbeddedLedger:
                                                status=entry.status if entry.erp_id else "claimed")
         return True
 
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
         entry = self._entry(flow, bc_id)
         other = self._by_erp.get((flow, erp_id))
         if (entry.erp_id and entry.erp_id != erp_id) or (other is not None and other != bc_id):
@@ -102,7 +105,8 @@ class EmbeddedLedger:
         now = now_ms()
         self._by_erp[(flow, erp_id)] = bc_id
         linked = replace(entry, erp_id=erp_id, status="synced", last_error="", correlation_id=correlation_id,
-                         last_synced_ms=now, updated_ms=now, claim_token="", claim_until_ms=0)
+                         last_synced_ms=now, updated_ms=now, claim_token="", claim_until_ms=0,
+                         detail=entry.detail if detail is None else detail)
         self._entries[(flow, bc_id)] = linked
         return linked
 

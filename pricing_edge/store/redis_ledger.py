@@ -25,7 +25,7 @@ local erp = redis.call('HGET', KEYS[1], 'erp_id')
 if not erp or erp == '' then redis.call('HSET', KEYS[1], 'status', 'claimed') end
 return 1
 """
-# KEYS: bc hash, erp key. ARGV: flow, bc id, erp id, now, correlation.
+# KEYS: bc hash, erp key. ARGV: flow, bc id, erp id, now, correlation, has detail ('1' or ''), detail.
 _LINK = """
 local mine = redis.call('HGET', KEYS[1], 'erp_id')
 local theirs = redis.call('GET', KEYS[2])
@@ -36,6 +36,7 @@ redis.call('SET', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[1], 'flow', ARGV[1], 'bc_id', ARGV[2], 'erp_id', ARGV[3], 'status', 'synced',
            'last_error', '', 'correlation_id', ARGV[5], 'last_synced_ms', ARGV[4], 'updated_ms', ARGV[4],
            'claim_token', '', 'claim_until_ms', 0)
+if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'detail', ARGV[7]) end
 return 1
 """
 
@@ -71,9 +72,11 @@ class RedisLedger:
                                       args=[flow, bc_id, token, now_ms(), ttl_ms, correlation_id]))
 
     @mapped
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
         result = await self._link(keys=[self._bc(flow, bc_id), self._erp(flow, erp_id)],
-                                  args=[flow, bc_id, erp_id, now_ms(), correlation_id])
+                                  args=[flow, bc_id, erp_id, now_ms(), correlation_id,
+                                        "" if detail is None else "1", detail or ""])
         if result != 1:
             mine, theirs = (part.decode() if isinstance(part, bytes) else part for part in result)
             raise LedgerConflict(f"{flow}: {bc_id} ↔ {erp_id} contradicts {mine or '-'} / {theirs or '-'}")

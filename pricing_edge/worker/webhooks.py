@@ -11,7 +11,7 @@ from pricing_edge.backoff import Backoff
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
-from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting
+from pricing_edge.intake.bigcommerce_webhooks import header_values
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
 
 log = logging.getLogger(__name__)
@@ -19,11 +19,12 @@ SCOPES: tuple[str, ...] = tuple(sorted(ORDER_SCOPES))
 
 
 def hook_headers(settings: Settings) -> dict[str, str]:
-    """The custom header BigCommerce sends back on every delivery, when one is configured."""
+    """The custom header BigCommerce sends back on every delivery, when one is configured (during a rotation,
+    the first value: registering it moves every hook to the new value while the intake still takes the old)."""
     if not settings.webhook_header:
         return {}
-    name, value = parse_header_setting(settings.webhook_header)
-    return {name: value}
+    name, values = header_values(settings.webhook_header)
+    return {name: values[0]}
 
 
 async def register(admin: BigCommerceAdmin, destination: str, settings: Settings,

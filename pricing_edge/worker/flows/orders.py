@@ -139,11 +139,11 @@ class OrderFlow:
             existing = await self._create(sales_order)
         else:
             self.metrics.orders_posted.labels("found").inc()
-        await self.ledger.link(FLOW, bc_id, existing.number, correlation)
-        detail = {"reference": sales_order.reference, "erp_status": existing.status.value,
-                  "price_mismatches": [m.describe() for m in mismatches]}
-        linked = await self.ledger.record(FLOW, bc_id, status="synced", correlation_id=correlation, synced=True,
-                                          detail=orjson.dumps(detail).decode())
+        # One atomic write: the pair, "synced" and the detail together (a reader never sees one without the others).
+        detail = _detail(await self.ledger.get(FLOW, bc_id)) | {
+            "reference": sales_order.reference, "erp_status": existing.status.value,
+            "price_mismatches": [m.describe() for m in mismatches]}
+        linked = await self.ledger.link(FLOW, bc_id, existing.number, correlation, detail=orjson.dumps(detail).decode())
         if existing.status in CHANGEABLE and (existing.lines != sales_order.lines or sales_order.cancelled):
             await self._update_posted(sales_order, linked, correlation, current=existing)
         await self._write_back(order, existing.number)
