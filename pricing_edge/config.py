@@ -265,6 +265,11 @@ class Settings:
     worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
                                                                    "transiently before it is dead-lettered")
     order_document_type: Text = Field("SO", description="the ERP document type orders are posted as")
+    order_poll_interval: Seconds = Field(60.0, description="seconds between polls of BigCommerce for orders "
+                                                            "modified since the last (orders whose webhook never came)")
+    order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
+    hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
+                                                            "(re-activated if BigCommerce deactivated them)")
 
     # --- stopping: SIGTERM/SIGINT to exit, whatever the process is doing (runtime.Grace) -----------
     shutdown_grace: Seconds = Field(10.0, description="seconds from SIGTERM to exit: in-flight requests get "

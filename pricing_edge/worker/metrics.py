@@ -24,6 +24,17 @@ class WorkerMetrics:
         self.orders_posted = Counter("pricing_edge_orders_posted_total",
                                      "Orders by what posting them did (created, found, updated, skipped)",
                                      ["result"], registry=r)
+        self.orders_polled = Counter("pricing_edge_orders_polled_total",
+                                     "Orders the order poller found, by what it did (queued: no webhook had synced "
+                                     "that version; skipped; duplicate)", ["result"], registry=r)
+        self.order_polls = Counter("pricing_edge_order_polls_total", "Order polls, by outcome (ok, failed, crashed)",
+                                   ["outcome"], registry=r)
+        self.hooks_reactivated = Counter("pricing_edge_webhooks_reactivated_total",
+                                         "ALERT: webhooks BigCommerce had deactivated (deliveries kept failing) "
+                                         "that the worker re-activated, by scope", ["scope"], registry=r)
+        self.hooks_inactive = Gauge("pricing_edge_webhooks_inactive",
+                                    "Our webhooks found deactivated at the last check (before re-activating)",
+                                    registry=r)
         gauge = {
             "depth": "Messages queued (in flight included)",
             "lag_seconds": "Age of the oldest queued message",

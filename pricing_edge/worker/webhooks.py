@@ -3,6 +3,7 @@ and the demo at start). Idempotent: the admin client creates only what is missin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -13,6 +14,7 @@ from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
 from pricing_edge.intake.bigcommerce_webhooks import header_values
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
+from pricing_edge.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 SCOPES: tuple[str, ...] = tuple(sorted(ORDER_SCOPES))
@@ -52,3 +54,30 @@ async def register_until_done(admin: BigCommerceAdmin, destination: str, setting
             return
     finally:
         await admin.aclose()
+
+
+async def keep_hooks_active(admin: BigCommerceAdmin, destination: str, settings: Settings, metrics: WorkerMetrics,
+                            interval: float, stop: asyncio.Event) -> None:
+    """Every ``interval`` seconds: BigCommerce deactivates a hook whose deliveries keep failing (and stops
+    sending); re-activate ours, count each one in ``pricing_edge_webhooks_reactivated_total`` (alert on any
+    increase: deliveries were failing), and re-create any that was deleted. The poller covers the gap. The
+    first check waits an interval: at start :func:`register_until_done` registers (two at once could both
+    create a missing hook)."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()
+        if stop.is_set():
+            return
+        try:
+            changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
+        except BigCommerceError as exc:
+            log.warning("cannot check the webhooks to %s: %s", destination, exc)
+        else:
+            revived = [c for c in changes if c["action"] == "reactivated"]
+            metrics.hooks_inactive.set(len(revived))
+            for change in revived:
+                metrics.hooks_reactivated.labels(change["scope"]).inc()
+                log.error("ALERT: BigCommerce had deactivated the %s webhook %s to %s (its deliveries kept failing); "
+                          "re-activated it — check the edge's webhook intake", change["scope"], change["id"],
+                          destination)

@@ -91,7 +91,7 @@ async def test_register_webhooks_is_idempotent(sim: RecordedSim, admin: BigComme
     await admin.update_hook(first[0]["id"], {"is_active": False})
     await admin.update_hook(first[1]["id"], {"headers": {"X-Pricing-Edge-Webhook": "stale"}})
     third = await admin.register_webhooks(destination, [*SCOPES, "store/order/archived"], headers)
-    assert [r["action"] for r in third] == ["updated", "updated", "unchanged", "unchanged", "created"]
+    assert [r["action"] for r in third] == ["reactivated", "updated", "unchanged", "unchanged", "created"]
     assert [r["id"] for r in third[:4]] == [r["id"] for r in first]
     hooks = await admin.list_hooks()
     assert len(hooks) == 5

@@ -96,6 +96,7 @@ class OrderBook:
 
     def select(self, *, min_id: int | None = None, max_id: int | None = None, status_id: int | None = None,
                customer_id: int | None = None, external_order_id: str | None = None, email: str | None = None,
+               min_date_modified: datetime | None = None, max_date_modified: datetime | None = None,
                sort: str = "id") -> list[Order]:
         """``GET /v2/orders`` filters; ``sort`` is a field with an optional ``:asc``/``:desc``."""
         key, _, direction = sort.partition(":")
@@ -107,7 +108,10 @@ class OrderBook:
                   and (status_id is None or o.status_id == status_id)
                   and (customer_id is None or o.customer_id == customer_id)
                   and (external_order_id is None or o.text.get("external_order_id", "") == external_order_id)
-                  and (email is None or o.billing_address.get("email", "").lower() == email.lower())]
+                  and (email is None or o.billing_address.get("email", "").lower() == email.lower())
+                  # v2 dates have whole seconds: compare what a client can see
+                  and (min_date_modified is None or o.modified.replace(microsecond=0) >= min_date_modified)
+                  and (max_date_modified is None or o.modified.replace(microsecond=0) <= max_date_modified)]
         return sorted(chosen, key=lambda o: o.sort_key(key), reverse=direction == "desc")
 
     def create(self, body: dict[str, Any]) -> tuple[Order, list[Event]]:

@@ -20,6 +20,7 @@ from pricing_edge.sim.admin.http import (
     page_of,
     paging,
     path_int,
+    query_date,
     query_int,
 )
 from pricing_edge.sim.admin.shipments import create_shipment
@@ -43,6 +44,8 @@ def admin_routes(state: AdminState) -> list[Route]:
         chosen = book.select(min_id=query_int(request, "min_id"), max_id=query_int(request, "max_id"),
                              status_id=query_int(request, "status_id"), customer_id=query_int(request, "customer_id"),
                              external_order_id=params.get("external_order_id"), email=params.get("email"),
+                             min_date_modified=query_date(request, "min_date_modified"),
+                             max_date_modified=query_date(request, "max_date_modified"),
                              sort=params.get("sort") or "id")
         base = store_url(request)
         return json_response([order_view(o, base) for o in page_of(chosen, page, limit)])
