@@ -82,6 +82,15 @@ def admin_routes(state: AdminState) -> list[Route]:
         return json_response([address_view(order, a, base) for a in page_of(order.addresses, page, limit)])
 
     @v2
+    async def order_coupons(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        page, limit = paging(request)
+        chosen = page_of(order.coupons, page, limit)
+        if not chosen:
+            return Response(status_code=204)
+        return json_response([coupon.view(order.id) for coupon in chosen])
+
+    @v2
     async def list_shipments(request: Request) -> Response:
         order = book.get(path_int(request, "order_id"))
         page, limit = paging(request)
@@ -150,6 +159,7 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v2_root}/orders/{{order_id}}", update_order, methods=["PUT"]),
         Route(f"{v2_root}/orders/{{order_id}}/products", order_products, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipping_addresses", shipping_addresses, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/coupons", order_coupons, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", list_shipments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", post_shipment, methods=["POST"]),
         Route(f"{v2_root}/order_statuses", order_statuses, methods=["GET"]),
@@ -164,7 +174,9 @@ def admin_routes(state: AdminState) -> list[Route]:
 
 def sim_routes(state: AdminState) -> list[Route]:
     """``GET /_sim/webhooks?scope=&status=&after=``, ``POST /_sim/webhooks/{seq}/redeliver``,
-    ``GET|POST /_sim/rate-limit {"quota", "window_ms" | "window_seconds"}``."""
+    ``GET|POST /_sim/rate-limit {"quota", "window_ms" | "window_seconds"}``, ``POST /_sim/orders`` (a shopper's
+    completed checkout: coupons, consignments; see ``OrderBook.place``) and ``GET|POST /_sim/store
+    {"tax_inclusive"}`` (the store's tax setting: catalog prices include tax)."""
 
     async def list_webhooks(request: Request) -> Response:
         params = request.query_params
@@ -181,6 +193,22 @@ def sim_routes(state: AdminState) -> list[Route]:
         if delivery is None:
             return json_response({"error": f"no webhook delivery {raw}"}, 404)
         return json_response(delivery.describe())
+
+    async def place_order(request: Request) -> Response:
+        try:
+            order, events = state.orders.place(await json_body(request))
+        except AdminError as exc:
+            return json_response({"error": exc.message}, exc.status)
+        state.emit(events)
+        return json_response(order_view(order, f"{str(request.base_url).rstrip('/')}/stores/{state.store_hash}"), 201)
+
+    async def store_settings(request: Request) -> Response:
+        if request.method == "POST":
+            body = await json_body(request)
+            if set(body) - {"tax_inclusive"} or not isinstance(body.get("tax_inclusive", False), bool):
+                return json_response({"error": "give {\"tax_inclusive\": true|false}"}, 400)
+            state.orders.lines.tax_inclusive = body.get("tax_inclusive", state.orders.tax_inclusive)
+        return json_response({"tax_inclusive": state.orders.tax_inclusive})
 
     async def get_rate_limit(request: Request) -> Response:
         return json_response(state.limiter.describe())
@@ -208,6 +236,8 @@ def sim_routes(state: AdminState) -> list[Route]:
     return [
         Route(f"{SIM_PREFIX}/webhooks", list_webhooks, methods=["GET"]),
         Route(f"{SIM_PREFIX}/webhooks/{{seq}}/redeliver", redeliver, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/orders", place_order, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/store", store_settings, methods=["GET", "POST"]),
         Route(f"{SIM_PREFIX}/rate-limit", get_rate_limit, methods=["GET"]),
         Route(f"{SIM_PREFIX}/rate-limit", set_rate_limit, methods=["POST"]),
     ]

@@ -45,7 +45,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
         "subtotal_ex_tax": money4(sub_ex), "subtotal_inc_tax": money4(sub_inc),
         "subtotal_tax": money4(sub_inc - sub_ex), **costs,
         "total_ex_tax": money4(total_ex), "total_inc_tax": money4(total_inc),
-        "total_tax": money4(total_inc - total_ex), "is_tax_inclusive_pricing": False,
+        "total_tax": money4(total_inc - total_ex), "is_tax_inclusive_pricing": order.tax_inclusive,
         "items_total": sum(line.quantity for line in lines),
         "items_shipped": sum(line.quantity_shipped for line in lines),
         "payment_method": text.get("payment_method", "Manual"),
@@ -57,7 +57,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
         "currency_id": currency_id, "currency_code": order.currency, "currency_exchange_rate": EXCHANGE_RATE_ONE,
         "default_currency_id": currency_id, "default_currency_code": order.currency,
         "staff_notes": text.get("staff_notes", ""), "customer_message": text.get("customer_message", ""),
-        "discount_amount": money4(order.cost("discount_amount")), "coupon_discount": money4(ZERO),
+        "discount_amount": money4(order.cost("discount_amount")), "coupon_discount": money4(order.coupon_discount()),
         "shipping_address_count": len(order.addresses), "is_deleted": False,
         "ebay_order_id": text.get("ebay_order_id", "0"), "cart_id": "",
         "billing_address": {**{name: order.billing_address.get(name, "") for name in ADDRESS_FIELDS},
@@ -76,7 +76,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
 
 def address_view(order: Order, address: Address, base_url: str) -> dict[str, Any]:
     lines = [line for line in order.lines if line.order_address_id == address.id]
-    ex, inc = order.cost("shipping_cost_ex_tax"), order.cost("shipping_cost_inc_tax")
+    ex = inc = order.shipping_of(address)  # the simulator does not tax shipping
     quotes = f"/orders/{order.id}/shipping_addresses/{address.id}/shipping_quotes"
     return {
         "id": address.id, "order_id": order.id, **address.base(),
