@@ -167,6 +167,9 @@ class BigCommerceAdmin:
     async def get_shipping_addresses(self, order_id: int) -> list[dict[str, Any]]:
         return await self._all_pages(f"/v2/orders/{order_id}/shipping_addresses", "shipping addresses")
 
+    async def get_order_coupons(self, order_id: int) -> list[dict[str, Any]]:
+        return await self._all_pages(f"/v2/orders/{order_id}/coupons", "order coupons")
+
     async def create_shipment(self, order_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         return _dict(await self._call("POST", f"/v2/orders/{order_id}/shipments", body=body), "shipment")
 

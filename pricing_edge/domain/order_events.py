@@ -184,13 +184,26 @@ def event_from_data(event_type: str, data: object) -> events.Record | OrderEvent
 
 def sales_order_to_data(order: SalesOrder) -> dict[str, Any]:
     """A sales order as the ERP API carries it (what an adapter posts, what the simulator echoes):
-    the SalesOrder's fields, money as decimal strings."""
+    the SalesOrder's fields, money as decimal strings. ``reference`` (ours, the idempotency key) and
+    ``po_number`` (the buyer's) are separate fields. No total: the ERP computes its own from the lines and
+    charges."""
+    money = events.money_str
     return {
         "reference": order.reference, "bc_order_id": order.bc_order_id, "customer_id": order.customer_id,
         "sold_to": order.sold_to, "currency": order.currency, "document_type": order.document_type,
         "po_number": order.po_number, "ship_to": None if order.ship_to is None else asdict(order.ship_to),
         "cancelled": order.cancelled,
         "lines": [{"sku": line.sku, "quantity": line.quantity,
-                   "unit_price": events.money_str(line.unit_price, f"lines[{i}].unit_price")}
+                   "unit_price": money(line.unit_price, f"lines[{i}].unit_price"), "line_id": line.line_id,
+                   "discount": money(line.discount, f"lines[{i}].discount"),
+                   "tax": money(line.tax, f"lines[{i}].tax"),
+                   "options": [{"name": name, "value": value} for name, value in line.options],
+                   "consignment": line.consignment}
                   for i, line in enumerate(order.lines)],
+        "consignments": [{"ship_to": asdict(c.ship_to), "method": c.method} for c in order.consignments],
+        "charges": [{"kind": c.kind, "description": c.description, "amount": money(c.amount, f"charges[{i}].amount"),
+                     "tax": money(c.tax, f"charges[{i}].tax"), "consignment": c.consignment}
+                    for i, c in enumerate(order.charges)],
+        "discount": money(order.discount, "discount"), "coupons": list(order.coupons),
+        "tax_inclusive": order.tax_inclusive,
     }

@@ -24,6 +24,9 @@ class WorkerMetrics:
         self.orders_posted = Counter("pricing_edge_orders_posted_total",
                                      "Orders by what posting them did (created, found, updated, skipped)",
                                      ["result"], registry=r)
+        self.total_mismatches = Counter("pricing_edge_order_total_mismatches_total",
+                                        "Orders whose ERP total (computed from what it received) differs from "
+                                        "BigCommerce's to the cent", registry=r)
         self.orders_polled = Counter("pricing_edge_orders_polled_total",
                                      "Orders the order poller found, by what it did (queued: no webhook had synced "
                                      "that version; skipped; duplicate)", ["result"], registry=r)

@@ -13,6 +13,7 @@ order's webhooks (``order:<id>``, from the reference they carry), so they never 
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -29,9 +30,12 @@ from pricing_edge.domain.orders import (
     SalesOrder,
     bc_status,
     bc_status_for,
+    bc_total,
+    cents,
     is_postable,
     order_id_of,
     price_mismatches,
+    same_lines,
     to_sales_order,
 )
 from pricing_edge.domain.scope import PriceListAssignments
@@ -56,6 +60,14 @@ def _detail(entry: LedgerEntry | None) -> dict[str, Any]:
         return {}
     value = orjson.loads(entry.detail)
     return value if isinstance(value, dict) else {}
+
+
+def _has_coupons(order: dict[str, Any]) -> bool:
+    """Only an order with a coupon discount costs the extra call for its coupons' codes."""
+    try:
+        return Decimal(str(order.get("coupon_discount") or 0)) != 0
+    except ArithmeticError:
+        return True
 
 
 class OrderFlow:
@@ -142,11 +154,23 @@ class OrderFlow:
         # One atomic write: the pair, "synced" and the detail together (a reader never sees one without the others).
         detail = _detail(await self.ledger.get(FLOW, bc_id)) | {
             "reference": sales_order.reference, "erp_status": existing.status.value,
-            "price_mismatches": [m.describe() for m in mismatches]}
+            "price_mismatches": [m.describe() for m in mismatches], "totals": self._totals(order, existing)}
         linked = await self.ledger.link(FLOW, bc_id, existing.number, correlation, detail=orjson.dumps(detail).decode())
-        if existing.status in CHANGEABLE and (existing.lines != sales_order.lines or sales_order.cancelled):
+        if existing.status in CHANGEABLE and (not same_lines(existing.lines, sales_order.lines) or sales_order.cancelled):
             await self._update_posted(sales_order, linked, correlation, current=existing)
         await self._write_back(order, existing.number)
+
+    def _totals(self, order: dict[str, Any], posted: ErpSalesOrder) -> dict[str, Any]:
+        """BigCommerce's total against the one the ERP computed from what it received (to the cent); a
+        difference is counted and logged: something the buyer agreed to did not arrive."""
+        ours = cents(bc_total(order))
+        theirs = None if posted.total is None else cents(posted.total)
+        if theirs is not None and theirs != ours:
+            self.metrics.total_mismatches.inc()
+            log.warning("order %s: BigCommerce's total %s but ERP order %s totals %s", order.get("id"), ours,
+                        posted.number, theirs)
+        return {"bigcommerce": str(ours), "erp": None if theirs is None else str(theirs),
+                "equal": None if theirs is None else theirs == ours}
 
     async def _create(self, sales_order: SalesOrder) -> ErpSalesOrder:
         try:
@@ -171,8 +195,9 @@ class OrderFlow:
             raise PermanentError(f"order {order_id}: customer {customer_id} is unknown to the ERP")
         products = await self.admin.get_order_products(order_id)
         addresses = await self.admin.get_shipping_addresses(order_id)
+        coupons = await self.admin.get_order_coupons(order_id) if _has_coupons(order) else []
         company_id = customer.company_id if customer else None
-        return to_sales_order(order, products, addresses, company_id, self.settings), customer
+        return to_sales_order(order, products, addresses, company_id, self.settings, coupons=coupons), customer
 
     async def _price_check(self, sales_order: SalesOrder, customer: CustomerRecord | None) -> list[Any]:
         """Each line against the ERP's price for this buyer and quantity; an unknown SKU is permanent."""
@@ -195,7 +220,7 @@ class OrderFlow:
         if current is None:
             raise TransientError(f"{sales_order.reference}: linked to {entry.erp_id} but the ERP cannot find it yet")
         wants_change = sales_order.cancelled != (current.status is ErpStatus.CANCELLED) or (
-            not sales_order.cancelled and current.lines != sales_order.lines)
+            not sales_order.cancelled and not same_lines(current.lines, sales_order.lines))
         if wants_change and current.status not in CHANGEABLE:
             change = "cancellation" if sales_order.cancelled else "line changes"
             raise PermanentError(f"{sales_order.reference}: BigCommerce has {change} but ERP order {current.number} "

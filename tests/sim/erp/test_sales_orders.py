@@ -146,7 +146,7 @@ INVALID: list[tuple[str, Any, str]] = [
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": 1.25}], "lines[0].unit_price"),
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "-1.00"}], "lines[0].unit_price"),
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1,25"}], "lines[0].unit_price"),
-    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "discount": "1"}], "lines[0].discount"),
+    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "rebate": "1"}], "lines[0].rebate"),
     ("lines", ["PE-10000"], "lines[0]"),
     ("colour", "red", "colour"),
 ]
