@@ -108,7 +108,7 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     assignments = settings.assignments
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
-                       metrics, claim_ms=engine.lease_ms)
+                       metrics, claim_ms=engine.lease_ms, store=store, dedup_ttl=settings.dedup_ttl)
     flows: list[Flow] = [orders]
     changes = open_change_source(settings, store, erp, metrics.registry)
     if changes is not None and changes.prefix:

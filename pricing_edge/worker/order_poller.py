@@ -56,6 +56,20 @@ def modified_at(order: dict[str, Any]) -> float | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
 
 
+async def queue_order_check(store: Store, order_id: int, delivery_id: str, created_at: int, *, store_hash: str,
+                            dedup_ttl: float) -> bool:
+    """Put an order on the BigCommerce intake stream as the ``store/order/updated`` webhook would (once per
+    ``delivery_id``): the order flow fetches its current state and does what it calls for. False: already
+    queued under that id."""
+    body = orjson.dumps({"scope": SCOPE, "store_id": "", "data": {"type": "order", "id": order_id}, "hash": "",
+                         "created_at": created_at, "producer": f"stores/{store_hash}"})
+    with tracing.span("order check queue", kind=tracing.PRODUCER) as traceparent:
+        fields = {"type": SCOPE.encode(), "body": body, "webhook_id": delivery_id.encode(),
+                  "traceparent": traceparent.encode(), "received_at": str(int(time.time() * 1000)).encode()}
+        return await store.append_once(BIGCOMMERCE_INTAKE, f"bigcommerce:{delivery_id}", fields,
+                                       dedup_ttl) is not None
+
+
 class OrderPoller:
     def __init__(self, admin: BigCommerceAdmin, store: Store, ledger: Ledger, metrics: WorkerMetrics, *,
                  store_hash: str, interval: float, lookback: float, dedup_ttl: float) -> None:
@@ -94,19 +108,12 @@ class OrderPoller:
             self.metrics.orders_polled.labels("skipped").inc()  # synced at (or after) this version
             return 0
         version = int(modified)
-        data = {"type": "order", "id": order_id}
-        body = orjson.dumps({"scope": SCOPE, "store_id": "", "data": data, "hash": "", "created_at": version,
-                             "producer": f"stores/{self.store_hash}"})
-        delivery_id = f"poll_{order_id}_{version}"
-        with tracing.span("order-poller queue", kind=tracing.PRODUCER) as traceparent:
-            fields = {"type": SCOPE.encode(), "body": body, "webhook_id": delivery_id.encode(),
-                      "traceparent": traceparent.encode(), "received_at": str(int(time.time() * 1000)).encode()}
-            appended = await self.store.append_once(BIGCOMMERCE_INTAKE, f"bigcommerce:{delivery_id}", fields,
-                                                    self.dedup_ttl)
-        self.metrics.orders_polled.labels("queued" if appended is not None else "duplicate").inc()
-        if appended is not None:
+        appended = await queue_order_check(self.store, order_id, f"poll_{order_id}_{version}", version,
+                                           store_hash=self.store_hash, dedup_ttl=self.dedup_ttl)
+        self.metrics.orders_polled.labels("queued" if appended else "duplicate").inc()
+        if appended:
             log.info("order poller: order %s (modified %s) queued: not synced at that version", order_id, version)
-        return 1 if appended is not None else 0
+        return 1 if appended else 0
 
     async def run(self, hold_lease: Any, lease_ms: int, stop: asyncio.Event) -> None:
         """Poll every ``interval`` seconds while this process holds the poller's lease; a failed poll is logged,

@@ -21,7 +21,7 @@ import orjson
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.domain import order_events
 from pricing_edge.domain.customers import CustomerRecord
-from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED
+from pricing_edge.domain.events import CREDIT_CHANGED, SALES_ORDER_CHANGED, SHIPMENT_CREATED
 from pricing_edge.domain.orders import (
     BcStatus,
     ErpSalesOrder,
@@ -42,8 +42,10 @@ from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.errors import DuplicateReference
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops import tracing
+from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger, LedgerEntry, now_ms
 from pricing_edge.worker.errors import PermanentError, TransientError
+from pricing_edge.worker.flows.credit_hold import CreditHold
 from pricing_edge.worker.messages import Message
 from pricing_edge.worker.metrics import WorkerMetrics
 
@@ -74,7 +76,9 @@ class OrderFlow:
     name = FLOW
 
     def __init__(self, admin: BigCommerceAdmin, erp: ErpAdapter, ledger: Ledger, assignments: PriceListAssignments,
-                 settings: OrderSettings, metrics: WorkerMetrics, *, claim_ms: int = 10_000) -> None:
+                 settings: OrderSettings, metrics: WorkerMetrics, *, claim_ms: int = 10_000, store: Store | None = None,
+                 dedup_ttl: float = 7 * 24 * 3600.0) -> None:
+        self.credit = CreditHold(admin, erp, ledger, settings, metrics, store, dedup_ttl=dedup_ttl)
         self.admin = admin
         self.erp = erp
         self.ledger = ledger
@@ -90,9 +94,17 @@ class OrderFlow:
         if source == "erp" and kind in ERP_ORDER_EVENTS:
             order_id = order_id_of(str(data.get("reference") or ""))
             return f"order:{order_id}" if order_id else None
+        if source == "erp" and kind == CREDIT_CHANGED:
+            company_id = data.get("company_id")
+            return f"credit:{company_id}" if isinstance(company_id, int) and company_id > 0 else None
         return None
 
     async def handle(self, message: Message, token: str) -> None:
+        if message.kind == CREDIT_CHANGED:  # not an order's message: no ledger history of its own
+            queued = await self.credit.recheck(int(message.data["company_id"]), message.id)
+            log.info("credit of company %s changed: %d held order(s) queued for a new check",
+                     message.data["company_id"], queued)
+            return
         if message.kind in ORDER_SCOPES:
             await self.sync_order(int(message.data["id"]), message, token)
         elif message.kind == SHIPMENT_CREATED:
@@ -105,6 +117,8 @@ class OrderFlow:
 
     async def failed(self, message: Message, reason: str, final: bool) -> None:
         """The ledger shows the last error, and whether the message waits for a retry or for ops."""
+        if message.kind == CREDIT_CHANGED:
+            return
         await self._remember(message, status="dead-lettered" if final else "retrying", error=reason)
 
     async def _remember(self, message: Message, status: str | None, error: str) -> None:
@@ -144,6 +158,11 @@ class OrderFlow:
             await self.ledger.record(FLOW, bc_id, status="cancelled-before-post", correlation_id=correlation)
             self.metrics.orders_posted.labels("skipped").inc()
             return
+        if existing is None and not sales_order.cancelled:
+            hold = await self.credit.reason(order, customer)
+            if hold is not None:
+                await self.credit.hold(order, *hold, correlation)
+                return
         mismatches = await self._price_check(sales_order, customer)
         if existing is None:
             if not await self.ledger.claim(FLOW, bc_id, token, self.claim_ms, correlation):
@@ -152,9 +171,9 @@ class OrderFlow:
         else:
             self.metrics.orders_posted.labels("found").inc()
         # One atomic write: the pair, "synced" and the detail together (a reader never sees one without the others).
-        detail = _detail(await self.ledger.get(FLOW, bc_id)) | {
+        detail = await self.credit.released(order, _detail(await self.ledger.get(FLOW, bc_id)) | {
             "reference": sales_order.reference, "erp_status": existing.status.value,
-            "price_mismatches": [m.describe() for m in mismatches], "totals": self._totals(order, existing)}
+            "price_mismatches": [m.describe() for m in mismatches], "totals": self._totals(order, existing)})
         linked = await self.ledger.link(FLOW, bc_id, existing.number, correlation, detail=orjson.dumps(detail).decode())
         if existing.status in CHANGEABLE and (not same_lines(existing.lines, sales_order.lines) or sales_order.cancelled):
             await self._update_posted(sales_order, linked, correlation, current=existing)
