@@ -181,6 +181,7 @@ class ErpSalesOrder:
 class ShipmentLine:
     sku: str
     quantity: int
+    line_id: int = 0  # the BigCommerce order product the ERP line was posted with (0: unknown, map by SKU)
 
 
 @dataclass(frozen=True)

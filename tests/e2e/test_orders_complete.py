@@ -14,6 +14,7 @@ import pytest
 
 from pricing_edge.config import Settings
 from tests.e2e.orders_system import ADDRESS, OrderSystem, order_system
+from tests.support.polling import wait_until
 
 BUYER = 1
 SECOND = {**ADDRESS, "first_name": "Rob", "street_1": "9 Dock Road", "city": "Dallas", "zip": "75201"}
@@ -69,3 +70,48 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_
     assert [line["line_id"] for line in posted["lines"]] == [p["id"] for p in products]
     metrics = system.ops("GET", "/metrics").text
     assert "pricing_edge_order_total_mismatches_total 0.0" in metrics
+
+
+def test_shipments_go_back_to_their_lines_by_id_partially_then_fully_across_both_consignments(
+        system: OrderSystem) -> None:
+    """The same SKU on two lines, one per ship-to: each ERP shipment line names the order product it was posted
+    as, so BigCommerce gets one shipment per address with the right line — not the first line with the SKU."""
+    (sku,) = system.skus(1, offset=9)
+    line = system.line(sku, 2, BUYER)
+    order = checkout(system, {
+        "customer_id": BUYER, "status_id": 11, "billing_address": ADDRESS,
+        "shipping_addresses": [{**ADDRESS, "shipping_method": "Ground", "cost_ex_tax": "5.00"},
+                               {**SECOND, "shipping_method": "Ground", "cost_ex_tax": "5.00"}],
+        "products": [line, {**line, "quantity": 3, "address_index": 1}]})
+    number = system.wait_synced(order["id"])["erp_id"]
+    products = system.admin("GET", f"/v2/orders/{order['id']}/products").json()
+    addresses = system.admin("GET", f"/v2/orders/{order['id']}/shipping_addresses").json()
+
+    system.erp_sim(f"/sales-orders/{number}/ship", {"carrier": "UPS", "tracking_number": "1Z-PART",
+                                                   "lines": [{"sku": sku, "quantity": 3}]})
+    wait_until(lambda: system.order(order["id"])["status_id"] == 3, what="BigCommerce order partially shipped")
+    shipments = system.admin("GET", f"/v2/orders/{order['id']}/shipments").json()
+    assert sorted((s["order_address_id"], [(i["order_product_id"], i["quantity"]) for i in s["items"]])
+                  for s in shipments) == [(addresses[0]["id"], [(products[0]["id"], 2)]),
+                                          (addresses[1]["id"], [(products[1]["id"], 1)])]
+
+    system.erp_sim(f"/sales-orders/{number}/ship", {"carrier": "UPS", "tracking_number": "1Z-REST"})
+    wait_until(lambda: system.order(order["id"])["status_id"] == 2, what="BigCommerce order shipped")
+    shipped = {p["id"]: p["quantity_shipped"]
+               for p in system.admin("GET", f"/v2/orders/{order['id']}/products").json()}
+    assert shipped == {products[0]["id"]: 2, products[1]["id"]: 3}
+    assert len(system.admin("GET", f"/v2/orders/{order['id']}/shipments").json()) == 3
+
+
+def test_a_cancellation_in_bigcommerce_cancels_the_erp_order_and_one_in_the_erp_comes_back(
+        system: OrderSystem) -> None:
+    sku_a, sku_b = system.skus(2, offset=12)
+    first = system.create_order(BUYER, [system.line(sku_a, 1, BUYER)])
+    second = system.create_order(BUYER, [system.line(sku_b, 1, BUYER)])
+    system.wait_synced(first["id"])
+    number = system.wait_synced(second["id"])["erp_id"]
+    assert system.admin("PUT", f"/v2/orders/{first['id']}", {"status_id": 5}).status_code == 200
+    wait_until(lambda: system.erp_orders(system.reference(first["id"]))[0]["status"] == "cancelled",
+               what="the ERP order cancelled")
+    system.erp_sim(f"/sales-orders/{number}/status", {"status": "cancelled"})
+    wait_until(lambda: system.order(second["id"])["status_id"] == 5, what="BigCommerce order cancelled")

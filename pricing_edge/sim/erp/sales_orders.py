@@ -260,6 +260,7 @@ class SalesOrders:
         if not remaining:
             raise OrderError(409, f"sales order {number} has nothing left to ship", "lines")
         wanted = self._ship_lines(raw, remaining) if raw.get("lines") is not None else remaining
+        shipped: list[ShipmentLine] = []  # per order line: the shipment says which line (by its line id)
         for sku, quantity in wanted.items():  # fill the order's lines of each SKU in order
             for index, line in enumerate(current.order.lines):
                 if quantity == 0:
@@ -268,13 +269,15 @@ class SalesOrders:
                     take = min(quantity, line.quantity - current.shipped[index])
                     current.shipped[index] += take
                     quantity -= take
+                    if take:
+                        shipped.append(ShipmentLine(sku, take, line.line_id))
         status = ErpStatus.PARTIALLY_SHIPPED if current.remaining() else ErpStatus.SHIPPED
         current.status = status
         current.version = self.state.dataset.next_version()
         current.updated_at = datetime.now(UTC)
         shipment = Shipment(shipment_id=f"SH-{next(self._shipment_numbers)}", order_number=number,
                             reference=current.order.reference, carrier=carrier, tracking_number=tracking,
-                            lines=tuple(ShipmentLine(sku, qty) for sku, qty in wanted.items()), order_status=status)
+                            lines=_merged(shipped), order_status=status)
         created = ShipmentCreated(shipment, current.version)
         self.shipments[shipment.shipment_id] = created
         current.shipment_ids.append(shipment.shipment_id)
@@ -395,6 +398,14 @@ def invoice_to_data(invoice: Invoice) -> dict[str, Any]:
             "cancelled": invoice.cancelled,
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_amount": events.money_str(line.net_amount)}
                       for line in invoice.lines]}
+
+
+def _merged(lines: list[ShipmentLine]) -> tuple[ShipmentLine, ...]:
+    """One shipment line per order line we know the id of; lines without one stay one per SKU (as before)."""
+    merged: dict[tuple[str, int], int] = {}
+    for line in lines:
+        merged[(line.sku, line.line_id)] = merged.get((line.sku, line.line_id), 0) + line.quantity
+    return tuple(ShipmentLine(sku, quantity, line_id) for (sku, line_id), quantity in merged.items())
 
 
 def _changed(order: SimOrder) -> SalesOrderChanged:

@@ -21,7 +21,7 @@ import orjson
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.domain import order_events
 from pricing_edge.domain.customers import CustomerRecord
-from pricing_edge.domain.events import CREDIT_CHANGED, SALES_ORDER_CHANGED, SHIPMENT_CREATED
+from pricing_edge.domain.events import CREDIT_CHANGED, SALES_ORDER_CHANGED, SHIPMENT_CREATED, EventDataError
 from pricing_edge.domain.orders import (
     BcStatus,
     ErpSalesOrder,
@@ -278,20 +278,22 @@ class OrderFlow:
         if entry is None:
             return
         marker = f"ERP shipment {shipment.shipment_id}"
-        if not any(marker in str(s.get("comments") or "") for s in await self.admin.list_shipments(order_id)):
-            products = await self.admin.get_order_products(order_id)
-            by_sku = {str(p.get("sku")): int(p["id"]) for p in products}
-            missing = [line.sku for line in shipment.lines if line.sku not in by_sku]
-            if missing:
-                raise PermanentError(f"shipment {shipment.shipment_id}: SKUs {missing} are not on order {order_id}")
-            addresses = await self.admin.get_shipping_addresses(order_id)
-            if not addresses:
-                raise PermanentError(f"order {order_id} has no shipping address to ship to")
-            await self.admin.create_shipment(order_id, {
-                "order_address_id": int(addresses[0]["id"]), "tracking_number": shipment.tracking_number,
-                "tracking_carrier": shipment.carrier, "comments": marker,
-                "items": [{"order_product_id": by_sku[line.sku], "quantity": line.quantity}
-                          for line in shipment.lines]})
+        done = {str(s.get("order_address_id")) for s in await self.admin.list_shipments(order_id)
+                if marker in str(s.get("comments") or "")}
+        products = await self.admin.get_order_products(order_id)
+        addresses = await self.admin.get_shipping_addresses(order_id)
+        if not addresses:
+            raise PermanentError(f"order {order_id} has no shipping address to ship to")
+        # BigCommerce ships per address: one shipment per consignment the lines belong to (each once).
+        try:
+            by_address = order_events.shipment_items(shipment, products, int(addresses[0]["id"]))
+        except EventDataError as exc:
+            raise PermanentError(f"shipment {shipment.shipment_id} does not fit order {order_id}: {exc}") from None
+        for address_id, items in by_address.items():
+            if str(address_id) not in done:
+                await self.admin.create_shipment(order_id, {
+                    "order_address_id": address_id, "tracking_number": shipment.tracking_number,
+                    "tracking_carrier": shipment.carrier, "comments": marker, "items": items})
         await self._set_bc_status(order_id, shipment.order_status, event.version, entry, message)
 
     async def reflect_status(self, event: order_events.SalesOrderChanged, message: Message) -> None:
