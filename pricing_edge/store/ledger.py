@@ -13,6 +13,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 
+# Statuses the ledger indexes, so the entries in them can be listed (an order held for credit: the ops status
+# counts them, a credit change re-checks them). Every write keeps the index in the same atomic step.
+INDEXED_STATUSES: tuple[str, ...] = ("held",)
+
+
 class LedgerConflict(Exception):
     """The pair contradicts an existing mapping (either side already maps elsewhere)."""
 
@@ -57,6 +62,10 @@ class Ledger(Protocol):
     async def get(self, flow: str, bc_id: str) -> LedgerEntry | None: ...
     async def bc_id_for(self, flow: str, erp_id: str) -> str | None: ...
 
+    async def with_status(self, flow: str, status: str) -> list[str]:
+        """The BigCommerce ids whose entry is in ``status`` now (one of ``INDEXED_STATUSES``)."""
+        ...
+
     async def claim(self, flow: str, bc_id: str, token: str, ttl_ms: int, correlation_id: str) -> bool:
         """Own the next write for this record; False while another token's claim is live."""
         ...
@@ -80,6 +89,9 @@ class EmbeddedLedger:
 
     async def get(self, flow: str, bc_id: str) -> LedgerEntry | None:
         return self._entries.get((flow, bc_id))
+
+    async def with_status(self, flow: str, status: str) -> list[str]:
+        return sorted(bc for (f, bc), entry in self._entries.items() if f == flow and entry.status == status)
 
     async def bc_id_for(self, flow: str, erp_id: str) -> str | None:
         return self._by_erp.get((flow, erp_id))

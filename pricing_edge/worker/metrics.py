@@ -44,6 +44,7 @@ class WorkerMetrics:
             "in_flight": "Entities being handled right now",
             "retries_waiting": "Entities waiting for a retry",
             "dead_letters": "Messages in the dead-letter stream",
+            "held": "Entries held rather than synced (orders: on a credit hold until the ERP's credit allows them)",
             "last_success_timestamp_seconds": "When a message last succeeded (Unix time)",
         }
         self.queue = {name: Gauge(f"pricing_edge_worker_{name}", text, ["flow"], registry=r)

@@ -37,6 +37,12 @@ def held(system: OrderSystem, order_id: int) -> dict[str, Any] | None:
     return entry if entry and entry["status"] == "held" else None
 
 
+def held_count(system: OrderSystem) -> int:
+    response = system.ops("GET", "/ops/status")
+    assert response.status_code == 200, response.text
+    return int(response.json()["flows"]["orders"]["held"])
+
+
 def credit_events_handled(system: OrderSystem) -> float:
     found = re.search(r'^pricing_edge_worker_routed_total\{(?=[^}]*source="erp")(?=[^}]*flow="orders")[^}]*\} (\S+)$',
                       system.ops("GET", "/metrics").text, re.MULTILINE)
@@ -60,12 +66,14 @@ def test_an_over_limit_on_account_order_is_held_then_released_when_a_payment_rai
                what="the held order to show in BigCommerce")
     assert system.erp_orders(system.reference(order["id"])) == []  # not posted as an open order
     assert entry["erp_id"] in (None, "")
+    assert held_count(system) == 1  # the ops status shows it
 
     set_credit(system, balance="0.00")  # the company paid: 1000.00 available
     entry = system.wait_synced(order["id"])
     (posted,) = system.erp_orders(system.reference(order["id"]))
     assert posted["number"] == entry["erp_id"] and posted["po_number"] == "PO-9001"
     assert "released_at" in orjson.loads(entry["detail"])["hold"]
+    assert held_count(system) == 0
     wait_until(lambda: system.order(order["id"])["status_id"] == AWAITING_FULFILLMENT,
                what="the released order back to Awaiting Fulfillment")
     before = credit_events_handled(system)

@@ -6,9 +6,9 @@ BigCommerce order is moved to *Manual Verification Required* (so the merchant se
 ``pricing_edge_orders_posted_total{result="held"}``. The rule itself is ``domain.credit.placement_hold``.
 
 Release: every ``com.pricingedge.credit.changed`` event of a company (a payment lowered its balance, its limit
-was raised, its hold lifted) queues a fresh check of that company's held orders — BigCommerce's orders in
-*Manual Verification Required* are the index, the ledger says which of them we held and for which company —
-and the order flow posts each one the credit now allows, once, and moves it back to *Awaiting Fulfillment*.
+was raised, its hold lifted) queues a fresh check of that company's held orders (the ledger indexes its
+``held`` entries; ``pricing-edge ops status`` counts them), and the order flow posts each one the credit now
+allows, once, and moves it back to *Awaiting Fulfillment*.
 """
 from __future__ import annotations
 
@@ -33,7 +33,6 @@ FLOW = "orders"
 HELD = "held"
 HOLD_STATUS = BcStatus.MANUAL_VERIFICATION_REQUIRED
 RELEASED_STATUS = BcStatus.AWAITING_FULFILLMENT
-PAGE = 250
 
 
 def detail_of(entry: LedgerEntry | None) -> dict[str, Any]:
@@ -90,22 +89,17 @@ class CreditHold:
         return detail | {"hold": hold | {"released_at": now_ms()}}
 
     async def recheck(self, company_id: int, event_id: str) -> int:
-        """A company's credit changed: queue a check of each order we hold for it; how many were queued."""
+        """A company's credit changed: queue a check of each order we hold for it (the ledger indexes held
+        entries); how many were queued."""
         if self.store is None:
             return 0
-        queued, page = 0, 1
-        while True:
-            orders = await self.admin.list_orders(status_id=int(HOLD_STATUS), page=page, limit=PAGE)
-            for order in orders:
-                entry = await self.ledger.get(FLOW, str(order.get("id")))
-                hold = detail_of(entry).get("hold")
-                if (entry is None or entry.status != HELD or not isinstance(hold, dict)
-                        or hold.get("company_id") != company_id):
-                    continue
-                if await queue_order_check(self.store, int(order["id"]), f"credit_{order['id']}_{event_id}",
-                                           int(now_ms() / 1000), store_hash=self.settings.store_hash,
-                                           dedup_ttl=self.dedup_ttl):
-                    queued += 1
-            if len(orders) < PAGE:
-                return queued
-            page += 1
+        queued = 0
+        for bc_id in await self.ledger.with_status(FLOW, HELD):
+            entry = await self.ledger.get(FLOW, bc_id)
+            hold = detail_of(entry).get("hold")
+            if entry is None or entry.status != HELD or not isinstance(hold, dict) or hold.get("company_id") != company_id:
+                continue
+            if await queue_order_check(self.store, int(bc_id), f"credit_{bc_id}_{event_id}", int(now_ms() / 1000),
+                                       store_hash=self.settings.store_hash, dedup_ttl=self.dedup_ttl):
+                queued += 1
+        return queued
