@@ -170,6 +170,11 @@ class BigCommerceAdmin:
     async def get_order_coupons(self, order_id: int) -> list[dict[str, Any]]:
         return await self._all_pages(f"/v2/orders/{order_id}/coupons", "order coupons")
 
+    async def get_order_fees(self, order_id: int) -> list[dict[str, Any]]:
+        """``GET /v2/orders/{id}/fees`` answers ``{"fees": [...]}`` (the spec's example), not a bare array."""
+        body = await self._call("GET", f"/v2/orders/{order_id}/fees")
+        return _list(body.get("fees") if isinstance(body, dict) else body, "order fees")
+
     async def create_shipment(self, order_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         return _dict(await self._call("POST", f"/v2/orders/{order_id}/shipments", body=body), "shipment")
 

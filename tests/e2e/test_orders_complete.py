@@ -1,4 +1,4 @@
-"""Orders carry everything the buyer agreed to: a coupon, two ship-to addresses with their own shipping, a
+"""Orders carry everything the buyer agreed to: a coupon, two ship-to addresses with their own shipping, a fee, a
 tax-inclusive store and an option with a price modifier land in the ERP — whose total, computed from the
 lines and charges it received, equals BigCommerce's to the cent. Over real HTTP and a real Redis."""
 from __future__ import annotations
@@ -47,7 +47,8 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_
         "shipping_addresses": [{**ADDRESS, "shipping_method": "Ground", "cost_ex_tax": "7.50"},
                                {**SECOND, "shipping_method": "Express", "cost_ex_tax": "12.25"}],
         "products": [plain, {**engraved, "address_index": 1, "product_options": [{"id": 9001, "value": 9102}]}],
-        "coupons": [{"code": "SPRING10", "amount": "10.00"}]})
+        "coupons": [{"code": "SPRING10", "amount": "10.00"}],
+        "fees": [{"display_name_merchant": "Insurance", "cost_ex_tax": "3.00", "cost_tax": "0.30"}]})
     entry = system.wait_synced(order["id"])
     (posted,) = system.erp_orders(system.reference(order["id"]))
 
@@ -62,8 +63,10 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_
     assert [(c["ship_to"]["street_1"], c["method"]) for c in posted["consignments"]] == \
         [("1 Main St", "Ground"), ("9 Dock Road", "Express")]
     assert [line["consignment"] for line in posted["lines"]] == [0, 1]
-    assert sorted((c["kind"], Decimal(c["amount"]), c["consignment"]) for c in posted["charges"]) == \
-        [("shipping", Decimal("7.50"), 0), ("shipping", Decimal("12.25"), 1)]
+    assert sorted((c["kind"], Decimal(c["amount"]), Decimal(c["tax"]), c["consignment"] or 0)
+                  for c in posted["charges"]) == [("fee", Decimal("3.00"), Decimal("0.30"), 0),
+                                                  ("shipping", Decimal("7.50"), 0, 0),
+                                                  ("shipping", Decimal("12.25"), 0, 1)]
     assert {"name": "Engraving", "value": "Engraved"} in posted["lines"][1]["options"]
     assert all(Decimal(line["tax"]) > 0 for line in posted["lines"])
     products = system.admin("GET", f"/v2/orders/{order['id']}/products").json()

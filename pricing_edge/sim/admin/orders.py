@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -65,7 +66,11 @@ class Order:
     channel_id: int = 1
     date_shipped: datetime | None = None
     coupons: list[Coupon] = field(default_factory=list)
+    fees: list[Fee] = field(default_factory=list)
     tax_inclusive: bool = False
+
+    def fee_totals(self) -> tuple[Decimal, Decimal]:
+        return sum((f.ex for f in self.fees), ZERO), sum((f.inc for f in self.fees), ZERO)
 
     def coupon_discount(self) -> Decimal:
         return sum((coupon.amount for coupon in self.coupons), ZERO)
@@ -107,6 +112,54 @@ class Coupon:
                 "amount": money4(self.amount), "type": self.type, "discount": float(self.amount)}
 
 
+@dataclass
+class Fee:
+    """A custom fee on the order (``fees`` in ``POST /v2/orders``, ``GET /v2/orders/{id}/fees``)."""
+
+    id: int
+    name_customer: str
+    name_merchant: str
+    source: str
+    ex: Decimal
+    inc: Decimal
+
+    def view(self) -> dict[str, Any]:
+        return {"id": self.id, "type": "custom_fee", "display_name_customer": self.name_customer,
+                "display_name_merchant": self.name_merchant, "source": self.source, "base_cost": money4(self.ex),
+                "cost_ex_tax": money4(self.ex), "cost_inc_tax": money4(self.inc),
+                "cost_tax": money4(self.inc - self.ex), "tax_class_id": None}
+
+
+def parse_fees(raw: Any, ids: Iterator[int]) -> list[Fee]:
+    """``fees`` as ``orderFees_Post`` has them: custom fees, a display name, two of ex, inc and tax."""
+    if not isinstance(raw, list):
+        raise AdminError(400, "The field 'fees' must be a list.")
+    found = []
+    for n, item in enumerate(raw):
+        where = f"fees[{n}]"
+        if not isinstance(item, dict):
+            raise AdminError(400, f"{where} must be an object.")
+        reject_unknown(item, frozenset({"type", "display_name_customer", "display_name_merchant", "source",
+                                        "cost_ex_tax", "cost_inc_tax", "cost_tax"}), f"{where}.")
+        if item.get("type", "custom_fee") != "custom_fee":
+            raise AdminError(400, f"{where}.type must be custom_fee.")
+        customer = require_str(item.get("display_name_customer", ""), f"{where}.display_name_customer")
+        merchant = require_str(item.get("display_name_merchant", ""), f"{where}.display_name_merchant")
+        if not customer and not merchant:
+            raise AdminError(400, f"{where}: give display_name_customer or display_name_merchant.")
+        costs = {k: parse_money(item[k], f"{where}.{k}") for k in ("cost_ex_tax", "cost_inc_tax", "cost_tax")
+                 if k in item}
+        if len(costs) < 2:
+            raise AdminError(400, f"{where}: give at least two of cost_ex_tax, cost_inc_tax and cost_tax.")
+        ex = costs.get("cost_ex_tax", costs.get("cost_inc_tax", ZERO) - costs.get("cost_tax", ZERO))
+        inc = costs.get("cost_inc_tax", ex + costs.get("cost_tax", ZERO))
+        if inc < ex or ("cost_tax" in costs and inc - ex != costs["cost_tax"]):
+            raise AdminError(400, f"{where}: cost_inc_tax must be cost_ex_tax plus cost_tax.")
+        found.append(Fee(next(ids), customer or merchant, merchant or customer,
+                         require_str(item.get("source", "v2"), f"{where}.source"), ex, inc))
+    return found
+
+
 def status_event(order_id: int, previous: int, new: int) -> Event:
     return ("store/order/statusUpdated",
             {"type": "order", "id": order_id, "status": {"previous_status_id": previous, "new_status_id": new}})
@@ -124,6 +177,7 @@ class OrderBook:
         self._address_ids = itertools.count(1)
         self.shipment_ids = itertools.count(1)
         self._coupon_ids = itertools.count(1)
+        self._fee_ids = itertools.count(1)
 
     @property
     def tax_inclusive(self) -> bool:
@@ -179,6 +233,7 @@ class OrderBook:
         group = self._customer_group(order.customer_id)
         lines = [self.lines.new_line(item, f"products[{n}]", line_id=0, order_id=0, address_id=0,
                                      customer_group=group, currency=currency) for n, item in enumerate(products)]
+        order.fees = parse_fees(body.get("fees") or [], self._fee_ids)
         check_totals(order, lines)
         order.id = next(self._order_ids)  # valid: only now take ids
         for fields in addresses:
@@ -245,6 +300,9 @@ class OrderBook:
             raise AdminError(400, "The field 'default_currency_code' cannot be written to. "
                                   "Please remove it from your request before trying again.")
         _refuse_unsupported(body)
+        if body.get("fees"):
+            raise AdminError(400, "The field 'fees' is not supported by the simulator on an update: give fees "
+                                  "when the order is created.")
         staged = copy.deepcopy(current)
         apply_scalars(staged, body, self.dataset)
         if "billing_address" in body:
@@ -319,7 +377,7 @@ def _coupons(raw: Any) -> list[tuple[str, Decimal]]:
     return found
 
 
-_UNSUPPORTED_EMPTY_OK = frozenset({"consignments", "fees"})
+_UNSUPPORTED_EMPTY_OK = frozenset({"consignments"})
 
 
 def _refuse_unsupported(body: dict[str, Any]) -> None:

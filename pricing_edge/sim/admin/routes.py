@@ -91,6 +91,11 @@ def admin_routes(state: AdminState) -> list[Route]:
         return json_response([coupon.view(order.id) for coupon in chosen])
 
     @v2
+    async def order_fees(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        return json_response({"fees": [fee.view() for fee in order.fees]})
+
+    @v2
     async def list_shipments(request: Request) -> Response:
         order = book.get(path_int(request, "order_id"))
         page, limit = paging(request)
@@ -160,6 +165,7 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v2_root}/orders/{{order_id}}/products", order_products, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipping_addresses", shipping_addresses, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/coupons", order_coupons, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/fees", order_fees, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", list_shipments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", post_shipment, methods=["POST"]),
         Route(f"{v2_root}/order_statuses", order_statuses, methods=["GET"]),

@@ -64,7 +64,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
                             "form_fields": []},
         "is_email_opt_in": False, "credit_card_type": None, "order_source": text.get("order_source", "external"),
         "channel_id": order.channel_id, "external_source": text.get("external_source"),
-        "products": link("products"), "shipping_addresses": link("shipping_addresses"), "coupons": link("coupons"),
+        "products": link("products"), "shipping_addresses": link("shipping_addresses"), "coupons": link("coupons"), "fees": link("fees"),
         "external_id": None, "external_merchant_id": text.get("external_merchant_id"),
         "tax_provider_id": text.get("tax_provider_id", "BasicTaxProvider"),
         "store_default_currency_code": DEFAULT_CURRENCY,

@@ -72,6 +72,22 @@ def _has_coupons(order: dict[str, Any]) -> bool:
         return True
 
 
+def _has_fees(order: dict[str, Any], products: list[dict[str, Any]], addresses: list[dict[str, Any]]) -> bool:
+    """Whether the order's total has more in it than its lines, shipping, handling and wrapping, less its
+    discounts: only then does it cost the extra call for its fees."""
+    try:
+        def money(value: Any) -> Decimal:
+            return Decimal(str(value or 0))
+
+        known = (sum((money(p.get("total_inc_tax")) for p in products), Decimal(0))
+                 + sum((money(a.get("cost_inc_tax")) for a in addresses), Decimal(0))
+                 + money(order.get("handling_cost_inc_tax")) + money(order.get("wrapping_cost_inc_tax"))
+                 - money(order.get("discount_amount")) - money(order.get("coupon_discount")))
+        return money(order.get("total_inc_tax")) != known
+    except ArithmeticError:
+        return True
+
+
 class OrderFlow:
     name = FLOW
 
@@ -215,8 +231,10 @@ class OrderFlow:
         products = await self.admin.get_order_products(order_id)
         addresses = await self.admin.get_shipping_addresses(order_id)
         coupons = await self.admin.get_order_coupons(order_id) if _has_coupons(order) else []
+        fees = await self.admin.get_order_fees(order_id) if _has_fees(order, products, addresses) else []
         company_id = customer.company_id if customer else None
-        return to_sales_order(order, products, addresses, company_id, self.settings, coupons=coupons), customer
+        return (to_sales_order(order, products, addresses, company_id, self.settings, coupons=coupons, fees=fees),
+                customer)
 
     async def _price_check(self, sales_order: SalesOrder, customer: CustomerRecord | None) -> list[Any]:
         """Each line against the ERP's price for this buyer and quantity; an unknown SKU is permanent."""

@@ -66,6 +66,34 @@ def test_a_checkout_order_carries_coupons_consignments_and_options_and_adds_up(s
     assert Decimal(head["total_inc_tax"]) == lines_gross + Decimal("19.75") - 10
 
 
+def test_fees_are_part_of_the_order_and_listed_as_the_spec_shows(sim: Sim, dataset: Dataset) -> None:
+    body = {**checkout_body(dataset), "coupons": [], "fees": [
+        {"type": "custom_fee", "display_name_customer": "Insurance", "cost_ex_tax": "3.00", "cost_tax": "0.30"},
+        {"display_name_merchant": "Handling fee", "cost_ex_tax": "1.00", "cost_inc_tax": "1.00"}]}
+    without = loads_exact(place(sim, {**body, "fees": []}).content)
+    placed = place(sim, body)
+    assert placed.status_code == 201, placed.text
+    head = loads_exact(placed.content)
+    assert Decimal(head["total_inc_tax"]) - Decimal(without["total_inc_tax"]) == Decimal("4.30")
+    with sim.rest() as rest:
+        fees = rest.get(f"/v2/orders/{head['id']}/fees")
+        check(ORDERS_SPEC, fees)
+        created = rest.post("/v2/orders", content=dumps({**order_body_for_fees(dataset), "fees": body["fees"]}))
+        assert created.status_code == 200, created.text
+        check(ORDERS_SPEC, created)
+        bad = rest.post("/v2/orders", content=dumps({**order_body_for_fees(dataset),
+                                                       "fees": [{"display_name_customer": "X", "cost_tax": "1"}]}))
+        assert bad.status_code == 400 and "two of" in bad.text
+    assert [(f["display_name_customer"], Decimal(f["cost_ex_tax"]), Decimal(f["cost_tax"]))
+            for f in loads_exact(fees.content)["fees"]] == [("Insurance", Decimal("3.00"), Decimal("0.30")),
+                                                             ("Handling fee", Decimal("1.00"), Decimal("0"))]
+
+
+def order_body_for_fees(dataset: Dataset) -> dict[str, Any]:
+    return {"customer_id": 1, "status_id": 11, "billing_address": BILLING, "shipping_addresses": [SHIPPING],
+            "products": [{"product_id": simple_product(dataset, 3).id, "quantity": 1}]}
+
+
 def test_a_modifier_adds_its_price_to_the_catalog_price(sim: Sim, dataset: Dataset) -> None:
     product = simple_product(dataset, 2)
     body = {**checkout_body(dataset), "coupons": [], "shipping_addresses": [SHIPPING],
