@@ -25,7 +25,7 @@ from pricing_edge.sim.admin.http import (
 )
 from pricing_edge.sim.admin.shipments import create_shipment
 from pricing_edge.sim.admin.state import AdminState
-from pricing_edge.sim.admin.views import address_view, order_view
+from pricing_edge.sim.admin.views import address_view, consignments_view, order_view, taxes_view
 from pricing_edge.sim.faults import SIM_PREFIX
 
 
@@ -89,6 +89,17 @@ def admin_routes(state: AdminState) -> list[Route]:
         if not chosen:
             return Response(status_code=204)
         return json_response([coupon.view(order.id) for coupon in chosen])
+
+    @v2
+    async def order_taxes(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        page, limit = paging(request)
+        rate = f"{book.lines.tax_rate * 100:.4f}"
+        return json_response(page_of(taxes_view(order, rate), page, limit))
+
+    @v2
+    async def order_consignments(request: Request) -> Response:
+        return json_response(consignments_view(book.get(path_int(request, "order_id")), store_url(request)))
 
     @v2
     async def order_fees(request: Request) -> Response:
@@ -166,6 +177,8 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v2_root}/orders/{{order_id}}/shipping_addresses", shipping_addresses, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/coupons", order_coupons, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/fees", order_fees, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/taxes", order_taxes, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/consignments", order_consignments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", list_shipments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", post_shipment, methods=["POST"]),
         Route(f"{v2_root}/order_statuses", order_statuses, methods=["GET"]),

@@ -2,6 +2,7 @@
 ``orderShippingAddress``): money as four-decimal strings, dates in RFC 2822, sub-resources as links."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pricing_edge.sim.admin import statuses
@@ -89,3 +90,37 @@ def address_view(order: Order, address: Address, base_url: str) -> dict[str, Any
         "shipping_zone_id": 1, "shipping_zone_name": "United States",
         "shipping_quotes": {"url": f"{base_url}/v2{quotes}", "resource": quotes}, "form_fields": [],
     }
+
+
+def taxes_view(order: Order, tax_rate: str) -> list[dict[str, Any]]:
+    """``GET /v2/orders/{id}/taxes``: one row per taxed line (the simulator taxes products only, at one rate)."""
+    rows = []
+    for line in order.lines:
+        tax = (line.price_inc - line.price_ex) * line.quantity
+        if tax:
+            rows.append({"id": line.id, "order_id": order.id, "order_address_id": line.order_address_id,
+                         "tax_rate_id": 1, "tax_class_id": 0, "name": "Sales Tax", "class": "Default Tax Class",
+                         "rate": tax_rate, "priority": 0, "priority_amount": money4(tax), "line_amount": money4(tax),
+                         "order_product_id": str(line.id), "line_item_type": "item"})
+    return rows
+
+
+_CONSIGNMENT_MONEY = frozenset({"base_cost", "cost_ex_tax", "cost_inc_tax", "cost_tax", "base_handling_cost",
+                                "handling_cost_ex_tax", "handling_cost_inc_tax", "handling_cost_tax"})
+
+
+def consignments_view(order: Order, base_url: str) -> dict[str, Any]:
+    """``GET /v2/orders/{id}/consignments``: each shipping address as a shipping consignment with its lines
+    (as links, the default without ``include=consignments.line_items``)."""
+    shipping = []
+    for address in order.addresses:
+        view = address_view(order, address, base_url)
+        lines = [line for line in order.lines if line.order_address_id == address.id]
+        quotes = f"/orders/{order.id}/consignments/shipping/{address.id}/shipping_quotes"
+        # Consignments carry money as JSON numbers (the spec's shippingConsignment_Get), exact digits kept.
+        shipping.append({key: Decimal(value) if key in _CONSIGNMENT_MONEY else value for key, value in view.items()
+                         if key not in ("order_id", "shipping_quotes")}
+                        | {"line_items": [{"url": f"{base_url}/v2/orders/{order.id}/products/{line.id}",
+                                           "resource": f"/orders/{order.id}/products/{line.id}"} for line in lines],
+                           "shipping_quotes": {"url": f"{base_url}/v2{quotes}", "resource": quotes}})
+    return {"pickups": [], "shipping": shipping, "downloads": [], "email": {"gift_certificates": []}}

@@ -94,6 +94,21 @@ def order_body_for_fees(dataset: Dataset) -> dict[str, Any]:
             "products": [{"product_id": simple_product(dataset, 3).id, "quantity": 1}]}
 
 
+def test_taxes_and_consignments_are_listed_as_the_spec_shows(sim: Sim, dataset: Dataset) -> None:
+    placed = place(sim, checkout_body(dataset))
+    order_id = placed.json()["id"]
+    with sim.rest() as rest:
+        taxes, consignments = rest.get(f"/v2/orders/{order_id}/taxes"), rest.get(f"/v2/orders/{order_id}/consignments")
+        check(ORDERS_SPEC, taxes)
+        check(ORDERS_SPEC, consignments)
+        products = loads_exact(rest.get(f"/v2/orders/{order_id}/products").content)
+    assert sum(Decimal(row["line_amount"]) for row in loads_exact(taxes.content)) == \
+        sum(Decimal(p["total_tax"]) for p in products) > 0
+    shipping = loads_exact(consignments.content)["shipping"]
+    assert [(c["shipping_method"], len(c["line_items"])) for c in shipping] == [("Ground", 1), ("Express", 1)]
+    assert shipping[1]["line_items"][0]["resource"] == f"/orders/{order_id}/products/{products[1]['id']}"
+
+
 def test_a_modifier_adds_its_price_to_the_catalog_price(sim: Sim, dataset: Dataset) -> None:
     product = simple_product(dataset, 2)
     body = {**checkout_body(dataset), "coupons": [], "shipping_addresses": [SHIPPING],
