@@ -152,7 +152,7 @@ class BigCommerceAdmin:
         while True:
             chunk = _list(await self._call("GET", "/v2/orders", params={
                 "min_date_modified": since.astimezone(UTC).isoformat(timespec="seconds"),
-                "sort": "date_modified:asc", "page": page, "limit": PAGE_LIMIT}), "orders")
+                "sort": "date_modified", "page": page, "limit": PAGE_LIMIT}), "orders")
             orders.extend(chunk)
             if len(chunk) < PAGE_LIMIT:
                 return orders

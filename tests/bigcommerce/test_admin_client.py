@@ -214,3 +214,22 @@ async def test_errors_are_ours_transient_or_rejected(sim: RecordedSim, dataset: 
         await nowhere.get_order(order_id)
     await nowhere.aclose()
     assert refused.value.status is None and not isinstance(refused.value, httpx.HTTPError)
+
+
+async def test_the_poller_s_fees_and_coupons_calls_match_the_spec(
+        sim: RecordedSim, dataset: Dataset, admin: BigCommerceAdmin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    fees = [{"display_name_customer": "Insurance", "cost_ex_tax": "3.00", "cost_inc_tax": "3.30"}]
+    order_id = place_order(sim, dataset, fees=fees)
+    start = len(sim.recorder.all())
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    assert [o["id"] for o in await admin.orders_modified_since(since)] == [order_id]
+    assert await admin.orders_modified_since(datetime.now(UTC) + timedelta(minutes=5)) == []
+    assert [(f["display_name_customer"], f["cost_tax"]) for f in await admin.get_order_fees(order_id)] == \
+        [("Insurance", "0.3000")]
+    assert await admin.get_order_coupons(order_id) == []
+    exchanges = [e for e in sim.recorder.all()[start:] if "traceparent" in e.headers]
+    assert len(exchanges) == 4
+    for exchange in exchanges:
+        check_recorded(exchange)
