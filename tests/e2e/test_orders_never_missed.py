@@ -42,7 +42,8 @@ def test_with_webhooks_switched_off_every_order_is_still_posted_once_by_the_poll
     orders = [system.create_order(BUYER, [system.line(sku, 1 + n, BUYER)]) for n, sku in enumerate(skus)]
     for order in orders:
         entry = system.wait_synced(order["id"])
-        assert set(system.history(order["id"])) == {"store/order/updated"}  # the poller's, no webhook's
+        handled = wait_until(lambda o=order: system.history(o["id"]), what="the order's handling in its history")
+        assert set(handled) == {"store/order/updated"}  # the poller's, no webhook's
         assert entry["erp_id"]
     queued = polled(system, "queued")
     # Later polls re-read the overlap (and see our own write-back of the ERP number): still one ERP order each.
@@ -86,4 +87,5 @@ def test_a_hook_bigcommerce_deactivated_is_re_activated_with_an_alert(base: Sett
         (sku,) = system.skus(1, offset=7)
         order = system.create_order(BUYER, [system.line(sku, 1, BUYER)])
         system.wait_synced(order["id"])
-        assert "store/order/created" in system.history(order["id"])
+        wait_until(lambda: "store/order/created" in system.history(order["id"]),
+                   what="the order posted through its webhook")
