@@ -68,6 +68,7 @@ class Order:
     coupons: list[Coupon] = field(default_factory=list)
     fees: list[Fee] = field(default_factory=list)
     tax_inclusive: bool = False
+    paid: bool = False  # placed through a checkout (``OrderBook.place``): it has a payment transaction
 
     def fee_totals(self) -> tuple[Decimal, Decimal]:
         return sum((f.ex for f in self.fees), ZERO), sum((f.inc for f in self.fees), ZERO)
@@ -276,6 +277,7 @@ class OrderBook:
         except AdminError:
             del self.orders[order.id]  # nothing is left of a refused checkout
             raise
+        order.paid = True
         return order, events
 
     def _apply_coupons(self, order: Order, coupons: list[tuple[str, Decimal]]) -> None:

@@ -25,7 +25,13 @@ from pricing_edge.sim.admin.http import (
 )
 from pricing_edge.sim.admin.shipments import create_shipment
 from pricing_edge.sim.admin.state import AdminState
-from pricing_edge.sim.admin.views import address_view, consignments_view, order_view, taxes_view
+from pricing_edge.sim.admin.views import (
+    address_view,
+    consignments_view,
+    order_view,
+    taxes_view,
+    transactions_view,
+)
 from pricing_edge.sim.faults import SIM_PREFIX
 
 
@@ -126,6 +132,13 @@ def admin_routes(state: AdminState) -> list[Route]:
         return json_response(statuses.all_statuses())
 
     @v3
+    async def order_transactions(request: Request) -> Response:
+        shown = transactions_view(book.get(path_int(request, "order_id")))
+        meta = {"pagination": {"total": len(shown), "count": len(shown), "per_page": 50, "current_page": 1,
+                               "total_pages": 1, "links": {"current": "?page=1&limit=50"}}}
+        return json_response({"data": shown, "meta": meta})
+
+    @v3
     async def list_hooks(request: Request) -> Response:
         page, limit = paging(request)
         raw_active = request.query_params.get("is_active")
@@ -180,6 +193,7 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v2_root}/orders/{{order_id}}/shipments", list_shipments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", post_shipment, methods=["POST"]),
         Route(f"{v2_root}/order_statuses", order_statuses, methods=["GET"]),
+        Route(f"{v3_root}/orders/{{order_id}}/transactions", order_transactions, methods=["GET"]),
         Route(f"{v3_root}/hooks", list_hooks, methods=["GET"]),
         Route(f"{v3_root}/hooks", create_hook, methods=["POST"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", get_hook, methods=["GET"]),

@@ -12,6 +12,7 @@ from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.sim.dataset import Dataset
 from tests.sim.admin.support import BILLING, ORDERS_SPEC, SHIPPING, Sim, check, simple_product
 
+TRANSACTIONS_SPEC = "bigcommerce/rest/orders.v3.yml"
 SECOND = {**SHIPPING, "first_name": "Rob", "street_1": "9 Dock Road", "city": "Dallas", "zip": "75201"}
 
 
@@ -133,3 +134,18 @@ def test_a_bad_checkout_is_refused_and_leaves_no_order(sim: Sim, dataset: Datase
         assert response.status_code == 400, (change, response.text)
         assert problem in response.json()["error"], (change, response.text)
     assert len(sim.admin.orders.orders) == before
+
+
+def test_a_checkout_s_payment_is_its_transaction_and_api_orders_have_none(sim: Sim, dataset: Dataset) -> None:
+    on_account = place(sim, {**checkout_body(dataset), "payment_method": "Purchase Order"}).json()
+    by_card = place(sim, {**checkout_body(dataset), "payment_method": "Credit Card"}).json()
+    with sim.rest() as rest:
+        api_order = rest.post("/v2/orders", content=dumps(order_body_for_fees(dataset))).json()
+        answers = {o["id"]: rest.get(f"/v3/orders/{o['id']}/transactions") for o in (on_account, by_card, api_order)}
+    for answer in answers.values():
+        check(TRANSACTIONS_SPEC, answer)
+    pending, purchase, none = (loads_exact(answers[o["id"]].content)["data"] for o in (on_account, by_card, api_order))
+    assert [(t["event"], t["method"], t["amount"]) for t in pending] == \
+        [("pending", "offline", Decimal(on_account["total_inc_tax"]))]
+    assert [(t["event"], t["method"]) for t in purchase] == [("purchase", "credit_card")]
+    assert none == []
