@@ -89,3 +89,24 @@ def test_a_hook_bigcommerce_deactivated_is_re_activated_with_an_alert(base: Sett
         system.wait_synced(order["id"])
         wait_until(lambda: "store/order/created" in system.history(order["id"]),
                    what="the order posted through its webhook")
+
+
+def test_a_hook_that_sends_only_its_custom_header_delivers_every_order_once(base: Settings, tmp_path: Path) -> None:
+    """No Standard Webhooks headers at all (no webhook-id): the custom header authenticates the delivery and a
+    key of scope, data and created_at deduplicates it — the order is posted through its webhook, once."""
+    with order_system(base, tmp_path, register_hooks=False, worker_registers_hooks=True, client_secret=None,
+                      webhook_header="X-Pricing-Edge-Hook: new-value-2, old-value-1") as system:
+        store = system.http.post(f"{system.bigcommerce.base_url}/_sim/store", json={"sign_webhooks": False})
+        assert store.json()["sign_webhooks"] is False
+        wait_until(lambda: len(system.admin("GET", "/v3/hooks").json()["data"]) == 3,
+                   what="the worker to register its hooks with the custom header")
+        hooks = system.admin("GET", "/v3/hooks").json()["data"]
+        assert all(h["headers"] == {"x-pricing-edge-hook": "new-value-2"} for h in hooks)  # the first is sent
+        (sku,) = system.skus(1, offset=11)
+        order = system.create_order(BUYER, [system.line(sku, 1, BUYER)])
+        system.wait_synced(order["id"])
+        wait_until(lambda: "store/order/created" in system.history(order["id"]),
+                   what="the order posted through its header-only webhook")
+        deliveries = system.http.get(f"{system.bigcommerce.base_url}/_sim/webhooks").json()["deliveries"]
+        assert deliveries and all(d["status"] == "delivered" for d in deliveries)
+        assert len(system.erp_orders(system.reference(order["id"]))) == 1

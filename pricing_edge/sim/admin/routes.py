@@ -207,7 +207,8 @@ def sim_routes(state: AdminState) -> list[Route]:
     """``GET /_sim/webhooks?scope=&status=&after=``, ``POST /_sim/webhooks/{seq}/redeliver``,
     ``GET|POST /_sim/rate-limit {"quota", "window_ms" | "window_seconds"}``, ``POST /_sim/orders`` (a shopper's
     completed checkout: coupons, consignments; see ``OrderBook.place``) and ``GET|POST /_sim/store
-    {"tax_inclusive"}`` (the store's tax setting: catalog prices include tax)."""
+    {"tax_inclusive", "sign_webhooks"}`` (the store's tax setting: catalog prices include tax; webhooks without
+    the Standard Webhooks headers: the custom header alone authenticates them)."""
 
     async def list_webhooks(request: Request) -> Response:
         params = request.query_params
@@ -236,10 +237,11 @@ def sim_routes(state: AdminState) -> list[Route]:
     async def store_settings(request: Request) -> Response:
         if request.method == "POST":
             body = await json_body(request)
-            if set(body) - {"tax_inclusive"} or not isinstance(body.get("tax_inclusive", False), bool):
-                return json_response({"error": "give {\"tax_inclusive\": true|false}"}, 400)
+            if set(body) - {"tax_inclusive", "sign_webhooks"} or not all(isinstance(v, bool) for v in body.values()):
+                return json_response({"error": "give {\"tax_inclusive\": bool, \"sign_webhooks\": bool}"}, 400)
             state.orders.lines.tax_inclusive = body.get("tax_inclusive", state.orders.tax_inclusive)
-        return json_response({"tax_inclusive": state.orders.tax_inclusive})
+            state.webhooks.sign = body.get("sign_webhooks", state.webhooks.sign)
+        return json_response({"tax_inclusive": state.orders.tax_inclusive, "sign_webhooks": state.webhooks.sign})
 
     async def get_rate_limit(request: Request) -> Response:
         return json_response(state.limiter.describe())

@@ -82,6 +82,9 @@ class WebhookEmitter(BackgroundSender):
         self.deliveries: OrderedDict[int, Delivery] = OrderedDict()
         # Called when a delivery has failed every attempt (the state deactivates its hook, as BigCommerce does).
         self.on_failed: Callable[[Delivery], None] | None = None
+        # False: deliveries carry only the hook's own headers, no Standard Webhooks headers (no webhook-id):
+        # what a receiver gets from a hook that authenticates with its custom header alone (``/_sim/store``).
+        self.sign = True
         self._seq = itertools.count(1)
 
     def emit(self, scope: str, data: dict[str, Any], hooks: list[Hook]) -> list[Delivery]:
@@ -121,7 +124,8 @@ class WebhookEmitter(BackgroundSender):
         with tracing.span("bigcommerce.webhook") as traceparent:
             delivery.traceparent = traceparent
             while delivery.attempts < policy.max_attempts:
-                signed = envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+                signed = (envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+                          if self.sign else {})
                 headers = {**delivery.hook_headers, **signed, "content-type": CONTENT_TYPE}
                 outcome = await self.post(delivery.destination, delivery.body, headers)
                 delivery.attempts += 1

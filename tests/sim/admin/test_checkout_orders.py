@@ -33,7 +33,7 @@ def checkout_body(dataset: Dataset) -> dict[str, Any]:
 
 def test_a_checkout_order_carries_coupons_consignments_and_options_and_adds_up(sim: Sim, dataset: Dataset) -> None:
     assert httpx.post(sim.server.base_url + "/_sim/store", json={"tax_inclusive": True}).json() == \
-        {"tax_inclusive": True}
+        {"tax_inclusive": True, "sign_webhooks": True}
     placed = place(sim, checkout_body(dataset))
     assert placed.status_code == 201, placed.text
     order_id = placed.json()["id"]
