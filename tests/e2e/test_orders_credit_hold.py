@@ -93,3 +93,15 @@ def test_an_order_from_a_company_on_hold_is_held_and_other_payment_methods_are_n
     set_credit(system, status="ok")  # the hold is lifted
     system.wait_synced(on_account["id"])
     assert len(system.erp_orders(system.reference(on_account["id"]))) == 1
+
+
+def test_the_merchant_releases_a_held_order_by_moving_it_out_of_manual_verification(system: OrderSystem) -> None:
+    set_credit(system, credit_limit="10.00", balance="10.00", status="ok")  # nothing available
+    (sku,) = system.skus(1, offset=8)
+    order = on_account_order(system, sku, 1)
+    wait_until(lambda: held(system, order["id"]), what="the order to be held")
+    wait_until(lambda: system.order(order["id"])["status_id"] == MANUAL_VERIFICATION, what="the hold in BigCommerce")
+    assert system.admin("PUT", f"/v2/orders/{order['id']}", {"status_id": AWAITING_FULFILLMENT}).status_code == 200
+    system.wait_synced(order["id"])  # posted although the credit still does not allow it: the merchant decided
+    assert len(system.erp_orders(system.reference(order["id"]))) == 1
+    assert system.order(order["id"])["status_id"] == AWAITING_FULFILLMENT

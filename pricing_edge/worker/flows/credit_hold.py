@@ -5,7 +5,8 @@ Held means: the ledger entry's status is ``held`` (its detail says why, for whic
 BigCommerce order is moved to *Manual Verification Required* (so the merchant sees it), and it is counted in
 ``pricing_edge_orders_posted_total{result="held"}``. The rule itself is ``domain.credit.placement_hold``.
 
-Release: every ``com.pricingedge.credit.changed`` event of a company (a payment lowered its balance, its limit
+Release by the merchant: moving the order out of *Manual Verification Required* in BigCommerce posts it, whatever
+the credit. Release by the ERP: every ``com.pricingedge.credit.changed`` event of a company (a payment lowered its balance, its limit
 was raised, its hold lifted) queues a fresh check of that company's held orders (the ledger indexes its
 ``held`` entries; ``pricing-edge ops status`` counts them), and the order flow posts each one the credit now
 allows, once, and moves it back to *Awaiting Fulfillment*.
@@ -56,9 +57,15 @@ class CreditHold:
     def on_account(self, order: dict[str, Any]) -> bool:
         return str(order.get("payment_method") or "") in self.settings.po_payment_methods
 
-    async def reason(self, order: dict[str, Any], customer: CustomerRecord | None) -> tuple[str, int, Decimal] | None:
-        """(why, company, total) when the order must be held; None to post it."""
+    async def reason(self, order: dict[str, Any], customer: CustomerRecord | None,
+                     entry: LedgerEntry | None) -> tuple[str, int, Decimal] | None:
+        """(why, company, total) when the order must be held; None to post it. An order we hold that the
+        merchant moved out of *Manual Verification Required* is released by them: posted whatever the credit."""
         if customer is None or customer.company_id is None or not self.on_account(order):
+            return None
+        if entry is not None and entry.status == HELD and bc_status(order) is not HOLD_STATUS:
+            log.info("order %s: released from its credit hold by the merchant (status %s)", order.get("id"),
+                     bc_status(order).name)
             return None
         total = bc_total(order)
         why = placement_hold(await self.erp.get_credit(customer.company_id), total)
@@ -67,14 +74,16 @@ class CreditHold:
     async def hold(self, order: dict[str, Any], why: str, company_id: int, total: Decimal,
                    correlation: str) -> None:
         order_id = int(order["id"])
+        # BigCommerce first, then the ledger: a ledger that says "held" while BigCommerce does not means the
+        # merchant released it (see ``reason``), never a hold we failed to show.
+        if bc_status(order) is not HOLD_STATUS:
+            await self.admin.update_order(order_id, {"status_id": int(HOLD_STATUS)})
+            log.warning("order %s held, not posted: %s", order_id, why)
         entry = await self.ledger.get(FLOW, str(order_id))
         detail = detail_of(entry) | {"hold": {"reason": why, "company_id": company_id, "total": str(total),
                                               "since": detail_of(entry).get("hold", {}).get("since", now_ms())}}
         await self.ledger.record(FLOW, str(order_id), status=HELD, correlation_id=correlation,
                                  detail=orjson.dumps(detail).decode())
-        if bc_status(order) is not HOLD_STATUS:
-            await self.admin.update_order(order_id, {"status_id": int(HOLD_STATUS)})
-            log.warning("order %s held, not posted: %s", order_id, why)
         self.metrics.orders_posted.labels("held").inc()
 
     async def released(self, order: dict[str, Any], detail: dict[str, Any]) -> dict[str, Any]:

@@ -175,7 +175,7 @@ class OrderFlow:
             self.metrics.orders_posted.labels("skipped").inc()
             return
         if existing is None and not sales_order.cancelled:
-            hold = await self.credit.reason(order, customer)
+            hold = await self.credit.reason(order, customer, entry)
             if hold is not None:
                 await self.credit.hold(order, *hold, correlation)
                 return
