@@ -106,12 +106,12 @@ def _whsec(value: str) -> str:
 
 
 def _header(value: str) -> str:
-    from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting  # the one parser of it
+    from pricing_edge.intake.bigcommerce_webhooks import header_values  # the one parser of it
 
     try:
-        parse_header_setting(value)
+        header_values(value)
     except ValueError:
-        raise ValueError("must be 'Name: value'") from None
+        raise ValueError("must be 'Name: value' ('Name: new,old' while the value is rotated)") from None
     return value
 
 
@@ -252,7 +252,7 @@ class Settings:
     client_secret: str | None = Field(None, description="the app's client secret: webhooks are verified with "
                                                         "base64 of it")
     webhook_header: Header | None = Field(None, description="'Name: value' set at registration and required "
-                                                           "on every webhook")
+                                                           "on every webhook; 'Name: new,old' during a rotation")
     webhook_destination: Url | None = Field(None,
                                             description="the worker registers its webhooks there at start")
     dedup_ttl: Seconds = Field(7 * 24 * 3600.0,
@@ -269,6 +269,11 @@ class Settings:
     worker_give_up_after: Seconds = Field(24 * 3600.0, description="seconds a message may keep failing "
                                                                    "transiently before it is dead-lettered")
     order_document_type: Text = Field("SO", description="the ERP document type orders are posted as")
+    order_poll_interval: Seconds = Field(60.0, description="seconds between polls of BigCommerce for orders "
+                                                            "modified since the last (orders whose webhook never came)")
+    order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
+    hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
+                                                            "(re-activated if BigCommerce deactivated them)")
 
     # --- stopping: SIGTERM/SIGINT to exit, whatever the process is doing (runtime.Grace) -----------
     shutdown_grace: Seconds = Field(10.0, description="seconds from SIGTERM to exit: in-flight requests get "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -119,6 +120,20 @@ class BigCommerceAdmin:
         """One page of ``GET /v2/orders`` (filters as BigCommerce names them: min_id, status_id, page, limit...)."""
         return _list(await self._call("GET", "/v2/orders", params=filters), "orders")
 
+    async def orders_modified_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Every order modified at or after ``since`` (``GET /v2/orders?min_date_modified=``, all pages, oldest
+        change first): what the order poller asks, so an order whose webhook never came is still found."""
+        orders: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            chunk = _list(await self._call("GET", "/v2/orders", params={
+                "min_date_modified": since.astimezone(UTC).isoformat(timespec="seconds"),
+                "sort": "date_modified", "page": page, "limit": PAGE_LIMIT}), "orders")
+            orders.extend(chunk)
+            if len(chunk) < PAGE_LIMIT:
+                return orders
+            page += 1
+
     async def update_order(self, order_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
         return _dict(await self._call("PUT", f"/v2/orders/{order_id}", body=fields), "order")
 
@@ -127,6 +142,14 @@ class BigCommerceAdmin:
 
     async def get_shipping_addresses(self, order_id: int) -> list[dict[str, Any]]:
         return await self._all_pages(f"/v2/orders/{order_id}/shipping_addresses", "shipping addresses")
+
+    async def get_order_coupons(self, order_id: int) -> list[dict[str, Any]]:
+        return await self._all_pages(f"/v2/orders/{order_id}/coupons", "order coupons")
+
+    async def get_order_fees(self, order_id: int) -> list[dict[str, Any]]:
+        """``GET /v2/orders/{id}/fees`` answers ``{"fees": [...]}`` (the spec's example), not a bare array."""
+        body = await self._call("GET", f"/v2/orders/{order_id}/fees")
+        return _list(body.get("fees") if isinstance(body, dict) else body, "order fees")
 
     async def create_shipment(self, order_id: int, body: Mapping[str, Any]) -> dict[str, Any]:
         return _dict(await self._call("POST", f"/v2/orders/{order_id}/shipments", body=body), "shipment")
@@ -169,8 +192,9 @@ class BigCommerceAdmin:
         """Make sure each scope has one active hook to ``destination`` with exactly ``headers``.
 
         Idempotent: creates only missing (scope, destination) pairs, re-activates or fixes the headers of
-        existing ones, leaves correct ones alone. Returns ``[{"scope", "action": "created" | "updated" |
-        "unchanged", "id"}]``; running it twice, the second run is all "unchanged".
+        existing ones, leaves correct ones alone. Returns ``[{"scope", "action": "created" | "reactivated" |
+        "updated" | "unchanged", "id"}]`` ("reactivated": BigCommerce had deactivated it); running it twice, the
+        second run is all "unchanged".
         """
         wanted_headers = dict(headers or {})
         existing = [h for h in await self.list_hooks() if h.get("destination") == destination]
@@ -183,7 +207,8 @@ class BigCommerceAdmin:
                 done.append({"scope": scope, "action": "unchanged", "id": correct["id"]})
             elif candidates:
                 hook = await self.update_hook(candidates[0]["id"], {"is_active": True, "headers": wanted_headers})
-                done.append({"scope": scope, "action": "updated", "id": hook["id"]})
+                action = "updated" if candidates[0].get("is_active") else "reactivated"
+                done.append({"scope": scope, "action": action, "id": hook["id"]})
             else:
                 hook = await self.create_hook(scope, destination, headers=wanted_headers)
                 done.append({"scope": scope, "action": "created", "id": hook["id"]})

@@ -45,3 +45,20 @@ def on_account_allowed(record: CreditRecord | None, order_total: Decimal | None,
     if not erp_reachable and (age_seconds is None or age_seconds > max_age_seconds):
         return False
     return order_total is None or order_total <= record.available_credit
+
+
+def placement_hold(record: CreditRecord | None, order_total: Decimal) -> str | None:
+    """Why an order paid on account must be held rather than posted as an open order, or None to post it.
+
+    The rule at placement (the storefront's check may be minutes old, or skipped): a company on hold, an
+    order above the company's available credit (limit less what it owes now, as the ERP states it), or
+    credit the ERP does not know, hold the order. It is posted when the ERP's credit later allows it (a
+    payment lowers the balance, the limit is raised, the hold is lifted): never sooner, never twice.
+    """
+    if record is None:
+        return "the ERP has no credit line for the company"
+    if record.on_hold:
+        return "the company's account is on hold"
+    if order_total > record.available_credit:
+        return f"the order's total {order_total} exceeds the available credit {record.available_credit}"
+    return None

@@ -5,7 +5,10 @@ Two events tell the worker's order flows what the ERP did with an order we poste
 - ``com.pricingedge.shipment.created`` — a shipment of a sales order::
 
       {"shipment_id", "order_number", "reference", "carrier", "tracking_number",
-       "lines": [{"sku", "quantity"}], "order_status", "version"}
+       "lines": [{"sku", "quantity", "line_id"?}], "order_status", "version"}
+
+  ``line_id`` (when the ERP kept it) is the BigCommerce order product the line was posted with: the
+  shipment goes back to that line, not to the first line with the SKU.
 
 - ``com.pricingedge.salesorder.changed`` — the order's status changed (released, cancelled, ...)::
 
@@ -64,7 +67,7 @@ OrderEvent = ShipmentCreated | SalesOrderChanged
 
 _SHIPMENT_FIELDS = ("shipment_id", "order_number", "reference", "carrier", "tracking_number", "lines",
                     "order_status", "version")
-_SHIPMENT_LINE_FIELDS = ("sku", "quantity")
+_SHIPMENT_LINE_FIELDS = ("sku", "quantity", "line_id")
 _CHANGED_FIELDS = ("order_number", "reference", "status", "version")
 
 
@@ -86,7 +89,8 @@ def shipment_to_data(event: ShipmentCreated) -> dict[str, Any]:
         "reference": shipment.reference,
         "carrier": shipment.carrier,
         "tracking_number": shipment.tracking_number,
-        "lines": [{"sku": line.sku, "quantity": line.quantity} for line in shipment.lines],
+        "lines": [{"sku": line.sku, "quantity": line.quantity} | ({"line_id": line.line_id} if line.line_id else {})
+                  for line in shipment.lines],
         "order_status": shipment.order_status.value,
         "version": event.version,
     }
@@ -139,7 +143,8 @@ def shipment_from_data(data: object) -> ShipmentCreated:
     lines = []
     for i, raw in enumerate(raw_lines):
         line = Fields(raw, _SHIPMENT_LINE_FIELDS, f"lines[{i}]")
-        lines.append(ShipmentLine(line.text("sku"), line.req_int("quantity", minimum=1)))
+        lines.append(ShipmentLine(line.text("sku"), line.req_int("quantity", minimum=1),
+                                  line.integer("line_id", required=False, minimum=1) or 0))
     shipment = Shipment(
         shipment_id=f.text("shipment_id"),
         order_number=f.text("order_number"),
@@ -184,13 +189,60 @@ def event_from_data(event_type: str, data: object) -> events.Record | OrderEvent
 
 def sales_order_to_data(order: SalesOrder) -> dict[str, Any]:
     """A sales order as the ERP API carries it (what an adapter posts, what the simulator echoes):
-    the SalesOrder's fields, money as decimal strings."""
+    the SalesOrder's fields, money as decimal strings. ``reference`` (ours, the idempotency key) and
+    ``po_number`` (the buyer's) are separate fields. No total: the ERP computes its own from the lines and
+    charges."""
+    money = events.money_str
     return {
         "reference": order.reference, "bc_order_id": order.bc_order_id, "customer_id": order.customer_id,
         "sold_to": order.sold_to, "currency": order.currency, "document_type": order.document_type,
         "po_number": order.po_number, "ship_to": None if order.ship_to is None else asdict(order.ship_to),
         "cancelled": order.cancelled,
         "lines": [{"sku": line.sku, "quantity": line.quantity,
-                   "unit_price": events.money_str(line.unit_price, f"lines[{i}].unit_price")}
+                   "unit_price": money(line.unit_price, f"lines[{i}].unit_price"), "line_id": line.line_id,
+                   "discount": money(line.discount, f"lines[{i}].discount"),
+                   "tax": money(line.tax, f"lines[{i}].tax"),
+                   "options": [{"name": name, "value": value} for name, value in line.options],
+                   "consignment": line.consignment}
                   for i, line in enumerate(order.lines)],
+        "consignments": [{"ship_to": asdict(c.ship_to), "method": c.method} for c in order.consignments],
+        "charges": [{"kind": c.kind, "description": c.description, "amount": money(c.amount, f"charges[{i}].amount"),
+                     "tax": money(c.tax, f"charges[{i}].tax"), "consignment": c.consignment}
+                    for i, c in enumerate(order.charges)],
+        "discount": money(order.discount, "discount"), "coupons": list(order.coupons),
+        "tax_inclusive": order.tax_inclusive,
     }
+
+
+def shipment_items(shipment: Shipment, products: list[dict[str, Any]],
+                   default_address: int) -> dict[int, list[dict[str, int]]]:
+    """The BigCommerce shipments an ERP shipment becomes: ``{order_address_id: [{order_product_id, quantity}]}``.
+
+    A line goes back to the order product it was posted as (``line_id``) when the ERP kept it; else to the
+    order's lines with that SKU, in order, each up to its quantity (the same answer on every retry: what is
+    shipped already does not move it). Anything that does not fit the order is an EventDataError naming it."""
+    by_id = {int(p["id"]): p for p in products if isinstance(p.get("id"), int)}
+    left = {pid: int(p.get("quantity") or 0) for pid, p in by_id.items()}
+    items: dict[int, list[dict[str, int]]] = {}
+
+    def add(product_id: int, quantity: int) -> None:
+        address = by_id[product_id].get("order_address_id")
+        target = address if isinstance(address, int) and address else default_address
+        items.setdefault(target, []).append({"order_product_id": product_id, "quantity": quantity})
+        left[product_id] -= quantity
+
+    for line in shipment.lines:
+        if line.line_id:
+            if line.line_id not in by_id or str(by_id[line.line_id].get("sku")) != line.sku:
+                raise EventDataError("lines", f"line {line.line_id} ({line.sku}) is not on the order")
+            add(line.line_id, line.quantity)
+            continue
+        quantity = line.quantity
+        for product_id, product in by_id.items():
+            if quantity and str(product.get("sku")) == line.sku and left[product_id] > 0:
+                take = min(quantity, left[product_id])
+                add(product_id, take)
+                quantity -= take
+        if quantity:
+            raise EventDataError("lines", f"{line.sku}: {quantity} more than the order has")
+    return items

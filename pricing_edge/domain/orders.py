@@ -79,11 +79,55 @@ class ShipTo:
     country_iso2: str
 
 
+ZERO = Decimal("0")
+
+
 @dataclass(frozen=True)
 class SalesOrderLine:
+    """One line as the buyer agreed to it. ``unit_price`` is net (ex tax) and includes what the chosen options
+    add; ``discount`` is everything taken off the line (its share of coupons and promotions), ``tax`` the
+    line's tax — so the line is worth ``unit_price × quantity − discount + tax``."""
+
     sku: str
     quantity: int
     unit_price: Decimal
+    line_id: int = 0  # BigCommerce's order product id: shipments come back to it
+    discount: Decimal = ZERO
+    tax: Decimal = ZERO
+    options: tuple[tuple[str, str], ...] = ()  # (option, value) as the buyer chose them
+    consignment: int = 0  # index into SalesOrder.consignments
+    gross_price: Decimal | None = None  # the unit price with tax, as a tax-inclusive store shows it
+
+    def key(self) -> tuple[str, int, Decimal]:
+        """What every ERP keeps of a line and a change to it changes (what "the lines differ" compares)."""
+        return self.sku, self.quantity, self.unit_price
+
+    @property
+    def net(self) -> Decimal:
+        return self.unit_price * self.quantity - self.discount
+
+
+@dataclass(frozen=True)
+class Consignment:
+    """Where some of the lines go, and how: one BigCommerce shipping address."""
+
+    ship_to: ShipTo
+    method: str = ""
+
+
+@dataclass(frozen=True)
+class Charge:
+    """Something the buyer pays besides the lines: shipping (per consignment), handling, wrapping, a fee."""
+
+    kind: str  # shipping | handling | wrapping | fee
+    description: str
+    amount: Decimal  # net (ex tax)
+    tax: Decimal = ZERO
+    consignment: int | None = None
+
+
+def same_lines(a: Sequence[SalesOrderLine], b: Sequence[SalesOrderLine]) -> bool:
+    return [line.key() for line in a] == [line.key() for line in b]
 
 
 @dataclass(frozen=True)
@@ -100,23 +144,44 @@ class SalesOrder:
     po_number: str | None = None
     document_type: str = "SO"
     cancelled: bool = False
+    consignments: tuple[Consignment, ...] = ()  # every ship-to (``ship_to`` is the first, for one-address ERPs)
+    charges: tuple[Charge, ...] = ()
+    discount: Decimal = ZERO  # taken off the order as a whole (not on any line)
+    coupons: tuple[str, ...] = ()  # codes; their amounts are in the lines' discounts
+    tax_inclusive: bool = False  # the store shows gross prices
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((line.tax for line in self.lines), ZERO) + sum((c.tax for c in self.charges), ZERO)
+
+    @property
+    def net_total(self) -> Decimal:
+        return (sum((line.net for line in self.lines), ZERO) + sum((c.amount for c in self.charges), ZERO)
+                - self.discount)
+
+    @property
+    def total(self) -> Decimal:
+        """What the buyer pays, computed from the lines and charges (never taken from a header)."""
+        return self.net_total + self.tax_total
 
 
 @dataclass(frozen=True)
 class ErpSalesOrder:
-    """The ERP's view of a posted order."""
+    """The ERP's view of a posted order (``total``: as the ERP computed it, when it says)."""
 
     number: str
     reference: str
     status: ErpStatus
     lines: tuple[SalesOrderLine, ...] = ()
     version: int = 0
+    total: Decimal | None = None
 
 
 @dataclass(frozen=True)
 class ShipmentLine:
     sku: str
     quantity: int
+    line_id: int = 0  # the BigCommerce order product the ERP line was posted with (0: unknown, map by SKU)
 
 
 @dataclass(frozen=True)
@@ -189,7 +254,8 @@ def _money(value: object, where: str) -> Decimal:
     return amount
 
 
-def _lines(products: Sequence[Mapping[str, Any]]) -> tuple[SalesOrderLine, ...]:
+def _lines(products: Sequence[Mapping[str, Any]], address_index: Mapping[int, int] | None = None,
+           tax_inclusive: bool = False) -> tuple[SalesOrderLine, ...]:
     if not products:
         raise OrderMappingError("order has no products")
     lines = []
@@ -203,21 +269,75 @@ def _lines(products: Sequence[Mapping[str, Any]]) -> tuple[SalesOrderLine, ...]:
             raise OrderMappingError(f"line {index} ({sku}): no valid quantity") from exc
         if quantity < 1:
             raise OrderMappingError(f"line {index} ({sku}): quantity {quantity} is not positive")
-        lines.append(SalesOrderLine(sku, quantity, _money(product.get("price_ex_tax"), f"line {index} ({sku}) price")))
+        where = f"line {index} ({sku})"
+        discount = sum((_money(d.get("amount"), f"{where} discount") for d in product.get("applied_discounts") or []
+                        if isinstance(d, Mapping)), ZERO)
+        total_ex, total_inc = product.get("total_ex_tax"), product.get("total_inc_tax")
+        tax = (_money(total_inc, f"{where} total") - _money(total_ex, f"{where} total")
+               if total_ex is not None and total_inc is not None else ZERO)
+        options = tuple((str(o.get("display_name") or o.get("name") or ""), str(o.get("display_value") or ""))
+                        for o in product.get("product_options") or [] if isinstance(o, Mapping))
+        address = product.get("order_address_id")
+        consignment = (address_index or {}).get(address, 0) if isinstance(address, int) else 0
+        gross = (_money(product.get("price_inc_tax"), f"{where} gross price")
+                 if tax_inclusive and product.get("price_inc_tax") is not None else None)
+        lines.append(SalesOrderLine(sku, quantity, _money(product.get("price_ex_tax"), f"{where} price"),
+                                    line_id=int(product.get("id") or 0), discount=discount, tax=tax,
+                                    options=options, consignment=consignment, gross_price=gross))
     return tuple(lines)
 
 
-def _ship_to(addresses: Sequence[Mapping[str, Any]]) -> ShipTo | None:
-    if not addresses:
-        return None
-    first = addresses[0]
-
+def _address(address: Mapping[str, Any]) -> ShipTo:
     def text(key: str) -> str:
-        return str(first.get(key) or "")
+        return str(address.get(key) or "")
 
     name = " ".join(part for part in (text("first_name"), text("last_name")) if part)
     return ShipTo(name, text("company"), text("street_1"), text("street_2"), text("city"), text("state"),
                   text("zip"), text("country_iso2"))
+
+
+def _consignments(addresses: Sequence[Mapping[str, Any]]) -> tuple[tuple[Consignment, ...], tuple[Charge, ...]]:
+    """Every shipping address, and its shipping as a charge of its own."""
+    consignments, charges = [], []
+    for n, address in enumerate(addresses):
+        method = str(address.get("shipping_method") or "")
+        consignments.append(Consignment(_address(address), method))
+        cost = _money(address.get("cost_ex_tax") or 0, f"shipping address {n + 1} cost")
+        tax = _money(address.get("cost_tax") or 0, f"shipping address {n + 1} tax")
+        if cost or tax:
+            charges.append(Charge("shipping", method or "shipping", cost, tax, n))
+    return tuple(consignments), tuple(charges)
+
+
+def _order_charges(order: Mapping[str, Any]) -> tuple[Charge, ...]:
+    """Handling and wrapping (shipping is per consignment, from the addresses)."""
+    found = []
+    for kind in ("handling", "wrapping"):
+        cost = _money(order.get(f"{kind}_cost_ex_tax") or 0, f"{kind} cost")
+        tax = _money(order.get(f"{kind}_cost_tax") or 0, f"{kind} tax")
+        if cost or tax:
+            found.append(Charge(kind, kind, cost, tax))
+    return tuple(found)
+
+
+def _fees(fees: Sequence[Mapping[str, Any]]) -> tuple[Charge, ...]:
+    return tuple(Charge("fee", str(fee.get("display_name_merchant") or fee.get("display_name_customer") or "fee"),
+                        _money(fee.get("cost_ex_tax") or 0, f"fee {n + 1}"), _money(fee.get("cost_tax") or 0,
+                                                                                   f"fee {n + 1} tax"))
+                 for n, fee in enumerate(fees))
+
+
+def bc_total(order: Mapping[str, Any]) -> Decimal:
+    """What BigCommerce says the buyer pays (``total_inc_tax``): the ERP's own total must equal it."""
+    return _money(order.get("total_inc_tax"), "total_inc_tax")
+
+
+def cents(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal("0.01"))
+
+
+def _ship_to(addresses: Sequence[Mapping[str, Any]]) -> ShipTo | None:
+    return _address(addresses[0]) if addresses else None
 
 
 def sold_to(customer_id: int, company_id: int | None) -> str:
@@ -235,8 +355,12 @@ def po_number(order: Mapping[str, Any], settings: OrderSettings) -> str | None:
 
 def to_sales_order(order: Mapping[str, Any], products: Sequence[Mapping[str, Any]],
                    addresses: Sequence[Mapping[str, Any]], company_id: int | None,
-                   settings: OrderSettings) -> SalesOrder:
-    """The ERP sales order for a BigCommerce order; raises :class:`OrderMappingError` if it cannot be one."""
+                   settings: OrderSettings, *, coupons: Sequence[Mapping[str, Any]] = (),
+                   fees: Sequence[Mapping[str, Any]] = ()) -> SalesOrder:
+    """The ERP sales order for a BigCommerce order, with everything the buyer agreed to: lines with their
+    options, discounts and tax; every consignment and its shipping; handling, wrapping, fees; the order-level
+    discount (``discount_amount``; coupons are on the lines). Raises :class:`OrderMappingError` if it cannot
+    be one."""
     try:
         order_id = int(order["id"])
         customer_id = int(order.get("customer_id") or 0)
@@ -246,24 +370,34 @@ def to_sales_order(order: Mapping[str, Any], products: Sequence[Mapping[str, Any
     if not re.fullmatch(r"[A-Z]{3}", currency):
         raise OrderMappingError(f"order {order_id}: no valid currency code: {currency!r}")
     status = bc_status(order)
+    tax_inclusive = bool(order.get("is_tax_inclusive_pricing"))
+    address_index = {int(a["id"]): n for n, a in enumerate(addresses) if isinstance(a.get("id"), int)}
+    consignments, shipping = _consignments(addresses)
     return SalesOrder(
         reference=order_reference(settings.store_hash, order_id), bc_order_id=order_id, customer_id=customer_id,
-        sold_to=sold_to(customer_id, company_id), currency=currency, lines=_lines(products),
+        sold_to=sold_to(customer_id, company_id), currency=currency,
+        lines=_lines(products, address_index, tax_inclusive),
         ship_to=_ship_to(addresses), po_number=po_number(order, settings), document_type=settings.document_type,
-        cancelled=status in CANCELLING_BC_STATUSES)
+        cancelled=status in CANCELLING_BC_STATUSES, consignments=consignments,
+        charges=shipping + _order_charges(order) + _fees(fees),
+        discount=_money(order.get("discount_amount") or 0, "discount_amount"),
+        coupons=tuple(str(c.get("code") or "") for c in coupons if isinstance(c, Mapping) and c.get("code")),
+        tax_inclusive=tax_inclusive)
 
 
 def price_mismatches(lines: Sequence[SalesOrderLine], erp_prices: Mapping[str, PriceRecord]) -> list[PriceMismatch]:
     """Lines whose ordered unit price differs from the ERP's for that quantity (the "price shown =
-    price ordered" check). A SKU the ERP does not price is an :class:`OrderMappingError`."""
+    price ordered" check; in a tax-inclusive store the shown price is the gross one, as the ERP's list is).
+    A SKU the ERP does not price is an :class:`OrderMappingError`."""
     found = []
     for line in lines:
         record = erp_prices.get(line.sku)
         if record is None:
             raise OrderMappingError(f"SKU {line.sku!r} is unknown to the ERP (no price for this buyer)")
         expected = unit_price(record, line.quantity)
-        if expected != line.unit_price:
-            found.append(PriceMismatch(line.sku, line.quantity, line.unit_price, expected))
+        ordered = line.gross_price if line.gross_price is not None else line.unit_price
+        if expected != ordered:
+            found.append(PriceMismatch(line.sku, line.quantity, ordered, expected))
     return found
 
 

@@ -228,8 +228,14 @@ def _sales_order(body: object) -> ErpSalesOrder:
         if (not isinstance(sku, str) or isinstance(quantity, bool) or not isinstance(quantity, int)
                 or not isinstance(price, str) or not _MONEY.fullmatch(price)):
             raise bad(f"lines[{i}] must be {{sku, quantity, unit_price: decimal string}}, got {raw!r}")
-        lines.append(SalesOrderLine(sku, quantity, Decimal(price)))
-    return ErpSalesOrder(number=number, reference=reference, status=erp_status, lines=tuple(lines), version=version)
+        line_id = raw.get("line_id", 0)
+        lines.append(SalesOrderLine(sku, quantity, Decimal(price),
+                                    line_id=line_id if isinstance(line_id, int) and not isinstance(line_id, bool) else 0))
+    total = body.get("total")
+    if total is not None and (not isinstance(total, str) or not _MONEY.fullmatch(total)):
+        raise bad(f"total must be a decimal string, got {total!r}")
+    return ErpSalesOrder(number=number, reference=reference, status=erp_status, lines=tuple(lines), version=version,
+                         total=None if total is None else Decimal(total))
 
 
 def _invoice(body: object) -> Invoice:

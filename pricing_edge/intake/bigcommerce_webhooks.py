@@ -5,19 +5,25 @@ Authentication is whatever is configured, and every configured check must pass:
 
 * ``client_secret`` — the Standard Webhooks signature (``webhook-id``, ``webhook-timestamp``,
   ``webhook-signature``) keyed with the app's client secret (the library's key is base64 of it);
-* ``webhook_header`` — the custom header set at registration (``"Name: value"``), compared in
-  constant time.
+* ``webhook_header`` — the custom header set at registration (``"Name: value"``; ``"Name: new,old"`` while
+  it is rotated: any value listed passes, the first is the one registered), compared in constant time.
 
 With neither configured the route refuses everything with 503: an unauthenticated webhook is never
 accepted. The signature covers the raw bytes, so it is checked before the body is parsed.
 
 Deliveries are deduplicated by ``webhook-id`` (the same across BigCommerce's retries), never by
-``hash``, which is a hash of ``data`` and the same for every ``store/order/updated`` of one order.
+``hash``, which is a hash of ``data`` and the same for every ``store/order/updated`` of one order. A
+delivery without ``webhook-id`` (BigCommerce sending only the custom header) is accepted when the custom
+header verifies and no signature is configured; it is deduplicated by a key of its scope, data and
+``created_at`` (:func:`derived_id`: the same on every retry of one event, different for two updates of
+one order at different seconds). Refusing it instead would make every delivery fail, and BigCommerce
+deactivates a hook that keeps failing.
 """
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import hmac
 import logging
 import re
@@ -78,6 +84,24 @@ def parse_header_setting(setting: str) -> tuple[str, str]:
     return name.lower(), value
 
 
+def header_values(setting: str) -> tuple[str, list[str]]:
+    """``"Name: new,old"`` → (lower-case name, every value accepted during a rotation; the first is registered)."""
+    name, value = parse_header_setting(setting)
+    values = listed(value)
+    if not values:
+        raise ValueError("PRICING_EDGE_WEBHOOK_HEADER must be 'Name: value' (several values comma-separated "
+                         "while one is rotated)")
+    return name, values
+
+
+def derived_id(payload: dict[str, Any]) -> str:
+    """The dedup key of a delivery without ``webhook-id``: its scope, data and ``created_at`` (what a retry
+    repeats), never ``hash`` alone (the same for every update of one order)."""
+    canonical = orjson.dumps([payload.get("scope"), payload.get("data"), payload.get("created_at")],
+                             option=orjson.OPT_SORT_KEYS)
+    return "derived_" + hashlib.sha256(canonical).hexdigest()[:40]
+
+
 def parse_payload(body: bytes) -> dict[str, Any]:
     """The payload in ``body``, checked against ``pricing_edge/schemas/webhooks/bigcommerce.json``; WebhookPayloadError
     names the first problem (with its JSON path)."""
@@ -121,7 +145,7 @@ class BigCommerceWebhookIntake:
         # Configuration errors fail here, loudly, rather than as a 401 to every delivery.
         # Several client secrets (a rotation): a delivery signed with any of them is accepted.
         self.secret = ",".join(signing_secret(one) for one in listed(client_secret)) or None
-        self.header = parse_header_setting(webhook_header) if webhook_header else None
+        self.header = header_values(webhook_header) if webhook_header else None
         if not self.configured:
             log.warning("%s; every webhook will be refused with 503", NOT_CONFIGURED)
         # Told of every accepted catalog webhook (product, category, brand): the edge's listings refetch.
@@ -152,16 +176,18 @@ class BigCommerceWebhookIntake:
         if refusal is not None:
             self._count(UNKNOWN_SCOPE, "unauthorized")
             return _error(401, refusal)
-        webhook_id = request.headers.get(WEBHOOK_ID)
-        if webhook_id is None or not _WEBHOOK_ID_PATTERN.fullmatch(webhook_id):
+        webhook_id = request.headers.get(WEBHOOK_ID)  # absent: only the custom header verified it (above)
+        if webhook_id is not None and not _WEBHOOK_ID_PATTERN.fullmatch(webhook_id):
             self._count(UNKNOWN_SCOPE, "rejected")
-            return _error(400, "invalid webhook: a webhook-id header (1-256 visible ASCII characters, the same "
-                               "across retries) is required to deduplicate deliveries")
+            return _error(400, "invalid webhook: the webhook-id header must be 1-256 visible ASCII characters "
+                               "(the same across retries: it deduplicates deliveries)")
         try:
             payload = parse_payload(body)
         except WebhookPayloadError as exc:
             self._count(UNKNOWN_SCOPE, "rejected")
             return _error(400, f"invalid webhook: {exc}")
+        if webhook_id is None:
+            webhook_id = derived_id(payload)
         scope: str = payload["scope"]
         try:
             with tracing.appending(BIGCOMMERCE_INTAKE, request.headers) as traceparent:
@@ -182,10 +208,13 @@ class BigCommerceWebhookIntake:
     def _authenticate(self, headers: Headers, body: bytes) -> str | None:
         """Why the delivery is refused (→ 401), or None when every configured check passes."""
         if self.header is not None:
-            name, expected = self.header
+            name, accepted = self.header
             received = headers.get(name)
             # Header values arrive as latin-1 text: back to their bytes, compared with the setting's UTF-8.
-            if received is None or not hmac.compare_digest(received.encode("latin-1"), expected.encode("utf-8")):
+            # Every accepted value is compared (no early exit), so timing does not tell which one matched.
+            matches = [received is not None and hmac.compare_digest(received.encode("latin-1"), value.encode("utf-8"))
+                       for value in accepted]
+            if not any(matches):
                 return f"custom header {name} missing or wrong"
         if self.secret is not None:
             try:

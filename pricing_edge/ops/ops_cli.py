@@ -13,7 +13,7 @@ import httpx
 import orjson
 
 STATUS_COLUMNS = ("depth", "lag_seconds", "in_flight", "retries_waiting", "dead_letters", "needs_attention",
-                  "last_success")
+                  "held", "last_success")
 
 
 class OpsError(Exception):

@@ -93,6 +93,10 @@ class Keys:
     def ledger_erp(self, flow: str, erp_id: str) -> str:
         return f"{self.prefix}{{ledger:{flow}}}:erp:{erp_id}"
 
+    def ledger_status(self, flow: str, status: str) -> str:
+        """The BigCommerce ids of a flow's entries in one of the ledger's indexed statuses (``held``)."""
+        return f"{self.prefix}{{ledger:{flow}}}:status:{status}"
+
     # -- reservations: one tag per SKU; a holder's SKU set is a key of its own -------------------
     def held(self, sku: str) -> str:
         """HASH holder → quantity."""

@@ -13,6 +13,11 @@ from dataclasses import dataclass, fields, replace
 from typing import Protocol
 
 
+# Statuses the ledger indexes, so the entries in them can be listed (an order held for credit: the ops status
+# counts them, a credit change re-checks them). Every write keeps the index in the same atomic step.
+INDEXED_STATUSES: tuple[str, ...] = ("held",)
+
+
 class LedgerConflict(Exception):
     """The pair contradicts an existing mapping (either side already maps elsewhere)."""
 
@@ -57,12 +62,18 @@ class Ledger(Protocol):
     async def get(self, flow: str, bc_id: str) -> LedgerEntry | None: ...
     async def bc_id_for(self, flow: str, erp_id: str) -> str | None: ...
 
+    async def with_status(self, flow: str, status: str) -> list[str]:
+        """The BigCommerce ids whose entry is in ``status`` now (one of ``INDEXED_STATUSES``)."""
+        ...
+
     async def claim(self, flow: str, bc_id: str, token: str, ttl_ms: int, correlation_id: str) -> bool:
         """Own the next write for this record; False while another token's claim is live."""
         ...
 
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
-        """Record the pair (idempotent for the same pair); :class:`LedgerConflict` if either side maps elsewhere."""
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
+        """Record the pair (idempotent for the same pair) and, in the same atomic write, its ``detail``: a reader
+        never sees "synced" without it. :class:`LedgerConflict` if either side maps elsewhere."""
         ...
 
     async def record(self, flow: str, bc_id: str, *, status: str, correlation_id: str, last_error: str = "",
@@ -79,6 +90,9 @@ class EmbeddedLedger:
     async def get(self, flow: str, bc_id: str) -> LedgerEntry | None:
         return self._entries.get((flow, bc_id))
 
+    async def with_status(self, flow: str, status: str) -> list[str]:
+        return sorted(bc for (f, bc), entry in self._entries.items() if f == flow and entry.status == status)
+
     async def bc_id_for(self, flow: str, erp_id: str) -> str | None:
         return self._by_erp.get((flow, erp_id))
 
@@ -94,7 +108,8 @@ class EmbeddedLedger:
                                                status=entry.status if entry.erp_id else "claimed")
         return True
 
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
         entry = self._entry(flow, bc_id)
         other = self._by_erp.get((flow, erp_id))
         if (entry.erp_id and entry.erp_id != erp_id) or (other is not None and other != bc_id):
@@ -102,7 +117,8 @@ class EmbeddedLedger:
         now = now_ms()
         self._by_erp[(flow, erp_id)] = bc_id
         linked = replace(entry, erp_id=erp_id, status="synced", last_error="", correlation_id=correlation_id,
-                         last_synced_ms=now, updated_ms=now, claim_token="", claim_until_ms=0)
+                         last_synced_ms=now, updated_ms=now, claim_token="", claim_until_ms=0,
+                         detail=entry.detail if detail is None else detail)
         self._entries[(flow, bc_id)] = linked
         return linked
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from pricing_edge.store.keys import Keys
-from pricing_edge.store.ledger import LedgerConflict, LedgerEntry, now_ms
+from pricing_edge.store.ledger import INDEXED_STATUSES, LedgerConflict, LedgerEntry, now_ms
 from pricing_edge.store.redis_store import RedisStore, mapped
 
 # KEYS: bc hash. ARGV: flow, bc id, token, now, ttl ms, correlation.
@@ -25,7 +25,7 @@ local erp = redis.call('HGET', KEYS[1], 'erp_id')
 if not erp or erp == '' then redis.call('HSET', KEYS[1], 'status', 'claimed') end
 return 1
 """
-# KEYS: bc hash, erp key. ARGV: flow, bc id, erp id, now, correlation.
+# KEYS: bc hash, erp key, then the status index sets (left: the entry is synced). ARGV: flow, bc id, erp id, now, correlation, has detail ('1' or ''), detail.
 _LINK = """
 local mine = redis.call('HGET', KEYS[1], 'erp_id')
 local theirs = redis.call('GET', KEYS[2])
@@ -33,9 +33,21 @@ if (mine and mine ~= '' and mine ~= ARGV[3]) or (theirs and theirs ~= ARGV[2]) t
   return {mine or '', theirs or ''}
 end
 redis.call('SET', KEYS[2], ARGV[2])
+for i = 3, #KEYS do redis.call('SREM', KEYS[i], ARGV[2]) end
 redis.call('HSET', KEYS[1], 'flow', ARGV[1], 'bc_id', ARGV[2], 'erp_id', ARGV[3], 'status', 'synced',
            'last_error', '', 'correlation_id', ARGV[5], 'last_synced_ms', ARGV[4], 'updated_ms', ARGV[4],
            'claim_token', '', 'claim_until_ms', 0)
+if ARGV[6] == '1' then redis.call('HSET', KEYS[1], 'detail', ARGV[7]) end
+return 1
+"""
+
+# KEYS: bc hash, then one index set per INDEXED_STATUSES. ARGV: bc id, status, then field/value pairs.
+_RECORD = """
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+for i = 2, #KEYS do
+  if KEYS[i]:sub(-(#ARGV[2] + 8)) == ':status:' .. ARGV[2] then redis.call('SADD', KEYS[i], ARGV[1])
+  else redis.call('SREM', KEYS[i], ARGV[1]) end
+end
 return 1
 """
 
@@ -46,6 +58,10 @@ class RedisLedger:
         self.client: Any = store.client
         self._claim = self.client.register_script(_CLAIM)
         self._link = self.client.register_script(_LINK)
+        self._record = self.client.register_script(_RECORD)
+
+    def _indexes(self, flow: str) -> list[str]:
+        return [self.keys.ledger_status(flow, status) for status in INDEXED_STATUSES]
 
     def _bc(self, flow: str, bc_id: str) -> str:
         return self.keys.ledger_bc(flow, bc_id)
@@ -61,6 +77,11 @@ class RedisLedger:
         return LedgerEntry.from_fields({k.decode(): v.decode() for k, v in raw.items()})
 
     @mapped
+    async def with_status(self, flow: str, status: str) -> list[str]:
+        members: Any = await self.client.smembers(self.keys.ledger_status(flow, status))
+        return sorted(m.decode() if isinstance(m, bytes) else str(m) for m in members)
+
+    @mapped
     async def bc_id_for(self, flow: str, erp_id: str) -> str | None:
         value: Any = await self.client.get(self._erp(flow, erp_id))
         return value.decode() if value else None
@@ -71,9 +92,11 @@ class RedisLedger:
                                       args=[flow, bc_id, token, now_ms(), ttl_ms, correlation_id]))
 
     @mapped
-    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str) -> LedgerEntry:
-        result = await self._link(keys=[self._bc(flow, bc_id), self._erp(flow, erp_id)],
-                                  args=[flow, bc_id, erp_id, now_ms(), correlation_id])
+    async def link(self, flow: str, bc_id: str, erp_id: str, correlation_id: str, *,
+                   detail: str | None = None) -> LedgerEntry:
+        result = await self._link(keys=[self._bc(flow, bc_id), self._erp(flow, erp_id), *self._indexes(flow)],
+                                  args=[flow, bc_id, erp_id, now_ms(), correlation_id,
+                                        "" if detail is None else "1", detail or ""])
         if result != 1:
             mine, theirs = (part.decode() if isinstance(part, bytes) else part for part in result)
             raise LedgerConflict(f"{flow}: {bc_id} ↔ {erp_id} contradicts {mine or '-'} / {theirs or '-'}")
@@ -92,7 +115,9 @@ class RedisLedger:
             values["detail"] = detail
         if synced:
             values["last_synced_ms"] = now
-        await self.client.hset(self._bc(flow, bc_id), mapping=values)
+        # The entry and the status indexes in one step: a held order is listed exactly while it is held.
+        await self._record(keys=[self._bc(flow, bc_id), *self._indexes(flow)],
+                           args=[bc_id, status, *(part for pair in values.items() for part in pair)])
         entry = await self.get(flow, bc_id)
         assert entry is not None
         return entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
@@ -37,8 +38,10 @@ from pricing_edge.worker.change_sources import RunningSource, open_change_source
 from pricing_edge.worker.flows.erp_signals import ErpSignalFlow
 from pricing_edge.worker.flows.orders import OrderFlow
 from pricing_edge.worker.metrics import WorkerMetrics
+from pricing_edge.worker.order_poller import OrderPoller
 from pricing_edge.worker.ops_api import OpsApi
 from pricing_edge.worker.router import Router
+from pricing_edge.worker.webhooks import keep_hooks_active
 
 log = logging.getLogger(__name__)
 GAUGE_REFRESH_SECONDS = 2.0
@@ -56,6 +59,8 @@ class Worker:
     engine: EngineSettings
     dedup_ttl: float
     changes: RunningSource | None = None  # the ERP connector's change source, when it has one
+    poller: OrderPoller | None = None  # orders whose webhook never came
+    hook_keeper: Callable[[asyncio.Event], Coroutine[Any, Any, None]] | None = None  # re-activates our webhooks
     _loops: list[Router | FlowRunner] = field(default_factory=list, init=False, repr=False)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
@@ -73,6 +78,12 @@ class Worker:
                                          lease_ms=self.changes.lease_ms, metrics=self.changes.metrics,
                                          stop=self._stopping))
             names.append("erp-change-source")
+        if self.poller is not None:
+            loops.append(self.poller.run(self.queue.hold_lease, self.engine.lease_ms, self._stopping))
+            names.append("order-poller")
+        if self.hook_keeper is not None:
+            loops.append(self.hook_keeper(self._stopping))
+            names.append("hook-keeper")
         await run_loops(loops, stop=self.stop, names=names)
 
     def stop(self) -> None:
@@ -97,12 +108,20 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     assignments = settings.assignments
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
-                       metrics, claim_ms=engine.lease_ms)
+                       metrics, claim_ms=engine.lease_ms, store=store, dedup_ttl=settings.dedup_ttl)
     flows: list[Flow] = [orders]
     changes = open_change_source(settings, store, erp, metrics.registry)
     if changes is not None and changes.prefix:
         flows.append(ErpSignalFlow(changes.source, changes.prefix))
-    return Worker(store, store.work_queue(), ledger, flows, metrics, engine, settings.dedup_ttl, changes)
+    poller = OrderPoller(admin, store, ledger, metrics, store_hash=settings.store_hash,
+                         interval=settings.order_poll_interval, lookback=settings.order_poll_lookback,
+                         dedup_ttl=settings.dedup_ttl)
+    keeper = None
+    if settings.webhook_destination:
+        keeper = functools.partial(keep_hooks_active, admin, settings.webhook_destination, settings, metrics,
+                                   settings.hook_check_interval)
+    return Worker(store, store.work_queue(), ledger, flows, metrics, engine, settings.dedup_ttl, changes,
+                  poller=poller, hook_keeper=keeper)
 
 
 def create_worker_app(worker: Worker, *, close: Sequence[object] = (), require_durable: bool = False,

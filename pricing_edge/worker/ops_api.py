@@ -71,7 +71,7 @@ class OpsApi:
 
     async def snapshot(self) -> dict[str, dict[str, Any]]:
         """Per flow: depth, lag, in-flight, retries waiting, dead letters (and how many need attention),
-        last success. Also refreshes the ``/metrics`` gauges, so both always show the same figures."""
+        entries held (orders on a credit hold), last success. Also refreshes the ``/metrics`` gauges, so both always show the same figures."""
         now = time.time()
         flows: dict[str, dict[str, Any]] = {}
         for flow in self.flows:
@@ -80,9 +80,10 @@ class OpsApi:
             attention = sum(1 for _, fields in letters if _text(fields, "class") == FailureClass.PERMANENT.value)
             lag = max(0.0, now - counts.oldest_enqueued_ms / 1000) if counts.oldest_enqueued_ms else 0.0
             last = counts.last_success_ms / 1000 if counts.last_success_ms else None
+            held = len(await self.ledger.with_status(flow, "held"))
             flows[flow] = {"depth": counts.depth, "entities": counts.entities, "lag_seconds": round(lag, 3),
                            "in_flight": counts.in_flight, "retries_waiting": counts.retrying,
-                           "dead_letters": counts.dead_letters, "needs_attention": attention,
+                           "dead_letters": counts.dead_letters, "needs_attention": attention, "held": held,
                            "last_success": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(last)) if last else None}
             gauges = self.metrics.queue
             gauges["depth"].labels(flow).set(counts.depth)
@@ -90,6 +91,7 @@ class OpsApi:
             gauges["in_flight"].labels(flow).set(counts.in_flight)
             gauges["retries_waiting"].labels(flow).set(counts.retrying)
             gauges["dead_letters"].labels(flow).set(counts.dead_letters)
+            gauges["held"].labels(flow).set(held)
             gauges["last_success_timestamp_seconds"].labels(flow).set(last or 0)
         return flows
 

@@ -3,6 +3,7 @@ and the demo at start). Idempotent: the admin client creates only what is missin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -11,8 +12,9 @@ from pricing_edge.backoff import Backoff
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
-from pricing_edge.intake.bigcommerce_webhooks import parse_header_setting
+from pricing_edge.intake.bigcommerce_webhooks import header_values
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
+from pricing_edge.worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 # The edge's listings by price refresh their products on catalog changes (intake.bigcommerce_webhooks).
@@ -22,11 +24,12 @@ SCOPES: tuple[str, ...] = (*sorted(ORDER_SCOPES), *CATALOG_HOOKS)
 
 
 def hook_headers(settings: Settings) -> dict[str, str]:
-    """The custom header BigCommerce sends back on every delivery, when one is configured."""
+    """The custom header BigCommerce sends back on every delivery, when one is configured (during a rotation,
+    the first value: registering it moves every hook to the new value while the intake still takes the old)."""
     if not settings.webhook_header:
         return {}
-    name, value = parse_header_setting(settings.webhook_header)
-    return {name: value}
+    name, values = header_values(settings.webhook_header)
+    return {name: values[0]}
 
 
 async def register(admin: BigCommerceAdmin, destination: str, settings: Settings,
@@ -54,3 +57,30 @@ async def register_until_done(admin: BigCommerceAdmin, destination: str, setting
             return
     finally:
         await admin.aclose()
+
+
+async def keep_hooks_active(admin: BigCommerceAdmin, destination: str, settings: Settings, metrics: WorkerMetrics,
+                            interval: float, stop: asyncio.Event) -> None:
+    """Every ``interval`` seconds: BigCommerce deactivates a hook whose deliveries keep failing (and stops
+    sending); re-activate ours, count each one in ``pricing_edge_webhooks_reactivated_total`` (alert on any
+    increase: deliveries were failing), and re-create any that was deleted. The poller covers the gap. The
+    first check waits an interval: at start :func:`register_until_done` registers (two at once could both
+    create a missing hook)."""
+    while True:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(interval):
+                await stop.wait()
+        if stop.is_set():
+            return
+        try:
+            changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
+        except BigCommerceError as exc:
+            log.warning("cannot check the webhooks to %s: %s", destination, exc)
+        else:
+            revived = [c for c in changes if c["action"] == "reactivated"]
+            metrics.hooks_inactive.set(len(revived))
+            for change in revived:
+                metrics.hooks_reactivated.labels(change["scope"]).inc()
+                log.error("ALERT: BigCommerce had deactivated the %s webhook %s to %s (its deliveries kept failing); "
+                          "re-activated it — check the edge's webhook intake", change["scope"], change["id"],
+                          destination)

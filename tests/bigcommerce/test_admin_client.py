@@ -91,7 +91,7 @@ async def test_register_webhooks_is_idempotent(sim: RecordedSim, admin: BigComme
     await admin.update_hook(first[0]["id"], {"is_active": False})
     await admin.update_hook(first[1]["id"], {"headers": {"X-Pricing-Edge-Webhook": "stale"}})
     third = await admin.register_webhooks(destination, [*SCOPES, "store/order/archived"], headers)
-    assert [r["action"] for r in third] == ["updated", "updated", "unchanged", "unchanged", "created"]
+    assert [r["action"] for r in third] == ["reactivated", "updated", "unchanged", "unchanged", "created"]
     assert [r["id"] for r in third[:4]] == [r["id"] for r in first]
     hooks = await admin.list_hooks()
     assert len(hooks) == 5
@@ -237,3 +237,22 @@ async def test_clients_in_different_processes_share_the_stores_window_in_redis(
     assert all(len(r) == 15 for r in results)
     assert tiny_quota.admin.limiter.rejected_total == 0
     assert clients[1].rate_limit_waits[0] >= 1  # the second client waited on what the first learned
+
+
+async def test_the_poller_s_fees_and_coupons_calls_match_the_spec(
+        sim: RecordedSim, dataset: Dataset, admin: BigCommerceAdmin) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    fees = [{"display_name_customer": "Insurance", "cost_ex_tax": "3.00", "cost_inc_tax": "3.30"}]
+    order_id = place_order(sim, dataset, fees=fees)
+    start = len(sim.recorder.all())
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    assert [o["id"] for o in await admin.orders_modified_since(since)] == [order_id]
+    assert await admin.orders_modified_since(datetime.now(UTC) + timedelta(minutes=5)) == []
+    assert [(f["display_name_customer"], f["cost_tax"]) for f in await admin.get_order_fees(order_id)] == \
+        [("Insurance", "0.3000")]
+    assert await admin.get_order_coupons(order_id) == []
+    exchanges = [e for e in sim.recorder.all()[start:] if "traceparent" in e.headers]
+    assert len(exchanges) == 4
+    for exchange in exchanges:
+        check_recorded(exchange)

@@ -53,3 +53,15 @@ def test_stale_beyond_its_limit_with_the_erp_down_is_not_allowed() -> None:
     assert not on_account_allowed(_line(), Decimal("1"), age_seconds=61, max_age_seconds=60, erp_reachable=False)
     assert on_account_allowed(_line(), Decimal("1"), age_seconds=59, max_age_seconds=60, erp_reachable=False)
     assert not on_account_allowed(None, None, age_seconds=None, max_age_seconds=60, erp_reachable=True)
+
+
+def test_the_placement_rule_holds_on_hold_over_limit_and_unknown_credit() -> None:
+    from pricing_edge.domain.credit import placement_hold
+
+    room = CreditRecord(1, Decimal("1000.00"), Decimal("900.00"), "ok")
+    assert placement_hold(room, Decimal("100.00")) is None  # exactly the available credit: posted
+    assert "exceeds the available credit 100.00" in str(placement_hold(room, Decimal("100.01")))
+    assert "on hold" in str(placement_hold(CreditRecord(1, Decimal("1000"), Decimal("0"), "hold"), Decimal("1")))
+    assert "no credit line" in str(placement_hold(None, Decimal("1")))
+    owes_more = CreditRecord(1, Decimal("100"), Decimal("150"), "ok")  # over its limit already: nothing available
+    assert placement_hold(owes_more, Decimal("0.01")) is not None

@@ -15,6 +15,7 @@ from pricing_edge.domain.orders import (
     OrderSettings,
     SalesOrderLine,
     bc_status_for,
+    bc_total,
     is_postable,
     order_id_of,
     order_reference,
@@ -41,7 +42,7 @@ def test_an_order_maps_to_a_sales_order_keyed_by_our_reference() -> None:
     sales = to_sales_order(order(), PRODUCTS, ADDRESS, company_id=3, settings=SETTINGS)
     assert sales.reference == "BC-abc123-250" and order_id_of(sales.reference) == 250
     assert sales.sold_to == "company:3"  # a B2B buyer buys on its company's account
-    assert sales.lines == (SalesOrderLine("SKU-1", 3, Decimal("12.5")), SalesOrderLine("SKU-2", 1, Decimal("100")))
+    assert [line.key() for line in sales.lines] == [("SKU-1", 3, Decimal("12.5")), ("SKU-2", 1, Decimal("100"))]
     assert sales.po_number == "PO-4711" and sales.document_type == "ZOR" and sales.currency == "USD"
     assert sales.ship_to is not None and sales.ship_to.name == "Ada Lovelace" and sales.ship_to.country_iso2 == "GB"
     assert not sales.cancelled
@@ -108,3 +109,41 @@ def test_references_round_trip(store_hash: str, order_id: int) -> None:
 def test_foreign_references_are_not_ours(text: str) -> None:
     if not text.startswith("BC-"):
         assert order_id_of(text) is None
+
+
+def test_everything_the_buyer_agreed_to_is_mapped_and_totals_to_bigcommerce_s_total() -> None:
+    """Coupon share on the lines, per-line tax, options, two consignments with their shipping, handling, a fee
+    and an order-level discount: the sales order's own total is BigCommerce's ``total_inc_tax``."""
+    products = [
+        {"id": 11, "sku": "SKU-1", "quantity": 2, "price_ex_tax": "10.0000", "price_inc_tax": "11.0000",
+         "total_ex_tax": "20.0000", "total_inc_tax": "22.0000", "order_address_id": 9,
+         "applied_discounts": [{"id": "SAVE", "amount": "3.0000", "code": "SAVE", "target": "order"}],
+         "product_options": [{"display_name": "Engraving", "display_value": "Engraved"}]},
+        {"id": 12, "sku": "SKU-2", "quantity": 1, "price_ex_tax": "5.0000", "price_inc_tax": "5.5000",
+         "total_ex_tax": "5.0000", "total_inc_tax": "5.5000", "order_address_id": 10, "applied_discounts": []}]
+    addresses = [ADDRESS[0] | {"shipping_method": "Ground", "cost_ex_tax": "4.0000", "cost_tax": "0.4000"},
+                 ADDRESS[0] | {"id": 10, "street_1": "2 Loop", "shipping_method": "Express", "cost_ex_tax": "6.0000",
+                               "cost_tax": "0.0000"}]
+    head = order(is_tax_inclusive_pricing=True, handling_cost_ex_tax="1.0000", handling_cost_tax="0.1000",
+                 discount_amount="2.0000", total_inc_tax="36.0000")
+    fees = [{"display_name_merchant": "Insurance", "cost_ex_tax": "2.0000", "cost_tax": "0.0000"}]
+    sales = to_sales_order(head, products, addresses, 3, SETTINGS, coupons=[{"code": "SAVE"}], fees=fees)
+    first, second = sales.lines
+    assert (first.line_id, first.discount, first.tax, first.options, first.consignment, first.gross_price) == \
+        (11, Decimal("3.0000"), Decimal("2.0000"), (("Engraving", "Engraved"),), 0, Decimal("11.0000"))
+    assert (second.line_id, second.consignment) == (12, 1)
+    assert [(c.ship_to.street_1, c.method) for c in sales.consignments] == [("1 Loop", "Ground"), ("2 Loop", "Express")]
+    assert [(c.kind, c.amount, c.tax, c.consignment) for c in sales.charges] == [
+        ("shipping", Decimal("4.0000"), Decimal("0.4000"), 0), ("shipping", Decimal("6.0000"), Decimal("0"), 1),
+        ("handling", Decimal("1.0000"), Decimal("0.1000"), None), ("fee", Decimal("2.0000"), Decimal("0"), None)]
+    assert (sales.coupons, sales.discount, sales.tax_inclusive) == (("SAVE",), Decimal("2.0000"), True)
+    # lines 20 − 3 + 5, tax 2 + 0.5, shipping 10 + 0.4, handling 1.1, fee 2, less 2: BigCommerce's 36.00
+    assert sales.total == Decimal("36.0000") == bc_total(head)
+    assert sales.po_number == "PO-4711" and sales.reference == "BC-abc123-250"  # two fields, never one
+
+
+def test_a_tax_inclusive_line_is_price_checked_on_its_gross_price() -> None:
+    record = PriceRecord(price_list_id=1, sku="SKU-1", currency="USD", price=Decimal("11.00"), version=1)
+    gross = SalesOrderLine("SKU-1", 1, Decimal("10.0000"), gross_price=Decimal("11.0000"))
+    assert price_mismatches([gross], {"SKU-1": record}) == []
+    assert len(price_mismatches([SalesOrderLine("SKU-1", 1, Decimal("10.0000"))], {"SKU-1": record})) == 1

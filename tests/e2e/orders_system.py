@@ -154,14 +154,18 @@ def order_settings(base: Settings, tmp_path: Path) -> Settings:
 
 
 @contextmanager
-def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread",
-                 register_hooks: bool = True) -> Iterator[OrderSystem]:
-    """``worker``: "thread" (beside the edge), or "none" (start one with :func:`worker_process`)."""
-    settings = order_settings(base, tmp_path)
+def order_system(base: Settings, tmp_path: Path, *, worker: str = "thread", register_hooks: bool = True,
+                 worker_registers_hooks: bool = False, **overrides: Any) -> Iterator[OrderSystem]:
+    """``worker``: "thread" (beside the edge), or "none" (start one with :func:`worker_process`).
+    ``worker_registers_hooks``: the worker registers (and keeps active) the hooks to the edge itself, as with
+    ``PRICING_EDGE_WEBHOOK_DESTINATION``. ``overrides``: settings to change (``order_poll_interval=0.5``...)."""
+    settings = replace(order_settings(base, tmp_path), **overrides)
     bc_port, erp_port, edge_port, worker_port = free_port(), free_port(), free_port(), free_port()
     settings = replace(settings, upstream_url=f"http://127.0.0.1:{bc_port}/graphql", admin_url=f"http://127.0.0.1:{bc_port}",
                        erp_url=f"http://127.0.0.1:{erp_port}", events_url=f"http://127.0.0.1:{edge_port}/events/erp",
                        worker_url=f"http://127.0.0.1:{worker_port}")
+    if worker_registers_hooks:
+        settings = replace(settings, webhook_destination=f"http://127.0.0.1:{edge_port}/webhooks/bigcommerce")
     with serve(bigcommerce_sim_app(settings), bc_port) as bigcommerce, serve(erp_sim_app(settings), erp_port) as erp:
         if worker == "thread":
             edge, worker_app = edge_and_worker(settings)

@@ -246,8 +246,11 @@ async def test_the_body_sent_and_foreign_failures() -> None:
                 "ship_to": {"name": "Avery Adams", "company": "Acme Facilities", "street_1": "1 Main St",
                             "street_2": "", "city": "Austin", "state": "TX", "zip": "78701", "country_iso2": "US"},
                 "cancelled": False,
-                "lines": [{"sku": "PE-10000", "quantity": 3, "unit_price": "12.3400"},
-                          {"sku": "PE-10001", "quantity": 1, "unit_price": "0.10"}]}
+                "lines": [{"sku": "PE-10000", "quantity": 3, "unit_price": "12.3400", "line_id": 0, "discount": "0",
+                           "tax": "0", "options": [], "consignment": 0},
+                          {"sku": "PE-10001", "quantity": 1, "unit_price": "0.10", "line_id": 0, "discount": "0",
+                           "tax": "0", "options": [], "consignment": 0}],
+                "consignments": [], "charges": [], "discount": "0", "coupons": [], "tax_inclusive": False}
 
             with pytest.raises(ErpBadResponse, match="non-JSON"):
                 await adapter.update_sales_order("garbage", order)

@@ -293,13 +293,58 @@ async def test_custom_header_mode_accepts_the_header_and_needs_a_webhook_id(
         assert refused.status_code == 401, refused.text
         assert HEADER_NAME.lower() in refused.json()["error"]
 
-    no_id = await http.post(intake.url, content=body, headers={k: v for k, v in good.items() if k != "webhook-id"})
-    assert no_id.status_code == 400 and "webhook-id" in no_id.json()["error"]
     odd_id = await http.post(intake.url, content=body, headers={**good, "webhook-id": "has space"})
     assert odd_id.status_code == 400 and "webhook-id" in odd_id.json()["error"]
 
     assert len(await entries(intake.store)) == 1
-    assert count(intake, "unknown", "unauthorized") == 4 and count(intake, "unknown", "rejected") == 2
+    assert count(intake, "unknown", "unauthorized") == 4 and count(intake, "unknown", "rejected") == 1
+
+
+async def test_header_only_deliveries_without_webhook_id_are_accepted_once_per_scope_data_and_time(
+        start_intake: StartIntake, http: httpx.AsyncClient) -> None:
+    """BigCommerce may send only the custom header: refusing those would fail every delivery (and get the hook
+    deactivated). The dedup key is scope + data + created_at, so a retry is a duplicate but a later update of
+    the same order (same data, same hash) is not."""
+    intake = start_intake(client_secret=None, webhook_header=HEADER_SETTING)
+    headers = {"content-type": "application/json", HEADER_NAME: HEADER_VALUE}
+    first = await http.post(intake.url, content=encode(ORDER_UPDATED), headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["duplicate"] is False and first.json()["id"].startswith("derived_")
+    retry = await http.post(intake.url, content=encode(ORDER_UPDATED), headers=headers)
+    assert retry.json() == {**first.json(), "duplicate": True}
+    later = await http.post(intake.url, content=encode({**ORDER_UPDATED, "created_at": 1561479336}),
+                            headers=headers)
+    assert later.json()["duplicate"] is False
+    other_scope = await http.post(intake.url, content=encode({**ORDER_UPDATED, "scope": "store/order/created"}),
+                                  headers=headers)
+    assert other_scope.json()["duplicate"] is False
+    unauthenticated = await http.post(intake.url, content=encode({**ORDER_UPDATED, "created_at": 1}),
+                                      headers={"content-type": "application/json"})
+    assert unauthenticated.status_code == 401
+    stored = await entries(intake.store)
+    assert len(stored) == 3
+    assert stored[0][1]["webhook_id"].decode() == first.json()["id"]
+
+
+async def test_a_signature_configured_still_requires_webhook_id(start_intake: StartIntake,
+                                                               http: httpx.AsyncClient) -> None:
+    intake = start_intake(client_secret=CLIENT_SECRET, webhook_header=HEADER_SETTING)
+    response = await http.post(intake.url, content=encode(ORDER_UPDATED),
+                               headers={"content-type": "application/json", HEADER_NAME: HEADER_VALUE})
+    assert response.status_code == 401
+    assert await entries(intake.store) == []
+
+
+async def test_the_custom_header_rotates_like_the_other_secrets(start_intake: StartIntake,
+                                                                http: httpx.AsyncClient) -> None:
+    intake = start_intake(client_secret=None, webhook_header=f"{HEADER_NAME}: new-value-1, {HEADER_VALUE}")
+    for value, status in (("new-value-1", 200), (HEADER_VALUE, 200), ("retired-value", 401),
+                          (f"new-value-1, {HEADER_VALUE}", 401)):
+        response = await http.post(intake.url, content=encode(ORDER_UPDATED),
+                                   headers={"content-type": "application/json", HEADER_NAME: value,
+                                            "webhook-id": new_webhook_id()})
+        assert response.status_code == status, (value, response.text)
+    assert len(await entries(intake.store)) == 2
 
 
 async def test_with_both_configured_both_are_required(start_intake: StartIntake, http: httpx.AsyncClient) -> None:

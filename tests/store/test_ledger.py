@@ -49,3 +49,25 @@ async def test_record_keeps_the_mapping_and_stores_the_flow_detail(store: Store)
     entry = await ledger.record("orders", "7", status="synced", correlation_id="t2", detail='{"x": 1}', synced=True)
     assert (entry.erp_id, entry.detail, entry.correlation_id) == ("SO-7", '{"x": 1}', "t2")
     assert await ledger.get("orders", "8") is None
+
+
+async def test_link_writes_the_detail_in_the_same_step_so_no_reader_sees_synced_without_it(store: Store) -> None:
+    ledger = store.ledger()
+    await ledger.record("orders", "9", status="seen", correlation_id="t", detail='{"history": [1]}')
+    entry = await ledger.link("orders", "9", "SO-9b", "t", detail='{"history": [1], "erp_status": "open"}')
+    assert (entry.status, entry.erp_id, entry.detail) == ("synced", "SO-9b", '{"history": [1], "erp_status": "open"}')
+    again = await ledger.link("orders", "9", "SO-9b", "t2")  # no detail given: the stored one stays
+    assert again.detail == '{"history": [1], "erp_status": "open"}'
+
+
+async def test_held_entries_are_listed_exactly_while_they_are_held(store: Store) -> None:
+    ledger = store.ledger()
+    await ledger.record("orders", "20", status="held", correlation_id="t", detail='{"hold": {}}')
+    await ledger.record("orders", "21", status="held", correlation_id="t")
+    await ledger.record("orders", "22", status="seen", correlation_id="t")
+    assert await ledger.with_status("orders", "held") == ["20", "21"]
+    assert await ledger.with_status("customers", "held") == []
+    await ledger.record("orders", "21", status="cancelled-before-post", correlation_id="t")
+    await ledger.link("orders", "20", "SO-20", "t")  # released and posted
+    assert await ledger.with_status("orders", "held") == []
+    assert (await ledger.get("orders", "20")).detail == '{"hold": {}}'  # type: ignore[union-attr]

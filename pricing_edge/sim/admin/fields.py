@@ -102,12 +102,14 @@ def subtotals(lines: list[OrderLine]) -> tuple[Decimal, Decimal]:
 
 
 def totals(order: Order, lines: list[OrderLine]) -> tuple[Decimal, Decimal]:
-    """Total ex and inc tax: the lines, plus shipping, handling and wrapping, less the discount."""
+    """Total ex and inc tax: the lines, plus shipping, handling, wrapping and fees, less the discount and the coupons
+    (both taken off the ex- and the inc-tax amount alike)."""
     sub_ex, sub_inc = subtotals(lines)
     extra_ex = sum((order.cost(f"{kind}_cost_ex_tax") for kind in COST_KINDS), ZERO)
     extra_inc = sum((order.cost(f"{kind}_cost_inc_tax") for kind in COST_KINDS), ZERO)
-    discount = order.cost("discount_amount")
-    return sub_ex + extra_ex - discount, sub_inc + extra_inc - discount
+    discount = order.cost("discount_amount") + order.coupon_discount()
+    fees_ex, fees_inc = order.fee_totals()
+    return sub_ex + extra_ex + fees_ex - discount, sub_inc + extra_inc + fees_inc - discount
 
 
 def check_totals(order: Order, lines: list[OrderLine]) -> None:

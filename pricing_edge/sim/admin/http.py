@@ -9,7 +9,9 @@ from __future__ import annotations
 import functools
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -112,6 +114,22 @@ def query_int(request: Request, name: str, default: int | None = None, *, minimu
     if value < minimum:
         raise AdminError(400, f"The query parameter '{name}' must be at least {minimum}, got {value}.")
     return value
+
+
+def query_date(request: Request, name: str) -> datetime | None:
+    """A v2 date filter (``min_date_modified``...): RFC 2822 or ISO 8601, as the spec allows; naive means UTC."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(raw)
+        except (TypeError, ValueError):
+            raise AdminError(400, f"The query parameter '{name}' must be a date in RFC-2822 or ISO-8601, "
+                                  f"got {raw!r}.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def paging(request: Request, default_limit: int = 50) -> tuple[int, int]:

@@ -30,6 +30,12 @@ _CATALOG_POST = frozenset({"product_id", "name", "name_customer", "name_merchant
                            "wrapping_message", "wrapping_cost_ex_tax", "wrapping_cost_inc_tax", "sku"})
 LINE_FIELDS = _CATALOG_POST | {"id"}
 ZERO = Decimal("0.0000")
+# The store's shared modifier options (BigCommerce's "shared options" any product may carry): option id →
+# (display name, {value id: (label, price adjustment ex tax)}). Given as ``product_options: [{id, value}]``.
+MODIFIERS: dict[int, tuple[str, dict[int, tuple[str, Decimal]]]] = {
+    9001: ("Engraving", {9101: ("None", Decimal("0.0000")), 9102: ("Engraved", Decimal("4.5000"))}),
+    9002: ("Gift box", {9201: ("No", Decimal("0.0000")), 9202: ("Yes", Decimal("2.2500"))}),
+}
 
 
 @dataclass
@@ -51,6 +57,12 @@ class OrderLine:
     name_customer: str | None = None
     name_merchant: str | None = None
     quantity_shipped: int = 0
+    modifiers: tuple[tuple[int, int], ...] = ()  # (option id, value id) of MODIFIERS chosen for this line
+    discounts: tuple[tuple[str, Decimal], ...] = ()  # (coupon code, amount off this line) applied at checkout
+
+    @property
+    def discount(self) -> Decimal:
+        return sum((amount for _, amount in self.discounts), ZERO)
 
     @property
     def remaining(self) -> int:
@@ -78,11 +90,19 @@ class OrderLine:
             "quantity_shipped": self.quantity_shipped, "event_name": None, "event_date": None,
             "fixed_shipping_cost": money4(ZERO), "ebay_item_id": "", "ebay_transaction_id": "",
             "option_set_id": None, "parent_order_product_id": None, "is_bundled_product": False,
-            "bin_picking_number": "", "external_id": None, "brand": self.brand, "applied_discounts": [],
-            "product_options": [self._option(n, name, value) for n, (name, value) in enumerate(self.options)],
+            "bin_picking_number": "", "external_id": None, "brand": self.brand,
+            "applied_discounts": [{"id": code, "amount": money4(amount), "name": code, "code": code,
+                                   "target": "order"} for code, amount in self.discounts],
+            "product_options": [self._option(n, name, value) for n, (name, value) in enumerate(self.options)]
+            + [self._modifier(len(self.options) + n, option, value) for n, (option, value) in enumerate(self.modifiers)],
             "configurable_fields": [], "gift_certificate_id": None,
-            "discounted_total_inc_tax": money4(total_inc),
+            "discounted_total_inc_tax": money4(total_inc - self.discount),
         }
+
+    def _modifier(self, index: int, option_id: int, value_id: int) -> dict[str, Any]:
+        name, values = MODIFIERS[option_id]
+        found = self._option(index, name, values[value_id][0])
+        return found | {"option_id": option_id, "product_option_id": option_id, "value": str(value_id)}
 
     def _option(self, index: int, name: str, value: str) -> dict[str, Any]:
         return {"id": self.id * 100 + index + 1, "option_id": index + 1, "order_product_id": self.id,
@@ -98,6 +118,7 @@ class LineFactory:
     def __init__(self, dataset: Dataset, tax_rate: Decimal) -> None:
         self.dataset = dataset
         self.tax_rate = tax_rate
+        self.tax_inclusive = False  # the store's tax setting: catalog prices include tax (``/_sim/store``)
         self.brands = {b.id: b.name for b in dataset.brands}
 
     def new_line(self, item: Any, where: str, *, line_id: int, order_id: int, address_id: int,
@@ -106,24 +127,54 @@ class LineFactory:
             raise AdminError(400, f"{where} must be an object.")
         reject_unknown(item, _CATALOG_POST, f"{where}.")
         quantity = require_int(item.get("quantity"), f"{where}.quantity", minimum=1)
-        if item.get("product_options"):
-            raise AdminError(400, f"{where}.product_options: the simulator resolves variants by variant_id or "
-                                  "sku, not by product options.")
+        modifiers = self._modifiers(item.get("product_options"), where)
         resolved = self._catalog(item, where)
         if resolved is None:
+            if modifiers:
+                raise AdminError(400, f"{where}.product_options: a custom product has no options.")
             return self._custom(item, where, line_id=line_id, order_id=order_id, address_id=address_id,
                                 quantity=quantity)
         product, variant = resolved
         price_ex, price_inc = self.prices(item, where)
-        if price_ex is None:
-            price_ex = self._catalog_price(variant, customer_group, currency, quantity)
+        if price_ex is None and price_inc is None:
+            # BigCommerce's price for the buyer, plus what the chosen options add; in a tax-inclusive store the
+            # catalog price is the gross one.
+            catalog = self._catalog_price(variant, customer_group, currency, quantity) + sum(
+                (MODIFIERS[option][1][value][1] for option, value in modifiers), ZERO)
+            price_ex, price_inc = (None, catalog) if self.tax_inclusive else (catalog, None)
         price_ex, price_inc = self._pair(price_ex, price_inc)
         name = require_str(item.get("name", product.name), f"{where}.name") or product.name
         return OrderLine(line_id, order_id, address_id, product.id, variant.id, name, variant.sku, variant.upc or "",
                          price_ex, price_inc, quantity, weight=product.weight.quantize(FOUR_PLACES),
                          brand=self.brands.get(product.brand_id, ""), options=variant.option_values,
                          name_customer=_opt_str(item, "name_customer", where),
-                         name_merchant=_opt_str(item, "name_merchant", where))
+                         name_merchant=_opt_str(item, "name_merchant", where), modifiers=modifiers)
+
+    @staticmethod
+    def _modifiers(raw: Any, where: str) -> tuple[tuple[int, int], ...]:
+        """``product_options: [{id, value}]``: the store's modifier options (variants are chosen by variant_id
+        or sku)."""
+        if raw is None or raw == []:
+            return ()
+        if not isinstance(raw, list):
+            raise AdminError(400, f"{where}.product_options must be a list of {{id, value}}.")
+        chosen = []
+        for n, option in enumerate(raw):
+            at = f"{where}.product_options[{n}]"
+            if not isinstance(option, dict) or set(option) - {"id", "value", "display_name"}:
+                raise AdminError(400, f"{at} must be {{id, value}}.")
+            option_id = require_int(option.get("id"), f"{at}.id")
+            value_id = require_int(int(option["value"]) if str(option.get("value", "")).isdigit()
+                                   else option.get("value"), f"{at}.value")
+            if option_id not in MODIFIERS:
+                raise AdminError(400, f"{at}.id: option {option_id} is not a modifier option of the store "
+                                      f"(variants are chosen by variant_id or sku).")
+            if value_id not in MODIFIERS[option_id][1]:
+                raise AdminError(400, f"{at}.value: {value_id} is not a value of option {option_id}.")
+            chosen.append((option_id, value_id))
+        if len({option for option, _ in chosen}) != len(chosen):
+            raise AdminError(400, f"{where}.product_options: an option is given twice.")
+        return tuple(chosen)
 
     def prices(self, item: dict[str, Any], where: str) -> tuple[Decimal | None, Decimal | None]:
         ex = parse_money(item["price_ex_tax"], f"{where}.price_ex_tax") if "price_ex_tax" in item else None

@@ -20,11 +20,18 @@ from pricing_edge.sim.admin.http import (
     page_of,
     paging,
     path_int,
+    query_date,
     query_int,
 )
 from pricing_edge.sim.admin.shipments import create_shipment
 from pricing_edge.sim.admin.state import AdminState
-from pricing_edge.sim.admin.views import address_view, order_view
+from pricing_edge.sim.admin.views import (
+    address_view,
+    consignments_view,
+    order_view,
+    taxes_view,
+    transactions_view,
+)
 from pricing_edge.sim.faults import SIM_PREFIX
 
 
@@ -43,6 +50,8 @@ def admin_routes(state: AdminState) -> list[Route]:
         chosen = book.select(min_id=query_int(request, "min_id"), max_id=query_int(request, "max_id"),
                              status_id=query_int(request, "status_id"), customer_id=query_int(request, "customer_id"),
                              external_order_id=params.get("external_order_id"), email=params.get("email"),
+                             min_date_modified=query_date(request, "min_date_modified"),
+                             max_date_modified=query_date(request, "max_date_modified"),
                              sort=params.get("sort") or "id")
         base = store_url(request)
         return json_response([order_view(o, base) for o in page_of(chosen, page, limit)])
@@ -79,6 +88,29 @@ def admin_routes(state: AdminState) -> list[Route]:
         return json_response([address_view(order, a, base) for a in page_of(order.addresses, page, limit)])
 
     @v2
+    async def order_coupons(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        page, limit = paging(request)
+        # An empty list, not v2's usual 204: the spec declares only 200 for coupons.
+        return json_response([coupon.view(order.id) for coupon in page_of(order.coupons, page, limit)])
+
+    @v2
+    async def order_taxes(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        page, limit = paging(request)
+        rate = f"{book.lines.tax_rate * 100:.4f}"
+        return json_response(page_of(taxes_view(order, rate), page, limit))
+
+    @v2
+    async def order_consignments(request: Request) -> Response:
+        return json_response(consignments_view(book.get(path_int(request, "order_id")), store_url(request)))
+
+    @v2
+    async def order_fees(request: Request) -> Response:
+        order = book.get(path_int(request, "order_id"))
+        return json_response({"fees": [fee.view() for fee in order.fees]})
+
+    @v2
     async def list_shipments(request: Request) -> Response:
         order = book.get(path_int(request, "order_id"))
         page, limit = paging(request)
@@ -98,6 +130,13 @@ def admin_routes(state: AdminState) -> list[Route]:
     @v2
     async def order_statuses(request: Request) -> Response:
         return json_response(statuses.all_statuses())
+
+    @v3
+    async def order_transactions(request: Request) -> Response:
+        shown = transactions_view(book.get(path_int(request, "order_id")))
+        meta = {"pagination": {"total": len(shown), "count": len(shown), "per_page": 50, "current_page": 1,
+                               "total_pages": 1, "links": {"current": "?page=1&limit=50"}}}
+        return json_response({"data": shown, "meta": meta})
 
     @v3
     async def list_hooks(request: Request) -> Response:
@@ -147,9 +186,14 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v2_root}/orders/{{order_id}}", update_order, methods=["PUT"]),
         Route(f"{v2_root}/orders/{{order_id}}/products", order_products, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipping_addresses", shipping_addresses, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/coupons", order_coupons, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/fees", order_fees, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/taxes", order_taxes, methods=["GET"]),
+        Route(f"{v2_root}/orders/{{order_id}}/consignments", order_consignments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", list_shipments, methods=["GET"]),
         Route(f"{v2_root}/orders/{{order_id}}/shipments", post_shipment, methods=["POST"]),
         Route(f"{v2_root}/order_statuses", order_statuses, methods=["GET"]),
+        Route(f"{v3_root}/orders/{{order_id}}/transactions", order_transactions, methods=["GET"]),
         Route(f"{v3_root}/hooks", list_hooks, methods=["GET"]),
         Route(f"{v3_root}/hooks", create_hook, methods=["POST"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", get_hook, methods=["GET"]),
@@ -161,7 +205,10 @@ def admin_routes(state: AdminState) -> list[Route]:
 
 def sim_routes(state: AdminState) -> list[Route]:
     """``GET /_sim/webhooks?scope=&status=&after=``, ``POST /_sim/webhooks/{seq}/redeliver``,
-    ``GET|POST /_sim/rate-limit {"quota", "window_ms" | "window_seconds"}``."""
+    ``GET|POST /_sim/rate-limit {"quota", "window_ms" | "window_seconds"}``, ``POST /_sim/orders`` (a shopper's
+    completed checkout: coupons, consignments; see ``OrderBook.place``) and ``GET|POST /_sim/store
+    {"tax_inclusive", "sign_webhooks"}`` (the store's tax setting: catalog prices include tax; webhooks without
+    the Standard Webhooks headers: the custom header alone authenticates them)."""
 
     async def list_webhooks(request: Request) -> Response:
         params = request.query_params
@@ -178,6 +225,23 @@ def sim_routes(state: AdminState) -> list[Route]:
         if delivery is None:
             return json_response({"error": f"no webhook delivery {raw}"}, 404)
         return json_response(delivery.describe())
+
+    async def place_order(request: Request) -> Response:
+        try:
+            order, events = state.orders.place(await json_body(request))
+        except AdminError as exc:
+            return json_response({"error": exc.message}, exc.status)
+        state.emit(events)
+        return json_response(order_view(order, f"{str(request.base_url).rstrip('/')}/stores/{state.store_hash}"), 201)
+
+    async def store_settings(request: Request) -> Response:
+        if request.method == "POST":
+            body = await json_body(request)
+            if set(body) - {"tax_inclusive", "sign_webhooks"} or not all(isinstance(v, bool) for v in body.values()):
+                return json_response({"error": "give {\"tax_inclusive\": bool, \"sign_webhooks\": bool}"}, 400)
+            state.orders.lines.tax_inclusive = body.get("tax_inclusive", state.orders.tax_inclusive)
+            state.webhooks.sign = body.get("sign_webhooks", state.webhooks.sign)
+        return json_response({"tax_inclusive": state.orders.tax_inclusive, "sign_webhooks": state.webhooks.sign})
 
     async def get_rate_limit(request: Request) -> Response:
         return json_response(state.limiter.describe())
@@ -205,6 +269,8 @@ def sim_routes(state: AdminState) -> list[Route]:
     return [
         Route(f"{SIM_PREFIX}/webhooks", list_webhooks, methods=["GET"]),
         Route(f"{SIM_PREFIX}/webhooks/{{seq}}/redeliver", redeliver, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/orders", place_order, methods=["POST"]),
+        Route(f"{SIM_PREFIX}/store", store_settings, methods=["GET", "POST"]),
         Route(f"{SIM_PREFIX}/rate-limit", get_rate_limit, methods=["GET"]),
         Route(f"{SIM_PREFIX}/rate-limit", set_rate_limit, methods=["POST"]),
     ]

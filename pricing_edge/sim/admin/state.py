@@ -45,12 +45,20 @@ class AdminState:
             raise ValueError("the REST Admin API needs an access token (admin_token)")
         store_id = store_id or store_id_for(store_hash)
         quota, window = rate_limit
-        return cls(store_hash=store_hash, admin_token=admin_token, client_id=client_id, store_id=store_id,
+        state = cls(store_hash=store_hash, admin_token=admin_token, client_id=client_id, store_id=store_id,
                    orders=OrderBook(dataset, tax_rate=tax_rate),
                    hooks=HookRegistry(store_hash=store_hash, client_id=client_id),
                    webhooks=WebhookEmitter(store_hash=store_hash, store_id=store_id, client_secret=client_secret,
                                            policy=webhook_retry),
                    limiter=FixedWindow(quota, float(window)))
+        state.webhooks.on_failed = state.deactivate_hook
+        return state
+
+    def deactivate_hook(self, delivery: Delivery) -> None:
+        """A delivery failed every retry: BigCommerce deactivates the hook and sends nothing more to it."""
+        hook = self.hooks.hooks.get(delivery.hook_id)
+        if hook is not None and hook.is_active:
+            hook.is_active = False
 
     def emit(self, events: list[Event]) -> list[Delivery]:
         """Send each event to the active hooks its scope matches (none registered: nothing is sent)."""

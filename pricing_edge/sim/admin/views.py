@@ -2,6 +2,7 @@
 ``orderShippingAddress``): money as four-decimal strings, dates in RFC 2822, sub-resources as links."""
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from pricing_edge.sim.admin import statuses
@@ -45,7 +46,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
         "subtotal_ex_tax": money4(sub_ex), "subtotal_inc_tax": money4(sub_inc),
         "subtotal_tax": money4(sub_inc - sub_ex), **costs,
         "total_ex_tax": money4(total_ex), "total_inc_tax": money4(total_inc),
-        "total_tax": money4(total_inc - total_ex), "is_tax_inclusive_pricing": False,
+        "total_tax": money4(total_inc - total_ex), "is_tax_inclusive_pricing": order.tax_inclusive,
         "items_total": sum(line.quantity for line in lines),
         "items_shipped": sum(line.quantity_shipped for line in lines),
         "payment_method": text.get("payment_method", "Manual"),
@@ -57,14 +58,14 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
         "currency_id": currency_id, "currency_code": order.currency, "currency_exchange_rate": EXCHANGE_RATE_ONE,
         "default_currency_id": currency_id, "default_currency_code": order.currency,
         "staff_notes": text.get("staff_notes", ""), "customer_message": text.get("customer_message", ""),
-        "discount_amount": money4(order.cost("discount_amount")), "coupon_discount": money4(ZERO),
+        "discount_amount": money4(order.cost("discount_amount")), "coupon_discount": money4(order.coupon_discount()),
         "shipping_address_count": len(order.addresses), "is_deleted": False,
         "ebay_order_id": text.get("ebay_order_id", "0"), "cart_id": "",
         "billing_address": {**{name: order.billing_address.get(name, "") for name in ADDRESS_FIELDS},
                             "form_fields": []},
         "is_email_opt_in": False, "credit_card_type": None, "order_source": text.get("order_source", "external"),
         "channel_id": order.channel_id, "external_source": text.get("external_source"),
-        "products": link("products"), "shipping_addresses": link("shipping_addresses"), "coupons": link("coupons"),
+        "products": link("products"), "shipping_addresses": link("shipping_addresses"), "coupons": link("coupons"), "fees": link("fees"),
         "external_id": None, "external_merchant_id": text.get("external_merchant_id"),
         "tax_provider_id": text.get("tax_provider_id", "BasicTaxProvider"),
         "store_default_currency_code": DEFAULT_CURRENCY,
@@ -76,7 +77,7 @@ def order_view(order: Order, base_url: str) -> dict[str, Any]:
 
 def address_view(order: Order, address: Address, base_url: str) -> dict[str, Any]:
     lines = [line for line in order.lines if line.order_address_id == address.id]
-    ex, inc = order.cost("shipping_cost_ex_tax"), order.cost("shipping_cost_inc_tax")
+    ex = inc = order.shipping_of(address)  # the simulator does not tax shipping
     quotes = f"/orders/{order.id}/shipping_addresses/{address.id}/shipping_quotes"
     return {
         "id": address.id, "order_id": order.id, **address.base(),
@@ -89,3 +90,55 @@ def address_view(order: Order, address: Address, base_url: str) -> dict[str, Any
         "shipping_zone_id": 1, "shipping_zone_name": "United States",
         "shipping_quotes": {"url": f"{base_url}/v2{quotes}", "resource": quotes}, "form_fields": [],
     }
+
+
+def taxes_view(order: Order, tax_rate: str) -> list[dict[str, Any]]:
+    """``GET /v2/orders/{id}/taxes``: one row per taxed line (the simulator taxes products only, at one rate)."""
+    rows = []
+    for line in order.lines:
+        tax = (line.price_inc - line.price_ex) * line.quantity
+        if tax:
+            rows.append({"id": line.id, "order_id": order.id, "order_address_id": line.order_address_id,
+                         "tax_rate_id": 1, "tax_class_id": 0, "name": "Sales Tax", "class": "Default Tax Class",
+                         "rate": tax_rate, "priority": 0, "priority_amount": money4(tax), "line_amount": money4(tax),
+                         "order_product_id": str(line.id), "line_item_type": "item"})
+    return rows
+
+
+_CONSIGNMENT_MONEY = frozenset({"base_cost", "cost_ex_tax", "cost_inc_tax", "cost_tax", "base_handling_cost",
+                                "handling_cost_ex_tax", "handling_cost_inc_tax", "handling_cost_tax"})
+
+
+def consignments_view(order: Order, base_url: str) -> dict[str, Any]:
+    """``GET /v2/orders/{id}/consignments``: each shipping address as a shipping consignment with its lines
+    (as links, the default without ``include=consignments.line_items``)."""
+    shipping = []
+    for address in order.addresses:
+        view = address_view(order, address, base_url)
+        lines = [line for line in order.lines if line.order_address_id == address.id]
+        quotes = f"/orders/{order.id}/consignments/shipping/{address.id}/shipping_quotes"
+        # Consignments carry money as JSON numbers (the spec's shippingConsignment_Get), exact digits kept.
+        shipping.append({key: Decimal(value) if key in _CONSIGNMENT_MONEY else value for key, value in view.items()
+                         if key not in ("order_id", "shipping_quotes")}
+                        | {"line_items": [{"url": f"{base_url}/v2/orders/{order.id}/products/{line.id}",
+                                           "resource": f"/orders/{order.id}/products/{line.id}"} for line in lines],
+                           "shipping_quotes": {"url": f"{base_url}/v2{quotes}", "resource": quotes}})
+    return {"pickups": [], "shipping": shipping, "downloads": [], "email": {"gift_certificates": []}}
+
+
+OFFLINE_METHODS = frozenset({"Purchase Order", "PO", "Manual", "Bank Deposit", "Cheque"})
+
+
+def transactions_view(order: Order) -> list[dict[str, Any]]:
+    """``GET /v3/orders/{id}/transactions``: a checkout's payment — pending for an offline method (a purchase
+    order: paid on account, later), a purchase otherwise; orders made through the API have none."""
+    if not order.paid:
+        return []
+    method = order.text.get("payment_method", "Manual")
+    offline = method in OFFLINE_METHODS
+    _, total_inc = totals(order, order.lines)
+    return [{"id": order.id * 10 + 1, "order_id": str(order.id), "event": "pending" if offline else "purchase",
+             "method": "offline" if offline else "credit_card", "amount": total_inc, "currency": order.currency,
+             "gateway": "custom" if offline else "testgateway", "gateway_transaction_id": "", "test": True,
+             "status": "ok", "fraud_review": False, "date_created": order.created.isoformat(timespec="seconds"),
+             "offline": {"display_name": method} if offline else None}]

@@ -6,7 +6,8 @@ dedup key). Signed per Standard Webhooks with ``base64(client secret)`` as the s
 simulator's events (``pricing_edge.intake.envelope.sign``); ``webhook-id`` is one per event, the same on
 every retry and every hook, re-signed with a fresh ``webhook-timestamp`` on each attempt; the hook's
 ``headers`` go along. Any non-2xx or transport error is retried with the ERP outbox's ``DeliveryPolicy``
-backoff, up to its ``max_attempts``. Each delivery runs in a ``bigcommerce.webhook`` span and its POSTs
+backoff, up to its ``max_attempts``; a delivery that fails them all deactivates its hook, as BigCommerce
+deactivates a hook whose deliveries keep failing (it stays so until re-activated with ``PUT /v3/hooks``). Each delivery runs in a ``bigcommerce.webhook`` span and its POSTs
 carry that span's ``traceparent``. Deliveries are listed by ``GET /_sim/webhooks``.
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import itertools
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +80,11 @@ class WebhookEmitter(BackgroundSender):
         super().__init__(policy or DEFAULT_POLICY)
         self.capacity = capacity
         self.deliveries: OrderedDict[int, Delivery] = OrderedDict()
+        # Called when a delivery has failed every attempt (the state deactivates its hook, as BigCommerce does).
+        self.on_failed: Callable[[Delivery], None] | None = None
+        # False: deliveries carry only the hook's own headers, no Standard Webhooks headers (no webhook-id):
+        # what a receiver gets from a hook that authenticates with its custom header alone (``/_sim/store``).
+        self.sign = True
         self._seq = itertools.count(1)
 
     def emit(self, scope: str, data: dict[str, Any], hooks: list[Hook]) -> list[Delivery]:
@@ -117,7 +124,8 @@ class WebhookEmitter(BackgroundSender):
         with tracing.span("bigcommerce.webhook") as traceparent:
             delivery.traceparent = traceparent
             while delivery.attempts < policy.max_attempts:
-                signed = envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+                signed = (envelope.sign(delivery.body, delivery.webhook_id, self.secret)  # fresh timestamp, same id
+                          if self.sign else {})
                 headers = {**delivery.hook_headers, **signed, "content-type": CONTENT_TYPE}
                 outcome = await self.post(delivery.destination, delivery.body, headers)
                 delivery.attempts += 1
@@ -129,3 +137,5 @@ class WebhookEmitter(BackgroundSender):
                 if delivery.attempts < policy.max_attempts:
                     await asyncio.sleep(policy.backoff(delivery.attempts))
             delivery.status = FAILED
+            if self.on_failed is not None:
+                self.on_failed(delivery)

@@ -45,6 +45,7 @@ from pricing_edge.domain.invoices import Invoice, InvoiceLine
 from pricing_edge.domain.order_events import OrderEvent, SalesOrderChanged, ShipmentCreated
 from pricing_edge.domain.orders import ErpStatus, SalesOrder, SalesOrderLine, Shipment, ShipmentLine, ShipTo
 from pricing_edge.intake.envelope import format_time
+from pricing_edge.sim.erp import order_parts  # (it uses this module's field readers: imported lazily both ways)
 from pricing_edge.sim.erp.api import API, json_response, page
 from pricing_edge.sim.erp.outbox import Outbox, OutboxEntry
 from pricing_edge.sim.erp.state import ChangeError, ErpState
@@ -65,9 +66,9 @@ _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _ACCOUNT = re.compile(r"^(?P<kind>company|customer):(?P<id>[0-9]+)$")
 _SHIP_TO_FIELDS = tuple(ShipTo.__dataclass_fields__)
 _ORDER_FIELDS = ("reference", "bc_order_id", "customer_id", "sold_to", "currency", "document_type", "po_number",
-                 "ship_to", "cancelled", "lines")
+                 "ship_to", "cancelled", "lines", "consignments", "charges", "discount", "coupons", "tax_inclusive")
 _IDENTITY_FIELDS = ("reference", "bc_order_id", "customer_id", "sold_to", "currency", "document_type")
-_LINE_FIELDS = ("sku", "quantity", "unit_price")
+_LINE_FIELDS = ("sku", "quantity", "unit_price", "line_id", "discount", "tax", "options", "consignment")
 
 
 class OrderError(Exception):
@@ -117,7 +118,6 @@ class SimOrder:
 
     def describe(self) -> dict[str, Any]:
         order = self.order
-        total = sum((line.unit_price * line.quantity for line in order.lines), Decimal(0))
         return {
             "number": self.number,
             **order_events.sales_order_to_data(order),
@@ -125,9 +125,9 @@ class SimOrder:
             "status": self.status.value,
             "lines": [{"line_number": i, "sku": line.sku, "quantity": line.quantity,
                        "unit_price": events.money_str(line.unit_price, f"lines[{i - 1}].unit_price"),
-                       "shipped_quantity": shipped}
+                       "shipped_quantity": shipped, **order_parts.line_view(line)}
                       for i, (line, shipped) in enumerate(zip(order.lines, self.shipped, strict=True), start=1)],
-            "total": events.money_str(total, "total"),
+            **order_parts.totals(order),
             "shipments": list(self.shipment_ids),
             "version": self.version,
             "created_at": format_time(self.created_at),
@@ -185,18 +185,21 @@ class SalesOrders:
         if existing is not None:
             raise OrderError(409, f"a sales order with reference {reference} already exists: {existing.number}",
                              "reference", {"number": existing.number})
+        parts = order_parts.header_parts(raw)
         order = SalesOrder(
             reference=reference,
             bc_order_id=_integer(raw, "bc_order_id"),
             customer_id=_integer(raw, "customer_id"),
             sold_to=self._sold_to(raw),
             currency=self._currency(raw),
-            lines=self._lines(raw),
+            lines=self._lines(raw, len(parts.get("consignments", ()))),
             ship_to=_ship_to(raw),
             po_number=_po_number(raw),
             document_type=_text(raw, "document_type", default="SO", max_length=10),
             cancelled=_flag(raw, "cancelled"),
+            **parts,
         )
+        order_parts.check_discounts(order)
         now = datetime.now(UTC)
         created = SimOrder(number=f"SO-{next(self._order_numbers)}", order=order,
                            status=ErpStatus.CANCELLED if order.cancelled else ErpStatus.OPEN,
@@ -222,14 +225,15 @@ class SalesOrders:
             if raw.get(name) is not None and raw[name] != getattr(order, name):
                 raise _invalid(name, f"cannot change the {name} of an existing order "
                                      f"({getattr(order, name)!r}, not {raw[name]!r})")
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = order_parts.header_parts(raw)
         if "lines" in raw:
-            changes["lines"] = self._lines(raw)
+            changes["lines"] = self._lines(raw, len(changes.get("consignments", order.consignments)))
         if "ship_to" in raw:
             changes["ship_to"] = _ship_to(raw)
         if "po_number" in raw:
             changes["po_number"] = _po_number(raw)
         cancel = _flag(raw, "cancelled")
+        order_parts.check_discounts(replace(order, **changes))
         # Everything is validated: apply.
         current.order = replace(order, **changes, cancelled=cancel)
         if "lines" in changes:
@@ -256,6 +260,7 @@ class SalesOrders:
         if not remaining:
             raise OrderError(409, f"sales order {number} has nothing left to ship", "lines")
         wanted = self._ship_lines(raw, remaining) if raw.get("lines") is not None else remaining
+        shipped: list[ShipmentLine] = []  # per order line: the shipment says which line (by its line id)
         for sku, quantity in wanted.items():  # fill the order's lines of each SKU in order
             for index, line in enumerate(current.order.lines):
                 if quantity == 0:
@@ -264,13 +269,15 @@ class SalesOrders:
                     take = min(quantity, line.quantity - current.shipped[index])
                     current.shipped[index] += take
                     quantity -= take
+                    if take:
+                        shipped.append(ShipmentLine(sku, take, line.line_id))
         status = ErpStatus.PARTIALLY_SHIPPED if current.remaining() else ErpStatus.SHIPPED
         current.status = status
         current.version = self.state.dataset.next_version()
         current.updated_at = datetime.now(UTC)
         shipment = Shipment(shipment_id=f"SH-{next(self._shipment_numbers)}", order_number=number,
                             reference=current.order.reference, carrier=carrier, tracking_number=tracking,
-                            lines=tuple(ShipmentLine(sku, qty) for sku, qty in wanted.items()), order_status=status)
+                            lines=_merged(shipped), order_status=status)
         created = ShipmentCreated(shipment, current.version)
         self.shipments[shipment.shipment_id] = created
         current.shipment_ids.append(shipment.shipment_id)
@@ -346,7 +353,7 @@ class SalesOrders:
             raise _invalid("currency", f"must be one of {', '.join(self.state.currencies)}, got {value!r}")
         return value
 
-    def _lines(self, raw: Mapping[str, Any]) -> tuple[SalesOrderLine, ...]:
+    def _lines(self, raw: Mapping[str, Any], consignments: int = 0) -> tuple[SalesOrderLine, ...]:
         items = raw.get("lines")
         if not isinstance(items, list) or not items:
             raise _invalid("lines", "must be a non-empty list of {sku, quantity, unit_price}")
@@ -361,7 +368,8 @@ class SalesOrders:
             if not self.state.has_item(sku):
                 raise OrderError(422, f"unknown item {sku!r} on line {index + 1}", f"{where}.sku")
             quantity = _integer(line, "quantity", where=where, minimum=1)
-            lines.append(SalesOrderLine(sku, quantity, _money(line, "unit_price", where=where)))
+            lines.append(SalesOrderLine(sku, quantity, _money(line, "unit_price", where=where),
+                                        **order_parts.line_extras(line, where, consignments)))
         return tuple(lines)
 
     def _ship_lines(self, raw: Mapping[str, Any], remaining: Mapping[str, int]) -> dict[str, int]:
@@ -390,6 +398,14 @@ def invoice_to_data(invoice: Invoice) -> dict[str, Any]:
             "cancelled": invoice.cancelled,
             "lines": [{"sku": line.sku, "quantity": line.quantity, "net_amount": events.money_str(line.net_amount)}
                       for line in invoice.lines]}
+
+
+def _merged(lines: list[ShipmentLine]) -> tuple[ShipmentLine, ...]:
+    """One shipment line per order line we know the id of; lines without one stay one per SKU (as before)."""
+    merged: dict[tuple[str, int], int] = {}
+    for line in lines:
+        merged[(line.sku, line.line_id)] = merged.get((line.sku, line.line_id), 0) + line.quantity
+    return tuple(ShipmentLine(sku, quantity, line_id) for (sku, line_id), quantity in merged.items())
 
 
 def _changed(order: SimOrder) -> SalesOrderChanged:

@@ -13,6 +13,7 @@ order's webhooks (``order:<id>``, from the reference they carry), so they never 
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -20,7 +21,7 @@ import orjson
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.domain import order_events
 from pricing_edge.domain.customers import CustomerRecord
-from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED
+from pricing_edge.domain.events import CREDIT_CHANGED, SALES_ORDER_CHANGED, SHIPMENT_CREATED, EventDataError
 from pricing_edge.domain.orders import (
     BcStatus,
     ErpSalesOrder,
@@ -29,17 +30,22 @@ from pricing_edge.domain.orders import (
     SalesOrder,
     bc_status,
     bc_status_for,
+    bc_total,
+    cents,
     is_postable,
     order_id_of,
     price_mismatches,
+    same_lines,
     to_sales_order,
 )
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.errors import DuplicateReference
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops import tracing
+from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger, LedgerEntry, now_ms
 from pricing_edge.worker.errors import PermanentError, TransientError
+from pricing_edge.worker.flows.credit_hold import CreditHold
 from pricing_edge.worker.messages import Message
 from pricing_edge.worker.metrics import WorkerMetrics
 
@@ -58,11 +64,37 @@ def _detail(entry: LedgerEntry | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _has_coupons(order: dict[str, Any]) -> bool:
+    """Only an order with a coupon discount costs the extra call for its coupons' codes."""
+    try:
+        return Decimal(str(order.get("coupon_discount") or 0)) != 0
+    except ArithmeticError:
+        return True
+
+
+def _has_fees(order: dict[str, Any], products: list[dict[str, Any]], addresses: list[dict[str, Any]]) -> bool:
+    """Whether the order's total has more in it than its lines, shipping, handling and wrapping, less its
+    discounts: only then does it cost the extra call for its fees."""
+    try:
+        def money(value: Any) -> Decimal:
+            return Decimal(str(value or 0))
+
+        known = (sum((money(p.get("total_inc_tax")) for p in products), Decimal(0))
+                 + sum((money(a.get("cost_inc_tax")) for a in addresses), Decimal(0))
+                 + money(order.get("handling_cost_inc_tax")) + money(order.get("wrapping_cost_inc_tax"))
+                 - money(order.get("discount_amount")) - money(order.get("coupon_discount")))
+        return money(order.get("total_inc_tax")) != known
+    except ArithmeticError:
+        return True
+
+
 class OrderFlow:
     name = FLOW
 
     def __init__(self, admin: BigCommerceAdmin, erp: ErpAdapter, ledger: Ledger, assignments: PriceListAssignments,
-                 settings: OrderSettings, metrics: WorkerMetrics, *, claim_ms: int = 10_000) -> None:
+                 settings: OrderSettings, metrics: WorkerMetrics, *, claim_ms: int = 10_000, store: Store | None = None,
+                 dedup_ttl: float = 7 * 24 * 3600.0) -> None:
+        self.credit = CreditHold(admin, erp, ledger, settings, metrics, store, dedup_ttl=dedup_ttl)
         self.admin = admin
         self.erp = erp
         self.ledger = ledger
@@ -78,9 +110,17 @@ class OrderFlow:
         if source == "erp" and kind in ERP_ORDER_EVENTS:
             order_id = order_id_of(str(data.get("reference") or ""))
             return f"order:{order_id}" if order_id else None
+        if source == "erp" and kind == CREDIT_CHANGED:
+            company_id = data.get("company_id")
+            return f"credit:{company_id}" if isinstance(company_id, int) and company_id > 0 else None
         return None
 
     async def handle(self, message: Message, token: str) -> None:
+        if message.kind == CREDIT_CHANGED:  # not an order's message: no ledger history of its own
+            queued = await self.credit.recheck(int(message.data["company_id"]), message.id)
+            log.info("credit of company %s changed: %d held order(s) queued for a new check",
+                     message.data["company_id"], queued)
+            return
         if message.kind in ORDER_SCOPES:
             await self.sync_order(int(message.data["id"]), message, token)
         elif message.kind == SHIPMENT_CREATED:
@@ -93,6 +133,8 @@ class OrderFlow:
 
     async def failed(self, message: Message, reason: str, final: bool) -> None:
         """The ledger shows the last error, and whether the message waits for a retry or for ops."""
+        if message.kind == CREDIT_CHANGED:
+            return
         await self._remember(message, status="dead-lettered" if final else "retrying", error=reason)
 
     async def _remember(self, message: Message, status: str | None, error: str) -> None:
@@ -132,6 +174,11 @@ class OrderFlow:
             await self.ledger.record(FLOW, bc_id, status="cancelled-before-post", correlation_id=correlation)
             self.metrics.orders_posted.labels("skipped").inc()
             return
+        if existing is None and not sales_order.cancelled:
+            hold = await self.credit.reason(order, customer, entry)
+            if hold is not None:
+                await self.credit.hold(order, *hold, correlation)
+                return
         mismatches = await self._price_check(sales_order, customer)
         if existing is None:
             if not await self.ledger.claim(FLOW, bc_id, token, self.claim_ms, correlation):
@@ -139,14 +186,26 @@ class OrderFlow:
             existing = await self._create(sales_order)
         else:
             self.metrics.orders_posted.labels("found").inc()
-        await self.ledger.link(FLOW, bc_id, existing.number, correlation)
-        detail = {"reference": sales_order.reference, "erp_status": existing.status.value,
-                  "price_mismatches": [m.describe() for m in mismatches]}
-        linked = await self.ledger.record(FLOW, bc_id, status="synced", correlation_id=correlation, synced=True,
-                                          detail=orjson.dumps(detail).decode())
-        if existing.status in CHANGEABLE and (existing.lines != sales_order.lines or sales_order.cancelled):
+        # One atomic write: the pair, "synced" and the detail together (a reader never sees one without the others).
+        detail = await self.credit.released(order, _detail(await self.ledger.get(FLOW, bc_id)) | {
+            "reference": sales_order.reference, "erp_status": existing.status.value,
+            "price_mismatches": [m.describe() for m in mismatches], "totals": self._totals(order, existing)})
+        linked = await self.ledger.link(FLOW, bc_id, existing.number, correlation, detail=orjson.dumps(detail).decode())
+        if existing.status in CHANGEABLE and (not same_lines(existing.lines, sales_order.lines) or sales_order.cancelled):
             await self._update_posted(sales_order, linked, correlation, current=existing)
         await self._write_back(order, existing.number)
+
+    def _totals(self, order: dict[str, Any], posted: ErpSalesOrder) -> dict[str, Any]:
+        """BigCommerce's total against the one the ERP computed from what it received (to the cent); a
+        difference is counted and logged: something the buyer agreed to did not arrive."""
+        ours = cents(bc_total(order))
+        theirs = None if posted.total is None else cents(posted.total)
+        if theirs is not None and theirs != ours:
+            self.metrics.total_mismatches.inc()
+            log.warning("order %s: BigCommerce's total %s but ERP order %s totals %s", order.get("id"), ours,
+                        posted.number, theirs)
+        return {"bigcommerce": str(ours), "erp": None if theirs is None else str(theirs),
+                "equal": None if theirs is None else theirs == ours}
 
     async def _create(self, sales_order: SalesOrder) -> ErpSalesOrder:
         try:
@@ -171,8 +230,11 @@ class OrderFlow:
             raise PermanentError(f"order {order_id}: customer {customer_id} is unknown to the ERP")
         products = await self.admin.get_order_products(order_id)
         addresses = await self.admin.get_shipping_addresses(order_id)
+        coupons = await self.admin.get_order_coupons(order_id) if _has_coupons(order) else []
+        fees = await self.admin.get_order_fees(order_id) if _has_fees(order, products, addresses) else []
         company_id = customer.company_id if customer else None
-        return to_sales_order(order, products, addresses, company_id, self.settings), customer
+        return (to_sales_order(order, products, addresses, company_id, self.settings, coupons=coupons, fees=fees),
+                customer)
 
     async def _price_check(self, sales_order: SalesOrder, customer: CustomerRecord | None) -> list[Any]:
         """Each line against the ERP's price for this buyer and quantity; an unknown SKU is permanent."""
@@ -195,7 +257,7 @@ class OrderFlow:
         if current is None:
             raise TransientError(f"{sales_order.reference}: linked to {entry.erp_id} but the ERP cannot find it yet")
         wants_change = sales_order.cancelled != (current.status is ErpStatus.CANCELLED) or (
-            not sales_order.cancelled and current.lines != sales_order.lines)
+            not sales_order.cancelled and not same_lines(current.lines, sales_order.lines))
         if wants_change and current.status not in CHANGEABLE:
             change = "cancellation" if sales_order.cancelled else "line changes"
             raise PermanentError(f"{sales_order.reference}: BigCommerce has {change} but ERP order {current.number} "
@@ -234,20 +296,22 @@ class OrderFlow:
         if entry is None:
             return
         marker = f"ERP shipment {shipment.shipment_id}"
-        if not any(marker in str(s.get("comments") or "") for s in await self.admin.list_shipments(order_id)):
-            products = await self.admin.get_order_products(order_id)
-            by_sku = {str(p.get("sku")): int(p["id"]) for p in products}
-            missing = [line.sku for line in shipment.lines if line.sku not in by_sku]
-            if missing:
-                raise PermanentError(f"shipment {shipment.shipment_id}: SKUs {missing} are not on order {order_id}")
-            addresses = await self.admin.get_shipping_addresses(order_id)
-            if not addresses:
-                raise PermanentError(f"order {order_id} has no shipping address to ship to")
-            await self.admin.create_shipment(order_id, {
-                "order_address_id": int(addresses[0]["id"]), "tracking_number": shipment.tracking_number,
-                "tracking_carrier": shipment.carrier, "comments": marker,
-                "items": [{"order_product_id": by_sku[line.sku], "quantity": line.quantity}
-                          for line in shipment.lines]})
+        done = {str(s.get("order_address_id")) for s in await self.admin.list_shipments(order_id)
+                if marker in str(s.get("comments") or "")}
+        products = await self.admin.get_order_products(order_id)
+        addresses = await self.admin.get_shipping_addresses(order_id)
+        if not addresses:
+            raise PermanentError(f"order {order_id} has no shipping address to ship to")
+        # BigCommerce ships per address: one shipment per consignment the lines belong to (each once).
+        try:
+            by_address = order_events.shipment_items(shipment, products, int(addresses[0]["id"]))
+        except EventDataError as exc:
+            raise PermanentError(f"shipment {shipment.shipment_id} does not fit order {order_id}: {exc}") from None
+        for address_id, items in by_address.items():
+            if str(address_id) not in done:
+                await self.admin.create_shipment(order_id, {
+                    "order_address_id": address_id, "tracking_number": shipment.tracking_number,
+                    "tracking_carrier": shipment.carrier, "comments": marker, "items": items})
         await self._set_bc_status(order_id, shipment.order_status, event.version, entry, message)
 
     async def reflect_status(self, event: order_events.SalesOrderChanged, message: Message) -> None:

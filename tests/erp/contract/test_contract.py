@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from pricing_edge.domain.orders import ErpStatus, SalesOrder, SalesOrderLine, ShipTo
+from pricing_edge.domain.orders import Charge, Consignment, ErpStatus, SalesOrder, SalesOrderLine, ShipTo
 from pricing_edge.erp.errors import DuplicateReference, ErpRejected
 from pricing_edge.erp.protocol import ErpAdapter
 from tests.erp.connectors import Face
@@ -197,3 +198,25 @@ async def test_an_expired_session_is_renewed_without_losing_the_request(face: Fa
     assert [line.sku for line in updated.lines] == [first, second]
     face.expire_sessions()
     assert first in await erp.get_prices(2, "USD", [first])
+
+
+async def test_a_complete_order_posts_with_the_po_number_and_our_reference_apart(face: Face, erp: ErpAdapter) -> None:
+    """Everything the buyer agreed to travels in the SalesOrder; each connector posts what its ERP keeps, finds
+    it by our reference, keeps the buyer's PO in a field of its own, and a total it reports is the order's."""
+    first, second = fresh_sku(face), fresh_sku(face)
+    base = order(face, (first, 2), (second, 1))
+    lines = (replace(base.lines[0], line_id=11, discount=Decimal("1.50"), tax=Decimal("0.80"),
+                     options=(("Engraving", "Engraved"),)),
+             replace(base.lines[1], line_id=12, tax=Decimal("0.20"), consignment=1))
+    complete = replace(base, lines=lines, consignments=(Consignment(ADDRESS, "Ground"),
+                                                        Consignment(replace(ADDRESS, street_1="9 Dock Rd"), "Air")),
+                       charges=(Charge("shipping", "Ground", Decimal("5.00"), Decimal("0.50"), 0),
+                                Charge("fee", "Insurance", Decimal("2.00"))),
+                       discount=Decimal("1.00"), coupons=("SPRING10",))
+    created = await erp.create_sales_order(complete)
+    assert [line.key() for line in created.lines] == [line.key() for line in complete.lines]
+    assert created.total in (None, complete.total)
+    found = await erp.find_sales_order(complete.reference)
+    assert found is not None and found.number == created.number
+    kept = face.sim.orders.find(complete.reference)
+    assert kept is not None and (kept.order.reference, kept.order.po_number) == (complete.reference, "PO-4711")

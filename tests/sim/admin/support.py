@@ -204,7 +204,7 @@ def _mock_request(method: str, path: str, query: bytes | str, headers: dict[str,
 def check_exchange(relative: str, method: str, path: str, query: bytes | str, headers: dict[str, str],
                    body: bytes, status: int, response_headers: dict[str, str], response_body: bytes) -> None:
     """Validate one request and its response against the vendor's OpenAPI file (raises on a mismatch)."""
-    empty_hook_list = response_body.startswith(b'{"data":[]')
+    empty_hook_list = relative == WEBHOOKS_SPEC and response_body.startswith(b'{"data":[]')
     openapi = spec(relative, empty_hook_list=empty_hook_list)
     request = _mock_request(method, path, query, {k.lower(): v for k, v in headers.items()}, body)
     openapi.validate_request(request)

@@ -4,6 +4,7 @@ validation that refuses bad input with a message naming the problem while changi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -182,6 +183,25 @@ def test_listing_pages_and_filters(sim: Sim, dataset: Dataset) -> None:
             [ids[4], ids[3]]
         assert rest.get("/v2/orders", params={"limit": "x"}).status_code == 400
         assert rest.get("/v2/orders", params={"sort": "colour"}).status_code == 400
+
+
+def test_orders_are_filtered_by_date_modified_in_rfc_2822_or_iso_8601(sim: Sim, dataset: Dataset) -> None:
+    with sim.rest() as rest:
+        ids = [create(rest, order_body(dataset))["id"] for _ in range(3)]
+        for n, order_id in enumerate(ids):  # three changes a minute apart (set here: the clock is the test's)
+            sim.admin.orders.orders[order_id].modified = datetime(2026, 1, 2, 3, n, 30, 999_000, tzinfo=UTC)
+
+        def chosen(**params: str) -> list[int]:
+            response = rest.get("/v2/orders", params=params)
+            assert response.status_code in (200, 204), response.text
+            return [o["id"] for o in response.json()] if response.status_code == 200 else []
+
+        assert chosen(min_date_modified="2026-01-02T03:01:30+00:00") == ids[1:]  # whole seconds, inclusive
+        assert chosen(min_date_modified="Fri, 02 Jan 2026 04:01:30 +0100") == ids[1:]
+        assert chosen(min_date_modified="2026-01-02T03:00:31Z", max_date_modified="2026-01-02T03:01:30Z") == [ids[1]]
+        assert chosen(min_date_modified="2026-01-02T03:02:31Z") == []
+        bad = rest.get("/v2/orders", params={"min_date_modified": "yesterday"})
+        assert bad.status_code == 400 and "min_date_modified" in bad.text
 
 
 def test_the_fifteen_order_statuses(sim: Sim) -> None:

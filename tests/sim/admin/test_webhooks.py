@@ -162,6 +162,24 @@ def test_a_destination_that_never_answers_2xx_gives_up_after_the_last_attempt(
     assert redelivered["webhook_id"] == failed["webhook_id"]
 
 
+def test_a_hook_whose_delivery_fails_every_retry_is_deactivated_until_put_back(
+        sim: Sim, dataset: Dataset, receiver: tuple[Receiver, ServerThread]) -> None:
+    """As BigCommerce does: a hook that keeps failing is switched off, and nothing more is sent to it."""
+    rec, server = receiver
+    rec.status = 500
+    with sim.rest() as rest:
+        created = hook(rest, "store/order/created", server.base_url + "/webhooks/bigcommerce")
+        new_order(rest, dataset)
+        wait_until(lambda: sim.deliveries(status="failed"), what="the delivery to give up")
+        assert call(rest, "GET", f"/v3/hooks/{created['id']}").json()["data"]["is_active"] is False
+        new_order(rest, dataset)
+        assert len(sim.deliveries()) == 1  # an inactive hook gets nothing
+        rec.status = 200
+        assert call(rest, "PUT", f"/v3/hooks/{created['id']}", {"is_active": True}).status_code == 200
+        new_order(rest, dataset)
+        wait_until(lambda: sim.deliveries(status="delivered"), what="the re-activated hook to receive")
+
+
 def test_only_active_matching_hooks_receive(sim: Sim, dataset: Dataset,
                                             receiver: tuple[Receiver, ServerThread]) -> None:
     rec, server = receiver

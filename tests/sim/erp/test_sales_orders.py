@@ -146,10 +146,35 @@ INVALID: list[tuple[str, Any, str]] = [
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": 1.25}], "lines[0].unit_price"),
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "-1.00"}], "lines[0].unit_price"),
     ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1,25"}], "lines[0].unit_price"),
-    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "discount": "1"}], "lines[0].discount"),
+    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "rebate": "1"}], "lines[0].rebate"),
     ("lines", ["PE-10000"], "lines[0]"),
+    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "discount": "1.01"}], "lines[0].discount"),
+    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "consignment": 2}], "lines[0].consignment"),
+    ("lines", [{"sku": "PE-10000", "quantity": 1, "unit_price": "1", "options": [{"name": "x"}]}],
+     "lines[0].options[0].value"),
+    ("charges", [{"kind": "tip", "description": "x", "amount": "1"}], "charges[0].kind"),
+    ("charges", [{"kind": "fee", "description": "x", "amount": "-1"}], "charges[0].amount"),
+    ("discount", "1000000", "discount"),
+    ("coupons", [""], "coupons"),
+    ("total", "1.00", "total"),  # a total is never taken from the sender: the ERP computes its own
     ("colour", "red", "colour"),
 ]
+
+
+def test_the_erp_computes_its_totals_from_the_lines_and_charges_it_receives(erp_client: httpx.Client) -> None:
+    body = order_body(lines=[{"sku": "PE-10000", "quantity": 2, "unit_price": "10.00", "discount": "1.50",
+                              "tax": "1.85", "line_id": 7, "options": [{"name": "Engraving", "value": "Yes"}]}],
+                      consignments=[{"ship_to": order_body()["ship_to"], "method": "Ground"}],
+                      charges=[{"kind": "shipping", "description": "Ground", "amount": "5.00", "tax": "0.50",
+                                "consignment": 0}, {"kind": "fee", "description": "Insurance", "amount": "2.00"}],
+                      discount="1.00", coupons=["SPRING10"], tax_inclusive=False)
+    response = erp_client.post(ORDERS, json=body)
+    assert response.status_code == 201, response.text
+    posted = response.json()
+    # lines 20 − 1.50, charges 5 + 2, less 1 = 24.50 net; tax 1.85 + 0.50 = 2.35
+    assert (posted["net_total"], posted["tax_total"], posted["total"]) == ("24.50", "2.35", "26.85")
+    assert posted["lines"][0]["line_id"] == 7 and posted["lines"][0]["options"] == [{"name": "Engraving",
+                                                                                      "value": "Yes"}]
 
 
 @pytest.mark.parametrize(("key", "value", "field"), INVALID, ids=[f"{k}-{f}-{i}" for i, (k, _, f) in enumerate(INVALID)])
