@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pricing_edge.config import Settings
+from pricing_edge.worker.webhooks import SCOPES
 from tests.e2e.orders_system import OrderSystem, order_system
 from tests.support.polling import wait_until
 
@@ -73,8 +74,8 @@ def test_a_hook_bigcommerce_deactivated_is_re_activated_with_an_alert(base: Sett
             hooks = system.admin("GET", "/v3/hooks").json()["data"]
             return [h for h in hooks if h["destination"] == system.webhook_url]
 
-        hooks = wait_until(lambda: ours() if len(ours()) == 3 and all(h["is_active"] for h in ours()) else None,
-                           what="the worker to register its three hooks")
+        hooks = wait_until(lambda: ours() if len(ours()) == len(SCOPES) and all(h["is_active"] for h in ours()) else None,
+                           what="the worker to register its hooks (orders and catalog)")
         created = next(h for h in hooks if h["scope"] == "store/order/created")
         # What BigCommerce does to a hook whose deliveries keep failing.
         assert system.admin("PUT", f"/v3/hooks/{created['id']}", {"is_active": False}).status_code == 200
@@ -82,7 +83,7 @@ def test_a_hook_bigcommerce_deactivated_is_re_activated_with_an_alert(base: Sett
                    what="the worker to re-activate the hook")
         metrics = system.ops("GET", "/metrics").text
         assert 'pricing_edge_webhooks_reactivated_total{scope="store/order/created"} 1.0' in metrics
-        assert len(ours()) == 3  # re-activated, not re-created
+        assert len(ours()) == len(SCOPES)  # re-activated, not re-created
         # And it delivers again: an order created now is posted through its webhook.
         (sku,) = system.skus(1, offset=7)
         order = system.create_order(BUYER, [system.line(sku, 1, BUYER)])
@@ -98,7 +99,7 @@ def test_a_hook_that_sends_only_its_custom_header_delivers_every_order_once(base
                       webhook_header="X-Pricing-Edge-Hook: new-value-2, old-value-1") as system:
         store = system.http.post(f"{system.bigcommerce.base_url}/_sim/store", json={"sign_webhooks": False})
         assert store.json()["sign_webhooks"] is False
-        wait_until(lambda: len(system.admin("GET", "/v3/hooks").json()["data"]) == 3,
+        wait_until(lambda: len(system.admin("GET", "/v3/hooks").json()["data"]) == len(SCOPES),
                    what="the worker to register its hooks with the custom header")
         hooks = system.admin("GET", "/v3/hooks").json()["data"]
         assert all(h["headers"] == {"x-pricing-edge-hook": "new-value-2"} for h in hooks)  # the first is sent
