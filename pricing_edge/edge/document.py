@@ -3,7 +3,7 @@ for the upstream with the identity fields the overlay needs. Prepared once per d
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from cachetools import LRUCache
@@ -25,6 +25,7 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    ASTValidationRule,
     is_abstract_type,
     parse,
     print_ast,
@@ -32,6 +33,7 @@ from graphql import (
     visit,
 )
 
+from pricing_edge.edge.budget import DEFAULT_BUDGET, Budget, budget_errors
 from pricing_edge.ops import tracing
 
 MAX_DEPTH = 16
@@ -230,13 +232,17 @@ def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
 
 
 class DocumentCache:
-    """Parse + validate + rewrite once per distinct document text (graphql-core validation costs milliseconds)."""
+    """Parse + budget + validate + rewrite once per distinct document text (graphql-core validation costs
+    milliseconds for a normal document, and far more for a hostile one: the budget refuses those first)."""
 
     def __init__(self, schema: GraphQLSchema, max_depth: int = MAX_DEPTH, size: int = 4096,
-                 extension_fields: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 extension_fields: frozenset[tuple[str, str]] = frozenset(), budget: Budget = DEFAULT_BUDGET,
+                 rules: Collection[type[ASTValidationRule]] | None = None) -> None:
         self.schema = schema
         self.max_depth = max_depth
         self.extension_fields = extension_fields
+        self.budget = budget
+        self.rules = rules  # graphql-core's specified rules unless given
         self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
 
     def prepare(self, text: str) -> PreparedDocument:
@@ -253,7 +259,7 @@ class DocumentCache:
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
         try:
             document = parse(text, max_tokens=MAX_TOKENS)
-            errors = validate(self.schema, document)
+            errors = budget_errors(document, self.budget) or validate(self.schema, document, self.rules)
         except GraphQLError as exc:
             return DocumentError([exc])
         except RecursionError:  # nesting deep enough to exhaust the parser's stack: far past any limit
