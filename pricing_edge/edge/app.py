@@ -29,6 +29,7 @@ from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
+from pricing_edge.edge.answer_flags import restale
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
@@ -106,7 +107,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
-    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl))
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), clock=clock.monotonic, restale=restale)
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""

@@ -11,8 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -22,6 +21,8 @@ from starlette.responses import Response
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
+from pricing_edge.domain.freshness import UsedRecord
+from pricing_edge.edge.answer_flags import STALE_HEADER, Filled, finish, headers_for
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
 from pricing_edge.edge.cart_guard import Refuse
 from pricing_edge.edge.cart_path import CartPath
@@ -35,7 +36,7 @@ from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
-from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
 from pricing_edge.domain.inventory import StockLevel
@@ -48,7 +49,6 @@ from pricing_edge.ops.metrics import EdgeMetrics
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
-STALE_HEADER = "X-Pricing-Edge-Stale"
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class Answer:
         return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers)
 
     def response(self) -> Response:
-        return Response(self.body, self.status, media_type=JSON, headers={STALE_HEADER: "1"} if self.stale else None)
+        return Response(self.body, self.status, media_type=JSON, headers=headers_for(self.stale))
 
 
 def _errors_body(errors: list[GraphQLError]) -> bytes:
@@ -130,9 +130,9 @@ class GraphQLEndpoint:
         if cached is not None:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
-            if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
+            if not cached.fresh:  # expired, not invalidated: serve it (flagged stale) while one recompute runs
                 self.answers.start(cache_key, compute)
-            return Response(cached.body, media_type=JSON)
+            return Response(cached.body, media_type=JSON, headers=headers_for(cached.stale))
         self.metrics.response_miss.inc()
         return (await self.answers.run(cache_key, compute)).response()
 
@@ -184,7 +184,8 @@ class GraphQLEndpoint:
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
-                catalog_note = Filled(oldest_ms=skeleton.fetched_ms, stale=True, degraded={"upstream"})
+                catalog_note = Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))],
+                                      degraded={"upstream"})
             else:
                 body, raw = upstream_body
                 if skeleton_key and not body.get("errors"):
@@ -202,16 +203,12 @@ class GraphQLEndpoint:
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int) -> Response:
-        """The answer, with DESIGN.md's freshness flags; only a fresh, whole answer is kept for reuse."""
-        headers: dict[str, str] = {}
-        if filled.touched:
-            result["extensions"] = {"pricingEdge": filled.flags()}
-        if filled.stale:
-            headers[STALE_HEADER] = "1"
-        encoded = dumps(result)
-        if document.shareable and "errors" not in result and not filled.stale and not filled.degraded:
-            self.responses.put(cache_key, encoded, filled.tags, generation)
-        return Response(encoded, media_type=JSON, headers=headers)
+        """The answer, with DESIGN.md's freshness flags (the header if and only if the body says stale);
+        only a fresh, whole answer is kept for reuse, and only until its first record's TTL ends."""
+        done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
+        if document.shareable and "errors" not in result and done.keep_for is not None:
+            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for)
+        return Response(done.body, media_type=JSON, headers=headers_for(done.stale))
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
@@ -276,34 +273,3 @@ class GraphQLEndpoint:
             filled.note(lookup_stock)
         filled.complete = not overlay.fill(records)
         return filled
-
-
-@dataclass
-class Filled:
-    """What an answer's overlay used: tags for invalidation and the freshness to report."""
-
-    tags: list[Tag] = field(default_factory=list)
-    complete: bool = True
-    touched: bool = False
-    oldest_ms: int | None = None
-    stale: bool = False
-    degraded: set[str] = field(default_factory=set)
-
-    def note(self, found: Lookup[Any, Any] | Filled) -> None:
-        """Take in another part's freshness: the oldest record, any staleness, every degradation."""
-        if found.oldest_ms is not None:
-            self.oldest_ms = found.oldest_ms if self.oldest_ms is None else min(self.oldest_ms, found.oldest_ms)
-        self.stale = self.stale or found.stale
-        self.degraded |= found.degraded
-
-    def merge(self, other: Filled) -> Filled:
-        self.note(other)
-        self.touched = self.touched or other.touched or bool(other.degraded)
-        return self
-
-    def flags(self) -> dict[str, Any]:
-        as_of = None
-        if self.oldest_ms is not None:
-            as_of = datetime.fromtimestamp(self.oldest_ms / 1000, UTC).isoformat(timespec="milliseconds")
-            as_of = as_of.replace("+00:00", "Z")
-        return {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}

@@ -27,6 +27,7 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
+from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import ErpError
@@ -73,10 +74,12 @@ class Lookup(Generic[K, V]):
     oldest_ms: int | None = None
     stale: bool = False
     degraded: set[str] = field(default_factory=set)
+    used: list[UsedRecord] = field(default_factory=list)  # what the freshness flags are judged from
 
     def note(self, key: K, held: Held[V], ttl: float, now: int) -> bool:
         """Record a found value; says whether it is stale."""
         self.found[key] = held.value
+        self.used.append(UsedRecord(held.as_of_ms, int(ttl * 1000)))
         self.oldest_ms = held.as_of_ms if self.oldest_ms is None else min(self.oldest_ms, held.as_of_ms)
         stale = now - held.as_of_ms >= ttl * 1000
         self.stale = self.stale or stale
@@ -173,8 +176,16 @@ class _Tier(Generic[K, V]):
             if absent:
                 await self._read_through(absent, source, lookup, generation)
         if stale:
+            if lookup.stale and self._unreachable(stale):
+                lookup.degraded.add(ERP)  # what is shown past its TTL is the last good state
             self._refresh_later(stale, source)
         return lookup
+
+    def _unreachable(self, keys: list[K]) -> bool:
+        """The ERP cannot be asked for these keys: its breaker is not closed, or the last refresh failed."""
+        if self.gate.state != "closed":
+            return True
+        return any(self.retry_at.get(k, (0.0, 0))[1] > 0 for k in keys)
 
     def _due(self, held: Held[V], now: int) -> bool:
         """Refresh ahead: past REFRESH_AHEAD of its TTL a hot record is renewed before anyone sees it stale."""
@@ -345,6 +356,7 @@ class RecordService:
         self.store = store
         self.erp = erp
         self.metrics = metrics
+        self.clock = clock
         self.gate = ErpGate(metrics, breaker_threshold, breaker_reset)
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
