@@ -144,6 +144,14 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                 parts.buyers.forget_customer(customer_id)
         metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
 
+    def on_lost() -> None:
+        """The invalidation channel was down: what this process holds may have missed changes."""
+        parts.records.drop_all()
+        parts.responses.clear()
+        if parts.buyers:
+            parts.buyers.forget_customers()
+        log.warning("invalidation channel restored: dropped this process's records and kept answers")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # First: a refusal (NotDurable) stops start-up before anything is served or started.
@@ -169,7 +177,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
                                      name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations"),
+                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set, on_lost),
+                                     name="invalidations"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:

@@ -80,6 +80,9 @@ class Remembered(Generic[K, V]):
     def forget(self, key: K) -> None:
         self._items.pop(key, None)
 
+    def clear(self) -> None:
+        self._items.clear()
+
 
 class BuyerResolver:
     def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
@@ -119,6 +122,10 @@ class BuyerResolver:
 
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)
+
+    def forget_customers(self) -> None:
+        """Changes may have been missed (the invalidation channel was down): read every customer again."""
+        self._customers.clear()
 
     async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""

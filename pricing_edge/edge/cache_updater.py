@@ -51,6 +51,12 @@ class Invalidation:
         elif isinstance(record, CreditRecord):
             self.companies.append(record.company_id)
 
+    def extend(self, other: Invalidation) -> None:
+        self.prices += other.prices
+        self.stock += other.stock
+        self.customers += other.customers
+        self.companies += other.companies
+
     def __bool__(self) -> bool:
         return bool(self.prices or self.stock or self.customers or self.companies)
 
@@ -83,6 +89,9 @@ class CacheUpdater:
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        # Records written whose invalidation could not be published yet (the publish failed): sent with
+        # the next publish. Redelivered entries come back "ignored" (not newer), so nothing else would.
+        self.unpublished = Invalidation()
 
     async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
         """Consume until cancelled (or ``stopping()``); store outages are waited out with backoff."""
@@ -100,6 +109,8 @@ class CacheUpdater:
                 if entries:
                     await self.apply(entries)
                     await asyncio.sleep(0)  # let requests run between batches of a backlog
+                elif self.unpublished:
+                    await self._publish(Invalidation(), [])
                 backoff.reset()
             except StoreError as exc:
                 delay = backoff.next_delay()
@@ -114,13 +125,24 @@ class CacheUpdater:
         finally:
             # Published even when the store fails mid-batch: the records already written must be
             # dropped from every L1, and on redelivery they come back "ignored" (not newer).
-            if changed:
-                with tracing.span(f"{INVALIDATION} publish", traces[0] if traces else None, kind=tracing.PRODUCER,
-                                  links=[link for t in traces[1:] for link in tracing.link_to(t)]) as traceparent:
-                    changed.traceparent = traceparent
-                    await self.store.publish(INVALIDATION, changed.encode())
+            await self._publish(changed, traces)
         await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
         return changed
+
+    async def _publish(self, changed: Invalidation, traces: list[str]) -> None:
+        """Publish this batch's invalidations with any an earlier failed publish left; keep them all if
+        this one fails too (the next batch, or the next idle turn, sends them)."""
+        pending = Invalidation()
+        pending.extend(self.unpublished)
+        pending.extend(changed)
+        if not pending:
+            return
+        self.unpublished = pending
+        with tracing.span(f"{INVALIDATION} publish", traces[0] if traces else None, kind=tracing.PRODUCER,
+                          links=[link for t in traces[1:] for link in tracing.link_to(t)]) as traceparent:
+            pending.traceparent = traceparent
+            await self.store.publish(INVALIDATION, pending.encode())
+        self.unpublished = Invalidation()
 
     async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation,
                          traces: list[str]) -> None:
@@ -154,12 +176,25 @@ class CacheUpdater:
 
 
 async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],
-                                   stopping: Callable[[], bool] = lambda: False) -> None:
-    """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages."""
+                                   stopping: Callable[[], bool] = lambda: False,
+                                   on_lost: Callable[[], None] = lambda: None) -> None:
+    """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages.
+
+    Invalidations published while the subscription was down are lost, so once the new subscription
+    is in place ``on_lost`` drops everything this process holds (L1, kept answers): it is read again
+    from the store, which the cache updater kept current."""
     backoff = Backoff(first=0.1, cap=5.0)
+    lost = False
+
+    def joined() -> None:
+        nonlocal lost
+        if lost:
+            lost = False
+            on_lost()
+
     while not stopping():
         try:
-            async for raw in store.subscribe(INVALIDATION):
+            async for raw in store.subscribe(INVALIDATION, joined):
                 backoff.reset()
                 change = Invalidation.decode(raw)
                 with tracing.span(f"{INVALIDATION} apply", change.traceparent or None, kind=tracing.CONSUMER):
@@ -167,6 +202,7 @@ async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidati
                     if result is not None:
                         await result
         except StoreError as exc:
+            lost = True
             delay = backoff.next_delay()
             log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
             await asyncio.sleep(delay)

@@ -336,6 +336,10 @@ class _Tier(Generic[K, V]):
         self.generation += 1
         return self.l1.pop(key, None) is not None
 
+    def drop_all(self) -> None:
+        self.generation += 1
+        self.l1.clear()
+
 
 def _differs(old: object, new: Held[Any]) -> bool:
     return not isinstance(old, Held) or old.value != new.value
@@ -414,3 +418,8 @@ class RecordService:
 
     def drop_stock(self, sku: str) -> bool:
         return self._stock.drop(sku)
+
+    def drop_all(self) -> None:
+        """Invalidations may have been missed: every record is read again from the store."""
+        self._prices.drop_all()
+        self._stock.drop_all()

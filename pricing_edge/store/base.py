@@ -91,7 +91,9 @@ class Store(Protocol):
 
     # -- invalidation fan-out ------------------------------------------------------------------
     async def publish(self, channel: str, message: bytes) -> None: ...
-    def subscribe(self, channel: str) -> AsyncIterator[bytes]: ...
+    def subscribe(self, channel: str, on_joined: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
+        """Messages published on ``channel`` from the moment the subscription is in place (``on_joined``)."""
+        ...
 
     async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
         """Short locks (cross-replica coalescing): the names this caller now holds."""

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -245,10 +245,12 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
         for queue in self._subscribers.get(self.keys.channel(channel), set()):
             queue.put_nowait(message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+    async def subscribe(self, channel: str, on_joined: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         subscribers = self._subscribers.setdefault(self.keys.channel(channel), set())
         subscribers.add(queue)
+        if on_joined is not None:
+            on_joined()
         try:
             while True:
                 yield await queue.get()

@@ -330,10 +330,12 @@ class RedisStore(BuildsItsParts, RecordReads):
     async def publish(self, channel: str, message: bytes) -> None:
         await self.client.publish(self.keys.channel(channel), message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+    async def subscribe(self, channel: str, on_joined: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await self._join(pubsub, self.keys.channel(channel))
+            if on_joined is not None:
+                on_joined()
             while True:
                 message = await self._next_message(pubsub)
                 if message is not None and text(message.get("type")) == self.MESSAGE:
