@@ -107,7 +107,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
-    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), clock=clock.monotonic, restale=restale)
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale)
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""

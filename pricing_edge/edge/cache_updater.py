@@ -21,6 +21,7 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError, Record, from_data
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.order_events import is_order_event
+from pricing_edge.domain.versioning import ahead_problem
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -165,6 +166,11 @@ class CacheUpdater:
         except (KeyError, orjson.JSONDecodeError, EventDataError) as exc:
             log.error("cache updater: dropping an unreadable %s entry: %s", event_type or "untyped", exc)
             self.metrics.events.labels(event_type or "unknown", "unreadable").inc()
+            return False
+        problem = ahead_problem(record.version, int(time.time() * 1000))
+        if problem is not None:  # the intake refuses these; an entry from elsewhere must not freeze a record
+            log.error("cache updater: refusing a %s entry: version %s", event_type, problem)
+            self.metrics.events.labels(event_type, "rejected").inc()
             return False
         tracing.annotate(event_type=event_type)
         if await apply_record(self.store, record):
