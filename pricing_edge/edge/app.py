@@ -30,6 +30,7 @@ from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, listen_for_invalidations
 from pricing_edge.edge.answer_flags import restale
+from pricing_edge.edge.clients import TokenLimit, networks
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
@@ -165,11 +166,13 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
         parts.buyers = BuyerResolver(parts.upstream, store, erp, assignments, channel_id=settings.channel_id,
                                      currency=settings.currency, impersonation_token=settings.impersonation_token,
-                                     ttl=settings.buyer_ttl)
+                                     ttl=settings.buyer_ttl,
+                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute))
         parts.graphql = GraphQLEndpoint(
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
-            EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+            EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret,
+                         networks(settings.trusted_proxies)))
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index))
         parts.graphql.credit = CreditService(store, erp, parts.records.gate, ttl=settings.credit_ttl,
                                              max_age=settings.credit_max_age, budget=settings.erp_budget_ms / 1000,

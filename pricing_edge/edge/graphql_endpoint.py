@@ -24,6 +24,7 @@ from pricing_edge.domain.scope import Scope
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.answer_flags import STALE_HEADER, Filled, finish, headers_for
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
+from pricing_edge.edge.clients import Network, TooManyTokens, client_address
 from pricing_edge.edge.cart_guard import Refuse
 from pricing_edge.edge.cart_path import CartPath
 from pricing_edge.edge.catalog_index import CatalogIndex
@@ -76,6 +77,7 @@ class EdgeSettings:
     currency: str = "USD"
     catalog_ttl: float = 300.0
     trusted_proxy_secret: str | None = None
+    trusted_proxies: tuple[Network, ...] = ()
 
 
 class GraphQLEndpoint:
@@ -109,7 +111,10 @@ class GraphQLEndpoint:
     async def _answer(self, request: Request) -> Response:
         gql = await read_graphql_request(request)
         try:
-            scope = await self.buyers.resolve(request.headers)
+            scope = await self.buyers.resolve(request.headers, self.client_of(request))
+        except TooManyTokens as exc:
+            self.metrics.client_limited.labels("unknown_tokens").inc()
+            return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
         except UpstreamUnavailable as exc:
             log.warning("cannot resolve the buyer: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
@@ -213,8 +218,7 @@ class GraphQLEndpoint:
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
-        headers = forwarded(request.headers, request.client.host if request.client else None,
-                            self.settings.trusted_proxy_secret)
+        headers = forwarded(request.headers, self.client_of(request), self.settings.trusted_proxy_secret)
         try:
             answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
         except UpstreamUnavailable as exc:
@@ -226,6 +230,11 @@ class GraphQLEndpoint:
         if not isinstance(body, dict) or body.get("data") is None:
             return Response(answer.body, answer.status, media_type=JSON)
         return body, answer.body
+
+    def client_of(self, request: Request) -> str:
+        """Who the request counts against: True-Client-IP from a trusted proxy, else the peer address."""
+        return client_address(request.client.host if request.client else None, request.headers,
+                              self.settings.trusted_proxies)
 
     def _skeleton_key(self, scope: Scope, document: PreparedDocument, gql: GraphQLRequest) -> str | None:
         if not document.shareable:

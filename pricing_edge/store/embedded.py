@@ -166,6 +166,15 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
     async def set_value(self, key: str, value: bytes, ttl_seconds: float) -> None:
         self._values[self.keys.value(key)] = (value, time.monotonic() + ttl_seconds)
 
+    async def count(self, key: str, window_seconds: float) -> int:
+        name, now = self.keys.value(key), time.monotonic()
+        entry = self._values.get(name)
+        if entry is None or entry[1] <= now:
+            entry = (b"0", now + window_seconds)
+        counted = int(entry[0]) + 1
+        self._values[name] = (str(counted).encode(), entry[1])
+        return counted
+
     async def delete_value(self, key: str) -> None:
         self._values.pop(self.keys.value(key), None)
 

@@ -261,6 +261,14 @@ class RedisStore(BuildsItsParts, RecordReads):
         await self.client.set(self.keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
 
     @mapped
+    async def count(self, key: str, window_seconds: float) -> int:
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.set(self.keys.value(key), 0, px=max(1, int(window_seconds * 1000)), nx=True)  # a new window
+            pipe.incr(self.keys.value(key))
+            _, counted = await pipe.execute()
+        return int(counted)
+
+    @mapped
     async def delete_value(self, key: str) -> None:
         await self.client.delete(self.keys.value(key))
 
