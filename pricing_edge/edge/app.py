@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.bigcommerce.storefront import StorefrontClient
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
@@ -205,19 +205,19 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         """Ready once it can answer; a dependency that is down is reported as degraded, not as unready:
         the edge keeps serving from its caches (DESIGN.md: degrades, never goes dark)."""
         store_ok = await store.ping()
-        upstream_ok = True
-        try:
-            await parts.upstream.execute("{ __typename }", None, None,
-                                         {"authorization": f"Bearer {settings.storefront_token}"})
-        except UpstreamError:
-            upstream_ok = False
-        erp_ok = parts.records.gate.state == "closed"
+        # No upstream or ERP call per probe: what the requests' own calls say (last outcome, breaker, speed).
+        upstream, erp_gate = parts.upstream, parts.records.gate
+        upstream_ok = not upstream.health.failing and upstream.state == "closed"
+        erp_ok = erp_gate.state == "closed"
         degraded = [name for name, ok in (("erp", erp_ok), ("redis", store_ok), ("upstream", upstream_ok)) if not ok]
+        slow = [name for name, health in (("erp", erp_gate.health), ("upstream", upstream.health)) if health.slow]
         for name in ("erp", "redis", "upstream"):
             metrics.degraded.labels(name).set(1 if name in degraded else 0)
         ready = parts.graphql is not None
         publish_breakers()
-        return JSONResponse({"ready": ready, "degraded": degraded, "store": store_ok, "upstream": upstream_ok,
+        return JSONResponse({"ready": ready, "degraded": degraded, "slow": slow,
+                             "median_ms": {"erp": erp_gate.health.median_ms, "upstream": upstream.health.median_ms},
+                             "store": store_ok, "upstream": upstream_ok,
                              "erp_breaker": parts.records.gate.state, "upstream_breaker": parts.upstream.state,
                              "store_kind": store.kind},
                             status_code=200 if ready else 503)

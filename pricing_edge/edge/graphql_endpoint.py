@@ -8,6 +8,7 @@ Personal documents (customer, cart, checkout, mutations) are never shared: forwa
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -267,16 +268,20 @@ class GraphQLEndpoint:
                 for sku, levels in lookup.found.items()}
 
     async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
-        """Fetch the records the overlay needs (with their freshness) and compute it."""
+        """Fetch the records the overlay needs (with their freshness) and compute it. Prices and stock are
+        looked up together, so a never-seen key waits at most one ERP budget in all, not one per kind."""
         records = Records()
         filled = Filled(touched=bool(overlay.sites))
-        for currency, skus in overlay.needs.prices.items():
-            lookup = await self.records.price_lookup(scope.price_list_id, currency, skus)
+        wanted = list(overlay.needs.prices.items())
+        lookups = await asyncio.gather(
+            *(self.records.price_lookup(scope.price_list_id, currency, skus) for currency, skus in wanted),
+            *([self.records.stock_lookup(overlay.needs.stock)] if overlay.needs.stock else []))
+        for (currency, skus), lookup in zip(wanted, lookups, strict=False):
             records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
             filled.tags += [price_tag(scope.price_list_id, sku) for sku in skus]
             filled.note(lookup)
         if overlay.needs.stock:
-            lookup_stock = await self.records.stock_lookup(overlay.needs.stock)
+            lookup_stock = lookups[-1]
             records.stock.update(await self._shown_stock(lookup_stock))
             filled.tags += [stock_tag(sku) for sku in overlay.needs.stock]
             filled.note(lookup_stock)
