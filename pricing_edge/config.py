@@ -235,6 +235,9 @@ class Settings:
     upstream_timeout: Seconds = Field(5.0, description="seconds before an upstream call fails")
     erp_budget_ms: Milliseconds = Field(150.0, description="how long a request waits for an ERP read of a "
                                                            "missing record")
+    upstream_budget_ms: Annotated[float, Field(gt=0)] = Field(
+        2500.0, description="how long a query waits for BigCommerce in all (token check and document) "
+                            "before its 503")
     unknown_tokens_per_minute: Positive = Field(
         30, description="storefront or customer access tokens not seen before that one client may have "
                         "checked upstream per minute; past it, a 429 without an upstream call")

@@ -115,6 +115,7 @@ class PreparedDocument:
     fragments: dict[str, FragmentDefinitionNode]
     shareable: bool  # no personal fields, no mutation: answers may be shared by a whole scope
     touches_owned: bool  # selects prices or inventory somewhere
+    has_mutation: bool = False  # some operation is a mutation: never cut short by a budget
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -284,4 +285,5 @@ class DocumentCache:
             upstream = _drop_unused_variables(
                 visit(rewritten, TypeInfoVisitor(type_info, _ExtensionStripper(type_info, self.extension_fields))))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
-                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned)
+                                shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
+                                has_mutation=has_mutation)

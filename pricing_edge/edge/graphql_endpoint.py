@@ -79,6 +79,7 @@ class EdgeSettings:
     catalog_ttl: float = 300.0
     trusted_proxy_secret: str | None = None
     trusted_proxies: tuple[Network, ...] = ()
+    upstream_budget: float = 2.5  # seconds a query waits for BigCommerce in all
 
 
 class GraphQLEndpoint:
@@ -111,11 +112,18 @@ class GraphQLEndpoint:
 
     async def _answer(self, request: Request) -> Response:
         gql = await read_graphql_request(request)
+        # One budget for every wait on BigCommerce a query makes: the token check, then the document.
+        request.state.upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
         try:
-            scope = await self.buyers.resolve(request.headers, self.client_of(request))
+            async with asyncio.timeout_at(request.state.upstream_deadline):
+                scope = await self.buyers.resolve(request.headers, self.client_of(request))
         except TooManyTokens as exc:
             self.metrics.client_limited.labels("unknown_tokens").inc()
             return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
+        except TimeoutError:
+            self.metrics.upstream_calls.labels("token", "over_budget").inc()
+            log.warning("cannot resolve the buyer within the upstream budget")
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
             log.warning("cannot resolve the buyer: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
@@ -220,8 +228,15 @@ class GraphQLEndpoint:
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
         headers = forwarded(request.headers, self.client_of(request), self.settings.trusted_proxy_secret)
+        deadline = None if document.has_mutation else getattr(request.state, "upstream_deadline", None)
         try:
-            answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name, headers)
+            async with asyncio.timeout_at(deadline):  # a mutation is never cut short: it may have happened
+                answer = await self.upstream.execute(document.upstream_text, gql.variables, gql.operation_name,
+                                                     headers)
+        except TimeoutError:
+            self.metrics.upstream_calls.labels("query", "over_budget").inc()
+            log.warning("upstream did not answer within the budget")
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
             self.metrics.upstream_calls.labels("query", "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
