@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
-from loadtests import autocannon, coalescing, cpu, httpx_driver, instances, max_rate
+from loadtests import abuse, autocannon, coalescing, cpu, httpx_driver, instances, max_rate
 from loadtests.events import EventRun
 from loadtests.scenarios import SCENARIOS, Catalog, Request, Scenario, plp_product_ids
 from loadtests.system import System
@@ -155,17 +155,22 @@ class Bench:
             "cart": f"addCartLineItems (1 unit, soft reservation) cycling {len(self.catalog.cart_products)} products "
                     "into each buyer's cart",
             "events": f"plp traffic while ERP price and stock events arrive at {o.event_rate:g}/s",
+            "abuse": f"plp traffic beside {abuse.HOSTILE_CLIENTS} hostile clients (documents of {abuse.ALIASES} "
+                     "conflicting aliases, random tokens), against the same plp load without them",
         }
         chosen = []
         for name in o.scenarios:
             rate = o.rate_of(name)
-            chosen.append(Scenario(name, described[name], requests["plp" if name == "events" else name], rate,
-                                   min(rate, o.bigcommerce_rate), edge_only=name == "events"))
+            edge_only = name in ("events", "abuse")
+            chosen.append(Scenario(name, described[name], requests["plp" if edge_only else name], rate,
+                                   min(rate, o.bigcommerce_rate), edge_only=edge_only))
         return chosen
 
     # --- measuring ------------------------------------------------------------------------------
 
     async def measure(self, scenario: Scenario) -> dict[str, Any]:
+        if scenario.name == "abuse":
+            return await self.measure_abuse(scenario)
         o = self.options
         system = self.system
         async with httpx.AsyncClient(base_url=system.erp_url, timeout=30.0) as erp:
@@ -206,6 +211,23 @@ class Bench:
         })
         if events is not None:
             measured["event_to_visible"] = events
+        return measured
+
+    async def measure_abuse(self, scenario: Scenario) -> dict[str, Any]:
+        """The plp load twice: quiet, then beside the hostile clients (which start with the measured part)."""
+        o, system = self.options, self.system
+        url = system.edge_url + "/graphql"
+        quiet = self.summarize(scenario.rate, await self.drive(url, scenario.requests, scenario.rate, o.duration), 0.0)
+        cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
+        load = asyncio.ensure_future(self.drive(url, scenario.requests, scenario.rate, o.duration))
+        if o.driver == "autocannon":
+            await asyncio.sleep(o.warmup)
+        result, hostile = await asyncio.gather(load, abuse.run(url, system.settings.storefront_token, o.duration))
+        measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu.tree_cpu_seconds(system.pids("edge"))))
+        ratio = round(measured["p99_ms"] / quiet["p99_ms"], 3) if measured["p99_ms"] and quiet["p99_ms"] else None
+        measured.update({"description": scenario.description, "hostile": hostile,
+                         "quiet": {k: quiet[k] for k in ("p50_ms", "p99_ms", "achieved_rate", "errors")},
+                         "p99_vs_quiet": ratio})
         return measured
 
     async def baseline(self, kind: str, scenario: Scenario) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from pricing_edge.domain.inventory import total_available
 from pricing_edge.sim.dataset import DEFAULT_CURRENCY, Dataset, Product, build_dataset
 from pricing_edge.sim.fixtures import DEMO_BUYERS, buyer_headers, buyer_key
 
-SCENARIOS = ("plp", "pdp", "mixed", "cart", "events")
+SCENARIOS = ("plp", "pdp", "mixed", "cart", "events", "abuse")
 PLP_CATEGORIES = (1, 2, 3, 4)
 MIXED_CATEGORIES = (5, 6, 7, 8, 9)
 CART_CATEGORIES = tuple(range(10, 19))

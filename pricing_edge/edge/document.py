@@ -33,7 +33,7 @@ from graphql import (
     visit,
 )
 
-from pricing_edge.edge.budget import DEFAULT_BUDGET, Budget, budget_errors
+from pricing_edge.edge.budget import DEFAULT_BUDGET, Budget, budget_errors, text_errors
 from pricing_edge.ops import tracing
 
 MAX_DEPTH = 16
@@ -259,6 +259,9 @@ class DocumentCache:
 
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
         try:
+            too_large = text_errors(text, self.budget)
+            if too_large:
+                return DocumentError(too_large)
             document = parse(text, max_tokens=MAX_TOKENS)
             errors = budget_errors(document, self.budget) or validate(self.schema, document, self.rules)
         except GraphQLError as exc:
