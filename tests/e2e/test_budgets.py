@@ -13,6 +13,7 @@ import pytest
 from pricing_edge.config import Settings
 from tests.e2e.conftest import System, start_system
 from tests.e2e.test_client_limits import upstream_calls
+from tests.support.polling import wait_until
 
 
 @pytest.fixture
@@ -62,3 +63,29 @@ def test_a_new_token_behind_a_slow_bigcommerce_gets_its_503_within_the_budget(sy
         assert over_budget(system) == 1
     finally:
         slow_bigcommerce(system, None)
+
+
+def test_readyz_calls_no_dependency_and_reports_a_slow_erp(system: System) -> None:
+    guest = system.buyer("guest")["headers"]
+    query = "query($id: Int!) { site { product(entityId: $id) { entityId prices { price { value } } } } }"
+    before = upstream_calls(system)
+    for _ in range(5):
+        assert httpx.get(system.edge.base_url + "/readyz", timeout=30).status_code == 200
+    assert upstream_calls(system) == before  # a probe costs BigCommerce nothing
+    erp_faults = system.erp.base_url + "/_sim/faults"
+    httpx.post(erp_faults, json={"latency_ms": 1000}).raise_for_status()  # past the 150 ms ERP budget
+    try:
+        for product in system.fixtures["products"][10:14]:  # never-seen keys: read through the slow ERP
+            answer = httpx.post(system.edge_url, json={"query": query, "variables": {"id": product["entity_id"]}},
+                                headers=guest, timeout=30)
+            assert answer.status_code == 200
+            pricing = answer.json()["extensions"]["pricingEdge"]
+            assert pricing["degraded"] == ["erp"] and pricing["stale"] is True
+            assert answer.headers.get("X-Pricing-Edge-Stale") == "1"  # the header goes with the body's flag
+
+        def reported_slow() -> bool:
+            return "erp" in httpx.get(system.edge.base_url + "/readyz", timeout=30).json()["slow"]
+
+        wait_until(reported_slow, timeout=30, what="readyz to report the ERP as slow")
+    finally:
+        httpx.delete(erp_faults).raise_for_status()
