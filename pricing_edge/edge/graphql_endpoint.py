@@ -227,7 +227,8 @@ class GraphQLEndpoint:
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
-        headers = forwarded(request.headers, self.client_of(request), self.settings.trusted_proxy_secret)
+        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
+                            self.settings.trusted_proxy_secret)
         deadline = None if document.has_mutation else getattr(request.state, "upstream_deadline", None)
         try:
             async with asyncio.timeout_at(deadline):  # a mutation is never cut short: it may have happened
