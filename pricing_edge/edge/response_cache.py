@@ -42,11 +42,8 @@ def stock_tag(sku: str) -> Tag:
 @dataclass(frozen=True)
 class Cached:
     body: bytes
-    fresh: bool  # False: expired, served (flagged stale) while one recompute runs
-
-    @property
-    def stale(self) -> bool:
-        return not self.fresh
+    fresh: bool  # False: expired, served while one recompute runs
+    stale: bool = False  # the body says "stale": true (an expired answer that carries freshness flags)
 
 
 @dataclass
@@ -84,7 +81,7 @@ class ResponseCache:
             return Cached(entry.body, True)
         if entry.stale_body is None:
             entry.stale_body = self.restale(entry.body)
-        return Cached(entry.stale_body, False)
+        return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
 
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
             lifetime: float | None = None) -> bool:

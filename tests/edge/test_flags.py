@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from pricing_edge.domain.freshness import UsedRecord, flags, iso_ms
 from pricing_edge.edge.answer_flags import Filled, finish, restale
 from pricing_edge.edge.records import RecordService
-from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
+from pricing_edge.edge.response_cache import Cached, ResponseCache, price_tag, stock_tag
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.sim.dataset import build_dataset
@@ -159,3 +159,20 @@ def test_the_oracle() -> None:
     assert flags([], ["upstream", "erp"], 0).as_json() == {"stale": True, "asOf": None, "degraded": ["erp", "upstream"]}
     with pytest.raises(ValueError):
         flags([], ["bigcommerce"], 0)
+
+
+def test_an_expired_kept_answer_is_flagged_stale_only_if_it_carries_flags() -> None:
+    now = [0.0]
+    cache = ResponseCache(ttl=10.0, clock=lambda: now[0], jitter=0.0, restale=restale)
+    flagged = b'{"data":{"pricingEdge":{"stale":false}},"extensions":{"pricingEdge":{"stale":false,"asOf":null}}}'
+    cache.put("priced", flagged, [], lifetime=4.0)
+    cache.put("plain", b'{"data":{"site":{}}}', [])
+    assert cache.get("priced") == Cached(flagged, fresh=True, stale=False)  # fresh: as kept
+    now[0] = 5.0  # past the first record's TTL (4 s), within the cache's own
+    priced = cache.get("priced")
+    assert priced is not None and not priced.fresh and priced.stale
+    assert orjson.loads(priced.body) == {"data": {"pricingEdge": {"stale": False}},  # the data is untouched
+                                         "extensions": {"pricingEdge": {"stale": True, "asOf": None}}}
+    now[0] = 11.0
+    plain = cache.get("plain")
+    assert plain is not None and not plain.fresh and not plain.stale  # no flags: no header either
