@@ -218,14 +218,24 @@ class Bench:
         o, system = self.options, self.system
         url = system.edge_url + "/graphql"
         quiet = self.summarize(scenario.rate, await self.drive(url, scenario.requests, scenario.rate, o.duration), 0.0)
-        cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
-        load = asyncio.ensure_future(self.drive(url, scenario.requests, scenario.rate, o.duration))
-        if o.driver == "autocannon":
-            await asyncio.sleep(o.warmup)
-        result, hostile = await asyncio.gather(load, abuse.run(url, system.settings.storefront_token, o.duration))
-        measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu.tree_cpu_seconds(system.pids("edge"))))
+        async with httpx.AsyncClient(base_url=system.erp_url, timeout=30.0) as erp:
+            await erp.get("/_sim/reads", params={"reset": "1"})
+            before = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
+            cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
+            load = asyncio.ensure_future(self.drive(url, scenario.requests, scenario.rate, o.duration))
+            if o.driver == "autocannon":
+                await asyncio.sleep(o.warmup)
+            result, hostile = await asyncio.gather(load, abuse.run(url, system.settings.storefront_token, o.duration))
+            cpu_after = cpu.tree_cpu_seconds(system.pids("edge"))
+            after = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
+            reads = (await erp.get("/_sim/reads")).json()
+        delta = instances.diff(after, before)
+        measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu_after))
         ratio = round(measured["p99_ms"] / quiet["p99_ms"], 3) if measured["p99_ms"] and quiet["p99_ms"] else None
         measured.update({"description": scenario.description, "hostile": hostile,
+                         "upstream_calls": int(instances.pick(delta, "pricing_edge_upstream_calls_total")),
+                         "erp_reads": int(reads["total"]),
+                         "limited": int(instances.pick(delta, "pricing_edge_client_limited_total")),
                          "quiet": {k: quiet[k] for k in ("p50_ms", "p99_ms", "achieved_rate", "errors")},
                          "p99_vs_quiet": ratio})
         return measured
