@@ -62,6 +62,12 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
+# A fixed-window counter: the first count starts the window (one key: cluster-safe, atomic).
+_COUNT = """
+local counted = redis.call('INCR', KEYS[1])
+if counted == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return counted
+"""
 _APPEND_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) == false then return false end
 local fields = {}
@@ -151,6 +157,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
+        self._count = self.client.register_script(_COUNT)
 
     # -- what this store builds on its own client ----------------------------------------------
     def _new_work_queue(self) -> WorkQueue:
@@ -262,10 +269,7 @@ class RedisStore(BuildsItsParts, RecordReads):
 
     @mapped
     async def count(self, key: str, window_seconds: float) -> int:
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.set(self.keys.value(key), 0, px=max(1, int(window_seconds * 1000)), nx=True)  # a new window
-            pipe.incr(self.keys.value(key))
-            _, counted = await pipe.execute()
+        counted = await self._count(keys=[self.keys.value(key)], args=[max(1, int(window_seconds * 1000))])
         return int(counted)
 
     @mapped
