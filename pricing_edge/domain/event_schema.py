@@ -95,6 +95,10 @@ def problem_of(error: ValidationError) -> str:
         words = " or ".join(_ARTICLES.get(str(name), str(name)) for name in wanted)
         problem = f"must be {words}, not {type(error.instance).__name__} {error.instance!r}"
         return f"{problem} ({description})" if description else problem
+    if error.validator == "enum":
+        return f"must be one of {', '.join(str(v) for v in error.validator_value)}, got {error.instance!r}"
+    if error.validator == "minItems" and error.validator_value == 1:
+        return "must be a non-empty list"
     if error.validator == "pattern" and description:
         return f"{error.instance!r} is not valid: {description}"
     return error.message

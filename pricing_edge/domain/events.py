@@ -10,14 +10,11 @@ the JSON Schemas in ``pricing_edge/schemas/events/`` describe the same thing. Ru
   which is why unknown fields are refused: a misspelt ``sale_prise`` must not silently clear a sale.
 
 Record data is checked against the JSON Schemas (``domain/event_schema.py``: package data, read once) and
-then only converted: the schemas are the one contract. Order events still read their fields by hand
-(``_Fields``, in ``domain/order_events.py``). No clock: a version far in the future is refused by the
+then only converted: the schemas are the one contract (order events too, ``domain/order_events.py``). No clock: a version far in the future is refused by the
 receivers (``domain/versioning.py``).
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -42,8 +39,6 @@ EVENT_TYPES: tuple[str, ...] = RECORD_EVENT_TYPES + (SHIPMENT_CREATED, SALES_ORD
 
 Record = PriceRecord | StockLevel | CreditRecord | CustomerRecord
 
-_MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class EventDataError(ValueError):
@@ -170,80 +165,7 @@ def record_key(record: Record) -> str:
 
 # --- data → records ---------------------------------------------------------------------------
 
-class _Fields:
-    """Reads typed fields from one JSON object, naming the field (with its path) in every error."""
-
-    def __init__(self, data: object, allowed: tuple[str, ...], path: str = "") -> None:
-        if not isinstance(data, Mapping):
-            raise EventDataError(path or "data", f"must be a JSON object, not {type(data).__name__}")
-        self.data = data
-        self.path = path
-        unknown = sorted(str(k) for k in data if k not in allowed)
-        if unknown:
-            raise EventDataError(self.name(unknown[0]), f"unknown field (allowed: {', '.join(allowed)})")
-
-    def name(self, field: str) -> str:
-        return f"{self.path}.{field}" if self.path else field
-
-    def _get(self, field: str, required: bool) -> object:
-        value = self.data.get(field)
-        if value is None and required:
-            raise EventDataError(self.name(field), "required field is missing" if field not in self.data
-                                 else "required field is null")
-        return value
-
-    def integer(self, field: str, *, required: bool = True, minimum: int | None = 0) -> int | None:
-        value = self._get(field, required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise EventDataError(self.name(field),
-                                 f"must be an integer, not {type(value).__name__} {value!r}")
-        if minimum is not None and value < minimum:
-            raise EventDataError(self.name(field), f"must be at least {minimum}, got {value}")
-        return value
-
-    def req_int(self, field: str, *, minimum: int | None = 0) -> int:
-        value = self.integer(field, minimum=minimum)
-        assert value is not None
-        return value
-
-    def money(self, field: str, *, required: bool = True, signed: bool = False) -> Decimal | None:
-        value = self._get(field, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise EventDataError(self.name(field),
-                                 f"money must be a decimal string, not {type(value).__name__} {value!r}")
-        if not _MONEY.fullmatch(value) or (value.startswith("-") and not signed):
-            expected = "a decimal string like \"12.50\"" + ("" if signed else ", not negative")
-            raise EventDataError(self.name(field), f"must be {expected}, got {value!r}")
-        return Decimal(value)
-
-    def req_money(self, field: str, *, signed: bool = False) -> Decimal:
-        value = self.money(field, signed=signed)
-        assert value is not None
-        return value
-
-    def text(self, field: str, pattern: re.Pattern[str] | None = None, max_length: int = 255) -> str:
-        value = self._get(field, True)
-        if not isinstance(value, str) or not value or len(value) > max_length:
-            raise EventDataError(self.name(field),
-                                 f"must be a non-empty string of at most {max_length} characters")
-        if pattern is not None and not pattern.fullmatch(value):
-            raise EventDataError(self.name(field), f"must match {pattern.pattern}, got {value!r}")
-        return value
-
-    def flag(self, field: str) -> bool:
-        value = self._get(field, False)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise EventDataError(self.name(field), f"must be true or false, not {value!r}")
-        return value
-
-
-def _check(event_type: str, data: object) -> dict[str, Any]:
+def check_data(event_type: str, data: object) -> dict[str, Any]:
     """``data`` checked against its type's JSON Schema (the one contract); EventDataError names the field."""
     try:
         check(event_type, data)
@@ -258,7 +180,7 @@ def _money(value: object) -> Decimal | None:
 
 
 def price_from_data(data: object) -> PriceRecord:
-    d = _check(PRICE_CHANGED, data)
+    d = check_data(PRICE_CHANGED, data)
     tiers: list[BulkTier] = []
     for i, tier in enumerate(d.get("bulk_pricing") or ()):
         high = tier.get("max_quantity")
@@ -272,7 +194,7 @@ def price_from_data(data: object) -> PriceRecord:
 
 
 def stock_from_data(data: object) -> StockLevel:
-    d = _check(STOCK_CHANGED, data)
+    d = check_data(STOCK_CHANGED, data)
     return StockLevel(sku=d["sku"], location_id=d["location_id"], on_hand=d["on_hand"],
                       allocated=d.get("allocated") or 0, safety_stock=d.get("safety_stock") or 0,
                       backorder=bool(d.get("backorder")), lead_time_days=d.get("lead_time_days"),
@@ -280,14 +202,14 @@ def stock_from_data(data: object) -> StockLevel:
 
 
 def credit_from_data(data: object) -> CreditRecord:
-    d = _check(CREDIT_CHANGED, data)
+    d = check_data(CREDIT_CHANGED, data)
     return CreditRecord(company_id=d["company_id"], credit_limit=Decimal(d["credit_limit"]),
                         balance=Decimal(d["balance"]), status="hold" if d["status"] == "hold" else "ok",
                         version=d["version"])
 
 
 def customer_from_data(data: object) -> CustomerRecord:
-    d = _check(CUSTOMER_CHANGED, data)
+    d = check_data(CUSTOMER_CHANGED, data)
     return CustomerRecord(customer_id=d["customer_id"], customer_group_id=d.get("customer_group_id"),
                           company_id=d.get("company_id"), version=d["version"])
 
