@@ -21,7 +21,7 @@ from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.config import listed
 from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.edge.clients import TokenLimit
@@ -60,6 +60,7 @@ class Remembered(Generic[K, V]):
         self.ttl = ttl
         self._items: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=size)
         self._flights: SingleFlight[V] = SingleFlight()
+        self._failing: set[K] = set()  # keys whose last refresh failed: their answer is last-good
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         entry = self._items.get(key)
@@ -74,9 +75,19 @@ class Remembered(Generic[K, V]):
         return await self._flights.run(key, lambda: self._compute(key, compute))
 
     async def _compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        value = await compute()
+        try:
+            value = await compute()
+        except UpstreamUnavailable:
+            if key in self._items:
+                self._failing.add(key)
+            raise
+        self._failing.discard(key)
         self._items[key] = (time.monotonic(), value)
         return value
+
+    def failing(self, key: K) -> bool:
+        """Whether the answer given for ``key`` is last-good: its refresh could not ask the upstream."""
+        return key in self._failing and key in self._items
 
     def forget(self, key: K) -> None:
         self._items.pop(key, None)
@@ -127,6 +138,15 @@ class BuyerResolver:
         customer = await self._customer(customer_id, headers)
         return self.assignments.scope(self.channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
+
+    def last_good(self, headers: Mapping[str, str]) -> bool:
+        """Whether this request's token was vouched for only by a last-good answer (BigCommerce could not be
+        asked when it was due again): its answers then say ``degraded: ["upstream"]``."""
+        if self._tokens.failing(_digest(headers.get("authorization", ""))):
+            return True
+        access = headers.get("x-bc-customer-access-token") or ""
+        return bool(access) and self._access_tokens.failing(_digest(
+            access + "|" + headers.get("x-bc-error-on-invalid-customer-access-token", "").lower()))
 
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)

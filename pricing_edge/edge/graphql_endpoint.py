@@ -176,6 +176,8 @@ class GraphQLEndpoint:
             cart_call = await self.cart_path.check(root_field, collector)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
+        # The buyer's token vouched for by a last-good answer only: BigCommerce could not be asked.
+        verified = Filled(degraded={"upstream"}) if self.buyers.last_good(request.headers) else Filled()
         skeleton_key = self._skeleton_key(scope, document, gql)
         skeleton = await self.skeletons.get(skeleton_key) if skeleton_key else None
         if skeleton is None and skeleton_key and document.touches_owned:
@@ -183,7 +185,7 @@ class GraphQLEndpoint:
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
                 data = overlay.render(synthesized["data"], root, [root_field])
-                filled = await self._fill(overlay, scope)
+                filled = (await self._fill(overlay, scope)).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
@@ -208,7 +210,7 @@ class GraphQLEndpoint:
         overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(body["data"], root, [root_field])
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = (await self._fill(overlay, scope)).merge(catalog_note)
+        filled = (await self._fill(overlay, scope)).merge(catalog_note).merge(verified)
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
