@@ -95,6 +95,12 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"{coalescing['concurrent_requests']} concurrent identical misses", coalescing["erp_reads_per_key"],
             "one ERP read per key", coalescing["one_read_per_key"],
             "" if coalescing["concurrent_requests"] >= 500 else "fewer than the target's 500 requests")
+    hostile = report["scenarios"].get("abuse")
+    if hostile:
+        ratio = hostile.get("p99_vs_quiet")
+        add("normal buyers' p99 beside 4 hostile clients vs quiet", f"{hostile['p99_ms']} ms vs "
+            f"{hostile['quiet']['p99_ms']} ms", "≤ 2x", ratio is not None and ratio <= 2,
+            f"{ratio}x" if ratio is not None else "")
     events = report.get("event_to_visible")
     if events:
         add("event-to-visible p50 (slowest process)", events["p50_ms"], "≤ 100 ms",

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import orjson
 
-from loadtests import autocannon, coalescing, cpu, httpx_driver, instances, max_rate
+from loadtests import abuse, autocannon, coalescing, cpu, httpx_driver, instances, max_rate
 from loadtests.events import EventRun
 from loadtests.scenarios import (
     SCENARIOS,
@@ -173,6 +173,8 @@ class Bench:
                       "price, 24 products, two buyers of two price lists (the edge orders by its ERP records)",
             "sorted_events": f"sorted traffic while ERP price and stock events for the listed products arrive at "
                              f"{o.event_rate:g}/s (each price event for a listed price list invalidates that listing)",
+            "abuse": f"plp traffic beside {abuse.HOSTILE_CLIENTS} hostile clients (documents of {abuse.ALIASES} "
+                     "conflicting aliases, random tokens), against the same plp load without them",
         }
         chosen = []
         for name in o.scenarios:
@@ -180,11 +182,16 @@ class Bench:
             source = {"events": "plp", "sorted_events": "sorted"}.get(name, name)
             chosen.append(Scenario(name, described[name], requests[source], rate,
                                    min(rate, o.bigcommerce_rate), edge_only=name in ("events", "sorted_events")))
+            edge_only = name in ("events", "abuse")
+            chosen.append(Scenario(name, described[name], requests["plp" if edge_only else name], rate,
+                                   min(rate, o.bigcommerce_rate), edge_only=edge_only))
         return chosen
 
     # --- measuring ------------------------------------------------------------------------------
 
     async def measure(self, scenario: Scenario) -> dict[str, Any]:
+        if scenario.name == "abuse":
+            return await self.measure_abuse(scenario)
         o = self.options
         system = self.system
         async with httpx.AsyncClient(base_url=system.erp_url, timeout=30.0) as erp:
@@ -226,6 +233,33 @@ class Bench:
         })
         if events is not None:
             measured["event_to_visible"] = events
+        return measured
+
+    async def measure_abuse(self, scenario: Scenario) -> dict[str, Any]:
+        """The plp load twice: quiet, then beside the hostile clients (which start with the measured part)."""
+        o, system = self.options, self.system
+        url = system.edge_url + "/graphql"
+        quiet = self.summarize(scenario.rate, await self.drive(url, scenario.requests, scenario.rate, o.duration), 0.0)
+        async with httpx.AsyncClient(base_url=system.erp_url, timeout=30.0) as erp:
+            await erp.get("/_sim/reads", params={"reset": "1"})
+            before = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
+            cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
+            load = asyncio.ensure_future(self.drive(url, scenario.requests, scenario.rate, o.duration))
+            if o.driver == "autocannon":
+                await asyncio.sleep(o.warmup)
+            result, hostile = await asyncio.gather(load, abuse.run(url, system.settings.storefront_token, o.duration))
+            cpu_after = cpu.tree_cpu_seconds(system.pids("edge"))
+            after = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
+            reads = (await erp.get("/_sim/reads")).json()
+        delta = instances.diff(after, before)
+        measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu_after))
+        ratio = round(measured["p99_ms"] / quiet["p99_ms"], 3) if measured["p99_ms"] and quiet["p99_ms"] else None
+        measured.update({"description": scenario.description, "hostile": hostile,
+                         "upstream_calls": int(instances.pick(delta, "pricing_edge_upstream_calls_total")),
+                         "erp_reads": int(reads["total"]),
+                         "limited": int(instances.pick(delta, "pricing_edge_client_limited_total")),
+                         "quiet": {k: quiet[k] for k in ("p50_ms", "p99_ms", "achieved_rate", "errors")},
+                         "p99_vs_quiet": ratio})
         return measured
 
     async def baseline(self, kind: str, scenario: Scenario) -> dict[str, Any]:

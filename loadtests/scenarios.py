@@ -21,7 +21,7 @@ from pricing_edge.domain.inventory import total_available
 from pricing_edge.sim.dataset import DEFAULT_CURRENCY, Dataset, Product, build_dataset
 from pricing_edge.sim.fixtures import DEMO_BUYERS, buyer_headers, buyer_key
 
-SCENARIOS = ("plp", "pdp", "mixed", "cart", "events", "sorted", "sorted_events")
+SCENARIOS = ("plp", "pdp", "mixed", "cart", "events", "sorted", "sorted_events", "abuse")
 SORTED_SCENARIOS = ("sorted", "sorted_events")
 SORTED_CATEGORIES = (19, 20, 21)
 SORTED_BUYERS = ("1", "2")  # two price lists

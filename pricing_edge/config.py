@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -119,6 +120,14 @@ def _comma_list(value: Any) -> Any:
     return [item.strip() for item in value.split(",") if item.strip()] if isinstance(value, str) else value
 
 
+def _network(value: str) -> str:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not an IP address or CIDR block (e.g. 10.0.0.0/8)") from None
+    return value
+
+
 def _assignments(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -158,6 +167,8 @@ Assignments = Annotated[dict[int, int], NoDecode, BeforeValidator(_assignments),
 RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
                       PlainSerializer(lambda v: f"{v[0]}/{v[1]:g}", when_used="json")]
 Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
+Networks = Annotated[tuple[Annotated[str, AfterValidator(_network)], ...], NoDecode, BeforeValidator(_comma_list),
+                     PlainSerializer(",".join, when_used="json")]
 Spaceless = Annotated[str, _matching(r"\S*", "must not contain spaces")]
 StoreHash = Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")]
 Header = Annotated[str, AfterValidator(_header)]
@@ -191,6 +202,8 @@ class Settings:
     schema_cache: Text = Field(".pricing-edge/upstream-schema.json",
                                description="where the introspected upstream schema is kept")
     trusted_proxy_secret: str | None = Field(None, description="sent upstream as X-BC-Trusted-Proxy-Secret")
+    trusted_proxies: Networks = Field((), description="addresses or CIDR blocks of the proxies in front of the "
+                                                      "edge whose True-Client-IP header is believed")
 
     # --- the simulators ---------------------------------------------------------------------------
     seed: Annotated[int, Field(ge=0)] = Field(DEFAULT_SEED, description="seed of the simulators' demo store")
@@ -222,6 +235,12 @@ class Settings:
     upstream_timeout: Seconds = Field(5.0, description="seconds before an upstream call fails")
     erp_budget_ms: Milliseconds = Field(150.0, description="how long a request waits for an ERP read of a "
                                                            "missing record")
+    upstream_budget_ms: Annotated[float, Field(gt=0)] = Field(
+        2500.0, description="how long a query waits for BigCommerce in all (token check and document) "
+                            "before its 503")
+    unknown_tokens_per_minute: Positive = Field(
+        30, description="storefront or customer access tokens not seen before that one client may have "
+                        "checked upstream per minute; past it, a 429 without an upstream call")
     breaker_threshold: Positive = Field(5, description="failures before a circuit breaker opens")
     breaker_reset: Seconds = Field(10.0, description="seconds before an open breaker lets one probe through")
     warm_at_start: Flag = Field(False, description="each edge process runs `pricing-edge warm` in the "

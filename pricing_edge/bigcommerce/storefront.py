@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import orjson
+
+from pricing_edge.call_health import CallHealth
 from graphql import get_introspection_query
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
@@ -80,11 +82,12 @@ class StorefrontClient:
         self._breakers = AsyncCircuitBreakerFactory(default_threshold=breaker_threshold, default_ttl=breaker_reset,
                                                     exclude=[UpstreamError])
         self.state = "closed"
+        self.health = CallHealth(slow_after=timeout / 2)  # what /readyz reports, without a call of its own
 
     async def post(self, payload: Mapping[str, Any], headers: Mapping[str, str]) -> UpstreamAnswer:
         breaker = await self._breakers.get_breaker("upstream")
         try:
-            async with breaker:
+            async with breaker, self.health.timed():
                 # Header values travel as the bytes they arrived as (ASGI servers decode them as latin-1).
                 sent = {name.encode("latin-1"): value.encode("latin-1", "replace") for name, value in headers.items()}
                 sent[b"content-type"] = sent[b"accept"] = b"application/json"

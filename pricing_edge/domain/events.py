@@ -9,17 +9,18 @@ the JSON Schemas in ``pricing_edge/schemas/events/`` describe the same thing. Ru
 - an event carries the record's *full* state; an absent optional field (or ``null``) means "none",
   which is why unknown fields are refused: a misspelt ``sale_prise`` must not silently clear a sale.
 
-Pure: no IO, no clock.
+Record data is checked against the JSON Schemas (``domain/event_schema.py``: package data, read once) and
+then only converted: the schemas are the one contract (order events too, ``domain/order_events.py``). No clock: a version far in the future is refused by the
+receivers (``domain/versioning.py``).
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from pricing_edge.domain.credit import CREDIT_STATUSES, CreditRecord
+from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.domain.event_schema import SchemaViolation, check
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import MoneyError, to_decimal
 from pricing_edge.domain.pricing import BulkTier, PriceRecord, TierKind
@@ -38,8 +39,6 @@ EVENT_TYPES: tuple[str, ...] = RECORD_EVENT_TYPES + (SHIPMENT_CREATED, SALES_ORD
 
 Record = PriceRecord | StockLevel | CreditRecord | CustomerRecord
 
-_MONEY = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class EventDataError(ValueError):
@@ -166,149 +165,53 @@ def record_key(record: Record) -> str:
 
 # --- data → records ---------------------------------------------------------------------------
 
-class _Fields:
-    """Reads typed fields from one JSON object, naming the field (with its path) in every error."""
-
-    def __init__(self, data: object, allowed: tuple[str, ...], path: str = "") -> None:
-        if not isinstance(data, Mapping):
-            raise EventDataError(path or "data", f"must be a JSON object, not {type(data).__name__}")
-        self.data = data
-        self.path = path
-        unknown = sorted(str(k) for k in data if k not in allowed)
-        if unknown:
-            raise EventDataError(self.name(unknown[0]), f"unknown field (allowed: {', '.join(allowed)})")
-
-    def name(self, field: str) -> str:
-        return f"{self.path}.{field}" if self.path else field
-
-    def _get(self, field: str, required: bool) -> object:
-        value = self.data.get(field)
-        if value is None and required:
-            raise EventDataError(self.name(field), "required field is missing" if field not in self.data
-                                 else "required field is null")
-        return value
-
-    def integer(self, field: str, *, required: bool = True, minimum: int | None = 0) -> int | None:
-        value = self._get(field, required)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise EventDataError(self.name(field),
-                                 f"must be an integer, not {type(value).__name__} {value!r}")
-        if minimum is not None and value < minimum:
-            raise EventDataError(self.name(field), f"must be at least {minimum}, got {value}")
-        return value
-
-    def req_int(self, field: str, *, minimum: int | None = 0) -> int:
-        value = self.integer(field, minimum=minimum)
-        assert value is not None
-        return value
-
-    def money(self, field: str, *, required: bool = True, signed: bool = False) -> Decimal | None:
-        value = self._get(field, required)
-        if value is None:
-            return None
-        if not isinstance(value, str):
-            raise EventDataError(self.name(field),
-                                 f"money must be a decimal string, not {type(value).__name__} {value!r}")
-        if not _MONEY.fullmatch(value) or (value.startswith("-") and not signed):
-            expected = "a decimal string like \"12.50\"" + ("" if signed else ", not negative")
-            raise EventDataError(self.name(field), f"must be {expected}, got {value!r}")
-        return Decimal(value)
-
-    def req_money(self, field: str, *, signed: bool = False) -> Decimal:
-        value = self.money(field, signed=signed)
-        assert value is not None
-        return value
-
-    def text(self, field: str, pattern: re.Pattern[str] | None = None, max_length: int = 255) -> str:
-        value = self._get(field, True)
-        if not isinstance(value, str) or not value or len(value) > max_length:
-            raise EventDataError(self.name(field),
-                                 f"must be a non-empty string of at most {max_length} characters")
-        if pattern is not None and not pattern.fullmatch(value):
-            raise EventDataError(self.name(field), f"must match {pattern.pattern}, got {value!r}")
-        return value
-
-    def flag(self, field: str) -> bool:
-        value = self._get(field, False)
-        if value is None:
-            return False
-        if not isinstance(value, bool):
-            raise EventDataError(self.name(field), f"must be true or false, not {value!r}")
-        return value
+def check_data(event_type: str, data: object) -> dict[str, Any]:
+    """``data`` checked against its type's JSON Schema (the one contract); EventDataError names the field."""
+    try:
+        check(event_type, data)
+    except SchemaViolation as exc:
+        raise EventDataError(exc.field, exc.problem) from None
+    assert isinstance(data, dict)
+    return data
 
 
-_PRICE_FIELDS = ("price_list_id", "sku", "currency", "price", "sale_price", "retail_price", "map_price",
-                 "bulk_pricing", "version")
-_TIER_FIELDS = ("min_quantity", "max_quantity", "price")
-_STOCK_FIELDS = ("sku", "location_id", "on_hand", "allocated", "safety_stock", "backorder", "lead_time_days",
-                 "version")
-_CREDIT_FIELDS = ("company_id", "credit_limit", "balance", "status", "version")
-_CUSTOMER_FIELDS = ("customer_id", "customer_group_id", "company_id", "version")
+def _money(value: object) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
 
 
 def price_from_data(data: object) -> PriceRecord:
-    f = _Fields(data, _PRICE_FIELDS)
-    raw_tiers = f.data.get("bulk_pricing")
+    d = check_data(PRICE_CHANGED, data)
     tiers: list[BulkTier] = []
-    if raw_tiers is not None:
-        if not isinstance(raw_tiers, list):
-            raise EventDataError("bulk_pricing", "must be a list of tiers")
-        for i, raw in enumerate(raw_tiers):
-            t = _Fields(raw, _TIER_FIELDS, f"bulk_pricing[{i}]")
-            low = t.req_int("min_quantity", minimum=1)
-            high = t.integer("max_quantity", required=False, minimum=low)
-            tiers.append(BulkTier(low, high, t.req_money("price")))
+    for i, tier in enumerate(d.get("bulk_pricing") or ()):
+        high = tier.get("max_quantity")
+        if high is not None and high < tier["min_quantity"]:  # across fields: beyond what the schema states
+            raise EventDataError(f"bulk_pricing[{i}].max_quantity", f"must be at least {tier['min_quantity']}, got {high}")
+        tiers.append(BulkTier(tier["min_quantity"], high, Decimal(tier["price"])))
     return PriceRecord(
-        price_list_id=f.req_int("price_list_id"),
-        sku=f.text("sku"),
-        currency=f.text("currency", _CURRENCY),
-        price=f.req_money("price"),
-        sale_price=f.money("sale_price", required=False),
-        retail_price=f.money("retail_price", required=False),
-        map_price=f.money("map_price", required=False),
-        bulk_tiers=tuple(tiers),
-        version=f.req_int("version"),
-    )
+        price_list_id=d["price_list_id"], sku=d["sku"], currency=d["currency"], price=Decimal(d["price"]),
+        sale_price=_money(d.get("sale_price")), retail_price=_money(d.get("retail_price")),
+        map_price=_money(d.get("map_price")), bulk_tiers=tuple(tiers), version=d["version"])
 
 
 def stock_from_data(data: object) -> StockLevel:
-    f = _Fields(data, _STOCK_FIELDS)
-    return StockLevel(
-        sku=f.text("sku"),
-        location_id=f.req_int("location_id"),
-        on_hand=f.req_int("on_hand"),
-        allocated=f.integer("allocated", required=False) or 0,
-        safety_stock=f.integer("safety_stock", required=False) or 0,
-        backorder=f.flag("backorder"),
-        lead_time_days=f.integer("lead_time_days", required=False),
-        version=f.req_int("version"),
-    )
+    d = check_data(STOCK_CHANGED, data)
+    return StockLevel(sku=d["sku"], location_id=d["location_id"], on_hand=d["on_hand"],
+                      allocated=d.get("allocated") or 0, safety_stock=d.get("safety_stock") or 0,
+                      backorder=bool(d.get("backorder")), lead_time_days=d.get("lead_time_days"),
+                      version=d["version"])
 
 
 def credit_from_data(data: object) -> CreditRecord:
-    f = _Fields(data, _CREDIT_FIELDS)
-    status = f.text("status")
-    if status not in CREDIT_STATUSES:
-        raise EventDataError("status", f"must be one of {', '.join(CREDIT_STATUSES)}, got {status!r}")
-    return CreditRecord(
-        company_id=f.req_int("company_id"),
-        credit_limit=f.req_money("credit_limit"),
-        balance=f.req_money("balance", signed=True),
-        status="hold" if status == "hold" else "ok",
-        version=f.req_int("version"),
-    )
+    d = check_data(CREDIT_CHANGED, data)
+    return CreditRecord(company_id=d["company_id"], credit_limit=Decimal(d["credit_limit"]),
+                        balance=Decimal(d["balance"]), status="hold" if d["status"] == "hold" else "ok",
+                        version=d["version"])
 
 
 def customer_from_data(data: object) -> CustomerRecord:
-    f = _Fields(data, _CUSTOMER_FIELDS)
-    return CustomerRecord(
-        customer_id=f.req_int("customer_id"),
-        customer_group_id=f.integer("customer_group_id", required=False),
-        company_id=f.integer("company_id", required=False),
-        version=f.req_int("version"),
-    )
+    d = check_data(CUSTOMER_CHANGED, data)
+    return CustomerRecord(customer_id=d["customer_id"], customer_group_id=d.get("customer_group_id"),
+                          company_id=d.get("company_id"), version=d["version"])
 
 
 def from_data(event_type: str, data: object) -> Record:

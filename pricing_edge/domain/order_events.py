@@ -18,9 +18,8 @@ Two events tell the worker's order flows what the ERP did with an order we poste
 an event to its BigCommerce order with ``domain.orders.order_id_of(reference)``. ``version`` is an
 integer from the ERP's sequence (newer wins, as for records). Neither event carries money; if one
 ever does, it travels as a decimal string like every other amount. Unknown fields are refused, as
-for records. The JSON Schemas ``pricing_edge/schemas/events/<type>.json`` describe the same shapes.
-
-Pure: no IO, no clock.
+for records. The JSON Schemas ``pricing_edge/schemas/events/<type>.json`` are the contract: data is
+checked against them, then only converted.
 """
 from __future__ import annotations
 
@@ -28,8 +27,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from pricing_edge.domain import events
-from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED, EventDataError
-from pricing_edge.domain.events import _Fields as Fields  # one field reader for every event's data
+from pricing_edge.domain.events import SALES_ORDER_CHANGED, SHIPMENT_CREATED, EventDataError, check_data
 from pricing_edge.domain.orders import ErpStatus, SalesOrder, Shipment, ShipmentLine
 
 ORDER_EVENT_TYPES: tuple[str, ...] = (SHIPMENT_CREATED, SALES_ORDER_CHANGED)
@@ -64,11 +62,6 @@ class SalesOrderChanged:
 
 
 OrderEvent = ShipmentCreated | SalesOrderChanged
-
-_SHIPMENT_FIELDS = ("shipment_id", "order_number", "reference", "carrier", "tracking_number", "lines",
-                    "order_status", "version")
-_SHIPMENT_LINE_FIELDS = ("sku", "quantity", "line_id")
-_CHANGED_FIELDS = ("order_number", "reference", "status", "version")
 
 
 def is_order_event(event_type: str) -> bool:
@@ -125,46 +118,20 @@ def subject_of(event: OrderEvent) -> str:
 
 # --- data → events ----------------------------------------------------------------------------
 
-def _status(f: Fields, field: str, allowed: tuple[ErpStatus, ...]) -> ErpStatus:
-    value = f.text(field)
-    if value not in {s.value for s in allowed}:
-        raise EventDataError(f.name(field), f"must be one of {', '.join(s.value for s in allowed)}, got {value!r}")
-    return ErpStatus(value)
-
-
 def shipment_from_data(data: object) -> ShipmentCreated:
-    f = Fields(data, _SHIPMENT_FIELDS)
-    raw_lines = f.data.get("lines")
-    if raw_lines is None:
-        raise EventDataError("lines", "required field is missing" if "lines" not in f.data
-                             else "required field is null")
-    if not isinstance(raw_lines, list) or not raw_lines:
-        raise EventDataError("lines", "must be a non-empty list of {sku, quantity}")
-    lines = []
-    for i, raw in enumerate(raw_lines):
-        line = Fields(raw, _SHIPMENT_LINE_FIELDS, f"lines[{i}]")
-        lines.append(ShipmentLine(line.text("sku"), line.req_int("quantity", minimum=1),
-                                  line.integer("line_id", required=False, minimum=1) or 0))
+    d = check_data(SHIPMENT_CREATED, data)
     shipment = Shipment(
-        shipment_id=f.text("shipment_id"),
-        order_number=f.text("order_number"),
-        reference=f.text("reference"),
-        carrier=f.text("carrier"),
-        tracking_number=f.text("tracking_number"),
-        lines=tuple(lines),
-        order_status=_status(f, "order_status", SHIPPED_STATUSES),
-    )
-    return ShipmentCreated(shipment, f.req_int("version"))
+        shipment_id=d["shipment_id"], order_number=d["order_number"], reference=d["reference"],
+        carrier=d["carrier"], tracking_number=d["tracking_number"],
+        lines=tuple(ShipmentLine(line["sku"], line["quantity"], line.get("line_id", 0)) for line in d["lines"]),
+        order_status=ErpStatus(d["order_status"]))
+    return ShipmentCreated(shipment, d["version"])
 
 
 def order_changed_from_data(data: object) -> SalesOrderChanged:
-    f = Fields(data, _CHANGED_FIELDS)
-    return SalesOrderChanged(
-        order_number=f.text("order_number"),
-        reference=f.text("reference"),
-        status=_status(f, "status", tuple(ErpStatus)),
-        version=f.req_int("version"),
-    )
+    d = check_data(SALES_ORDER_CHANGED, data)
+    return SalesOrderChanged(order_number=d["order_number"], reference=d["reference"], status=ErpStatus(d["status"]),
+                             version=d["version"])
 
 
 def from_data(event_type: str, data: object) -> OrderEvent:

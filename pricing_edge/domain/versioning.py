@@ -16,3 +16,16 @@ def final_version(arrivals: list[int]) -> int | None:
         if replaces(version, current):
             current = version
     return current
+
+
+MAX_AHEAD_MS = 24 * 3600 * 1000  # how far ahead of the receiver's clock a version may be
+
+
+def ahead_problem(version: int, now_ms: int, max_ahead_ms: int = MAX_AHEAD_MS) -> str | None:
+    """Why a version is refused, or None. A version is an ERP sequence (small) or epoch milliseconds: one
+    more than a day ahead of the receiver's clock would outrank every true update until that day comes,
+    so one bad producer could freeze a record. Receivers refuse it (the intake with a 400)."""
+    if version > now_ms + max_ahead_ms:
+        return (f"{version} is more than {max_ahead_ms // 3_600_000} h ahead of this receiver's clock "
+                f"(epoch ms {now_ms}): it would outrank every update until then")
+    return None

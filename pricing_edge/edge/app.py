@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
+from pricing_edge.bigcommerce.storefront import StorefrontClient
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
@@ -32,6 +32,8 @@ from pricing_edge.edge.catalog_index import CatalogIndex
 from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
+from pricing_edge.edge.answer_flags import restale
+from pricing_edge.edge.clients import TokenLimit, networks
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.listing.membership import MembershipCache
 from pricing_edge.edge.listing.merge import PriceListings
@@ -130,7 +132,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
-    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl))
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale)
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""
@@ -176,6 +178,14 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             parts.buyers.forget_access_digests(change.tokens)
         metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
 
+    def on_lost() -> None:
+        """The invalidation channel was down: what this process holds may have missed changes."""
+        parts.records.drop_all()
+        parts.responses.clear()
+        if parts.buyers:
+            parts.buyers.forget_customers()
+        log.warning("invalidation channel restored: dropped this process's records and kept answers")
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         # First: a refusal (NotDurable) stops start-up before anything is served or started.
@@ -189,11 +199,13 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
         parts.buyers = BuyerResolver(parts.upstream, store, erp, assignments, channel_id=settings.channel_id,
                                      currency=settings.currency, impersonation_token=settings.impersonation_token,
-                                     ttl=settings.buyer_ttl)
+                                     ttl=settings.buyer_ttl,
+                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute))
         parts.graphql = GraphQLEndpoint(
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
-            EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret))
+            EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret,
+                         networks(settings.trusted_proxies), settings.upstream_budget_ms / 1000))
         assert parts.memberships is not None
         parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
                                                parts.memberships, parts.graphql.skeletons)
@@ -207,7 +219,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         stopping = asyncio.Event()  # loops check it too: a swallowed cancellation must not keep one running
         tasks = [asyncio.create_task(CacheUpdater(store, metrics, consumer_name()).run(stopping.is_set),
                                      name="cache-updater"),
-                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set), name="invalidations"),
+                 asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set, on_lost),
+                                     name="invalidations"),
                  asyncio.create_task(_write_back_loop(guard, stopping.is_set), name="reservation-write-back"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
@@ -233,19 +246,19 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         """Ready once it can answer; a dependency that is down is reported as degraded, not as unready:
         the edge keeps serving from its caches (DESIGN.md: degrades, never goes dark)."""
         store_ok = await store.ping()
-        upstream_ok = True
-        try:
-            await parts.upstream.execute("{ __typename }", None, None,
-                                         {"authorization": f"Bearer {settings.storefront_token}"})
-        except UpstreamError:
-            upstream_ok = False
-        erp_ok = parts.records.gate.state == "closed"
+        # No upstream or ERP call per probe: what the requests' own calls say (last outcome, breaker, speed).
+        upstream, erp_gate = parts.upstream, parts.records.gate
+        upstream_ok = not upstream.health.failing and upstream.state == "closed"
+        erp_ok = erp_gate.state == "closed"
         degraded = [name for name, ok in (("erp", erp_ok), ("redis", store_ok), ("upstream", upstream_ok)) if not ok]
+        slow = [name for name, health in (("erp", erp_gate.health), ("upstream", upstream.health)) if health.slow]
         for name in ("erp", "redis", "upstream"):
             metrics.degraded.labels(name).set(1 if name in degraded else 0)
         ready = parts.graphql is not None
         publish_breakers()
-        return JSONResponse({"ready": ready, "degraded": degraded, "store": store_ok, "upstream": upstream_ok,
+        return JSONResponse({"ready": ready, "degraded": degraded, "slow": slow,
+                             "median_ms": {"erp": erp_gate.health.median_ms, "upstream": upstream.health.median_ms},
+                             "store": store_ok, "upstream": upstream_ok,
                              "erp_breaker": parts.records.gate.state, "upstream_breaker": parts.upstream.state,
                              "store_kind": store.kind},
                             status_code=200 if ready else 503)

@@ -21,9 +21,10 @@ from typing import Generic, TypeVar
 
 from cachetools import LRUCache
 
-from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer
+from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.config import listed
 from pricing_edge.domain.customers import CustomerRecord
+from pricing_edge.edge.clients import TokenLimit
 from pricing_edge.domain.scope import PriceListAssignments, Scope
 from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.single_flight import SingleFlight
@@ -61,6 +62,7 @@ class Remembered(Generic[K, V]):
         self.ttl = ttl
         self._items: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=size)
         self._flights: SingleFlight[V] = SingleFlight()
+        self._failing: set[K] = set()  # keys whose last refresh failed: their answer is last-good
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         entry = self._items.get(key)
@@ -75,18 +77,36 @@ class Remembered(Generic[K, V]):
         return await self._flights.run(key, lambda: self._compute(key, compute))
 
     async def _compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        value = await compute()
+        try:
+            value = await compute()
+        except UpstreamUnavailable:
+            if key in self._items:
+                self._failing.add(key)
+            raise
+        self._failing.discard(key)
         self._items[key] = (time.monotonic(), value)
         return value
+
+    def failing(self, key: K) -> bool:
+        """Whether the answer given for ``key`` is last-good: its refresh could not ask the upstream."""
+        return key in self._failing and key in self._items
 
     def forget(self, key: K) -> None:
         self._items.pop(key, None)
 
+    def knows(self, key: K) -> bool:
+        return key in self._items
+
+    def clear(self) -> None:
+        self._items.clear()
+
 
 class BuyerResolver:
     def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-                 *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0) -> None:
+                 *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0,
+                 token_limit: TokenLimit | None = None) -> None:
         self.upstream = upstream
+        self.token_limit = token_limit  # unknown tokens checked upstream per client per minute
         self.store = store
         self.erp = erp
         self.assignments = assignments
@@ -97,9 +117,11 @@ class BuyerResolver:
         self._access_tokens: Remembered[str, int | None | Refusal] = Remembered(ttl, 50_000)
         self._customers: Remembered[int, CustomerRecord] = Remembered(ttl, 50_000)
 
-    async def resolve(self, headers: Mapping[str, str]) -> Scope | Refusal:
+    async def resolve(self, headers: Mapping[str, str], client: str = "unknown") -> Scope | Refusal:
+        """The buyer's scope, or BigCommerce's refusal; TooManyTokens when ``client`` has had too many
+        unknown tokens checked this minute (nothing is asked upstream then)."""
         authorization = headers.get("authorization", "")
-        refused = await self._check_token(authorization, headers)
+        refused = await self._check_token(authorization, client)
         if refused is not None:
             return Refusal(refused)
         customer_id: int | None = None
@@ -109,7 +131,7 @@ class BuyerResolver:
         if trusted and raw_customer.isascii() and raw_customer.isdigit() and len(raw_customer) <= 18:
             customer_id = int(raw_customer)
         elif headers.get("x-bc-customer-access-token"):
-            found = await self._customer_from_access_token(headers)
+            found = await self._customer_from_access_token(headers, client)
             if isinstance(found, Refusal):
                 return found
             customer_id = found
@@ -118,6 +140,15 @@ class BuyerResolver:
         customer = await self._customer(customer_id, headers)
         return self.assignments.scope(self.channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
+
+    def last_good(self, headers: Mapping[str, str]) -> bool:
+        """Whether this request's token was vouched for only by a last-good answer (BigCommerce could not be
+        asked when it was due again): its answers then say ``degraded: ["upstream"]``."""
+        if self._tokens.failing(_digest(headers.get("authorization", ""))):
+            return True
+        access = headers.get("x-bc-customer-access-token") or ""
+        return bool(access) and self._access_tokens.failing(_digest(
+            access + "|" + headers.get("x-bc-error-on-invalid-customer-access-token", "").lower()))
 
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)
@@ -139,21 +170,37 @@ class BuyerResolver:
         for digest in digests:
             self._access_tokens.forget(digest)
 
-    async def _check_token(self, authorization: str, headers: Mapping[str, str]) -> UpstreamAnswer | None:
+    def forget_customers(self) -> None:
+        """Changes may have been missed (the invalidation channel was down): read every customer again."""
+        self._customers.clear()
+
+    async def _check_token(self, authorization: str, client: str) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""
+        key = _digest(authorization)
 
         async def ask() -> UpstreamAnswer | None:
+            await self._count_unknown(self._tokens.knows(key), client)
             answer = await self.upstream.execute(_TOKEN_CHECK, None, None,
                                                  {"authorization": authorization} if authorization else {})
             return None if answer.status == 200 else answer
 
-        return await self._tokens.get(_digest(authorization), ask)
+        return await self._tokens.get(key, ask)
 
-    async def _customer_from_access_token(self, headers: Mapping[str, str]) -> int | None | Refusal:
+    async def _count_unknown(self, known: bool, client: str) -> None:
+        """A token not seen before is counted against its client's limit (a refresh of a known one is not)."""
+        if not known and self.token_limit is not None:
+            await self.token_limit.check(client)
+
+    async def _customer_from_access_token(self, headers: Mapping[str, str], client: str) -> int | None | Refusal:
         # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
         key = self._access_token_key(headers["x-bc-customer-access-token"],
                                      headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
-        return await self._access_tokens.get(key, lambda: self._ask_access_token(headers))
+
+        async def ask() -> int | None | Refusal:
+            await self._count_unknown(self._access_tokens.knows(key), client)
+            return await self._ask_access_token(headers)
+
+        return await self._access_tokens.get(key, ask)
 
     @staticmethod
     def _access_token_key(token: str, error_flag: str) -> str:

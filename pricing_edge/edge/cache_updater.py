@@ -21,6 +21,7 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.events import EventDataError, Record, from_data
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.order_events import is_order_event
+from pricing_edge.domain.versioning import ahead_problem
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -52,6 +53,12 @@ class Invalidation:
             self.customers.append(record.customer_id)
         elif isinstance(record, CreditRecord):
             self.companies.append(record.company_id)
+
+    def extend(self, other: Invalidation) -> None:
+        self.prices += other.prices
+        self.stock += other.stock
+        self.customers += other.customers
+        self.companies += other.companies
 
     def __bool__(self) -> bool:
         return bool(self.prices or self.stock or self.customers or self.companies or self.reserved or self.tokens)
@@ -87,6 +94,9 @@ class CacheUpdater:
         self.batch = batch
         self.block_ms = block_ms
         self.claim_idle_ms = claim_idle_ms
+        # Records written whose invalidation could not be published yet (the publish failed): sent with
+        # the next publish. Redelivered entries come back "ignored" (not newer), so nothing else would.
+        self.unpublished = Invalidation()
 
     async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
         """Consume until cancelled (or ``stopping()``); store outages are waited out with backoff."""
@@ -104,6 +114,8 @@ class CacheUpdater:
                 if entries:
                     await self.apply(entries)
                     await asyncio.sleep(0)  # let requests run between batches of a backlog
+                elif self.unpublished:
+                    await self._publish(Invalidation(), [])
                 backoff.reset()
             except StoreError as exc:
                 delay = backoff.next_delay()
@@ -118,13 +130,24 @@ class CacheUpdater:
         finally:
             # Published even when the store fails mid-batch: the records already written must be
             # dropped from every L1, and on redelivery they come back "ignored" (not newer).
-            if changed:
-                with tracing.span(f"{INVALIDATION} publish", traces[0] if traces else None, kind=tracing.PRODUCER,
-                                  links=[link for t in traces[1:] for link in tracing.link_to(t)]) as traceparent:
-                    changed.traceparent = traceparent
-                    await self.store.publish(INVALIDATION, changed.encode())
+            await self._publish(changed, traces)
         await self.store.ack(ERP_INTAKE, CACHE_UPDATER_GROUP, [entry_id for entry_id, _ in entries])
         return changed
+
+    async def _publish(self, changed: Invalidation, traces: list[str]) -> None:
+        """Publish this batch's invalidations with any an earlier failed publish left; keep them all if
+        this one fails too (the next batch, or the next idle turn, sends them)."""
+        pending = Invalidation()
+        pending.extend(self.unpublished)
+        pending.extend(changed)
+        if not pending:
+            return
+        self.unpublished = pending
+        with tracing.span(f"{INVALIDATION} publish", traces[0] if traces else None, kind=tracing.PRODUCER,
+                          links=[link for t in traces[1:] for link in tracing.link_to(t)]) as traceparent:
+            pending.traceparent = traceparent
+            await self.store.publish(INVALIDATION, pending.encode())
+        self.unpublished = Invalidation()
 
     async def _apply_all(self, entries: list[tuple[str, dict[str, bytes]]], changed: Invalidation,
                          traces: list[str]) -> None:
@@ -148,6 +171,11 @@ class CacheUpdater:
             log.error("cache updater: dropping an unreadable %s entry: %s", event_type or "untyped", exc)
             self.metrics.events.labels(event_type or "unknown", "unreadable").inc()
             return False
+        problem = ahead_problem(record.version, int(time.time() * 1000))
+        if problem is not None:  # the intake refuses these; an entry from elsewhere must not freeze a record
+            log.error("cache updater: refusing a %s entry: version %s", event_type, problem)
+            self.metrics.events.labels(event_type, "rejected").inc()
+            return False
         tracing.annotate(event_type=event_type)
         if await apply_record(self.store, record):
             changed.add(record)
@@ -158,12 +186,25 @@ class CacheUpdater:
 
 
 async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidation], Awaitable[None] | None],
-                                   stopping: Callable[[], bool] = lambda: False) -> None:
-    """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages."""
+                                   stopping: Callable[[], bool] = lambda: False,
+                                   on_lost: Callable[[], None] = lambda: None) -> None:
+    """Every edge process runs this: apply each invalidation to its own L1; resubscribe after outages.
+
+    Invalidations published while the subscription was down are lost, so once the new subscription
+    is in place ``on_lost`` drops everything this process holds (L1, kept answers): it is read again
+    from the store, which the cache updater kept current."""
     backoff = Backoff(first=0.1, cap=5.0)
+    lost = False
+
+    def joined() -> None:
+        nonlocal lost
+        if lost:
+            lost = False
+            on_lost()
+
     while not stopping():
         try:
-            async for raw in store.subscribe(INVALIDATION):
+            async for raw in store.subscribe(INVALIDATION, joined):
                 backoff.reset()
                 change = Invalidation.decode(raw)
                 with tracing.span(f"{INVALIDATION} apply", change.traceparent or None, kind=tracing.CONSUMER):
@@ -171,6 +212,7 @@ async def listen_for_invalidations(store: Store, on_change: Callable[[Invalidati
                     if result is not None:
                         await result
         except StoreError as exc:
+            lost = True
             delay = backoff.next_delay()
             log.warning("invalidation channel lost (%s); resubscribing in %.1fs", exc, delay)
             await asyncio.sleep(delay)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from cachetools import LRUCache
@@ -28,6 +28,7 @@ from graphql import (
     TypeInfo,
     TypeInfoVisitor,
     Visitor,
+    ASTValidationRule,
     get_named_type,
     is_abstract_type,
     is_object_type,
@@ -38,6 +39,7 @@ from graphql import (
 )
 
 from pricing_edge.edge.sharing import is_catalog
+from pricing_edge.edge.budget import DEFAULT_BUDGET, Budget, budget_errors, text_errors
 from pricing_edge.ops import tracing
 
 MAX_DEPTH = 16
@@ -159,6 +161,7 @@ class PreparedDocument:
     touches_owned: bool  # selects prices or inventory somewhere
     taxed: bool = False  # asks for prices(includeTax:): answers depend on the buyer's tax zone too
     upstream: DocumentNode | None = None  # what the upstream is sent (upstream_text), parsed
+    has_mutation: bool = False  # some operation is a mutation: never cut short by a budget
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -327,13 +330,17 @@ def _drop_unused_variables(document: DocumentNode) -> DocumentNode:
 
 
 class DocumentCache:
-    """Parse + validate + rewrite once per distinct document text (graphql-core validation costs milliseconds)."""
+    """Parse + budget + validate + rewrite once per distinct document text (graphql-core validation costs
+    milliseconds for a normal document, and far more for a hostile one: the budget refuses those first)."""
 
     def __init__(self, schema: GraphQLSchema, max_depth: int = MAX_DEPTH, size: int = 4096,
-                 extension_fields: frozenset[tuple[str, str]] = frozenset()) -> None:
+                 extension_fields: frozenset[tuple[str, str]] = frozenset(), budget: Budget = DEFAULT_BUDGET,
+                 rules: Collection[type[ASTValidationRule]] | None = None) -> None:
         self.schema = schema
         self.max_depth = max_depth
         self.extension_fields = extension_fields
+        self.budget = budget
+        self.rules = rules  # graphql-core's specified rules unless given
         self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
 
     def prepare(self, text: str) -> PreparedDocument:
@@ -349,8 +356,11 @@ class DocumentCache:
 
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
         try:
+            too_large = text_errors(text, self.budget)
+            if too_large:
+                return DocumentError(too_large)
             document = parse(text, max_tokens=MAX_TOKENS)
-            errors = validate(self.schema, document)
+            errors = budget_errors(document, self.budget) or validate(self.schema, document, self.rules)
         except GraphQLError as exc:
             return DocumentError([exc])
         except RecursionError:  # nesting deep enough to exhaust the parser's stack: far past any limit
@@ -376,4 +386,4 @@ class DocumentCache:
         upstream = _drop_unused_variables(_with_page_variable(upstream))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
                                 shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
-                                taxed=survey.taxed, upstream=upstream)
+                                taxed=survey.taxed, upstream=upstream, has_mutation=has_mutation)

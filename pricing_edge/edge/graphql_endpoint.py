@@ -10,11 +10,11 @@ customer, cart, checkout, order, mutations — is forwarded and overlaid for thi
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -27,7 +27,10 @@ from starlette.responses import Response
 
 from pricing_edge.bigcommerce.storefront import COMPLEXITY_HEADER, StorefrontClient, UpstreamUnavailable, forwarded
 from pricing_edge.domain.scope import Scope
+from pricing_edge.domain.freshness import UsedRecord
+from pricing_edge.edge.answer_flags import STALE_HEADER, Filled, finish, headers_for
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
+from pricing_edge.edge.clients import Network, TooManyTokens, client_address
 from pricing_edge.edge.cart_guard import Refuse
 from pricing_edge.edge.cart_path import CartCall, CartPath
 from pricing_edge.edge.cart_prices import PRICED_MUTATIONS, CartPriceError, CartPrices
@@ -65,7 +68,6 @@ from pricing_edge.ops.metrics import EdgeMetrics
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
-STALE_HEADER = "X-Pricing-Edge-Stale"
 MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
 VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
 LISTING_ATTEMPTS = 3  # a listing recomputed when a price event landed between its order and its overlay
@@ -87,7 +89,7 @@ class Answer:
                    isinstance(response, PersonalResponse), response.headers.get(COMPLEXITY_HEADER))
 
     def response(self) -> Response:
-        headers = {STALE_HEADER: "1"} if self.stale else {}
+        headers = headers_for(self.stale)
         if self.complexity:
             headers[COMPLEXITY_HEADER] = self.complexity
         return Response(self.body, self.status, media_type=JSON, headers=headers or None)
@@ -116,6 +118,8 @@ class EdgeSettings:
     currency: str = "USD"
     catalog_ttl: float = 300.0
     trusted_proxy_secret: str | None = None
+    trusted_proxies: tuple[Network, ...] = ()
+    upstream_budget: float = 2.5  # seconds a query waits for BigCommerce in all
 
 
 class GraphQLEndpoint:
@@ -154,8 +158,18 @@ class GraphQLEndpoint:
 
     async def _answer(self, request: Request) -> Response:
         gql = await read_graphql_request(request)
+        # One budget for every wait on BigCommerce a query makes: the token check, then the document.
+        request.state.upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
         try:
-            scope = await self.buyers.resolve(request.headers)
+            async with asyncio.timeout_at(request.state.upstream_deadline):
+                scope = await self.buyers.resolve(request.headers, self.client_of(request))
+        except TooManyTokens as exc:
+            self.metrics.client_limited.labels("unknown_tokens").inc()
+            return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
+        except TimeoutError:
+            self.metrics.upstream_calls.labels("token", "over_budget").inc()
+            log.warning("cannot resolve the buyer within the upstream budget")
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
             log.warning("cannot resolve the buyer: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
@@ -180,10 +194,13 @@ class GraphQLEndpoint:
         if cached is not None:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
-            if not cached.fresh:  # expired, not invalidated: serve it while one recompute runs
+            if not cached.fresh:  # expired, not invalidated: serve it (flagged stale) while one recompute runs
                 self.answers.start(cache_key, compute)
+            headers = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
-            return Response(cached.body, media_type=JSON, headers={COMPLEXITY_HEADER: score} if score else None)
+            if score:
+                headers[COMPLEXITY_HEADER] = score
+            return Response(cached.body, media_type=JSON, headers=headers or None)
         self.metrics.response_miss.inc()
         answer = await self.answers.run(cache_key, compute)
         if answer.personal and not computed_here:
@@ -217,11 +234,13 @@ class GraphQLEndpoint:
         cart_call = None
         headers: dict[str, str] = {}  # the buyer's, as BigCommerce gets them: the cart path asks it on their behalf
         if operation.operation is OperationType.MUTATION and self.cart_path is not None:
-            headers = forwarded(request.headers, request.client.host if request.client else None,
+            headers = forwarded(request.headers, self.client_of(request) if request.client else None,
                                 self.settings.trusted_proxy_secret)
             cart_call = await self.cart_path.check(root_field, collector, headers)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
+        # The buyer's token vouched for by a last-good answer only: BigCommerce could not be asked.
+        verified = Filled(degraded={"upstream"}) if self.buyers.last_good(request.headers) else Filled()
         if self.listings is not None and document.shareable and sent is not None:
             listing = find_listing(self.schema, collector, root_field)
             if listing is not None:
@@ -236,7 +255,7 @@ class GraphQLEndpoint:
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
                 data = overlay.render(synthesized["data"], root, [root_field])
-                filled = await self._fill(overlay, scope)
+                filled = (await self._fill(overlay, scope)).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
@@ -260,7 +279,8 @@ class GraphQLEndpoint:
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
-                catalog_note = Filled(oldest_ms=skeleton.fetched_ms, stale=True, degraded={"upstream"})
+                catalog_note = Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))],
+                                      degraded={"upstream"})
             else:
                 body, fresh_raw = upstream_body
         overlay = Overlay(self.schema, collector, scope.currency)
@@ -273,7 +293,7 @@ class GraphQLEndpoint:
         elif skeleton_key and fresh_raw is not None and not body.get("errors"):
             await self.skeletons.put(skeleton_key, body, fresh_raw)
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = (await self._fill(overlay, scope)).merge(catalog_note)
+        filled = (await self._fill(overlay, scope)).merge(catalog_note).merge(verified)
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
@@ -303,7 +323,7 @@ class GraphQLEndpoint:
                             root_field: FieldNode, cache_key: tuple[Any, ...],
                             generation: int) -> tuple[Response, list[Tag]] | Response | None:
         assert self.listings is not None
-        headers = forwarded(request.headers, request.client.host if request.client else None,
+        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
                             self.settings.trusted_proxy_secret)
         try:
             composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
@@ -330,7 +350,8 @@ class GraphQLEndpoint:
         if composed.lookup is not None:
             filled.note(composed.lookup)
         if composed.stale:
-            filled.note(Filled(oldest_ms=composed.oldest_ms, stale=True, degraded={"upstream"}))
+            last_good = [UsedRecord(composed.oldest_ms, 0)] if composed.oldest_ms is not None else []
+            filled.note(Filled(used=last_good, degraded={"upstream"}))
         filled.listing_changed = composed.changed
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
@@ -340,26 +361,23 @@ class GraphQLEndpoint:
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int) -> Response:
-        """The answer, with DESIGN.md's freshness flags; only a fresh, whole answer is kept for reuse."""
-        headers: dict[str, str] = {}
+        """The answer, with DESIGN.md's freshness flags (the header if and only if the body says stale);
+        only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends."""
+        done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
+        headers = headers_for(done.stale)
         score = self._complexity.get(cache_key) if self.scores_complexity else None
         if score:
             headers[COMPLEXITY_HEADER] = score
-        if filled.touched:
-            result["extensions"] = {"pricingEdge": filled.flags()}
-        if filled.stale:
-            headers[STALE_HEADER] = "1"
-        encoded = dumps(result)
         if not document.shareable:
-            return PersonalResponse(encoded, media_type=JSON, headers=headers)
-        if "errors" not in result and not filled.stale and not filled.degraded:
-            self.responses.put(cache_key, encoded, filled.tags, generation)
-        return Response(encoded, media_type=JSON, headers=headers)
+            return PersonalResponse(done.body, media_type=JSON, headers=headers)
+        if "errors" not in result and done.keep_for is not None:
+            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for)
+        return Response(done.body, media_type=JSON, headers=headers)
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
-        headers = forwarded(request.headers, request.client.host if request.client else None,
+        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
                             self.settings.trusted_proxy_secret)
         variables = gql.variables
         operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
@@ -367,8 +385,14 @@ class GraphQLEndpoint:
             assert document.upstream is not None
             page = largest_page(self.schema, document.upstream, operation, gql.variables, PAGE_VARIABLE, VARIANT_PAGE)
             variables = {**gql.variables, PAGE_VARIABLE: page}  # the rewrite stays within BigCommerce's limit
+        deadline = None if document.has_mutation else getattr(request.state, "upstream_deadline", None)
         try:
-            answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
+            async with asyncio.timeout_at(deadline):  # a mutation is never cut short: it may have happened
+                answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
+        except TimeoutError:
+            self.metrics.upstream_calls.labels("query", "over_budget").inc()
+            log.warning("upstream did not answer within the budget")
+            return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
             self.metrics.upstream_calls.labels("query", "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
@@ -403,6 +427,11 @@ class GraphQLEndpoint:
         self.metrics.cart_repricing.labels("ok").inc()
         return None
 
+    def client_of(self, request: Request) -> str:
+        """Who the request counts against: True-Client-IP from a trusted proxy, else the peer address."""
+        return client_address(request.client.host if request.client else None, request.headers,
+                              self.settings.trusted_proxies)
+
     def _skeleton_key(self, scope: Scope, document: PreparedDocument, gql: GraphQLRequest) -> str | None:
         if not document.shareable:
             return None
@@ -418,7 +447,7 @@ class GraphQLEndpoint:
             known = self.index.visible(scope.visibility_key, entity_id=entity_id)
             if known is not None and len(known.variants) > len(overlay.paging[entity_id].variants):
                 overlay.complete(entity_id, known.variants)
-        headers = forwarded(request.headers, request.client.host if request.client else None,
+        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
                             self.settings.trusted_proxy_secret)
         for _ in range(MAX_VARIANT_PAGES):
             cursors = {entity_id: paging.cursor for entity_id, paging in list(overlay.paging.items())[:VARIANT_BATCH]
@@ -476,53 +505,22 @@ class GraphQLEndpoint:
                 for sku, levels in lookup.found.items()}
 
     async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
-        """Fetch the records the overlay needs (with their freshness) and compute it."""
+        """Fetch the records the overlay needs (with their freshness) and compute it. Prices and stock are
+        looked up together, so a never-seen key waits at most one ERP budget in all, not one per kind."""
         records = Records()
         filled = Filled(touched=bool(overlay.sites))
-        for currency, skus in overlay.needs.prices.items():
-            lookup = await self.records.price_lookup(scope.price_list_id, currency, skus)
+        wanted = list(overlay.needs.prices.items())
+        lookups = await asyncio.gather(
+            *(self.records.price_lookup(scope.price_list_id, currency, skus) for currency, skus in wanted),
+            *([self.records.stock_lookup(overlay.needs.stock)] if overlay.needs.stock else []))
+        for (currency, skus), lookup in zip(wanted, lookups, strict=False):
             records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
             filled.tags += [price_tag(scope.price_list_id, sku) for sku in skus]
             filled.note(lookup)
         if overlay.needs.stock:
-            lookup_stock = await self.records.stock_lookup(overlay.needs.stock)
+            lookup_stock = lookups[-1]
             records.stock.update(await self._shown_stock(lookup_stock))
             filled.tags += [stock_tag(sku) for sku in overlay.needs.stock]
             filled.note(lookup_stock)
         filled.complete = not overlay.fill(records)
         return filled
-
-
-@dataclass
-class Filled:
-    """What an answer's overlay used: tags for invalidation and the freshness to report."""
-
-    tags: list[Tag] = field(default_factory=list)
-    complete: bool = True
-    touched: bool = False
-    oldest_ms: int | None = None
-    stale: bool = False
-    degraded: set[str] = field(default_factory=set)
-    listing_changed: bool = False  # a listing cursor's side changed since it was issued (edge/listing/)
-
-    def note(self, found: Lookup[Any, Any] | Filled) -> None:
-        """Take in another part's freshness: the oldest record, any staleness, every degradation."""
-        if found.oldest_ms is not None:
-            self.oldest_ms = found.oldest_ms if self.oldest_ms is None else min(self.oldest_ms, found.oldest_ms)
-        self.stale = self.stale or found.stale
-        self.degraded |= found.degraded
-
-    def merge(self, other: Filled) -> Filled:
-        self.note(other)
-        self.touched = self.touched or other.touched or bool(other.degraded)
-        return self
-
-    def flags(self) -> dict[str, Any]:
-        as_of = None
-        if self.oldest_ms is not None:
-            as_of = datetime.fromtimestamp(self.oldest_ms / 1000, UTC).isoformat(timespec="milliseconds")
-            as_of = as_of.replace("+00:00", "Z")
-        flags = {"stale": self.stale or bool(self.degraded), "asOf": as_of, "degraded": sorted(self.degraded)}
-        if self.listing_changed:
-            flags["listingChanged"] = True
-        return flags

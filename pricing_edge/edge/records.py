@@ -26,7 +26,9 @@ from cachetools import LRUCache
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
+from pricing_edge.call_health import CallHealth
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
+from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.errors import ErpError
@@ -42,6 +44,8 @@ StockByLocation = dict[int, StockLevel]
 ERP = "erp"
 REDIS = "redis"
 REFRESH_AHEAD = 0.8
+RECOVERY_BATCH = 100  # keys per ERP read when the breaker closes again
+RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP has only just come back
 
 
 def now_ms() -> int:
@@ -73,10 +77,12 @@ class Lookup(Generic[K, V]):
     oldest_ms: int | None = None
     stale: bool = False
     degraded: set[str] = field(default_factory=set)
+    used: list[UsedRecord] = field(default_factory=list)  # what the freshness flags are judged from
 
     def note(self, key: K, held: Held[V], ttl: float, now: int) -> bool:
         """Record a found value; says whether it is stale."""
         self.found[key] = held.value
+        self.used.append(UsedRecord(held.as_of_ms, int(ttl * 1000)))
         self.oldest_ms = held.as_of_ms if self.oldest_ms is None else min(self.oldest_ms, held.as_of_ms)
         stale = now - held.as_of_ms >= ttl * 1000
         self.stale = self.stale or stale
@@ -97,15 +103,19 @@ class ErpGate:
     """Every ERP read goes through one circuit breaker (purgatory): after repeated failures it opens,
     calls fail fast, and after its TTL one probe (half-open) decides whether to close again."""
 
-    def __init__(self, metrics: EdgeMetrics, threshold: int = 5, reset_seconds: float = 10.0) -> None:
+    def __init__(self, metrics: EdgeMetrics, threshold: int = 5, reset_seconds: float = 10.0,
+                 budget: float = 0.15) -> None:
         self.factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=reset_seconds)
         self.metrics = metrics
         self.state = "closed"
+        self.reset_seconds = reset_seconds
+        self.health = CallHealth(slow_after=budget)  # a median read past the budget: slow (/readyz says so)
+        self.on_closed: list[Callable[[], None]] = []  # told when a probe succeeds and the breaker closes
 
     async def call(self, kind: str, read: Callable[[], Awaitable[V]]) -> V:
         breaker = await self.factory.get_breaker(ERP)
         try:
-            async with breaker:
+            async with breaker, self.health.timed():
                 result = await read()
         except OpenedState:
             self.metrics.erp_reads.labels(kind, "breaker_open").inc()
@@ -116,7 +126,11 @@ class ErpGate:
         return result
 
     def _publish(self, state: str) -> None:
+        recovered = state == "closed" and self.state != "closed"
         self.state = state
+        if recovered:
+            for listener in self.on_closed:
+                listener()
         for name in ("closed", "half-opened", "opened"):
             self.metrics.breaker.labels(ERP, name).set(1 if name == state else 0)
 
@@ -139,6 +153,9 @@ class _Tier(Generic[K, V]):
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
+        # Keys read lately: when, how often, and how to read them again — recovered hot first after an outage.
+        self.reads: LRUCache[Hashable, tuple[float, int, Source[Any, V]]] = LRUCache(maxsize=min(size, 100_000))
+        self.recovering: asyncio.Task[None] | None = None
         self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
         self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
 
@@ -147,7 +164,10 @@ class _Tier(Generic[K, V]):
         now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
         stale: list[K] = []
+        read_at = time.monotonic()
         for key in keys:
+            seen = self.reads.get(key)
+            self.reads[key] = (read_at, seen[1] + 1 if seen else 1, source)
             held = self.l1.get(key)
             if isinstance(held, Held):
                 if lookup.note(key, held, self.freshness.ttl, now) or self._due(held, now):
@@ -173,8 +193,16 @@ class _Tier(Generic[K, V]):
             if absent:
                 await self._read_through(absent, source, lookup, generation)
         if stale:
+            if lookup.stale and self._unreachable(stale):
+                lookup.degraded.add(ERP)  # what is shown past its TTL is the last good state
             self._refresh_later(stale, source)
         return lookup
+
+    def _unreachable(self, keys: list[K]) -> bool:
+        """The ERP cannot be asked for these keys: its breaker is not closed, or the last refresh failed."""
+        if self.gate.state != "closed":
+            return True
+        return any(self.retry_at.get(k, (0.0, 0))[1] > 0 for k in keys)
 
     def _due(self, held: Held[V], now: int) -> bool:
         """Refresh ahead: past REFRESH_AHEAD of its TTL a hot record is renewed before anyone sees it stale."""
@@ -310,7 +338,9 @@ class _Tier(Generic[K, V]):
                     self.retry_at.pop(key, None)
                 else:
                     failures = self.retry_at.get(key, (0.0, 0))[1] + 1
-                    delay = min(2 ** failures, 60) * (0.5 + random.random())  # exponential backoff, jitter
+                    # Exponential backoff with jitter, never past the breaker's reset: once a probe could
+                    # succeed, the key is due again (and a successful probe clears every backoff).
+                    delay = min(2 ** failures, self.gate.reset_seconds) * (0.5 + 0.5 * random.random())
                     self.retry_at[key] = (time.monotonic() + delay, failures)
             renewed_values = {k: stored[k] for k in renewed} | {k: fetched[k] for k in todo if k in fetched}
             # Only a changed value outdates the answers built on the old one; a refresh that confirms
@@ -321,9 +351,41 @@ class _Tier(Generic[K, V]):
         finally:
             self.refreshing.difference_update(keys)
 
+    # -- after an outage: refresh what was read lately, hot first, at a bounded rate -------------------
+    def recover(self) -> None:
+        """The breaker closed again: forget every backoff and refresh the keys read in the last TTL."""
+        self.retry_at.clear()
+        if self.recovering is None or self.recovering.done():
+            self.recovering = asyncio.get_running_loop().create_task(self._recover())
+            self.background.add(self.recovering)
+            self.recovering.add_done_callback(self.background.discard)
+
+    async def _recover(self) -> None:
+        since = time.monotonic() - self.freshness.ttl
+        recent = sorted(((count, key, source) for key, (at, count, source) in list(self.reads.items())
+                         if at >= since), key=lambda r: -r[0])  # hot first
+        now = self.clock.wall_ms()
+        due = [(key, source) for _, key, source in recent
+               if isinstance(held := self.l1.get(key), Held) and self._due(held, now)]
+        for start in range(0, len(due), RECOVERY_BATCH):
+            if self.gate.state != "closed":
+                return  # failing again: the next successful probe starts over
+            groups: dict[int, tuple[Source[Any, V], list[Any]]] = {}
+            for key, source in due[start:start + RECOVERY_BATCH]:
+                if key not in self.refreshing:
+                    groups.setdefault(id(source), (source, []))[1].append(key)
+            for source, group in groups.values():
+                self.refreshing.update(group)
+                await self._refresh(group, source)
+            await asyncio.sleep(1 / RECOVERY_BATCHES_PER_SECOND)
+
     def drop(self, key: Hashable) -> bool:
         self.generation += 1
         return self.l1.pop(key, None) is not None
+
+    def drop_all(self) -> None:
+        self.generation += 1
+        self.l1.clear()
 
 
 def _differs(old: object, new: Held[Any]) -> bool:
@@ -345,17 +407,33 @@ class RecordService:
         self.store = store
         self.erp = erp
         self.metrics = metrics
-        self.gate = ErpGate(metrics, breaker_threshold, breaker_reset)
+        self.clock = clock
+        self.gate = ErpGate(metrics, breaker_threshold, breaker_reset, erp_budget)
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
             lambda keys: on_refreshed("price", keys), clock)
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), size, metrics, self.gate, store,
             lambda keys: on_refreshed("stock", keys), clock)
+        self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
+        self._stock_source = self._make_stock_source()
+        self.gate.on_closed.append(self._recover)
+
+    def _recover(self) -> None:
+        self._prices.recover()
+        self._stock.recover()
 
     @tracing.traced("records.price")
     async def price_lookup(self, price_list_id: int, currency: str,
                            skus: Iterable[str]) -> Lookup[tuple[int, str, str], PriceRecord]:
+        source = self._price_sources.get((price_list_id, currency))
+        if source is None:
+            source = self._price_sources[(price_list_id, currency)] = self._make_price_source(price_list_id, currency)
+        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
+
+    def _make_price_source(self, price_list_id: int, currency: str) -> Source[tuple[int, str, str], PriceRecord]:
+        """How one price list's prices in one currency are read and kept (one per list and currency)."""
+
         async def from_store(wanted: list[tuple[int, str, str]]) -> dict[tuple[int, str, str], Held[PriceRecord]]:
             found = await self.store.prices_as_of(price_list_id, currency, [k[2] for k in wanted])
             return {(price_list_id, currency, sku): Held(s.record, s.as_of_ms) for sku, s in found.items()}
@@ -368,11 +446,13 @@ class RecordService:
             for record in records.values():
                 await self.store.put_price(record, touch=True)
 
-        source = Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
-        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
+        return Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
 
     @tracing.traced("records.stock")
     async def stock_lookup(self, skus: Iterable[str]) -> Lookup[str, StockByLocation]:
+        return await self._stock.get(list(dict.fromkeys(skus)), self._stock_source)
+
+    def _make_stock_source(self) -> Source[str, StockByLocation]:
         async def from_store(wanted: list[str]) -> dict[str, Held[StockByLocation]]:
             return {sku: Held(s.levels, s.as_of_ms) for sku, s in (await self.store.stock_as_of(wanted)).items()}
 
@@ -383,8 +463,7 @@ class RecordService:
         async def to_store(levels: Mapping[str, StockByLocation]) -> None:
             await self.store.put_stock_levels([level for by_location in levels.values() for level in by_location.values()])
 
-        source = Source(from_store, from_erp, to_store, lambda sku: f"stock:{sku}")
-        return await self._stock.get(list(dict.fromkeys(skus)), source)
+        return Source(from_store, from_erp, to_store, lambda sku: f"stock:{sku}")
 
     async def prices(self, price_list_id: int, currency: str, skus: Iterable[str]) -> dict[str, PriceRecord]:
         found = (await self.price_lookup(price_list_id, currency, skus)).found
@@ -406,3 +485,8 @@ class RecordService:
 
     def drop_stock(self, sku: str) -> bool:
         return self._stock.drop(sku)
+
+    def drop_all(self) -> None:
+        """Invalidations may have been missed: every record is read again from the store."""
+        self._prices.drop_all()
+        self._stock.drop_all()

@@ -4,10 +4,13 @@ Each entry carries tags — the (price list, SKU) and SKU records its overlay us
 index drops exactly the answers an ERP change touches, in every edge process (via the store's
 invalidation channel). A dropped answer is never served again.
 
-An answer also expires with the shortest TTL of the records it used (with a little jitter, so the
-answers computed together do not all expire together). An expired answer is not wrong — a change
-would have dropped it — only due for a recompute, so it is still served, for up to one more TTL,
-while a single background recompute runs (stale-while-revalidate): expiry never stalls requests.
+An answer also expires when the first record it used passes its TTL (the caller says when: ``lifetime``),
+or after the cache's TTL (with a little jitter, so the answers computed together do not all expire
+together). An expired answer is not wrong — a change would have dropped it — only due for a recompute,
+so it is still served, for up to one more TTL, while a single background recompute runs
+(stale-while-revalidate): expiry never stalls requests. But it is served *flagged stale* (``restale``
+rewrites its flags once per entry), since a record it used is past its TTL: a kept answer never says
+``"stale": false`` about records that are no longer fresh.
 
 An answer computed while an invalidation happened is kept only if that invalidation touched none of
 its tags (a short log of recent invalidations says which), so a steady stream of ERP events does
@@ -19,7 +22,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cachetools import LRUCache
 
@@ -40,20 +43,23 @@ def stock_tag(sku: str) -> Tag:
 class Cached:
     body: bytes
     fresh: bool  # False: expired, served while one recompute runs
+    stale: bool = False  # the body says "stale": true (an expired answer that carries freshness flags)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Entry:
     body: bytes
     tags: frozenset[Tag]
     fresh_until: float
     usable_until: float
+    stale_body: bytes | None = field(default=None)
 
 
 class ResponseCache:
     def __init__(self, ttl: float, size: int = 20_000, *, clock: Callable[[], float] = time.monotonic,
-                 jitter: float = JITTER) -> None:
+                 jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body) -> None:
         self.ttl = ttl
+        self.restale = restale
         self.jitter = jitter
         self._clock = clock
         self._entries: LRUCache[Hashable, _Entry] = LRUCache(maxsize=size)
@@ -71,15 +77,24 @@ class ResponseCache:
         if now >= entry.usable_until:
             self._entries.pop(key, None)
             return None
-        return Cached(entry.body, now < entry.fresh_until)
+        if now < entry.fresh_until:
+            return Cached(entry.body, True)
+        if entry.stale_body is None:
+            entry.stale_body = self.restale(entry.body)
+        return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
 
-    def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None) -> bool:
+    def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
+            lifetime: float | None = None) -> bool:
         """Keep an answer computed from records read at ``generation`` — unless an invalidation since
-        then touched one of its tags (then it may hold the state that invalidation replaced)."""
+        then touched one of its tags (then it may hold the state that invalidation replaced). It is
+        fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL."""
         frozen = frozenset(tags)
         if generation is not None and not self._untouched_since(generation, frozen):
             return False
-        lifetime = self.ttl * (1 + self.jitter * (2 * random.random() - 1))
+        jittered = self.ttl * (1 + self.jitter * (2 * random.random() - 1))
+        lifetime = jittered if lifetime is None else min(lifetime, jittered)
+        if lifetime <= 0:
+            return False
         now = self._clock()
         self._entries[key] = _Entry(body, frozen, now + lifetime, now + lifetime + self.ttl)
         for tag in frozen:

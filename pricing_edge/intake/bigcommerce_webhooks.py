@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from pricing_edge.config import listed
+from pricing_edge.domain.event_schema import Validator as StrictValidator
 from pricing_edge.intake.envelope import SECRET_PREFIX, SignatureError, verify
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -111,18 +112,39 @@ def parse_payload(body: bytes) -> dict[str, Any]:
         raise WebhookPayloadError(f"body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise WebhookPayloadError(f"body is not a JSON object (got {type(payload).__name__})")
-    error = best_match(_validator().iter_errors(payload))
-    if error is not None:
-        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
-        raise WebhookPayloadError(f"{where.lstrip('.') or 'payload'}: {error.message}")
+    problem = _problem(payload, in_data=False)
+    if problem is not None:
+        raise WebhookPayloadError(problem)
     return payload
 
 
+def data_problem(payload: dict[str, Any]) -> str | None:
+    """What is wrong with a delivery's ``data`` for its scope (the same schema), or None. Such a delivery
+    is accepted by the intake — refusing it would only make BigCommerce retry it, then deactivate the
+    hook — and dead-lettered by the worker with this reason."""
+    return _problem(payload, in_data=True)
+
+
+def _inside_data(error: jsonschema.ValidationError) -> bool:
+    """A problem of what ``data`` holds (not of ``data`` not being an object: that is the envelope's)."""
+    path = list(error.absolute_path)
+    return bool(path) and path[0] == "data" and (len(path) > 1 or error.validator != "type")
+
+
+def _problem(payload: dict[str, Any], *, in_data: bool) -> str | None:
+    errors = [e for e in _validator().iter_errors(payload) if _inside_data(e) == in_data]
+    error = best_match(errors)
+    if error is None:
+        return None
+    where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+    return f"{where.lstrip('.') or 'payload'}: {error.message}"
+
+
 @functools.lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
+def _validator() -> jsonschema.protocols.Validator:
     loaded = orjson.loads(SCHEMA_PATH.read_bytes())
     jsonschema.Draft202012Validator.check_schema(loaded)
-    return jsonschema.Draft202012Validator(loaded)
+    return StrictValidator(loaded)  # an id of 1.0 is not an integer here either
 
 
 def _error(status: int, message: str) -> JSONResponse:

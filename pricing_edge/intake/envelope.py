@@ -20,22 +20,20 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from typing import Any
 
-import jsonschema
 import orjson
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.v1.event import CloudEvent
-from jsonschema.exceptions import best_match
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
 from pricing_edge.config import listed
+from pricing_edge.domain.event_schema import SchemaViolation, check, validator
+from pricing_edge.domain.event_schema import schema as schema  # one schema by name, for tests and tools
 
 SECRET_PREFIX = "whsec_"
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 DATA_CONTENT_TYPE = "application/json"
-SCHEMA_DIR = resources.files("pricing_edge") / "schemas" / "events"  # package data: read from the installed copy
 ENVELOPE_SCHEMA = "cloudevent"
 
 
@@ -182,36 +180,14 @@ def parse(body: bytes) -> dict[str, Any]:
 
 def validate(envelope: object) -> None:
     """Raise EnvelopeError naming the first problem (with its JSON path) in the envelope or its data."""
-    _check(_validator(ENVELOPE_SCHEMA), envelope, "")
-    assert isinstance(envelope, dict)
-    event_type = envelope["type"]
     try:
-        data_validator = _validator(event_type)
-    except FileNotFoundError:
-        raise EnvelopeError(f"type: unknown event type {event_type!r}") from None
-    _check(data_validator, envelope["data"], "data")
-
-
-def schema(name: str) -> dict[str, Any]:
-    """One schema by name: an event type (``com.pricingedge.price.changed``) or ``cloudevent``."""
-    loaded: dict[str, Any] = orjson.loads(SCHEMA_DIR.joinpath(f"{name}.json").read_bytes())
-    return loaded
-
-
-@functools.lru_cache(maxsize=32)
-def _validator(name: str) -> jsonschema.Draft202012Validator:
-    if "/" in name or name.startswith("."):
-        raise FileNotFoundError(name)
-    loaded = schema(name)
-    jsonschema.Draft202012Validator.check_schema(loaded)
-    return jsonschema.Draft202012Validator(loaded, format_checker=jsonschema.FormatChecker())
-
-
-def _check(validator: jsonschema.Draft202012Validator, instance: object, root: str) -> None:
-    error = best_match(validator.iter_errors(instance))
-    if error is None:
-        return
-    where = root
-    for part in error.absolute_path:
-        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    raise EnvelopeError(f"{where or 'envelope'}: {error.message}")
+        check(ENVELOPE_SCHEMA, envelope, top="envelope")
+        assert isinstance(envelope, dict)
+        event_type = envelope["type"]
+        try:
+            validator(event_type)
+        except FileNotFoundError:
+            raise EnvelopeError(f"type: unknown event type {event_type!r}") from None
+        check(event_type, envelope["data"], "data")
+    except SchemaViolation as exc:
+        raise EnvelopeError(str(exc)) from None

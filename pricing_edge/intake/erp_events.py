@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.domain.order_events import event_from_data
+from pricing_edge.domain.versioning import ahead_problem
 from pricing_edge.request_body import BodyTooLarge, read_limited
 from pricing_edge.intake.envelope import EnvelopeError, SignatureError, parse, verify
 from pricing_edge.ops import tracing
@@ -54,6 +55,9 @@ class ErpEventIntake:
         try:
             event = parse(body)
             event_from_data(event["type"], event["data"])  # records and order events alike
+            version = event["data"].get("version")
+            if isinstance(version, int) and (problem := ahead_problem(version, received_at)):
+                raise EventDataError("version", problem)
         except (EnvelopeError, EventDataError) as exc:
             self.metrics.events.labels("unknown", "rejected").inc()
             return _error(400, f"invalid event: {exc}")

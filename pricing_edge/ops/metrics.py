@@ -19,6 +19,8 @@ class EdgeMetrics:
                              ["tier", "kind", "result"], registry=r)
         self.erp_reads = Counter("pricing_edge_erp_reads_total", "Reads from the ERP adapter by kind and outcome",
                                  ["kind", "outcome"], registry=r)
+        self.client_limited = Counter("pricing_edge_client_limited_total",
+                                      "Requests refused with 429 by a per-client limit", ["limit"], registry=r)
         self.erp_keys = Counter("pricing_edge_erp_keys_read_total", "Record keys asked of the ERP", ["kind"],
                                 registry=r)
         self.upstream_calls = Counter("pricing_edge_upstream_calls_total", "Calls to the BigCommerce upstream",

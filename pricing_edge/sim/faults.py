@@ -1,7 +1,7 @@
 """Faults a test or a person can drive in a simulator: outage, added latency, random errors.
 
 ``POST /_sim/faults {"down_seconds", "latency_ms", "error_rate", "throttle_requests", "retry_after"}`` sets them, ``DELETE`` clears,
-``GET`` reads. The ``/_sim`` paths themselves are never faulted, so a fault can always be cleared.
+``GET`` reads; ``GET /_sim/requests`` counts the requests served so far (tests count upstream calls with it). The ``/_sim`` paths themselves are never faulted, so a fault can always be cleared.
 """
 from __future__ import annotations
 
@@ -34,6 +34,7 @@ class Faults:
     error_rate: float = 0.0
     throttle_left: int = 0  # the next N calls answer 429 with Retry-After
     retry_after: float = 1.0
+    requests: int = 0  # every request but the /_sim ones: how many calls a test caused (GET /_sim/requests)
     rng: random.Random = field(default_factory=lambda: random.Random(0))
 
     def apply(self, spec: dict[str, Any]) -> None:
@@ -85,6 +86,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         faults = self.faults
+        faults.requests += 1
         delay = (faults.base_latency_ms + faults.latency_ms) / 1000
         if delay:
             await asyncio.sleep(delay)
@@ -127,7 +129,11 @@ def fault_routes(faults: Faults) -> list[Route]:
     async def get_faults(request: Request) -> Response:
         return JSONResponse(faults.describe())
 
+    async def get_requests(request: Request) -> Response:
+        return JSONResponse({"requests": faults.requests})
+
     return [
+        Route(f"{SIM_PREFIX}/requests", get_requests, methods=["GET"]),
         Route(f"{SIM_PREFIX}/faults", set_faults, methods=["POST"]),
         Route(f"{SIM_PREFIX}/faults", clear_faults, methods=["DELETE"]),
         Route(f"{SIM_PREFIX}/faults", get_faults, methods=["GET"]),

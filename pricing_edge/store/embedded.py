@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -172,6 +172,15 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
     async def set_value(self, key: str, value: bytes, ttl_seconds: float) -> None:
         self._values[self.keys.value(key)] = (value, time.monotonic() + ttl_seconds)
 
+    async def count(self, key: str, window_seconds: float) -> int:
+        name, now = self.keys.value(key), time.monotonic()
+        entry = self._values.get(name)
+        if entry is None or entry[1] <= now:
+            entry = (b"0", now + window_seconds)
+        counted = int(entry[0]) + 1
+        self._values[name] = (str(counted).encode(), entry[1])
+        return counted
+
     async def delete_value(self, key: str) -> None:
         self._values.pop(self.keys.value(key), None)
 
@@ -251,10 +260,12 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
         for queue in self._subscribers.get(self.keys.channel(channel), set()):
             queue.put_nowait(message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+    async def subscribe(self, channel: str, on_joined: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue()
         subscribers = self._subscribers.setdefault(self.keys.channel(channel), set())
         subscribers.add(queue)
+        if on_joined is not None:
+            on_joined()
         try:
             while True:
                 yield await queue.get()

@@ -65,6 +65,12 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
+# A fixed-window counter: the first count starts the window (one key: cluster-safe, atomic).
+_COUNT = """
+local counted = redis.call('INCR', KEYS[1])
+if counted == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return counted
+"""
 _APPEND_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) == false then return false end
 local fields = {}
@@ -162,6 +168,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
+        self._count = self.client.register_script(_COUNT)
 
     # -- what this store builds on its own client ----------------------------------------------
     def _new_work_queue(self) -> WorkQueue:
@@ -277,6 +284,11 @@ class RedisStore(BuildsItsParts, RecordReads):
         await self.client.set(self.keys.value(key), value, px=max(1, int(ttl_seconds * 1000)))
 
     @mapped
+    async def count(self, key: str, window_seconds: float) -> int:
+        counted = await self._count(keys=[self.keys.value(key)], args=[max(1, int(window_seconds * 1000))])
+        return int(counted)
+
+    @mapped
     async def delete_value(self, key: str) -> None:
         await self.client.delete(self.keys.value(key))
 
@@ -346,10 +358,12 @@ class RedisStore(BuildsItsParts, RecordReads):
     async def publish(self, channel: str, message: bytes) -> None:
         await self.client.publish(self.keys.channel(channel), message)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[bytes]:
+    async def subscribe(self, channel: str, on_joined: Callable[[], None] | None = None) -> AsyncIterator[bytes]:
         pubsub = self.client.pubsub(ignore_subscribe_messages=True)
         try:
             await self._join(pubsub, self.keys.channel(channel))
+            if on_joined is not None:
+                on_joined()
             while True:
                 message = await self._next_message(pubsub)
                 if message is not None and text(message.get("type")) == self.MESSAGE:

@@ -130,11 +130,13 @@ def test_event_from_data_reads_records_too() -> None:
 
 
 _TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=40)
+# A SKU as the schemas bound it: no control characters, no surrounding space.
+_SKU = _TEXT.filter(lambda s: s == s.strip() and not any(ord(c) < 32 or ord(c) == 127 for c in s))
 
 
 @given(shipment_id=_TEXT, number=_TEXT, reference=_TEXT, carrier=_TEXT, tracking=_TEXT,
-       lines=st.lists(st.tuples(_TEXT, st.integers(1, 10**9)), min_size=1, max_size=5),
-       status=st.sampled_from(order_events.SHIPPED_STATUSES), version=st.integers(0, 2**62))
+       lines=st.lists(st.tuples(_SKU, st.integers(1, 10**9)), min_size=1, max_size=5),
+       status=st.sampled_from(order_events.SHIPPED_STATUSES), version=st.integers(0, 2**53 - 1))
 def test_any_shipment_round_trips_and_fits_its_schema(shipment_id: str, number: str, reference: str, carrier: str,
                                                       tracking: str, lines: list[tuple[str, int]],
                                                       status: ErpStatus, version: int) -> None:
@@ -145,7 +147,7 @@ def test_any_shipment_round_trips_and_fits_its_schema(shipment_id: str, number: 
     assert order_events.from_data(events.SHIPMENT_CREATED, data) == event
 
 
-@given(number=_TEXT, reference=_TEXT, status=st.sampled_from(ErpStatus), version=st.integers(0, 2**62))
+@given(number=_TEXT, reference=_TEXT, status=st.sampled_from(ErpStatus), version=st.integers(0, 2**53 - 1))
 def test_any_status_change_round_trips_and_fits_its_schema(number: str, reference: str, status: ErpStatus,
                                                            version: int) -> None:
     event = SalesOrderChanged(number, reference, status, version)

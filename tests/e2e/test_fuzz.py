@@ -22,6 +22,7 @@ import math
 import re
 import string
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -515,7 +516,8 @@ def price_event_data(system: System, price: str = "1.23") -> dict[str, Any]:
     """A change that *would* move the known buyer's price of the known product, were it accepted."""
     product = system.fixtures["products"][0]
     return {"price_list_id": system.buyer(KNOWN_BUYER)["price_list_id"], "sku": product["variants"][0]["sku"],
-            "currency": "USD", "price": price, "sale_price": None, "version": 2 ** 53}
+            # newer than any stored version, yet within the day ahead of the clock that receivers accept
+            "currency": "USD", "price": price, "sale_price": None, "version": int(time.time() * 1000) + 3_600_000}
 
 
 def signed(body: bytes, secret: str, event_id: str | None = None, at: datetime | None = None) -> dict[str, str]:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from pricing_edge.bigcommerce.storefront import UpstreamUnavailable
-from pricing_edge.edge.buyers import Remembered
+from pricing_edge.edge.buyers import RETRY_AFTER, Remembered
 from tests.support.polling import async_wait_until
 
 
@@ -66,3 +66,27 @@ async def test_without_a_last_good_answer_an_outage_is_an_error() -> None:
 
 async def _is(answer: object, wanted: str) -> bool:
     return bool(await answer == wanted)  # type: ignore[misc]
+
+
+async def test_an_answer_whose_refresh_failed_is_known_as_last_good() -> None:
+    remembered: Remembered[str, str] = Remembered(ttl=0.05, size=10)
+    upstream = Upstream()
+    await remembered.get("token", upstream.ask)
+    assert not remembered.failing("token")
+    await asyncio.sleep(0.06)  # past the 50 ms TTL: waiting out a TTL, not polling for an outcome
+    upstream.down = True
+    assert await remembered.get("token", upstream.ask) == "group-1"  # served while the refresh runs
+
+    async def known_failing() -> bool:
+        return remembered.failing("token")
+
+    await async_wait_until(known_failing, what="the failed refresh to be noted")
+    assert not remembered.failing("never-seen")
+    upstream.down = False
+    await asyncio.sleep(RETRY_AFTER + 0.05)  # the next refresh is spaced: waiting it out, not polling
+
+    async def recovered() -> bool:
+        await remembered.get("token", upstream.ask)
+        return not remembered.failing("token")
+
+    await async_wait_until(recovered, timeout=30, what="a successful refresh to clear it")

@@ -372,3 +372,25 @@ async def test_a_simulated_erp_shipment_is_delivered_and_appended(intake: Intake
     assert appended["subject"] == f"salesorder:{number}"
     assert appended["data"] == shipped.json()["shipment"]
     assert appended["data"]["reference"] == "BC-pe-demo-7" and appended["data"]["order_status"] == "shipped"
+
+
+async def test_a_version_far_in_the_future_is_refused_and_changes_nothing(intake: Intake,
+                                                                          http: httpx.AsyncClient) -> None:
+    """One bad producer must not freeze a record: a version more than a day ahead would outrank every
+    true update until then."""
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    event = make(data={**PRICE, "version": now_ms + 2 * 24 * 3600 * 1000}, secret=intake.secret)
+    response = await post(http, intake, event.body, event.headers)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"].startswith("invalid event: version: ")
+    assert await entries(intake.store) == []
+    fine = make(data={**PRICE, "version": now_ms + 60_000}, secret=intake.secret)  # a clock a minute apart
+    assert (await post(http, intake, fine.body, fine.headers)).status_code == 202
+
+
+async def test_a_sku_with_a_trailing_newline_is_refused_naming_the_field(intake: Intake,
+                                                                         http: httpx.AsyncClient) -> None:
+    event = make(data={**PRICE, "sku": "PE-10000\n"}, secret=intake.secret)
+    response = await post(http, intake, event.body, event.headers)
+    assert response.status_code == 400 and "data.sku" in response.json()["error"], response.text
+    assert await entries(intake.store) == []

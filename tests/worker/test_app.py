@@ -126,3 +126,13 @@ def test_the_ops_cli_sends_its_token_and_says_when_it_is_refused(system: OrderSy
     assert (entry["operator"], entry["via"], entry["action"]) == ("demo", "api", "dlq.replay-all")
     refused = ops("status", "--token", "not-the-token-at-all")
     assert refused.returncode == 1 and "refused the ops token" in refused.stderr
+
+
+def test_a_malformed_webhook_is_dead_lettered_with_the_reason(system: OrderSystem) -> None:
+    """Accepted (a refusal would only make BigCommerce retry it, then deactivate the hook), never dropped
+    silently: the worker dead-letters it, saying what is wrong."""
+    assert system.deliver("store/order/created", {"type": "order", "id": "abc"}).status_code == 200
+    wait_until(lambda: system.ops("GET", "/ops/status").json()["flows"]["orders"]["dead_letters"] == 1,
+               what="the malformed webhook dead-lettered")
+    letters = system.ops("GET", "/ops/dlq?flow=orders").json()
+    assert "data.id: 'abc' is not of type 'integer'" in orjson.dumps(letters).decode(), letters

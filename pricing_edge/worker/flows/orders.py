@@ -41,6 +41,7 @@ from pricing_edge.domain.orders import (
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.erp.errors import DuplicateReference
 from pricing_edge.erp.protocol import ErpAdapter
+from pricing_edge.intake.bigcommerce_webhooks import data_problem
 from pricing_edge.ops import tracing
 from pricing_edge.store.base import Store
 from pricing_edge.store.ledger import Ledger, LedgerEntry, now_ms
@@ -55,6 +56,7 @@ ORDER_SCOPES = frozenset({"store/order/created", "store/order/updated", "store/o
 ERP_ORDER_EVENTS = frozenset({SHIPMENT_CREATED, SALES_ORDER_CHANGED})
 CHANGEABLE = frozenset({ErpStatus.OPEN, ErpStatus.RELEASED})
 HISTORY = 20
+INVALID_ENTITY = "order:invalid"  # deliveries whose data fails the webhook schema: dead-lettered with the reason
 
 
 def _detail(entry: LedgerEntry | None) -> dict[str, Any]:
@@ -105,8 +107,9 @@ class OrderFlow:
 
     def route(self, source: str, kind: str, data: dict[str, Any]) -> str | None:
         if source in ("bigcommerce", "replay") and kind in ORDER_SCOPES:
-            order_id = data.get("id")
-            return f"order:{order_id}" if isinstance(order_id, int) and order_id > 0 else None
+            if data_problem({"scope": kind, "data": data}) is not None:
+                return INVALID_ENTITY  # handled only to be dead-lettered with the reason, never dropped
+            return f"order:{data['id']}"
         if source == "erp" and kind in ERP_ORDER_EVENTS:
             order_id = order_id_of(str(data.get("reference") or ""))
             return f"order:{order_id}" if order_id else None
@@ -121,6 +124,8 @@ class OrderFlow:
             log.info("credit of company %s changed: %d held order(s) queued for a new check",
                      message.data["company_id"], queued)
             return
+        if message.kind in ORDER_SCOPES and (problem := data_problem({"scope": message.kind, "data": message.data})):
+            raise PermanentError(f"invalid webhook {message.id}: {problem}")
         if message.kind in ORDER_SCOPES:
             await self.sync_order(int(message.data["id"]), message, token)
         elif message.kind == SHIPMENT_CREATED:
@@ -135,6 +140,8 @@ class OrderFlow:
         """The ledger shows the last error, and whether the message waits for a retry or for ops."""
         if message.kind == CREDIT_CHANGED:
             return
+        if message.entity == INVALID_ENTITY:
+            return  # no order to note it on: the dead letter carries the reason
         await self._remember(message, status="dead-lettered" if final else "retrying", error=reason)
 
     async def _remember(self, message: Message, status: str | None, error: str) -> None:
