@@ -109,7 +109,10 @@ class OrderSystem:
         webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
         secret = signing_secret(self.settings.client_secret or DEMO_CLIENT_SECRET)
         signed = {**envelope.sign(body, webhook_id, secret), "content-type": "application/json", **(headers or {})}
-        return self.http.post(url or self.webhook_url, content=body, headers=signed)
+        try:
+            return self.http.post(url or self.webhook_url, content=body, headers=signed)
+        except httpx.TransportError:  # a kept-alive connection the server had just closed: BigCommerce retries too
+            return self.http.post(url or self.webhook_url, content=body, headers=signed)
 
     # -- ERP ----------------------------------------------------------------------------------------
     def erp_orders(self, reference: str) -> list[dict[str, Any]]:
