@@ -56,13 +56,13 @@ async def test_prices_round_trip_and_missing_skus_absent(adapter: SimulatedErpAd
 
 async def test_money_is_digit_exact(erp: ServerThread, adapter: SimulatedErpAdapter) -> None:
     changed = httpx.post(f"{erp.base_url}/_sim/changes/price",
-                         json={"price_list_id": 2, "sku": "PE-10000", "currency": "USD", "price": "1234567890.123450",
+                         json={"price_list_id": 2, "sku": "PE-10000", "currency": "USD", "price": "1234567890.1230",
                      "sale_price": "0.10", "bulk_pricing": [{"min_quantity": 3, "price": "0.0001"}]})
     assert changed.status_code == 200, changed.text
     httpx.post(f"{erp.base_url}/_sim/changes/credit", json={"company_id": 3, "balance": "-0.50",
                                                             "credit_limit": "100000.00"})
     record = (await adapter.get_prices(2, "USD", ["PE-10000"]))["PE-10000"]
-    assert str(record.price) == "1234567890.123450" and str(record.sale_price) == "0.10"
+    assert str(record.price) == "1234567890.1230" and str(record.sale_price) == "0.10"
     assert str(record.bulk_tiers[0].amount) == "0.0001" and record.bulk_tiers[0].max_quantity is None
     credit = await adapter.get_credit(3)
     assert credit is not None and str(credit.balance) == "-0.50" and str(credit.credit_limit) == "100000.00"

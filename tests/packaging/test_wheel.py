@@ -77,7 +77,7 @@ def test_the_installed_demo_accepts_an_erp_event_and_a_bigcommerce_webhook(demo:
 
     # An ERP event, signed as a connector signs it: accepted (202), then visible to the buyer.
     data = {"price_list_id": buyer["price_list_id"], "sku": product["variants"][0]["sku"], "currency": "USD",
-            "price": "1.23", "version": int(time.time() * 1000) + 10**9}
+            "price": "1.23", "version": int(time.time() * 1000) + 3_600_000}  # newer than the ERP's, within a day
     event = envelope.signed_event("com.pricingedge.price.changed", data, source="urn:test:packaging",
                                   secret=DEMO_EVENT_SECRET)
     accepted = httpx.post(demo["events_url"], content=event.body, headers=event.headers, timeout=30)
