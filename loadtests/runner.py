@@ -179,12 +179,9 @@ class Bench:
         chosen = []
         for name in o.scenarios:
             rate = o.rate_of(name)
-            source = {"events": "plp", "sorted_events": "sorted"}.get(name, name)
-            chosen.append(Scenario(name, described[name], requests[source], rate,
-                                   min(rate, o.bigcommerce_rate), edge_only=name in ("events", "sorted_events")))
-            edge_only = name in ("events", "abuse")
-            chosen.append(Scenario(name, described[name], requests["plp" if edge_only else name], rate,
-                                   min(rate, o.bigcommerce_rate), edge_only=edge_only))
+            source = {"events": "plp", "abuse": "plp", "sorted_events": "sorted"}.get(name, name)
+            chosen.append(Scenario(name, described[name], requests[source], rate, min(rate, o.bigcommerce_rate),
+                                   edge_only=name in ("events", "abuse", "sorted_events")))
         return chosen
 
     # --- measuring ------------------------------------------------------------------------------
