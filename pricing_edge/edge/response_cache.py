@@ -92,7 +92,9 @@ class ResponseCache:
         if generation is not None and not self._untouched_since(generation, frozen):
             return False
         jittered = self.ttl * (1 + self.jitter * (2 * random.random() - 1))
-        lifetime = jittered if lifetime is None else min(lifetime, jittered)
+        # A lifetime from the records is cut short by up to the jitter, never lengthened (an answer must not
+        # outlive its records): answers built from records learned together do not all expire together.
+        lifetime = jittered if lifetime is None else min(lifetime * (1 - self.jitter * random.random()), jittered)
         if lifetime <= 0:
             return False
         now = self._clock()

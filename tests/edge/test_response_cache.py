@@ -93,6 +93,22 @@ def test_expiry_is_spread_by_jitter(seed: int) -> None:
     assert 10 < fresh < 90  # some expired at 10 s, some not: not all at once
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_answers_whose_records_turn_stale_together_expire_spread_out_and_never_after_them(seed: int) -> None:
+    """Records warmed together turn stale together; the answers built on them must not all expire at the
+    same moment (each would be recomputed at once: a burst of CPU on the hit path), nor outlive them."""
+    random.seed(seed)
+    clock = Clock()
+    cache = ResponseCache(ttl=60, clock=clock)
+    for i in range(100):
+        cache.put(str(i), b"x", [], lifetime=8.0)  # every record used turns stale 8 s from now
+    clock.now += 7.6
+    fresh = sum(1 for i in range(100) if (cached := cache.get(str(i))) and cached.fresh)
+    assert 10 < fresh < 90  # some already due for a recompute, some not: not all at once
+    clock.now += 0.4
+    assert not any((cached := cache.get(str(i))) and cached.fresh for i in range(100))  # none past its records
+
+
 async def test_concurrent_misses_for_one_answer_compute_it_once() -> None:
     flights: SingleFlight[bytes] = SingleFlight()
     calls = 0
