@@ -15,7 +15,7 @@ from pricing_edge.store.keys import CACHE_UPDATER_GROUP, ERP_INTAKE, INVALIDATIO
 from pricing_edge.store.redis_store import RedisStore
 from tests.edge.test_cache_updater import Intake, price
 from tests.support.polling import async_wait_until
-from tests.support.redis_server import RedisProcess
+from tests.support.redis_server import RedisProcess, own_redis_server
 
 
 class PublishFails(RedisStore):
@@ -79,12 +79,9 @@ async def subscribed(store: RedisStore, heard: list[Invalidation]) -> None:
 
 @pytest.fixture
 def own_redis() -> Iterator[RedisProcess]:
-    server = RedisProcess()
-    server.start()
-    try:
+    """A redis-server this test may stop and start again."""
+    with own_redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 async def test_a_listener_back_from_an_outage_drops_what_it_holds(own_redis: RedisProcess) -> None:

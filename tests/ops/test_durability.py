@@ -24,7 +24,7 @@ from pricing_edge.ops.durability import DurabilityReport, NotDurable, assess, ch
 from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
-from tests.support.redis_server import RedisProcess, free_port, new_prefix
+from tests.support.redis_server import RedisProcess, own_redis_server, free_port, new_prefix
 
 pytestmark = pytest.mark.redis
 
@@ -35,12 +35,8 @@ FIXES = ("appendonly yes", "appendfsync everysec", "maxmemory-policy noeviction"
 @pytest.fixture(scope="module")
 def private_redis() -> Iterator[RedisProcess]:
     """A redis-server of this module's own: its configuration is ours to change."""
-    server = RedisProcess()
-    server.start()
-    try:
+    with own_redis_server() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def configure(server: RedisProcess, *, appendonly: str = "yes", appendfsync: str = "everysec",

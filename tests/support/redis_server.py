@@ -110,9 +110,16 @@ def test_redis_url() -> Iterator[str]:
             raise RuntimeError(f"PRICING_EDGE_TEST_REDIS_URL={configured} does not answer PING")
         yield configured
         return
+    with own_redis_server() as server:
+        yield server.url
+
+
+@contextmanager
+def own_redis_server() -> Iterator[RedisProcess]:
+    """A started ``redis-server`` of the caller's own (to stop, restart or reconfigure), stopped at the end."""
     server = RedisProcess()
     server.start()
     try:
-        yield server.url
+        yield server
     finally:
         server.stop()
