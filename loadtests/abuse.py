@@ -2,7 +2,11 @@
 only the public storefront token, alternating the two attacks that used to starve everyone else — a
 document of 6,000 conflicting aliases (seconds of validation CPU before the one-pass budget) and a
 random bearer token (one BigCommerce check each before the per-client limit). What they got back is
-counted; the scenario's target is normal buyers' p99 within 2x of the same load without them."""
+counted; the scenario's target is normal buyers' p99 within 2x of the same load without them.
+
+As in production, the edge sits behind a proxy it trusts (the bench sets ``PRICING_EDGE_TRUSTED_PROXIES`` to
+the loopback address) and each hostile client arrives with its own ``True-Client-IP``; the normal traffic
+comes without one, as the proxy's own address."""
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +33,9 @@ def hostile_document(index: int) -> bytes:
 
 async def _client(url: str, token: str, until: float, outcomes: Counter[str], number: int) -> None:
     sent = 0
-    async with httpx.AsyncClient(timeout=30.0, headers={"content-type": "application/json"}) as client:
+    address = f"198.51.100.{number + 1}"  # what the proxy in front of the edge would say this client is
+    async with httpx.AsyncClient(timeout=30.0, headers={"content-type": "application/json",
+                                                        "true-client-ip": address}) as client:
         while time.monotonic() < until:
             sent += 1
             if sent % 2:

@@ -135,6 +135,8 @@ class System:
             "PRICING_EDGE_PRICE_LISTS": s.to_env()["PRICING_EDGE_PRICE_LISTS"], "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
             "PRICING_EDGE_SCHEMA_CACHE": s.schema_cache, "PRICING_EDGE_SEED": str(s.seed),
             "PRICING_EDGE_BC_LATENCY_MS": str(s.bc_latency_ms), "PRICING_EDGE_ERP_LATENCY_MS": str(s.erp_latency_ms),
+            # the load generator stands for the proxy in front of the edge (abuse: clients by True-Client-IP)
+            "PRICING_EDGE_TRUSTED_PROXIES": "127.0.0.1/32",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                         os.environ.get("PYTHONPATH")])),
         })

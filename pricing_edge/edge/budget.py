@@ -25,6 +25,8 @@ from graphql import (
     SelectionSetNode,
 )
 
+BUDGET_CODES = frozenset({"QUERY_TOO_LARGE", "QUERY_TOO_DEEP"})  # the refusals a client is counted for
+
 
 @dataclass(frozen=True)
 class Budget:

@@ -7,7 +7,12 @@ worth), so a client sending random tokens would make the edge call BigCommerce o
 BigCommerce-shaped 429 and no upstream call is made. Tokens already known are not counted.
 
 The counter lives in the store (Redis: one fixed one-minute window per client, shared by every edge
-process, so ``serve --workers N`` does not multiply the limit). While the store is unreachable the check
+process, so ``serve --workers N`` does not multiply the limit).
+
+Documents the one-pass budget refuses cost little each, but a client that sends nothing else, as fast as
+it can, still spends a core on reading and pre-counting them. After ``REFUSALS_ALLOWED`` refusals in a
+window, such a client is answered a 429 *before its body is read*, held ``TARPIT_SECONDS`` first so a
+closed-loop client slows to a crawl (:class:`RefusedDocuments`, per process: it needs no round trip). While the store is unreachable the check
 is let through: refusing every new buyer during a Redis outage would be worse than a flood of checks,
 which BigCommerce rate-limits per shopper anyway (``True-Client-IP`` is forwarded).
 """
@@ -17,8 +22,11 @@ import hashlib
 import ipaddress
 import logging
 import math
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+from cachetools import LRUCache
 
 import orjson
 
@@ -26,6 +34,8 @@ from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60.0
+REFUSALS_ALLOWED = 10  # documents refused by the budget per client per window before the penalty
+TARPIT_SECONDS = 1.0  # how long a penalized client's request is held before its 429
 TRUE_CLIENT_IP = "true-client-ip"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -57,10 +67,10 @@ def _within(address: str, trusted: tuple[Network, ...]) -> bool:
 
 
 class TooManyTokens(Exception):
-    """This client has had its limit of unknown tokens checked this minute."""
+    """This client has had its limit of unknown tokens checked this minute (or of refused documents)."""
 
-    def __init__(self, limit: int, retry_after: float) -> None:
-        super().__init__(f"more than {limit} unknown tokens from this client in a minute")
+    def __init__(self, limit: int, retry_after: float, what: str = "unknown tokens") -> None:
+        super().__init__(f"more than {limit} {what} from this client in a minute")
         self.limit = limit
         self.retry_after = retry_after
 
@@ -94,3 +104,33 @@ class TokenLimit:
             return
         if counted > self.per_minute:
             raise TooManyTokens(self.per_minute, WINDOW_SECONDS)
+
+
+class RefusedDocuments:
+    """Per client, the documents the budget refused in the current window; past the allowance, the client's
+    requests are refused before their body is read (``penalized``)."""
+
+    def __init__(self, allowed: int = REFUSALS_ALLOWED, window: float = WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, size: int = 10_000) -> None:
+        self.allowed = allowed
+        self.window = window
+        self._clock = clock
+        self._counts: LRUCache[str, tuple[float, int]] = LRUCache(maxsize=size)
+
+    def refused(self, client: str) -> None:
+        now = self._clock()
+        started, count = self._counts.get(client, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        self._counts[client] = (started, count + 1)
+
+    def penalized(self, client: str) -> TooManyTokens | None:
+        """The 429 to answer this client with, or None when it may be heard."""
+        found = self._counts.get(client)
+        if found is None or found[1] <= self.allowed:
+            return None
+        remaining = found[0] + self.window - self._clock()
+        if remaining <= 0:
+            del self._counts[client]
+            return None
+        return TooManyTokens(self.allowed, remaining, "documents refused as too large")

@@ -30,7 +30,7 @@ from pricing_edge.domain.scope import Scope
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.answer_flags import STALE_HEADER, Filled, finish, headers_for
 from pricing_edge.edge.buyers import BuyerResolver, Refusal
-from pricing_edge.edge.clients import Network, TooManyTokens, client_address
+from pricing_edge.edge.clients import TARPIT_SECONDS, Network, RefusedDocuments, TooManyTokens, client_address
 from pricing_edge.edge.cart_guard import Refuse
 from pricing_edge.edge.cart_path import CartCall, CartPath
 from pricing_edge.edge.cart_prices import PRICED_MUTATIONS, CartPriceError, CartPrices
@@ -47,6 +47,7 @@ from pricing_edge.edge.document import (
     variant_page_query,
 )
 from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.budget import BUDGET_CODES
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
 from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
 from pricing_edge.edge.listing.merge import ListingError, PriceListings
@@ -142,6 +143,7 @@ class GraphQLEndpoint:
         self.credit: CreditService | None = None
         self.listings: PriceListings | None = None  # set by the app: listings by the buyer's price
         self.answers: SingleFlight[Answer] = SingleFlight()
+        self.refusals = RefusedDocuments()  # clients whose documents the budget keeps refusing
         # X-Bc-Graphql-Complexity: once the upstream is seen to send it, every answer carries the score of
         # the client's own document (the rewritten one the upstream scored is larger), hits included.
         self.scores_complexity = False
@@ -157,12 +159,17 @@ class GraphQLEndpoint:
             self.metrics.graphql_seconds.observe(time.perf_counter() - started)
 
     async def _answer(self, request: Request) -> Response:
+        client = self.client_of(request)
+        if (penalty := self.refusals.penalized(client)) is not None:  # before the body is even read
+            self.metrics.client_limited.labels("refused_documents").inc()
+            await asyncio.sleep(TARPIT_SECONDS)
+            return Response(penalty.body(), 429, media_type=JSON, headers=penalty.headers())
         gql = await read_graphql_request(request)
         # One budget for every wait on BigCommerce a query makes: the token check, then the document.
         request.state.upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
         try:
             async with asyncio.timeout_at(request.state.upstream_deadline):
-                scope = await self.buyers.resolve(request.headers, self.client_of(request))
+                scope = await self.buyers.resolve(request.headers, client)
         except TooManyTokens as exc:
             self.metrics.client_limited.labels("unknown_tokens").inc()
             return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
@@ -178,6 +185,8 @@ class GraphQLEndpoint:
         try:
             document = self.documents.prepare(gql.query)
         except DocumentError as exc:
+            if any((e.extensions or {}).get("code") in BUDGET_CODES for e in exc.errors):
+                self.refusals.refused(client)
             return Response(_errors_body(exc.errors), 200, media_type=JSON)
         cache_key = (scope.key, tax_zone_key(scope, document), document.key, gql.operation_name, gql.variables_key)
         if not document.shareable:

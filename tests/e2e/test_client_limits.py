@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pricing_edge.config import Settings
+from pricing_edge.edge.clients import REFUSALS_ALLOWED
 from tests.e2e.conftest import System, start_system
 
 LIMIT = 5
@@ -85,3 +86,29 @@ def test_behind_a_trusted_proxy_each_true_client_ip_has_its_own_limit(proxied: S
 def test_without_a_trusted_proxy_true_client_ip_is_not_believed(system: System) -> None:
     answers = [ask(system, random_token() | {"True-Client-IP": f"198.51.100.{i}"}) for i in range(LIMIT + 2)]
     assert [a.status_code for a in answers].count(429) == 2  # one client: the peer address
+
+
+HOSTILE = "{ " + " ".join("a: site" if i % 2 else "a: __typename" for i in range(6000)) + " }"
+
+
+def test_a_client_whose_documents_keep_being_refused_is_turned_away_before_its_body_is_read(
+        proxied: System) -> None:
+    attacker = proxied.buyer("guest")["headers"] | {"True-Client-IP": "203.0.113.9"}
+    refused = [httpx.post(proxied.edge_url, json={"query": HOSTILE}, headers=attacker, timeout=30)
+               for _ in range(REFUSALS_ALLOWED + 1)]
+    assert all(r.status_code == 200 and r.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_LARGE"
+               for r in refused)  # each refused by the budget, in a GraphQL error
+    # Past the allowance even a body that is not JSON gets the 429: the body is no longer read at all.
+    turned_away = httpx.post(proxied.edge_url, content=b"{not json", headers=attacker | {"Content-Type":
+                                                                                       "application/json"},
+                             timeout=30)
+    assert turned_away.status_code == 429
+    assert turned_away.headers["x-rate-limit-requests-left"] == "0"
+    # Another client behind the same proxy is heard as before.
+    neighbour = proxied.buyer("guest")["headers"] | {"True-Client-IP": "203.0.113.10"}
+    assert httpx.post(proxied.edge_url, content=b"{not json", headers=neighbour | {"Content-Type":
+                                                                                 "application/json"},
+                      timeout=30).status_code == 400
+    assert ask(proxied, neighbour).status_code == 200
+    metrics = httpx.get(proxied.edge.base_url + "/metrics", timeout=30).text
+    assert 'pricing_edge_client_limited_total{limit="refused_documents"} 1.0' in metrics
