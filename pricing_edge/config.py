@@ -241,6 +241,10 @@ class Settings:
     unknown_tokens_per_minute: Positive = Field(
         30, description="storefront or customer access tokens not seen before that one client may have "
                         "checked upstream per minute; past it, a 429 without an upstream call")
+    refused_documents_per_minute: Positive = Field(
+        10, description="documents one client may have refused by the document budget per minute (per edge "
+                        "process); past it, its requests are held a second and refused with a 429 before "
+                        "their body is read")
     breaker_threshold: Positive = Field(5, description="failures before a circuit breaker opens")
     breaker_reset: Seconds = Field(10.0, description="seconds before an open breaker lets one probe through")
     warm_at_start: Flag = Field(False, description="each edge process runs `pricing-edge warm` in the "

@@ -33,7 +33,7 @@ from pricing_edge.edge.line_skus import LineSkus
 from pricing_edge.edge.credit import CreditService
 from pricing_edge.edge.cache_updater import CacheUpdater, Invalidation, ReservationSignals, listen_for_invalidations
 from pricing_edge.edge.answer_flags import restale
-from pricing_edge.edge.clients import TokenLimit, networks
+from pricing_edge.edge.clients import RefusedDocuments, TokenLimit, networks
 from pricing_edge.edge.graphql_endpoint import EdgeSettings, GraphQLEndpoint
 from pricing_edge.edge.listing.membership import MembershipCache
 from pricing_edge.edge.listing.merge import PriceListings
@@ -209,6 +209,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         assert parts.memberships is not None
         parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
                                                parts.memberships, parts.graphql.skeletons)
+        parts.graphql.refusals = RefusedDocuments(settings.refused_documents_per_minute)
         parts.graphql.cart_path = CartPath(schema, cart_guard(parts, parts.graphql.index, reserved_signals))
         if settings.cart_prices:
             parts.graphql.cart_prices = CartPrices(admin, parts.records, parts.upstream)

@@ -10,7 +10,7 @@ The counter lives in the store (Redis: one fixed one-minute window per client, s
 process, so ``serve --workers N`` does not multiply the limit).
 
 Documents the one-pass budget refuses cost little each, but a client that sends nothing else, as fast as
-it can, still spends a core on reading and pre-counting them. After ``REFUSALS_ALLOWED`` refusals in a
+it can, still spends a core on reading and pre-counting them. After ``refused_documents_per_minute`` refusals in a
 window, such a client is answered a 429 *before its body is read*, held ``TARPIT_SECONDS`` first so a
 closed-loop client slows to a crawl (:class:`RefusedDocuments`, per process: it needs no round trip). While the store is unreachable the check
 is let through: refusing every new buyer during a Redis outage would be worse than a flood of checks,
@@ -34,7 +34,7 @@ from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60.0
-REFUSALS_ALLOWED = 10  # documents refused by the budget per client per window before the penalty
+REFUSALS_ALLOWED = 10  # documents refused by the budget per client per window (PRICING_EDGE_REFUSED_DOCUMENTS_PER_MINUTE)
 TARPIT_SECONDS = 1.0  # how long a penalized client's request is held before its 429
 TRUE_CLIENT_IP = "true-client-ip"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from pricing_edge.config import Settings
-from pricing_edge.edge.clients import REFUSALS_ALLOWED
 from tests.e2e.conftest import System, start_system
 
 LIMIT = 5
@@ -95,7 +94,7 @@ def test_a_client_whose_documents_keep_being_refused_is_turned_away_before_its_b
         proxied: System) -> None:
     attacker = proxied.buyer("guest")["headers"] | {"True-Client-IP": "203.0.113.9"}
     refused = [httpx.post(proxied.edge_url, json={"query": HOSTILE}, headers=attacker, timeout=30)
-               for _ in range(REFUSALS_ALLOWED + 1)]
+               for _ in range(Settings.from_env({}).refused_documents_per_minute + 1)]
     assert all(r.status_code == 200 and r.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_LARGE"
                for r in refused)  # each refused by the budget, in a GraphQL error
     # Past the allowance even a body that is not JSON gets the 429: the body is no longer read at all.
