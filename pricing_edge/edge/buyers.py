@@ -147,8 +147,8 @@ class BuyerResolver:
         if self._tokens.failing(_digest(headers.get("authorization", ""))):
             return True
         access = headers.get("x-bc-customer-access-token") or ""
-        return bool(access) and self._access_tokens.failing(_digest(
-            access + "|" + headers.get("x-bc-error-on-invalid-customer-access-token", "").lower()))
+        return bool(access) and self._access_tokens.failing(self._access_token_key(
+            access, headers.get("x-bc-error-on-invalid-customer-access-token", "").lower()))
 
     def forget_customer(self, customer_id: int) -> None:
         self._customers.forget(customer_id)
