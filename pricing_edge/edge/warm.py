@@ -26,8 +26,7 @@ async def warm(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
     for price_list_id in price_lists:
         for currency in currencies:
             async for batch in erp.iter_price_list(price_list_id, currency):
-                for record in batch:
-                    await store.put_price(record)
+                await store.put_prices(batch)  # one pipelined round trip per batch, not one call per record
                 report.prices += len(batch)
         report.price_lists += 1
     async for levels in erp.iter_stock():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -219,6 +219,13 @@ class RedisStore(BuildsItsParts, RecordReads):
         return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
     @mapped
+    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+        stamp = now_ms()
+        calls: list[Call] = [(self._put_if_newer, [self.keys.price(r.price_list_id, r.currency, r.sku)],
+                              [r.version, codec.encode(r, stamp), "0"]) for r in records]
+        return sum(1 for written in await pipelined(self.client, calls) if written)
+
+    @mapped
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         wanted = list(skus)
         if not wanted:
@@ -243,8 +250,10 @@ class RedisStore(BuildsItsParts, RecordReads):
 
     @mapped
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
-        for level in levels:
-            await self._put_level(level, touch=True)
+        stamp = now_ms()
+        await pipelined(self.client, [(self._hput_if_newer, [self.keys.stock(level.sku)],
+                                       [level.location_id, level.version, codec.encode(level, stamp), "1"])
+                                      for level in levels])
         async with self.client.pipeline(transaction=False) as pipe:
             for sku in {level.sku for level in levels}:
                 pipe.hset(self.keys.stock(sku), COMPLETE_FIELD, b"1")
