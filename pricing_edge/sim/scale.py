@@ -100,7 +100,7 @@ class SeededStock(dict[tuple[str, int], StockLevel]):
             raise KeyError(key)
         return level
 
-    def get(self, key: tuple[str, int], default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: tuple[str, int], default: Any = None) -> Any:
         return super().get(key) or self.computed(key) or default
 
     def __contains__(self, key: object) -> bool:
