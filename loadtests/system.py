@@ -164,10 +164,10 @@ class System:
         self._spawn("edge", [*cli, "serve", "--port", str(self.ports["edge"]), "--workers", str(self.workers), *level])
         self._wait_http("edge", self.edge_url + "/readyz", ok_only=True)
 
-    def warm_store(self) -> dict[str, Any]:
+    def warm_store(self, timeout: float = 300) -> dict[str, Any]:
         """``pricing-edge warm``: every assigned price list and all stock into Redis, as production would."""
         done = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "warm"], env=self.env(), check=True,
-                              capture_output=True, timeout=300)
+                              capture_output=True, timeout=timeout)
         import orjson
 
         report: dict[str, Any] = orjson.loads(done.stdout)
