@@ -85,7 +85,7 @@ def test_the_scale_scenario_measures_each_size_on_a_system_of_its_own(redis_url:
     assert size["primed"]["problems"] == 0, size["primed"]
     assert size["plp"]["requests"] > 0 and size["plp"]["errors"] == 0, size["plp"]["error_samples"]
     assert all(mb and mb > 0 for mb in size["edge_rss_mb"]["per_process"].values())
-    assert len(size["edge_rss_mb"]["per_process"]) == 3  # the uvicorn master and its two workers
+    assert len(size["edge_rss_mb"]["per_process"]) >= 3  # the uvicorn master and its two workers (and helpers)
     assert all(s["startup_s"] and s["rss_mb"] > 0 for s in size["simulators"].values())
     built = report.build({"scenarios": {}, "baselines": {"bigcommerce": {}, "limit": {}}, "scale": results},
                          command="python -m loadtests --scenario scale (test)", driver="httpx", workers=2,
