@@ -318,17 +318,24 @@ def _erp_record(rng: random.Random, list_id: int, factor: Decimal, variant_price
                        tiers, version)
 
 
+def store_structure(groups_spec: list[tuple[str, str]]) -> tuple[list[Location], list[PriceList], dict[int, Decimal],
+                                                                  list[CustomerGroup]]:
+    """Warehouses, price lists (Retail, then one per group, at the group's factor) and customer groups."""
+    locations = [Location(1, "MAIN-DC", "Main Distribution Center"), Location(2, "EAST-WH", "East Warehouse"),
+                 Location(3, "WEST-WH", "West Warehouse")]
+    price_lists = [PriceList(1, "Retail")] + [PriceList(i + 2, name) for i, (name, _) in enumerate(groups_spec)]
+    factors = {1: Decimal(1)} | {i + 2: Decimal(f) for i, (_, f) in enumerate(groups_spec)}
+    groups = [CustomerGroup(GUEST_GROUP_ID, "Guests", 1, frozenset({CONTRACTOR_EXCLUSIVES, TRADE_COUNTER}))]
+    for i, (name, _) in enumerate(groups_spec):
+        hidden = frozenset({CONTRACTOR_EXCLUSIVES}) if name == "Education" else frozenset()
+        groups.append(CustomerGroup(i + 1, name, i + 2, hidden))
+    return locations, price_lists, factors, groups
+
+
 def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Dataset:
     """The same seed always gives the same store, to the last digit."""
     rng = random.Random(seed)
-    locations = [Location(1, "MAIN-DC", "Main Distribution Center"), Location(2, "EAST-WH", "East Warehouse"),
-                 Location(3, "WEST-WH", "West Warehouse")]
-    price_lists = [PriceList(1, "Retail")] + [PriceList(i + 2, name) for i, (name, _) in enumerate(_GROUPS)]
-    factors = {1: Decimal(1)} | {i + 2: Decimal(f) for i, (_, f) in enumerate(_GROUPS)}
-    groups = [CustomerGroup(GUEST_GROUP_ID, "Guests", 1, frozenset({CONTRACTOR_EXCLUSIVES, TRADE_COUNTER}))]
-    for i, (name, _) in enumerate(_GROUPS):
-        hidden = frozenset({CONTRACTOR_EXCLUSIVES}) if name == "Education" else frozenset()
-        groups.append(CustomerGroup(i + 1, name, i + 2, hidden))
+    locations, price_lists, factors, groups = store_structure(_GROUPS)
     categories = [Category(i + 1, name, f"/{_slug(name)}/", f"<p>Everything in {name.lower()}.</p>")
                   for i, name in enumerate(_CATEGORIES)]
     brands = [Brand(i + 1, name, f"/brands/{_slug(name)}/") for i, name in enumerate(_BRANDS)]

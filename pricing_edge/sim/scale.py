@@ -25,23 +25,18 @@ from pricing_edge.sim.dataset import (
     _CATEGORIES,
     _GROUPS,
     _NOUNS,
-    CONTRACTOR_EXCLUSIVES,
     CURRENCIES,
-    GUEST_GROUP_ID,
-    TRADE_COUNTER,
     Brand,
     Category,
-    CustomerGroup,
     Dataset,
     Image,
-    Location,
-    PriceList,
     Product,
     _erp_record,
     _money,
     _slug,
     _variants_for,
     companies_and_customers,
+    store_structure,
     variant_list_price,
 )
 
@@ -162,14 +157,7 @@ def build_scale_dataset(seed: int, skus: int, *, pages: int = CATEGORY_PAGES) ->
     rng = random.Random(f"{seed}:scale")
     groups_spec = _GROUPS + _MORE_GROUPS
     assert len(groups_spec) + 1 == PRICE_LISTS
-    price_lists = [PriceList(1, "Retail")] + [PriceList(i + 2, name) for i, (name, _) in enumerate(groups_spec)]
-    factors = {1: Decimal(1)} | {i + 2: Decimal(f) for i, (_, f) in enumerate(groups_spec)}
-    groups = [CustomerGroup(GUEST_GROUP_ID, "Guests", 1, frozenset({CONTRACTOR_EXCLUSIVES, TRADE_COUNTER}))]
-    for i, (name, _) in enumerate(groups_spec):
-        hidden = frozenset({CONTRACTOR_EXCLUSIVES}) if name == "Education" else frozenset()
-        groups.append(CustomerGroup(i + 1, name, i + 2, hidden))
-    locations = [Location(1, "MAIN-DC", "Main Distribution Center"), Location(2, "EAST-WH", "East Warehouse"),
-                 Location(3, "WEST-WH", "West Warehouse")]
+    locations, price_lists, factors, groups = store_structure(groups_spec)
     variant_ids = iter(range(1_000_001, 10_000_000))
     products: list[Product] = []
     count = 0
