@@ -63,7 +63,8 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
             f"{sims['erp']['startup_s']} s / {sims['erp']['rss_mb']} MB "
             f"| {size['primed']['requests']:,} in {size['primed']['seconds']} s | {hits} "
             f"| {_num(plp['p50_ms'], ' ms')} / {_num(plp['p99_ms'], ' ms')} | {plp['achieved_rate']}/s | {plp['errors']} |")
-    lines += ["", "Edge RSS: the uvicorn master first, then its workers. Redis used_memory is the whole server's growth "
+    lines += ["", "Edge RSS: the uvicorn master first, then its children (the workers, multiprocessing's resource "
+                  "tracker). Redis used_memory is the whole server's growth "
                   "during the warm (other tenants of a shared Redis show up in it); keys are the run's own."]
     if plot is not None:
         lines += ["", f"![how the scale figures grow with the catalog]({plot.as_posix()})"]
@@ -87,6 +88,7 @@ def plot(scale: dict[str, Any], path: Path) -> str | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import FixedLocator, FuncFormatter
     except ImportError:
         return "matplotlib is not installed (pip install -e '.[bench]')"
     sizes = sorted(scale["sizes"], key=lambda size: size["skus"])
@@ -111,12 +113,16 @@ def plot(scale: dict[str, Any], path: Path) -> str | None:
     line(latency, [s["plp"]["p50_ms"] for s in sizes], "plp p50")
     line(latency, [s["plp"]["p99_ms"] for s in sizes], "plp p99")
     latency.axhline(P99_MS, color="gray", linestyle=":", label="p99 target 5 ms")
-    latency.set_ylabel(f"ms at {scale['rate']:g}/s")
+    latency.set_ylabel(f"ms at {scale['rate']:g}/s (log)")
+    latency.set_yscale("log")
     for tier, label in (("response", "answers"), ("l1", "L1"), ("l2", "L2")):
         line(hits, [s["plp"]["hit_ratios"].get(tier) for s in sizes], f"{label} hit ratio")
     hits.set_ylim(0, 1.05)
     for axis in (warm, memory, latency, hits):
         axis.set_xscale("log")
+        axis.xaxis.set_major_locator(FixedLocator(skus))
+        axis.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:,.0f}k"))
+        axis.xaxis.set_minor_locator(FixedLocator([]))
         axis.set_xlabel("SKUs")
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=7)
