@@ -175,7 +175,7 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("worker", worker, layout.port + 3, layout.host),
     ]
     check_ports([(served.name, served.host, served.port) for served in apps])  # one line, before the banner
-    fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
+    fixtures = demo_fixtures(pristine_dataset(settings.seed, settings.sim_skus), layout, settings) | {"erp": settings.erp}
     print(banner(fixtures, layout), flush=True)
     sys.stdout.flush()
     run(apps, grace=Grace(settings.shutdown_grace))

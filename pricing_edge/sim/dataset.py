@@ -398,7 +398,7 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
                 lagging = rng.random() < 0.10
                 bc_stock[(variant.sku, location.id)] = replace(level, on_hand=level.on_hand + 25) if lagging else level
 
-    _set_exactly_ten_available(products, stock, bc_stock)
+    set_exactly_ten_available(products[TEN_AVAILABLE_INDEX], stock, bc_stock)
     companies, customers = companies_and_customers(rng, version, len(_GROUPS))
     products.append(_large_product(seed, len(products), variant_ids, version, price_lists, factors, locations,
                                    (prices, bc_prices), (stock, bc_stock)))
@@ -473,10 +473,9 @@ def _large_product(seed: int, index: int, variant_ids: Iterator[int], version: I
                    created_rank=1, total_sold=0, is_featured=False, free_shipping=False)
 
 
-def _set_exactly_ten_available(products: list[Product], stock: dict[tuple[str, int], StockLevel],
-                               bc_stock: dict[tuple[str, int], StockLevel]) -> None:
+def set_exactly_ten_available(product: Product, stock: dict[tuple[str, int], StockLevel],
+                              bc_stock: dict[tuple[str, int], StockLevel]) -> None:
     """One simple product has exactly 10 units available to sell across all warehouses (6 + 4 + 0)."""
-    product = products[TEN_AVAILABLE_INDEX]
     sku = product.default_variant.sku
     for location_id, (on_hand, allocated, safety) in {1: (8, 2, 0), 2: (5, 0, 1), 3: (0, 0, 0)}.items():
         level = replace(stock[(sku, location_id)], on_hand=on_hand, allocated=allocated, safety_stock=safety,

@@ -36,6 +36,7 @@ from pricing_edge.sim.dataset import (
     _slug,
     _variants_for,
     companies_and_customers,
+    set_exactly_ten_available,
     store_structure,
     variant_list_price,
 )
@@ -186,4 +187,7 @@ def build_scale_dataset(seed: int, skus: int, *, pages: int = CATEGORY_PAGES) ->
                       SeededPriceBook(seed, factors, list_price, lagging=True),
                       SeededStock(seed, known, where, lagging=True), sequence=1_000_000)
     holder.append(dataset)
+    # the demo's fixtures name a simple product with exactly 10 units available: the scale store has one too
+    simple = next(p for p in products if not p.has_variants)
+    set_exactly_ten_available(simple, dataset.stock, dataset.bc_stock)
     return dataset
