@@ -58,3 +58,15 @@ def test_bigcommerces_copy_lags_on_a_few_records(store: Dataset) -> None:
     skus = list(store.iter_skus())[:1000]
     same = Counter(store.prices.get(1, s, "USD") == store.bc_prices.get(1, s, "USD") for s in skus)
     assert 0 < same[False] < 150  # about 6%
+
+
+def test_the_setting_chooses_the_store_and_the_demo_fixtures_hold_on_it() -> None:
+    from pricing_edge.config import Settings
+    from pricing_edge.demo import fresh_dataset
+    from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
+
+    assert len(list(fresh_dataset(7, 600).iter_skus())) >= 600
+    assert len(fresh_dataset(7).price_lists) == 6  # 0: the demo store
+    assert Settings.from_env({"PRICING_EDGE_SIM_SKUS": "100000"}).sim_skus == 100_000
+    fixtures = demo_fixtures(build_scale_dataset(7, 1500), DemoLayout(8080), Settings.from_env({}))
+    assert fixtures["products"] and fixtures["buyers"]
