@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import random
+import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -100,19 +101,27 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
+def _children_cpu_s() -> float:
+    """CPU of this process's finished children (the ``pricing-edge warm`` subprocess, once it has exited)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def tree_rss(root: int) -> dict[int, float | None]:
     return {pid: rss_mb(pid) for pid in cpu.tree(root)}
 
 
 def redis_memory(url: str, prefix: str) -> dict[str, Any]:
-    """``used_memory`` of the whole server, and the keys under ``prefix``."""
+    """``used_memory`` and CPU seconds of the whole server, and the keys under ``prefix``."""
     client = redis.Redis.from_url(url)
     try:
         used = int(client.info("memory")["used_memory"])
+        server = client.info("cpu")
+        cpu_s = float(server["used_cpu_sys"]) + float(server["used_cpu_user"])
         keys = sum(1 for _ in client.scan_iter(match=prefix + "*", count=10_000))
     finally:
         client.close()
-    return {"used_memory_bytes": used, "keys": keys}
+    return {"used_memory_bytes": used, "keys": keys, "cpu_s": cpu_s}
 
 
 async def prime(url: str, requests: Sequence[Request], concurrency: int = PRIME_CONCURRENCY) -> dict[str, Any]:
@@ -170,12 +179,18 @@ async def measure_size(system: System, bench: Any, skus: int, options: ScaleOpti
     sims = {name: tree_rss(pid) for name in ("bigcommerce", "erp") for pid in system.pids(name)}
     memory_before = await asyncio.to_thread(redis_memory, system.redis_url, system.prefix)
     log(f"  warming the store: {skus_built:,} SKUs × {PRICE_LISTS} price lists × {CURRENCIES} currencies")
+    erp_cpu, children_cpu = cpu.tree_cpu_seconds(system.pids("erp")), _children_cpu_s()
     started = time.monotonic()
     warm = await asyncio.to_thread(system.warm_store, WARM_TIMEOUT_S)
     warm_s = round(time.monotonic() - started, 1)
     memory_after = await asyncio.to_thread(redis_memory, system.redis_url, system.prefix)
+    # where the warm's time goes: CPU of the ERP simulator (exports), of `pricing-edge warm` (parse, encode,
+    # pipelines) and of the Redis server (the versioned writes; the whole server's, if shared)
+    warm_cpu = {"erp_simulator_s": round(cpu.delta(erp_cpu, cpu.tree_cpu_seconds(system.pids("erp"))), 1),
+                "warm_command_s": round(_children_cpu_s() - children_cpu, 1),
+                "redis_server_s": round(memory_after["cpu_s"] - memory_before["cpu_s"], 1)}
     used = memory_after["used_memory_bytes"] - memory_before["used_memory_bytes"]
-    log(f"  warm {warm_s} s ({warm}); Redis +{used / 2**20:,.0f} MB, {memory_after['keys']:,} keys")
+    log(f"  warm {warm_s} s ({warm}; CPU {warm_cpu}); Redis +{used / 2**20:,.0f} MB, {memory_after['keys']:,} keys")
     requests = catalog.zipf_requests(options.cycle, seed=system.settings.seed)
     pages = distinct(requests)
     log(f"  priming the edge: {len(pages):,} distinct pages × buyers of {len(requests):,} Zipf requests")
@@ -192,7 +207,7 @@ async def measure_size(system: System, bench: Any, skus: int, options: ScaleOpti
         "simulators": {name: {"startup_s": system.startup_s.get(name),
                               "rss_mb": round(sum(v or 0 for v in sims.get(name, {}).values()), 1)}
                        for name in ("bigcommerce", "erp")},
-        "warm": {"seconds": warm_s, **warm},
+        "warm": {"seconds": warm_s, **warm, "cpu": warm_cpu},
         "redis": {"used_memory_delta_mb": round(used / 2**20, 1),
                   "used_memory_mb": round(memory_after["used_memory_bytes"] / 2**20, 1), "keys": memory_after["keys"],
                   "bytes_per_key": round(used / memory_after["keys"]) if memory_after["keys"] else None},

@@ -63,6 +63,10 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
             f"{sims['erp']['startup_s']} s / {sims['erp']['rss_mb']} MB "
             f"| {size['primed']['requests']:,} in {size['primed']['seconds']} s | {hits} "
             f"| {_num(plp['p50_ms'], ' ms')} / {_num(plp['p99_ms'], ' ms')} | {plp['achieved_rate']}/s | {plp['errors']} |")
+    lines += ["", "Where the warm's time went (CPU seconds): " + "; ".join(
+        f"{size['skus']:,} SKUs: ERP simulator {size['warm']['cpu']['erp_simulator_s']}, `pricing-edge warm` "
+        f"{size['warm']['cpu']['warm_command_s']}, Redis {size['warm']['cpu']['redis_server_s']}"
+        for size in scale["sizes"] if "cpu" in size["warm"]) + "."]
     lines += ["", "Edge RSS: the uvicorn master first, then its children (the workers, multiprocessing's resource "
                   "tracker). Redis used_memory is the whole server's growth "
                   "during the warm (other tenants of a shared Redis show up in it); keys are the run's own."]
