@@ -56,12 +56,15 @@ def _compiled(name: str) -> Any:
 
 
 def _has_float(value: object) -> bool:
-    if isinstance(value, float):
+    """Whether a float is anywhere in a parsed JSON value (exact types: the JSON parser's own)."""
+    kind = type(value)
+    if kind is float:
         return True
-    if isinstance(value, dict):
-        return any(_has_float(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_float(v) for v in value)
+    items: Any = value.values() if kind is dict else value if kind is list else ()  # type: ignore[attr-defined]
+    for item in items:
+        inner = type(item)
+        if inner is float or ((inner is dict or inner is list) and _has_float(item)):
+            return True
     return False
 
 

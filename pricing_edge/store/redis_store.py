@@ -65,6 +65,20 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
+# Many records in one call (a bulk load): KEYS[i] gets ARGV[2i] if ARGV[2i-1] is a newer version.
+_PUT_MANY_IF_NEWER = """
+local written = 0
+for i, key in ipairs(KEYS) do
+  local current = redis.call('GET', key)
+  local version = current and tonumber(string.match(current, '^(%d+)|'))
+  if not version or version < tonumber(ARGV[2 * i - 1]) then
+    redis.call('SET', key, ARGV[2 * i])
+    written = written + 1
+  end
+end
+return written
+"""
+BULK_KEYS = 200  # records per script call of a bulk put
 # A fixed-window counter: the first count starts the window (one key: cluster-safe, atomic).
 _COUNT = """
 local counted = redis.call('INCR', KEYS[1])
@@ -166,6 +180,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         self.url = url
         self.client: Any = connect(url, socket_timeout=socket_timeout, max_connections=max_connections)
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
+        self._put_many_if_newer = self.client.register_script(_PUT_MANY_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
         self._count = self.client.register_script(_COUNT)
@@ -218,12 +233,24 @@ class RedisStore(BuildsItsParts, RecordReads):
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
+    def _same_slot(self, keys: list[str]) -> list[list[int]]:
+        """Indexes of ``keys`` that one script call may touch together: on one server, all of them."""
+        return [list(range(len(keys)))]
+
     @mapped
     async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+        """A script call per ``BULK_KEYS`` records of one slot, all pipelined: one round trip per server."""
         stamp = now_ms()
-        calls: list[Call] = [(self._put_if_newer, [self.keys.price(r.price_list_id, r.currency, r.sku)],
-                              [r.version, codec.encode(r, stamp), "0"]) for r in records]
-        return sum(1 for written in await pipelined(self.client, calls) if written)
+        keys = [self.keys.price(r.price_list_id, r.currency, r.sku) for r in records]
+        calls: list[Call] = []
+        for group in self._same_slot(keys):
+            for start in range(0, len(group), BULK_KEYS):
+                chunk = group[start:start + BULK_KEYS]
+                args: list[Any] = []
+                for index in chunk:
+                    args += [records[index].version, codec.encode(records[index], stamp)]
+                calls.append((self._put_many_if_newer, [keys[index] for index in chunk], args))
+        return sum(int(written) for written in await pipelined(self.client, calls))
 
     @mapped
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
