@@ -9,6 +9,7 @@ kind, so both simulators stay a strict subset of the real APIs.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import random
 from collections.abc import Callable, Iterator
@@ -42,6 +43,7 @@ from pricing_edge.sim.dataset import (
 )
 
 CATEGORY_PAGES = 5000
+RECENT_RECORDS = 50_000  # drawn records kept per book (records are immutable: sharing them is safe)
 PRICE_LISTS = 10
 FIRST_PAGE_ID = len(_CATEGORIES) + 1  # the leaf categories' ids: 21 … 5,020
 _MORE_GROUPS = [("Government", "0.78"), ("Nonprofit", "0.82"), ("Reseller", "0.72"), ("Hospitality", "0.88")]
@@ -74,11 +76,15 @@ class SeededPriceBook(PriceBook):
     def __init__(self, seed: int, factors: dict[int, Decimal], list_price: ListPrice, *, lagging: bool = False) -> None:
         super().__init__()
         self.seed, self.factors, self.list_price, self.lagging = seed, factors, list_price, lagging
+        # a page of 24 products asks each record several times (price, basePrice, priceRange, ...): keep the
+        # recently drawn ones, a bounded number (an export draws every record once)
+        self._drawn = functools.lru_cache(maxsize=RECENT_RECORDS)(self._draw)
 
     def get(self, price_list_id: int, sku: str, currency: str) -> PriceRecord | None:
         stored = self.records.get((price_list_id, sku, currency))
-        if stored is not None:
-            return stored
+        return stored if stored is not None else self._drawn(price_list_id, sku, currency)
+
+    def _draw(self, price_list_id: int, sku: str, currency: str) -> PriceRecord | None:
         factor = self.factors.get(price_list_id)
         prices = self.list_price(sku) if factor is not None and currency in CURRENCIES else None
         if prices is None or factor is None:
@@ -97,8 +103,9 @@ class SeededStock(dict[tuple[str, int], StockLevel]):
                  lagging: bool = False) -> None:
         super().__init__()
         self.seed, self.known, self.locations, self.lagging = seed, known, locations, lagging
+        self.computed = functools.lru_cache(maxsize=RECENT_RECORDS)(self._draw)
 
-    def computed(self, key: tuple[str, int]) -> StockLevel | None:
+    def _draw(self, key: tuple[str, int]) -> StockLevel | None:
         sku, location_id = key
         if location_id not in self.locations or not self.known(sku):
             return None
