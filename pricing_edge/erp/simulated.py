@@ -51,12 +51,12 @@ class SimulatedErpAdapter:
                          skus: Iterable[str]) -> dict[str, PriceRecord]:
         path = f"{API}/price-lists/{price_list_id}/prices"
         bodies = await self._batched(path, skus, {"currency": currency})
-        records = [_parse(events.price_from_data, item) for body in bodies for item in _items(body)]
+        records = [r for body in bodies for r in _parse(events.prices_from_data, _items(body))]
         return {r.sku: r for r in records if r.price_list_id == price_list_id and r.currency == currency}
 
     async def get_stock(self, skus: Iterable[str]) -> dict[str, list[StockLevel]]:
         bodies = await self._batched(f"{API}/stock", skus, {})
-        return _by_sku(_parse(events.stock_from_data, item) for body in bodies for item in _items(body))
+        return _by_sku(level for body in bodies for level in _parse(events.stock_levels_from_data, _items(body)))
 
     async def get_credit(self, company_id: int) -> CreditRecord | None:
         body = await self._get(f"{API}/companies/{company_id}/credit", {}, missing_ok=True)
