@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import redis
 
 from loadtests import cpu, instances
@@ -34,7 +33,7 @@ from pricing_edge.sim.scale import CATEGORY_PAGES, FIRST_PAGE_ID, PRICE_LISTS, b
 DEFAULT_SIZES = (10_000, 30_000, 100_000)
 ZIPF_S = 1.0
 CYCLE = 10_000  # requests in the traffic's cycle (sampled once; the load repeats it)
-PRIME_CONCURRENCY = 16
+PRIME_PER_PROCESS = 6  # priming requests in flight per edge process
 PRIME_ATTEMPTS = 5
 WARM_TIMEOUT_S = 1800.0  # reported against its 2-minute target, but let a slow machine finish
 CURRENCIES = 2
@@ -124,21 +123,22 @@ def redis_memory(url: str, prefix: str) -> dict[str, Any]:
     return {"used_memory_bytes": used, "keys": keys, "cpu_s": cpu_s}
 
 
-async def prime(url: str, requests: Sequence[Request], concurrency: int = PRIME_CONCURRENCY) -> dict[str, Any]:
-    """Each request once through the edge (a cold page goes upstream once); the answers checked."""
-    slots = asyncio.Semaphore(concurrency)
+async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[str, Any]:
+    """Each request once through the edge, the edge processes in turn (a cold page goes upstream once; no
+    process takes every connection), a few at a time per process; the answers checked. A 503 (the upstream's
+    breaker or budget while cold pages arrive in bulk) is asked again a little later."""
     problems: list[str] = []
-
     retried = 0
+    processes = pinned.instances
 
-    async def ask(client: httpx.AsyncClient, request: Request) -> None:
+    async def ask(index: int, request: Request) -> None:
         nonlocal retried
+        instance = processes[index % len(processes)]
         for attempt in range(PRIME_ATTEMPTS):
-            async with slots:
-                response = await client.post(url, content=request.body, headers=request.headers)
+            response = await pinned.ask(instance, request.body, request.headers)
             if response.status_code != 503 or attempt == PRIME_ATTEMPTS - 1:
                 break
-            retried += 1  # the upstream's breaker or budget while every cold page arrives at once: later
+            retried += 1
             await asyncio.sleep(0.5 * (attempt + 1))
         if response.status_code != 200:
             problems.append(f"HTTP {response.status_code}: {response.text[:200]}")
@@ -146,11 +146,9 @@ async def prime(url: str, requests: Sequence[Request], concurrency: int = PRIME_
             problems.extend(request.check(response.json())[:1])
 
     started = time.monotonic()
-    async with httpx.AsyncClient(timeout=60.0, limits=httpx.Limits(max_connections=concurrency)) as client:
-        await asyncio.gather(*(ask(client, r) for r in requests))
+    await asyncio.gather(*(ask(index, r) for index, r in enumerate(requests)))
     return {"requests": len(requests), "seconds": round(time.monotonic() - started, 2), "retried_503": retried,
-            "problems": len(problems),
-            "problem_samples": problems[:3]}
+            "problems": len(problems), "problem_samples": problems[:3]}
 
 
 async def measure_traffic(bench: Any, system: System, requests: list[Request], rate: float,
@@ -194,7 +192,11 @@ async def measure_size(system: System, bench: Any, skus: int, options: ScaleOpti
     requests = catalog.zipf_requests(options.cycle, seed=system.settings.seed)
     pages = distinct(requests)
     log(f"  priming the edge: {len(pages):,} distinct pages × buyers of {len(requests):,} Zipf requests")
-    primed = await prime(system.edge_url + "/graphql", pages)
+    pinned = await instances.pin(system.edge_url, system.workers, per_process=PRIME_PER_PROCESS)
+    try:
+        primed = await prime(pinned, pages)
+    finally:
+        await pinned.aclose()
     log(f"  primed in {primed['seconds']} s, problems {primed['problems']} {primed['problem_samples'][:1]}")
     traffic = await measure_traffic(bench, system, requests, options.rate, options.duration)
     edge_rss = {pid: mb for root in system.pids("edge") for pid, mb in tree_rss(root).items()}
