@@ -3,6 +3,7 @@
     python -m loadtests                                # every scenario, 1,000 requests/s, 10 s each
     python -m loadtests --scenario plp --rate 2000 --duration 30
     python -m loadtests --scenario all --no-max-rate-search --no-write
+    python -m loadtests --scenario scale --scale-skus 10000,100000   # a system per catalog size (loadtests/scale.py)
     make bench BENCH_ARGS="--duration 20"
 """
 from __future__ import annotations
