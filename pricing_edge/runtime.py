@@ -146,9 +146,29 @@ def arm_exit_deadline(seconds: float, why: str) -> None:
         _deadline.start()
 
 
+def arm_exit_deadline_on_signal(seconds: float) -> None:
+    """Put a plain handler before SIGINT's and SIGTERM's current ones (uvicorn's, in a supervisor's child) that
+    arms the exit deadline at the signal, then hands it on: it holds even if the event loop never runs again.
+    Only in the main thread (the only one Python delivers signals to), and only before a Python handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def arm_then(signum: int, frame: FrameType | None, previous: Callable[[int, FrameType | None], Any] = previous
+                     ) -> None:
+            arm_exit_deadline(seconds, signal.Signals(signum).name)
+            previous(signum, frame)
+
+        signal.signal(sig, arm_then)
+
+
 class ExitDeadlineOnShutdown:
-    """ASGI wrapper for an app a uvicorn supervisor runs in child processes (``serve --workers N``): when
-    the lifespan shutdown begins, the rest of the grace is armed as the exit deadline."""
+    """ASGI wrapper for an app a uvicorn supervisor runs in child processes (``serve --workers N``): once the
+    child has started (uvicorn's signal handlers in place), a signal arms the whole grace as its exit deadline;
+    a shutdown that begins without one arms the rest of the grace once the requests have drained."""
 
     def __init__(self, app: ASGIApp, grace: Grace) -> None:
         self.app = app
@@ -161,7 +181,9 @@ class ExitDeadlineOnShutdown:
 
         async def watched() -> Message:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":
+            if message["type"] == "lifespan.startup":
+                arm_exit_deadline_on_signal(self.grace.seconds)
+            elif message["type"] == "lifespan.shutdown":
                 arm_exit_deadline(self.grace.seconds - self.grace.drain, "the shutdown began")
             return message
 

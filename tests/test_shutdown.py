@@ -5,6 +5,9 @@ is doing: a process serving through ``runtime.run`` (what all three call) whose 
 still exits at its grace, because the exit deadline is armed at the signal, not when the loop runs."""
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,6 +25,7 @@ from pricing_edge.runtime import DEFAULT_GRACE, HARD_EXIT_CODE
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.e2e.orders_system import order_system, worker_env
+from tests.support.blocked_loop import BLOCKING
 from tests.support.polling import wait_until
 from tests.support.processes import cli_env, cli_process, demo_process, sigterm_and_wait
 from tests.support.redis_server import free_port
@@ -125,59 +129,40 @@ def _healthy(url: str) -> bool:
         return False
 
 
-BLOCKED_LOOP = """
-import sys, time
-from starlette.applications import Starlette
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
-from pricing_edge.runtime import Grace, Served, run
-
-async def readyz(request):
-    return PlainTextResponse("ok")
-
-async def block(request):
-    print("blocking the event loop", flush=True)
-    end = time.monotonic() + 120
-    if request.query_params["how"] == "sleep":
-        time.sleep(120)
-    while time.monotonic() < end:  # CPU-bound: the loop never gets back control
-        pass
-    return PlainTextResponse("done")
-
-app = Starlette(routes=[Route("/readyz", readyz), Route("/block", block)])
-run([Served("blocked", app, int(sys.argv[1]))], grace=Grace(float(sys.argv[2])))
-"""
 BLOCKED_GRACE = 2.0
 
 
 @contextmanager
-def blocked_loop_process(port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """A process serving through ``runtime.run`` whose ``/block`` blocks its event loop for two minutes."""
+def blocked_loop_process(port: int, log_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``tests/support/blocked_loop.py`` running: its ``/block`` blocks an event loop for two minutes."""
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-c", BLOCKED_LOOP, str(port), str(BLOCKED_GRACE)],
-                                   stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-m", "tests.support.blocked_loop", str(port), str(BLOCKED_GRACE),
+                                    *args], stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1],
+                                   start_new_session=True)
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
+        with contextlib.suppress(ProcessLookupError):  # the supervisor's children too, whatever became of it
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
 
 
-@pytest.mark.parametrize("how", ["sleep", "spin"])
-def test_a_process_whose_event_loop_is_blocked_still_exits_at_its_grace(how: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("how", "workers"), [("sleep", None), ("spin", None), ("sleep", "2")])
+def test_a_process_whose_event_loop_is_blocked_still_exits_at_its_grace(how: str, workers: str | None,
+                                                                       tmp_path: Path) -> None:
+    """``workers``: served as ``serve --workers N`` serves, a supervisor whose child gets the signal from it."""
     port, log_path = free_port(), tmp_path / "blocked.log"
-    with blocked_loop_process(port, log_path) as process:
+    with blocked_loop_process(port, log_path, *(["--workers", workers] if workers else [])) as process:
         wait_until(lambda: ready(f"http://127.0.0.1:{port}") or process.poll() is not None, timeout=60,
                    what="the process to start")
         assert process.poll() is None, log_path.read_text()
         with socket.create_connection(("127.0.0.1", port)) as client:
             client.sendall(f"GET /block?how={how} HTTP/1.1\r\nHost: blocked\r\n\r\n".encode())
-            wait_until(lambda: "blocking the event loop" in log_path.read_text(), timeout=60,
+            wait_until(lambda: BLOCKING in log_path.read_text(), timeout=60,
                        what="the request to block the event loop")
             # The loop would handle the signal only in two minutes; the orchestrator waits the grace period.
             elapsed, status = sigterm_and_wait(process, timeout=BLOCKED_GRACE + 20)
     log = log_path.read_text()
-    assert status == HARD_EXIT_CODE, f"exit status {status} after {elapsed:.1f}s\n{log}"
+    assert status == (0 if workers else HARD_EXIT_CODE), f"exit status {status} after {elapsed:.1f}s\n{log}"
     assert f"still running {BLOCKED_GRACE:.1f}s after SIGTERM" in log and "in block" in log  # where it was stuck
     assert elapsed < BLOCKED_GRACE + 10, log  # at the grace, with a margin for a loaded machine
