@@ -53,7 +53,7 @@ from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnav
 from pricing_edge.edge.listing.merge import ListingError, PriceListings
 from pricing_edge.edge.listing.plan import ListingSite, find_listing
 from pricing_edge.edge.overlay import Overlay, Records
-from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
@@ -264,7 +264,7 @@ class GraphQLEndpoint:
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
                 data = overlay.render(synthesized["data"], root, [root_field])
-                filled = (await self._fill(overlay, scope)).merge(verified)
+                filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
@@ -281,7 +281,7 @@ class GraphQLEndpoint:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
                 if not isinstance(upstream_body, Response) and self.cart_prices is not None:
                     failed = await self._price_cart(cart_call, upstream_body[0]["data"], operation, document, collector,
-                                                    gql, scope, headers)
+                                                    gql, scope, headers, self._erp_deadline(request))
                     if failed is not None:
                         return Response(dumps(failed), media_type=JSON)
             if isinstance(upstream_body, Response):
@@ -302,7 +302,7 @@ class GraphQLEndpoint:
         elif skeleton_key and fresh_raw is not None and not body.get("errors"):
             await self.skeletons.put(skeleton_key, body, fresh_raw)
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = (await self._fill(overlay, scope)).merge(catalog_note).merge(verified)
+        filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(catalog_note).merge(verified)
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
@@ -336,7 +336,8 @@ class GraphQLEndpoint:
                             self.settings.trusted_proxy_secret)
         try:
             composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
-                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers)
+                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers,
+                                                   erp_deadline=self._erp_deadline(request))
         except GraphQLError as exc:
             return Response(_errors_body([exc]), 200, media_type=JSON)
         except ListingError as exc:
@@ -353,7 +354,7 @@ class GraphQLEndpoint:
         overlay.extension_fields = self.documents.extension_fields
         data = overlay.render(composed.body["data"], root, [root_field])
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = await self._fill(overlay, scope)
+        filled = await self._fill(overlay, scope, self._erp_deadline(request))
         filled.tags += composed.tags
         filled.touched = True
         if composed.lookup is not None:
@@ -415,7 +416,7 @@ class GraphQLEndpoint:
 
     async def _price_cart(self, call: CartCall, data: dict[str, Any], operation: OperationDefinitionNode,
                           document: PreparedDocument, collector: FieldCollector, gql: GraphQLRequest, scope: Scope,
-                          headers: dict[str, str]) -> dict[str, Any] | None:
+                          headers: dict[str, str], deadline: ErpDeadline) -> dict[str, Any] | None:
         """Set the cart's lines to the buyer's prices and put the re-read cart into ``data``; the error answer
         to give instead when that cannot be done (``edge/cart_prices.py``)."""
         assert self.cart_prices is not None
@@ -424,7 +425,7 @@ class GraphQLEndpoint:
         if call.mutation not in PRICED_MUTATIONS or not isinstance(identity, dict) or value is None:
             return None
         try:
-            if await self.cart_prices.apply(identity, scope.price_list_id):
+            if await self.cart_prices.apply(identity, scope.price_list_id, deadline):
                 for key, nodes in collector.subfields(call.payload_type, list(call.nodes)).items():
                     if nodes[0].name.value == "cart":
                         value[key] = await self.cart_prices.reread(identity["entityId"], nodes, operation,
@@ -513,15 +514,23 @@ class GraphQLEndpoint:
                                                                                reserved.get(sku, 0))}
                 for sku, levels in lookup.found.items()}
 
-    async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
+    def _erp_deadline(self, request: Request) -> ErpDeadline:
+        """The request's one ERP budget, shared by every lookup it makes (listing, overlay, a second try)."""
+        deadline = getattr(request.state, "erp_deadline", None)
+        if deadline is None:
+            deadline = request.state.erp_deadline = self.records.deadline()
+        return deadline
+
+    async def _fill(self, overlay: Overlay, scope: Scope, deadline: ErpDeadline) -> Filled:
         """Fetch the records the overlay needs (with their freshness) and compute it. Prices and stock are
-        looked up together, so a never-seen key waits at most one ERP budget in all, not one per kind."""
+        looked up together and until the request's one deadline, so a never-seen key waits at most one ERP
+        budget in all, not one per kind or per lookup."""
         records = Records()
         filled = Filled(touched=bool(overlay.sites))
         wanted = list(overlay.needs.prices.items())
         lookups = await asyncio.gather(
-            *(self.records.price_lookup(scope.price_list_id, currency, skus) for currency, skus in wanted),
-            *([self.records.stock_lookup(overlay.needs.stock)] if overlay.needs.stock else []))
+            *(self.records.price_lookup(scope.price_list_id, currency, skus, deadline) for currency, skus in wanted),
+            *([self.records.stock_lookup(overlay.needs.stock, deadline)] if overlay.needs.stock else []))
         for (currency, skus), lookup in zip(wanted, lookups, strict=False):
             records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
             filled.tags += [price_tag(scope.price_list_id, sku) for sku in skus]

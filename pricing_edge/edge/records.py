@@ -71,6 +71,23 @@ class Freshness:
     budget: float = 0.15  # seconds a request waits for an ERP read
 
 
+class ErpDeadline:
+    """One ERP budget for everything a request reads through: the first wait on the ERP arms the deadline
+    (``loop.time()`` + the budget), and every later wait of the same request ends at that same instant, so
+    lookups made together or one after the other wait one budget in all, never one budget each."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.at: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left until the deadline (arming it on first use); never negative."""
+        now = asyncio.get_running_loop().time()
+        if self.at is None:
+            self.at = now + self.budget
+        return max(0.0, self.at - now)
+
+
 @dataclass
 class Lookup(Generic[K, V]):
     found: dict[K, V] = field(default_factory=dict)
@@ -159,7 +176,8 @@ class _Tier(Generic[K, V]):
         self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
         self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
 
-    async def get(self, keys: list[K], source: Source[K, V]) -> Lookup[K, V]:
+    async def get(self, keys: list[K], source: Source[K, V], deadline: ErpDeadline | None = None) -> Lookup[K, V]:
+        """``deadline``: the request's, shared with its other lookups; None: a budget of this lookup's own."""
         lookup: Lookup[K, V] = Lookup()
         now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
@@ -191,7 +209,8 @@ class _Tier(Generic[K, V]):
             absent = [k for k in wanted if k not in stored]
             self.misses["l2"].inc(len(absent))
             if absent:
-                await self._read_through(absent, source, lookup, generation)
+                await self._read_through(absent, source, lookup, generation,
+                                         deadline or ErpDeadline(self.freshness.budget))
         if stale:
             if lookup.stale and self._unreachable(stale):
                 lookup.degraded.add(ERP)  # what is shown past its TTL is the last good state
@@ -214,7 +233,7 @@ class _Tier(Generic[K, V]):
 
     # -- missing keys: read through, within the budget ---------------------------------------------
     async def _read_through(self, keys: list[K], source: Source[K, V], lookup: Lookup[K, V],
-                            generation: int) -> None:
+                            generation: int, deadline: ErpDeadline) -> None:
         waiting = {k: self.inflight[k] for k in keys if k in self.inflight}
         mine = [k for k in keys if k not in waiting]
         if mine:
@@ -227,7 +246,7 @@ class _Tier(Generic[K, V]):
             task.add_done_callback(lambda t: self._settle(futures, t))
             waiting.update(futures)  # type: ignore[arg-type]
         done, pending = await asyncio.wait([asyncio.shield(f) for f in waiting.values()],
-                                           timeout=self.freshness.budget)
+                                           timeout=deadline.remaining())
         if pending:
             lookup.degraded.add(ERP)
             self.metrics.erp_reads.labels(self.kind, "over_budget").inc()
@@ -408,6 +427,7 @@ class RecordService:
         self.erp = erp
         self.metrics = metrics
         self.clock = clock
+        self.erp_budget = erp_budget
         self.gate = ErpGate(metrics, breaker_threshold, breaker_reset, erp_budget)
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
@@ -423,13 +443,17 @@ class RecordService:
         self._prices.recover()
         self._stock.recover()
 
+    def deadline(self) -> ErpDeadline:
+        """A request's one ERP budget, to pass to each of its lookups (armed by the first that waits)."""
+        return ErpDeadline(self.erp_budget)
+
     @tracing.traced("records.price")
-    async def price_lookup(self, price_list_id: int, currency: str,
-                           skus: Iterable[str]) -> Lookup[tuple[int, str, str], PriceRecord]:
+    async def price_lookup(self, price_list_id: int, currency: str, skus: Iterable[str],
+                           deadline: ErpDeadline | None = None) -> Lookup[tuple[int, str, str], PriceRecord]:
         source = self._price_sources.get((price_list_id, currency))
         if source is None:
             source = self._price_sources[(price_list_id, currency)] = self._make_price_source(price_list_id, currency)
-        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
+        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source, deadline)
 
     def _make_price_source(self, price_list_id: int, currency: str) -> Source[tuple[int, str, str], PriceRecord]:
         """How one price list's prices in one currency are read and kept (one per list and currency)."""
@@ -449,8 +473,8 @@ class RecordService:
         return Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
 
     @tracing.traced("records.stock")
-    async def stock_lookup(self, skus: Iterable[str]) -> Lookup[str, StockByLocation]:
-        return await self._stock.get(list(dict.fromkeys(skus)), self._stock_source)
+    async def stock_lookup(self, skus: Iterable[str], deadline: ErpDeadline | None = None) -> Lookup[str, StockByLocation]:
+        return await self._stock.get(list(dict.fromkeys(skus)), self._stock_source, deadline)
 
     def _make_stock_source(self) -> Source[str, StockByLocation]:
         async def from_store(wanted: list[str]) -> dict[str, Held[StockByLocation]]:
