@@ -1,31 +1,87 @@
 """Sales orders between our model and ``API_SALES_ORDER_SRV``: pure, no IO.
 
 What we post (a deep insert of ``A_SalesOrder``): our reference in ``PurchaseOrderByCustomer`` (the
-key looked up before every create), the buyer's own PO number in ``PurchaseOrderByShipToParty``,
-each line an item with its material, quantity and our unit price as a manual ``PPR0`` pricing
-element, and the ship-to address as the ``WE`` partner's document address. Each field is set by one
-small function here, so adding fields later (discounts, shipping, payment terms) is a line each.
+key looked up before every create), the buyer's own PO number in ``PurchaseOrderByShipToParty`` (a field of
+its own), the first ship-to address as the header's ``WE`` partner, and each line an item with:
 
-What we read back: the status from S/4's overall statuses, and the lines from the items that are not
-rejected (a rejected item is cancelled), priced by their ``PPR0`` element.
+- its material, quantity and our unit price (options included) as a manual ``PPR0`` pricing element;
+- its discounts (its share of coupons and promotions) as a manual discount condition (``RB00``, negative);
+- the shipping of its consignment, on the consignment's first item, as a freight condition — S/4 has no
+  consignment, so the item is where a per-address charge can stay with its address;
+- its tax (and that shipping's) as a tax condition: the amount BigCommerce charged, not a rate S/4 works out;
+- its options as the item's sales text (``to_Text``, text id 0001, one ``name: value`` a line). Why text: the
+  option's price is already in the unit price; ``SalesOrderItemText`` is the 40-character material short
+  text; variant configuration needs configurable materials this API cannot create; the long text is what
+  S/4 prints on the confirmation and delivery note;
+- a ship-to of its own (a second consignment) as an item partner ``WE`` with its address.
+
+Header pricing elements carry what belongs to the order as a whole: the order-level discount (``HB00``,
+negative), handling, wrapping and fees, and their tax — S/4 distributes header conditions over the items by
+value. All condition types come from ``PRICING_EDGE_S4_ORDER_CONDITIONS`` (manual, fixed-amount types of the
+merchant's pricing procedure).
+
+What we read back: the status from S/4's overall statuses, the lines from the items that are not rejected
+(a rejected item is cancelled), priced by their ``PPR0`` element, and the total S/4 computed: the header's
+``TotalNetAmount`` plus the items' ``TaxAmount`` (the header has no tax field).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from typing import Any
 
-from pricing_edge.domain.orders import ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine, ShipTo
+from pricing_edge.domain.orders import Charge, ErpSalesOrder, ErpStatus, SalesOrder, SalesOrderLine, ShipTo
 from pricing_edge.erp.sap_s4.mapping import S4Mapping
 from pricing_edge.erp.sap_s4.values import amount, parse_date, quantity
 
 SHIP_TO = "WE"
 SOLD_TO = "AG"
+OPTIONS_TEXT_ID = "0001"  # the item's sales text
+TEXT_LANGUAGE = "EN"
+_CONDITION_TYPE = re.compile(r"^[A-Z0-9]{1,4}$")
 
 
 class OrderMappingProblem(ValueError):
     """An order that cannot be expressed in S/4's codes (an unmapped account or SKU)."""
+
+
+@dataclass(frozen=True)
+class OrderConditions:
+    """The manual, fixed-amount condition types of the merchant's pricing procedure for everything besides the
+    price (``PRICING_EDGE_S4_ORDER_CONDITIONS``, ``kind=TYPE`` pairs). The defaults are SAP's standard header
+    discount (HB00) and absolute discount (RB00); S/4's standard freight and tax types are not fixed amounts, so
+    those are the simulator's customer types (Z...), to be replaced by the merchant's own."""
+
+    discount: str = "RB00"  # item: a line's discounts, negative
+    order_discount: str = "HB00"  # header: the order-level discount, negative
+    shipping: str = "ZSHP"  # item: a consignment's shipping, on its first item
+    handling: str = "ZHDL"  # header
+    wrapping: str = "ZWRP"  # header
+    fee: str = "ZFEE"  # header
+    tax: str = "ZTAX"  # item: a line's tax with its shipping's; header: the charges' tax
+
+    @classmethod
+    def parse(cls, text: str, price_type: str) -> OrderConditions:
+        """``kind=TYPE`` pairs, comma-separated; kinds not given keep their default. Every type distinct."""
+        known = {f.name for f in fields(cls)}
+        chosen: dict[str, str] = {}
+        for pair in filter(None, (p.strip() for p in text.split(","))):
+            kind, _, code = (part.strip() for part in pair.partition("="))
+            if kind not in known:
+                raise ValueError(f"unknown kind {kind!r} (known: {', '.join(sorted(known))})")
+            if not _CONDITION_TYPE.match(code):
+                raise ValueError(f"{kind}: {code!r} is not a condition type (1-4 capitals or digits)")
+            chosen[kind] = code
+        conditions = cls(**chosen)
+        codes = [price_type, *(getattr(conditions, name) for name in sorted(known))]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"each kind needs a condition type of its own, and none the price's {price_type}")
+        return conditions
+
+    def charge(self, kind: str) -> str:
+        return str(getattr(self, kind, self.fee))  # an unknown kind of charge is a fee
 
 
 @dataclass(frozen=True)
@@ -35,6 +91,7 @@ class OrderDefaults:
     division: str
     condition_type: str
     rejection_reason: str
+    conditions: OrderConditions = field(default_factory=OrderConditions)
 
 
 def header(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) -> dict[str, Any]:
@@ -47,20 +104,35 @@ def header(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) -> di
             "PurchaseOrderByShipToParty": order.po_number or "", "TransactionCurrency": order.currency}
 
 
-def item(line: SalesOrderLine, currency: str, mapping: S4Mapping, defaults: OrderDefaults) -> dict[str, Any]:
+def _condition(kind: str, rate: Decimal, currency: str) -> dict[str, str]:
+    return {"ConditionType": kind, "ConditionRateValue": f"{rate:f}", "ConditionCurrency": currency}
+
+
+def item(line: SalesOrderLine, currency: str, mapping: S4Mapping, defaults: OrderDefaults, *,
+         shipping: tuple[Charge, ...] = (), ship_to: ShipTo | None = None, sold_to: str = "") -> dict[str, Any]:
+    """One item: material, quantity, its conditions, its options text and (``ship_to``) a ship-to of its own."""
     material = mapping.material(line.sku)
     if material is None:
         raise OrderMappingProblem(f"SKU {line.sku!r} has no S/4 material in the mapping")
-    return {"Material": material, "RequestedQuantity": str(line.quantity),
-            "to_PricingElement": {"results": [{"ConditionType": defaults.condition_type,
-                                               "ConditionRateValue": f"{line.unit_price:f}",
-                                               "ConditionCurrency": currency}]}}
+    kinds = defaults.conditions
+    elements = [_condition(defaults.condition_type, line.unit_price, currency)]
+    if line.discount:
+        elements.append(_condition(kinds.discount, -line.discount, currency))
+    elements += [_condition(kinds.shipping, charge.amount, currency) for charge in shipping]
+    tax = line.tax + sum((charge.tax for charge in shipping), Decimal(0))
+    if tax:
+        elements.append(_condition(kinds.tax, tax, currency))
+    body: dict[str, Any] = {"Material": material, "RequestedQuantity": str(line.quantity),
+                            "to_PricingElement": {"results": elements}}
+    if line.options:
+        body["to_Text"] = {"results": [{"Language": TEXT_LANGUAGE, "LongTextID": OPTIONS_TEXT_ID,
+                                        "LongText": "\n".join(f"{name}: {value}" for name, value in line.options)}]}
+    if ship_to is not None:
+        body["to_Partner"] = {"results": [_partner(ship_to, sold_to)]}
+    return body
 
 
-def ship_to_partner(order: SalesOrder, sold_to: str) -> dict[str, Any] | None:
-    address: ShipTo | None = order.ship_to
-    if address is None:
-        return None
+def _partner(address: ShipTo, sold_to: str) -> dict[str, Any]:
     return {"PartnerFunction": SHIP_TO, "Customer": sold_to, "to_Address": {"results": [{
         "AddresseeFullName": address.name[:80], "OrganizationName1": address.company[:40],
         "StreetName": address.street_1[:60], "StreetSuffixName1": address.street_2[:40],
@@ -68,13 +140,55 @@ def ship_to_partner(order: SalesOrder, sold_to: str) -> dict[str, Any] | None:
         "Country": address.country_iso2[:3]}]}}
 
 
+def ship_to_partner(order: SalesOrder, sold_to: str) -> dict[str, Any] | None:
+    return _partner(order.ship_to, sold_to) if order.ship_to is not None else None
+
+
+def _shipping_item(order: SalesOrder, charge: Charge) -> int | None:
+    """The line a consignment's shipping goes on (the consignment's first), or None: a header condition."""
+    if charge.kind != "shipping" or charge.consignment is None:
+        return None
+    return next((n for n, line in enumerate(order.lines) if line.consignment == charge.consignment), None)
+
+
+def _own_ship_to(order: SalesOrder, line: SalesOrderLine) -> ShipTo | None:
+    """A line's ship-to when it is not the header's (a later consignment)."""
+    if 0 < line.consignment < len(order.consignments):
+        address = order.consignments[line.consignment].ship_to
+        return address if address != order.ship_to else None
+    return None
+
+
+def header_conditions(order: SalesOrder, defaults: OrderDefaults) -> list[dict[str, str]]:
+    """The order-level discount, the charges not on an item (handling, wrapping, fees) and their tax."""
+    kinds, currency = defaults.conditions, order.currency
+    elements = [_condition(kinds.order_discount, -order.discount, currency)] if order.discount else []
+    charges = [charge for charge in order.charges if _shipping_item(order, charge) is None]
+    elements += [_condition(kinds.charge(charge.kind), charge.amount, currency) for charge in charges]
+    tax = sum((charge.tax for charge in charges), Decimal(0))
+    if tax:
+        elements.append(_condition(kinds.tax, tax, currency))
+    return elements
+
+
 def deep_insert(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) -> dict[str, Any]:
-    """The ``POST A_SalesOrder`` body for a new order."""
+    """The ``POST A_SalesOrder`` body for a new order: everything the buyer agreed to."""
     body = header(order, mapping, defaults)
-    body["to_Item"] = {"results": [item(line, order.currency, mapping, defaults) for line in order.lines]}
-    partner = ship_to_partner(order, body["SoldToParty"])
+    sold_to = body["SoldToParty"]
+    shipping: list[list[Charge]] = [[] for _ in order.lines]
+    for charge in order.charges:
+        index = _shipping_item(order, charge)
+        if index is not None:
+            shipping[index].append(charge)
+    body["to_Item"] = {"results": [item(line, order.currency, mapping, defaults, shipping=tuple(shipping[n]),
+                                        ship_to=_own_ship_to(order, line), sold_to=sold_to)
+                                   for n, line in enumerate(order.lines)]}
+    partner = ship_to_partner(order, sold_to)
     if partner is not None:
         body["to_Partner"] = {"results": [partner]}
+    elements = header_conditions(order, defaults)
+    if elements:
+        body["to_PricingElement"] = {"results": elements}
     return body
 
 
@@ -122,12 +236,22 @@ def items_of(entity: Mapping[str, Any], mapping: S4Mapping, condition_type: str)
     return found
 
 
+def total_of(entity: Mapping[str, Any]) -> Decimal | None:
+    """What S/4 says the buyer pays: its net value plus the tax of the items not rejected (None: not read)."""
+    net = entity.get("TotalNetAmount")
+    if net is None:
+        return None
+    items = (entity.get("to_Item") or {}).get("results", [])
+    return amount(net) + sum((amount(i.get("TaxAmount") or "0") for i in items if not i.get("SalesDocumentRjcnReason")),
+                             Decimal(0))
+
+
 def erp_sales_order(entity: Mapping[str, Any], mapping: S4Mapping, condition_type: str) -> ErpSalesOrder:
     lines = tuple(i.line for i in items_of(entity, mapping, condition_type) if not i.rejected)
     changed = parse_date(entity.get("LastChangeDateTime"))
     return ErpSalesOrder(number=str(entity["SalesOrder"]), reference=str(entity.get("PurchaseOrderByCustomer") or ""),
                          status=status_of(entity), lines=lines,
-                         version=int(changed.timestamp() * 1000) if changed else 0)
+                         version=int(changed.timestamp() * 1000) if changed else 0, total=total_of(entity))
 
 
 Operation = tuple[str, str, dict[str, Any] | None, dict[str, str]]
