@@ -26,6 +26,7 @@ from pricing_edge.sim.erp.sales_orders import OrderError, SalesOrders, SimOrder
 from pricing_edge.sim.erp.state import ErpState
 
 DUPLICATE_PO = "V4/115"
+COMPUTED = frozenset({"TotalNetAmount", "NetAmount", "TaxAmount", "ConditionAmount"})  # pricing's, never taken
 REJECTION_REASON = "61"
 
 
@@ -110,6 +111,9 @@ class SalesOrderWrites:
                 if entity.nav(name) is not None or name == "__metadata":
                     continue
                 raise ODataError(400, f"property {name} is not known in {entity.type_name}", "/IWBEP/CM_MGW_RT/004")
+            if name in COMPUTED:
+                raise ODataError(400, f"{name} is determined by pricing and cannot be entered (give conditions)",
+                                 "V1/046")
             values[name] = from_json(prop, raw)
         return values
 
@@ -142,7 +146,11 @@ class SalesOrderWrites:
             lines.append(replace(parsed.line, consignment=consignment))
             charges += [Charge("shipping", "shipping", amount, consignment=consignment) for amount in parsed.shipping]
         discount, header_charges, header_tax = self._header_conditions(body.get("to_PricingElement"))
-        lines = _with_header_tax(lines, charges, header_tax)
+        if header_charges:  # the header's tax stays with the header's charges
+            shares = cn.allocate(header_tax, [ch.amount for ch in header_charges])
+            header_charges = [replace(ch, tax=share) for ch, share in zip(header_charges, shares, strict=True)]
+        else:
+            lines = _with_header_tax(lines, charges, header_tax)
         generic = {"reference": reference or f"S4-{len(self.orders.by_number) + 1}", "bc_order_id": 0,
                    "customer_id": 0, "sold_to": account, "currency": currency,
                    "document_type": header.get("SalesOrderType") or c.SALES_ORDER_TYPE,
@@ -181,9 +189,6 @@ class SalesOrderWrites:
         quantity = values.get("RequestedQuantity")
         if quantity is None or quantity <= 0 or quantity != quantity.to_integral_value():
             raise ODataError(400, f"Item {number}: enter a positive whole order quantity", "V1/060")
-        if values.get("TaxAmount") is not None:
-            raise ODataError(400, f"Item {number}: the tax amount is determined by pricing (give a {cn.TAX} "
-                                  "condition)", "V1/046")
         price, discount, tax, shipping = None, Decimal(0), Decimal(0), []
         for element in _results(item.get("to_PricingElement"), "to_PricingElement"):
             kind, rate = self._manual(self._props("A_SalesOrderItemPrElement", element), cn.ITEM_TYPES, "item")
