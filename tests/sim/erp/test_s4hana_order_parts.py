@@ -29,7 +29,7 @@ def face() -> Iterator[ServerThread]:
 
 @pytest.fixture(scope="module")
 def sim(face: ServerThread) -> ErpSim:
-    return face.server.config.app.state.erp  # type: ignore[no-any-return,attr-defined]
+    return face.server.config.app.state.erp  # type: ignore[union-attr]
 
 
 @pytest.fixture
