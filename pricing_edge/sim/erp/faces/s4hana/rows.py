@@ -254,10 +254,17 @@ class Rows:
                     continue
                 yield order, index
 
-    def sales_order_items(self, hints: Hints) -> Iterable[Row]:
+    def _item_amounts(self, hints: Hints) -> Iterator[tuple[SimOrder, int, cn.ItemAmounts]]:
+        """Items with their amounts, worked out once per order (a header condition's share needs them all)."""
+        amounts: tuple[SimOrder | None, list[cn.ItemAmounts]] = (None, [])
         for order, index in self._items(hints):
+            if amounts[0] is not order:
+                amounts = (order, cn.item_amounts(order.order))
+            yield order, index, amounts[1][index]
+
+    def sales_order_items(self, hints: Hints) -> Iterable[Row]:
+        for order, index, amounts in self._item_amounts(hints):
             line, shipped = order.order.lines[index], order.shipped[index]
-            amounts = cn.item_amounts(order.order)[index]
             delivery = "C" if shipped >= line.quantity else ("B" if shipped else "A")
             yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderItem": str((index + 1) * 10),
                    "SalesOrderItemCategory": "TAN", "SalesOrderItemText": "", "Material": self.codes.material(line.sku),
@@ -277,12 +284,12 @@ class Rows:
 
     def pricing_elements(self, hints: Hints) -> Iterable[Row]:
         """An item's own conditions: its manual price, discount, its consignment's shipping, its tax."""
-        for order, index in self._items(hints):
+        for order, index, amounts in self._item_amounts(hints):
             line, item = order.order.lines[index], {"SalesOrderItem": str((index + 1) * 10)}
             yield self._condition(order, "010", 1, c.CONDITION_TYPE, line.unit_price, quantity=line.quantity) | item
             if line.discount:
                 yield self._condition(order, "020", 1, cn.DISCOUNT, -line.discount) | item
-            shipping = cn.item_amounts(order.order)[index].shipping
+            shipping = amounts.shipping
             for counter, charge in enumerate(shipping, start=1):
                 yield self._condition(order, "030", counter, cn.SHIPPING, charge.amount) | item
             tax = line.tax + sum((charge.tax for charge in shipping), Decimal(0))
