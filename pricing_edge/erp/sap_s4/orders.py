@@ -64,7 +64,8 @@ class OrderConditions:
 
     @classmethod
     def parse(cls, text: str, price_type: str) -> OrderConditions:
-        """``kind=TYPE`` pairs, comma-separated; kinds not given keep their default. Every type distinct."""
+        """``kind=TYPE`` pairs, comma-separated; kinds not given keep their default. Kinds may share a type (S/4
+        takes RB00 at both levels), but neither the price's nor the tax's: those must stay apart to be read."""
         known = {f.name for f in fields(cls)}
         chosen: dict[str, str] = {}
         for pair in filter(None, (p.strip() for p in text.split(","))):
@@ -75,13 +76,16 @@ class OrderConditions:
                 raise ValueError(f"{kind}: {code!r} is not a condition type (1-4 capitals or digits)")
             chosen[kind] = code
         conditions = cls(**chosen)
-        codes = [price_type, *(getattr(conditions, name) for name in sorted(known))]
-        if len(set(codes)) != len(codes):
-            raise ValueError(f"each kind needs a condition type of its own, and none the price's {price_type}")
+        amounts = [getattr(conditions, name) for name in sorted(known - {"tax"})]
+        if price_type in (*amounts, conditions.tax):
+            raise ValueError(f"the price's condition type {price_type} cannot carry anything else")
+        if conditions.tax in amounts:
+            raise ValueError(f"the tax needs a condition type of its own, not {conditions.tax}")
         return conditions
 
     def charge(self, kind: str) -> str:
-        return str(getattr(self, kind, self.fee))  # an unknown kind of charge is a fee
+        """A charge's condition type (a kind we do not know is a fee)."""
+        return {"shipping": self.shipping, "handling": self.handling, "wrapping": self.wrapping}.get(kind, self.fee)
 
 
 @dataclass(frozen=True)

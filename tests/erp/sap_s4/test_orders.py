@@ -127,15 +127,18 @@ def test_a_plain_order_posts_only_its_prices() -> None:
         [("PPR0", "10.50")], [("PPR0", "3.00")]]
 
 
-def test_condition_types_come_from_the_setting_each_its_own() -> None:
+def test_condition_types_come_from_the_setting_and_price_and_tax_keep_their_own() -> None:
     assert orders.OrderConditions.parse("", "PPR0") == orders.OrderConditions()
     chosen = orders.OrderConditions.parse("shipping=ZFR1, tax=MWST", "PPR0")
     assert (chosen.shipping, chosen.tax, chosen.discount) == ("ZFR1", "MWST", "RB00")
     defaults = replace(DEFAULTS, conditions=chosen)
     elements = orders.deep_insert(COMPLETE, MAPPING, defaults)["to_Item"]["results"][0]["to_PricingElement"]["results"]
     assert [e["ConditionType"] for e in elements] == ["PPR0", "RB00", "ZFR1", "MWST"]
+    shared = orders.OrderConditions.parse("order_discount=RB00,handling=ZSUR,wrapping=ZSUR", "PPR0")
+    assert (shared.order_discount, shared.handling, shared.wrapping) == ("RB00", "ZSUR", "ZSUR")
     for text, problem in (("freight=ZFR1", "unknown kind"), ("tax=mwst", "not a condition type"),
-                          ("tax=RB00", "of its own"), ("fee=PPR0", "of its own")):
+                          ("tax=RB00", "tax needs a condition type of its own"), ("fee=PPR0", "price's"),
+                          ("tax=PPR0", "price's")):
         with pytest.raises(ValueError, match=problem):
             orders.OrderConditions.parse(text, "PPR0")
 
