@@ -108,8 +108,12 @@ def header(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) -> di
             "PurchaseOrderByShipToParty": order.po_number or "", "TransactionCurrency": order.currency}
 
 
+def _rate(rate: Decimal) -> str:
+    return f"{rate or Decimal(0):f}"  # never "-0"
+
+
 def _condition(kind: str, rate: Decimal, currency: str) -> dict[str, str]:
-    return {"ConditionType": kind, "ConditionRateValue": f"{rate:f}", "ConditionCurrency": currency}
+    return {"ConditionType": kind, "ConditionRateValue": _rate(rate), "ConditionCurrency": currency}
 
 
 def item(line: SalesOrderLine, currency: str, mapping: S4Mapping, defaults: OrderDefaults, *,
@@ -155,6 +159,15 @@ def _shipping_item(order: SalesOrder, charge: Charge) -> int | None:
     return next((n for n, line in enumerate(order.lines) if line.consignment == charge.consignment), None)
 
 
+def _shipping_by_line(order: SalesOrder) -> list[tuple[Charge, ...]]:
+    found: list[list[Charge]] = [[] for _ in order.lines]
+    for charge in order.charges:
+        index = _shipping_item(order, charge)
+        if index is not None:
+            found[index].append(charge)
+    return [tuple(charges) for charges in found]
+
+
 def _own_ship_to(order: SalesOrder, line: SalesOrderLine) -> ShipTo | None:
     """A line's ship-to when it is not the header's (a later consignment)."""
     if 0 < line.consignment < len(order.consignments):
@@ -179,12 +192,8 @@ def deep_insert(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) 
     """The ``POST A_SalesOrder`` body for a new order: everything the buyer agreed to."""
     body = header(order, mapping, defaults)
     sold_to = body["SoldToParty"]
-    shipping: list[list[Charge]] = [[] for _ in order.lines]
-    for charge in order.charges:
-        index = _shipping_item(order, charge)
-        if index is not None:
-            shipping[index].append(charge)
-    body["to_Item"] = {"results": [item(line, order.currency, mapping, defaults, shipping=tuple(shipping[n]),
+    shipping = _shipping_by_line(order)
+    body["to_Item"] = {"results": [item(line, order.currency, mapping, defaults, shipping=shipping[n],
                                         ship_to=_own_ship_to(order, line), sold_to=sold_to)
                                    for n, line in enumerate(order.lines)]}
     partner = ship_to_partner(order, sold_to)
@@ -211,14 +220,25 @@ def status_of(entity: Mapping[str, Any]) -> ErpStatus:
     return ErpStatus.OPEN
 
 
+Key = tuple[str, str]  # (PricingProcedureStep, PricingProcedureCounter)
+
+
 @dataclass(frozen=True)
 class Item:
-    """An S/4 order item as read: its number, line, whether it is rejected, and its price element's key."""
+    """An S/4 order item as read: its number, line, whether it is rejected, and its manual conditions by type
+    (their rates added up, and the key of the last: where a change goes)."""
 
     number: str
     line: SalesOrderLine
     rejected: bool
-    price_element: tuple[str, str] | None = None  # (PricingProcedureStep, PricingProcedureCounter)
+    elements: Mapping[str, tuple[Decimal, Key]] = field(default_factory=dict)
+
+    @property
+    def price_element(self) -> Key | None:
+        return self.elements[PRICE][1] if PRICE in self.elements else None
+
+
+PRICE = ""  # Item.elements' name for the price condition, whatever its type
 
 
 def items_of(entity: Mapping[str, Any], mapping: S4Mapping, condition_type: str) -> list[Item]:
@@ -226,17 +246,21 @@ def items_of(entity: Mapping[str, Any], mapping: S4Mapping, condition_type: str)
     for raw in (entity.get("to_Item") or {}).get("results", []):
         material = str(raw.get("Material") or "")
         sku = mapping.sku(material) or material  # an item added in S/4 for a material we do not sell
-        price, element_key = None, None
+        elements: dict[str, tuple[Decimal, Key]] = {}
         for element in (raw.get("to_PricingElement") or {}).get("results", []):
-            if element.get("ConditionType") == condition_type:
-                price = amount(element.get("ConditionRateValue"))
-                element_key = (str(element.get("PricingProcedureStep")), str(element.get("PricingProcedureCounter")))
-        if price is None:
+            kind = str(element.get("ConditionType") or "")
+            kind = PRICE if kind == condition_type else kind
+            rate = amount(element.get("ConditionRateValue"))
+            elements[kind] = (rate if kind == PRICE else elements.get(kind, (Decimal(0), ("", "")))[0] + rate,
+                              (str(element.get("PricingProcedureStep")), str(element.get("PricingProcedureCounter"))))
+        if PRICE in elements:
+            price = elements[PRICE][0]
+        else:
             ordered = quantity(raw.get("RequestedQuantity")) or 1
             price = amount(raw.get("NetAmount")) / Decimal(ordered)
         found.append(Item(str(raw.get("SalesOrderItem")),
                           SalesOrderLine(sku, quantity(raw.get("RequestedQuantity")), price),
-                          bool(raw.get("SalesDocumentRjcnReason")), element_key))
+                          bool(raw.get("SalesDocumentRjcnReason")), elements))
     return found
 
 
@@ -261,6 +285,20 @@ def erp_sales_order(entity: Mapping[str, Any], mapping: S4Mapping, condition_typ
 Operation = tuple[str, str, dict[str, Any] | None, dict[str, str]]
 
 
+def _condition_change(number: str, have: Item, kind: str, rate: Decimal, currency: str) -> Operation | None:
+    """A manual condition brought to ``rate``: its rate changed, or (none yet) one added to the item."""
+    current, where = have.elements.get(kind, (have.line.unit_price if kind == PRICE else Decimal(0), None))
+    if current == rate:
+        return None
+    if where is None:
+        return ("POST", f"A_SalesOrderItem(SalesOrder='{number}',SalesOrderItem='{have.number}')/to_PricingElement",
+                _condition(kind, rate, currency), {})
+    step, counter = where
+    return ("PATCH", f"A_SalesOrderItemPrElement(SalesOrder='{number}',SalesOrderItem='{have.number}',"
+                     f"PricingProcedureStep='{step}',PricingProcedureCounter='{counter}')",
+            {"ConditionRateValue": _rate(rate)}, {})
+
+
 def changes(number: str, etag: str, entity: Mapping[str, Any], order: SalesOrder, mapping: S4Mapping,
             defaults: OrderDefaults) -> list[Operation]:
     """The changeset bringing S/4's order in line with ``order``: the header first, under ``If-Match``
@@ -272,6 +310,7 @@ def changes(number: str, etag: str, entity: Mapping[str, Any], order: SalesOrder
                                     {"If-Match": etag})]
     current = [i for i in items_of(entity, mapping, defaults.condition_type) if not i.rejected]
     wanted = [] if order.cancelled else list(order.lines)
+    shipping = _shipping_by_line(order)
     reject = {"SalesDocumentRjcnReason": defaults.rejection_reason}
     for index in range(max(len(current), len(wanted))):
         have = current[index] if index < len(current) else None
@@ -281,7 +320,7 @@ def changes(number: str, etag: str, entity: Mapping[str, Any], order: SalesOrder
             operations.append(("PATCH", item_key, reject, {}))
         elif have is None and want is not None:
             operations.append(("POST", f"{key}/to_Item", item(want, order.currency, mapping, defaults), {}))
-        elif have is not None and want is not None and have.line != want:
+        elif have is not None and want is not None:
             patch: dict[str, Any] = {}
             if have.line.sku != want.sku:
                 material = mapping.material(want.sku)
@@ -292,12 +331,13 @@ def changes(number: str, etag: str, entity: Mapping[str, Any], order: SalesOrder
                 patch["RequestedQuantity"] = str(want.quantity)
             if patch:
                 operations.append(("PATCH", item_key, patch, {}))
-            if have.line.unit_price != want.unit_price:
-                if have.price_element is None:
-                    raise OrderMappingProblem(f"{order.reference}: item {have.number} has no "
-                                              f"{defaults.condition_type} price to change")
-                step, counter = have.price_element
-                element_key = (f"A_SalesOrderItemPrElement(SalesOrder='{number}',SalesOrderItem='{have.number}',"
-                               f"PricingProcedureStep='{step}',PricingProcedureCounter='{counter}')")
-                operations.append(("PATCH", element_key, {"ConditionRateValue": f"{want.unit_price:f}"}, {}))
+            if have.line.unit_price != want.unit_price and have.price_element is None:
+                raise OrderMappingProblem(f"{order.reference}: item {have.number} has no "
+                                          f"{defaults.condition_type} price to change")
+            kinds = defaults.conditions
+            tax = want.tax + sum((charge.tax for charge in shipping[index]), Decimal(0))
+            for kind, rate in ((PRICE, want.unit_price), (kinds.discount, -want.discount), (kinds.tax, tax)):
+                operation = _condition_change(number, have, kind, rate, order.currency)
+                if operation is not None:
+                    operations.append(operation)
     return operations

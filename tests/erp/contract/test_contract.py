@@ -261,3 +261,11 @@ async def test_the_erp_reports_a_total_equal_to_the_orders_to_the_cent(face: Fac
         "1 Main St", "9 Dock Road"]
     assert sum((line.discount for line in kept.order.lines), Decimal(0)) == Decimal("10.00")
     assert kept.order.discount == Decimal("2.00")
+
+    # The buyer's order changed in BigCommerce: more of the first line, a larger discount and tax with it; the
+    # second line's coupon share withdrawn. The ERP's total follows.
+    first, second = posted.lines
+    changed = replace(posted, lines=(replace(first, quantity=5, discount=Decimal("9.99"), tax=Decimal("4.44")),
+                                     replace(second, discount=Decimal(0), tax=Decimal("2.50"))))
+    updated = await erp.update_sales_order(created.number, changed)
+    assert updated.total is not None and cents(updated.total) == cents(changed.total) != cents(posted.total)

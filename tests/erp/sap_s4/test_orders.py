@@ -159,3 +159,23 @@ def test_the_total_read_back_is_s4s_net_value_and_the_tax_of_the_items_not_rejec
     items[1]["SalesDocumentRjcnReason"] = "61"
     entity["TotalNetAmount"] = "24.000"
     assert orders.erp_sales_order(entity, MAPPING, "PPR0").total == Decimal("25.57")
+
+
+def test_an_update_brings_each_items_discount_and_tax_along_changing_or_adding_their_conditions() -> None:
+    entity = _entity(("10", "M1", "2.000", "10.500000000"), ("20", "M2", "1.000", "3.000000000"))
+    first = entity["to_Item"]["results"][0]  # type: ignore[index]
+    first["to_PricingElement"]["results"].append({"ConditionType": "RB00", "ConditionRateValue": "-2.000000000",
+                                                  "PricingProcedureStep": "020", "PricingProcedureCounter": "001"})
+    wanted = replace(ORDER, lines=(replace(ORDER.lines[0], quantity=3, discount=Decimal("3.00")),
+                                   replace(ORDER.lines[1], tax=Decimal("0.25"))))
+    ops = orders.changes("100", 'W/"x"', entity, wanted, MAPPING, DEFAULTS)
+    assert [(method, path, body) for method, path, body, _ in ops[1:]] == [
+        ("PATCH", "A_SalesOrderItem(SalesOrder='100',SalesOrderItem='10')", {"RequestedQuantity": "3"}),
+        ("PATCH", "A_SalesOrderItemPrElement(SalesOrder='100',SalesOrderItem='10',PricingProcedureStep='020',"
+                  "PricingProcedureCounter='001')", {"ConditionRateValue": "-3.00"}),
+        ("POST", "A_SalesOrderItem(SalesOrder='100',SalesOrderItem='20')/to_PricingElement",
+         {"ConditionType": "ZTAX", "ConditionRateValue": "0.25", "ConditionCurrency": "USD"}),
+    ]
+    withdrawn = orders.changes("100", 'W/"x"', entity, replace(ORDER, lines=(replace(ORDER.lines[0]), ORDER.lines[1])),
+                               MAPPING, DEFAULTS)
+    assert [body for _, _, body, _ in withdrawn[1:]] == [{"ConditionRateValue": "0"}]  # the discount withdrawn

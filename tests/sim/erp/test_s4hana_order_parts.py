@@ -122,3 +122,25 @@ def test_what_the_api_or_the_pricing_procedure_lacks_is_refused_and_leaves_nothi
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == code
     assert sim.orders.find(reference) is None
+
+
+def test_an_items_discount_and_tax_change_and_its_shipping_stays_as_posted(http: httpx.Client, sim: ErpSim) -> None:
+    reference = f"BC-change-{uuid.uuid4().hex[:8]}"
+    number = http.post("/A_SalesOrder", json=body(sim, reference)).json()["d"]["SalesOrder"]
+    item = f"SalesOrder='{number}',SalesOrderItem='20'"
+    assert http.post(f"/A_SalesOrderItem({item})/to_PricingElement", json=condition("RB00", "-4.00")).status_code == 201
+    discount = f"A_SalesOrderItemPrElement(SalesOrder='{number}',SalesOrderItem='10',PricingProcedureStep='020'," \
+               "PricingProcedureCounter='001')"
+    assert http.patch(f"/{discount}", json={"ConditionRateValue": "-1.00"}).status_code == 204
+    kept = sim.orders.find(reference)
+    assert kept is not None and [line.discount for line in kept.order.lines] == [Decimal("1.00"), Decimal("4.00")]
+    shipping = f"A_SalesOrderItemPrElement(SalesOrder='{number}',SalesOrderItem='10',PricingProcedureStep='030'," \
+               "PricingProcedureCounter='001')"
+    refused = [http.patch(f"/{shipping}", json={"ConditionRateValue": "1.00"}),
+               http.post(f"/A_SalesOrderItem({item})/to_PricingElement", json=condition("ZSHP", "1.00")),
+               http.patch(f"/{discount}", json={"ConditionRateValue": "1.00"})]  # a discount is never positive
+    assert [(r.status_code, r.json()["error"]["code"]) for r in refused] == [
+        (400, "V1/046"), (400, "V1/212"), (400, "V1/061")]
+    read = http.get(f"/A_SalesOrder('{number}')", params={"$expand": "to_Item"}).json()["d"]
+    total = Decimal(read["TotalNetAmount"]) + sum(Decimal(i["TaxAmount"]) for i in read["to_Item"]["results"])
+    assert total == kept.order.total

@@ -27,6 +27,8 @@ TYPE_OF_CHARGE = {kind: code for code, kind in CHARGE_TYPES.items()}
 ITEM_TYPES = frozenset({c.CONDITION_TYPE, DISCOUNT, SHIPPING, TAX})
 HEADER_TYPES = frozenset({ORDER_DISCOUNT, SHIPPING, HANDLING, WRAPPING, FEE, TAX})
 NEGATIVE_TYPES = frozenset({DISCOUNT, ORDER_DISCOUNT})
+STEPS = {c.CONDITION_TYPE: "010", DISCOUNT: "020", ORDER_DISCOUNT: "020", SHIPPING: "030", HANDLING: "030",
+         WRAPPING: "030", FEE: "030", TAX: "900"}  # where each sits in the procedure
 OPTIONS_TEXT_ID = "0001"  # the item's sales text
 TEXT_LANGUAGE = "EN"
 CENT = Decimal("0.01")

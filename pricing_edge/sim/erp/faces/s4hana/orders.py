@@ -299,17 +299,44 @@ class SalesOrderWrites:
         staged.touched = True
 
     def update_price(self, row: Row, body: dict[str, Any]) -> None:
+        """A manual item condition's new rate: the price, the discount or the tax."""
         values = self._props("A_SalesOrderItemPrElement", body)
         if set(values) - {"ConditionRateValue", "ConditionCurrency"}:
             raise ODataError(400, "Only the rate of a manual condition can be changed", "V1/046")
+        kind = str(row.get("ConditionType"))
+        if kind == cn.SHIPPING:
+            raise ODataError(400, f"Condition {kind} cannot be changed in this document", "V1/046")
+        _, rate = self._manual({"ConditionType": kind, **values}, cn.ITEM_TYPES, "item")
+        self._set_condition(row, kind, rate)
+
+    def add_condition(self, parent: Row, body: dict[str, Any]) -> Row:
+        """A manual condition added to an item of an existing order (a second one of a type adds to the first)."""
+        kind, rate = self._manual(self._props("A_SalesOrderItemPrElement", body), cn.ITEM_TYPES - {cn.SHIPPING},
+                                  "item")
+        self._set_condition(parent, kind, rate, add=True)
+        currency = str(parent.get("TransactionCurrency") or "USD")
+        return {"SalesOrder": parent["SalesOrder"], "SalesOrderItem": parent["SalesOrderItem"],
+                "PricingProcedureStep": cn.STEPS[kind], "PricingProcedureCounter": "002", "ConditionType": kind,
+                "ConditionRateValue": rate, "ConditionCurrency": currency, "ConditionQuantity": Decimal(1),
+                "ConditionQuantityUnit": c.BASE_UNIT, "ConditionAmount": rate, "TransactionCurrency": currency,
+                "ConditionIsManuallyChanged": True}
+
+    def _set_condition(self, row: Row, kind: str, rate: Decimal, add: bool = False) -> None:
         staged = self._stage(row["SalesOrder"])
         index = int(row["SalesOrderItem"]) // 10 - 1
-        if row.get("ConditionType") != c.CONDITION_TYPE:
-            raise ODataError(400, f"Only the rate of the manual {c.CONDITION_TYPE} price can be changed", "V1/046")
-        rate = values.get("ConditionRateValue")
-        if rate is None or rate < 0:
-            raise ODataError(400, "Enter a condition rate of zero or more", "V1/061")
-        staged.lines[index] = replace(staged.lines[index], unit_price=Decimal(rate))
+        line = staged.lines[index]
+        if kind == c.CONDITION_TYPE:
+            line = replace(line, unit_price=rate)
+        elif kind == cn.DISCOUNT:
+            line = replace(line, discount=(line.discount if add else Decimal(0)) - rate)
+        else:  # the tax condition: the line's tax and its consignment shipping's
+            order = self.orders.get(self.codes.state_order(row["SalesOrder"])).order
+            shipping = cn.item_amounts(order)[index].shipping if index < len(order.lines) else ()
+            tax = (line.tax if add else -sum((ch.tax for ch in shipping), Decimal(0))) + rate
+            if tax < 0:
+                raise ODataError(400, f"Condition {kind}: less than the item's shipping tax", "V1/061")
+            line = replace(line, tax=tax)
+        staged.lines[index] = line
         staged.touched = True
 
     def delete_item(self, row: Row) -> None:
@@ -340,6 +367,7 @@ class SalesOrderWrites:
         providers["A_SalesOrder"].create_child["to_Item"] = self.add_item
         providers["A_SalesOrderItem"].update = self.update_item
         providers["A_SalesOrderItem"].delete = self.delete_item
+        providers["A_SalesOrderItem"].create_child["to_PricingElement"] = self.add_condition
         providers["A_SalesOrderItemPrElement"].update = self.update_price
 
 
