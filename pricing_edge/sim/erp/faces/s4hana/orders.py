@@ -1,7 +1,11 @@
-"""Sales-order writes on the S/4HANA face: deep insert of ``A_SalesOrder`` (items with a manual
-``PPR0`` price, partners with a ship-to address), header changes, item changes, additions and
-deletions, item rejection as cancellation — staged per request or ``$batch`` changeset and applied
-to the one state at commit, all or nothing.
+"""Sales-order writes on the S/4HANA face: deep insert of ``A_SalesOrder`` (items with their manual
+conditions, sales text and own ship-to partner; header conditions; partners with a ship-to address),
+header changes, item changes, condition changes, additions and deletions, item rejection as cancellation
+— staged per request or ``$batch`` changeset and applied to the one state at commit, all or nothing.
+
+Only what the EDMX has is taken, and only the manual condition types of the face's pricing procedure
+(``conditions.py``): anything else is an OData error. Amounts pricing determines (``TotalNetAmount``,
+``NetAmount``, ``TaxAmount``, ``ConditionAmount``) are refused, never stored: the totals shown are computed.
 
 Like an S/4 system whose duplicate-PO check is set to *error*, a second order with the same
 ``PurchaseOrderByCustomer`` is refused (``V4/115``); connectors must look the reference up first
@@ -15,10 +19,10 @@ from typing import Any
 
 from pricing_edge.domain import events
 from pricing_edge.domain.orders import Charge, SalesOrderLine, ShipTo
+from pricing_edge.sim.erp import order_parts
 from pricing_edge.sim.erp.faces.odata.model import Service
 from pricing_edge.sim.erp.faces.odata.server import ODataError, Provider, Row
 from pricing_edge.sim.erp.faces.odata.values import ValueError_, from_json
-from pricing_edge.sim.erp import order_parts
 from pricing_edge.sim.erp.faces.s4hana import codes as c
 from pricing_edge.sim.erp.faces.s4hana import conditions as cn
 from pricing_edge.sim.erp.faces.s4hana.codes import S4Codes
