@@ -125,7 +125,7 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_land_in_s4_w
         assert orjson.loads(entry["detail"])["totals"] == {"bigcommerce": str(bigcommerce), "erp": str(bigcommerce),
                                                            "equal": True}
         reference = system.reference(order["id"])
-        (posted,) = _s4_orders(system, reference, expand="to_PricingElement,to_Item/to_PricingElement,"
+        (posted,) = _s4_orders(system, reference, expand="to_PricingElement,to_Text,to_Item/to_PricingElement,"
                                                          "to_Item/to_Partner/to_Address,to_Item/to_Text")
         items = posted["to_Item"]["results"]
         assert cents(Decimal(posted["TotalNetAmount"]) + sum(Decimal(i["TaxAmount"]) for i in items)) == bigcommerce
@@ -138,6 +138,7 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_land_in_s4_w
         (ship_to,) = items[1]["to_Partner"]["results"]
         assert (ship_to["PartnerFunction"], ship_to["to_Address"]["results"][0]["StreetName"]) == ("WE", "9 Dock Road")
         assert items[1]["to_Text"]["results"][0]["LongText"] == "Engraving: Engraved"
+        assert posted["to_Text"]["results"][0]["LongText"] == "Coupons: SPRING10\nShipping 1: Ground\nShipping 2: Express"
         assert "pricing_edge_order_total_mismatches_total 0.0" in system.ops("GET", "/metrics").text
 
 

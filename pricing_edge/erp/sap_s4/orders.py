@@ -15,6 +15,7 @@ its own), the first ship-to address as the header's ``WE`` partner, and each lin
   S/4 prints on the confirmation and delivery note;
 - a ship-to of its own (a second consignment) as an item partner ``WE`` with its address.
 
+The header note (``to_Text``, text id 0002) names the coupons' codes and each consignment's shipping method.
 Header pricing elements carry what belongs to the order as a whole: the order-level discount (``HB00``,
 negative), handling, wrapping and fees, and their tax — S/4 distributes header conditions over the items by
 value. All condition types come from ``PRICING_EDGE_S4_ORDER_CONDITIONS`` (manual, fixed-amount types of the
@@ -39,6 +40,7 @@ from pricing_edge.erp.sap_s4.values import amount, parse_date, quantity
 SHIP_TO = "WE"
 SOLD_TO = "AG"
 OPTIONS_TEXT_ID = "0001"  # the item's sales text
+NOTE_TEXT_ID = "0002"  # the header note
 TEXT_LANGUAGE = "EN"
 _CONDITION_TYPE = re.compile(r"^[A-Z0-9]{1,4}$")
 
@@ -202,7 +204,18 @@ def deep_insert(order: SalesOrder, mapping: S4Mapping, defaults: OrderDefaults) 
     elements = header_conditions(order, defaults)
     if elements:
         body["to_PricingElement"] = {"results": elements}
+    text = note(order)
+    if text:
+        body["to_Text"] = {"results": [{"Language": TEXT_LANGUAGE, "LongTextID": NOTE_TEXT_ID, "LongText": text}]}
     return body
+
+
+def note(order: SalesOrder) -> str:
+    """The header note (text id 0002): the coupons' codes and each consignment's shipping method, which have no
+    field of their own in S/4 (a coupon's amount is in the lines' discounts, a shipping's in its condition)."""
+    rows = [f"Coupons: {', '.join(order.coupons)}"] if order.coupons else []
+    rows += [f"Shipping {n}: {c.method}" for n, c in enumerate(order.consignments, start=1) if c.method]
+    return "\n".join(rows)
 
 
 def status_of(entity: Mapping[str, Any]) -> ErpStatus:

@@ -260,7 +260,8 @@ async def test_the_erp_reports_a_total_equal_to_the_orders_to_the_cent(face: Fac
     assert [kept.order.consignments[line.consignment].ship_to.street_1 for line in kept.order.lines] == [
         "1 Main St", "9 Dock Road"]
     assert sum((line.discount for line in kept.order.lines), Decimal(0)) == Decimal("10.00")
-    assert kept.order.discount == Decimal("2.00")
+    assert kept.order.discount == Decimal("2.00") and kept.order.coupons == ("SPRING10",)
+    assert [c.method for c in kept.order.consignments] == ["Ground", "Express"]
 
     # The buyer's order changed in BigCommerce: more of the first line, a larger discount and tax with it; the
     # second line's coupon share withdrawn. The ERP's total follows.

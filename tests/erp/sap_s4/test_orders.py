@@ -117,12 +117,14 @@ def test_every_part_of_an_order_is_posted_where_s4_keeps_it() -> None:
     assert _kinds(body["to_PricingElement"]["results"]) == [("HB00", "-1.50"), ("ZHDL", "1.00"), ("ZFEE", "3.00"),
                                                             ("ZTAX", "0.25")]
     assert (body["PurchaseOrderByCustomer"], body["PurchaseOrderByShipToParty"]) == ("BC-demo-9", "PO-77")
+    assert body["to_Text"]["results"] == [{"Language": "EN", "LongTextID": "0002",
+                                           "LongText": "Coupons: SPRING10\nShipping 1: Ground\nShipping 2: Express"}]
     assert body["to_Partner"]["results"][0]["to_Address"]["results"][0]["CityName"] == "Austin"
 
 
 def test_a_plain_order_posts_only_its_prices() -> None:
     body = orders.deep_insert(ORDER, MAPPING, DEFAULTS)
-    assert "to_PricingElement" not in body
+    assert "to_PricingElement" not in body and "to_Text" not in body
     assert [_kinds(i["to_PricingElement"]["results"]) for i in body["to_Item"]["results"]] == [
         [("PPR0", "10.50")], [("PPR0", "3.00")]]
 

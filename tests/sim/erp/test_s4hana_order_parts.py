@@ -69,6 +69,8 @@ def body(sim: ErpSim, reference: str, **header: Any) -> dict[str, Any]:
                                              "to_Address": {"results": [address("9 Dock Road")]}}]}}]},
             "to_PricingElement": {"results": [condition("HB00", "-1.00"), condition("ZFEE", "3.00"),
                                               condition("ZTAX", "0.24")]},
+            "to_Text": {"results": [{"Language": "EN", "LongTextID": "0002",
+                                     "LongText": "Coupons: SPRING10\nShipping 2: Express\nCall before delivery"}]},
             **header}
 
 
@@ -86,7 +88,8 @@ def test_an_order_with_every_part_is_kept_and_its_totals_are_computed(
     assert sorted((c.kind, c.amount, c.tax, c.consignment) for c in order.charges) == [
         ("fee", Decimal("3.00"), Decimal("0.24"), None), ("shipping", Decimal("5.00"), 0, 0),
         ("shipping", Decimal("7.00"), 0, 1)]
-    assert order.discount == Decimal("1.00")
+    assert order.discount == Decimal("1.00") and order.coupons == ("SPRING10",)
+    assert [c.method for c in order.consignments] == ["", "Express"]
 
     number = created.json()["d"]["SalesOrder"]
     read = http.get(f"/A_SalesOrder('{number}')", params={"$expand": "to_Item,to_PricingElement"}).json()["d"]
@@ -111,6 +114,7 @@ def test_an_order_with_every_part_is_kept_and_its_totals_are_computed(
     (lambda b: b["to_Item"]["results"][0].update(TaxAmount="0.10"), "V1/046"),
     (lambda b: b["to_Item"]["results"][0].update(to_Discount={"results": []}), "/IWBEP/CM_MGW_RT/004"),
     (lambda b: b["to_Item"]["results"][1]["to_Text"]["results"][0].update(LongTextID="Z999"), "TD/600"),
+    (lambda b: b["to_Text"]["results"][0].update(LongTextID="0001"), "TD/600"),
     (lambda b: b["to_Item"]["results"][1]["to_Partner"]["results"][0].update(PartnerFunction="RE"), "V1/128"),
 ])
 def test_what_the_api_or_the_pricing_procedure_lacks_is_refused_and_leaves_nothing(

@@ -30,6 +30,7 @@ NEGATIVE_TYPES = frozenset({DISCOUNT, ORDER_DISCOUNT})
 STEPS = {c.CONDITION_TYPE: "010", DISCOUNT: "020", ORDER_DISCOUNT: "020", SHIPPING: "030", HANDLING: "030",
          WRAPPING: "030", FEE: "030", TAX: "900"}  # where each sits in the procedure
 OPTIONS_TEXT_ID = "0001"  # the item's sales text
+NOTE_TEXT_ID = "0002"  # the header note: coupon codes and shipping methods
 TEXT_LANGUAGE = "EN"
 CENT = Decimal("0.01")
 
@@ -93,3 +94,24 @@ def options_of(text: str) -> list[dict[str, str]]:
             name, _, value = row.partition(":")
             found.append({"name": name.strip() or "Option", "value": value.strip() or "-"})
     return found
+
+
+def note_text(order: SalesOrder) -> str:
+    """The header note: the coupons' codes and each consignment's shipping method (S/4 has no field for them)."""
+    rows = [f"Coupons: {', '.join(order.coupons)}"] if order.coupons else []
+    rows += [f"Shipping {n}: {c.method}" for n, c in enumerate(order.consignments, start=1) if c.method]
+    return "\n".join(rows)
+
+
+def note_of(text: str) -> tuple[list[str], dict[int, str]]:
+    """Coupon codes and shipping methods by consignment index from a header note (other lines are free text)."""
+    coupons: list[str] = []
+    methods: dict[int, str] = {}
+    for row in text.splitlines():
+        label, colon, value = row.partition(":")
+        number = label.removeprefix("Shipping ").strip()
+        if colon and label.strip() == "Coupons":
+            coupons += [code.strip() for code in value.split(",") if code.strip()]
+        elif colon and label.startswith("Shipping ") and number.isdigit() and int(number) >= 1 and value.strip():
+            methods[int(number) - 1] = value.strip()
+    return coupons, methods

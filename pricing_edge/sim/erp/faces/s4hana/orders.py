@@ -150,6 +150,8 @@ class SalesOrderWrites:
             lines.append(replace(parsed.line, consignment=consignment))
             charges += [Charge("shipping", "shipping", amount, consignment=consignment) for amount in parsed.shipping]
         discount, header_charges, header_tax = self._header_conditions(body.get("to_PricingElement"))
+        coupons, methods = self._note(body.get("to_Text"))
+        charges = [replace(ch, description=methods.get(ch.consignment or 0, ch.description)) for ch in charges]
         if header_charges:  # the header's tax stays with the header's charges
             shares = cn.allocate(header_tax, [ch.amount for ch in header_charges])
             header_charges = [replace(ch, tax=share) for ch, share in zip(header_charges, shares, strict=True)]
@@ -161,7 +163,9 @@ class SalesOrderWrites:
                    "po_number": header.get("PurchaseOrderByShipToParty") or None,
                    "ship_to": _address_body(ship_to) if ship_to else None,
                    "lines": [_line_body(line) for line in lines],
-                   "consignments": [{"ship_to": _address_body(a), "method": ""} for a in consignments],
+                   "consignments": [{"ship_to": _address_body(a), "method": methods.get(n, "")}
+                                    for n, a in enumerate(consignments)],
+                   "coupons": coupons,
                    "charges": [_charge_body(ch) for ch in [*charges, *header_charges]],
                    "discount": events.money_str(discount)}
         try:
@@ -215,6 +219,19 @@ class SalesOrderWrites:
         line = SalesOrderLine(sku, int(quantity), price if price is not None else self._list_price(sku, currency),
                               discount=discount, tax=tax, options=tuple((o["name"], o["value"]) for o in options))
         return Item(line, tuple(shipping), ship_to)
+
+    def _note(self, texts: object) -> tuple[list[str], dict[int, str]]:
+        """Coupon codes and shipping methods from the header note; no other header text is defined here."""
+        coupons: list[str] = []
+        methods: dict[int, str] = {}
+        for text in _results(texts, "to_Text"):
+            fields = self._props("A_SalesOrderText", text)
+            if fields.get("LongTextID") != cn.NOTE_TEXT_ID:
+                raise ODataError(400, f"Text ID {fields.get('LongTextID')} is not defined for sales orders", "TD/600")
+            found, by_consignment = cn.note_of(str(fields.get("LongText") or ""))
+            coupons += found
+            methods.update(by_consignment)
+        return coupons, methods
 
     def _header_conditions(self, elements: object) -> tuple[Decimal, list[Charge], Decimal]:
         """The header's manual conditions: the order's discount, its charges, and their tax."""

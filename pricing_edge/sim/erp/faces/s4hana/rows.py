@@ -308,6 +308,13 @@ class Rows:
             if tax:
                 yield self._condition(order, "900", 1, cn.TAX, tax)
 
+    def header_texts(self, hints: Hints) -> Iterable[Row]:
+        for order in self._orders(hints):
+            note = cn.note_text(order.order)
+            if note:
+                yield {"SalesOrder": self.codes.sales_order(order.number), "Language": cn.TEXT_LANGUAGE,
+                       "LongTextID": cn.NOTE_TEXT_ID, "LongText": note}
+
     def _shipped_apart(self, hints: Hints) -> Iterator[tuple[SimOrder, int, ShipTo]]:
         """Items going to a ship-to of their own (not the header's): an item partner WE each."""
         for order, index in self._items(hints):
@@ -427,6 +434,7 @@ class Rows:
             "A_SalesOrderItemPrElement": self.pricing_elements, "A_SalesOrderHeaderPartner": self.partners,
             "A_SalesOrderHeaderPrElement": self.header_pricing_elements, "A_SalesOrderItemPartner": self.item_partners,
             "A_SalesOrderItemPartnerAddress": self.item_addresses, "A_SalesOrderItemText": self.item_texts,
+            "A_SalesOrderText": self.header_texts,
             "A_SalesOrderPartnerAddress": self.addresses, "A_OutbDeliveryHeader": self.delivery_headers,
             "A_OutbDeliveryItem": self.delivery_items, "A_BillingDocument": self.billing_documents,
             "A_BillingDocumentItem": self.billing_items}.items()}

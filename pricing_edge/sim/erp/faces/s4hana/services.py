@@ -118,7 +118,8 @@ def sales_orders() -> Service:
         s("OverallOrdReltdBillgStatus", 1), s("OverallSDDocumentRejectionSts", 1), s("DeliveryBlockReason", 2)), (
         Nav("to_Item", "A_SalesOrderItem", True, _record_key("SalesOrder")),
         Nav("to_Partner", "A_SalesOrderHeaderPartner", True, _record_key("SalesOrder")),
-        Nav("to_PricingElement", "A_SalesOrderHeaderPrElement", True, _record_key("SalesOrder"))))
+        Nav("to_PricingElement", "A_SalesOrderHeaderPrElement", True, _record_key("SalesOrder")),
+        Nav("to_Text", "A_SalesOrderText", True, _record_key("SalesOrder"))))
     item = EntitySet("A_SalesOrderItem", "A_SalesOrderItemType", ("SalesOrder", "SalesOrderItem"), (
         key("SalesOrder", 10), key("SalesOrderItem", 6), s("SalesOrderItemCategory", 4), s("SalesOrderItemText", 40),
         s("Material", 40), dec("RequestedQuantity", 15, 3), s("RequestedQuantityUnit", 3),
@@ -160,8 +161,10 @@ def sales_orders() -> Service:
                              ("SalesOrder", "SalesOrderItem", "PartnerFunction", "AddressRepresentationCode"), (
         key("SalesOrder", 10), key("SalesOrderItem", 6), key("PartnerFunction", 2),
         key("AddressRepresentationCode", 1), *postal))
+    header_text = EntitySet("A_SalesOrderText", "A_SalesOrderTextType", ("SalesOrder", "Language", "LongTextID"), (
+        key("SalesOrder", 10), key("Language", 2), key("LongTextID", 4), Prop("LongText")))
     return Service.of(SALES_ORDERS, [order, item, element, header_element, partner, address, item_partner,
-                                     item_address, item_text])
+                                     item_address, item_text, header_text])
 
 
 def deliveries() -> Service:
