@@ -335,6 +335,9 @@ class Settings:
     s4_price_list_field: Literal["PriceListType", "CustomerPriceGroup"] = Field(
         "PriceListType", description="the condition key field that names a price list")
     s4_rejection_reason: Text = Field("61", description="the rejection reason set on a cancelled order's items")
+    s4_order_conditions: Text = Field(
+        "discount=RB00,order_discount=HB00,shipping=ZSHP,handling=ZHDL,wrapping=ZWRP,fee=ZFEE,tax=ZTAX",
+        description="kind=condition type pairs for what an order carries besides the price (manual, fixed amounts)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
