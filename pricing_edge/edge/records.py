@@ -52,7 +52,7 @@ REFRESH_AHEAD = 0.8
 RECOVERY_BATCH = 100  # keys per ERP read when the breaker closes again
 RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP has only just come back
 RECENT_READS = 100_000  # keys remembered as read lately (recovered hot first after an outage)
-LOCK_MS = 2000  # how long a key's ERP-read lock lives if its holder never releases it
+LOCK_MARGIN = 1.0  # seconds a key's ERP-read lock outlives the longest ERP read (its holder may die holding it)
 L1_BYTES = 128 * 2**20  # the default of PRICING_EDGE_L1_MAX_MB
 
 
@@ -162,6 +162,7 @@ class _Tier(Generic[K, V]):
         self.metrics = metrics
         self.on_refreshed = on_refreshed
         self.background = self.revalidator.background  # read-throughs and refreshes, cancelled at shutdown
+        self.lock_ms = 2000  # set by RecordService: longer than an ERP read may take, so no second process reads
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
@@ -263,7 +264,7 @@ class _Tier(Generic[K, V]):
         A key whose lock another replica holds is awaited in L2; one that a replica renewed while we were
         getting its lock comes from L2 too. Store down: every process reads for itself."""
         try:
-            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=LOCK_MS)
+            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=self.lock_ms)
         except StoreError:
             held_locks = {source.lock_name(k) for k in keys}
         mine = [k for k in keys if source.lock_name(k) in held_locks]
@@ -399,7 +400,7 @@ class RecordService:
                  stock_ttl: float = 10.0, erp_budget: float = 0.15, l1_bytes: int = L1_BYTES,
                  breaker_threshold: int = 5, breaker_reset: float = 10.0,
                  on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 clock: Clock = SYSTEM_CLOCK, erp_timeout: float = 5.0) -> None:
         self.store = store
         self.erp = erp
         self.metrics = metrics
@@ -412,6 +413,8 @@ class RecordService:
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), self.l1, metrics, self.gate, store,
             lambda keys: on_refreshed("stock", keys), clock)
+        for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
+            tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
         self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
         self._stock_source = self._make_stock_source()
         self.gate.on_closed.append(self._recover)
