@@ -79,3 +79,27 @@ def test_a_second_channel_is_served_in_its_own_currency(two_channels: System) ->
     wait_until(lambda: priced(system, product["entity_id"], "1", host)[2] == moved.effective_price, timeout=60,
                what="channel 2's reassignment to be served")
     assert priced(system, product["entity_id"], "1")[2] == Decimal(product["expected_price"]["1"])
+
+
+@pytest.fixture
+def webhooks_only(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
+    """No scheduled reads to speak of: only the assignment webhook can make the edge read them again."""
+    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix,
+                       assignments_refresh=3600.0, upstream_timeout=30.0)
+    yield from start_system(settings, tmp_path)
+
+
+def test_the_assignment_webhook_makes_the_edge_read_them_again(webhooks_only: System) -> None:
+    system = webhooks_only
+    product = system.fixtures["products"][2]
+    wholesale, distributor = system.buyer("1"), system.buyer("2")
+    hook = httpx.post(f"{system.settings.admin_url}/stores/{system.settings.store_hash}/v3/hooks",
+                      content=dumps({"scope": "store/priceList/assignment/updated", "is_active": True,
+                                     "destination": system.edge.base_url + "/webhooks/bigcommerce"}),
+                      headers={"X-Auth-Token": system.settings.admin_token, "Accept": "application/json",
+                               "Content-Type": "application/json"}, timeout=30)
+    assert hook.status_code == 200, hook.text
+    assert priced(system, product["entity_id"], "1")[2] == Decimal(product["expected_price"]["1"])
+    reassign(system, distributor["price_list_id"], wholesale["customer_group_id"], 1)
+    wait_until(lambda: priced(system, product["entity_id"], "1")[2] == Decimal(product["expected_price"]["2"]),
+               timeout=60, what="the webhook to bring the new assignment to the edge")
