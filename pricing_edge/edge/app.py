@@ -236,7 +236,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
-            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, list(settings.currencies)),
+            warmed = channels.setup(settings.channel_id).assignments  # BigCommerce's, once read
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, list(settings.currencies)),
                                              name="warm"))
         try:
             yield
