@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from pricing_edge.config import Settings
-from pricing_edge.demo import pristine_dataset
+from pricing_edge.demo import edge_app, pristine_dataset
 from pricing_edge.jsonio import dumps
 from tests.e2e.conftest import System, start_system
 from tests.support.polling import wait_until
+from tests.support.servers import serve
 
 PRICE = ("query Price($id: Int!) { channel { entityId } "
          "site { product(entityId: $id) { prices { price { value currencyCode } } } } }")
@@ -24,7 +25,7 @@ PRICE = ("query Price($id: Int!) { channel { entityId } "
 @pytest.fixture
 def two_channels(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix, channels=(2,),
-                       assignments_refresh=0.2, upstream_timeout=30.0)
+                       assignments_refresh=1.0, upstream_timeout=30.0)
     yield from start_system(settings, tmp_path)
 
 
@@ -103,3 +104,31 @@ def test_the_assignment_webhook_makes_the_edge_read_them_again(webhooks_only: Sy
     reassign(system, distributor["price_list_id"], wholesale["customer_group_id"], 1)
     wait_until(lambda: priced(system, product["entity_id"], "1")[2] == Decimal(product["expected_price"]["2"]),
                timeout=60, what="the webhook to bring the new assignment to the edge")
+
+
+def test_bigcommerce_unreachable_at_refresh_keeps_the_last_good_assignments(two_channels: System) -> None:
+    """BigCommerce's REST API refuses every call (its quota spent for a minute): the edge keeps serving the last
+    good assignments, not the configured ones, and a second edge process starting meanwhile finds them in Redis."""
+    system = two_channels
+    product = system.fixtures["products"][3]
+    wholesale, distributor = system.buyer("1"), system.buyer("2")
+    moved = Decimal(product["expected_price"]["2"])
+    reassign(system, distributor["price_list_id"], wholesale["customer_group_id"], 1)
+    wait_until(lambda: priced(system, product["entity_id"], "1")[2] == moved, timeout=60,
+               what="the reassignment to be served")
+
+    channels = system.edge.server.config.app.state.parts.channels
+    limit = httpx.post(system.bigcommerce.base_url + "/_sim/rate-limit", json={"quota": 1, "window_seconds": 60},
+                       timeout=30)
+    assert limit.status_code == 200, limit.text
+    httpx.get(f"{system.settings.admin_url}/stores/{system.settings.store_hash}/v2/order_statuses",
+              headers={"X-Auth-Token": system.settings.admin_token}, timeout=30)  # spends the window
+    wait_until(lambda: channels.last_error, timeout=60, what="a refresh to fail")
+    assert priced(system, product["entity_id"], "1")[2] == moved  # the last good list, not PRICING_EDGE_PRICE_LISTS
+
+    with serve(edge_app(replace(system.settings, schema_cache=system.settings.schema_cache + ".2"))) as second:
+        response = httpx.post(second.base_url + "/graphql", json={"query": PRICE, "variables": {"id": product["entity_id"]}},
+                              headers=wholesale["headers"], timeout=30)
+        assert response.status_code == 200, response.text
+        assert Decimal(str(response.json()["data"]["site"]["product"]["prices"]["price"]["value"])) == moved
+        assert second.server.config.app.state.parts.channels.source == "kept"
