@@ -63,7 +63,7 @@ class UpstreamAnswer:
 
 
 # BigCommerce's channel-specific storefront host, ``store-{store_hash}-{channel_id}.…``: the channel asked for.
-_CHANNEL_HOST = re.compile(r"store-[a-z0-9_]+-\d{1,9}\.", re.IGNORECASE)
+_CHANNEL_HOST = re.compile(r"store-[a-z0-9_-]+-\d{1,9}\.", re.IGNORECASE)
 
 
 def channel_host(host: str) -> str | None:

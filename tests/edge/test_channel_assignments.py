@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.bigcommerce.storefront import StorefrontClient, channel_host, forwarded
 from pricing_edge.config import DEMO_ADMIN_TOKEN
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.edge.assignments import ChannelAssignments
@@ -106,3 +107,26 @@ async def test_a_request_is_for_the_channel_its_host_names(store: RedisStore) ->
     assert channels.channel_for({"host": f"store-{STORE_HASH}-7.example.com"}) == 1  # not served: the default
     assert channels.channel_for({"host": "store-otherstore-2.mybigcommerce.com"}) == 1
     assert channels.channel_for({}) == 1
+
+
+def test_the_upstream_is_asked_at_the_channels_own_endpoint() -> None:
+    assert channel_host("store-pe-demo-2.mybigcommerce.com") == "store-pe-demo-2"  # a store hash with a hyphen
+    assert channel_host("store-abc123.mybigcommerce.com") is None  # the default channel's endpoint
+    assert forwarded({"host": "store-abc123-2.example.com"}, None, None) == {"host": "store-abc123-2.example.com"}
+    assert forwarded({"host": "edge.example.com"}, None, None) == {}
+
+
+async def test_bigcommerce_itself_is_asked_at_the_channels_host_name() -> None:
+    client = StorefrontClient("https://store-abc123.mybigcommerce.com/graphql")
+    try:
+        sent = {b"host": b"store-abc123-2.edge.example.com"}
+        assert client._url_for("store-abc123-2.edge.example.com", sent) == \
+            "https://store-abc123-2.mybigcommerce.com/graphql"
+        assert sent == {}  # httpx names the host from the URL
+        simulator = StorefrontClient("http://127.0.0.1:8081/graphql")
+        sent = {b"host": b"store-abc123-2.mybigcommerce.com"}
+        assert simulator._url_for("store-abc123-2.mybigcommerce.com", sent) == "http://127.0.0.1:8081/graphql"
+        assert sent == {b"host": b"store-abc123-2.mybigcommerce.com"}  # addressed otherwise: the Host says it
+        await simulator.aclose()
+    finally:
+        await client.aclose()
