@@ -169,6 +169,8 @@ RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
 Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
 Networks = Annotated[tuple[Annotated[str, AfterValidator(_network)], ...], NoDecode, BeforeValidator(_comma_list),
                      PlainSerializer(",".join, when_used="json")]
+ChannelIds = Annotated[tuple[Positive, ...], NoDecode, BeforeValidator(_comma_list),
+                      PlainSerializer(lambda v: ",".join(map(str, v)), when_used="json")]
 Spaceless = Annotated[str, _matching(r"\S*", "must not contain spaces")]
 StoreHash = Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")]
 Header = Annotated[str, AfterValidator(_header)]
@@ -217,12 +219,18 @@ class Settings:
     erp_ticker_rate: Annotated[float, Field(ge=0)] = Field(0.0, description="random ERP changes per second")
 
     # --- the storefront: channel, currencies, price lists -----------------------------------------
-    channel_id: Positive = Field(1, description="the BigCommerce channel the edge serves")
-    currency: Currency = Field("USD", description="the channel's default currency (ISO 4217)")
+    channel_id: Positive = Field(1, description="the BigCommerce channel the edge serves by default")
+    channels: ChannelIds = Field((), description="more channels the edge serves, comma-separated ids (a request "
+                                                 "is a channel's when its Host is store-{hash}-{id}.…)")
+    currency: Currency = Field("USD", description="the channel's default currency (ISO 4217), until "
+                                                  "BigCommerce's currency assignments are read")
     currencies: Currencies = Field(("USD", "EUR"), description="currencies `pricing-edge warm` loads, "
                                                                "comma-separated")
     price_lists: Assignments = Field({0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6},
-                                     description="price-list assignments, customer_group:price_list pairs")
+                                     description="price-list assignments, customer_group:price_list pairs, "
+                                                 "until BigCommerce's are read (cold-start fallback)")
+    assignments_refresh: Seconds = Field(300.0, description="seconds between reads of BigCommerce's price-list "
+                                                            "and currency assignments (a webhook reads sooner)")
     default_price_list: Positive = Field(1, description="price list for groups without an assignment")
 
     # --- the edge: freshness, budgets, breakers ---------------------------------------------------

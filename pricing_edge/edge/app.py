@@ -24,6 +24,7 @@ from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
+from pricing_edge.edge.assignments import ChannelAssignments
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
@@ -76,6 +77,7 @@ class EdgeParts:
     graphql: GraphQLEndpoint | None = None
     buyers: BuyerResolver | None = None
     memberships: MembershipCache | None = None  # listings by the buyer's price: BigCommerce's membership
+    channels: ChannelAssignments | None = None  # BigCommerce's price-list and currency assignments per channel
 
 
 def consumer_name() -> str:
@@ -160,6 +162,11 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
                              timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget,
                              quota=store.rest_quota(settings.store_hash))
+    channels = ChannelAssignments(store, admin, store_hash=settings.store_hash, channel_ids=settings.channels,
+                                  default_channel=settings.channel_id, fallback=assignments,
+                                  fallback_currency=settings.currency, every=settings.assignments_refresh)
+    parts.channels = channels
+    webhooks.on_assignment_change = channels.refresh_soon
     parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics)
     webhooks.on_catalog_change = parts.memberships.catalog_changed
 
@@ -198,10 +205,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                 await store.ensure_group(stream, WORKER_GROUP)
         headers = {"authorization": f"Bearer {settings.storefront_token}"}
         schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
-        parts.buyers = BuyerResolver(parts.upstream, store, erp, assignments, channel_id=settings.channel_id,
+        await channels.refresh()  # BigCommerce's assignments (else the kept ones, else the configured fallback)
+        parts.buyers = BuyerResolver(parts.upstream, store, erp, channels, channel_id=settings.channel_id,
                                      currency=settings.currency, impersonation_token=settings.impersonation_token,
                                      ttl=settings.buyer_ttl,
-                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute))
+                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute),
+                                     channel_of=channels.channel_for)
         parts.graphql = GraphQLEndpoint(
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
@@ -224,10 +233,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                  asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set, on_lost),
                                      name="invalidations"),
                  asyncio.create_task(_write_back_loop(guard, stopping.is_set), name="reservation-write-back"),
+                 asyncio.create_task(channels.run(stopping.is_set), name="channel-assignments"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
-            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, list(settings.currencies)),
+            warmed = channels.setup(settings.channel_id).assignments  # BigCommerce's, once read
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, list(settings.currencies)),
                                              name="warm"))
         try:
             yield

@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.config import listed
@@ -59,16 +59,26 @@ def remembered(ttl: float, size: int) -> SwrCache[K, V]:
                     name="buyer refresh")
 
 
+class ScopeSource(Protocol):
+    """Customer group × channel → scope: fixed assignments, or BigCommerce's (``edge.assignments``)."""
+
+    def scope(self, channel_id: int, customer_group_id: int | None, currency: str, customer_id: int | None = None,
+              company_id: int | None = None) -> Scope: ...
+
+
 class BuyerResolver:
-    def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-                 *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0,
-                 token_limit: TokenLimit | None = None) -> None:
+    def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter,
+                 assignments: PriceListAssignments | ScopeSource, *, channel_id: int, currency: str,
+                 impersonation_token: str | None, ttl: float = 60.0, token_limit: TokenLimit | None = None,
+                 channel_of: Callable[[Mapping[str, str]], int] | None = None) -> None:
+        """``channel_of``: the channel a request is for (by its headers); without it, always ``channel_id``."""
         self.upstream = upstream
         self.token_limit = token_limit  # unknown tokens checked upstream per client per minute
         self.store = store
         self.erp = erp
         self.assignments = assignments
         self.channel_id = channel_id
+        self.channel_of = channel_of
         self.currency = currency
         self.impersonation_token = impersonation_token
         self._tokens: SwrCache[str, UpstreamAnswer | None] = remembered(ttl, 10_000)
@@ -93,10 +103,11 @@ class BuyerResolver:
             if isinstance(found, Refusal):
                 return found
             customer_id = found
+        channel_id = self.channel_of(headers) if self.channel_of is not None else self.channel_id
         if customer_id is None:
-            return self.assignments.scope(self.channel_id, None, self.currency)
+            return self.assignments.scope(channel_id, None, self.currency)
         customer = await self._customer(customer_id, headers)
-        return self.assignments.scope(self.channel_id, customer.customer_group_id, self.currency, customer_id,
+        return self.assignments.scope(channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
 
     def last_good(self, headers: Mapping[str, str]) -> bool:

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pricing_edge.sim.admin import statuses
+from pricing_edge.sim.admin.assignments import channel_routes
 from pricing_edge.sim.admin.http import (
     V2,
     V3,
@@ -199,6 +200,7 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v3_root}/hooks/{{hook_id}}", get_hook, methods=["GET"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", update_hook, methods=["PUT"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", delete_hook, methods=["DELETE"]),
+        *channel_routes(state),
         *sim_routes(state),
     ]
 
