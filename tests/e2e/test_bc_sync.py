@@ -145,6 +145,7 @@ def test_prices_end_equal_to_the_erp_through_429s_an_erp_outage_and_a_worker_kil
             out, err = run.communicate(timeout=240)
             assert run.returncode == 0, (out, err)
             wait_until(lambda: flow_status(system)["depth"] == 0, timeout=60, what="every price event handled")
+            assert flow_status(system)["dead_letters"] == 0
         assert 429 in statuses and bc_sim(system, "GET", "/rate-limit")["rejected"] > 0
         report = orjson.loads(out)
         assert report["phase"] == "done" and report["report"]["written"] > 0
@@ -154,7 +155,6 @@ def test_prices_end_equal_to_the_erp_through_429s_an_erp_outage_and_a_worker_kil
         assert writes["max_concurrent_upserts"] == 1
         for sku in skus:
             assert writes["price_records"][f"2:USD:{sku}"] == 1
-        assert flow_status(system)["dead_letters"] == 0
 
 
 def bc_levels(system: OrderSystem, skus: list[str]) -> dict[str, dict[str, Any]]:
