@@ -123,17 +123,17 @@ def test_prices_end_equal_to_the_erp_through_429s_an_erp_outage_and_a_worker_kil
         settings: Settings, tmp_path: Path) -> None:
     with order_system(settings, tmp_path, worker="none", register_hooks=False) as system:
         assert len(differing(system)) > 500  # BigCommerce's copy lags the ERP (the dataset's stale records)
+        bc_sim(system, "POST", "/price-records/hold-replies", {"seconds": 120})
+        with worker_process(system.settings, tmp_path / "worker-1.log", env=env(system, 200)) as first:
+            run = sync(system, "prices", "--no-progress")
+            wait_until(lambda: sum(bc_sim(system, "GET", "/writes")["price_records"].values()) >= 100, timeout=90,
+                       what="a batch of records stored by BigCommerce, its reply held")
+            os.kill(first.pid, signal.SIGKILL)  # it wrote, and will never hear back
+            first.wait(timeout=10)
         skus = system.skus(3, offset=5)
         for n, sku in enumerate(skus):  # ERP events: the worker writes each changed record on its own
             system.erp_sim("/changes/price", {"price_list_id": 2, "sku": sku, "currency": "USD",
                                               "price": f"{3 + n}.25", "sale_price": None})
-        bc_sim(system, "POST", "/price-records/hold-replies", {"seconds": 120})
-        with worker_process(system.settings, tmp_path / "worker-1.log", env=env(system, 200)) as first:
-            run = sync(system, "prices", "--no-progress")
-            wait_until(lambda: bc_sim(system, "GET", "/writes")["price_records"], timeout=90,
-                       what="a batch of records stored by BigCommerce, its reply held")
-            os.kill(first.pid, signal.SIGKILL)  # it wrote, and will never hear back
-            first.wait(timeout=10)
         system.erp_sim("/faults", {"down_seconds": 600})
         bc_sim(system, "POST", "/price-records/hold-replies", {"seconds": 0})
         bc_sim(system, "POST", "/rate-limit", {"quota": 40, "window_ms": 1000})
