@@ -52,6 +52,14 @@ def _sku_of(dataset: Dataset, item: Any, where: str) -> str:
     raise AdminError(422, f"{where}: no inventory item with that sku, variant_id or product_id")
 
 
+async def _batch(request: Request, name: str) -> list[Any]:
+    """The request's list ``name`` of 1 to 2,000 items (anything else is a 422)."""
+    items = (await json_body(request, status=422)).get(name)
+    if not isinstance(items, list) or not 0 < len(items) <= MAX_ITEMS:
+        raise AdminError(422, f"{name} must be a list of 1 to {MAX_ITEMS} items")
+    return items
+
+
 def _int(value: Any, where: str, minimum: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise AdminError(422, f"{where} must be an integer of at least {minimum}, got {value!r}")
@@ -102,12 +110,8 @@ def inventory_routes(state: AdminState, writes: Writes) -> list[Route]:
 
     @v3
     async def absolute(request: Request) -> Response:
-        body = await json_body(request, status=422)
-        items = body.get("items")
-        if not isinstance(items, list) or not 0 < len(items) <= MAX_ITEMS:
-            raise AdminError(422, f"items must be a list of 1 to {MAX_ITEMS} adjustments")
         changes = []
-        for i, item in enumerate(items):
+        for i, item in enumerate(await _batch(request, "items")):
             sku = _sku_of(dataset, item, f"items.{i}")
             location_id = _int(item.get("location_id"), f"items.{i}.location_id", 1)
             if location_id not in location_ids:
@@ -125,12 +129,8 @@ def inventory_routes(state: AdminState, writes: Writes) -> list[Route]:
         location_id = path_int(request, "location_id")
         if location_id not in location_ids:
             raise AdminError(404, "The requested resource was not found.")
-        body = await json_body(request, status=422)
-        settings = body.get("settings")
-        if not isinstance(settings, list) or not 0 < len(settings) <= MAX_ITEMS:
-            raise AdminError(422, f"settings must be a list of 1 to {MAX_ITEMS} items")
         changes = []
-        for i, item in enumerate(settings):
+        for i, item in enumerate(await _batch(request, "settings")):
             sku = _sku_of(dataset, item, f"settings.{i}")
             if not {"safety_stock", "is_in_stock", "warning_level", "bin_picking_number"} & set(item):
                 raise AdminError(422, f"settings.{i}.settings: At least one setting must be specified: "

@@ -52,8 +52,9 @@ class Writes:
                 "inventory_settings": dict(self.inventory_settings),
                 "max_concurrent_upserts": self.max_concurrent_upserts}
 
-    async def hold(self) -> None:
-        while time.monotonic() < self.hold_until:
+    async def hold(self, request: Request) -> None:
+        """Hold a reply while replies are held and its client is still there."""
+        while time.monotonic() < self.hold_until and not await request.is_disconnected():
             await asyncio.sleep(0.05)
 
 
@@ -215,7 +216,7 @@ def price_list_routes(state: AdminState, writes: Writes) -> list[Route]:
                 writes.price_records[f"{list_id}:{record.currency}:{record.sku}"] += 1
         finally:
             writes.upserts_in_flight -= 1
-        await writes.hold()
+        await writes.hold(request)
         return json_response({"data": {}, "meta": {}})
 
     root = "/stores/{store_hash}/v3/pricelists"

@@ -38,6 +38,15 @@ def send(client: httpx.Client, method: str, path: str, body: Any = None) -> http
     return client.request(method, path, content=dumps(body) if body is not None else None)
 
 
+def checked(rest: httpx.Client, spec: str, method: str, path: str, body: Any = None,
+            status: int = 200) -> httpx.Response:
+    """One exchange, its status and its conformance to the vendor's OpenAPI file checked."""
+    response = send(rest, method, path, body)
+    assert response.status_code == status, response.text
+    check(spec, response)
+    return response
+
+
 def writes(sim: Sim) -> dict[str, Any]:
     return dict(httpx.get(sim.server.base_url + "/_sim/writes", timeout=30).json())
 
@@ -56,9 +65,7 @@ def test_price_lists_and_records_match_the_spec_and_an_upsert_is_what_the_storef
     product = simple_product(dataset)
     sku = product.default_variant.sku
     with sim.rest() as rest:
-        lists = send(rest, "GET", "/v3/pricelists")
-        assert lists.status_code == 200
-        check(PRICE_LISTS, lists)
+        lists = checked(rest, PRICE_LISTS, "GET", "/v3/pricelists")
         assert [p["id"] for p in lists.json()["data"]] == [p.id for p in dataset.price_lists]
 
         tiers = [{"quantity_min": 10, "quantity_max": 49, "type": "fixed", "amount": Decimal("7.25")},
@@ -70,9 +77,7 @@ def test_price_lists_and_records_match_the_spec_and_an_upsert_is_what_the_storef
         assert upsert.status_code == 200, upsert.text
         check(PRICE_LISTS, upsert)
 
-        records = send(rest, "GET", f"/v3/pricelists/1/records?sku:in={sku}&include=bulk_pricing_tiers,sku")
-        assert records.status_code == 200
-        check(PRICE_LISTS, records)
+        records = checked(rest, PRICE_LISTS, "GET", f"/v3/pricelists/1/records?sku:in={sku}&include=bulk_pricing_tiers,sku")
         by_currency = {r["currency"]: r for r in records.json()["data"]}
         assert by_currency["usd"]["price"] == 8.4 and by_currency["usd"]["sku"] == sku
         assert by_currency["usd"]["bulk_pricing_tiers"][1] == {"quantity_min": 50, "quantity_max": 2147483647,
@@ -107,9 +112,7 @@ def test_inventory_matches_the_spec_and_absolute_levels_and_settings_are_what_th
     product = simple_product(dataset)
     sku = product.default_variant.sku
     with sim.rest() as rest:
-        locations = send(rest, "GET", "/v3/inventory/locations")
-        assert locations.status_code == 200
-        check(LOCATIONS, locations)
+        locations = checked(rest, LOCATIONS, "GET", "/v3/inventory/locations")
         assert [loc["code"] for loc in locations.json()["data"]] == ["MAIN-DC", "EAST-WH", "WEST-WH"]
 
         adjusted = send(rest, "PUT", "/v3/inventory/adjustments/absolute", {
@@ -123,9 +126,7 @@ def test_inventory_matches_the_spec_and_absolute_levels_and_settings_are_what_th
         assert settings.status_code == 200, settings.text
         check(INVENTORY, settings)
 
-        items = send(rest, "GET", f"/v3/inventory/items?sku:in={sku}")
-        assert items.status_code == 200
-        check(INVENTORY, items)
+        items = checked(rest, INVENTORY, "GET", f"/v3/inventory/items?sku:in={sku}")
         (item,) = items.json()["data"]
         first = item["locations"][0]
         assert (first["total_inventory_onhand"], first["available_to_sell"], first["settings"]["safety_stock"],
