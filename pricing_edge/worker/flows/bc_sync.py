@@ -3,8 +3,9 @@
 Two entities per store, ``prices:<store_hash>`` and ``inventory:<store_hash>``: every ERP price or stock
 event and every sync run (``pricing-edge sync prices|inventory [--full]``, queued straight to the entity)
 is handled one after the other, so there is one write request at a time per store and kind, as
-BigCommerce asks of record upserts. An event carries the record's full state and writes it alone if it
-differs; a sync run reads the whole ERP (every BigCommerce price list in every configured currency, or all
+BigCommerce asks of record upserts. An event carries the record's full state; the events of its kind queued
+behind it are written with it (one request per batch), and each writes nothing when its own turn comes,
+finding its record already in BigCommerce. A sync run reads the whole ERP (every BigCommerce price list in every configured currency, or all
 stock) and writes what differs, reporting its progress in the store for the command line to show.
 ``--full`` forgets every remembered fingerprint first: BigCommerce is re-read whole.
 """
@@ -30,9 +31,10 @@ from pricing_edge.erp.errors import ErpNotFound
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store
 from pricing_edge.store.bc_mirror import MirrorState
+from pricing_edge.store.work_queue import WorkQueue
 from pricing_edge.worker.errors import PermanentError
 from pricing_edge.worker.flows.bc_push import InventorySide, PriceSide, PushReport, push
-from pricing_edge.worker.messages import Message
+from pricing_edge.worker.messages import Message, MessageError
 
 log = logging.getLogger(__name__)
 FLOW = "bigcommerce-sync"
@@ -62,8 +64,10 @@ class BigCommerceSyncFlow:
 
     def __init__(self, admin: BigCommerceAdmin, erp: ErpAdapter, store: Store, state: MirrorState, *,
                  store_hash: str, currencies: Sequence[str], locations: Mapping[int, int] | None = None,
-                 batch_size: int = bc_mirror.MAX_RECORDS_PER_PUT) -> None:
+                 batch_size: int = bc_mirror.MAX_RECORDS_PER_PUT, queue: WorkQueue | None = None) -> None:
         self.erp = erp
+        self.queue = queue  # to batch the events queued behind the one in hand
+        self.batch_size = batch_size
         self.store = store
         self.state = state
         self.store_hash = store_hash
@@ -84,19 +88,37 @@ class BigCommerceSyncFlow:
 
     async def handle(self, message: Message, token: str) -> None:
         if message.kind == events.PRICE_CHANGED:
-            record = _record(events.price_from_data, message.data)
-            wanted = bc_mirror.Wanted(bc_mirror.price_key(record.price_list_id, record.currency, record.sku),
-                                      record.version, bc_mirror.price_payload(record))
-            report = await push(self.prices_side, self.state, [wanted])
+            records = [_record(events.price_from_data, message.data), *await self._queued_behind(message)]
+            report = await push(self.prices_side, self.state, [
+                Wanted(bc_mirror.price_key(r.price_list_id, r.currency, r.sku), r.version, bc_mirror.price_payload(r))
+                for r in records])
         elif message.kind == events.STOCK_CHANGED:
-            report = await push(self.stock_side, self.state, await self._stock_wanted(
-                [_record(events.stock_from_data, message.data)]))
+            levels = [_record(events.stock_from_data, message.data), *await self._queued_behind(message)]
+            report = await push(self.stock_side, self.state, await self._stock_wanted(levels))
         elif message.kind in SYNC_KINDS.values():
             await self._sync_run(message)
             return
         else:
             raise PermanentError(f"{FLOW}: no handling for {message.kind}")
         log.info("%s %s: %s", message.kind, message.entity, report)
+
+    async def _queued_behind(self, message: Message) -> list[Any]:
+        """The records of the events of the same kind queued behind this one (up to a batch): written with it,
+        so a burst of events costs one request per batch, and each of them, when its turn comes, finds its
+        record already in BigCommerce and writes nothing. A bad one is left to fail on its own turn."""
+        if self.queue is None:
+            return []
+        parse = events.price_from_data if message.kind == events.PRICE_CHANGED else events.stock_from_data
+        records = []
+        for raw in (await self.queue.queued(FLOW, message.entity, self.batch_size + 1))[1:]:
+            try:
+                queued = Message.decode(raw)
+                if queued.kind != message.kind:
+                    break  # a sync run: what follows it waits for it
+                records.append(parse(queued.data))
+            except (MessageError, EventDataError):
+                continue
+        return records
 
     async def failed(self, message: Message, reason: str, final: bool) -> None:
         log.warning("%s %s failed%s: %s", message.kind, message.entity, " for good" if final else "", reason)
