@@ -1,8 +1,8 @@
 """What the worker remembers of BigCommerce's copy of the ERP's records: per record, the fingerprint of what
 BigCommerce holds (``domain/bc_mirror.py``), and the *doubts*: records of a batch sent but not confirmed.
 
-A batch is marked doubtful before it is sent and its fingerprints stored (and the doubt cleared) in one step
-after BigCommerce accepted it. A worker killed in between leaves the doubt behind; the next run re-reads
+A batch is marked doubtful before it is sent; its fingerprints are stored, then its doubts cleared, after
+BigCommerce accepted it. A worker killed in between leaves the doubt behind; the next run re-reads
 those records from BigCommerce instead of writing them again. One store's keys share a hash tag
 (``{bcmirror:<store_hash>}``), so a Redis Cluster keeps each store's state in one slot.
 """
@@ -87,7 +87,9 @@ class RedisMirrorState:
     async def remember(self, kind: str, known: Mapping[str, Known | None]) -> None:
         present = {key: value.encode() for key, value in known.items() if value is not None}
         absent = [key for key, value in known.items() if value is None]
-        async with self.client.pipeline(transaction=True) as pipe:
+        # Fingerprints first, then the doubts: cut short between them, a doubt outlives its fingerprint and
+        # only costs a re-read. No MULTI: a Redis Cluster pipeline need not support it.
+        async with self.client.pipeline(transaction=False) as pipe:
             if present:
                 pipe.hset(self._table(kind), mapping=present)
             if absent:
