@@ -29,7 +29,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     kinds = sync.add_subparsers(dest="sync_kind", required=True, metavar="WHAT")
     for kind, what in (("prices", "price-list records (PUT /v3/pricelists/{id}/records)"),
                        ("inventory", "stock by location (PUT /v3/inventory/adjustments/absolute)")):
-        parser = kinds.add_parser(kind, help=f"write the ERP's {what} that differ from BigCommerce's")
+        summary = f"write the ERP's {what} that differ from BigCommerce's"
+        parser = kinds.add_parser(kind, help=summary, description=summary)
         parser.add_argument("--full", action="store_true",
                             help="forget what BigCommerce is known to hold and re-read it whole first")
         parser.add_argument("--timeout", type=float, default=3600.0,

@@ -1,6 +1,6 @@
 """The BigCommerce sync flow's handling of ERP events, against the REST Admin simulator over real HTTP and a real
 Redis: a burst of price events costs one upsert, each record is written once, an event overtaken by a newer
-write writes nothing, and a bad event is refused by name."""
+write writes nothing, a bad event is refused by name, and a record BigCommerce refuses fails its own event only."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.bigcommerce.errors import BigCommerceRejected
 from pricing_edge.config import Settings
 from pricing_edge.domain import events
 from pricing_edge.domain.pricing import PriceRecord
@@ -113,3 +114,24 @@ async def test_a_bad_event_is_refused_by_name(flow: BigCommerceSyncFlow) -> None
                       {"price_list_id": 1, "sku": "X", "currency": "USD", "price": 3.5, "version": 1}, "", 0)
     with pytest.raises(PermanentError, match="price"):
         await flow.handle(message, "token")
+
+
+async def test_a_record_bigcommerce_refuses_fails_its_own_event_not_those_queued_with_it(
+        flow: BigCommerceSyncFlow, store: Store, bigcommerce: ServerThread, dataset: Dataset) -> None:
+    good = [PriceRecord(1, p.default_variant.sku, "USD", Decimal("4.40"), version=20_000_000 + n)
+            for n, p in enumerate(dataset.products[:2])]
+    ghost = PriceRecord(1, "GHOST-1", "USD", Decimal("1.00"), version=20_000_005)  # unknown to BigCommerce
+    queue = store.work_queue()
+    for n, record in enumerate([good[0], ghost, good[1]]):
+        await queue.enqueue(FLOW, entity("prices", STORE_HASH), price_event(record, n).encode())
+    outcomes = []
+    while (taken := await queue.take(FLOW, "test", 30_000)) is not None:
+        try:
+            await flow.handle(Message.decode(taken.body), taken.token)
+            outcomes.append("ok")
+        except BigCommerceRejected as exc:
+            outcomes.append("refused")
+            assert "GHOST-1" in str(exc)
+        assert await queue.complete(taken)
+    assert outcomes == ["ok", "refused", "ok"]
+    assert writes(bigcommerce)["price_records"] == {f"1:USD:{r.sku}": 1 for r in good}

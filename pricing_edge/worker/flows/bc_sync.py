@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
+from pricing_edge.bigcommerce.errors import BigCommerceRejected
 from pricing_edge.bigcommerce.inventory import InventoryApi
 from pricing_edge.bigcommerce.price_lists import PriceListsApi
 from pricing_edge.domain import bc_mirror, events
@@ -87,20 +88,36 @@ class BigCommerceSyncFlow:
         return None
 
     async def handle(self, message: Message, token: str) -> None:
-        if message.kind == events.PRICE_CHANGED:
-            records = [_record(events.price_from_data, message.data), *await self._queued_behind(message)]
-            report = await push(self.prices_side, self.state, [
-                Wanted(bc_mirror.price_key(r.price_list_id, r.currency, r.sku), r.version, bc_mirror.price_payload(r))
-                for r in records])
-        elif message.kind == events.STOCK_CHANGED:
-            levels = [_record(events.stock_from_data, message.data), *await self._queued_behind(message)]
-            report = await push(self.stock_side, self.state, await self._stock_wanted(levels))
+        if message.kind in (events.PRICE_CHANGED, events.STOCK_CHANGED):
+            report = await self._event(message)
         elif message.kind in SYNC_KINDS.values():
             await self._sync_run(message)
             return
         else:
             raise PermanentError(f"{FLOW}: no handling for {message.kind}")
         log.info("%s %s: %s", message.kind, message.entity, report)
+
+    async def _event(self, message: Message) -> PushReport:
+        """The event's record with those queued behind it; if BigCommerce refuses that batch (a record of
+        another event is bad), the event's own record alone: the bad one fails on its own turn, not theirs."""
+        own = _record(events.price_from_data if message.kind == events.PRICE_CHANGED else events.stock_from_data,
+                      message.data)
+        behind = await self._queued_behind(message)
+        try:
+            return await self._push_records([own, *behind])
+        except BigCommerceRejected:
+            if not behind:
+                raise
+            log.warning("%s: BigCommerce refused a batch of queued events; writing %s's record alone",
+                        message.entity, message.id)
+            return await self._push_records([own])
+
+    async def _push_records(self, records: Sequence[Any]) -> PushReport:
+        if records and isinstance(records[0], StockLevel):
+            return await push(self.stock_side, self.state, await self._stock_wanted(records))
+        return await push(self.prices_side, self.state, [
+            Wanted(bc_mirror.price_key(r.price_list_id, r.currency, r.sku), r.version, bc_mirror.price_payload(r))
+            for r in records])
 
     async def _queued_behind(self, message: Message) -> list[Any]:
         """The records of the events of the same kind queued behind this one (up to a batch): written with it,
