@@ -274,6 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--scope", action="append",
                        help="a scope to register, repeatable (default: the order and catalog scopes)")
 
+    from pricing_edge.worker.sync_cli import add_parser as add_sync_parser
+
+    add_sync_parser(sub)
     _command(sub, "warm", "bulk-load every assigned price list and all stock from the ERP into Redis "
                           "(needs PRICING_EDGE_REDIS_URL)", cmd_warm)
 

@@ -138,6 +138,15 @@ def _assignments(value: Any) -> Any:
                          "e.g. 0:1,1:2") from None
 
 
+def _id_pairs(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    pairs = [item.strip().split(":") for item in value.split(",") if item.strip()]
+    if not all(len(pair) == 2 and all(part.strip().isdigit() for part in pair) for pair in pairs):
+        raise ValueError("must be erp_location:bigcommerce_location id pairs separated by commas, e.g. 1:1,2:5")
+    return {int(erp): int(bc) for erp, bc in pairs}
+
+
 def _rate(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -164,6 +173,8 @@ Currencies = Annotated[tuple[Currency, ...], NoDecode, BeforeValidator(_comma_li
 Assignments = Annotated[dict[int, int], NoDecode, BeforeValidator(_assignments),
                         PlainSerializer(lambda v: ",".join(f"{g}:{p}" for g, p in v.items()),
                                         when_used="json")]
+IdPairs = Annotated[dict[int, int], NoDecode, BeforeValidator(_id_pairs),
+                    PlainSerializer(lambda v: ",".join(f"{a}:{b}" for a, b in v.items()), when_used="json")]
 RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
                       PlainSerializer(lambda v: f"{v[0]}/{v[1]:g}", when_used="json")]
 Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
@@ -308,6 +319,11 @@ class Settings:
     order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
     hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
                                                             "(re-activated if BigCommerce deactivated them)")
+    bc_sync_batch: Annotated[int, Field(ge=1, le=1000)] = Field(
+        1000, description="records per write when the worker pushes the ERP's prices and stock into BigCommerce "
+                          "(at most 1,000: BigCommerce's limit for price-list records)")
+    inventory_locations: IdPairs = Field({}, description="erp_location:bigcommerce_location id pairs for the "
+                                                         "inventory sync; empty: the same ids")
 
     # --- stopping: SIGTERM/SIGINT to exit, whatever the process is doing (runtime.Grace) -----------
     shutdown_grace: Seconds = Field(10.0, description="seconds from SIGTERM to exit: in-flight requests get "
