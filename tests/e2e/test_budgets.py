@@ -23,7 +23,8 @@ from tests.support.polling import wait_until
 @pytest.fixture
 def system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix,
-                                    upstream_budget_ms=1000.0, upstream_timeout=20.0), tmp_path)
+                                    upstream_budget_ms=1000.0, upstream_timeout=20.0, erp_budget_ms=150.0),
+                            tmp_path)
 
 
 def slow_bigcommerce(system: System, latency_ms: float | None) -> None:
