@@ -319,6 +319,8 @@ class Settings:
     order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
     hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
                                                             "(re-activated if BigCommerce deactivated them)")
+    bc_sync: Flag = Field(True, description="the worker pushes the ERP's prices and stock into BigCommerce "
+                                            "(off: another tool owns BigCommerce's price lists and inventory)")
     bc_sync_batch: Annotated[int, Field(ge=1, le=1000)] = Field(
         1000, description="records per write when the worker pushes the ERP's prices and stock into BigCommerce "
                           "(at most 1,000: BigCommerce's limit for price-list records)")

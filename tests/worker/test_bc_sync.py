@@ -20,7 +20,9 @@ from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.sim.dataset import Dataset, build_dataset
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
+from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.bc_mirror import mirror_state
+from pricing_edge.worker.app import build_worker
 from pricing_edge.worker.errors import PermanentError
 from pricing_edge.worker.flows.bc_sync import FLOW, BigCommerceSyncFlow, entity
 from pricing_edge.worker.messages import Message
@@ -135,3 +137,19 @@ async def test_a_record_bigcommerce_refuses_fails_its_own_event_not_those_queued
         assert await queue.complete(taken)
     assert outcomes == ["ok", "refused", "ok"]
     assert writes(bigcommerce)["price_records"] == {f"1:USD:{r.sku}": 1 for r in good}
+
+
+@pytest.mark.parametrize("on", [True, False])
+async def test_the_push_runs_only_when_it_is_on(on: bool) -> None:
+    """PRICING_EDGE_BC_SYNC=0 (another tool owns BigCommerce's price lists): the worker has no such flow."""
+    settings = Settings.from_env({"PRICING_EDGE_BC_SYNC": "1" if on else "0"})
+    store = EmbeddedStore(announce=False)
+    admin = BigCommerceAdmin("http://127.0.0.1:9", store_hash=STORE_HASH, access_token=ADMIN_TOKEN)
+    erp = SimulatedErpAdapter("http://127.0.0.1:9")
+    try:
+        worker = build_worker(settings, store, erp, admin)
+        assert (FLOW in {flow.name for flow in worker.flows}) is on
+        assert "orders" in {flow.name for flow in worker.flows}
+    finally:
+        await admin.aclose()
+        await erp.aclose()
