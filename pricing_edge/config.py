@@ -235,8 +235,8 @@ class Settings:
                                                  "is a channel's when its Host is store-{hash}-{id}.…)")
     currency: Currency = Field("USD", description="the channel's default currency (ISO 4217), until "
                                                   "BigCommerce's currency assignments are read")
-    currencies: Currencies = Field(("USD", "EUR"), description="currencies `pricing-edge warm` loads, "
-                                                               "comma-separated")
+    currencies: Currencies = Field(("USD", "EUR"), description="currencies the store sells in when BigCommerce "
+                                                               "cannot say (warm, sync), comma-separated")
     price_lists: Assignments = Field({0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6},
                                      description="price-list assignments, customer_group:price_list pairs, "
                                                  "until BigCommerce's are read (cold-start fallback)")
