@@ -131,9 +131,11 @@ def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from pricing_edge.edge.assignments import store_currencies
     from pricing_edge.edge.main import open_erp
     from pricing_edge.edge.warm import warm
     from pricing_edge.store import open_store
+    from pricing_edge.worker.main import open_admin
 
     if not settings.redis_url:
         print("pricing-edge warm needs PRICING_EDGE_REDIS_URL: it loads the store the edge processes share, and "
@@ -143,9 +145,12 @@ def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         store, erp = open_store(settings), open_erp(settings)
+        admin = open_admin(settings, store)
         try:
-            report = await warm(store, erp, settings.assignments, list(settings.currencies))
+            currencies = await store_currencies(store, admin, settings.currencies)  # BigCommerce's, else configured
+            report = await warm(store, erp, settings.assignments, currencies)
         finally:
+            await admin.aclose()
             await erp.aclose()
             await store.aclose()
         _print_json(report.__dict__)

@@ -235,8 +235,8 @@ class Settings:
                                                  "is a channel's when its Host is store-{hash}-{id}.…)")
     currency: Currency = Field("USD", description="the channel's default currency (ISO 4217), until "
                                                   "BigCommerce's currency assignments are read")
-    currencies: Currencies = Field(("USD", "EUR"), description="currencies `pricing-edge warm` loads, "
-                                                               "comma-separated")
+    currencies: Currencies = Field(("USD", "EUR"), description="currencies the store sells in when BigCommerce "
+                                                               "cannot say (warm, sync), comma-separated")
     price_lists: Assignments = Field({0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6},
                                      description="price-list assignments, customer_group:price_list pairs, "
                                                  "until BigCommerce's are read (cold-start fallback)")
@@ -319,6 +319,8 @@ class Settings:
     order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
     hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
                                                             "(re-activated if BigCommerce deactivated them)")
+    bc_sync: Flag = Field(True, description="the worker pushes the ERP's prices and stock into BigCommerce "
+                                            "(off: another tool owns BigCommerce's price lists and inventory)")
     bc_sync_batch: Annotated[int, Field(ge=1, le=1000)] = Field(
         1000, description="records per write when the worker pushes the ERP's prices and stock into BigCommerce "
                           "(at most 1,000: BigCommerce's limit for price-list records)")

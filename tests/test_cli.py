@@ -153,3 +153,9 @@ def test_sync_needs_redis_and_says_so() -> None:
     result = run_cli("sync", "prices", "--full")
     assert result.returncode == 2
     assert "pricing-edge sync needs PRICING_EDGE_REDIS_URL" in result.stderr
+
+
+def test_sync_says_when_the_push_is_off() -> None:
+    result = run_cli("sync", "prices", env={"PRICING_EDGE_BC_SYNC": "0", "PRICING_EDGE_REDIS_URL": "redis://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "push is off (PRICING_EDGE_BC_SYNC=0)" in result.stderr

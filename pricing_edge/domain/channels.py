@@ -89,6 +89,14 @@ def channel_setups(channel_ids: Iterable[int], assignment_rows: Iterable[Any], c
             raise ChannelDataError(f"price-list assignment #{n}: channel {channel} has two price lists for "
                                    f"{'its customers' if group is None else f'customer group {group}'}")
         target[key] = price_list
+    currencies = channel_currencies(currency_rows)
+    return {c: ChannelSetup(c, PriceListAssignments(by_channel[c], channel_default.get(c, default_price_list_id)),
+                            *currencies.get(c, (fallback_currency, (fallback_currency,))))
+            for c in sorted(served)}
+
+
+def channel_currencies(currency_rows: Iterable[Any]) -> dict[int, tuple[str, tuple[str, ...]]]:
+    """Channel → (default currency, enabled currencies) from ``/v3/channels/currency-assignments`` rows."""
     currencies: dict[int, tuple[str, tuple[str, ...]]] = {}
     for n, row in enumerate(currency_rows):
         if not isinstance(row, Mapping):
@@ -103,6 +111,10 @@ def channel_setups(channel_ids: Iterable[int], assignment_rows: Iterable[Any], c
             raise ChannelDataError(f"currency assignment #{n}: the default currency {default} of channel {channel} "
                                    f"is not one of its enabled currencies {list(enabled)}")
         currencies[channel] = (default, enabled)
-    return {c: ChannelSetup(c, PriceListAssignments(by_channel[c], channel_default.get(c, default_price_list_id)),
-                            *currencies.get(c, (fallback_currency, (fallback_currency,))))
-            for c in sorted(served)}
+    return currencies
+
+
+def sold_currencies(currency_rows: Iterable[Any]) -> tuple[str, ...]:
+    """Every currency the store sells in: those enabled on any of its channels (sorted; empty when BigCommerce
+    named none, and the caller falls back to its configuration)."""
+    return tuple(sorted({c for _, enabled in channel_currencies(currency_rows).values() for c in enabled}))

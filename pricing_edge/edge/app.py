@@ -24,7 +24,7 @@ from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
-from pricing_edge.edge.assignments import ChannelAssignments
+from pricing_edge.edge.assignments import ChannelAssignments, store_currencies
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
@@ -85,10 +85,11 @@ def consumer_name() -> str:
 
 
 async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-                              currencies: list[str]) -> None:
-    """Warm without delaying start-up: requests meanwhile read through as usual."""
+                              admin: BigCommerceAdmin, currencies: Sequence[str]) -> None:
+    """Warm without delaying start-up: requests meanwhile read through as usual. In the currencies the store
+    sells in (BigCommerce's; ``currencies``, the configured, only when it cannot say)."""
     try:
-        report = await warm(store, erp, assignments, currencies)
+        report = await warm(store, erp, assignments, await store_currencies(store, admin, currencies))
         log.info("warmed at start: %s", report)
     except (ErpError, StoreError) as exc:
         log.warning("warming at start failed (requests read through instead): %s", exc)
@@ -238,7 +239,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
             warmed = channels.setup(settings.channel_id).assignments  # BigCommerce's, once read
-            tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, list(settings.currencies)),
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, admin, settings.currencies),
                                              name="warm"))
         try:
             yield

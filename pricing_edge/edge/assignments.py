@@ -25,7 +25,7 @@ import orjson
 from pricing_edge.bigcommerce import channels as bc_channels
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
-from pricing_edge.domain.channels import ChannelDataError, ChannelSetup, channel_setups
+from pricing_edge.domain.channels import ChannelDataError, ChannelSetup, channel_setups, sold_currencies
 from pricing_edge.domain.scope import PriceListAssignments, Scope
 from pricing_edge.store.base import Store, StoreError
 
@@ -102,13 +102,8 @@ class ChannelAssignments:
 
     async def load_kept(self) -> bool:
         """The last good setup any edge process kept (after a restart while BigCommerce is unreachable)."""
-        try:
-            raw = await self.store.get_value(KEPT_KEY)
-            if raw is None:
-                return False
-            kept = {s.channel_id: s for s in (ChannelSetup.from_json(item) for item in orjson.loads(raw))}
-        except (StoreError, ChannelDataError, orjson.JSONDecodeError, TypeError) as exc:
-            log.warning("no usable kept price-list assignments: %s", exc)
+        kept = await kept_setups(self.store)
+        if not kept:
             return False
         self._use({c: kept.get(c, self.current[c]) for c in self.channel_ids}, "kept")
         return True
@@ -128,3 +123,31 @@ class ChannelAssignments:
             self._wake.clear()
             if not stopping():
                 await self.refresh()
+
+
+async def kept_setups(store: Store) -> dict[int, ChannelSetup]:
+    """The channel setups an edge process last read from BigCommerce and kept in the store (none: empty)."""
+    try:
+        raw = await store.get_value(KEPT_KEY)
+        if raw is None:
+            return {}
+        return {s.channel_id: s for s in (ChannelSetup.from_json(item) for item in orjson.loads(raw))}
+    except (StoreError, ChannelDataError, orjson.JSONDecodeError, TypeError) as exc:
+        log.warning("no usable kept price-list assignments: %s", exc)
+        return {}
+
+
+async def store_currencies(store: Store, admin: BigCommerceAdmin | None, fallback: Sequence[str]) -> list[str]:
+    """The one answer to "which currencies does this store sell in", for the push into BigCommerce and for
+    warming: every currency BigCommerce has enabled on any channel (its channel currency assignments). When
+    BigCommerce cannot say (unreachable, unusable data, no channel names one), the currencies of the channel
+    setups the edge kept in the store; only then ``fallback`` (``PRICING_EDGE_CURRENCIES``)."""
+    if admin is not None:
+        try:
+            sold = sold_currencies(await bc_channels.currency_assignments(admin))
+            if sold:
+                return list(sold)
+        except (BigCommerceError, ChannelDataError) as exc:
+            log.warning("BigCommerce's channel currencies not read, using the kept ones or the configured: %s", exc)
+    kept = sorted({c for setup in (await kept_setups(store)).values() for c in setup.currencies})
+    return kept or list(fallback)

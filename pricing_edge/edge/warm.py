@@ -3,9 +3,11 @@ first request to the ERP. Versioned writes: warming never overwrites a newer rec
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.erp.errors import ErpNotFound
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store
 
@@ -20,15 +22,19 @@ class WarmReport:
 
 
 async def warm(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-               currencies: list[str]) -> WarmReport:
+               currencies: Sequence[str]) -> WarmReport:
+    """``currencies``: those the store sells in (``edge.assignments.store_currencies``)."""
     report = WarmReport()
     price_lists = sorted({*assignments.by_group.values(), assignments.default_price_list_id})
     for price_list_id in price_lists:
         for currency in currencies:
-            async for batch in erp.iter_price_list(price_list_id, currency):
-                for record in batch:
-                    await store.put_price(record)
-                report.prices += len(batch)
+            try:
+                async for batch in erp.iter_price_list(price_list_id, currency):
+                    for record in batch:
+                        await store.put_price(record)
+                    report.prices += len(batch)
+            except ErpNotFound:  # a currency BigCommerce sells in that the ERP does not price this list in
+                log.warning("price list %d in %s is unknown to the ERP: not warmed", price_list_id, currency)
         report.price_lists += 1
     async for levels in erp.iter_stock():
         await store.put_stock_levels(levels)

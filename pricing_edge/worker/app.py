@@ -111,10 +111,12 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
     orders = OrderFlow(admin, erp, ledger, assignments,
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
                        metrics, claim_ms=engine.lease_ms, store=store, dedup_ttl=settings.dedup_ttl)
-    flows: list[Flow] = [orders, BigCommerceSyncFlow(
-        admin, erp, store, mirror_state(store, settings.store_hash), store_hash=settings.store_hash,
-        currencies=settings.currencies, locations=settings.inventory_locations, batch_size=settings.bc_sync_batch,
-        queue=store.work_queue())]
+    flows: list[Flow] = [orders]
+    if settings.bc_sync:  # off: another tool owns BigCommerce's price lists and inventory
+        flows.append(BigCommerceSyncFlow(
+            admin, erp, store, mirror_state(store, settings.store_hash), store_hash=settings.store_hash,
+            currencies=settings.currencies, locations=settings.inventory_locations, batch_size=settings.bc_sync_batch,
+            queue=store.work_queue()))
     changes = open_change_source(settings, store, erp, metrics.registry)
     if changes is not None and changes.prefix:
         flows.append(ErpSignalFlow(changes.source, changes.prefix))

@@ -3,7 +3,7 @@
 The run is queued on the store's own price (or inventory) entity, behind any ERP events already waiting,
 so it never writes beside them; a worker process does the work and reports its progress in Redis, shown
 here as a progress bar with an ETA (tqdm). Exit 0 when the run is done, 1 when it failed for good or the
-wait ran out (the run goes on in the worker), 2 without Redis.
+wait ran out (the run goes on in the worker), 2 without Redis or with the push off (``PRICING_EDGE_BC_SYNC``).
 """
 from __future__ import annotations
 
@@ -40,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.bc_sync:
+        print("pricing-edge sync: the ERP → BigCommerce push is off (PRICING_EDGE_BC_SYNC=0): the worker does not "
+              "run it, so nothing was queued", file=sys.stderr)
+        return 2
     if not settings.redis_url:
         print("pricing-edge sync needs PRICING_EDGE_REDIS_URL: the run is queued for a worker process",
               file=sys.stderr)

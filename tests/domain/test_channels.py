@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pricing_edge.domain.channels import ChannelDataError, ChannelSetup, channel_setups
+from pricing_edge.domain.channels import ChannelDataError, ChannelSetup, channel_setups, sold_currencies
 
 ROWS = [{"id": 1, "price_list_id": 1, "customer_group_id": 0, "channel_id": 1},
         {"id": 2, "price_list_id": 2, "customer_group_id": 1, "channel_id": 1},
@@ -57,3 +57,12 @@ def test_unusable_rows_are_clear_errors(rows: list[Any], currencies: list[Any], 
 def test_a_kept_setup_that_is_not_one_is_refused() -> None:
     with pytest.raises(ChannelDataError):
         ChannelSetup.from_json({"channel_id": 1, "by_group": {"1": "x"}})
+
+
+def test_the_store_sells_in_every_currency_enabled_on_any_of_its_channels() -> None:
+    only_on_two = [{"channel_id": 1, "enabled_currencies": ["USD"], "default_currency": "USD"},
+                   {"channel_id": 2, "enabled_currencies": ["gbp", "EUR"], "default_currency": "EUR"}]
+    assert sold_currencies(only_on_two) == ("EUR", "GBP", "USD")
+    assert sold_currencies([]) == ()
+    with pytest.raises(ChannelDataError, match="ISO 4217"):
+        sold_currencies([{"channel_id": 1, "enabled_currencies": ["US"], "default_currency": "US"}])

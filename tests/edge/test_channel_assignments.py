@@ -12,7 +12,7 @@ from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.storefront import StorefrontClient, channel_host, forwarded
 from pricing_edge.config import DEMO_ADMIN_TOKEN
 from pricing_edge.domain.scope import PriceListAssignments
-from pricing_edge.edge.assignments import ChannelAssignments
+from pricing_edge.edge.assignments import KEPT_KEY, ChannelAssignments, store_currencies
 from pricing_edge.jsonio import dumps
 from pricing_edge.runtime import free_port
 from pricing_edge.sim.admin.channels import Assignment
@@ -130,3 +130,25 @@ async def test_bigcommerce_itself_is_asked_at_the_channels_host_name() -> None:
         await simulator.aclose()
     finally:
         await client.aclose()
+
+
+async def test_the_store_sells_in_bigcommerces_channel_currencies_else_the_kept_else_the_configured(
+        store: RedisStore) -> None:
+    """One answer for the push and for warming: a currency enabled only on channel 2 is one the store sells in."""
+    app = make_app(build_dataset())
+    app.state.admin.channels.channels[1].currencies = ("USD",)  # EUR only on channel 2
+    with serve(app) as sim:
+        admin = admin_for(sim.base_url)
+        try:
+            assert await store_currencies(store, admin, ["GBP"]) == ["EUR", "USD"]
+            assert await edge_assignments(store, admin).refresh()  # an edge process keeps its setups in Redis
+        finally:
+            await admin.aclose()
+    admin = admin_for(f"http://127.0.0.1:{free_port()}")  # BigCommerce unreachable from now on
+    try:
+        assert await store_currencies(store, admin, ["GBP"]) == ["EUR", "USD"]  # the edge's kept copy
+        await store.delete_value(KEPT_KEY)
+        assert await store_currencies(store, admin, ["GBP"]) == ["GBP"]  # only then the configuration
+        assert await store_currencies(store, None, ["GBP"]) == ["GBP"]
+    finally:
+        await admin.aclose()

@@ -18,11 +18,14 @@ from pricing_edge.domain import events
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.sim.dataset import Dataset, build_dataset
+from pricing_edge.sim.erp.app import create_app as create_erp_app
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
+from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.store.bc_mirror import mirror_state
+from pricing_edge.worker.app import build_worker
 from pricing_edge.worker.errors import PermanentError
-from pricing_edge.worker.flows.bc_sync import FLOW, BigCommerceSyncFlow, entity
+from pricing_edge.worker.flows.bc_sync import FLOW, BigCommerceSyncFlow, entity, sync_message
 from pricing_edge.worker.messages import Message
 from tests.sim.admin.support import ADMIN_TOKEN, STORE_HASH, make_app
 from tests.support.servers import ServerThread, serve
@@ -135,3 +138,48 @@ async def test_a_record_bigcommerce_refuses_fails_its_own_event_not_those_queued
         assert await queue.complete(taken)
     assert outcomes == ["ok", "refused", "ok"]
     assert writes(bigcommerce)["price_records"] == {f"1:USD:{r.sku}": 1 for r in good}
+
+
+@pytest.mark.parametrize("on", [True, False])
+async def test_the_push_runs_only_when_it_is_on(on: bool) -> None:
+    """PRICING_EDGE_BC_SYNC=0 (another tool owns BigCommerce's price lists): the worker has no such flow."""
+    settings = Settings.from_env({"PRICING_EDGE_BC_SYNC": "1" if on else "0"})
+    store = EmbeddedStore(announce=False)
+    admin = BigCommerceAdmin("http://127.0.0.1:9", store_hash=STORE_HASH, access_token=ADMIN_TOKEN)
+    erp = SimulatedErpAdapter("http://127.0.0.1:9")
+    try:
+        worker = build_worker(settings, store, erp, admin)
+        assert (FLOW in {flow.name for flow in worker.flows}) is on
+        assert "orders" in {flow.name for flow in worker.flows}
+    finally:
+        await admin.aclose()
+        await erp.aclose()
+
+
+async def test_a_sync_run_pushes_a_currency_bigcommerce_enabled_only_on_channel_2(
+        store: Store, dataset: Dataset) -> None:
+    """PRICING_EDGE_CURRENCIES says USD; BigCommerce sells in EUR too (channel 2 only): EUR is pushed."""
+    bc_app = make_app(dataset)
+    bc_app.state.admin.channels.channels[1].currencies = ("USD",)
+    sku = dataset.products[0].default_variant.sku
+    with serve(bc_app) as bigcommerce, serve(create_erp_app(dataset, latency_ms=0)) as erp_sim:
+        for currency in ("USD", "EUR"):  # the ERP changes a price in each currency
+            changed = httpx.post(erp_sim.base_url + "/_sim/changes/price", timeout=30, json={
+                "price_list_id": 2, "sku": sku, "currency": currency, "price": "7.25", "sale_price": None})
+            assert changed.status_code == 200, changed.text
+        admin = BigCommerceAdmin(bigcommerce.base_url, store_hash=STORE_HASH, access_token=ADMIN_TOKEN,
+                                 quota=store.rest_quota(STORE_HASH))
+        erp = SimulatedErpAdapter(erp_sim.base_url)
+        flow = BigCommerceSyncFlow(admin, erp, store, mirror_state(store, STORE_HASH), store_hash=STORE_HASH,
+                                   currencies=("USD",), queue=store.work_queue())
+        try:
+            message = sync_message("prices", STORE_HASH, full=False)
+            await store.work_queue().enqueue(FLOW, message.entity, message.encode())
+            await drain(flow, store)
+        finally:
+            await admin.aclose()
+            await erp.aclose()
+        written = writes(bigcommerce)["price_records"]
+    assert written.get(f"2:EUR:{sku}") == 1 and written.get(f"2:USD:{sku}") == 1
+    held = dataset.bc_prices.get(2, sku, "EUR")
+    assert held is not None and held.price == Decimal("7.25")

@@ -47,13 +47,14 @@ class AdminState:
             raise ValueError("the REST Admin API needs an access token (admin_token)")
         store_id = store_id or store_id_for(store_hash)
         quota, window = rate_limit
+        channels = channels or ChannelBook(dataset, store_hash)
         state = cls(store_hash=store_hash, admin_token=admin_token, client_id=client_id, store_id=store_id,
-                   orders=OrderBook(dataset, tax_rate=tax_rate),
+                   orders=OrderBook(dataset, channels, tax_rate=tax_rate),
                    hooks=HookRegistry(store_hash=store_hash, client_id=client_id),
                    webhooks=WebhookEmitter(store_hash=store_hash, store_id=store_id, client_secret=client_secret,
                                            policy=webhook_retry),
                    limiter=FixedWindow(quota, float(window)),
-                   channels=channels or ChannelBook(dataset, store_hash))
+                   channels=channels)
         state.webhooks.on_failed = state.deactivate_hook
         return state
 

@@ -5,8 +5,9 @@ event and every sync run (``pricing-edge sync prices|inventory [--full]``, queue
 is handled one after the other, so there is one write request at a time per store and kind, as
 BigCommerce asks of record upserts. An event carries the record's full state; the events of its kind queued
 behind it are written with it (one request per batch), and each writes nothing when its own turn comes,
-finding its record already in BigCommerce. A sync run reads the whole ERP (every BigCommerce price list in every configured currency, or all
-stock) and writes what differs, reporting its progress in the store for the command line to show.
+finding its record already in BigCommerce. A sync run reads the whole ERP (every BigCommerce price list in
+every currency the store sells in — BigCommerce's channel currencies, ``edge.assignments.store_currencies`` —,
+or all stock) and writes what differs, reporting its progress in the store for the command line to show.
 ``--full`` forgets every remembered fingerprint first: BigCommerce is re-read whole.
 """
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pricing_edge.domain import bc_mirror, events
 from pricing_edge.domain.bc_mirror import Wanted
 from pricing_edge.domain.events import EventDataError
 from pricing_edge.domain.inventory import StockLevel
+from pricing_edge.edge.assignments import store_currencies
 from pricing_edge.erp.errors import ErpNotFound
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store
@@ -67,12 +69,13 @@ class BigCommerceSyncFlow:
                  store_hash: str, currencies: Sequence[str], locations: Mapping[int, int] | None = None,
                  batch_size: int = bc_mirror.MAX_RECORDS_PER_PUT, queue: WorkQueue | None = None) -> None:
         self.erp = erp
+        self.admin = admin
         self.queue = queue  # to batch the events queued behind the one in hand
         self.batch_size = batch_size
         self.store = store
         self.state = state
         self.store_hash = store_hash
-        self.currencies = list(currencies)
+        self.currencies = list(currencies)  # only when neither BigCommerce nor the edge's kept copy can say
         self.location_map = dict(locations or {})
         self.price_lists = PriceListsApi(admin)
         self.inventory = InventoryApi(admin)
@@ -163,9 +166,10 @@ class BigCommerceSyncFlow:
 
     async def _erp_prices(self) -> list[Wanted]:
         wanted: list[Wanted] = []
+        currencies = await store_currencies(self.store, self.admin, self.currencies)
         for price_list in await self.price_lists.price_lists():
             list_id = int(price_list["id"])
-            for currency in self.currencies:
+            for currency in currencies:
                 try:
                     async for chunk in self.erp.iter_price_list(list_id, currency):
                         wanted.extend(Wanted(bc_mirror.price_key(r.price_list_id, r.currency, r.sku), r.version,

@@ -15,7 +15,7 @@ from pricing_edge.config import DEMO_IMPERSONATION_TOKEN
 from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.sim.admin.channels import ASSIGNMENT_SCOPE
 from pricing_edge.sim.dataset import Dataset
-from tests.sim.admin.support import STORE_HASH, Sim, check, simple_product
+from tests.sim.admin.support import STORE_HASH, Sim, check, order_body, simple_product
 from tests.support.polling import wait_until
 from tests.support.receiver import Receiver
 from tests.support.servers import ServerThread
@@ -166,3 +166,21 @@ def test_the_second_channel_answers_at_its_own_host_in_its_own_currency(sim: Sim
         "Host": f"store-{STORE_HASH}-9.mybigcommerce.com", "Authorization": f"Bearer {DEMO_IMPERSONATION_TOKEN}",
         "Content-Type": "application/json"}, content=dumps({"query": "{ channel { entityId } }"}), timeout=30.0)
     assert unknown.status_code == 404
+
+
+def test_an_order_created_over_rest_is_priced_by_its_channels_assignment(sim: Sim, dataset: Dataset) -> None:
+    """As the storefront prices: the customer's group on the order's channel, not the group's list everywhere."""
+    product = simple_product(dataset)
+    sku = product.default_variant.sku
+    with sim.rest() as rest:
+        assert send(rest, "PUT", "/v3/pricelists/3/assignments",
+                    {"customer_group_id": WHOLESALE_GROUP, "channel_id": 2}).status_code == 200
+        priced = {}
+        for channel, currency in ((1, "USD"), (2, "EUR")):
+            created = send(rest, "POST", "/v2/orders", order_body(
+                dataset, customer_id=WHOLESALE_CUSTOMER, channel_id=channel, default_currency_code=currency,
+                products=[{"product_id": product.id, "quantity": 1}]))
+            assert created.status_code == 200, created.text
+            [line] = loads_exact(send(rest, "GET", f"/v2/orders/{created.json()['id']}/products").content)
+            priced[channel] = Decimal(line["price_ex_tax"])
+    assert priced == {1: shown_price(dataset, 2, sku, "USD"), 2: shown_price(dataset, 3, sku, "EUR")}
