@@ -56,6 +56,9 @@ from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
+from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
+from pricing_edge.edge.holes import punch
+from pricing_edge.edge.reprojection import reproject
 from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
@@ -197,13 +200,16 @@ class GraphQLEndpoint:
         async def compute() -> Answer:
             nonlocal computed_here
             computed_here = True
+            reprojected = await self._reproject(request, scope, cache_key)
+            if reprojected is not None:
+                return reprojected
             return Answer.of(await self._compute(request, gql, scope, document, cache_key))
 
         cached = self.responses.get(cache_key)
         if cached is not None:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
-            if not cached.fresh:  # expired, not invalidated: serve it (flagged stale) while one recompute runs
+            if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
                 self.answers.start(cache_key, compute)
             headers = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
@@ -270,8 +276,10 @@ class GraphQLEndpoint:
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
+        catalog_ms = skeleton_now_ms()  # when the catalog part was learned
         if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
             body = skeleton.body
+            catalog_ms = skeleton.fetched_ms
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
             if operation.operation is OperationType.MUTATION and any(
@@ -307,7 +315,8 @@ class GraphQLEndpoint:
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
-        return self._respond(result, document, cache_key, filled, generation)
+        holes = (overlay, scope.price_list_id, catalog_ms + int(self.skeletons.ttl * 1000))
+        return self._respond(result, document, cache_key, filled, generation, holes)
 
     async def _listing(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                        sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
@@ -369,9 +378,11 @@ class GraphQLEndpoint:
         return self._respond(result, document, cache_key, filled, generation), filled.tags
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
-                 filled: Filled, generation: int) -> Response:
+                 filled: Filled, generation: int, holes: tuple[Overlay, int, int] | None = None) -> Response:
         """The answer, with DESIGN.md's freshness flags (the header if and only if the body says stale);
-        only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends."""
+        only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends.
+        ``holes`` (its overlay, price list, the end of its catalog part): kept so, it is re-projected after a
+        change rather than recomputed (``edge/holes.py``)."""
         done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
         headers = headers_for(done.stale)
         score = self._complexity.get(cache_key) if self.scores_complexity else None
@@ -380,8 +391,29 @@ class GraphQLEndpoint:
         if not document.shareable:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
         if "errors" not in result and done.keep_for is not None:
-            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for)
+            punched = punch(result, *holes) if holes is not None and filled.complete else None
+            if punched is not None and punched.body() != done.body:
+                log.error("an answer's bytes with holes differ from its bytes; kept whole")
+                punched = None
+            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for, holes=punched)
         return Response(done.body, media_type=JSON, headers=headers)
+
+    async def _reproject(self, request: Request, scope: Scope, cache_key: tuple[Any, ...]) -> Answer | None:
+        """A kept answer with holes, its changed sites re-projected (and its flags anew); None: computed anew
+        (none kept, or its catalog part is due from BigCommerce again)."""
+        began = self.responses.reprojectable(cache_key)
+        if began is None or skeleton_now_ms() >= began.holes.catalog_until_ms:
+            return None
+        verified = Filled(degraded={"upstream"}) if self.buyers.last_good(request.headers) else Filled()
+
+        async def fill(overlay: Overlay) -> Filled:
+            return (await self._fill(overlay, scope)).merge(verified)
+
+        done = await reproject(began.holes, began.dirty, fill, self.records.clock.wall_ms, self.responses.ttl)
+        self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
+        self.metrics.cache.labels("response", "graphql", "reprojected").inc()
+        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        return Answer(done.body, 200, done.stale, False, score)
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:

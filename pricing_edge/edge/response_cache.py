@@ -15,6 +15,12 @@ rewrites its flags once per entry), since a record it used is past its TTL: a ke
 An answer computed while an invalidation happened is kept only if that invalidation touched none of
 its tags (a short log of recent invalidations says which), so a steady stream of ERP events does
 not stop unrelated answers from being kept.
+
+An answer kept with holes (``edge/holes.py``) is not dropped by an invalidation: the sites its tags feed
+are marked dirty, and it is not served again until they are re-projected (``reprojectable`` /
+``reprojected``, ``edge/reprojection.py``). Every invalidation of it until its next request is coalesced
+into that one re-projection. Such an answer is also *due* for a re-projection ahead of its end (the last
+``AHEAD`` of the TTL, at most every ``AHEAD / 4``): a hot answer is renewed before anyone sees it expire.
 """
 from __future__ import annotations
 
@@ -26,17 +32,13 @@ from dataclasses import dataclass, field
 
 from cachetools import LRUCache
 
-Tag = tuple[Hashable, ...]
+from pricing_edge.edge.holes import Holes, Tag, price_tag, stock_tag
+
+__all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stock_tag"]
+
 RECENT_INVALIDATIONS = 4096
 JITTER = 0.1  # an entry's lifetime is the TTL ± 10%
-
-
-def price_tag(price_list_id: int, sku: str) -> Tag:
-    return ("p", price_list_id, sku)
-
-
-def stock_tag(sku: str) -> Tag:
-    return ("s", sku)
+AHEAD = 0.2  # an answer with holes is re-projected ahead from this share of the TTL before its end
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,14 @@ class Cached:
     body: bytes
     fresh: bool  # False: expired, served while one recompute runs
     stale: bool = False  # the body says "stale": true (an expired answer that carries freshness flags)
+    due: bool = False  # fresh, but to be re-projected now, ahead of its end
+
+
+@dataclass(frozen=True)
+class Reprojectable:
+    holes: Holes
+    dirty: frozenset[int]  # the sites whose records changed since it was kept
+    marks: int  # how many invalidations had marked it: a re-projection is kept only if none came meanwhile
 
 
 @dataclass
@@ -53,6 +63,10 @@ class _Entry:
     fresh_until: float
     usable_until: float
     stale_body: bytes | None = field(default=None)
+    holes: Holes | None = None
+    dirty: set[int] = field(default_factory=set)
+    marks: int = 0
+    ahead_at: float = 0.0  # when it is next due for a re-projection ahead of its end
 
 
 class ResponseCache:
@@ -73,36 +87,74 @@ class ResponseCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
+        if entry.dirty:
+            return None  # changed since kept: re-projected (or recomputed) before it is served again
         now = self._clock()
         if now >= entry.usable_until:
             self._entries.pop(key, None)
             return None
         if now < entry.fresh_until:
-            return Cached(entry.body, True)
+            if entry.holes is None or now < entry.ahead_at:
+                return Cached(entry.body, True)
+            entry.ahead_at = now + self.ttl * AHEAD / 4
+            return Cached(entry.body, True, due=True)
         if entry.stale_body is None:
             entry.stale_body = self.restale(entry.body)
         return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
 
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
-            lifetime: float | None = None) -> bool:
+            lifetime: float | None = None, holes: Holes | None = None) -> bool:
         """Keep an answer computed from records read at ``generation`` — unless an invalidation since
         then touched one of its tags (then it may hold the state that invalidation replaced). It is
-        fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL."""
+        fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL.
+        With ``holes`` it is re-projected after a change instead of dropped."""
         frozen = frozenset(tags)
         if generation is not None and not self._untouched_since(generation, frozen):
             return False
-        jittered = self.ttl * (1 + self.jitter * (2 * random.random() - 1))
-        # A lifetime from the records is cut short by up to the jitter, never lengthened (an answer must not
-        # outlive its records): answers built from records learned together do not all expire together.
-        lifetime = jittered if lifetime is None else min(lifetime * (1 - self.jitter * random.random()), jittered)
+        lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
         now = self._clock()
-        self._entries[key] = _Entry(body, frozen, now + lifetime, now + lifetime + self.ttl)
+        self._entries[key] = _Entry(body, frozen, now + lifetime, now + lifetime + self.ttl, holes=holes,
+                                    ahead_at=now + lifetime - self.ttl * AHEAD)
         for tag in frozen:
             self._by_tag.setdefault(tag, set()).add(key)
         if len(self._by_tag) > 8 * self._size:
             self._compact()
+        return True
+
+    def _lifetime(self, lifetime: float | None) -> float:
+        jittered = self.ttl * (1 + self.jitter * (2 * random.random() - 1))
+        # A lifetime from the records is cut short by up to the jitter, never lengthened (an answer must not
+        # outlive its records): answers built from records learned together do not all expire together.
+        return jittered if lifetime is None else min(lifetime * (1 - self.jitter * random.random()), jittered)
+
+    def reprojectable(self, key: Hashable) -> Reprojectable | None:
+        """A kept answer with holes, still usable: what a re-projection of it starts from."""
+        entry = self._entries.get(key)
+        if entry is None or entry.holes is None or self._clock() >= entry.usable_until:
+            return None
+        return Reprojectable(entry.holes, frozenset(entry.dirty), entry.marks)
+
+    def reprojected(self, key: Hashable, began: Reprojectable, holes: Holes, body: bytes,
+                    lifetime: float | None) -> bool:
+        """Keep a re-projection (``lifetime`` None: its records are no longer fresh) — only if the entry is
+        the one it began from and no invalidation marked it meanwhile (it may have read the replaced state)."""
+        entry = self._entries.get(key)
+        if entry is None or entry.holes is not began.holes or entry.marks != began.marks:
+            return False
+        if lifetime is None:
+            if entry.dirty:
+                self._entries.pop(key, None)  # its old bytes must not be served; a recompute follows
+            return False
+        lifetime = self._lifetime(lifetime)
+        if lifetime <= 0:
+            return False
+        now = self._clock()
+        entry.body, entry.holes, entry.stale_body = body, holes, None
+        entry.dirty = set()
+        entry.fresh_until, entry.usable_until = now + lifetime, now + lifetime + self.ttl
+        entry.ahead_at = max(entry.ahead_at, entry.fresh_until - self.ttl * AHEAD)
         return True
 
     def untouched_since(self, generation: int, tags: Iterable[Tag]) -> bool:
@@ -120,12 +172,25 @@ class ResponseCache:
         frozen = frozenset(tags)
         self.generation += 1
         self._recent.append((self.generation, frozen))
-        dropped = 0
+        touched: set[Hashable] = set()
         for tag in frozen:
-            for key in self._by_tag.pop(tag, ()):
-                if self._entries.pop(key, None) is not None:
-                    dropped += 1
-        return dropped
+            keys = self._by_tag.pop(tag, ())
+            kept: set[Hashable] = set()
+            for key in keys:
+                entry = self._entries.get(key)
+                if entry is None:
+                    continue
+                touched.add(key)
+                sites = entry.holes.sites_for((tag,)) if entry.holes is not None else None
+                if sites is None:
+                    self._entries.pop(key, None)
+                else:  # kept, marked: re-projected before it is served again
+                    entry.dirty |= sites
+                    entry.marks += 1
+                    kept.add(key)
+            if kept:
+                self._by_tag[tag] = kept
+        return len(touched)
 
     def clear(self) -> None:
         self.generation += 1
