@@ -75,7 +75,7 @@ class ResponseCache:
         self.ttl = ttl
         self.restale = restale
         self.jitter = jitter
-        self._clock = clock
+        self.clock = clock
         self._entries: LRUCache[Hashable, _Entry] = LRUCache(maxsize=size)
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._size = size
@@ -89,7 +89,7 @@ class ResponseCache:
             return None
         if entry.dirty:
             return None  # changed since kept: re-projected (or recomputed) before it is served again
-        now = self._clock()
+        now = self.clock()
         if now >= entry.usable_until:
             self._entries.pop(key, None)
             return None
@@ -114,7 +114,7 @@ class ResponseCache:
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
-        now = self._clock()
+        now = self.clock()
         self._entries[key] = _Entry(body, frozen, now + lifetime, now + lifetime + self.ttl, holes=holes,
                                     ahead_at=now + lifetime - self.ttl * AHEAD)
         for tag in frozen:
@@ -132,7 +132,7 @@ class ResponseCache:
     def reprojectable(self, key: Hashable) -> Reprojectable | None:
         """A kept answer with holes, still usable: what a re-projection of it starts from."""
         entry = self._entries.get(key)
-        if entry is None or entry.holes is None or self._clock() >= entry.usable_until:
+        if entry is None or entry.holes is None or self.clock() >= entry.usable_until:
             return None
         return Reprojectable(entry.holes, frozenset(entry.dirty), entry.marks)
 
@@ -150,7 +150,7 @@ class ResponseCache:
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
-        now = self._clock()
+        now = self.clock()
         entry.body, entry.holes, entry.stale_body = body, holes, None
         entry.dirty = set()
         entry.fresh_until, entry.usable_until = now + lifetime, now + lifetime + self.ttl
