@@ -228,6 +228,9 @@ class Settings:
     # --- the edge: freshness, budgets, breakers ---------------------------------------------------
     price_ttl: Seconds = Field(60.0, description="seconds a price record stays in the in-process cache")
     stock_ttl: Seconds = Field(10.0, description="seconds a stock record stays in the in-process cache")
+    l1_max_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) the in-process "
+                                                     "cache of price and stock records may hold; least recently "
+                                                     "used evicted first")
     catalog_ttl: Seconds = Field(300.0,
                                  description="seconds BigCommerce's catalog answer for a scope is reused")
     buyer_ttl: Seconds = Field(60.0, description="seconds a token → buyer → scope resolution is reused")

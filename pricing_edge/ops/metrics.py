@@ -50,6 +50,8 @@ class EdgeMetrics:
             "pricing_edge_redis_down_cart_decisions_total",
             "Add-to-cart decided by the Redis-down rule (last known stock must cover the quantity by the factor)",
             ["outcome"], registry=r)
+        self.l1_bytes = Gauge("pricing_edge_l1_bytes", "Estimated bytes the in-process cache (L1) holds, by kind",
+                              ["kind"], registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.
