@@ -210,7 +210,7 @@ class GraphQLEndpoint:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
-                self.answers.start(cache_key, compute)
+                self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, compute))
             headers = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
             if score:

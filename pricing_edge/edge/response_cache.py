@@ -20,17 +20,23 @@ An answer kept with holes (``edge/holes.py``) is not dropped by an invalidation:
 are marked dirty, and it is not served again until they are re-projected (``reprojectable`` /
 ``reprojected``, ``edge/reprojection.py``). Every invalidation of it until its next request is coalesced
 into that one re-projection. Such an answer is also *due* for a re-projection ahead of its end (the last
-``AHEAD`` of the TTL, at most every ``AHEAD / 4``): a hot answer is renewed before anyone sees it expire.
+``AHEAD`` of its lifetime): a hot answer is renewed before anyone sees it expire.
+
+Freshness is judged by the one stale-while-revalidate policy (``edge/caching/swr.py``: fresh, ahead, stale
+served while one refresh runs, expired) with each answer's own lifetime as its TTL, and the background
+refreshes run through its ``Revalidator``: one per answer at a time, spaced after one that did not renew it.
 """
 from __future__ import annotations
 
 import random
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
 from cachetools import LRUCache
+
+from pricing_edge.edge.caching.swr import Freshness, Policy, Revalidator, fixed_delay
 
 from pricing_edge.edge.holes import Holes, Tag, price_tag, stock_tag
 
@@ -38,7 +44,7 @@ __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stoc
 
 RECENT_INVALIDATIONS = 4096
 JITTER = 0.1  # an entry's lifetime is the TTL ± 10%
-AHEAD = 0.2  # an answer with holes is re-projected ahead from this share of the TTL before its end
+AHEAD = 0.2  # an answer with holes is re-projected ahead in this last share of its lifetime
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,12 @@ class Reprojectable:
 class _Entry:
     body: bytes
     tags: frozenset[Tag]
-    fresh_until: float
-    usable_until: float
+    at: float  # when it was kept (or last re-projected)
+    lifetime: float  # seconds it is fresh from then
     stale_body: bytes | None = field(default=None)
     holes: Holes | None = None
     dirty: set[int] = field(default_factory=set)
     marks: int = 0
-    ahead_at: float = 0.0  # when it is next due for a re-projection ahead of its end
 
 
 class ResponseCache:
@@ -76,6 +81,9 @@ class ResponseCache:
         self.restale = restale
         self.jitter = jitter
         self.clock = clock
+        # Expired answers are served (flagged) for one more TTL; those with holes are renewed ahead of their end.
+        self.policy = Policy(ttl, ahead=1 - AHEAD, usable_for=ttl)
+        self.revalidator: Revalidator[Hashable] = Revalidator(fixed_delay(ttl * AHEAD / 4), now=clock, name="answer")
         self._entries: LRUCache[Hashable, _Entry] = LRUCache(maxsize=size)
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._size = size
@@ -89,15 +97,14 @@ class ResponseCache:
             return None
         if entry.dirty:
             return None  # changed since kept: re-projected (or recomputed) before it is served again
-        now = self.clock()
-        if now >= entry.usable_until:
+        state = self._judge(entry)
+        if state is Freshness.EXPIRED:
             self._entries.pop(key, None)
             return None
-        if now < entry.fresh_until:
-            if entry.holes is None or now < entry.ahead_at:
-                return Cached(entry.body, True)
-            entry.ahead_at = now + self.ttl * AHEAD / 4
-            return Cached(entry.body, True, due=True)
+        if state is Freshness.FRESH:
+            return Cached(entry.body, True)
+        if state is Freshness.AHEAD:
+            return Cached(entry.body, True, due=entry.holes is not None)
         if entry.stale_body is None:
             entry.stale_body = self.restale(entry.body)
         return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
@@ -114,9 +121,7 @@ class ResponseCache:
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
-        now = self.clock()
-        self._entries[key] = _Entry(body, frozen, now + lifetime, now + lifetime + self.ttl, holes=holes,
-                                    ahead_at=now + lifetime - self.ttl * AHEAD)
+        self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes)
         for tag in frozen:
             self._by_tag.setdefault(tag, set()).add(key)
         if len(self._by_tag) > 8 * self._size:
@@ -132,7 +137,7 @@ class ResponseCache:
     def reprojectable(self, key: Hashable) -> Reprojectable | None:
         """A kept answer with holes, still usable: what a re-projection of it starts from."""
         entry = self._entries.get(key)
-        if entry is None or entry.holes is None or self.clock() >= entry.usable_until:
+        if entry is None or entry.holes is None or self._judge(entry) is Freshness.EXPIRED:
             return None
         return Reprojectable(entry.holes, frozenset(entry.dirty), entry.marks)
 
@@ -150,12 +155,24 @@ class ResponseCache:
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
-        now = self.clock()
         entry.body, entry.holes, entry.stale_body = body, holes, None
         entry.dirty = set()
-        entry.fresh_until, entry.usable_until = now + lifetime, now + lifetime + self.ttl
-        entry.ahead_at = max(entry.ahead_at, entry.fresh_until - self.ttl * AHEAD)
+        entry.at, entry.lifetime = self.clock(), lifetime
         return True
+
+    def refresh(self, key: Hashable, compute: Callable[[], Awaitable[object]]) -> bool:
+        """Recompute (or re-project) an answer in the background — unless one is running for it, or the last
+        one did not renew it and its spacing has not passed; whether one started."""
+
+        async def renew(keys: list[Hashable]) -> list[Hashable]:
+            await compute()
+            entry = self._entries.get(key)
+            return keys if entry is not None and not entry.dirty and self._judge(entry) is Freshness.FRESH else []
+
+        return bool(self.revalidator.start([key], renew))
+
+    def _judge(self, entry: _Entry) -> Freshness:
+        return self.policy.judge(self.clock() - entry.at, entry.lifetime)
 
     def untouched_since(self, generation: int, tags: Iterable[Tag]) -> bool:
         """No invalidation since ``generation`` touched any of ``tags``."""

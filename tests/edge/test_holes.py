@@ -3,9 +3,11 @@ the flags), an invalidation marks the holes its records feed instead of dropping
 answer is never served until it is re-projected."""
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+from pricing_edge.edge.answer_flags import restale
 from pricing_edge.edge.holes import Holes, punch
 from pricing_edge.edge.response_cache import AHEAD, ResponseCache, price_tag, stock_tag
 from pricing_edge.jsonio import dumps
@@ -49,7 +51,7 @@ def test_the_bytes_with_holes_are_the_answers_bytes_and_the_answer_is_left_as_it
 
 
 def cache_with_holes(clock: Clock) -> tuple[ResponseCache, Holes]:
-    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0)
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0, restale=restale)
     kept = holes()
     tags = [price_tag(7, "A"), price_tag(7, "A-2"), stock_tag("A"), price_tag(7, "B"), stock_tag("B")]
     assert cache.put("plp", kept.body(), tags, lifetime=10, holes=kept)
@@ -108,16 +110,46 @@ def test_a_tag_no_hole_is_fed_by_drops_the_answer() -> None:
     assert cache.reprojectable("plp") is None
 
 
-def test_a_kept_answer_is_due_ahead_of_its_end_at_most_every_quarter_of_the_window() -> None:
+def test_a_kept_answer_is_due_in_the_last_part_of_its_lifetime() -> None:
     clock = Clock()
     cache, _ = cache_with_holes(clock)
     fresh = cache.get("plp")
     assert fresh is not None and fresh.fresh and not fresh.due
-    clock.now += 10 - 10 * AHEAD
+    clock.now += 10 * (1 - AHEAD)
     due = cache.get("plp")
     assert due is not None and due.fresh and due.due
-    again = cache.get("plp")
-    assert again is not None and not again.due  # one re-projection ahead is running
+    clock.now += 10 * AHEAD
+    expired = cache.get("plp")
+    assert expired is not None and not expired.fresh and expired.stale  # past its lifetime: flagged
+
+
+async def test_refreshes_run_one_at_a_time_and_are_spaced_after_one_that_did_not_renew() -> None:
+    clock = Clock()
+    cache, kept = cache_with_holes(clock)
+    clock.now += 10 * (1 - AHEAD)
+    release = asyncio.Event()
+    runs: list[str] = []
+
+    async def no_renewal() -> None:
+        runs.append("ran")
+        await release.wait()
+
+    assert cache.refresh("plp", no_renewal)
+    assert not cache.refresh("plp", no_renewal)  # one at a time
+    release.set()
+    await asyncio.gather(*cache.revalidator.background)
+    assert runs == ["ran"]
+    assert not cache.refresh("plp", no_renewal)  # it did not renew the answer: spaced
     clock.now += 10 * AHEAD / 4
-    later = cache.get("plp")
-    assert later is not None and later.due
+
+    async def renewal() -> None:
+        began = cache.reprojectable("plp")
+        assert began is not None
+        cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+
+    assert cache.refresh("plp", renewal)
+    await asyncio.gather(*cache.revalidator.background)
+    assert cache.refresh("plp", renewal)  # renewed: due normally again
+    await asyncio.gather(*cache.revalidator.background)
+    renewed = cache.get("plp")
+    assert renewed is not None and renewed.fresh and not renewed.due
