@@ -49,9 +49,9 @@ from pricing_edge.edge.document import (
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.budget import BUDGET_CODES
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
-from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
-from pricing_edge.edge.listing.merge import ListingError, PriceListings
-from pricing_edge.edge.listing.plan import ListingSite, find_listing
+from pricing_edge.edge.listing.merge import PriceListings
+from pricing_edge.edge.listing.answer import listing_answer
+from pricing_edge.edge.listing.plan import find_listing
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
@@ -59,7 +59,7 @@ from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
 from pricing_edge.edge.holes import punch
 from pricing_edge.edge.reprojection import reproject
-from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
 from pricing_edge.domain.inventory import StockLevel
@@ -74,7 +74,6 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
 VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
-LISTING_ATTEMPTS = 3  # a listing recomputed when a price event landed between its order and its overlay
 
 
 @dataclass(frozen=True)
@@ -259,8 +258,8 @@ class GraphQLEndpoint:
         if self.listings is not None and document.shareable and sent is not None:
             listing = find_listing(self.schema, collector, root_field)
             if listing is not None:
-                answered = await self._listing(request, gql, scope, document, sent, listing, collector, root_field,
-                                               cache_key)
+                answered = await listing_answer(self, request, gql, scope, document, sent, listing, collector,
+                                                root_field, cache_key)
                 if answered is not None:
                     return answered
         skeleton_key = self._skeleton_key(scope, document, gql)
@@ -317,65 +316,6 @@ class GraphQLEndpoint:
             result["errors"] = body["errors"]
         holes = (overlay, scope.price_list_id, catalog_ms + int(self.skeletons.ttl * 1000))
         return self._respond(result, document, cache_key, filled, generation, holes)
-
-    async def _listing(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                       sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
-                       root_field: FieldNode, cache_key: tuple[Any, ...]) -> Response | None:
-        """A listing sorted or filtered by price: ordered, filtered and paged by this buyer's prices
-        (``edge/listing/``); None: too large to merge, BigCommerce's own answer is given."""
-        for _ in range(LISTING_ATTEMPTS - 1):
-            started = self.responses.generation
-            answered = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field,
-                                                cache_key, started)
-            if answered is None or not isinstance(answered, tuple):
-                return answered
-            # A price event between the order and the overlay: the page may show a price it was not ordered by.
-            if self.responses.untouched_since(started, answered[1]):
-                return answered[0]
-        last = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field, cache_key,
-                                        self.responses.generation)
-        return last[0] if isinstance(last, tuple) else last
-
-    async def _listing_once(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                            sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
-                            root_field: FieldNode, cache_key: tuple[Any, ...],
-                            generation: int) -> tuple[Response, list[Tag]] | Response | None:
-        assert self.listings is not None
-        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
-                            self.settings.trusted_proxy_secret)
-        try:
-            composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
-                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers)
-        except GraphQLError as exc:
-            return Response(_errors_body([exc]), 200, media_type=JSON)
-        except ListingError as exc:
-            return Response(exc.body, exc.status, media_type=JSON)
-        except ListingTooLarge as exc:
-            log.info("listing answered by BigCommerce as it is: %s", exc)
-            return None
-        except (MembershipUnavailable, UpstreamUnavailable) as exc:
-            log.warning("listing: upstream unavailable: %s", exc)
-            return error_response("The storefront API is unavailable; try again shortly.", 503)
-        root = self.schema.query_type
-        assert root is not None
-        overlay = Overlay(self.schema, collector, scope.currency)
-        overlay.extension_fields = self.documents.extension_fields
-        data = overlay.render(composed.body["data"], root, [root_field])
-        self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = await self._fill(overlay, scope)
-        filled.tags += composed.tags
-        filled.touched = True
-        if composed.lookup is not None:
-            filled.note(composed.lookup)
-        if composed.stale:
-            last_good = [UsedRecord(composed.oldest_ms, 0)] if composed.oldest_ms is not None else []
-            filled.note(Filled(used=last_good, degraded={"upstream"}))
-        filled.listing_changed = composed.changed
-        await self._answer_extensions(overlay, scope)
-        result: dict[str, Any] = {"data": data}
-        if composed.body.get("errors"):
-            result["errors"] = composed.body["errors"]
-        return self._respond(result, document, cache_key, filled, generation), filled.tags
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int, holes: tuple[Overlay, int, int] | None = None) -> Response:
