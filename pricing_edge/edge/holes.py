@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pricing_edge.edge.overlay import Overlay
+from pricing_edge.edge.overlay import Overlay, Site
 from pricing_edge.jsonio import dumps
 
 Tag = tuple[Hashable, ...]
@@ -41,7 +41,8 @@ class Holes:
     """One kept answer as segments around holes: ``segments[i]`` comes before ``values[i]``; the last hole
     is the answer's ``extensions.pricingEdge`` (its flags)."""
 
-    overlay: Overlay
+    overlay: Overlay  # for projecting: the answer's schema, fields, needs and ``sites``
+    sites: list[Site]  # the overlay's, detached from the rendered page (which is not kept)
     segments: list[bytes]
     values: list[bytes]
     by_tag: dict[Tag, tuple[int, ...]]  # which sites each record tag feeds
@@ -51,7 +52,7 @@ class Holes:
 
     @property
     def flags_hole(self) -> int:
-        return len(self.overlay.sites)
+        return len(self.sites)
 
     def body(self) -> bytes:
         parts: list[bytes] = []
@@ -75,8 +76,8 @@ class Holes:
         values = list(self.values)
         for index, value in changed.items():
             values[index] = value
-        return Holes(self.overlay, self.segments, values, self.by_tag, self.catalog_until_ms, self.price_list_id,
-                     self.order)
+        return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
+                     self.price_list_id, self.order)
 
 
 def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]]:
@@ -110,4 +111,9 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     segments, order = pieces[0::2], [int(i) for i in pieces[1::2]]
     if sorted(order) != list(range(len(values))):
         return None  # a site not in the answer (or twice): keep the answer whole, never patched
-    return Holes(overlay, segments, values, site_tags(overlay, price_list_id), catalog_until_ms, price_list_id, order)
+    # The sites without the page they were rendered into: a kept answer holds its bytes, not its objects.
+    sites = [replace(site, out={}) for site in overlay.sites]
+    light = Overlay(overlay.schema, overlay.collector, overlay.default_currency)
+    light.sites, light.needs, light.extension_fields = sites, overlay.needs, overlay.extension_fields
+    return Holes(light, sites, segments, values, site_tags(overlay, price_list_id), catalog_until_ms, price_list_id,
+                 order)

@@ -21,7 +21,7 @@ class Reprojection(Overlay):
     def __init__(self, holes: Holes, chosen: Iterable[int]) -> None:
         source = holes.overlay
         super().__init__(source.schema, source.collector, source.default_currency)
-        self.sites = source.sites
+        self.sites = holes.sites
         self.needs = source.needs
         self.chosen = sorted(chosen)
         self.values: dict[int, bytes] = {}

@@ -9,6 +9,7 @@ from typing import Any
 
 from pricing_edge.edge.answer_flags import restale
 from pricing_edge.edge.holes import Holes, punch
+from pricing_edge.edge.overlay import Site
 from pricing_edge.edge.response_cache import AHEAD, ResponseCache, price_tag, stock_tag
 from pricing_edge.jsonio import dumps
 from tests.edge.test_response_cache import Clock
@@ -20,11 +21,14 @@ def page() -> tuple[dict[str, Any], Any]:
     b: dict[str, Any] = {"name": "B", "prices": {"price": {"value": 2}}, "inventory": {"n": 0}}
     result = {"data": {"site": {"products": [a, b]}},
               "extensions": {"pricingEdge": {"stale": False, "asOf": "2026-12-05T00:00:00.000Z", "degraded": []}}}
-    sites = [SimpleNamespace(out=a, key="prices", name="prices", skus=("A", "A-2")),
-             SimpleNamespace(out=a, key="inventory", name="inventory", skus=("A",)),
-             SimpleNamespace(out=b, key="prices", name="prices", skus=("B",)),
-             SimpleNamespace(out=b, key="inventory", name="inventory", skus=("B",))]
-    return result, SimpleNamespace(sites=sites)
+    sites = [site(a, "prices", ("A", "A-2")), site(a, "inventory", ("A",)), site(b, "prices", ("B",)),
+             site(b, "inventory", ("B",))]
+    return result, SimpleNamespace(sites=sites, schema=None, collector=None, default_currency="USD", needs=None,
+                                   extension_fields=frozenset())
+
+
+def site(out: dict[str, Any], name: str, skus: tuple[str, ...]) -> Site:
+    return Site(out, name, "Product", name, [], out[name], skus, "USD", False)
 
 
 def holes() -> Holes:
