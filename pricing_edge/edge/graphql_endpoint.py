@@ -350,8 +350,8 @@ class GraphQLEndpoint:
             return (await self._fill(overlay, scope)).merge(verified)
 
         done = await reproject(began.holes, began.dirty, fill, self.records.clock.wall_ms, self.responses.ttl)
-        self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
-        self.metrics.cache.labels("response", "graphql", "reprojected").inc()
+        kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
+        self.metrics.reprojections.labels("kept" if kept else "served").inc()
         score = self._complexity.get(cache_key) if self.scores_complexity else None
         return Answer(done.body, 200, done.stale, False, score)
 

@@ -106,8 +106,7 @@ def test_a_reprojected_answer_is_the_answer_computed_from_scratch(system: System
     known = skus(system)
     for buyer in BUYERS:
         assert ask(system, buyer) == from_scratch(system, buyer)  # kept (with holes), and right to begin with
-    reprojected = metrics.value("pricing_edge_cache_lookups_total",
-                                {"tier": "response", "kind": "graphql", "result": "reprojected"})
+    reprojected = metrics.value("pricing_edge_answer_reprojections_total", {"outcome": "kept"})
     for burst in steps:  # no request between a burst's events: their invalidations coalesce in the kept answers
         for step in burst:
             generation = responses.generation
@@ -116,7 +115,6 @@ def test_a_reprojected_answer_is_the_answer_computed_from_scratch(system: System
                        what="the edge to hear the event")
         for buyer in BUYERS:
             assert ask(system, buyer) == from_scratch(system, buyer), (buyer, burst)
-    after = metrics.value("pricing_edge_cache_lookups_total",
-                          {"tier": "response", "kind": "graphql", "result": "reprojected"})
+    after = metrics.value("pricing_edge_answer_reprojections_total", {"outcome": "kept"})
     assert after > reprojected  # the kept answers were re-projected, not recomputed
 
