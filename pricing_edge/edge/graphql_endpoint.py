@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -58,7 +59,7 @@ from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
 from pricing_edge.edge.holes import punch
-from pricing_edge.edge.reprojection import reproject
+from pricing_edge.edge.reprojection import Looked, look_up, reproject
 from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
@@ -344,12 +345,14 @@ class GraphQLEndpoint:
         began = self.responses.reprojectable(cache_key)
         if began is None or skeleton_now_ms() >= began.holes.catalog_until_ms:
             return None
-        verified = Filled(degraded={"upstream"}) if self.buyers.last_good(request.headers) else Filled()
+        verified = {"upstream"} if self.buyers.last_good(request.headers) else set()
 
-        async def fill(overlay: Overlay) -> Filled:
-            return (await self._fill(overlay, scope)).merge(verified)
+        async def look(prices: Mapping[str, set[str]], stock: set[str]) -> Looked | None:
+            return await look_up(self.records, self._shown_stock, scope.price_list_id, prices, stock)
 
-        done = await reproject(began.holes, began.dirty, fill, self.records.clock.wall_ms, self.responses.ttl)
+        done = await reproject(began.holes, began.dirty, look, verified, self.records.clock.wall_ms, self.responses.ttl)
+        if done is None:
+            return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()
         score = self._complexity.get(cache_key) if self.scores_complexity else None

@@ -14,6 +14,7 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.overlay import Overlay, Site
 from pricing_edge.jsonio import dumps
 
@@ -49,6 +50,9 @@ class Holes:
     catalog_until_ms: int  # the catalog part may be re-projected until then; after, it is computed anew
     price_list_id: int = 0
     order: list[int] = field(default_factory=list)  # hole index of each marker, in byte order
+    # Each record the answer used, by key (("p", currency, sku) or ("s", sku)), as of its last re-projection:
+    # what lets a re-projection look up only the changed records and still judge the flags from all of them.
+    used_by_key: dict[Hashable, UsedRecord] | None = None
 
     @property
     def flags_hole(self) -> int:
@@ -72,12 +76,12 @@ class Holes:
             found.update(sites)
         return found
 
-    def with_values(self, changed: dict[int, bytes]) -> Holes:
+    def with_values(self, changed: dict[int, bytes], used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes:
         values = list(self.values)
         for index, value in changed.items():
             values[index] = value
         return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
-                     self.price_list_id, self.order)
+                     self.price_list_id, self.order, self.used_by_key if used_by_key is None else used_by_key)
 
 
 def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]]:
