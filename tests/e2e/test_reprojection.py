@@ -6,8 +6,9 @@ document (the same query under another operation name: its own skeleton from Big
 A property test over real HTTP: hypothesis draws the events (prices with or without a sale price, stock at
 either location, for any SKU of the category, in any buyer's price list); each goes through the ERP
 simulator's signed event, the intake, the cache updater and the invalidation channel; once the edge heard it,
-every buyer's answer (each buyer is on another price list, and every change is to a SKU of the page) is compared with a fresh compute. Records and answers are judged by one clock that stands still but for a step of 0.1 s
-before each burst (so records are learned at different times, and ``asOf`` must stay the oldest's), well
+every buyer's answer (each buyer is on another price list, and every change is to a SKU of the page) is
+compared with a fresh compute. Records and answers are judged by one clock that stands still but for a step of
+0.1 s before each burst (so records are learned at different times, and ``asOf`` must stay the oldest's), well
 within every TTL: nothing turns stale while the machine is slow.
 """
 from __future__ import annotations
