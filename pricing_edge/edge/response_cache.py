@@ -45,6 +45,7 @@ __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stoc
 RECENT_INVALIDATIONS = 4096
 JITTER = 0.1  # an entry's lifetime is the TTL ± 10%
 AHEAD = 0.2  # an answer with holes is re-projected ahead in this last share of its lifetime
+ENTRY_OVERHEAD, TAG_BYTES, SITE_BYTES = 600, 120, 400  # estimates of an entry's bookkeeping (see ``_Entry.size``)
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,22 @@ class _Entry:
     dirty: set[int] = field(default_factory=set)
     marks: int = 0
 
+    def size(self) -> int:
+        """Bytes it takes, estimated: its bytes (twice once served stale), and its holes' parts and sites."""
+        size = ENTRY_OVERHEAD + 2 * len(self.body) + TAG_BYTES * len(self.tags)
+        if self.holes is not None:
+            size += sum(map(len, self.holes.segments)) + sum(map(len, self.holes.values))
+            size += SITE_BYTES * len(self.holes.sites) + TAG_BYTES * len(self.holes.by_tag)
+            size += TAG_BYTES * len(self.holes.used_by_key or ())
+        return size
+
 
 class ResponseCache:
     def __init__(self, ttl: float, size: int = 20_000, *, clock: Callable[[], float] = time.monotonic,
-                 jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body) -> None:
+                 jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body,
+                 max_bytes: int | None = None) -> None:
+        """``size``: answers kept at most; ``max_bytes``: the bytes they may take (estimated), if bounded so —
+        either way the least recently used go first."""
         self.ttl = ttl
         self.restale = restale
         self.jitter = jitter
@@ -84,7 +97,8 @@ class ResponseCache:
         # Expired answers are served (flagged) for one more TTL; those with holes are renewed ahead of their end.
         self.policy = Policy(ttl, ahead=1 - AHEAD, usable_for=ttl)
         self.revalidator: Revalidator[Hashable] = Revalidator(fixed_delay(ttl * AHEAD / 4), now=clock, name="answer")
-        self._entries: LRUCache[Hashable, _Entry] = LRUCache(maxsize=size)
+        self._entries: LRUCache[Hashable, _Entry] = (
+            LRUCache(maxsize=size) if max_bytes is None else LRUCache(maxsize=max_bytes, getsizeof=_Entry.size))
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._size = size
         # Bumped by every invalidation; the recent ones are kept with their tags for ``put`` to check.
@@ -121,7 +135,10 @@ class ResponseCache:
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
-        self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes)
+        try:
+            self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes)
+        except ValueError:  # larger than the whole bound: not kept
+            return False
         for tag in frozen:
             self._by_tag.setdefault(tag, set()).add(key)
         if len(self._by_tag) > 8 * self._size:
@@ -158,6 +175,11 @@ class ResponseCache:
         entry.body, entry.holes, entry.stale_body = body, holes, None
         entry.dirty = set()
         entry.at, entry.lifetime = self.clock(), lifetime
+        try:
+            self._entries[key] = entry  # its size is counted anew
+        except ValueError:  # grown larger than the whole bound
+            self._entries.pop(key, None)
+            return False
         return True
 
     def refresh(self, key: Hashable, compute: Callable[[], Awaitable[object]]) -> bool:

@@ -157,3 +157,14 @@ async def test_refreshes_run_one_at_a_time_and_are_spaced_after_one_that_did_not
     await asyncio.gather(*cache.revalidator.background)
     renewed = cache.get("plp")
     assert renewed is not None and renewed.fresh and not renewed.due
+
+
+def test_the_cache_holds_to_its_memory_bound_least_recently_used_first() -> None:
+    kept = holes()
+    one = len(kept.body())
+    cache = ResponseCache(ttl=10, jitter=0.0, max_bytes=50 * one)
+    for n in range(10):
+        assert cache.put(f"plp-{n}", kept.body(), [price_tag(7, "A")], lifetime=10, holes=kept)
+    assert 0 < len(cache) < 10  # an answer with holes takes more than its bytes, and the bound holds
+    assert cache.get("plp-9") is not None and cache.get("plp-0") is None  # the least recently used went first
+    assert not cache.put("huge", b"x" * 50 * one, [])  # larger than the whole bound: not kept
