@@ -150,7 +150,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
                       breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed, clock=clock,
-                      l1_bytes=int(settings.l1_max_mb * 2**20)))
+                      l1_bytes=int(settings.l1_max_mb * 2**20), erp_timeout=settings.erp_timeout))
     intake = ErpEventIntake(store, secret, metrics)
     signals = ErpSignalIntake(store, secret=secret, prefix=connector(settings.erp).signal_prefix,
                               basic=settings.erp_signal_auth)

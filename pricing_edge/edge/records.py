@@ -26,14 +26,13 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
-from pricing_edge.call_health import CallHealth
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.edge.erp_gate import ErpGate
 from pricing_edge.edge.caching.l1 import L1
 from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
 from pricing_edge.erp.errors import ErpError
@@ -52,7 +51,7 @@ REFRESH_AHEAD = 0.8
 RECOVERY_BATCH = 100  # keys per ERP read when the breaker closes again
 RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP has only just come back
 RECENT_READS = 100_000  # keys remembered as read lately (recovered hot first after an outage)
-LOCK_MS = 2000  # how long a key's ERP-read lock lives if its holder never releases it
+LOCK_MARGIN = 1.0  # seconds a key's ERP-read lock outlives the longest ERP read (its holder may die holding it)
 L1_BYTES = 128 * 2**20  # the default of PRICING_EDGE_L1_MAX_MB
 
 
@@ -107,42 +106,6 @@ class Source(Generic[K, V]):
     lock_name: Callable[[K], str]
 
 
-class ErpGate:
-    """Every ERP read goes through one circuit breaker (purgatory): after repeated failures it opens,
-    calls fail fast, and after its TTL one probe (half-open) decides whether to close again."""
-
-    def __init__(self, metrics: EdgeMetrics, threshold: int = 5, reset_seconds: float = 10.0,
-                 budget: float = 0.15) -> None:
-        self.factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=reset_seconds)
-        self.metrics = metrics
-        self.state = "closed"
-        self.reset_seconds = reset_seconds
-        self.health = CallHealth(slow_after=budget)  # a median read past the budget: slow (/readyz says so)
-        self.on_closed: list[Callable[[], None]] = []  # told when a probe succeeds and the breaker closes
-
-    async def call(self, kind: str, read: Callable[[], Awaitable[V]]) -> V:
-        breaker = await self.factory.get_breaker(ERP)
-        try:
-            async with breaker, self.health.timed():
-                result = await read()
-        except OpenedState:
-            self.metrics.erp_reads.labels(kind, "breaker_open").inc()
-            raise
-        finally:
-            self._publish(breaker.context.state)
-        self.metrics.erp_reads.labels(kind, "ok").inc()
-        return result
-
-    def _publish(self, state: str) -> None:
-        recovered = state == "closed" and self.state != "closed"
-        self.state = state
-        if recovered:
-            for listener in self.on_closed:
-                listener()
-        for name in ("closed", "half-opened", "opened"):
-            self.metrics.breaker.labels(ERP, name).set(1 if name == state else 0)
-
-
 class _Tier(Generic[K, V]):
     def __init__(self, kind: str, freshness: Freshness, l1: L1, metrics: EdgeMetrics, gate: ErpGate,
                  store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock = SYSTEM_CLOCK) -> None:
@@ -162,6 +125,7 @@ class _Tier(Generic[K, V]):
         self.metrics = metrics
         self.on_refreshed = on_refreshed
         self.background = self.revalidator.background  # read-throughs and refreshes, cancelled at shutdown
+        self.lock_ms = 2000  # set by RecordService: longer than an ERP read may take, so no second process reads
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
@@ -263,7 +227,7 @@ class _Tier(Generic[K, V]):
         A key whose lock another replica holds is awaited in L2; one that a replica renewed while we were
         getting its lock comes from L2 too. Store down: every process reads for itself."""
         try:
-            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=LOCK_MS)
+            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=self.lock_ms)
         except StoreError:
             held_locks = {source.lock_name(k) for k in keys}
         mine = [k for k in keys if source.lock_name(k) in held_locks]
@@ -399,7 +363,7 @@ class RecordService:
                  stock_ttl: float = 10.0, erp_budget: float = 0.15, l1_bytes: int = L1_BYTES,
                  breaker_threshold: int = 5, breaker_reset: float = 10.0,
                  on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 clock: Clock = SYSTEM_CLOCK, erp_timeout: float = 5.0) -> None:
         self.store = store
         self.erp = erp
         self.metrics = metrics
@@ -412,6 +376,8 @@ class RecordService:
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), self.l1, metrics, self.gate, store,
             lambda keys: on_refreshed("stock", keys), clock)
+        for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
+            tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
         self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
         self._stock_source = self._make_stock_source()
         self.gate.on_closed.append(self._recover)
