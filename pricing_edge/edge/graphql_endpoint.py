@@ -343,15 +343,24 @@ class GraphQLEndpoint:
         """A kept answer with holes, its changed sites re-projected (and its flags anew); None: computed anew
         (none kept, or its catalog part is due from BigCommerce again)."""
         began = self.responses.reprojectable(cache_key)
-        if began is None or skeleton_now_ms() >= began.holes.catalog_until_ms:
+        if began is None:
+            return None
+        if skeleton_now_ms() >= began.holes.catalog_until_ms:
+            self.responses.abandon(cache_key, began)
             return None
         verified = {"upstream"} if self.buyers.last_good(request.headers) else set()
 
         async def look(prices: Mapping[str, set[str]], stock: set[str]) -> Looked | None:
             return await look_up(self.records, self._shown_stock, scope.price_list_id, prices, stock)
 
-        done = await reproject(began.holes, began.dirty, look, verified, self.records.clock.wall_ms, self.responses.ttl)
+        try:
+            done = await reproject(began.holes, began.dirty, look, verified, self.records.clock.wall_ms,
+                                   self.responses.ttl)
+        except BaseException:
+            self.responses.abandon(cache_key, began)
+            raise
         if done is None:
+            self.responses.abandon(cache_key, began)
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()

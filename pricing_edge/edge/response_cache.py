@@ -59,8 +59,7 @@ class Cached:
 @dataclass(frozen=True)
 class Reprojectable:
     holes: Holes
-    dirty: frozenset[int]  # the sites whose records changed since it was kept
-    marks: int  # how many invalidations had marked it: a re-projection is kept only if none came meanwhile
+    dirty: frozenset[int]  # the sites whose records changed since it was kept (or last re-projected)
 
 
 @dataclass
@@ -72,7 +71,9 @@ class _Entry:
     stale_body: bytes | None = field(default=None)
     holes: Holes | None = None
     dirty: set[int] = field(default_factory=set)
-    marks: int = 0
+    # Sites being re-projected: an invalidation meanwhile marks them dirty again (the re-projection may have
+    # read the state it replaced), and the answer is not served while either set is non-empty.
+    pending: set[int] = field(default_factory=set)
 
     def size(self) -> int:
         """Bytes it takes, estimated: its bytes (twice once served stale), and its holes' parts and sites."""
@@ -109,7 +110,7 @@ class ResponseCache:
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.dirty:
+        if entry.dirty or entry.pending:
             return None  # changed since kept: re-projected (or recomputed) before it is served again
         state = self._judge(entry)
         if state is Freshness.EXPIRED:
@@ -152,28 +153,38 @@ class ResponseCache:
         return jittered if lifetime is None else min(lifetime * (1 - self.jitter * random.random()), jittered)
 
     def reprojectable(self, key: Hashable) -> Reprojectable | None:
-        """A kept answer with holes, still usable: what a re-projection of it starts from."""
+        """A kept answer with holes, still usable: what a re-projection of it starts from (its dirty sites are
+        taken: ``reprojected`` or ``abandon`` must follow; the caller runs one at a time per key)."""
         entry = self._entries.get(key)
         if entry is None or entry.holes is None or self._judge(entry) is Freshness.EXPIRED:
             return None
-        return Reprojectable(entry.holes, frozenset(entry.dirty), entry.marks)
+        entry.pending |= entry.dirty
+        entry.dirty = set()
+        return Reprojectable(entry.holes, frozenset(entry.pending))
+
+    def abandon(self, key: Hashable, began: Reprojectable) -> None:
+        """A re-projection that will not finish: its sites are dirty again."""
+        entry = self._entries.get(key)
+        if entry is not None and entry.holes is began.holes:
+            entry.dirty |= entry.pending
+            entry.pending = set()
 
     def reprojected(self, key: Hashable, began: Reprojectable, holes: Holes, body: bytes,
                     lifetime: float | None) -> bool:
-        """Keep a re-projection (``lifetime`` None: its records are no longer fresh) — only if the entry is
-        the one it began from and no invalidation marked it meanwhile (it may have read the replaced state)."""
+        """Keep a re-projection (``lifetime`` None: its records are no longer fresh); whether it was kept. It is
+        served again only if no invalidation marked it meanwhile (those sites stay dirty)."""
         entry = self._entries.get(key)
-        if entry is None or entry.holes is not began.holes or entry.marks != began.marks:
+        if entry is None or entry.holes is not began.holes:
             return False
-        if lifetime is None:
-            if entry.dirty:
+        lifetime = None if lifetime is None else self._lifetime(lifetime)
+        if lifetime is None or lifetime <= 0:
+            if began.dirty:
                 self._entries.pop(key, None)  # its old bytes must not be served; a recompute follows
-            return False
-        lifetime = self._lifetime(lifetime)
-        if lifetime <= 0:
+            else:
+                self.abandon(key, began)
             return False
         entry.body, entry.holes, entry.stale_body = body, holes, None
-        entry.dirty = set()
+        entry.pending = set()
         entry.at, entry.lifetime = self.clock(), lifetime
         try:
             self._entries[key] = entry  # its size is counted anew
@@ -189,7 +200,8 @@ class ResponseCache:
         async def renew(keys: list[Hashable]) -> list[Hashable]:
             await compute()
             entry = self._entries.get(key)
-            return keys if entry is not None and not entry.dirty and self._judge(entry) is Freshness.FRESH else []
+            renewed = entry is not None and not (entry.dirty or entry.pending) and self._judge(entry) is Freshness.FRESH
+            return keys if renewed else []
 
         return bool(self.revalidator.start([key], renew))
 
@@ -225,7 +237,6 @@ class ResponseCache:
                     self._entries.pop(key, None)
                 else:  # kept, marked: re-projected before it is served again
                     entry.dirty |= sites
-                    entry.marks += 1
                     kept.add(key)
             if kept:
                 self._by_tag[tag] = kept

@@ -80,15 +80,30 @@ def test_an_invalidation_marks_the_holes_and_the_answer_is_not_served_until_repr
     assert cache.get("plp") is None
 
 
-def test_a_reprojection_that_an_invalidation_overtook_is_not_kept() -> None:
+def test_a_reprojection_that_an_invalidation_overtook_is_kept_but_not_served_until_reprojected_again() -> None:
     clock = Clock()
     cache, kept = cache_with_holes(clock)
-    cache.invalidate([stock_tag("A")])
+    cache.invalidate([stock_tag("A"), stock_tag("B")])
+    began = cache.reprojectable("plp")
+    assert began is not None and began.dirty == {1, 3}
+    assert cache.get("plp") is None  # not while it is being re-projected
+    cache.invalidate([stock_tag("A")])  # meanwhile: the re-projection may have read the replaced record
+    assert cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+    assert cache.get("plp") is None
+    again = cache.reprojectable("plp")
+    assert again is not None and again.dirty == {1}  # only what changed meanwhile
+
+
+def test_an_abandoned_reprojection_leaves_its_sites_dirty() -> None:
+    clock = Clock()
+    cache, _ = cache_with_holes(clock)
+    cache.invalidate([price_tag(7, "B")])
     began = cache.reprojectable("plp")
     assert began is not None
-    cache.invalidate([stock_tag("A")])  # meanwhile: the re-projection may have read the replaced record
-    assert not cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+    cache.abandon("plp", began)
     assert cache.get("plp") is None
+    again = cache.reprojectable("plp")
+    assert again is not None and again.dirty == {2}
 
 
 def test_a_stale_reprojection_drops_a_changed_answer_and_leaves_an_unchanged_one() -> None:
