@@ -135,7 +135,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
-    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale)
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale,
+                              max_bytes=int(settings.answer_cache_mb * 2**20))
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""

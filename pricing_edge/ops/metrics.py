@@ -33,6 +33,9 @@ class EdgeMetrics:
                                 "rejected, unavailable)", ["scope", "outcome"], registry=r)
         self.invalidations = Counter("pricing_edge_invalidations_total", "L1 entries dropped by invalidation",
                                      ["cache"], registry=r)
+        self.reprojections = Counter("pricing_edge_answer_reprojections_total",
+                                     "Kept answers re-projected (their changed owned fields and flags anew, edge/holes.py) "
+                                     "instead of recomputed, by outcome (kept, served: not kept)", ["outcome"], registry=r)
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",
                                    "Prices-only documents answered from the catalog index without the upstream",
                                    registry=r)
