@@ -108,9 +108,32 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             events["p50_ms"] is not None and events["p50_ms"] <= 100 and not events["not_visible_within_s"]["count"])
         add("event-to-visible p99 (slowest process)", events["p99_ms"], "≤ 1 s",
             events["p99_ms"] is not None and events["p99_ms"] <= 1000 and not events["not_visible_within_s"]["count"])
+    event_targets(report, add)
     if report.get("scale"):
         checks += scale_report.targets(report["scale"])
     return checks
+
+
+def event_targets(report: dict[str, Any], add: Any) -> None:
+    """Issue #20's: changes do not slow hits (the ``events`` scenario: plp at 1,000/s under 50 ERP events/s),
+    and the edge closer to the limit."""
+    live = report["scenarios"].get("events")
+    if live:
+        event_rate = (report.get("settings") or {}).get("event_rate")
+        at_rate = live["rate"] == TARGET_RATE and event_rate == 50
+        note = "" if at_rate else f"measured at {live['rate']:g}/s with {event_rate} events/s, not 1,000/s with 50/s"
+        add("plp p99 at 1,000/s under 50 ERP events/s", live["p99_ms"], "≤ 5 ms",
+            at_rate and live["p99_ms"] is not None and live["p99_ms"] <= 5 and not live["errors"], note)
+    events = report.get("event_to_visible")
+    if events:
+        add("event-to-visible p99 (slowest process), #20", events["p99_ms"], "≤ 100 ms",
+            events["p99_ms"] is not None and events["p99_ms"] <= 100 and not events["not_visible_within_s"]["count"])
+    search = report.get("max_rate")
+    if search:
+        share = search.get("edge_share_of_limit")
+        add("max plp rate with p99 ≤ 25 ms vs the limit's, #20",
+            f"{search['edge']['max_rate']}/s vs {search['limit']['max_rate']}/s", "≥ 90%",
+            share is not None and share >= 0.9, f"{share:.0%} of the limit" if share is not None else "")
 
 
 def build(results: dict[str, Any], *, command: str, driver: str, workers: int, settings: dict[str, Any]) -> dict[str, Any]:

@@ -226,6 +226,7 @@ class Bench:
                                                int(instances.pick(delta, "pricing_edge_erp_reads_total"))),
             "cache": cache,
             "answered_from_response_cache": round(hits / lookups, 4) if lookups else None,
+            "answers_reprojected": int(instances.pick(delta, "pricing_edge_answer_reprojections_total")),
             "edge_requests": int(instances.pick(delta, "pricing_edge_request_seconds_count", route="/graphql")),
         })
         if events is not None:

@@ -132,9 +132,11 @@ def cmd_register_webhooks(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
+    from pricing_edge.edge.assignments import store_currencies
     from pricing_edge.edge.main import open_erp
     from pricing_edge.edge.warm import warm
     from pricing_edge.store import open_store
+    from pricing_edge.worker.main import open_admin
 
     if not settings.redis_url:
         print("pricing-edge warm needs PRICING_EDGE_REDIS_URL: it loads the store the edge processes share, and "
@@ -144,9 +146,12 @@ def cmd_warm(args: argparse.Namespace, settings: Settings) -> int:
 
     async def run() -> int:
         store, erp = open_store(settings), open_erp(settings)
+        admin = open_admin(settings, store)
         try:
-            report = await warm(store, erp, settings.assignments, list(settings.currencies))
+            currencies = await store_currencies(store, admin, settings.currencies)  # BigCommerce's, else configured
+            report = await warm(store, erp, settings.assignments, currencies)
         finally:
+            await admin.aclose()
             await erp.aclose()
             await store.aclose()
         _print_json(report.__dict__)
@@ -275,6 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     hooks.add_argument("--scope", action="append",
                        help="a scope to register, repeatable (default: the order and catalog scopes)")
 
+    from pricing_edge.worker.sync_cli import add_parser as add_sync_parser
+
+    add_sync_parser(sub)
     _command(sub, "warm", "bulk-load every assigned price list and all stock from the ERP into Redis "
                           "(needs PRICING_EDGE_REDIS_URL)", cmd_warm)
 

@@ -138,6 +138,15 @@ def _assignments(value: Any) -> Any:
                          "e.g. 0:1,1:2") from None
 
 
+def _id_pairs(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    pairs = [item.strip().split(":") for item in value.split(",") if item.strip()]
+    if not all(len(pair) == 2 and all(part.strip().isdigit() for part in pair) for pair in pairs):
+        raise ValueError("must be erp_location:bigcommerce_location id pairs separated by commas, e.g. 1:1,2:5")
+    return {int(erp): int(bc) for erp, bc in pairs}
+
+
 def _rate(value: Any) -> Any:
     if not isinstance(value, str):
         return value
@@ -164,11 +173,15 @@ Currencies = Annotated[tuple[Currency, ...], NoDecode, BeforeValidator(_comma_li
 Assignments = Annotated[dict[int, int], NoDecode, BeforeValidator(_assignments),
                         PlainSerializer(lambda v: ",".join(f"{g}:{p}" for g, p in v.items()),
                                         when_used="json")]
+IdPairs = Annotated[dict[int, int], NoDecode, BeforeValidator(_id_pairs),
+                    PlainSerializer(lambda v: ",".join(f"{a}:{b}" for a, b in v.items()), when_used="json")]
 RateLimit = Annotated[tuple[int, float], NoDecode, BeforeValidator(_rate),
                       PlainSerializer(lambda v: f"{v[0]}/{v[1]:g}", when_used="json")]
 Flag = Annotated[bool, PlainSerializer(lambda v: "1" if v else "0", when_used="json")]
 Networks = Annotated[tuple[Annotated[str, AfterValidator(_network)], ...], NoDecode, BeforeValidator(_comma_list),
                      PlainSerializer(",".join, when_used="json")]
+ChannelIds = Annotated[tuple[Positive, ...], NoDecode, BeforeValidator(_comma_list),
+                      PlainSerializer(lambda v: ",".join(map(str, v)), when_used="json")]
 Spaceless = Annotated[str, _matching(r"\S*", "must not contain spaces")]
 StoreHash = Annotated[str, _matching(r"[A-Za-z0-9_-]+", "must be letters, digits, - or _")]
 Header = Annotated[str, AfterValidator(_header)]
@@ -220,17 +233,29 @@ class Settings:
     erp_ticker_rate: Annotated[float, Field(ge=0)] = Field(0.0, description="random ERP changes per second")
 
     # --- the storefront: channel, currencies, price lists -----------------------------------------
-    channel_id: Positive = Field(1, description="the BigCommerce channel the edge serves")
-    currency: Currency = Field("USD", description="the channel's default currency (ISO 4217)")
-    currencies: Currencies = Field(("USD", "EUR"), description="currencies `pricing-edge warm` loads, "
-                                                               "comma-separated")
+    channel_id: Positive = Field(1, description="the BigCommerce channel the edge serves by default")
+    channels: ChannelIds = Field((), description="more channels the edge serves, comma-separated ids (a request "
+                                                 "is a channel's when its Host is store-{hash}-{id}.…)")
+    currency: Currency = Field("USD", description="the channel's default currency (ISO 4217), until "
+                                                  "BigCommerce's currency assignments are read")
+    currencies: Currencies = Field(("USD", "EUR"), description="currencies the store sells in when BigCommerce "
+                                                               "cannot say (warm, sync), comma-separated")
     price_lists: Assignments = Field({0: 1, 1: 2, 2: 3, 3: 4, 4: 5, 5: 6},
-                                     description="price-list assignments, customer_group:price_list pairs")
+                                     description="price-list assignments, customer_group:price_list pairs, "
+                                                 "until BigCommerce's are read (cold-start fallback)")
+    assignments_refresh: Seconds = Field(300.0, description="seconds between reads of BigCommerce's price-list "
+                                                            "and currency assignments (a webhook reads sooner)")
     default_price_list: Positive = Field(1, description="price list for groups without an assignment")
 
     # --- the edge: freshness, budgets, breakers ---------------------------------------------------
     price_ttl: Seconds = Field(60.0, description="seconds a price record stays in the in-process cache")
     stock_ttl: Seconds = Field(10.0, description="seconds a stock record stays in the in-process cache")
+    answer_cache_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) of kept "
+                                                           "answers (bytes with holes) per edge process; least "
+                                                           "recently used dropped first")
+    l1_max_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) the in-process "
+                                                     "cache of price and stock records may hold; least recently "
+                                                     "used evicted first")
     catalog_ttl: Seconds = Field(300.0,
                                  description="seconds BigCommerce's catalog answer for a scope is reused")
     buyer_ttl: Seconds = Field(60.0, description="seconds a token → buyer → scope resolution is reused")
@@ -300,6 +325,13 @@ class Settings:
     order_poll_lookback: Seconds = Field(24 * 3600.0, description="seconds the first order poll reaches back")
     hook_check_interval: Seconds = Field(300.0, description="seconds between checks that our webhooks are active "
                                                             "(re-activated if BigCommerce deactivated them)")
+    bc_sync: Flag = Field(True, description="the worker pushes the ERP's prices and stock into BigCommerce "
+                                            "(off: another tool owns BigCommerce's price lists and inventory)")
+    bc_sync_batch: Annotated[int, Field(ge=1, le=1000)] = Field(
+        1000, description="records per write when the worker pushes the ERP's prices and stock into BigCommerce "
+                          "(at most 1,000: BigCommerce's limit for price-list records)")
+    inventory_locations: IdPairs = Field({}, description="erp_location:bigcommerce_location id pairs for the "
+                                                         "inventory sync; empty: the same ids")
 
     # --- stopping: SIGTERM/SIGINT to exit, whatever the process is doing (runtime.Grace) -----------
     shutdown_grace: Seconds = Field(10.0, description="seconds from SIGTERM to exit: in-flight requests get "
@@ -338,6 +370,9 @@ class Settings:
     s4_price_list_field: Literal["PriceListType", "CustomerPriceGroup"] = Field(
         "PriceListType", description="the condition key field that names a price list")
     s4_rejection_reason: Text = Field("61", description="the rejection reason set on a cancelled order's items")
+    s4_order_conditions: Text = Field(
+        "discount=RB00,order_discount=HB00,shipping=ZSHP,handling=ZHDL,wrapping=ZWRP,fee=ZFEE,tax=ZTAX",
+        description="kind=condition type pairs for what an order carries besides the price (manual, fixed amounts)")
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -6,7 +6,8 @@ an orchestrator usually waits before SIGKILL). On SIGTERM or SIGINT: in-flight r
 finish (then they are cancelled), background loops get a quarter to stop once cancelled (cancellation is
 repeated, so one swallowed cancellation cannot hang the process), and if the process is still alive when
 the whole grace has passed, it writes every thread's stack to stderr and exits with ``HARD_EXIT_CODE``:
-an orchestrator would kill it anyway, this way the log says where it was stuck.
+an orchestrator would kill it anyway, this way the log says where it was stuck. That deadline is armed by
+a plain signal handler at the signal itself, so it holds even if the event loop never runs again.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import threading
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -118,7 +120,7 @@ def server_config(app: ASGIApp, host: str, port: int, log_level: str = "warning"
 
 
 # -- the last resort ------------------------------------------------------------------------------
-_deadline_lock = threading.Lock()
+_deadline_lock = threading.RLock()  # reentrant: a signal handler may arm it while the main thread is in here
 _deadline: threading.Timer | None = None
 
 
@@ -144,9 +146,29 @@ def arm_exit_deadline(seconds: float, why: str) -> None:
         _deadline.start()
 
 
+def arm_exit_deadline_on_signal(seconds: float) -> None:
+    """Put a plain handler before SIGINT's and SIGTERM's current ones (uvicorn's, in a supervisor's child) that
+    arms the exit deadline at the signal, then hands it on: it holds even if the event loop never runs again.
+    Only in the main thread (the only one Python delivers signals to), and only before a Python handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(sig)
+        if not callable(previous):
+            continue
+
+        def arm_then(signum: int, frame: FrameType | None, previous: Callable[[int, FrameType | None], Any] = previous
+                     ) -> None:
+            arm_exit_deadline(seconds, signal.Signals(signum).name)
+            previous(signum, frame)
+
+        signal.signal(sig, arm_then)
+
+
 class ExitDeadlineOnShutdown:
-    """ASGI wrapper for an app a uvicorn supervisor runs in child processes (``serve --workers N``): when
-    the lifespan shutdown begins, the rest of the grace is armed as the exit deadline."""
+    """ASGI wrapper for an app a uvicorn supervisor runs in child processes (``serve --workers N``): once the
+    child has started (uvicorn's signal handlers in place), a signal arms the whole grace as its exit deadline;
+    a shutdown that begins without one arms the rest of the grace once the requests have drained."""
 
     def __init__(self, app: ASGIApp, grace: Grace) -> None:
         self.app = app
@@ -159,7 +181,9 @@ class ExitDeadlineOnShutdown:
 
         async def watched() -> Message:
             message = await receive()
-            if message["type"] == "lifespan.shutdown":
+            if message["type"] == "lifespan.startup":
+                arm_exit_deadline_on_signal(self.grace.seconds)
+            elif message["type"] == "lifespan.shutdown":
                 arm_exit_deadline(self.grace.seconds - self.grace.drain, "the shutdown began")
             return message
 
@@ -179,16 +203,20 @@ async def serve_all(apps: Sequence[Served], log_level: str = "warning", *, grace
                                                  log_config=log_config)) for s in apps]
 
     def stop(signum: int | None = None) -> None:
-        if signum is not None and exit_deadline:
-            arm_exit_deadline(grace.seconds, f"{signal.Signals(signum).name}")
         for server in servers:
             if server.should_exit and signum is not None:
                 server.force_exit = True  # a second signal: stop waiting for requests
-            server.should_exit = True
+            server.should_exit = True  # uvicorn's main loop looks at these flags every 0.1 s
 
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop, sig)
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        # A plain handler, not the loop's: Python runs it in the main thread between two bytecodes, so the
+        # exit deadline is armed at the signal even while the event loop is starved or blocked (a loop's
+        # handler runs only when the loop gets round to it: 12 s late, under load, against a 10 s grace).
+        if exit_deadline:
+            arm_exit_deadline(grace.seconds, f"{signal.Signals(signum).name}")
+        stop(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     tasks = [asyncio.create_task(server.serve()) for server in servers]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -197,8 +225,8 @@ async def serve_all(apps: Sequence[Served], log_level: str = "warning", *, grace
         for task in done:
             task.result()
     finally:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.remove_signal_handler(sig)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # None: not set from Python
 
 
 def run(apps: Sequence[Served], log_level: str = "warning", *, grace: Grace = Grace(),

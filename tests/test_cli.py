@@ -21,7 +21,7 @@ from tests.support.servers import serve
 
 COMMANDS = [["demo"], ["fixtures"], ["serve"], ["worker"], ["warm"], ["ops", "status"],
             ["bigcommerce", "register-webhooks", "--destination", "http://127.0.0.1:9/webhooks/bigcommerce"],
-            ["sim", "bigcommerce"], ["sim", "erp"], ["sim", "fault", "erp", "--clear"]]
+            ["sim", "bigcommerce"], ["sim", "erp"], ["sim", "fault", "erp", "--clear"], ["sync", "prices"]]
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -147,3 +147,15 @@ def test_every_command_subcommand_and_option_has_help_text() -> None:
             elif not action.help:
                 missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}: no help")
     assert missing == []
+
+
+def test_sync_needs_redis_and_says_so() -> None:
+    result = run_cli("sync", "prices", "--full")
+    assert result.returncode == 2
+    assert "pricing-edge sync needs PRICING_EDGE_REDIS_URL" in result.stderr
+
+
+def test_sync_says_when_the_push_is_off() -> None:
+    result = run_cli("sync", "prices", env={"PRICING_EDGE_BC_SYNC": "0", "PRICING_EDGE_REDIS_URL": "redis://127.0.0.1:9"})
+    assert result.returncode == 2
+    assert "push is off (PRICING_EDGE_BC_SYNC=0)" in result.stderr

@@ -44,6 +44,8 @@ def problems(env: dict[str, str]) -> list[str]:
     # structured text that does not parse
     ("PRICING_EDGE_PRICE_LISTS", "0=1;1=2", "must be customer_group:price_list pairs separated by commas"),
     ("PRICING_EDGE_BC_RATE_LIMIT", "150 per 30s", "must be requests/seconds with both above 0"),
+    ("PRICING_EDGE_INVENTORY_LOCATIONS", "1=2", "must be erp_location:bigcommerce_location id pairs"),
+    ("PRICING_EDGE_BC_SYNC_BATCH", "1001", "must be less than or equal to 1000"),
     ("PRICING_EDGE_WEBHOOK_HEADER", "X-Hook", "must be 'Name: value'"),
     # a code or name of the wrong shape
     ("PRICING_EDGE_CURRENCY", "usd", "must be a three-letter ISO 4217 code in capitals"),
@@ -128,3 +130,9 @@ def test_the_readme_documents_every_setting_by_its_full_name() -> None:
     assert settings - documented == set(), "settings missing from the README's table"
     assert documented - settings - TEST_ONLY_VARIABLES == set(), "README rows that are no setting"
     assert not re.search(r"/ `_[A-Z]", table), "a variable abbreviated: spell each one in full"
+
+
+def test_inventory_locations_are_id_pairs() -> None:
+    settings = Settings.from_env({"PRICING_EDGE_INVENTORY_LOCATIONS": "1:4, 2:5"})
+    assert settings.inventory_locations == {1: 4, 2: 5}
+    assert settings.to_env()["PRICING_EDGE_INVENTORY_LOCATIONS"] == "1:4,2:5"

@@ -1,20 +1,31 @@
 """``pricing-edge serve``, ``worker`` and ``demo`` exit within their grace period after SIGTERM, whatever
 they are doing: each is started as a real process with a loop stuck in a slow ERP call (and, for the
-edge, a request still in flight), then sent the signal an orchestrator sends."""
+edge, a request still in flight), then sent the signal an orchestrator sends. And whatever the event loop
+is doing: a process serving through ``runtime.run`` (what all three call) whose loop is blocked outright
+still exits at its grace, because the exit deadline is armed at the signal, not when the loop runs."""
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 
 from pricing_edge.config import Settings
 from pricing_edge.demo import bigcommerce_sim_app, demo_order, demo_settings, erp_sim_app, pristine_dataset
-from pricing_edge.runtime import DEFAULT_GRACE
+from pricing_edge.runtime import DEFAULT_GRACE, HARD_EXIT_CODE
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.e2e.orders_system import order_system, worker_env
+from tests.support.blocked_loop import BLOCKING
 from tests.support.polling import wait_until
 from tests.support.processes import cli_env, cli_process, demo_process, sigterm_and_wait
 from tests.support.redis_server import free_port
@@ -118,4 +129,40 @@ def _healthy(url: str) -> bool:
         return False
 
 
+BLOCKED_GRACE = 2.0
 
+
+@contextmanager
+def blocked_loop_process(port: int, log_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``tests/support/blocked_loop.py`` running: its ``/block`` blocks an event loop for two minutes."""
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen([sys.executable, "-m", "tests.support.blocked_loop", str(port), str(BLOCKED_GRACE),
+                                    *args], stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).parents[1],
+                                   start_new_session=True)
+    try:
+        yield process
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # the supervisor's children too, whatever became of it
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize(("how", "workers"), [("sleep", None), ("spin", None), ("sleep", "2")])
+def test_a_process_whose_event_loop_is_blocked_still_exits_at_its_grace(how: str, workers: str | None,
+                                                                       tmp_path: Path) -> None:
+    """``workers``: served as ``serve --workers N`` serves, a supervisor whose child gets the signal from it."""
+    port, log_path = free_port(), tmp_path / "blocked.log"
+    with blocked_loop_process(port, log_path, *(["--workers", workers] if workers else [])) as process:
+        wait_until(lambda: ready(f"http://127.0.0.1:{port}") or process.poll() is not None, timeout=60,
+                   what="the process to start")
+        assert process.poll() is None, log_path.read_text()
+        with socket.create_connection(("127.0.0.1", port)) as client:
+            client.sendall(f"GET /block?how={how} HTTP/1.1\r\nHost: blocked\r\n\r\n".encode())
+            wait_until(lambda: BLOCKING in log_path.read_text(), timeout=60,
+                       what="the request to block the event loop")
+            # The loop would handle the signal only in two minutes; the orchestrator waits the grace period.
+            elapsed, status = sigterm_and_wait(process, timeout=BLOCKED_GRACE + 20)
+    log = log_path.read_text()
+    assert status == (0 if workers else HARD_EXIT_CODE), f"exit status {status} after {elapsed:.1f}s\n{log}"
+    assert f"still running {BLOCKED_GRACE:.1f}s after SIGTERM" in log and "in block" in log  # where it was stuck
+    assert elapsed < BLOCKED_GRACE + 10, log  # at the grace, with a margin for a loaded machine

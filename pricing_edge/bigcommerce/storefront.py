@@ -5,6 +5,7 @@ Transport failures and 5xx become ``UpstreamUnavailable``; the edge decides what
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,8 +62,19 @@ class UpstreamAnswer:
         return loads_exact(self.body)
 
 
+# BigCommerce's channel-specific storefront host, ``store-{store_hash}-{channel_id}.…``: the channel asked for.
+_CHANNEL_HOST = re.compile(r"store-[a-z0-9_-]+-\d{1,9}\.", re.IGNORECASE)
+
+
+def channel_host(host: str) -> str | None:
+    """The first label of a channel-specific storefront host (``store-abc123-2``), else None."""
+    return host.split(".", 1)[0].lower() if _CHANNEL_HOST.match(host) else None
+
+
 def forwarded(headers: Mapping[str, str], client_ip: str | None, trusted_proxy_secret: str | None) -> dict[str, str]:
     out = {name: headers[name] for name in FORWARDED_HEADERS if name in headers}
+    if channel_host(headers.get("host", "")):
+        out["host"] = headers["host"]  # a channel's storefront was asked: so is that channel's upstream
     if client_ip:
         out["True-Client-IP"] = client_ip
     if trusted_proxy_secret:
@@ -91,7 +103,8 @@ class StorefrontClient:
                 # Header values travel as the bytes they arrived as (ASGI servers decode them as latin-1).
                 sent = {name.encode("latin-1"): value.encode("latin-1", "replace") for name, value in headers.items()}
                 sent[b"content-type"] = sent[b"accept"] = b"application/json"
-                response = await self._client.post(self.url, content=orjson.dumps(payload), headers=sent)
+                url = self._url_for(headers.get("host", ""), sent)
+                response = await self._client.post(url, content=orjson.dumps(payload), headers=sent)
                 if response.status_code >= 500:
                     raise _ServerError(response.status_code)
         except OpenedState:
@@ -105,6 +118,19 @@ class StorefrontClient:
         return UpstreamAnswer(response.status_code, response.content,
                               response.headers.get("content-type", "application/json"),
                               response.headers.get(COMPLEXITY_HEADER))
+
+    def _url_for(self, host: str, sent: dict[bytes, bytes]) -> str:
+        """The channel's endpoint: BigCommerce's ``store-{hash}.…`` URL becomes ``store-{hash}-{channel}.…``; an
+        upstream addressed otherwise (a simulator, a proxy) gets the channel's Host header instead."""
+        label = channel_host(host)
+        if label is None:
+            sent.pop(b"host", None)
+            return self.url
+        parsed = httpx.URL(self.url)
+        if parsed.host.startswith("store-") and "." in parsed.host:
+            sent.pop(b"host", None)
+            return str(parsed.copy_with(host=f"{label}.{parsed.host.split('.', 1)[1]}"))
+        return self.url
 
     async def execute(self, query: str, variables: Mapping[str, Any] | None, operation_name: str | None,
                       headers: Mapping[str, str]) -> UpstreamAnswer:

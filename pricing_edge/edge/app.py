@@ -24,6 +24,7 @@ from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.config import Settings, listed
 from pricing_edge.domain.scope import PriceListAssignments
 from pricing_edge.domain.reservations import KnownStock
+from pricing_edge.edge.assignments import ChannelAssignments, store_currencies
 from pricing_edge.edge.buyers import BuyerResolver
 from pricing_edge.edge.cart_guard import CartGuard
 from pricing_edge.edge.cart_path import CartPath
@@ -76,6 +77,7 @@ class EdgeParts:
     graphql: GraphQLEndpoint | None = None
     buyers: BuyerResolver | None = None
     memberships: MembershipCache | None = None  # listings by the buyer's price: BigCommerce's membership
+    channels: ChannelAssignments | None = None  # BigCommerce's price-list and currency assignments per channel
 
 
 def consumer_name() -> str:
@@ -83,10 +85,11 @@ def consumer_name() -> str:
 
 
 async def _warm_in_background(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-                              currencies: list[str]) -> None:
-    """Warm without delaying start-up: requests meanwhile read through as usual."""
+                              admin: BigCommerceAdmin, currencies: Sequence[str]) -> None:
+    """Warm without delaying start-up: requests meanwhile read through as usual. In the currencies the store
+    sells in (BigCommerce's; ``currencies``, the configured, only when it cannot say)."""
     try:
-        report = await warm(store, erp, assignments, currencies)
+        report = await warm(store, erp, assignments, await store_currencies(store, admin, currencies))
         log.info("warmed at start: %s", report)
     except (ErpError, StoreError) as exc:
         log.warning("warming at start failed (requests read through instead): %s", exc)
@@ -132,7 +135,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
-    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale)
+    responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale,
+                              max_bytes=int(settings.answer_cache_mb * 2**20))
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""
@@ -148,7 +152,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         metrics, responses,
         RecordService(store, erp, metrics, price_ttl=settings.price_ttl, stock_ttl=settings.stock_ttl,
                       erp_budget=settings.erp_budget_ms / 1000, breaker_threshold=settings.breaker_threshold,
-                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed, clock=clock))
+                      breaker_reset=settings.breaker_reset, on_refreshed=on_refreshed, clock=clock,
+                      l1_bytes=int(settings.l1_max_mb * 2**20), erp_timeout=settings.erp_timeout))
     intake = ErpEventIntake(store, secret, metrics)
     signals = ErpSignalIntake(store, secret=secret, prefix=connector(settings.erp).signal_prefix,
                               basic=settings.erp_signal_auth)
@@ -159,6 +164,11 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     admin = BigCommerceAdmin(settings.admin_url, store_hash=settings.store_hash, access_token=settings.admin_token,
                              timeout=settings.upstream_timeout, max_rate_limit_wait=settings.cart_price_budget,
                              quota=store.rest_quota(settings.store_hash))
+    channels = ChannelAssignments(store, admin, store_hash=settings.store_hash, channel_ids=settings.channels,
+                                  default_channel=settings.channel_id, fallback=assignments,
+                                  fallback_currency=settings.currency, every=settings.assignments_refresh)
+    parts.channels = channels
+    webhooks.on_assignment_change = channels.refresh_soon
     parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics)
     webhooks.on_catalog_change = parts.memberships.catalog_changed
 
@@ -197,10 +207,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                 await store.ensure_group(stream, WORKER_GROUP)
         headers = {"authorization": f"Bearer {settings.storefront_token}"}
         schema = await load_schema(parts.upstream, headers, Path(settings.schema_cache))
-        parts.buyers = BuyerResolver(parts.upstream, store, erp, assignments, channel_id=settings.channel_id,
+        await channels.refresh()  # BigCommerce's assignments (else the kept ones, else the configured fallback)
+        parts.buyers = BuyerResolver(parts.upstream, store, erp, channels, channel_id=settings.channel_id,
                                      currency=settings.currency, impersonation_token=settings.impersonation_token,
                                      ttl=settings.buyer_ttl,
-                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute))
+                                     token_limit=TokenLimit(store, settings.unknown_tokens_per_minute),
+                                     channel_of=channels.channel_for)
         parts.graphql = GraphQLEndpoint(
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
             SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
@@ -223,10 +235,12 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                  asyncio.create_task(listen_for_invalidations(store, on_change, stopping.is_set, on_lost),
                                      name="invalidations"),
                  asyncio.create_task(_write_back_loop(guard, stopping.is_set), name="reservation-write-back"),
+                 asyncio.create_task(channels.run(stopping.is_set), name="channel-assignments"),
                  asyncio.create_task(SnapshotPublisher(store, metrics, instance_id(), lambda: {
                      "erp": parts.records.gate.state, "upstream": parts.upstream.state}).run(), name="ops-snapshots")]
         if settings.warm_at_start:
-            tasks.append(asyncio.create_task(_warm_in_background(store, erp, assignments, list(settings.currencies)),
+            warmed = channels.setup(settings.channel_id).assignments  # BigCommerce's, once read
+            tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, admin, settings.currencies),
                                              name="warm"))
         try:
             yield

@@ -14,12 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
-
-from cachetools import LRUCache
+from typing import Protocol, TypeVar
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.config import listed
@@ -27,7 +24,7 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.edge.clients import TokenLimit
 from pricing_edge.domain.scope import PriceListAssignments, Scope
 from pricing_edge.edge.cache_updater import Invalidation
-from pricing_edge.edge.single_flight import SingleFlight
+from pricing_edge.edge.caching.swr import Policy, SwrCache, fixed_delay
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store, StoreError
@@ -52,70 +49,41 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class Remembered(Generic[K, V]):
+def remembered(ttl: float, size: int) -> SwrCache[K, V]:
     """Answers reused for ``ttl`` seconds, then refreshed once in the background while the old answer
     is still given (however many requests arrive meanwhile: one upstream call per key, never a burst),
     and kept as last-good: while the upstream cannot be asked, a buyer seen before keeps its scope
-    (stale-if-error) rather than the storefront going dark."""
+    (stale-if-error) rather than the storefront going dark. An upstream outage costs one failed call per
+    key per RETRY_AFTER seconds, not one per request."""
+    return SwrCache(Policy(ttl), size=size, retry_delay=fixed_delay(RETRY_AFTER), errors=(UpstreamUnavailable,),
+                    name="buyer refresh")
 
-    def __init__(self, ttl: float, size: int) -> None:
-        self.ttl = ttl
-        self._items: LRUCache[K, tuple[float, V]] = LRUCache(maxsize=size)
-        self._flights: SingleFlight[V] = SingleFlight()
-        self._failing: set[K] = set()  # keys whose last refresh failed: their answer is last-good
 
-    async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        entry = self._items.get(key)
-        if entry is not None:
-            now = time.monotonic()
-            if now - entry[0] >= self.ttl:
-                # Next attempt in RETRY_AFTER unless this one succeeds first: an upstream outage costs
-                # one failed call per key per few seconds, not one per request.
-                self._items[key] = (now - self.ttl + RETRY_AFTER, entry[1])
-                self._flights.start(key, lambda: self._compute(key, compute))
-            return entry[1]
-        return await self._flights.run(key, lambda: self._compute(key, compute))
+class ScopeSource(Protocol):
+    """Customer group × channel → scope: fixed assignments, or BigCommerce's (``edge.assignments``)."""
 
-    async def _compute(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
-        try:
-            value = await compute()
-        except UpstreamUnavailable:
-            if key in self._items:
-                self._failing.add(key)
-            raise
-        self._failing.discard(key)
-        self._items[key] = (time.monotonic(), value)
-        return value
-
-    def failing(self, key: K) -> bool:
-        """Whether the answer given for ``key`` is last-good: its refresh could not ask the upstream."""
-        return key in self._failing and key in self._items
-
-    def forget(self, key: K) -> None:
-        self._items.pop(key, None)
-
-    def knows(self, key: K) -> bool:
-        return key in self._items
-
-    def clear(self) -> None:
-        self._items.clear()
+    def scope(self, channel_id: int, customer_group_id: int | None, currency: str, customer_id: int | None = None,
+              company_id: int | None = None) -> Scope: ...
 
 
 class BuyerResolver:
-    def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-                 *, channel_id: int, currency: str, impersonation_token: str | None, ttl: float = 60.0,
-                 token_limit: TokenLimit | None = None) -> None:
+    def __init__(self, upstream: StorefrontClient, store: Store, erp: ErpAdapter,
+                 assignments: PriceListAssignments | ScopeSource, *, channel_id: int, currency: str,
+                 impersonation_token: str | None, ttl: float = 60.0, token_limit: TokenLimit | None = None,
+                 channel_of: Callable[[Mapping[str, str]], int] | None = None) -> None:
+        """``channel_of``: the channel a request is for (by its headers); without it, always ``channel_id``."""
         self.upstream = upstream
         self.token_limit = token_limit  # unknown tokens checked upstream per client per minute
         self.store = store
         self.erp = erp
         self.assignments = assignments
         self.channel_id = channel_id
+        self.channel_of = channel_of
         self.currency = currency
         self.impersonation_token = impersonation_token
-        self._tokens: Remembered[str, UpstreamAnswer | None] = Remembered(ttl, 10_000)
-        self._access_tokens: Remembered[str, int | None | Refusal] = Remembered(ttl, 50_000)
-        self._customers: Remembered[int, CustomerRecord] = Remembered(ttl, 50_000)
+        self._tokens: SwrCache[str, UpstreamAnswer | None] = remembered(ttl, 10_000)
+        self._access_tokens: SwrCache[str, int | None | Refusal] = remembered(ttl, 50_000)
+        self._customers: SwrCache[int, CustomerRecord] = remembered(ttl, 50_000)
 
     async def resolve(self, headers: Mapping[str, str], client: str = "unknown") -> Scope | Refusal:
         """The buyer's scope, or BigCommerce's refusal; TooManyTokens when ``client`` has had too many
@@ -135,10 +103,11 @@ class BuyerResolver:
             if isinstance(found, Refusal):
                 return found
             customer_id = found
+        channel_id = self.channel_of(headers) if self.channel_of is not None else self.channel_id
         if customer_id is None:
-            return self.assignments.scope(self.channel_id, None, self.currency)
+            return self.assignments.scope(channel_id, None, self.currency)
         customer = await self._customer(customer_id, headers)
-        return self.assignments.scope(self.channel_id, customer.customer_group_id, self.currency, customer_id,
+        return self.assignments.scope(channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
 
     def last_good(self, headers: Mapping[str, str]) -> bool:

@@ -27,7 +27,7 @@ from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamError
 from pricing_edge.domain.pricing import unit_price
-from pricing_edge.edge.records import RecordService
+from pricing_edge.edge.records import ErpDeadline, RecordService
 
 log = logging.getLogger(__name__)
 PRICED_MUTATIONS = frozenset({"createCart", "addCartLineItems", "updateCartLineItem", "updateCartCurrency"})
@@ -51,14 +51,15 @@ class CartPrices:
         self.records = records
         self.upstream = upstream
 
-    async def apply(self, cart: Mapping[str, Any], price_list_id: int) -> int:
-        """Override every line of ``cart`` (the identity selection's answer) not at the buyer's price; how many."""
+    async def apply(self, cart: Mapping[str, Any], price_list_id: int, deadline: ErpDeadline | None = None) -> int:
+        """Override every line of ``cart`` (the identity selection's answer) not at the buyer's price; how many.
+        ``deadline``: the request's one ERP budget (``records.ErpDeadline``)."""
         cart_id, currency = cart.get("entityId"), cart.get("currencyCode")
         items = ((cart.get("lineItems") or {}).get("physicalItems") or []) if isinstance(cart.get("lineItems"), Mapping) else []
         if not isinstance(cart_id, str) or not isinstance(currency, str) or not items:
             return 0
         skus = sorted({item["sku"] for item in items if isinstance(item.get("sku"), str)})
-        found = (await self.records.price_lookup(price_list_id, currency, skus)).found
+        found = (await self.records.price_lookup(price_list_id, currency, skus, deadline)).found
         records = {key[2]: record for key, record in found.items()}
         changed = 0
         for item in items:

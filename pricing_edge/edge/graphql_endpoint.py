@@ -15,6 +15,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, replace
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -49,14 +50,17 @@ from pricing_edge.edge.document import (
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.budget import BUDGET_CODES
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
-from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
-from pricing_edge.edge.listing.merge import ListingError, PriceListings
-from pricing_edge.edge.listing.plan import ListingSite, find_listing
+from pricing_edge.edge.listing.merge import PriceListings
+from pricing_edge.edge.listing.answer import listing_answer
+from pricing_edge.edge.listing.plan import find_listing
 from pricing_edge.edge.overlay import Overlay, Records
-from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
-from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
+from pricing_edge.edge.holes import punch
+from pricing_edge.edge.reprojection import Looked, look_up, reproject
+from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, read_graphql_request
 from pricing_edge.domain.inventory import StockLevel
@@ -71,7 +75,6 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 MAX_VARIANT_PAGES = 20  # BigCommerce allows 600 variants per product: 12 pages of 50
 VARIANT_BATCH = 40  # products paged by one upstream request (40 × 152 stays well under the complexity limit)
-LISTING_ATTEMPTS = 3  # a listing recomputed when a price event landed between its order and its overlay
 
 
 @dataclass(frozen=True)
@@ -197,14 +200,17 @@ class GraphQLEndpoint:
         async def compute() -> Answer:
             nonlocal computed_here
             computed_here = True
+            reprojected = await self._reproject(request, scope, cache_key)
+            if reprojected is not None:
+                return reprojected
             return Answer.of(await self._compute(request, gql, scope, document, cache_key))
 
         cached = self.responses.get(cache_key)
         if cached is not None:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
-            if not cached.fresh:  # expired, not invalidated: serve it (flagged stale) while one recompute runs
-                self.answers.start(cache_key, compute)
+            if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
+                self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, compute))
             headers = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
             if score:
@@ -253,8 +259,8 @@ class GraphQLEndpoint:
         if self.listings is not None and document.shareable and sent is not None:
             listing = find_listing(self.schema, collector, root_field)
             if listing is not None:
-                answered = await self._listing(request, gql, scope, document, sent, listing, collector, root_field,
-                                               cache_key)
+                answered = await listing_answer(self, request, gql, scope, document, sent, listing, collector,
+                                                root_field, cache_key)
                 if answered is not None:
                     return answered
         skeleton_key = self._skeleton_key(scope, document, gql)
@@ -264,14 +270,16 @@ class GraphQLEndpoint:
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
                 data = overlay.render(synthesized["data"], root, [root_field])
-                filled = (await self._fill(overlay, scope)).merge(verified)
+                filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
+        catalog_ms = skeleton_now_ms()  # when the catalog part was learned
         if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
             body = skeleton.body
+            catalog_ms = skeleton.fetched_ms
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
             if operation.operation is OperationType.MUTATION and any(
@@ -281,7 +289,7 @@ class GraphQLEndpoint:
                 await cart_call.settle(None if isinstance(upstream_body, Response) else upstream_body[0]["data"])
                 if not isinstance(upstream_body, Response) and self.cart_prices is not None:
                     failed = await self._price_cart(cart_call, upstream_body[0]["data"], operation, document, collector,
-                                                    gql, scope, headers)
+                                                    gql, scope, headers, self._erp_deadline(request))
                     if failed is not None:
                         return Response(dumps(failed), media_type=JSON)
             if isinstance(upstream_body, Response):
@@ -302,76 +310,20 @@ class GraphQLEndpoint:
         elif skeleton_key and fresh_raw is not None and not body.get("errors"):
             await self.skeletons.put(skeleton_key, body, fresh_raw)
         self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = (await self._fill(overlay, scope)).merge(catalog_note).merge(verified)
+        filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(catalog_note).merge(verified)
         await self._answer_extensions(overlay, scope)
         result: dict[str, Any] = {"data": data}
         if body.get("errors"):
             result["errors"] = body["errors"]
-        return self._respond(result, document, cache_key, filled, generation)
-
-    async def _listing(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                       sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
-                       root_field: FieldNode, cache_key: tuple[Any, ...]) -> Response | None:
-        """A listing sorted or filtered by price: ordered, filtered and paged by this buyer's prices
-        (``edge/listing/``); None: too large to merge, BigCommerce's own answer is given."""
-        for _ in range(LISTING_ATTEMPTS - 1):
-            started = self.responses.generation
-            answered = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field,
-                                                cache_key, started)
-            if answered is None or not isinstance(answered, tuple):
-                return answered
-            # A price event between the order and the overlay: the page may show a price it was not ordered by.
-            if self.responses.untouched_since(started, answered[1]):
-                return answered[0]
-        last = await self._listing_once(request, gql, scope, document, sent, listing, collector, root_field, cache_key,
-                                        self.responses.generation)
-        return last[0] if isinstance(last, tuple) else last
-
-    async def _listing_once(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                            sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
-                            root_field: FieldNode, cache_key: tuple[Any, ...],
-                            generation: int) -> tuple[Response, list[Tag]] | Response | None:
-        assert self.listings is not None
-        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
-                            self.settings.trusted_proxy_secret)
-        try:
-            composed = await self.listings.compose(listing, document, sent, gql.variables or {}, collector,
-                                                   scope.price_list_id, scope.visibility_key, scope.currency, headers)
-        except GraphQLError as exc:
-            return Response(_errors_body([exc]), 200, media_type=JSON)
-        except ListingError as exc:
-            return Response(exc.body, exc.status, media_type=JSON)
-        except ListingTooLarge as exc:
-            log.info("listing answered by BigCommerce as it is: %s", exc)
-            return None
-        except (MembershipUnavailable, UpstreamUnavailable) as exc:
-            log.warning("listing: upstream unavailable: %s", exc)
-            return error_response("The storefront API is unavailable; try again shortly.", 503)
-        root = self.schema.query_type
-        assert root is not None
-        overlay = Overlay(self.schema, collector, scope.currency)
-        overlay.extension_fields = self.documents.extension_fields
-        data = overlay.render(composed.body["data"], root, [root_field])
-        self.index.learn(scope.visibility_key, overlay.seen.values())
-        filled = await self._fill(overlay, scope)
-        filled.tags += composed.tags
-        filled.touched = True
-        if composed.lookup is not None:
-            filled.note(composed.lookup)
-        if composed.stale:
-            last_good = [UsedRecord(composed.oldest_ms, 0)] if composed.oldest_ms is not None else []
-            filled.note(Filled(used=last_good, degraded={"upstream"}))
-        filled.listing_changed = composed.changed
-        await self._answer_extensions(overlay, scope)
-        result: dict[str, Any] = {"data": data}
-        if composed.body.get("errors"):
-            result["errors"] = composed.body["errors"]
-        return self._respond(result, document, cache_key, filled, generation), filled.tags
+        holes = (overlay, scope.price_list_id, catalog_ms + int(self.skeletons.ttl * 1000))
+        return self._respond(result, document, cache_key, filled, generation, holes)
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
-                 filled: Filled, generation: int) -> Response:
+                 filled: Filled, generation: int, holes: tuple[Overlay, int, int] | None = None) -> Response:
         """The answer, with DESIGN.md's freshness flags (the header if and only if the body says stale);
-        only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends."""
+        only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends.
+        ``holes`` (its overlay, price list, the end of its catalog part): kept so, it is re-projected after a
+        change rather than recomputed (``edge/holes.py``)."""
         done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
         headers = headers_for(done.stale)
         score = self._complexity.get(cache_key) if self.scores_complexity else None
@@ -380,8 +332,41 @@ class GraphQLEndpoint:
         if not document.shareable:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
         if "errors" not in result and done.keep_for is not None:
-            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for)
+            punched = punch(result, *holes) if holes is not None and filled.complete else None
+            if punched is not None and punched.body() != done.body:
+                log.error("an answer's bytes with holes differ from its bytes; kept whole")
+                punched = None
+            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for, holes=punched)
         return Response(done.body, media_type=JSON, headers=headers)
+
+    async def _reproject(self, request: Request, scope: Scope, cache_key: tuple[Any, ...]) -> Answer | None:
+        """A kept answer with holes, its changed sites re-projected (and its flags anew); None: computed anew
+        (none kept, or its catalog part is due from BigCommerce again)."""
+        began = self.responses.reprojectable(cache_key)
+        if began is None:
+            return None
+        if skeleton_now_ms() >= began.holes.catalog_until_ms:
+            self.responses.abandon(cache_key, began)
+            return None
+        verified = {"upstream"} if self.buyers.last_good(request.headers) else set()
+
+        async def look(prices: Mapping[str, set[str]], stock: set[str]) -> Looked | None:
+            return await look_up(self.records, self._shown_stock, scope.price_list_id, prices, stock,
+                                 self._erp_deadline(request))
+
+        try:
+            done = await reproject(began.holes, began.dirty, look, verified, self.records.clock.wall_ms,
+                                   self.responses.ttl)
+        except BaseException:
+            self.responses.abandon(cache_key, began)
+            raise
+        if done is None:
+            self.responses.abandon(cache_key, began)
+            return None
+        kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
+        self.metrics.reprojections.labels("kept" if kept else "served").inc()
+        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        return Answer(done.body, 200, done.stale, False, score)
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
@@ -415,7 +400,7 @@ class GraphQLEndpoint:
 
     async def _price_cart(self, call: CartCall, data: dict[str, Any], operation: OperationDefinitionNode,
                           document: PreparedDocument, collector: FieldCollector, gql: GraphQLRequest, scope: Scope,
-                          headers: dict[str, str]) -> dict[str, Any] | None:
+                          headers: dict[str, str], deadline: ErpDeadline) -> dict[str, Any] | None:
         """Set the cart's lines to the buyer's prices and put the re-read cart into ``data``; the error answer
         to give instead when that cannot be done (``edge/cart_prices.py``)."""
         assert self.cart_prices is not None
@@ -424,7 +409,7 @@ class GraphQLEndpoint:
         if call.mutation not in PRICED_MUTATIONS or not isinstance(identity, dict) or value is None:
             return None
         try:
-            if await self.cart_prices.apply(identity, scope.price_list_id):
+            if await self.cart_prices.apply(identity, scope.price_list_id, deadline):
                 for key, nodes in collector.subfields(call.payload_type, list(call.nodes)).items():
                     if nodes[0].name.value == "cart":
                         value[key] = await self.cart_prices.reread(identity["entityId"], nodes, operation,
@@ -513,15 +498,23 @@ class GraphQLEndpoint:
                                                                                reserved.get(sku, 0))}
                 for sku, levels in lookup.found.items()}
 
-    async def _fill(self, overlay: Overlay, scope: Scope) -> Filled:
+    def _erp_deadline(self, request: Request) -> ErpDeadline:
+        """The request's one ERP budget, shared by every lookup it makes (listing, overlay, a second try)."""
+        deadline = getattr(request.state, "erp_deadline", None)
+        if deadline is None:
+            deadline = request.state.erp_deadline = self.records.deadline()
+        return deadline
+
+    async def _fill(self, overlay: Overlay, scope: Scope, deadline: ErpDeadline) -> Filled:
         """Fetch the records the overlay needs (with their freshness) and compute it. Prices and stock are
-        looked up together, so a never-seen key waits at most one ERP budget in all, not one per kind."""
+        looked up together and until the request's one deadline, so a never-seen key waits at most one ERP
+        budget in all, not one per kind or per lookup."""
         records = Records()
         filled = Filled(touched=bool(overlay.sites))
         wanted = list(overlay.needs.prices.items())
         lookups = await asyncio.gather(
-            *(self.records.price_lookup(scope.price_list_id, currency, skus) for currency, skus in wanted),
-            *([self.records.stock_lookup(overlay.needs.stock)] if overlay.needs.stock else []))
+            *(self.records.price_lookup(scope.price_list_id, currency, skus, deadline) for currency, skus in wanted),
+            *([self.records.stock_lookup(overlay.needs.stock, deadline)] if overlay.needs.stock else []))
         for (currency, skus), lookup in zip(wanted, lookups, strict=False):
             records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
             filled.tags += [price_tag(scope.price_list_id, sku) for sku in skus]

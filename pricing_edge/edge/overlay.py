@@ -213,15 +213,19 @@ class Overlay:
         """Compute every site; returns the sites that kept the upstream's value (no records)."""
         kept = []
         for site in self.sites:
-            source = None if site.include_tax and site.tax_rate is None else self._source(site, records)
-            field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
-            if source is None:
-                site.out[site.key] = self.render(site.upstream, field_def.type, site.nodes)
+            site.out[site.key], projected = self.site_value(site, records)
+            if not projected:
                 kept.append(site)
-            else:
-                type_name = "Prices" if site.name == "prices" else f"{site.owner}Inventory"
-                site.out[site.key] = self.project(type_name, source, site.upstream, site.nodes)
         return kept
+
+    def site_value(self, site: Site, records: Records) -> tuple[Any, bool]:
+        """One site's value from the records, and whether it came from them (else it is the upstream's)."""
+        source = None if site.include_tax and site.tax_rate is None else self._source(site, records)
+        field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
+        if source is None:
+            return self.render(site.upstream, field_def.type, site.nodes), False
+        type_name = "Prices" if site.name == "prices" else f"{site.owner}Inventory"
+        return self.project(type_name, source, site.upstream, site.nodes), True
 
     def _source(self, site: Site, records: Records) -> PricesSource | StockSource | None:
         if site.name == "prices":

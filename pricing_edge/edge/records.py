@@ -4,33 +4,37 @@ with a freshness state per record (DESIGN.md):
 - fresh (age < TTL): served;
 - stale (age ≥ TTL): served at once, flagged, and refreshed in the background — once per key in
   this process, and only if its last attempt is not too recent (backoff after failures); a hot record
-  is refreshed ahead, from 80% of its TTL, so that under traffic it is rarely seen stale at all;
+  is refreshed ahead, from 80% of its TTL, so that under traffic it is rarely seen stale at all
+  (``caching.swr``: the one stale-while-revalidate policy). Every ERP read of a key, refresh or
+  read-through, runs under the key's short store lock: one read per key per refresh window across every
+  edge process — the others take the renewed record from the store (L2) when it lands;
 - missing: read through the ERP within a time budget, coalesced across this process's requests and,
   with a short store lock, across replicas; past the budget (or with the ERP's breaker open) the key
   is absent — the overlay keeps BigCommerce's value — and the read finishes in the background.
 
-L1 keeps the last good copy of every hot key, so reads go on while Redis is unreachable.
+L1 keeps the last good copy of every hot key, so reads go on while Redis is unreachable; it is bounded by
+memory (``caching.l1``: one LRU over prices and stock, ``l1_bytes`` in all).
 """
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
-from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 
-from pricing_edge.call_health import CallHealth
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.edge.erp_gate import ErpGate
+from pricing_edge.edge.caching.l1 import L1
+from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops import tracing
@@ -46,6 +50,9 @@ REDIS = "redis"
 REFRESH_AHEAD = 0.8
 RECOVERY_BATCH = 100  # keys per ERP read when the breaker closes again
 RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP has only just come back
+RECENT_READS = 100_000  # keys remembered as read lately (recovered hot first after an outage)
+LOCK_MARGIN = 1.0  # seconds a key's ERP-read lock outlives the longest ERP read (its holder may die holding it)
+L1_BYTES = 128 * 2**20  # the default of PRICING_EDGE_L1_MAX_MB
 
 
 def now_ms() -> int:
@@ -69,6 +76,23 @@ class _Missing:
 class Freshness:
     ttl: float  # seconds a record is fresh
     budget: float = 0.15  # seconds a request waits for an ERP read
+
+
+class ErpDeadline:
+    """One ERP budget for everything a request reads through: the first wait on the ERP arms the deadline
+    (``loop.time()`` + the budget), and every later wait of the same request ends at that same instant, so
+    lookups made together or one after the other wait one budget in all, never one budget each."""
+
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self.at: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left until the deadline (arming it on first use); never negative."""
+        now = asyncio.get_running_loop().time()
+        if self.at is None:
+            self.at = now + self.budget
+        return max(0.0, self.at - now)
 
 
 @dataclass
@@ -99,67 +123,37 @@ class Source(Generic[K, V]):
     lock_name: Callable[[K], str]
 
 
-class ErpGate:
-    """Every ERP read goes through one circuit breaker (purgatory): after repeated failures it opens,
-    calls fail fast, and after its TTL one probe (half-open) decides whether to close again."""
-
-    def __init__(self, metrics: EdgeMetrics, threshold: int = 5, reset_seconds: float = 10.0,
-                 budget: float = 0.15) -> None:
-        self.factory = AsyncCircuitBreakerFactory(default_threshold=threshold, default_ttl=reset_seconds)
-        self.metrics = metrics
-        self.state = "closed"
-        self.reset_seconds = reset_seconds
-        self.health = CallHealth(slow_after=budget)  # a median read past the budget: slow (/readyz says so)
-        self.on_closed: list[Callable[[], None]] = []  # told when a probe succeeds and the breaker closes
-
-    async def call(self, kind: str, read: Callable[[], Awaitable[V]]) -> V:
-        breaker = await self.factory.get_breaker(ERP)
-        try:
-            async with breaker, self.health.timed():
-                result = await read()
-        except OpenedState:
-            self.metrics.erp_reads.labels(kind, "breaker_open").inc()
-            raise
-        finally:
-            self._publish(breaker.context.state)
-        self.metrics.erp_reads.labels(kind, "ok").inc()
-        return result
-
-    def _publish(self, state: str) -> None:
-        recovered = state == "closed" and self.state != "closed"
-        self.state = state
-        if recovered:
-            for listener in self.on_closed:
-                listener()
-        for name in ("closed", "half-opened", "opened"):
-            self.metrics.breaker.labels(ERP, name).set(1 if name == state else 0)
-
-
 class _Tier(Generic[K, V]):
-    def __init__(self, kind: str, freshness: Freshness, size: int, metrics: EdgeMetrics, gate: ErpGate,
+    def __init__(self, kind: str, freshness: Freshness, l1: L1, metrics: EdgeMetrics, gate: ErpGate,
                  store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock = SYSTEM_CLOCK) -> None:
         self.kind = kind
         self.clock = clock  # judges freshness; waits and retry spacing stay on real time
         self.freshness = freshness
-        self.l1: LRUCache[Hashable, Held[V] | _Missing] = LRUCache(maxsize=size)
+        self.policy = Policy(freshness.ttl, ahead=REFRESH_AHEAD)
+        self.l1 = l1.section(kind)
+        metrics.l1_bytes.labels(kind).set_function(lambda: l1.bytes(kind))
         self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
-        self.refreshing: set[Hashable] = set()
-        self.retry_at: dict[Hashable, tuple[float, int]] = {}  # key -> (monotonic time, failures)
+        # Refreshes: one per key at a time, exponential backoff with jitter after failures — never past the
+        # breaker's reset: once a probe could succeed, the key is due again (a successful probe clears them all).
+        self.revalidator: Revalidator[Any] = Revalidator(exponential_delay(2.0, gate.reset_seconds),
+                                                              name=f"{kind} refresh")
         self.gate = gate
         self.store = store
         self.metrics = metrics
         self.on_refreshed = on_refreshed
-        self.background: set[asyncio.Task[Any]] = set()  # read-throughs and refreshes, cancelled at shutdown
+        self.background = self.revalidator.background  # read-throughs and refreshes, cancelled at shutdown
+        self.lock_ms = 2000  # set by RecordService: longer than an ERP read may take, so no second process reads
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
         # Keys read lately: when, how often, and how to read them again — recovered hot first after an outage.
-        self.reads: LRUCache[Hashable, tuple[float, int, Source[Any, V]]] = LRUCache(maxsize=min(size, 100_000))
+        self.reads: LRUCache[Hashable, tuple[float, int, Source[Any, V]]] = LRUCache(maxsize=RECENT_READS)
         self.recovering: asyncio.Task[None] | None = None
         self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
         self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
 
-    async def get(self, keys: list[K], source: Source[K, V]) -> Lookup[K, V]:
+    async def get(self, keys: list[K], source: Source[K, V], deadline: ErpDeadline | None = None) -> Lookup[K, V]:
+        """``deadline``: the request's, shared with its other lookups; None: a budget of this lookup's own."""
         lookup: Lookup[K, V] = Lookup()
         now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
@@ -191,7 +185,8 @@ class _Tier(Generic[K, V]):
             absent = [k for k in wanted if k not in stored]
             self.misses["l2"].inc(len(absent))
             if absent:
-                await self._read_through(absent, source, lookup, generation)
+                await self._read_through(absent, source, lookup, generation,
+                                         deadline or ErpDeadline(self.freshness.budget))
         if stale:
             if lookup.stale and self._unreachable(stale):
                 lookup.degraded.add(ERP)  # what is shown past its TTL is the last good state
@@ -202,11 +197,11 @@ class _Tier(Generic[K, V]):
         """The ERP cannot be asked for these keys: its breaker is not closed, or the last refresh failed."""
         if self.gate.state != "closed":
             return True
-        return any(self.retry_at.get(k, (0.0, 0))[1] > 0 for k in keys)
+        return any(self.revalidator.failing(k) for k in keys)
 
     def _due(self, held: Held[V], now: int) -> bool:
         """Refresh ahead: past REFRESH_AHEAD of its TTL a hot record is renewed before anyone sees it stale."""
-        return now - held.as_of_ms >= self.freshness.ttl * 1000 * REFRESH_AHEAD
+        return self.policy.due((now - held.as_of_ms) / 1000)
 
     def _keep(self, key: Hashable, held: Held[V] | _Missing, generation: int) -> None:
         if self.generation == generation:
@@ -214,20 +209,18 @@ class _Tier(Generic[K, V]):
 
     # -- missing keys: read through, within the budget ---------------------------------------------
     async def _read_through(self, keys: list[K], source: Source[K, V], lookup: Lookup[K, V],
-                            generation: int) -> None:
+                            generation: int, deadline: ErpDeadline) -> None:
         waiting = {k: self.inflight[k] for k in keys if k in self.inflight}
         mine = [k for k in keys if k not in waiting]
         if mine:
-            task = asyncio.create_task(self._read_erp(mine, source, generation))
-            self.background.add(task)
-            task.add_done_callback(self.background.discard)
+            task = self.revalidator.spawn(self._read_erp(mine, source, generation))
             loop = asyncio.get_running_loop()
             futures: dict[Hashable, asyncio.Future[Held[V] | None]] = {k: loop.create_future() for k in mine}
             self.inflight.update(futures)
             task.add_done_callback(lambda t: self._settle(futures, t))
             waiting.update(futures)  # type: ignore[arg-type]
         done, pending = await asyncio.wait([asyncio.shield(f) for f in waiting.values()],
-                                           timeout=self.freshness.budget)
+                                           timeout=deadline.remaining())
         if pending:
             lookup.degraded.add(ERP)
             self.metrics.erp_reads.labels(self.kind, "over_budget").inc()
@@ -248,10 +241,12 @@ class _Tier(Generic[K, V]):
             if not future.done():
                 future.set_result(result.get(key))
 
-    async def _read_erp(self, keys: list[K], source: Source[K, V], generation: int) -> Mapping[Hashable, Held[V]]:
-        """Read keys from the ERP, unless another replica holds their lock (then wait for its result in L2)."""
+    async def _read_erp(self, keys: list[K], source: Source[K, V], generation: int) -> dict[Hashable, Held[V]]:
+        """Read keys from the ERP under their store locks: one read per key per refresh window across replicas.
+        A key whose lock another replica holds is awaited in L2; one that a replica renewed while we were
+        getting its lock comes from L2 too. Store down: every process reads for itself."""
         try:
-            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=2000)
+            held_locks = await self.store.acquire([source.lock_name(k) for k in keys], ttl_ms=self.lock_ms)
         except StoreError:
             held_locks = {source.lock_name(k) for k in keys}
         mine = [k for k in keys if source.lock_name(k) in held_locks]
@@ -259,13 +254,26 @@ class _Tier(Generic[K, V]):
         result: dict[Hashable, Held[V]] = {}
         if mine:
             try:
-                result.update(await self._fetch(mine, source, generation))
+                with contextlib.suppress(StoreError):
+                    result.update(await self._renewed_in_store(mine, source, generation))
+                todo = [k for k in mine if k not in result]
+                if todo:
+                    result.update(await self._fetch(todo, source, generation))
             finally:
                 with contextlib.suppress(StoreError):  # else they expire by themselves
                     await self.store.release([source.lock_name(k) for k in mine])
         if theirs:
             result.update(await self._await_other_replica(theirs, source, generation))
         return result
+
+    async def _renewed_in_store(self, keys: list[K], source: Source[K, V], generation: int) -> dict[Hashable, Held[V]]:
+        """The keys another replica renewed (not due for a refresh), kept in L1."""
+        stored = await source.from_store(keys)
+        now = self.clock.wall_ms()
+        renewed: dict[Hashable, Held[V]] = {k: held for k, held in stored.items() if not self._due(held, now)}
+        for key, held in renewed.items():
+            self._keep(key, held, generation)
+        return renewed
 
     async def _fetch(self, keys: list[K], source: Source[K, V], generation: int) -> dict[Hashable, Held[V]]:
         self.metrics.erp_keys.labels(self.kind).inc(len(keys))
@@ -299,66 +307,39 @@ class _Tier(Generic[K, V]):
         while remaining and time.monotonic() < deadline:
             await asyncio.sleep(0.02)
             try:
-                found = await source.from_store(remaining)
+                found = await self._renewed_in_store(remaining, source, generation)
             except StoreError:
                 break
-            for key, held in found.items():
-                result[key] = held
-                self._keep(key, held, generation)
+            result.update(found)
             remaining = [k for k in remaining if k not in found]
         return result
 
     # -- stale keys: serve now, refresh in the background ------------------------------------------
     def _refresh_later(self, keys: list[K], source: Source[K, V]) -> None:
-        clock = time.monotonic()
-        due = [k for k in keys if k not in self.refreshing and self.retry_at.get(k, (0.0, 0))[0] <= clock]
-        if not due:
-            return
-        self.refreshing.update(due)
-        task = asyncio.create_task(self._refresh(due, source))
-        self.background.add(task)
-        task.add_done_callback(self.background.discard)
+        self.revalidator.start(keys, self._refresher(source))
+
+    def _refresher(self, source: Source[K, V]) -> Callable[[list[Any]], Awaitable[set[Hashable]]]:
+        return lambda keys: self._refresh(keys, source)
 
     @tracing.traced("records.refresh", detached=True)
-    async def _refresh(self, keys: list[K], source: Source[K, V]) -> None:
-        generation = self.generation
+    async def _refresh(self, keys: list[Any], source: Source[K, V]) -> set[Hashable]:
+        """Renew ``keys`` (under their locks: from the ERP, or from L2 as another replica renewed them);
+        which were renewed — the others back off (``Revalidator``)."""
         before = {key: self.l1.get(key) for key in keys}
-        try:
-            try:
-                stored = await source.from_store(keys)
-            except StoreError:
-                stored = {}
-            renewed = [k for k, held in stored.items() if not self._due(held, self.clock.wall_ms())]
-            for key in renewed:  # another process already refreshed it
-                self._keep(key, stored[key], generation)
-            todo = [k for k in keys if k not in renewed]
-            fetched = await self._fetch(todo, source, generation) if todo else {}
-            for key in todo:
-                if key in fetched:
-                    self.retry_at.pop(key, None)
-                else:
-                    failures = self.retry_at.get(key, (0.0, 0))[1] + 1
-                    # Exponential backoff with jitter, never past the breaker's reset: once a probe could
-                    # succeed, the key is due again (and a successful probe clears every backoff).
-                    delay = min(2 ** failures, self.gate.reset_seconds) * (0.5 + 0.5 * random.random())
-                    self.retry_at[key] = (time.monotonic() + delay, failures)
-            renewed_values = {k: stored[k] for k in renewed} | {k: fetched[k] for k in todo if k in fetched}
-            # Only a changed value outdates the answers built on the old one; a refresh that confirms
-            # the same value renews freshness and leaves them alone.
-            changed = [k for k, held in renewed_values.items() if _differs(before[k], held)]
-            if changed:
-                self.on_refreshed(changed)
-        finally:
-            self.refreshing.difference_update(keys)
+        renewed = await self._read_erp(keys, source, self.generation)
+        # Only a changed value outdates the answers built on the old one; a refresh that confirms
+        # the same value renews freshness and leaves them alone.
+        changed: list[Any] = [k for k, held in renewed.items() if _differs(before[k], held)]
+        if changed:
+            self.on_refreshed(changed)
+        return set(renewed)
 
     # -- after an outage: refresh what was read lately, hot first, at a bounded rate -------------------
     def recover(self) -> None:
         """The breaker closed again: forget every backoff and refresh the keys read in the last TTL."""
-        self.retry_at.clear()
+        self.revalidator.forgive()
         if self.recovering is None or self.recovering.done():
-            self.recovering = asyncio.get_running_loop().create_task(self._recover())
-            self.background.add(self.recovering)
-            self.recovering.add_done_callback(self.background.discard)
+            self.recovering = self.revalidator.spawn(self._recover())
 
     async def _recover(self) -> None:
         since = time.monotonic() - self.freshness.ttl
@@ -372,11 +353,9 @@ class _Tier(Generic[K, V]):
                 return  # failing again: the next successful probe starts over
             groups: dict[int, tuple[Source[Any, V], list[Any]]] = {}
             for key, source in due[start:start + RECOVERY_BATCH]:
-                if key not in self.refreshing:
-                    groups.setdefault(id(source), (source, []))[1].append(key)
+                groups.setdefault(id(source), (source, []))[1].append(key)
             for source, group in groups.values():
-                self.refreshing.update(group)
-                await self._refresh(group, source)
+                await self.revalidator.run(group, self._refresher(source))
             await asyncio.sleep(1 / RECOVERY_BATCHES_PER_SECOND)
 
     def drop(self, key: Hashable) -> bool:
@@ -400,21 +379,25 @@ class PriceLookup:
 
 class RecordService:
     def __init__(self, store: Store, erp: ErpAdapter, metrics: EdgeMetrics, *, price_ttl: float = 60.0,
-                 stock_ttl: float = 10.0, erp_budget: float = 0.15, size: int = 500_000,
+                 stock_ttl: float = 10.0, erp_budget: float = 0.15, l1_bytes: int = L1_BYTES,
                  breaker_threshold: int = 5, breaker_reset: float = 10.0,
                  on_refreshed: Callable[[str, list[Any]], None] = lambda kind, keys: None,
-                 clock: Clock = SYSTEM_CLOCK) -> None:
+                 clock: Clock = SYSTEM_CLOCK, erp_timeout: float = 5.0) -> None:
         self.store = store
         self.erp = erp
         self.metrics = metrics
         self.clock = clock
+        self.erp_budget = erp_budget
         self.gate = ErpGate(metrics, breaker_threshold, breaker_reset, erp_budget)
+        self.l1 = L1(l1_bytes)  # prices and stock under one memory bound
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
-            "price", Freshness(price_ttl, erp_budget), size, metrics, self.gate, store,
+            "price", Freshness(price_ttl, erp_budget), self.l1, metrics, self.gate, store,
             lambda keys: on_refreshed("price", keys), clock)
         self._stock: _Tier[str, StockByLocation] = _Tier(
-            "stock", Freshness(stock_ttl, erp_budget), size, metrics, self.gate, store,
+            "stock", Freshness(stock_ttl, erp_budget), self.l1, metrics, self.gate, store,
             lambda keys: on_refreshed("stock", keys), clock)
+        for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
+            tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
         self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
         self._stock_source = self._make_stock_source()
         self.gate.on_closed.append(self._recover)
@@ -423,13 +406,17 @@ class RecordService:
         self._prices.recover()
         self._stock.recover()
 
+    def deadline(self) -> ErpDeadline:
+        """A request's one ERP budget, to pass to each of its lookups (armed by the first that waits)."""
+        return ErpDeadline(self.erp_budget)
+
     @tracing.traced("records.price")
-    async def price_lookup(self, price_list_id: int, currency: str,
-                           skus: Iterable[str]) -> Lookup[tuple[int, str, str], PriceRecord]:
+    async def price_lookup(self, price_list_id: int, currency: str, skus: Iterable[str],
+                           deadline: ErpDeadline | None = None) -> Lookup[tuple[int, str, str], PriceRecord]:
         source = self._price_sources.get((price_list_id, currency))
         if source is None:
             source = self._price_sources[(price_list_id, currency)] = self._make_price_source(price_list_id, currency)
-        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source)
+        return await self._prices.get([(price_list_id, currency, s) for s in dict.fromkeys(skus)], source, deadline)
 
     def _make_price_source(self, price_list_id: int, currency: str) -> Source[tuple[int, str, str], PriceRecord]:
         """How one price list's prices in one currency are read and kept (one per list and currency)."""
@@ -449,8 +436,8 @@ class RecordService:
         return Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
 
     @tracing.traced("records.stock")
-    async def stock_lookup(self, skus: Iterable[str]) -> Lookup[str, StockByLocation]:
-        return await self._stock.get(list(dict.fromkeys(skus)), self._stock_source)
+    async def stock_lookup(self, skus: Iterable[str], deadline: ErpDeadline | None = None) -> Lookup[str, StockByLocation]:
+        return await self._stock.get(list(dict.fromkeys(skus)), self._stock_source, deadline)
 
     def _make_stock_source(self) -> Source[str, StockByLocation]:
         async def from_store(wanted: list[str]) -> dict[str, Held[StockByLocation]]:

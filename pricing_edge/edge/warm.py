@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pricing_edge.domain.scope import PriceListAssignments
+from pricing_edge.erp.errors import ErpNotFound
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store
 
@@ -22,18 +24,22 @@ class WarmReport:
 
 
 async def warm(store: Store, erp: ErpAdapter, assignments: PriceListAssignments,
-               currencies: list[str], concurrency: int = WARM_STREAMS) -> WarmReport:
+               currencies: Sequence[str], concurrency: int = WARM_STREAMS) -> WarmReport:
     """Every (price list, currency) export and the stock export, a few at a time: the ERP's page latency
-    overlaps with the parsing and the store's writes (a real catalog is 2M prices, 4,000 pages)."""
+    overlaps with the parsing and the store's writes (a real catalog is 2M prices, 4,000 pages).
+    ``currencies``: those the store sells in (``edge.assignments.store_currencies``)."""
     report = WarmReport()
     price_lists = sorted({*assignments.by_group.values(), assignments.default_price_list_id})
     slots = asyncio.Semaphore(max(1, concurrency))
 
     async def prices(price_list_id: int, currency: str) -> None:
         async with slots:
-            async for batch in erp.iter_price_list(price_list_id, currency):
-                await store.put_prices(batch)  # one pipelined round trip per batch, not one call per record
-                report.prices += len(batch)
+            try:
+                async for batch in erp.iter_price_list(price_list_id, currency):
+                    await store.put_prices(batch)  # one pipelined round trip per batch, not one call per record
+                    report.prices += len(batch)
+            except ErpNotFound:  # a currency BigCommerce sells in that the ERP does not price this list in
+                log.warning("price list %d in %s is unknown to the ERP: not warmed", price_list_id, currency)
 
     async def stock() -> None:
         async with slots:

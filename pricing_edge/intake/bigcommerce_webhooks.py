@@ -151,6 +151,7 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
+ASSIGNMENT_SCOPE = "store/priceList/assignment/updated"
 # What a listing's products can change with (not stock: `store/product/inventory/...` comes often).
 CATALOG_SCOPES = ("store/product/created", "store/product/updated", "store/product/deleted", "store/category/",
                   "store/brand/")
@@ -172,6 +173,7 @@ class BigCommerceWebhookIntake:
             log.warning("%s; every webhook will be refused with 503", NOT_CONFIGURED)
         # Told of every accepted catalog webhook (product, category, brand): the edge's listings refetch.
         self.on_catalog_change: Callable[[], Awaitable[None]] | None = None
+        self.on_assignment_change: Callable[[], None] | None = None  # the edge reads the assignments again
 
     @property
     def configured(self) -> bool:
@@ -225,6 +227,8 @@ class BigCommerceWebhookIntake:
         self._count(scope, "duplicate" if duplicate else "accepted")
         if not duplicate and self.on_catalog_change is not None and scope.startswith(CATALOG_SCOPES):
             await self.on_catalog_change()
+        if not duplicate and self.on_assignment_change is not None and scope == ASSIGNMENT_SCOPE:
+            self.on_assignment_change()
         return JSONResponse({"accepted": True, "duplicate": duplicate, "id": webhook_id})
 
     def _authenticate(self, headers: Headers, body: bytes) -> str | None:

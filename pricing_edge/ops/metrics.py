@@ -33,6 +33,9 @@ class EdgeMetrics:
                                 "rejected, unavailable)", ["scope", "outcome"], registry=r)
         self.invalidations = Counter("pricing_edge_invalidations_total", "L1 entries dropped by invalidation",
                                      ["cache"], registry=r)
+        self.reprojections = Counter("pricing_edge_answer_reprojections_total",
+                                     "Kept answers re-projected (their changed owned fields and flags anew, edge/holes.py) "
+                                     "instead of recomputed, by outcome (kept, served: not kept)", ["outcome"], registry=r)
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",
                                    "Prices-only documents answered from the catalog index without the upstream",
                                    registry=r)
@@ -50,6 +53,8 @@ class EdgeMetrics:
             "pricing_edge_redis_down_cart_decisions_total",
             "Add-to-cart decided by the Redis-down rule (last known stock must cover the quantity by the factor)",
             ["outcome"], registry=r)
+        self.l1_bytes = Gauge("pricing_edge_l1_bytes", "Estimated bytes the in-process cache (L1) holds, by kind",
+                              ["kind"], registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.

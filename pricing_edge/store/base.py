@@ -6,6 +6,7 @@ invalidation channel. One test suite runs against both implementations.
 """
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -115,11 +116,15 @@ class Store(Protocol):
         """Messages published on ``channel`` from the moment the subscription is in place (``on_joined``)."""
         ...
 
-    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
-        """Short locks (cross-replica coalescing): the names this caller now holds."""
+    async def acquire(self, names: Iterable[str], ttl_ms: int, *, holder: str | None = None) -> set[str]:
+        """Short locks (cross-replica coalescing): the names this caller now holds. Each lock keeps its
+        holder's token (``holder``, else this store's own ``lock_holder``)."""
         ...
 
-    async def release(self, names: Iterable[str]) -> None: ...
+    async def release(self, names: Iterable[str], *, holder: str | None = None) -> None:
+        """Frees only the locks this holder still holds: one that expired and another process took since
+        stays theirs (compare-and-delete, never a plain delete)."""
+        ...
 
     async def ping(self) -> bool: ...
     async def aclose(self) -> None: ...
@@ -164,6 +169,11 @@ class BuildsItsParts:
     def rest_quota(self, store_hash: str) -> RestQuota:
         """The store's REST API quota window (one per store hash), shared by every REST Admin client."""
         return self._once(f"rest_quota:{store_hash}", lambda: self._new_rest_quota(store_hash))
+
+    @property
+    def lock_holder(self) -> str:
+        """This store's own lock token (one per store object, so per process): the value its locks hold."""
+        return self._once("lock_holder", lambda: uuid.uuid4().hex)
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         built: dict[str, Any] = self.__dict__.setdefault("_parts", {})

@@ -60,7 +60,7 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
         self._records: dict[str, bytes] = {}
         self._stock: dict[str, dict[int, bytes]] = {}
         self._stock_complete: set[str] = set()
-        self._locks: dict[str, float] = {}
+        self._locks: dict[str, tuple[str, float]] = {}  # name → (holder, expires at)
         self._values: dict[str, tuple[bytes, float]] = {}
         self._streams: dict[str, _Stream] = {}
         self._subscribers: dict[str, set[asyncio.Queue[bytes]]] = {}
@@ -275,18 +275,21 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
         finally:
             subscribers.discard(queue)
 
-    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
+    async def acquire(self, names: Iterable[str], ttl_ms: int, *, holder: str | None = None) -> set[str]:
         now = time.monotonic()
+        token = holder or self.lock_holder
         held = set()
         for name in names:
-            if self._locks.get(name, 0.0) <= now:
-                self._locks[name] = now + ttl_ms / 1000
+            if self._locks.get(name, ("", 0.0))[1] <= now:
+                self._locks[name] = (token, now + ttl_ms / 1000)
                 held.add(name)
         return held
 
-    async def release(self, names: Iterable[str]) -> None:
+    async def release(self, names: Iterable[str], *, holder: str | None = None) -> None:
+        token = holder or self.lock_holder
         for name in names:
-            self._locks.pop(name, None)
+            if self._locks.get(name, ("", 0.0))[0] == token:
+                del self._locks[name]
 
     async def ping(self) -> bool:
         return True

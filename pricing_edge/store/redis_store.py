@@ -85,6 +85,11 @@ local counted = redis.call('INCR', KEYS[1])
 if counted == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return counted
 """
+# Release a short lock only while it still holds this holder's token (one key: cluster-safe, atomic).
+_RELEASE_OWN = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 _APPEND_ONCE = """
 if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) == false then return false end
 local fields = {}
@@ -184,6 +189,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
         self._count = self.client.register_script(_COUNT)
+        self._release_own = self.client.register_script(_RELEASE_OWN)
 
     # -- what this store builds on its own client ----------------------------------------------
     def _new_work_queue(self) -> WorkQueue:
@@ -419,19 +425,20 @@ class RedisStore(BuildsItsParts, RecordReads):
         return await pubsub.get_message(timeout=1.0)
 
     @mapped
-    async def acquire(self, names: Iterable[str], ttl_ms: int) -> set[str]:
+    async def acquire(self, names: Iterable[str], ttl_ms: int, *, holder: str | None = None) -> set[str]:
         wanted = list(names)
+        token = (holder or self.lock_holder).encode()
         async with self.client.pipeline(transaction=False) as pipe:
             for name in wanted:
-                pipe.set(self.keys.lock(name), b"1", nx=True, px=ttl_ms)
+                pipe.set(self.keys.lock(name), token, nx=True, px=ttl_ms)
             results = await pipe.execute()
         return {name for name, ok in zip(wanted, results, strict=True) if ok}
 
     @mapped
-    async def release(self, names: Iterable[str]) -> None:
-        wanted = [self.keys.lock(name) for name in names]
-        if wanted:
-            await self.client.delete(*wanted)
+    async def release(self, names: Iterable[str], *, holder: str | None = None) -> None:
+        token = (holder or self.lock_holder).encode()
+        for name in names:  # one key per script call: each goes to its own slot on a cluster
+            await self._release_own(keys=[self.keys.lock(name)], args=[token])
 
     @mapped
     async def server_configs(self) -> dict[str, dict[str, str]]:

@@ -237,8 +237,9 @@ class RedisWorkQueue:
                           int(float(oldest)) if oldest else None, int(dlq), int(last) if last else None)
 
     @mapped
-    async def queued(self, flow: str, entity: str) -> list[bytes]:
-        items: Any = await self.client.lrange(self.keys.entity_queue(flow, entity), 0, -1)
+    async def queued(self, flow: str, entity: str, limit: int | None = None) -> list[bytes]:
+        last = -1 if limit is None else limit - 1
+        items: Any = await self.client.lrange(self.keys.entity_queue(flow, entity), 0, last)
         return [unpack(bytes(item))[1] for item in items]
 
     @mapped

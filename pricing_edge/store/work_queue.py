@@ -108,8 +108,8 @@ class WorkQueue(Protocol):
         """Take or extend a named lease (one router per intake stream); False while another token holds it."""
         ...
 
-    async def queued(self, flow: str, entity: str) -> list[bytes]:
-        """The entity's queued bodies, head first (ops and tests)."""
+    async def queued(self, flow: str, entity: str, limit: int | None = None) -> list[bytes]:
+        """The entity's queued bodies, head first, the first ``limit`` of them (ops, tests, flows that batch)."""
         ...
 
 
@@ -249,8 +249,9 @@ class EmbeddedWorkQueue:
         return FlowCounts(sum(len(q) for q in state.queues.values()), len(state.queues), in_flight,
                           len(state.retrying), min(heads) if heads else None, len(state.dlq), state.last_success_ms)
 
-    async def queued(self, flow: str, entity: str) -> list[bytes]:
-        return [unpack(item)[1] for item in self._flow(flow).queues.get(entity, ())]
+    async def queued(self, flow: str, entity: str, limit: int | None = None) -> list[bytes]:
+        items = list(self._flow(flow).queues.get(entity, ()))
+        return [unpack(item)[1] for item in items[:limit]]
 
     async def hold_lease(self, name: str, token: str, ttl_ms: int) -> bool:
         holder, until = self._leases.get(name, ("", 0.0))

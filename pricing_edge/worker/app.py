@@ -30,11 +30,13 @@ from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.ops.metrics import CONTENT_TYPE
 from pricing_edge.runtime import Grace, cancel_and_wait, run_loops
 from pricing_edge.store.base import Store
+from pricing_edge.store.bc_mirror import mirror_state
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS
 from pricing_edge.store.ledger import Ledger
 from pricing_edge.store.work_queue import WorkQueue
 from pricing_edge.worker.engine import EngineSettings, Flow, FlowRunner, RetryPolicy
 from pricing_edge.worker.change_sources import RunningSource, open_change_source
+from pricing_edge.worker.flows.bc_sync import BigCommerceSyncFlow
 from pricing_edge.worker.flows.erp_signals import ErpSignalFlow
 from pricing_edge.worker.flows.orders import OrderFlow
 from pricing_edge.worker.metrics import WorkerMetrics
@@ -110,6 +112,11 @@ def build_worker(settings: Settings, store: Store, erp: ErpAdapter, admin: BigCo
                        OrderSettings(store_hash=settings.store_hash, document_type=settings.order_document_type),
                        metrics, claim_ms=engine.lease_ms, store=store, dedup_ttl=settings.dedup_ttl)
     flows: list[Flow] = [orders]
+    if settings.bc_sync:  # off: another tool owns BigCommerce's price lists and inventory
+        flows.append(BigCommerceSyncFlow(
+            admin, erp, store, mirror_state(store, settings.store_hash), store_hash=settings.store_hash,
+            currencies=settings.currencies, locations=settings.inventory_locations, batch_size=settings.bc_sync_batch,
+            queue=store.work_queue()))
     changes = open_change_source(settings, store, erp, metrics.registry)
     if changes is not None and changes.prefix:
         flows.append(ErpSignalFlow(changes.source, changes.prefix))

@@ -12,7 +12,7 @@ from pricing_edge.backoff import Backoff
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
 from pricing_edge.bigcommerce.errors import BigCommerceError
 from pricing_edge.config import Settings
-from pricing_edge.intake.bigcommerce_webhooks import header_values
+from pricing_edge.intake.bigcommerce_webhooks import ASSIGNMENT_SCOPE, header_values
 from pricing_edge.worker.flows.orders import ORDER_SCOPES
 from pricing_edge.worker.metrics import WorkerMetrics
 
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 # The edge's listings by price refresh their products on catalog changes (intake.bigcommerce_webhooks).
 CATALOG_HOOKS = ("store/product/created", "store/product/updated", "store/product/deleted", "store/category/*",
                  "store/brand/*")
-SCOPES: tuple[str, ...] = (*sorted(ORDER_SCOPES), *CATALOG_HOOKS)
+# The edge reads BigCommerce's price-list assignments again when one changes (edge.assignments).
+SCOPES: tuple[str, ...] = (*sorted(ORDER_SCOPES), *CATALOG_HOOKS, ASSIGNMENT_SCOPE)
 
 
 def hook_headers(settings: Settings) -> dict[str, str]:

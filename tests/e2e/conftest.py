@@ -52,6 +52,12 @@ class System:
         return response.json()
 
 
+def patient_settings() -> Settings:
+    """Default settings for a test of behaviour, not of budgets: a loaded machine is not an outage, so an
+    ERP read gets 10 s and BigCommerce 30 s before an answer degrades (a test of the budgets sets its own)."""
+    return replace(Settings.from_env({}), erp_budget_ms=10_000.0, upstream_budget_ms=30_000.0)
+
+
 def start_system(settings: Settings, tmp_path: Path, clock: Clock = SYSTEM_CLOCK) -> Iterator[System]:
     """``clock``: what the edge judges freshness by (a ``tests.support.clock.ManualClock`` for TTL tests).
     Redis gets 10 s before it counts as down (unless the settings chose): a loaded machine is not an outage."""
@@ -74,7 +80,7 @@ def start_system(settings: Settings, tmp_path: Path, clock: Clock = SYSTEM_CLOCK
 def store_settings(request: pytest.FixtureRequest) -> Settings:
     """Default settings on the store a fixture is parametrised with: a real Redis under the test's own
     prefix, or the embedded store."""
-    settings = Settings.from_env({})
+    settings = patient_settings()
     if request.param == "redis":
         settings = replace(settings, redis_url=request.getfixturevalue("redis_url"),
                            redis_prefix=request.getfixturevalue("redis_prefix"))
@@ -90,7 +96,7 @@ def system(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[System]:
 def redis_system_fixture(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     """On Redis, freshness judged by a clock that stands still: what a test loads stays fresh however long
     loading took on a busy machine."""
-    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix)
+    settings = replace(patient_settings(), redis_url=redis_url, redis_prefix=redis_prefix)
     yield from start_system(settings, tmp_path, ManualClock())
 
 
@@ -100,7 +106,7 @@ def module_system(request: pytest.FixtureRequest, workdir: Path, name: str) -> I
     if request.param == "redis":
         yield from shared_redis_system(request.getfixturevalue("redis_url"), workdir, name)
     else:
-        yield from start_system(replace(Settings.from_env({}), upstream_timeout=30.0), workdir)
+        yield from start_system(replace(patient_settings(), upstream_timeout=30.0), workdir)
 
 
 def shared_redis_system(redis_url: str, workdir: Path, name: str, **changes: Any) -> Iterator[System]:
@@ -108,7 +114,7 @@ def shared_redis_system(redis_url: str, workdir: Path, name: str, **changes: Any
     ``changes``: settings to change (``erp_budget_ms=10_000`` where a loaded machine must not degrade answers)."""
     prefix = new_prefix(name)
     # Patient with the simulators: a module's worth of tests must not fail on one slow moment of a busy machine.
-    settings = replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=prefix,
+    settings = replace(patient_settings(), redis_url=redis_url, redis_prefix=prefix,
                        **({"upstream_timeout": 30.0} | changes))
     yield from start_system(settings, workdir)
     delete_prefix(redis_url, prefix)

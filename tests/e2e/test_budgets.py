@@ -1,10 +1,14 @@
 """A query waits for BigCommerce one budget in all (issue 19): with BigCommerce slower than the budget but
 within its timeout, a never-seen document gets its 503 — it would have been a 200 had the edge waited
-out the call — and the metric says the budget ran out. Outcomes and counts, no timings."""
+out the call — and the metric says the budget ran out. And for the ERP one budget in all: with every ERP
+read taking 60% of it, a never-seen product's price and stock (read together) are served from the ERP,
+while a listing's stock, read only after its prices, is cut at the request's one deadline (flagged).
+Outcomes and counts, no timings: the ERP's latency is a floor, so "past the deadline" is never load."""
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -19,7 +23,8 @@ from tests.support.polling import wait_until
 @pytest.fixture
 def system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
     yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix,
-                                    upstream_budget_ms=1000.0, upstream_timeout=20.0), tmp_path)
+                                    upstream_budget_ms=1000.0, upstream_timeout=20.0, erp_budget_ms=150.0),
+                            tmp_path)
 
 
 def slow_bigcommerce(system: System, latency_ms: float | None) -> None:
@@ -89,3 +94,59 @@ def test_readyz_calls_no_dependency_and_reports_a_slow_erp(system: System) -> No
         wait_until(reported_slow, timeout=30, what="readyz to report the ERP as slow")
     finally:
         httpx.delete(erp_faults).raise_for_status()
+
+
+ERP_BUDGET_MS = 3000.0
+SLOW_ERP_READ_MS = 0.6 * ERP_BUDGET_MS
+
+
+@pytest.fixture
+def erp_system(redis_url: str, redis_prefix: str, tmp_path: Path) -> Iterator[System]:
+    yield from start_system(replace(Settings.from_env({}), redis_url=redis_url, redis_prefix=redis_prefix,
+                                    erp_budget_ms=ERP_BUDGET_MS, upstream_timeout=20.0), tmp_path)
+
+
+def slow_erp(system: System) -> None:
+    httpx.post(system.erp.base_url + "/_sim/faults", json={"latency_ms": SLOW_ERP_READ_MS}).raise_for_status()
+
+
+def erp_over_budget(system: System, kind: str) -> float:
+    text = httpx.get(system.edge.base_url + "/metrics", timeout=30).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("pricing_edge_erp_reads_total") and f'kind="{kind}"' in line
+               and 'outcome="over_budget"' in line)
+
+
+def test_a_never_seen_products_price_and_stock_are_read_together_within_one_erp_budget(erp_system: System) -> None:
+    guest = erp_system.buyer("guest")["headers"]
+    query = ("query($id: Int!) { site { product(entityId: $id) { entityId prices { price { value } } "
+             "inventory { isInStock aggregated { availableToSell } } } } }")
+    product = erp_system.fixtures["products"][12]
+    slow_erp(erp_system)
+    answer = httpx.post(erp_system.edge_url, json={"query": query, "variables": {"id": product["entity_id"]}},
+                        headers=guest, timeout=30)
+    assert answer.status_code == 200, answer.text
+    node = answer.json()["data"]["site"]["product"]
+    assert Decimal(str(node["prices"]["price"]["value"])) == Decimal(product["expected_price"]["guest"])  # the ERP's
+    assert node["inventory"]["aggregated"]["availableToSell"] == product["available_to_sell"]
+    # One after the other, the stock would have been read past the request's one deadline: flagged.
+    pricing = answer.json()["extensions"]["pricingEdge"]
+    assert pricing["stale"] is False and not pricing.get("degraded")
+    assert erp_over_budget(erp_system, "price") == 0 and erp_over_budget(erp_system, "stock") == 0
+
+
+def test_a_listings_stock_read_after_its_prices_waits_only_what_is_left_of_one_erp_budget(
+        erp_system: System) -> None:
+    guest = erp_system.buyer("guest")["headers"]
+    query = """query($filters: SearchProductsFiltersInput!) { site { search {
+      searchProducts(filters: $filters, sort: LOWEST_PRICE) { products(first: 3) { edges { node {
+        entityId prices { price { value } } inventory { isInStock } } } } } } } }"""
+    slow_erp(erp_system)
+    answer = httpx.post(erp_system.edge_url, headers=guest, timeout=30, json={
+        "query": query, "variables": {"filters": {"categoryEntityId": erp_system.fixtures["category_id"]}}})
+    assert answer.status_code == 200, answer.text
+    # The listing's prices took 60% of the budget; its stock, asked only then, would need 60% more.
+    assert erp_over_budget(erp_system, "price") == 0 and erp_over_budget(erp_system, "stock") == 1
+    pricing = answer.json()["extensions"]["pricingEdge"]
+    assert pricing["degraded"] == ["erp"] and pricing["stale"] is True
+    assert answer.headers.get("X-Pricing-Edge-Stale") == "1"

@@ -34,14 +34,15 @@ def checkout(system: OrderSystem, body: dict[str, Any]) -> dict[str, Any]:
     return dict(response.json())
 
 
-def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_equal_totals(
-        system: OrderSystem) -> None:
+def checkout_with_everything(system: OrderSystem, offset: int = 2) -> dict[str, Any]:
+    """A tax-inclusive store's checkout with a coupon, two ship-tos with their own shipping, a fee and an option
+    that adds to the price (the SKUs from ``offset`` in the catalog)."""
     assert system.http.post(f"{system.bigcommerce.base_url}/_sim/store", json={"tax_inclusive": True}).is_success
-    sku_a, sku_b = system.skus(2, offset=2)
+    sku_a, sku_b = system.skus(2, offset=offset)
     plain = system.line(sku_a, 3, BUYER)
     plain.pop("price_ex_tax")  # tax-inclusive: the shown (gross) price is the one given
     engraved = {k: v for k, v in system.line(sku_b, 1, BUYER).items() if not k.startswith("price")}
-    order = checkout(system, {
+    return checkout(system, {
         "customer_id": BUYER, "status_id": 11, "billing_address": ADDRESS,
         "payment_method": "Purchase Order", "customer_message": "PO-4411",
         "shipping_addresses": [{**ADDRESS, "shipping_method": "Ground", "cost_ex_tax": "7.50"},
@@ -49,6 +50,11 @@ def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_
         "products": [plain, {**engraved, "address_index": 1, "product_options": [{"id": 9001, "value": 9102}]}],
         "coupons": [{"code": "SPRING10", "amount": "10.00"}],
         "fees": [{"display_name_merchant": "Insurance", "cost_ex_tax": "3.00", "cost_tax": "0.30"}]})
+
+
+def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_arrive_with_equal_totals(
+        system: OrderSystem) -> None:
+    order = checkout_with_everything(system)
     entry = system.wait_synced(order["id"])
     (posted,) = system.erp_orders(system.reference(order["id"]))
 

@@ -12,12 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from pricing_edge.config import Settings
+from pricing_edge.domain.orders import cents
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.fixtures import fixture_products
 from tests.e2e.orders_system import OrderSystem, order_system, worker_env, worker_process
+from tests.e2e.test_orders_complete import checkout_with_everything
 from tests.support.polling import wait_until
 
 BUYER = 1
@@ -111,11 +114,40 @@ def test_an_order_posts_once_to_s4_through_a_worker_killed_mid_post(settings: Se
             assert [s["tracking_number"] for s in shipments] == ["1ZS4"]
 
 
-def _s4_orders(system: OrderSystem, reference: str) -> list[dict[str, Any]]:
+def test_a_coupon_two_ship_tos_tax_inclusive_and_an_option_modifier_land_in_s4_with_equal_totals(
+        settings: Settings, tmp_path: Path) -> None:
+    """#15's complete order against the S/4 face: every part posted as S/4 keeps it (pricing elements, item
+    partner, item text), and the total S/4 computed from them equals BigCommerce's to the cent."""
+    with order_system(settings, tmp_path) as system:
+        order = checkout_with_everything(system, offset=20)
+        entry = system.wait_synced(order["id"], timeout=60)
+        bigcommerce = cents(Decimal(system.order(order["id"])["total_inc_tax"]))
+        assert orjson.loads(entry["detail"])["totals"] == {"bigcommerce": str(bigcommerce), "erp": str(bigcommerce),
+                                                           "equal": True}
+        reference = system.reference(order["id"])
+        (posted,) = _s4_orders(system, reference, expand="to_PricingElement,to_Text,to_Item/to_PricingElement,"
+                                                         "to_Item/to_Partner/to_Address,to_Item/to_Text")
+        items = posted["to_Item"]["results"]
+        assert cents(Decimal(posted["TotalNetAmount"]) + sum(Decimal(i["TaxAmount"]) for i in items)) == bigcommerce
+        assert (posted["PurchaseOrderByCustomer"], posted["PurchaseOrderByShipToParty"]) == (reference, "PO-4411")
+        kinds = [{e["ConditionType"] for e in i["to_PricingElement"]["results"]} for i in items]
+        assert all({"PPR0", "RB00", "ZSHP", "ZTAX"} <= found for found in kinds)  # price, coupon, shipping, tax
+        header = {e["ConditionType"]: Decimal(e["ConditionAmount"]) for e in posted["to_PricingElement"]["results"]}
+        assert header["ZFEE"] == Decimal("3.00") and header["ZTAX"] == Decimal("0.30")
+        assert items[0]["to_Partner"]["results"] == []  # the header's ship-to
+        (ship_to,) = items[1]["to_Partner"]["results"]
+        assert (ship_to["PartnerFunction"], ship_to["to_Address"]["results"][0]["StreetName"]) == ("WE", "9 Dock Road")
+        assert items[1]["to_Text"]["results"][0]["LongText"] == "Engraving: Engraved"
+        assert posted["to_Text"]["results"][0]["LongText"] == "Coupons: SPRING10\nShipping 1: Ground\nShipping 2: Express"
+        assert "pricing_edge_order_total_mismatches_total 0.0" in system.ops("GET", "/metrics").text
+
+
+def _s4_orders(system: OrderSystem, reference: str, expand: str | None = None) -> list[dict[str, Any]]:
     from pricing_edge.sim.erp.faces.s4hana import DEMO_LOGON
 
+    params = {"$filter": f"PurchaseOrderByCustomer eq '{reference}'", "sap-client": DEMO_LOGON.client}
     answer = httpx.get(f"{system.erp.base_url}/sap/opu/odata/sap/API_SALES_ORDER_SRV/A_SalesOrder",
-                       params={"$filter": f"PurchaseOrderByCustomer eq '{reference}'", "sap-client": DEMO_LOGON.client},
+                       params=params | ({"$expand": expand} if expand else {}),
                        auth=(DEMO_LOGON.user, DEMO_LOGON.password), timeout=30)
     assert answer.status_code == 200, answer.text
     return list(answer.json()["d"]["results"])

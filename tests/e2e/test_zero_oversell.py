@@ -17,7 +17,7 @@ from pricing_edge.demo import bigcommerce_sim_app, demo_settings, edge_app, erp_
 from pricing_edge.sim.fixtures import DemoLayout, demo_fixtures
 from tests.e2e.conftest import System, start_system
 from tests.support.polling import wait_until
-from tests.support.redis_server import RedisProcess, free_port
+from tests.support.redis_server import free_port, own_redis_server
 from tests.support.servers import serve
 
 CREATE = """mutation($pid: Int!, $qty: Int!) { cart { createCart(input: {lineItems: [{productEntityId: $pid, quantity: $qty}]}) {
@@ -96,9 +96,7 @@ def test_shown_stock_returns_when_the_carts_expire(redis_url: str, redis_prefix:
 
 
 def test_with_redis_stopped_two_edges_promise_at_most_twice_known_over_the_factor(tmp_path: Path) -> None:
-    server = RedisProcess()
-    server.start()
-    try:
+    with own_redis_server() as server:
         ports = [free_port(), free_port()]
         bc_port, erp_port = free_port(), free_port()
         settings = replace(demo_settings(patient(server.url, "pe:", redis_timeout=1.0), DemoLayout(ports[0])),
@@ -123,8 +121,6 @@ def test_with_redis_stopped_two_edges_promise_at_most_twice_known_over_the_facto
             written = RedisReservationsProbe(server.url)
             wait_until(lambda: written.reserved(product["sku"]) == created, timeout=30,
                        what="reservations taken while Redis was down to be written back")
-    finally:
-        server.stop()
 
 
 class RedisReservationsProbe:

@@ -16,7 +16,7 @@ from pricing_edge.domain.reservations import KnownStock
 from pricing_edge.edge.cart_guard import IDENTITY_SELECTION, PROVISIONAL, CartGuard, Proceed, Refuse
 from pricing_edge.edge.line_skus import SkuUnavailable
 from pricing_edge.store.reservations import RedisReservations, ReservationStore
-from tests.support.redis_server import RedisProcess, free_port
+from tests.support.redis_server import free_port, own_redis_server
 
 # Like the dataset's "exactly ten available" product: (8 − 2) + (5 − 1) + 0 over three warehouses.
 STOCK: dict[str, Sequence[StockLevel] | KnownStock] = {
@@ -237,30 +237,28 @@ async def test_redis_down_keeps_a_running_total_from_the_reservations_last_seen(
                                                                                   counted: list[str]) -> None:
     """200 concurrent carts for 10 units with Redis unreachable: ⌊10 ÷ 5⌋ pass in this process, not 200; a
     SKU this process last saw fully reserved passes none; what passed is held in Redis once it is back."""
-    server = RedisProcess()
-    server.start()
-    reservations = RedisReservations(server.url, redis_prefix, socket_timeout=0.5)
-    guard = CartGuard(reservations, stock_lookup, sku_lookup, redis_down_factor=5, metrics_counter_callable=counted.append)
-    try:
-        await make_cart(guard, "full", 10)  # seen: TEN fully reserved
-        await guard.check("deleteCart", {"cartEntityId": "full"})  # (not committed: still held)
-        server.stop()
-        assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Refuse)
-        guard.redis_down.last_seen.clear()  # as a process that never saw TEN held
-        decisions = await asyncio.gather(*(guard.check("createCart", {"lineItems": [line(1, 1)]}) for _ in range(200)))
-        passed = [d for d in decisions if isinstance(d, Proceed)]
-        assert len(passed) == 2 and all(d.degraded for d in passed)
-        await passed[0].commit(cart_answer("down-1", ("x1", "TEN", 1)))
-        await passed[1].rollback()  # BigCommerce refused that one: it no longer counts
-        assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Proceed)
-        assert counted.count("passed") == 3  # the rest refused (by the rule, or as busy while the pool waited)
-        server.start()
-        await guard.redis_down.try_write_back(reservations, 600)
-        assert await reservations.holdings("down-1") == {"TEN": 1}
-        assert guard.redis_down.pending == [] and guard.redis_down.promised == {}
-    finally:
-        await reservations.aclose()
-        server.stop()
+    with own_redis_server() as server:
+        reservations = RedisReservations(server.url, redis_prefix, socket_timeout=0.5)
+        guard = CartGuard(reservations, stock_lookup, sku_lookup, redis_down_factor=5, metrics_counter_callable=counted.append)
+        try:
+            await make_cart(guard, "full", 10)  # seen: TEN fully reserved
+            await guard.check("deleteCart", {"cartEntityId": "full"})  # (not committed: still held)
+            server.stop()
+            assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Refuse)
+            guard.redis_down.last_seen.clear()  # as a process that never saw TEN held
+            decisions = await asyncio.gather(*(guard.check("createCart", {"lineItems": [line(1, 1)]}) for _ in range(200)))
+            passed = [d for d in decisions if isinstance(d, Proceed)]
+            assert len(passed) == 2 and all(d.degraded for d in passed)
+            await passed[0].commit(cart_answer("down-1", ("x1", "TEN", 1)))
+            await passed[1].rollback()  # BigCommerce refused that one: it no longer counts
+            assert isinstance(await guard.check("createCart", {"lineItems": [line(1, 1)]}), Proceed)
+            assert counted.count("passed") == 3  # the rest refused (by the rule, or as busy while the pool waited)
+            server.start()
+            await guard.redis_down.try_write_back(reservations, 600)
+            assert await reservations.holdings("down-1") == {"TEN": 1}
+            assert guard.redis_down.pending == [] and guard.redis_down.promised == {}
+        finally:
+            await reservations.aclose()
 
 
 async def test_a_busy_redis_is_not_redis_down_it_refuses(redis_url: str, redis_prefix: str,

@@ -266,3 +266,48 @@ async def test_a_stale_record_is_served_at_once_and_refreshed_once_in_the_backgr
         return edge.reads() >= 2 and not (await edge.records.price_lookup(2, "USD", SKUS)).stale
 
     await async_wait_until(refreshed, timeout=10, what="the background refresh to renew them")
+
+
+# --- one ERP budget per request (issue 19) ----------------------------------------------------------
+# Every ERP read takes 60% of the budget: two reads made together end within one budget, two made one
+# after the other do not. The latency is a floor, so "past the deadline" cannot be an accident of load.
+BUDGET = 2.0
+SLOW_READ_MS = 0.6 * BUDGET * 1000
+
+
+def slow_edge(store: Store, adapter: SimulatedErpAdapter, erp: ServerThread) -> Edge:
+    metrics = EdgeMetrics()
+    return Edge(RecordService(store, adapter, metrics, erp_budget=BUDGET), metrics, store, erp.base_url)
+
+
+async def test_lookups_made_together_under_one_deadline_are_both_served_from_the_erp(
+        store: Store, adapter: SimulatedErpAdapter, erp: ServerThread, truth: Dataset) -> None:
+    edge = slow_edge(store, adapter, erp)
+    await sim(edge.erp_url, "POST", "/_sim/faults", {"latency_ms": SLOW_READ_MS})
+    deadline = edge.records.deadline()
+    prices, stock = await asyncio.gather(edge.records.price_lookup(2, "USD", SKUS, deadline),
+                                         edge.records.stock_lookup(SKUS, deadline))
+    assert {k[2]: r for k, r in prices.found.items()} == {sku: truth.prices.get(2, sku, "USD") for sku in SKUS}
+    assert set(stock.found) == set(SKUS)
+    assert not prices.degraded and not stock.degraded
+    assert edge.reads("over_budget") == 0 and edge.reads("over_budget", kind="stock") == 0
+
+
+async def test_a_lookup_after_another_waits_only_what_is_left_of_the_requests_budget(
+        store: Store, adapter: SimulatedErpAdapter, erp: ServerThread) -> None:
+    edge = slow_edge(store, adapter, erp)
+    await sim(edge.erp_url, "POST", "/_sim/faults", {"latency_ms": SLOW_READ_MS})
+    deadline = edge.records.deadline()
+    prices = await edge.records.price_lookup(2, "USD", SKUS, deadline)
+    assert len(prices.found) == len(SKUS) and not prices.degraded  # 60% of the budget spent
+    stock = await edge.records.stock_lookup(SKUS, deadline)  # needs 60% more: past the one deadline
+    assert stock.found == {} and stock.degraded == {"erp"}
+    assert edge.reads("over_budget", kind="stock") == 1
+    # Given a budget of its own (no deadline passed), the same sequence is served: the budget is per request.
+    own = slow_edge(store, adapter, erp)
+    await own.records.price_lookup(3, "USD", SKUS)
+    assert set((await own.records.stock_lookup(["PE-10003-BLA-S"])).found) == {"PE-10003-BLA-S"}
+    # The read cut short goes on in the background and lands for the next request.
+    await asyncio.gather(*edge.records.background())
+    again = await edge.records.stock_lookup(SKUS, edge.records.deadline())
+    assert set(again.found) == set(SKUS) and edge.reads(kind="stock") == 1

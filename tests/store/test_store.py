@@ -7,6 +7,8 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import BulkTier, PriceRecord
 from pricing_edge.store.base import Store
+from pricing_edge.store.keys import Keys
+from pricing_edge.store.redis_store import RedisStore
 from tests.support.polling import async_wait_until
 
 
@@ -172,6 +174,40 @@ async def test_locks_are_held_by_one_caller_until_they_expire(store: Store) -> N
     await async_wait_until(free_again, timeout=5, what="the lock to expire")
     await store.release(["a"])
     assert await store.acquire(["a"], ttl_ms=200) == {"a"}
+
+
+async def test_a_lock_that_expired_and_another_holder_took_is_not_freed_by_its_first_holder(store: Store) -> None:
+    assert await store.acquire(["a"], ttl_ms=100, holder="A") == {"a"}
+
+    async def b_takes_it() -> bool:
+        return await store.acquire(["a"], ttl_ms=60_000, holder="B") == {"a"}
+
+    await async_wait_until(b_takes_it, timeout=5, what="A's lock to expire and B to take it")
+    await store.release(["a"], holder="A")  # late: A's read outlived its lock
+    assert await store.acquire(["a"], ttl_ms=60_000, holder="C") == set()
+    await store.release(["a"], holder="B")
+    assert await store.acquire(["a"], ttl_ms=60_000, holder="C") == {"a"}
+
+
+async def test_two_stores_on_one_redis_hold_their_own_locks(redis_url: str, redis_prefix: str) -> None:
+    """Two processes' stores: each store's locks carry its own token, so one never frees the other's."""
+    first = RedisStore(redis_url, Keys(redis_prefix), socket_timeout=10.0)
+    second = RedisStore(redis_url, Keys(redis_prefix), socket_timeout=10.0)
+    try:
+        assert first.lock_holder != second.lock_holder
+        assert await first.acquire(["k"], ttl_ms=100) == {"k"}
+
+        async def second_takes_it() -> bool:
+            return await second.acquire(["k"], ttl_ms=60_000) == {"k"}
+
+        await async_wait_until(second_takes_it, timeout=5, what="the first store's lock to expire")
+        await first.release(["k"])
+        assert await first.acquire(["k"], ttl_ms=60_000) == set()
+        await second.release(["k"])
+        assert await first.acquire(["k"], ttl_ms=60_000) == {"k"}
+    finally:
+        await first.aclose()
+        await second.aclose()
 
 
 async def test_a_store_builds_its_own_queue_ledger_and_reservations_once(store: Store) -> None:

@@ -118,3 +118,11 @@ async def test_a_named_lease_has_one_holder(store: Store, queue: WorkQueue) -> N
     assert await queue.hold_lease("router:x", "a", 5000)
     assert await queue.hold_lease("router:x", "a", 5000)  # renewal
     assert not await queue.hold_lease("router:x", "b", 5000)
+
+
+async def test_the_queued_messages_of_an_entity_can_be_read_head_first_up_to_a_limit(store: Store,
+                                                                                    queue: WorkQueue) -> None:
+    for body in (b"a", b"b", b"c"):
+        await queue.enqueue(FLOW, "prices:demo", body)
+    assert await queue.queued(FLOW, "prices:demo", 2) == [b"a", b"b"]
+    assert await queue.queued(FLOW, "prices:demo") == [b"a", b"b", b"c"]

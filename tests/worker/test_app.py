@@ -91,11 +91,12 @@ def test_register_webhooks_twice_changes_nothing_the_second_time(system: OrderSy
     assert {change["scope"] for change in first} == {"store/order/created", "store/order/updated",
                                                      "store/order/statusUpdated", "store/product/created",
                                                      "store/product/updated", "store/product/deleted",
-                                                     "store/category/*", "store/brand/*"}
+                                                     "store/category/*", "store/brand/*",
+                                                     "store/priceList/assignment/updated"}
     second = register()
     assert {change["action"] for change in second} == {"unchanged"}
     hooks = system.admin("GET", "/v3/hooks").json()["data"]
-    assert len([h for h in hooks if h["destination"] == system.webhook_url]) == 8
+    assert len([h for h in hooks if h["destination"] == system.webhook_url]) == 9
 
 
 def test_register_webhooks_says_why_it_failed(system: OrderSystem) -> None:

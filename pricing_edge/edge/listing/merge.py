@@ -32,7 +32,7 @@ from pricing_edge.edge.listing.plan import (
     page_document,
     without_price,
 )
-from pricing_edge.edge.records import Lookup, RecordService
+from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
 from pricing_edge.edge.response_cache import Tag, price_tag
 from pricing_edge.edge.skeletons import Skeleton, SkeletonCache
 from pricing_edge.jsonio import dumps
@@ -69,11 +69,14 @@ class PriceListings:
 
     async def compose(self, site: ListingSite, document: PreparedDocument, sent: OperationDefinitionNode,
                       variables: Mapping[str, Any], collector: FieldCollector, price_list_id: int,
-                      visibility_key: str, default_currency: str, headers: Mapping[str, str]) -> Composed:
-        """Raises ``GraphQLError`` (a bad cursor), ``ListingError``, the membership's errors."""
+                      visibility_key: str, default_currency: str, headers: Mapping[str, str],
+                      erp_deadline: ErpDeadline | None = None) -> Composed:
+        """Raises ``GraphQLError`` (a bad cursor), ``ListingError``, the membership's errors. ``erp_deadline``:
+        the request's one ERP budget, shared with the overlay's lookups."""
         membership = await self.memberships.get(visibility_key, site.member_filters, site.member_sort, headers)
         currency = site.currency or default_currency
-        lookup = await self.records.price_lookup(price_list_id, currency, [sku for _, sku in membership.products])
+        lookup = await self.records.price_lookup(price_list_id, currency, [sku for _, sku in membership.products],
+                                                 erp_deadline)
         members = [Member(pid, rank, _price(lookup.found.get((price_list_id, currency, sku))))
                    for rank, (pid, sku) in enumerate(membership.products)]
         in_range = price_range(site.filters.get("price"))
@@ -102,7 +105,7 @@ class PriceListings:
                     return await self.memberships.get(visibility_key, filters, None, headers)
 
                 async def prices_of(skus: list[str]) -> dict[str, Decimal | None]:
-                    found = await self.records.price_lookup(price_list_id, currency, skus)
+                    found = await self.records.price_lookup(price_list_id, currency, skus, erp_deadline)
                     counted.extend(skus)
                     return {sku: _price(found.found.get((price_list_id, currency, sku))) for sku in skus}
 

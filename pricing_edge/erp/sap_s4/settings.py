@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from pricing_edge.config import Settings
 from pricing_edge.erp.sap_s4.odata import Logon
-from pricing_edge.erp.sap_s4.orders import OrderDefaults
+from pricing_edge.erp.sap_s4.orders import OrderConditions, OrderDefaults
 
 PRICE_LIST_FIELDS = ("PriceListType", "CustomerPriceGroup")
 
@@ -27,6 +27,7 @@ class S4Settings:
     price_list_field: str
     rejection_reason: str
     timeout: float
+    order_conditions: OrderConditions = OrderConditions()
 
     @classmethod
     def of(cls, settings: Settings) -> S4Settings:
@@ -38,12 +39,16 @@ class S4Settings:
         if settings.s4_price_list_field not in PRICE_LIST_FIELDS:
             raise S4SettingsError(f"PRICING_EDGE_S4_PRICE_LIST_FIELD must be one of {', '.join(PRICE_LIST_FIELDS)}, "
                                   f"not {settings.s4_price_list_field!r}")
+        try:
+            conditions = OrderConditions.parse(settings.s4_order_conditions, settings.s4_condition_type)
+        except ValueError as exc:
+            raise S4SettingsError(f"PRICING_EDGE_S4_ORDER_CONDITIONS: {exc}") from None
         return cls(settings.erp_url, logon, settings.s4_sap_client, settings.s4_sales_organization,
                    settings.s4_distribution_channel, settings.s4_division, settings.s4_company_code,
                    settings.s4_condition_type, settings.s4_price_list_field, settings.s4_rejection_reason,
-                   settings.erp_timeout)
+                   settings.erp_timeout, conditions)
 
     @property
     def order_defaults(self) -> OrderDefaults:
         return OrderDefaults(self.sales_organization, self.distribution_channel, self.division,
-                             self.condition_type, self.rejection_reason)
+                             self.condition_type, self.rejection_reason, self.order_conditions)

@@ -19,6 +19,8 @@ money is a four-decimal string; v2 errors are ``[{"status", "message"}]``, v3 er
                                    Shipped / Partially Shipped; emits store/shipment/created (+ order events)
   GET  /v2/order_statuses          the 15 built-in statuses
   GET|POST /v3/hooks, GET|PUT|DELETE /v3/hooks/{id}    {"data": ..., "meta": {...}}
+  GET  /v3/channels[/{id}], /v3/channels[/{id}]/currency-assignments; GET|POST|DELETE /v3/pricelists/assignments,
+                                   PUT /v3/pricelists/{id}/assignments  (``pricing_edge.sim.admin.assignments``)
   GET  /v3/carts/{id}, PUT /v3/carts/{id}/items/{item}   the storefront's carts, server to server: a line's
                                    quantity and list_price override (``pricing_edge.sim.admin.carts``)
 

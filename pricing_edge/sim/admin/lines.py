@@ -4,10 +4,11 @@ JSON (the spec's ``orderProducts``, which allows no other keys).
 A line is a catalog product (``product_id`` and/or ``variant_id``, or a catalog ``sku``) or, as BigCommerce
 allows, a custom product (``name`` and a price, any ``sku``; ``product_id`` 0). Prices are Decimal, given as
 JSON numbers or strings; when a catalog line names none, it is BigCommerce's price for the customer's price
-list. A missing inc-tax (ex-tax) price is derived with the store's tax rate.
+list on the order's channel (the store's price-list assignments, as the storefront prices). A missing inc-tax (ex-tax) price is derived with the store's tax rate.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -113,16 +114,18 @@ class OrderLine:
 
 
 class LineFactory:
-    """Turns ``products[]`` items into lines, validated against the demo catalog."""
+    """Turns ``products[]`` items into lines, validated against the demo catalog. ``price_list_for(group,
+    channel)``: the store's price-list assignments (``ChannelBook.price_list_for``), the storefront's too."""
 
-    def __init__(self, dataset: Dataset, tax_rate: Decimal) -> None:
+    def __init__(self, dataset: Dataset, tax_rate: Decimal, price_list_for: Callable[[int | None, int], int]) -> None:
         self.dataset = dataset
+        self.price_list_for = price_list_for
         self.tax_rate = tax_rate
         self.tax_inclusive = False  # the store's tax setting: catalog prices include tax (``/_sim/store``)
         self.brands = {b.id: b.name for b in dataset.brands}
 
     def new_line(self, item: Any, where: str, *, line_id: int, order_id: int, address_id: int,
-                 customer_group: int, currency: str) -> OrderLine:
+                 customer_group: int, channel_id: int, currency: str) -> OrderLine:
         if not isinstance(item, dict):
             raise AdminError(400, f"{where} must be an object.")
         reject_unknown(item, _CATALOG_POST, f"{where}.")
@@ -139,7 +142,8 @@ class LineFactory:
         if price_ex is None and price_inc is None:
             # BigCommerce's price for the buyer, plus what the chosen options add; in a tax-inclusive store the
             # catalog price is the gross one.
-            catalog = self._catalog_price(variant, customer_group, currency, quantity) + sum(
+            catalog = self._catalog_price(variant, self.price_list_for(customer_group, channel_id), currency,
+                                          quantity) + sum(
                 (MODIFIERS[option][1][value][1] for option, value in modifiers), ZERO)
             price_ex, price_inc = (None, catalog) if self.tax_inclusive else (catalog, None)
         price_ex, price_inc = self._pair(price_ex, price_inc)
@@ -261,8 +265,7 @@ class LineFactory:
                          f"{where}.upc"), ex, inc, quantity, name_customer=_opt_str(item, "name_customer", where),
                          name_merchant=_opt_str(item, "name_merchant", where))
 
-    def _catalog_price(self, variant: Variant, customer_group: int, currency: str, quantity: int) -> Decimal:
-        price_list = self.dataset.price_list_for_group(customer_group)
+    def _catalog_price(self, variant: Variant, price_list: int, currency: str, quantity: int) -> Decimal:
         record = (self.dataset.bc_prices.get(price_list, variant.sku, currency)
                   or self.dataset.bc_prices.get(self.dataset.default_price_list_id, variant.sku, currency))
         if record is None:

@@ -31,6 +31,7 @@ from pricing_edge.sim.admin.lines import LINE_FIELDS, ZERO, LineFactory, OrderLi
 from pricing_edge.sim.dataset import CURRENCIES, DEFAULT_CURRENCY, GUEST_GROUP_ID, Dataset
 
 if TYPE_CHECKING:
+    from pricing_edge.sim.admin.channels import ChannelBook
     from pricing_edge.sim.admin.shipments import Shipment
 
 Event = tuple[str, dict[str, Any]]
@@ -169,9 +170,9 @@ def status_event(order_id: int, previous: int, new: int) -> Event:
 class OrderBook:
     """All orders of the store, in memory; ids as BigCommerce hands them out (orders from 100)."""
 
-    def __init__(self, dataset: Dataset, *, tax_rate: Decimal = Decimal("0.10")) -> None:
+    def __init__(self, dataset: Dataset, channels: ChannelBook, *, tax_rate: Decimal = Decimal("0.10")) -> None:
         self.dataset = dataset
-        self.lines = LineFactory(dataset, tax_rate)
+        self.lines = LineFactory(dataset, tax_rate, channels.price_list_for)
         self.orders: dict[int, Order] = {}
         self._order_ids = itertools.count(100)
         self._line_ids = itertools.count(1)
@@ -233,7 +234,8 @@ class OrderBook:
                      for n, a in enumerate(shipping)]
         group = self._customer_group(order.customer_id)
         lines = [self.lines.new_line(item, f"products[{n}]", line_id=0, order_id=0, address_id=0,
-                                     customer_group=group, currency=currency) for n, item in enumerate(products)]
+                                     customer_group=group, channel_id=order.channel_id, currency=currency)
+                 for n, item in enumerate(products)]
         order.fees = parse_fees(body.get("fees") or [], self._fee_ids)
         check_totals(order, lines)
         order.id = next(self._order_ids)  # valid: only now take ids
@@ -336,7 +338,7 @@ class OrderBook:
             if "id" not in item:
                 added.append(self.lines.new_line(item, where, line_id=0, order_id=order.id,
                                                  address_id=order.addresses[0].id, customer_group=group,
-                                                 currency=order.currency))
+                                                 channel_id=order.channel_id, currency=order.currency))
                 continue
             reject_unknown(item, LINE_FIELDS, f"{where}.")
             line_id = require_int(item["id"], f"{where}.id")

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from pricing_edge.sim.admin import statuses
+from pricing_edge.sim.admin.assignments import channel_routes
 from pricing_edge.sim.admin.http import (
     V2,
     V3,
@@ -23,6 +24,8 @@ from pricing_edge.sim.admin.http import (
     query_date,
     query_int,
 )
+from pricing_edge.sim.admin.inventory import inventory_routes
+from pricing_edge.sim.admin.price_lists import Writes, price_list_routes, writes_routes
 from pricing_edge.sim.admin.shipments import create_shipment
 from pricing_edge.sim.admin.state import AdminState
 from pricing_edge.sim.admin.views import (
@@ -39,6 +42,7 @@ def admin_routes(state: AdminState) -> list[Route]:
     v2 = guarded(V2, state.store_hash, state.admin_token)
     v3 = guarded(V3, state.store_hash, state.admin_token)
     book = state.orders
+    writes = Writes()  # price records and inventory written (``/_sim/writes``)
 
     def store_url(request: Request) -> str:
         return f"{str(request.base_url).rstrip('/')}/stores/{state.store_hash}"
@@ -199,7 +203,9 @@ def admin_routes(state: AdminState) -> list[Route]:
         Route(f"{v3_root}/hooks/{{hook_id}}", get_hook, methods=["GET"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", update_hook, methods=["PUT"]),
         Route(f"{v3_root}/hooks/{{hook_id}}", delete_hook, methods=["DELETE"]),
+        *channel_routes(state),
         *sim_routes(state),
+        *price_list_routes(state, writes), *inventory_routes(state, writes), *writes_routes(writes),
     ]
 
 

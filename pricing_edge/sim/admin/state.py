@@ -1,5 +1,5 @@
 """Everything the REST Admin side of the simulator keeps (``app.state.admin``): the store's identity and
-credentials, orders, hooks, the webhook emitter and the rate limiter."""
+credentials, orders, hooks, the webhook emitter, the rate limiter, channels and price-list assignments."""
 from __future__ import annotations
 
 import zlib
@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from pricing_edge.sim.admin.channels import ChannelBook
 from pricing_edge.sim.admin.hooks import HookRegistry
 from pricing_edge.sim.admin.orders import Event, OrderBook
 from pricing_edge.sim.admin.rate_limit import FixedWindow
@@ -33,6 +34,7 @@ class AdminState:
     hooks: HookRegistry
     webhooks: WebhookEmitter
     limiter: FixedWindow
+    channels: ChannelBook  # channels, their currencies, price-list assignments (the storefront prices by them)
     # every event caused, hooks or not (newest last, bounded): what a test can assert on without a receiver
     emitted: deque[tuple[str, dict[str, Any]]] = field(default_factory=lambda: deque(maxlen=10_000))
 
@@ -40,17 +42,19 @@ class AdminState:
     def build(cls, dataset: Dataset, *, store_hash: str, admin_token: str, client_secret: str,
               client_id: str = DEFAULT_CLIENT_ID, store_id: str | None = None, tax_rate: Decimal = Decimal("0.10"),
               rate_limit: tuple[int, float] = (150, 30.0),
-              webhook_retry: DeliveryPolicy | None = None) -> AdminState:
+              webhook_retry: DeliveryPolicy | None = None, channels: ChannelBook | None = None) -> AdminState:
         if not admin_token:
             raise ValueError("the REST Admin API needs an access token (admin_token)")
         store_id = store_id or store_id_for(store_hash)
         quota, window = rate_limit
+        channels = channels or ChannelBook(dataset, store_hash)
         state = cls(store_hash=store_hash, admin_token=admin_token, client_id=client_id, store_id=store_id,
-                   orders=OrderBook(dataset, tax_rate=tax_rate),
+                   orders=OrderBook(dataset, channels, tax_rate=tax_rate),
                    hooks=HookRegistry(store_hash=store_hash, client_id=client_id),
                    webhooks=WebhookEmitter(store_hash=store_hash, store_id=store_id, client_secret=client_secret,
                                            policy=webhook_retry),
-                   limiter=FixedWindow(quota, float(window)))
+                   limiter=FixedWindow(quota, float(window)),
+                   channels=channels)
         state.webhooks.on_failed = state.deactivate_hook
         return state
 

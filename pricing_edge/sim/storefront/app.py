@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from pricing_edge.edge.document import depth_of
 from pricing_edge.edge.limits import check_limits, complexity
 from pricing_edge.jsonio import dumps
 from pricing_edge.sim.admin.carts import cart_routes
+from pricing_edge.sim.admin.channels import ChannelBook
 from pricing_edge.sim.admin import DEFAULT_CLIENT_ID, AdminState, DeliveryPolicy, RateLimitMiddleware, admin_routes
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.faults import FaultMiddleware, Faults, fault_routes
@@ -55,7 +57,8 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
     ``tax_rate`` is the store's tax zone (guests'); ``tax_zones`` names customers whose address is in another
     zone, with its rate."""
     schema = build()
-    catalog = StorefrontCatalog(dataset, tax_rate, tax_zones)
+    channels = ChannelBook(dataset, store_hash)
+    catalog = StorefrontCatalog(dataset, tax_rate, tax_zones, channels)
     auth = Authenticator(dataset, storefront_token, impersonation_token, customer_token_secret)
     documents: LRUCache[str, DocumentNode | list[GraphQLError]] = LRUCache(maxsize=1024)
     shared_state: dict[str, Any] = {}
@@ -84,6 +87,10 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
             if exc.code:
                 return _errors([{"message": str(exc), "extensions": {"code": exc.code}}])
             return JSONResponse({"status": exc.status, "title": str(exc)}, status_code=exc.status)
+        channel_id = channels.channel_for_host(request.headers.get("host", ""))
+        if channel_id is None:  # a channel-specific host of a channel the store does not have
+            return JSONResponse({"status": 404, "title": "No such channel."}, status_code=404)
+        buyer = replace(buyer, channel_id=channel_id)
         if request.method == "GET":
             params = request.query_params
             try:
@@ -134,7 +141,7 @@ def create_app(dataset: Dataset, *, storefront_token: str, impersonation_token: 
 
     admin = AdminState.build(dataset, store_hash=store_hash, admin_token=admin_token, client_secret=client_secret,
                              client_id=client_id, store_id=store_id, tax_rate=tax_rate, rate_limit=rate_limit,
-                             webhook_retry=webhook_retry)
+                             webhook_retry=webhook_retry, channels=channels)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

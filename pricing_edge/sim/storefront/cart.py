@@ -15,7 +15,7 @@ from typing import Any
 from graphql import GraphQLError, GraphQLResolveInfo
 
 from pricing_edge.sim.catalog_content import OptionKind, ProductOption
-from pricing_edge.sim.dataset import CURRENCIES, Product, Variant
+from pricing_edge.sim.dataset import Product, Variant
 from pricing_edge.sim.storefront.catalog import Buyer
 from pricing_edge.sim.storefront.context import Context, ctx
 from pricing_edge.sim.storefront.products import variant_values
@@ -267,9 +267,11 @@ def site_cart(_: Any, info: GraphQLResolveInfo, entityId: str | None = None) -> 
     return max(mine, key=lambda cart: cart.updated_at) if mine else None
 
 
-def _currency(code: str | None) -> str:
-    currency = code or "USD"
-    if currency not in CURRENCIES:
+def _currency(info: GraphQLResolveInfo, code: str | None) -> str:
+    """The cart's currency: the one asked for, else the channel's default; either enabled on the channel."""
+    c = ctx(info)
+    currency = code or c.catalog.default_currency(c.buyer)
+    if currency not in c.catalog.channels.channel(c.buyer.channel_id).currencies:
         raise GraphQLError(f"Currency {currency} is not enabled for this channel.")
     return currency
 
@@ -277,7 +279,7 @@ def _currency(code: str | None) -> str:
 def create_cart(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
     if not input.get("lineItems") and not input.get("giftCertificates"):
         raise GraphQLError("A cart needs at least one line item or gift certificate.")
-    cart = Cart(str(uuid.uuid4()), ctx(info).buyer, _currency(input.get("currencyCode")), locale=input.get("locale") or "en")
+    cart = Cart(str(uuid.uuid4()), ctx(info).buyer, _currency(info, input.get("currencyCode")), locale=input.get("locale") or "en")
     _add(info, cart, input.get("lineItems") or [], input.get("giftCertificates") or [])
     cart.version = 1
     carts(info)[cart.entity_id] = cart
@@ -353,7 +355,7 @@ def update_currency(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> 
     does not document converting an override). Gift certificates bought or redeemed have no price list
     behind them and cannot follow, so such a cart is refused."""
     cart = cart_for_update(info, input["cartEntityId"])
-    currency = _currency(input["data"]["currencyCode"])
+    currency = _currency(info, input["data"]["currencyCode"])
     if currency != cart.currency:
         if cart.gift_certificates or cart.redeemed:
             raise GraphQLError("The currency of a cart with gift certificates cannot be changed.")

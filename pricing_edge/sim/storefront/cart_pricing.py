@@ -34,7 +34,7 @@ class LinePrices:
 
 def line_prices(c: Context, cart: Cart, item: LineItem) -> LinePrices:
     dataset = c.catalog.dataset
-    record = dataset.bc_prices.get(dataset.price_list_for_group(cart.buyer.group_id), item.variant.sku, cart.currency)
+    record = dataset.bc_prices.get(c.catalog.price_list_for(cart.buyer), item.variant.sku, cart.currency)
     assert record is not None, f"no price for {item.variant.sku}"
     original = quantize(variant_list_price(item.product.base_price, item.variant) * rate(cart.currency))
     if item.price is not None:

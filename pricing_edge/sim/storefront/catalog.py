@@ -12,7 +12,8 @@ from decimal import Decimal
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord, PriceView, view_of, with_ranges
 from pricing_edge.sim.catalog_content import ProductOption, Review
-from pricing_edge.sim.dataset import CURRENCIES, GUEST_GROUP_ID, Category, Dataset, Product, Variant
+from pricing_edge.sim.admin.channels import ChannelBook
+from pricing_edge.sim.dataset import CHANNEL_ID, GUEST_GROUP_ID, STORE_HASH, Category, Dataset, Product, Variant
 
 
 class UnsupportedCurrency(ValueError):
@@ -25,6 +26,7 @@ class Buyer:
 
     customer_id: int | None
     group_id: int
+    channel_id: int = CHANNEL_ID  # the channel whose storefront endpoint was asked
 
     @property
     def is_guest(self) -> bool:
@@ -35,10 +37,13 @@ GUEST = Buyer(None, GUEST_GROUP_ID)
 
 
 class StorefrontCatalog:
-    def __init__(self, dataset: Dataset, tax_rate: Decimal, tax_zones: Mapping[int, Decimal] | None = None) -> None:
+    def __init__(self, dataset: Dataset, tax_rate: Decimal, tax_zones: Mapping[int, Decimal] | None = None,
+                 channels: ChannelBook | None = None) -> None:
         """``tax_rate``: the store's (and guests') tax zone; ``tax_zones``: customers whose address lies in
-        another zone, with that zone's rate (BigCommerce finds a logged-in customer's zone by address)."""
+        another zone, with that zone's rate (BigCommerce finds a logged-in customer's zone by address);
+        ``channels``: the REST Admin's channels and price-list assignments, by which buyers are priced."""
         self.dataset = dataset
+        self.channels = channels or ChannelBook(dataset, STORE_HASH)
         self.tax_rate = tax_rate
         self.tax_zones = dict(tax_zones or {})
 
@@ -107,12 +112,19 @@ class StorefrontCatalog:
 
     # -- prices (BigCommerce's copy) -----------------------------------------------------------
     def _record(self, variant: Variant, buyer: Buyer, currency: str) -> PriceRecord:
-        if currency not in CURRENCIES:
+        if currency not in self.channels.channel(buyer.channel_id).currencies:
             raise UnsupportedCurrency(f"Currency {currency} is not enabled for this channel.")
-        price_list = self.dataset.price_list_for_group(buyer.group_id)
+        price_list = self.price_list_for(buyer)
         record = self.dataset.bc_prices.get(price_list, variant.sku, currency)
         assert record is not None, f"no price for {variant.sku}"
         return record
+
+    def price_list_for(self, buyer: Buyer) -> int:
+        """The buyer's price list by the store's assignments: its group on its channel."""
+        return self.channels.price_list_for(buyer.group_id, buyer.channel_id)
+
+    def default_currency(self, buyer: Buyer) -> str:
+        return self.channels.channel(buyer.channel_id).default_currency
 
     def variant_prices(self, product: Product, variant: Variant, buyer: Buyer, currency: str,
                        include_tax: bool) -> PriceView:
@@ -124,7 +136,7 @@ class StorefrontCatalog:
         return with_ranges(views[0], views)
 
     def sort_price(self, product: Product, buyer: Buyer) -> Decimal:
-        return self.product_prices(product, buyer, "USD", False).price
+        return self.product_prices(product, buyer, self.default_currency(buyer), False).price
 
     def put_price(self, record: PriceRecord) -> None:
         self.dataset.bc_prices.put(record)

@@ -19,7 +19,7 @@ from pricing_edge.sim.catalog_content import ProductDetails, ProductOption
 from pricing_edge.sim.dataset import STORE_URL, Product, Variant
 from pricing_edge.sim.storefront.catalog import StorefrontCatalog, UnsupportedCurrency
 from pricing_edge.sim.storefront.connections import connection
-from pricing_edge.sim.storefront.context import DEFAULT_CURRENCY, ctx, image, money, plain_text, seo, when
+from pricing_edge.sim.storefront.context import ctx, image, money, plain_text, seo, when
 from pricing_edge.sim.storefront.ids import global_id
 
 Resolver = Callable[..., Any]
@@ -91,7 +91,9 @@ def _tier(tier: Any) -> dict[str, Any]:
 
 def _prices(info: GraphQLResolveInfo, compute: Callable[[str, bool], PriceView], args: Mapping[str, Any]) -> Any:
     try:
-        return prices_dict(compute(str(args.get("currencyCode") or DEFAULT_CURRENCY), bool(args.get("includeTax"))))
+        c = ctx(info)
+        currency = str(args.get("currencyCode") or c.catalog.default_currency(c.buyer))
+        return prices_dict(compute(currency, bool(args.get("includeTax"))))
     except UnsupportedCurrency as exc:
         raise GraphQLError(str(exc)) from None
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLResolveInfo
 
-from pricing_edge.sim.dataset import CDN_URL, CHANNEL_ID, CURRENCIES, DEFAULT_CURRENCY, EUR_RATE, STORE_HASH, STORE_NAME, STORE_URL
+from pricing_edge.sim.dataset import CDN_URL, CURRENCIES, DEFAULT_CURRENCY, EUR_RATE, STORE_HASH, STORE_NAME, STORE_URL
 from pricing_edge.sim.geography import Country
 from pricing_edge.sim.storefront.connections import connection
 from pricing_edge.sim.storefront.context import ctx, image, money
@@ -25,6 +25,12 @@ def _currency(code: str) -> dict[str, Any]:
             "isActive": True, "exchangeRate": float(rate), "isTransactional": True, "isDefault": code == DEFAULT_CURRENCY,
             "display": {"symbol": symbol, "symbolPlacement": placement, "decimalToken": decimal_token,
                         "thousandsToken": thousands, "decimalPlaces": 2}}
+
+
+def _enabled(info: GraphQLResolveInfo) -> tuple[str, ...]:
+    """The currencies enabled on the request's channel (the REST Admin's currency assignments)."""
+    c = ctx(info)
+    return c.catalog.channels.channel(c.buyer.channel_id).currencies
 
 
 def _country(country: Country) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def settings(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
     site = ctx(info).catalog.dataset.site
     s = site.settings
     return {
-        "storeName": STORE_NAME, "storeHash": STORE_HASH, "channelId": CHANNEL_ID, "status": s.status,
+        "storeName": STORE_NAME, "storeHash": STORE_HASH, "channelId": ctx(info).buyer.channel_id, "status": s.status,
         "logoV2": {"__typename": "StoreImageLogo", "image": image(s.logo_path, STORE_NAME)},
         "contact": {"address": s.address, "country": s.country, "addressType": s.address_type, "email": s.email,
                     "phone": s.phone},
@@ -66,7 +72,7 @@ def settings(_: Any, info: GraphQLResolveInfo) -> dict[str, Any]:
         "locales": [{"code": "en", "isDefault": True}],
         "faviconUrl": f"{CDN_URL}/product_images/favicon.ico",
         "webAnalytics": {"ga4": {"tagId": s.ga4_tag}},
-        "currency": {"defaultCurrency": DEFAULT_CURRENCY},
+        "currency": {"defaultCurrency": ctx(info).catalog.default_currency(ctx(info).buyer)},
         "seo": {"pageTitle": s.seo_title, "metaDescription": s.seo_description, "metaKeywords": s.seo_keywords},
         "privacy": {"cookieConsentEnabled": s.cookie_consent, "privacyPolicyUrl": STORE_URL + s.privacy_policy_path},
         "shipping": {"supportedShippingDestinations": {
@@ -85,11 +91,11 @@ def gift_certificate_settings(_: Any, info: GraphQLResolveInfo, currencyCode: st
 
 
 SETTINGS: dict[tuple[str, str], Any] = {
-    ("Query", "channel"): lambda _, i: {"entityId": CHANNEL_ID},
+    ("Query", "channel"): lambda _, i: {"entityId": ctx(i).buyer.channel_id},
     ("Query", "geography"): lambda _, i: {},
     ("Geography", "countries"): countries,
     ("Site", "settings"): settings,
     ("Settings", "giftCertificates"): gift_certificate_settings,
-    ("Site", "currencies"): lambda _, i, **a: connection([_currency(c) for c in CURRENCIES], a),
-    ("Site", "currency"): lambda _, i, currencyCode: _currency(currencyCode) if currencyCode in CURRENCIES else None,
+    ("Site", "currencies"): lambda _, i, **a: connection([_currency(c) for c in _enabled(i)], a),
+    ("Site", "currency"): lambda _, i, currencyCode: _currency(currencyCode) if currencyCode in _enabled(i) else None,
 }

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from pricing_edge.domain.orders import Charge, Consignment, ErpStatus, SalesOrder, SalesOrderLine, ShipTo
+from pricing_edge.domain.orders import Charge, Consignment, ErpStatus, SalesOrder, SalesOrderLine, ShipTo, cents
 from pricing_edge.erp.errors import DuplicateReference, ErpRejected
 from pricing_edge.erp.protocol import ErpAdapter
 from tests.erp.connectors import Face
@@ -125,8 +125,9 @@ async def test_orders_are_found_created_and_updated_by_reference_and_never_poste
     assert await erp.find_sales_order(posted.reference) is None
     created = await erp.create_sales_order(posted)
     assert (created.reference, created.status, created.lines) == (posted.reference, ErpStatus.OPEN, posted.lines)
+    assert created.total == posted.total  # every connector reports the ERP's own total
     found = await erp.find_sales_order(posted.reference)
-    assert found is not None and found.number == created.number
+    assert found is not None and found.number == created.number and found.total == posted.total
     with pytest.raises(DuplicateReference):
         await erp.create_sales_order(posted)
     kept = face.sim.orders.find(posted.reference)
@@ -215,8 +216,57 @@ async def test_a_complete_order_posts_with_the_po_number_and_our_reference_apart
                        discount=Decimal("1.00"), coupons=("SPRING10",))
     created = await erp.create_sales_order(complete)
     assert [line.key() for line in created.lines] == [line.key() for line in complete.lines]
-    assert created.total in (None, complete.total)
+    assert created.total is not None and cents(created.total) == cents(complete.total)
     found = await erp.find_sales_order(complete.reference)
     assert found is not None and found.number == created.number
     kept = face.sim.orders.find(complete.reference)
     assert kept is not None and (kept.order.reference, kept.order.po_number) == (complete.reference, "PO-4711")
+
+
+def coupon_two_ship_tos_tax_inclusive_and_an_option(face: Face) -> SalesOrder:
+    """What a tax-inclusive store's checkout makes of a coupon, a second ship-to and an option that adds to the
+    price: gross prices shown, the coupon's share on each line, the option's modifier in the unit price, tax
+    per line, per consignment's shipping and on a fee, and a discount on the order as a whole."""
+    plain, engraved = fresh_sku(face), fresh_sku(face)
+    modifier = Decimal("4.25")
+    plain_price, engraved_price = truth(face, 2, plain).price, truth(face, 2, engraved).price + modifier
+    rate = Decimal("0.0825")
+    lines = (SalesOrderLine(plain, 3, plain_price, line_id=31, discount=Decimal("6.67"),
+                            tax=cents((plain_price * 3 - Decimal("6.67")) * rate),
+                            gross_price=cents(plain_price * (1 + rate))),
+             SalesOrderLine(engraved, 1, engraved_price, line_id=32, discount=Decimal("3.33"),
+                            tax=cents((engraved_price - Decimal("3.33")) * rate), options=(("Engraving", "Yes"),),
+                            consignment=1, gross_price=cents(engraved_price * (1 + rate))))
+    second = replace(ADDRESS, name="Rob Buyer", street_1="9 Dock Road", city="Dallas", zip="75201")
+    return replace(order(face), lines=lines, tax_inclusive=True, coupons=("SPRING10",), discount=Decimal("2.00"),
+                   ship_to=ADDRESS, consignments=(Consignment(ADDRESS, "Ground"), Consignment(second, "Express")),
+                   charges=(Charge("shipping", "Ground", Decimal("7.50"), Decimal("0.62"), 0),
+                            Charge("shipping", "Express", Decimal("12.25"), Decimal("1.01"), 1),
+                            Charge("fee", "Insurance", Decimal("3.00"), Decimal("0.25"))))
+
+
+async def test_the_erp_reports_a_total_equal_to_the_orders_to_the_cent(face: Face, erp: ErpAdapter) -> None:
+    """A coupon, two ship-tos, a tax-inclusive store and an option with a price modifier: the total the ERP
+    computed from what it was sent (never a total it was given) is the order's, on create and on every read."""
+    posted = coupon_two_ship_tos_tax_inclusive_and_an_option(face)
+    created = await erp.create_sales_order(posted)
+    assert created.total is not None, f"{face.name}: the connector reports no ERP total"
+    assert cents(created.total) == cents(posted.total)
+    found = await erp.find_sales_order(posted.reference)
+    assert found is not None and found.total is not None and cents(found.total) == cents(posted.total)
+    kept = face.sim.orders.find(posted.reference)
+    assert kept is not None and cents(kept.order.total) == cents(posted.total)
+    assert [line.options for line in kept.order.lines] == [(), (("Engraving", "Yes"),)]
+    assert [kept.order.consignments[line.consignment].ship_to.street_1 for line in kept.order.lines] == [
+        "1 Main St", "9 Dock Road"]
+    assert sum((line.discount for line in kept.order.lines), Decimal(0)) == Decimal("10.00")
+    assert kept.order.discount == Decimal("2.00") and kept.order.coupons == ("SPRING10",)
+    assert [c.method for c in kept.order.consignments] == ["Ground", "Express"]
+
+    # The buyer's order changed in BigCommerce: more of the first line, a larger discount and tax with it; the
+    # second line's coupon share withdrawn. The ERP's total follows.
+    first, second = posted.lines
+    changed = replace(posted, lines=(replace(first, quantity=5, discount=Decimal("9.99"), tax=Decimal("4.44")),
+                                     replace(second, discount=Decimal(0), tax=Decimal("2.50"))))
+    updated = await erp.update_sales_order(created.number, changed)
+    assert updated.total is not None and cents(updated.total) == cents(changed.total) != cents(posted.total)

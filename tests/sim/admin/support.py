@@ -181,6 +181,13 @@ def _openapi(path: str, patched: bool) -> OpenAPI:
         document = copy.deepcopy(document)
         line_item = document["components"]["schemas"]["Cart_Line_Item_Update_Put"]["properties"]["line_item"]
         line_item["anyOf"] = line_item.pop("oneOf")
+    if path.endswith("inventory.v3.yml"):
+        # Vendor spec bug (inventory.v3.yml, LocationItemsSettingsRequest): an item's `identity` is `oneOf` {sku},
+        # {variant_id}, {product_id}, none of them requiring its one property, so every identity matches all
+        # three and `oneOf` refuses it. Validate it as `anyOf`: "one of sku, product_id or variant_id".
+        document = copy.deepcopy(document)
+        item = document["components"]["schemas"]["LocationItemsSettingsRequest"]["properties"]["settings"]["items"]
+        item["properties"]["identity"]["anyOf"] = item["properties"]["identity"].pop("oneOf")
     if patched:
         # Vendor spec bug (webhooks.v3.yml, components.responses.webhooks_Resp): `data` has `minItems: 1`,
         # so a store with no hooks (a valid, common answer: `{"data": [], ...}`) fails validation. Only for

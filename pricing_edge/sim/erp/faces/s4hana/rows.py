@@ -16,10 +16,11 @@ from decimal import Decimal
 from typing import Any
 
 from pricing_edge.domain.money import quantize
-from pricing_edge.domain.orders import ErpStatus
+from pricing_edge.domain.orders import ErpStatus, ShipTo
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.sim.erp.faces.odata.server import Provider, Row
 from pricing_edge.sim.erp.faces.s4hana import codes as c
+from pricing_edge.sim.erp.faces.s4hana import conditions as cn
 from pricing_edge.sim.erp.faces.s4hana.codes import S4Codes
 from pricing_edge.sim.erp.sales_orders import SalesOrders, SimOrder
 from pricing_edge.sim.erp.state import ErpState
@@ -235,14 +236,13 @@ class Rows:
         for order in self._orders(hints):
             changed = self.state.last_change_ms(f"order:{order.number}")
             process, delivery, billing, rejection = _statuses(order.status)
-            total = sum((line.unit_price * line.quantity for line in order.order.lines), Decimal(0))
             yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderType": order.order.document_type,
                    "SalesOrganization": c.SALES_ORGANIZATION, "DistributionChannel": c.DISTRIBUTION_CHANNEL,
                    "OrganizationDivision": c.DIVISION, "SoldToParty": self.codes.account(order.order.sold_to),
                    "CreationDate": _day(_ms(order.created_at)), "LastChangeDate": _day(changed),
                    "LastChangeDateTime": moment(changed), "PurchaseOrderByCustomer": order.order.reference,
                    "PurchaseOrderByShipToParty": order.order.po_number or "", "SalesOrderDate": _day(_ms(order.created_at)),
-                   "TotalNetAmount": total, "TransactionCurrency": order.order.currency,
+                   "TotalNetAmount": order.order.net_total, "TransactionCurrency": order.order.currency,
                    "OverallSDProcessStatus": process, "OverallDeliveryStatus": delivery,
                    "OverallOrdReltdBillgStatus": billing, "OverallSDDocumentRejectionSts": rejection,
                    "DeliveryBlockReason": ""}
@@ -254,26 +254,92 @@ class Rows:
                     continue
                 yield order, index
 
-    def sales_order_items(self, hints: Hints) -> Iterable[Row]:
+    def _item_amounts(self, hints: Hints) -> Iterator[tuple[SimOrder, int, cn.ItemAmounts]]:
+        """Items with their amounts, worked out once per order (a header condition's share needs them all)."""
+        amounts: tuple[SimOrder | None, list[cn.ItemAmounts]] = (None, [])
         for order, index in self._items(hints):
+            if amounts[0] is not order:
+                amounts = (order, cn.item_amounts(order.order))
+            yield order, index, amounts[1][index]
+
+    def sales_order_items(self, hints: Hints) -> Iterable[Row]:
+        for order, index, amounts in self._item_amounts(hints):
             line, shipped = order.order.lines[index], order.shipped[index]
             delivery = "C" if shipped >= line.quantity else ("B" if shipped else "A")
             yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderItem": str((index + 1) * 10),
                    "SalesOrderItemCategory": "TAN", "SalesOrderItemText": "", "Material": self.codes.material(line.sku),
                    "RequestedQuantity": Decimal(line.quantity), "RequestedQuantityUnit": c.BASE_UNIT,
-                   "TransactionCurrency": order.order.currency, "NetAmount": line.unit_price * line.quantity,
+                   "TransactionCurrency": order.order.currency, "NetAmount": amounts.net, "TaxAmount": amounts.tax,
                    "SalesDocumentRjcnReason": "61" if order.status is ErpStatus.CANCELLED else "",
                    "DeliveryStatus": delivery, "SDProcessStatus": "C" if delivery == "C" else ("B" if shipped else "A")}
 
+    def _condition(self, order: SimOrder, step: str, counter: int, kind: str, rate: Decimal,
+                   amount: Decimal | None = None, quantity: int = 1) -> Row:
+        currency = order.order.currency
+        return {"SalesOrder": self.codes.sales_order(order.number), "PricingProcedureStep": step,
+                "PricingProcedureCounter": f"{counter:03d}", "ConditionType": kind, "ConditionRateValue": rate,
+                "ConditionCurrency": currency, "ConditionQuantity": Decimal(1), "ConditionQuantityUnit": c.BASE_UNIT,
+                "ConditionAmount": rate * quantity if amount is None else amount, "TransactionCurrency": currency,
+                "ConditionIsManuallyChanged": True}
+
     def pricing_elements(self, hints: Hints) -> Iterable[Row]:
+        """An item's own conditions: its manual price, discount, its consignment's shipping, its tax."""
+        for order, index, amounts in self._item_amounts(hints):
+            line, item = order.order.lines[index], {"SalesOrderItem": str((index + 1) * 10)}
+            yield self._condition(order, "010", 1, c.CONDITION_TYPE, line.unit_price, quantity=line.quantity) | item
+            if line.discount:
+                yield self._condition(order, "020", 1, cn.DISCOUNT, -line.discount) | item
+            shipping = amounts.shipping
+            for counter, charge in enumerate(shipping, start=1):
+                yield self._condition(order, "030", counter, cn.SHIPPING, charge.amount) | item
+            tax = line.tax + sum((charge.tax for charge in shipping), Decimal(0))
+            if tax:
+                yield self._condition(order, "900", 1, cn.TAX, tax) | item
+
+    def header_pricing_elements(self, hints: Hints) -> Iterable[Row]:
+        """The header's manual conditions: the order's discount, its charges not on an item, their tax."""
+        for order in self._orders(hints):
+            if order.order.discount:
+                yield self._condition(order, "020", 1, cn.ORDER_DISCOUNT, -order.order.discount)
+            charges = cn.header_charges(order.order)
+            for counter, charge in enumerate(charges, start=1):
+                yield self._condition(order, "030", counter, cn.TYPE_OF_CHARGE[charge.kind], charge.amount)
+            tax = sum((charge.tax for charge in charges), Decimal(0))
+            if tax:
+                yield self._condition(order, "900", 1, cn.TAX, tax)
+
+    def header_texts(self, hints: Hints) -> Iterable[Row]:
+        for order in self._orders(hints):
+            note = cn.note_text(order.order)
+            if note:
+                yield {"SalesOrder": self.codes.sales_order(order.number), "Language": cn.TEXT_LANGUAGE,
+                       "LongTextID": cn.NOTE_TEXT_ID, "LongText": note}
+
+    def _shipped_apart(self, hints: Hints) -> Iterator[tuple[SimOrder, int, ShipTo]]:
+        """Items going to a ship-to of their own (not the header's): an item partner WE each."""
+        for order, index in self._items(hints):
+            consignment = order.order.lines[index].consignment
+            if 0 < consignment < len(order.order.consignments):
+                ship_to = order.order.consignments[consignment].ship_to
+                if ship_to != order.order.ship_to:
+                    yield order, index, ship_to
+
+    def item_partners(self, hints: Hints) -> Iterable[Row]:
+        for order, index, _ in self._shipped_apart(hints):
+            yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderItem": str((index + 1) * 10),
+                   "PartnerFunction": "WE", "Customer": self.codes.account(order.order.sold_to), "ContactPerson": ""}
+
+    def item_addresses(self, hints: Hints) -> Iterable[Row]:
+        for order, index, ship_to in self._shipped_apart(hints):
+            yield _address_row(ship_to) | {"SalesOrder": self.codes.sales_order(order.number),
+                                           "SalesOrderItem": str((index + 1) * 10), "PartnerFunction": "WE"}
+
+    def item_texts(self, hints: Hints) -> Iterable[Row]:
         for order, index in self._items(hints):
             line = order.order.lines[index]
-            yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderItem": str((index + 1) * 10),
-                   "PricingProcedureStep": "010", "PricingProcedureCounter": "001", "ConditionType": c.CONDITION_TYPE,
-                   "ConditionRateValue": line.unit_price, "ConditionCurrency": order.order.currency,
-                   "ConditionQuantity": Decimal(1), "ConditionQuantityUnit": c.BASE_UNIT,
-                   "ConditionAmount": line.unit_price * line.quantity, "TransactionCurrency": order.order.currency,
-                   "ConditionIsManuallyChanged": True}
+            if line.options:
+                yield {"SalesOrder": self.codes.sales_order(order.number), "SalesOrderItem": str((index + 1) * 10),
+                       "Language": cn.TEXT_LANGUAGE, "LongTextID": cn.OPTIONS_TEXT_ID, "LongText": cn.options_text(line)}
 
     def partners(self, hints: Hints) -> Iterable[Row]:
         for order in self._orders(hints):
@@ -284,14 +350,9 @@ class Rows:
 
     def addresses(self, hints: Hints) -> Iterable[Row]:
         for order in self._orders(hints):
-            ship_to = order.order.ship_to
-            if ship_to is None:
-                continue
-            yield {"SalesOrder": self.codes.sales_order(order.number), "PartnerFunction": "WE",
-                   "AddressRepresentationCode": "", "AddresseeFullName": ship_to.name,
-                   "OrganizationName1": ship_to.company, "StreetName": ship_to.street_1,
-                   "StreetSuffixName1": ship_to.street_2, "CityName": ship_to.city, "PostalCode": ship_to.zip,
-                   "Region": ship_to.state[:3], "Country": ship_to.country_iso2}
+            if order.order.ship_to is not None:
+                yield _address_row(order.order.ship_to) | {"SalesOrder": self.codes.sales_order(order.number),
+                                                           "PartnerFunction": "WE"}
 
     # --- deliveries and billing ---------------------------------------------------------------------
 
@@ -371,9 +432,18 @@ class Rows:
             "A_CustomerSalesArea": self.sales_areas, "A_OperationalAcctgDocItemCube": self.open_items,
             "A_SalesOrder": self.sales_orders, "A_SalesOrderItem": self.sales_order_items,
             "A_SalesOrderItemPrElement": self.pricing_elements, "A_SalesOrderHeaderPartner": self.partners,
+            "A_SalesOrderHeaderPrElement": self.header_pricing_elements, "A_SalesOrderItemPartner": self.item_partners,
+            "A_SalesOrderItemPartnerAddress": self.item_addresses, "A_SalesOrderItemText": self.item_texts,
+            "A_SalesOrderText": self.header_texts,
             "A_SalesOrderPartnerAddress": self.addresses, "A_OutbDeliveryHeader": self.delivery_headers,
             "A_OutbDeliveryItem": self.delivery_items, "A_BillingDocument": self.billing_documents,
             "A_BillingDocumentItem": self.billing_items}.items()}
+
+
+def _address_row(ship_to: ShipTo) -> Row:
+    return {"AddressRepresentationCode": "", "AddresseeFullName": ship_to.name, "OrganizationName1": ship_to.company,
+            "StreetName": ship_to.street_1, "StreetSuffixName1": ship_to.street_2, "CityName": ship_to.city,
+            "PostalCode": ship_to.zip, "Region": ship_to.state[:3], "Country": ship_to.country_iso2}
 
 
 def _ms(moment_: datetime) -> int:

@@ -117,29 +117,54 @@ def sales_orders() -> Service:
         s("TransactionCurrency", 5), s("OverallSDProcessStatus", 1), s("OverallDeliveryStatus", 1),
         s("OverallOrdReltdBillgStatus", 1), s("OverallSDDocumentRejectionSts", 1), s("DeliveryBlockReason", 2)), (
         Nav("to_Item", "A_SalesOrderItem", True, _record_key("SalesOrder")),
-        Nav("to_Partner", "A_SalesOrderHeaderPartner", True, _record_key("SalesOrder"))))
+        Nav("to_Partner", "A_SalesOrderHeaderPartner", True, _record_key("SalesOrder")),
+        Nav("to_PricingElement", "A_SalesOrderHeaderPrElement", True, _record_key("SalesOrder")),
+        Nav("to_Text", "A_SalesOrderText", True, _record_key("SalesOrder"))))
     item = EntitySet("A_SalesOrderItem", "A_SalesOrderItemType", ("SalesOrder", "SalesOrderItem"), (
         key("SalesOrder", 10), key("SalesOrderItem", 6), s("SalesOrderItemCategory", 4), s("SalesOrderItemText", 40),
         s("Material", 40), dec("RequestedQuantity", 15, 3), s("RequestedQuantityUnit", 3),
-        s("TransactionCurrency", 5), dec("NetAmount", 16, 3), s("SalesDocumentRjcnReason", 2),
-        s("DeliveryStatus", 1), s("SDProcessStatus", 1)), (
+        s("TransactionCurrency", 5), dec("NetAmount", 16, 3), dec("TaxAmount", 14, 3),
+        s("SalesDocumentRjcnReason", 2), s("DeliveryStatus", 1), s("SDProcessStatus", 1)), (
         Nav("to_SalesOrder", "A_SalesOrder", False, _record_key("SalesOrder")),
-        Nav("to_PricingElement", "A_SalesOrderItemPrElement", True, _record_key("SalesOrder", "SalesOrderItem"))))
+        Nav("to_PricingElement", "A_SalesOrderItemPrElement", True, _record_key("SalesOrder", "SalesOrderItem")),
+        Nav("to_Partner", "A_SalesOrderItemPartner", True, _record_key("SalesOrder", "SalesOrderItem")),
+        Nav("to_Text", "A_SalesOrderItemText", True, _record_key("SalesOrder", "SalesOrderItem"))))
+    condition = (s("ConditionType", 4), dec("ConditionRateValue", 24, 9), s("ConditionCurrency", 5),
+                 dec("ConditionQuantity", 5, 0), s("ConditionQuantityUnit", 3), dec("ConditionAmount", 16, 3),
+                 s("TransactionCurrency", 5), flag("ConditionIsManuallyChanged"))
     element = EntitySet("A_SalesOrderItemPrElement", "A_SalesOrderItemPrElementType",
                         ("SalesOrder", "SalesOrderItem", "PricingProcedureStep", "PricingProcedureCounter"), (
         key("SalesOrder", 10), key("SalesOrderItem", 6), key("PricingProcedureStep", 3),
-        key("PricingProcedureCounter", 3), s("ConditionType", 4), dec("ConditionRateValue", 24, 9),
-        s("ConditionCurrency", 5), dec("ConditionQuantity", 5, 0), s("ConditionQuantityUnit", 3),
-        dec("ConditionAmount", 16, 3), s("TransactionCurrency", 5), flag("ConditionIsManuallyChanged")))
+        key("PricingProcedureCounter", 3), *condition))
+    header_element = EntitySet("A_SalesOrderHeaderPrElement", "A_SalesOrderHeaderPrElementType",
+                               ("SalesOrder", "PricingProcedureStep", "PricingProcedureCounter"), (
+        key("SalesOrder", 10), key("PricingProcedureStep", 3), key("PricingProcedureCounter", 3), *condition))
+    item_partner = EntitySet("A_SalesOrderItemPartner", "A_SalesOrderItemPartnerType",
+                             ("SalesOrder", "SalesOrderItem", "PartnerFunction"), (
+        key("SalesOrder", 10), key("SalesOrderItem", 6), key("PartnerFunction", 2), s("Customer", 10),
+        s("ContactPerson", 10)), (
+        Nav("to_Address", "A_SalesOrderItemPartnerAddress", True,
+            _record_key("SalesOrder", "SalesOrderItem", "PartnerFunction")),))
+    item_text = EntitySet("A_SalesOrderItemText", "A_SalesOrderItemTextType",
+                          ("SalesOrder", "SalesOrderItem", "Language", "LongTextID"), (
+        key("SalesOrder", 10), key("SalesOrderItem", 6), key("Language", 2), key("LongTextID", 4),
+        Prop("LongText")))
     partner = EntitySet("A_SalesOrderHeaderPartner", "A_SalesOrderHeaderPartnerType", ("SalesOrder", "PartnerFunction"), (
         key("SalesOrder", 10), key("PartnerFunction", 2), s("Customer", 10), s("ContactPerson", 10)), (
         Nav("to_Address", "A_SalesOrderPartnerAddress", True, _record_key("SalesOrder", "PartnerFunction")),))
+    postal = (s("AddresseeFullName", 80), s("OrganizationName1", 40), s("StreetName", 60), s("StreetSuffixName1", 40),
+              s("CityName", 40), s("PostalCode", 10), s("Region", 3), s("Country", 3))
     address = EntitySet("A_SalesOrderPartnerAddress", "A_SalesOrderPartnerAddressType",
                         ("SalesOrder", "PartnerFunction", "AddressRepresentationCode"), (
-        key("SalesOrder", 10), key("PartnerFunction", 2), key("AddressRepresentationCode", 1),
-        s("AddresseeFullName", 80), s("OrganizationName1", 40), s("StreetName", 60), s("StreetSuffixName1", 40),
-        s("CityName", 40), s("PostalCode", 10), s("Region", 3), s("Country", 3)))
-    return Service.of(SALES_ORDERS, [order, item, element, partner, address])
+        key("SalesOrder", 10), key("PartnerFunction", 2), key("AddressRepresentationCode", 1), *postal))
+    item_address = EntitySet("A_SalesOrderItemPartnerAddress", "A_SalesOrderItemPartnerAddressType",
+                             ("SalesOrder", "SalesOrderItem", "PartnerFunction", "AddressRepresentationCode"), (
+        key("SalesOrder", 10), key("SalesOrderItem", 6), key("PartnerFunction", 2),
+        key("AddressRepresentationCode", 1), *postal))
+    header_text = EntitySet("A_SalesOrderText", "A_SalesOrderTextType", ("SalesOrder", "Language", "LongTextID"), (
+        key("SalesOrder", 10), key("Language", 2), key("LongTextID", 4), Prop("LongText")))
+    return Service.of(SALES_ORDERS, [order, item, element, header_element, partner, address, item_partner,
+                                     item_address, item_text, header_text])
 
 
 def deliveries() -> Service:
