@@ -3,6 +3,7 @@
     python -m loadtests                                # every scenario, 1,000 requests/s, 10 s each
     python -m loadtests --scenario plp --rate 2000 --duration 30
     python -m loadtests --scenario all --no-max-rate-search --no-write
+    python -m loadtests --scenario scale --scale-skus 10000,100000   # a system per catalog size (loadtests/scale.py)
     make bench BENCH_ARGS="--duration 20"
 """
 from __future__ import annotations
@@ -18,10 +19,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import orjson
 
-from loadtests import report
+from loadtests import report, scale
 from loadtests.runner import Bench, Options
 from loadtests.scenarios import SCENARIOS
 from loadtests.system import System
@@ -43,10 +45,20 @@ def parse_rates(values: Sequence[str]) -> tuple[float | None, dict[str, float]]:
     return default, per
 
 
+def parse_sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(part.replace("_", "")) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--scale-skus {value!r}: SKU counts, comma-separated") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"--scale-skus {value!r}: at least one size, each at least 1")
+    return sizes
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m loadtests", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "all"],
+    parser.add_argument("--scenario", action="append", choices=[*SCENARIOS, "scale", "all"],
                         help="a scenario to run (repeatable; default: all)")
     parser.add_argument("--rate", action="append", default=[],
                         help="requests/s of plp, pdp, mixed and events' plp load (default 1000); NAME=N for one scenario")
@@ -75,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis-url", default=None, help="default PRICING_EDGE_REDIS_URL, else localhost:6379, "
                                                           "else a redis-server started here")
     parser.add_argument("--small", action="store_true", help="fewer products per scenario (quick set-up)")
+    parser.add_argument("--scale-skus", type=parse_sizes, default=list(scale.DEFAULT_SIZES),
+                        help="catalog sizes of the scale scenario, comma-separated SKUs (default 10000,30000,100000)")
     parser.add_argument("--keep-logs", type=Path, default=None, help="a folder for the processes' logs")
     return parser
 
@@ -95,6 +109,10 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
@@ -111,17 +129,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     workdir = args.keep_logs or Path(tempfile.mkdtemp(prefix="pricing-edge-bench-"))
     started = time.monotonic()
-    with System(workdir=workdir, redis_url=args.redis_url, workers=args.workers,
-                bc_latency_ms=args.bc_latency_ms) as system:
-        print(f"system up: edge {system.edge_url} ({system.workers} workers), BigCommerce {system.bigcommerce_url}, "
-              f"ERP {system.erp_url}, Redis {system.redis_url} prefix {system.prefix}; logs in {workdir}", flush=True)
-        results = asyncio.run(Bench(system, options, log=lambda line: print(line, flush=True)).run())
-        settings = {"duration_s": options.duration, "warmup_s": options.warmup, "baseline_duration_s": options.baseline_duration or options.duration,
-                    "bc_latency_ms": system.settings.bc_latency_ms, "erp_latency_ms": system.settings.erp_latency_ms,
-                    "price_ttl_s": system.settings.price_ttl, "stock_ttl_s": system.settings.stock_ttl,
-                    "redis": "local" if "localhost" in system.redis_url or "127.0.0.1" in system.redis_url else "remote",
-                    "workers": system.workers, "event_rate": options.event_rate, "cart_rate": options.cart_rate,
-                    "bigcommerce_rate": options.bigcommerce_rate}
+    system = System(workdir=workdir, redis_url=args.redis_url, workers=args.workers, bc_latency_ms=args.bc_latency_ms)
+    results: dict[str, Any] = {"scenarios": {}, "baselines": {"bigcommerce": {}, "limit": {}}}
+    if options.scenarios:
+        with system:
+            print(f"system up: edge {system.edge_url} ({system.workers} workers), BigCommerce {system.bigcommerce_url}, "
+                  f"ERP {system.erp_url}, Redis {system.redis_url} prefix {system.prefix}; logs in {workdir}", flush=True)
+            results = asyncio.run(Bench(system, options, log=log).run())
+    if {"scale", "all"} & set(args.scenario or ["all"]):
+        chosen = scale.ScaleOptions(sizes=args.scale_skus, rate=options.rate, duration=options.duration,
+                                    workers=args.workers, redis_url=args.redis_url, workdir=workdir)
+        results["scale"] = asyncio.run(scale.run(chosen, lambda s: Bench(s, options, log=log), log=log))
+    redis_url = system.redis_url or args.redis_url or os.environ.get("PRICING_EDGE_REDIS_URL") or "redis://localhost"
+    settings = {"duration_s": options.duration, "warmup_s": options.warmup, "baseline_duration_s": options.baseline_duration or options.duration,
+                "bc_latency_ms": system.settings.bc_latency_ms, "erp_latency_ms": system.settings.erp_latency_ms,
+                "price_ttl_s": system.settings.price_ttl, "stock_ttl_s": system.settings.stock_ttl,
+                "redis": "local" if "localhost" in redis_url or "127.0.0.1" in redis_url else "remote",
+                "workers": system.workers, "event_rate": options.event_rate, "cart_rate": options.cart_rate,
+                "bigcommerce_rate": options.bigcommerce_rate}
     built = report.build(results, command=command, driver=options.driver, workers=system.workers, settings=settings)
     if args.no_write:
         sys.stdout.write(orjson.dumps(built, option=orjson.OPT_INDENT_2).decode() + "\n")

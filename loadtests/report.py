@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from loadtests import scale_report
 from loadtests.autocannon import JS_DIR
 
 TARGET_RATE = 1000.0
@@ -108,6 +109,8 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         add("event-to-visible p99 (slowest process)", events["p99_ms"], "≤ 1 s",
             events["p99_ms"] is not None and events["p99_ms"] <= 1000 and not events["not_visible_within_s"]["count"])
     event_targets(report, add)
+    if report.get("scale"):
+        checks += scale_report.targets(report["scale"])
     return checks
 
 
@@ -153,11 +156,12 @@ def write(report: dict[str, Any], output: Path) -> list[str]:
     json_path.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
     notes.append(str(json_path))
     plot_path = folder / "latency.png"
-    plotted = plot(report, plot_path)
+    plotted = plot(report, plot_path) if report["scenarios"] else "no scenario but scale"
     notes.append(str(plot_path) if plotted is None else f"no plot: {plotted}")
+    scale_plot = scale_report.write_plot(report, folder, output, notes)
     markdown_path = output / "benchmarks.md"
     with markdown_path.open("a") as handle:
-        handle.write(markdown(report, plot_path.relative_to(output) if plotted is None else None))
+        handle.write(markdown(report, plot_path.relative_to(output) if plotted is None else None, scale_plot))
     notes.append(f"{markdown_path} (appended)")
     return notes
 
@@ -176,7 +180,7 @@ def _pct(value: Any) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def markdown(report: dict[str, Any], plot: Path | None) -> str:
+def markdown(report: dict[str, Any], plot: Path | None, scale_plot: Path | None = None) -> str:
     m = report["machine"]
     lines = [
         "", f"## {report['generated_at'][:16].replace('T', ' ')} UTC — load-test harness (fixed rate, "
@@ -237,6 +241,8 @@ def markdown(report: dict[str, Any], plot: Path | None) -> str:
     if coalescing:
         lines += ["", f"{coalescing['concurrent_requests']} concurrent identical requests for a product in no cache: "
                       f"ERP reads per key {coalescing['erp_reads_per_key']}."]
+    if report.get("scale"):
+        lines += scale_report.markdown(report["scale"], scale_plot)
     lines += ["", "| target | measured | wanted | met |", "|---|---|---|---|"]
     for t in report["targets"]:
         met = "yes" if t["met"] else "**no**"

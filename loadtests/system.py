@@ -68,7 +68,7 @@ class System:
     """``with System(...) as system:`` — everything started, and stopped on the way out."""
 
     def __init__(self, *, workdir: Path | None = None, redis_url: str | None = None, workers: int | None = None,
-                 bc_latency_ms: float | None = None, log_level: str = "warning") -> None:
+                 bc_latency_ms: float | None = None, log_level: str = "warning", sim_skus: int | None = None) -> None:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="pricing-edge-bench-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workers = workers or os.cpu_count() or 1
@@ -78,6 +78,8 @@ class System:
         self.ports = {"edge": free_port(), "bigcommerce": free_port(), "erp": free_port(), "limit": free_port()}
         layout = DemoLayout(self.ports["edge"])
         base = Settings.from_env()
+        if sim_skus is not None:  # the simulators' catalog size (scale): the price lists the edge is told follow it
+            base = replace(base, sim_skus=sim_skus)
         self.settings = replace(
             demo_settings(base, layout),
             upstream_url=f"http://127.0.0.1:{self.ports['bigcommerce']}/graphql",
@@ -89,6 +91,8 @@ class System:
         self.redis_url = ""
         self.processes: dict[str, Process] = {}
         self._redis_dir: str | None = None
+        self.startup_s: dict[str, float] = {}  # spawn to answering, per process (the simulators' start-up)
+        self._spawned_at: dict[str, float] = {}
 
     # --- URLs -----------------------------------------------------------------------------------
 
@@ -134,6 +138,7 @@ class System:
             "PRICING_EDGE_EVENTS_URL": f"{self.edge_url}/events/erp",
             "PRICING_EDGE_PRICE_LISTS": s.to_env()["PRICING_EDGE_PRICE_LISTS"], "PRICING_EDGE_DEFAULT_PRICE_LIST": str(s.default_price_list),
             "PRICING_EDGE_SCHEMA_CACHE": s.schema_cache, "PRICING_EDGE_SEED": str(s.seed),
+            "PRICING_EDGE_SIM_SKUS": str(s.sim_skus),
             "PRICING_EDGE_BC_LATENCY_MS": str(s.bc_latency_ms), "PRICING_EDGE_ERP_LATENCY_MS": str(s.erp_latency_ms),
             # the load generator stands for the proxy in front of the edge (abuse: clients by True-Client-IP)
             "PRICING_EDGE_TRUSTED_PROXIES": "127.0.0.1/32",
@@ -159,10 +164,10 @@ class System:
         self._spawn("edge", [*cli, "serve", "--port", str(self.ports["edge"]), "--workers", str(self.workers), *level])
         self._wait_http("edge", self.edge_url + "/readyz", ok_only=True)
 
-    def warm_store(self) -> dict[str, Any]:
+    def warm_store(self, timeout: float = 300) -> dict[str, Any]:
         """``pricing-edge warm``: every assigned price list and all stock into Redis, as production would."""
         done = subprocess.run([sys.executable, "-m", "pricing_edge.cli", "warm"], env=self.env(), check=True,
-                              capture_output=True, timeout=300)
+                              capture_output=True, timeout=timeout)
         import orjson
 
         report: dict[str, Any] = orjson.loads(done.stdout)
@@ -219,6 +224,7 @@ class System:
             time.sleep(0.05)
 
     def _spawn(self, name: str, argv: list[str]) -> None:
+        self._spawned_at[name] = time.monotonic()
         log = (self.workdir / f"{name}.log").open("ab")
         popen = subprocess.Popen(argv, env=self.env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  cwd=Path(__file__).resolve().parents[1], start_new_session=True)
@@ -233,6 +239,7 @@ class System:
             try:
                 status = httpx.get(url, timeout=2).status_code
                 if not ok_only or status == 200:
+                    self.startup_s[name] = round(time.monotonic() - self._spawned_at[name], 2)
                     return
             except httpx.HTTPError:
                 pass

@@ -68,10 +68,11 @@ def _check_port(command: str, name: str, host: str, port: int) -> bool:
 
 
 def cmd_fixtures(args: argparse.Namespace, settings: Settings) -> int:
-    from pricing_edge.sim.dataset import build_dataset
+    from pricing_edge.demo import pristine_dataset
     from pricing_edge.sim.fixtures import demo_fixtures
 
-    _print_json(demo_fixtures(build_dataset(settings.seed), DemoLayout(args.port, args.host), settings))
+    _print_json(demo_fixtures(pristine_dataset(settings.seed, settings.sim_skus), DemoLayout(args.port, args.host),
+                              settings))
     return 0
 
 

@@ -220,6 +220,9 @@ class Settings:
 
     # --- the simulators ---------------------------------------------------------------------------
     seed: Annotated[int, Field(ge=0)] = Field(DEFAULT_SEED, description="seed of the simulators' demo store")
+    sim_skus: Annotated[int, Field(ge=0)] = Field(0, description="the simulators' catalog size in SKUs (10 price "
+                                                         "lists, 2 currencies, 5,000 category pages); 0: the "
+                                                         "small demo store")
     storefront_token: Text = Field(DEMO_STOREFRONT_TOKEN, description="storefront token the BigCommerce "
                                                                       "simulator accepts")
     impersonation_token: Text = Field(DEMO_IMPERSONATION_TOKEN, description="customer-impersonation token")

@@ -26,9 +26,18 @@ from pricing_edge.sim.fixtures import (
 
 
 @functools.lru_cache(maxsize=4)
-def pristine_dataset(seed: int) -> Dataset:
+def pristine_dataset(seed: int, skus: int = 0) -> Dataset:
     """The seeded store as it starts, built once per process, to READ (layouts, fixtures, expectations).
-    The simulators each get a fresh ``build_dataset``: they change theirs, it is their truth."""
+    The simulators each get a ``fresh_dataset``: they change theirs, it is their truth."""
+    return fresh_dataset(seed, skus)
+
+
+def fresh_dataset(seed: int, skus: int = 0) -> Dataset:
+    """The demo store, or with ``skus`` (``PRICING_EDGE_SIM_SKUS``) a real catalog's size (``sim.scale``)."""
+    if skus:
+        from pricing_edge.sim.scale import build_scale_dataset
+
+        return build_scale_dataset(seed, skus)
     return build_dataset(seed)
 
 
@@ -36,7 +45,7 @@ def bigcommerce_sim_app(settings: Settings, latency_ms: float | None = None) -> 
     from pricing_edge.sim.storefront import create_app
 
     return create_app(
-        build_dataset(settings.seed),
+        fresh_dataset(settings.seed, settings.sim_skus),
         storefront_token=settings.storefront_token,
         impersonation_token=settings.impersonation_token,
         latency_ms=settings.bc_latency_ms if latency_ms is None else latency_ms,
@@ -66,7 +75,7 @@ def erp_sim_app(settings: Settings, events_url: str | None = None, ticker_rate: 
     if url and face != "sim" and not url.endswith("/signals"):
         url = url.rstrip("/") + "/signals"
     return create_app(
-        build_dataset(settings.seed),
+        fresh_dataset(settings.seed, settings.sim_skus),
         face=face,
         events_url=url,
         event_secret=settings.event_secret or DEMO_EVENT_SECRET,
@@ -96,7 +105,7 @@ def demo_settings(settings: Settings, layout: DemoLayout) -> Settings:
     """The environment's settings, pointed at the demo's layout and its store's price-list assignments."""
     from pricing_edge.sim.erp.demo_connector import demo_connector_settings
 
-    dataset = pristine_dataset(settings.seed)
+    dataset = pristine_dataset(settings.seed, settings.sim_skus)
     assignments = {g.id: g.price_list_id for g in dataset.customer_groups}
     settings = replace(settings, upstream_url=layout.upstream_url, erp_url=layout.erp_url, worker_url=layout.worker_url,
                        events_url=layout.edge_url + "/events/erp", event_secret=settings.event_secret or DEMO_EVENT_SECRET,
@@ -166,7 +175,7 @@ def run_demo(layout: DemoLayout, settings: Settings) -> None:
         Served("worker", worker, layout.port + 3, layout.host),
     ]
     check_ports([(served.name, served.host, served.port) for served in apps])  # one line, before the banner
-    fixtures = demo_fixtures(pristine_dataset(settings.seed), layout, settings) | {"erp": settings.erp}
+    fixtures = demo_fixtures(pristine_dataset(settings.seed, settings.sim_skus), layout, settings) | {"erp": settings.erp}
     print(banner(fixtures, layout), flush=True)
     sys.stdout.flush()
     run(apps, grace=Grace(settings.shutdown_grace))

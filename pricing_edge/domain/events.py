@@ -20,7 +20,7 @@ from typing import Any
 
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
-from pricing_edge.domain.event_schema import SchemaViolation, check
+from pricing_edge.domain.event_schema import SchemaViolation, check, check_many
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.money import MoneyError, to_decimal
 from pricing_edge.domain.pricing import BulkTier, PriceRecord, TierKind
@@ -180,7 +180,27 @@ def _money(value: object) -> Decimal | None:
 
 
 def price_from_data(data: object) -> PriceRecord:
-    d = check_data(PRICE_CHANGED, data)
+    return _price_record(check_data(PRICE_CHANGED, data))
+
+
+def prices_from_data(items: list[Any]) -> list[PriceRecord]:
+    """Many records of a bulk export, checked at once (``check_many``): the same contract, faster."""
+    return [_price_record(d) for d in _checked_many(PRICE_CHANGED, items)]
+
+
+def stock_levels_from_data(items: list[Any]) -> list[StockLevel]:
+    return [_stock_level(d) for d in _checked_many(STOCK_CHANGED, items)]
+
+
+def _checked_many(event_type: str, items: list[Any]) -> list[dict[str, Any]]:
+    try:
+        check_many(event_type, items)
+    except SchemaViolation as exc:
+        raise EventDataError(exc.field, exc.problem) from None
+    return items
+
+
+def _price_record(d: dict[str, Any]) -> PriceRecord:
     tiers: list[BulkTier] = []
     for i, tier in enumerate(d.get("bulk_pricing") or ()):
         high = tier.get("max_quantity")
@@ -194,7 +214,10 @@ def price_from_data(data: object) -> PriceRecord:
 
 
 def stock_from_data(data: object) -> StockLevel:
-    d = check_data(STOCK_CHANGED, data)
+    return _stock_level(check_data(STOCK_CHANGED, data))
+
+
+def _stock_level(d: dict[str, Any]) -> StockLevel:
     return StockLevel(sku=d["sku"], location_id=d["location_id"], on_hand=d["on_hand"],
                       allocated=d.get("allocated") or 0, safety_stock=d.get("safety_stock") or 0,
                       backorder=bool(d.get("backorder")), lead_time_days=d.get("lead_time_days"),

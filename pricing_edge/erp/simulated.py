@@ -51,12 +51,12 @@ class SimulatedErpAdapter:
                          skus: Iterable[str]) -> dict[str, PriceRecord]:
         path = f"{API}/price-lists/{price_list_id}/prices"
         bodies = await self._batched(path, skus, {"currency": currency})
-        records = [_parse(events.price_from_data, item) for body in bodies for item in _items(body)]
+        records = [r for body in bodies for r in _parse(events.prices_from_data, _items(body))]
         return {r.sku: r for r in records if r.price_list_id == price_list_id and r.currency == currency}
 
     async def get_stock(self, skus: Iterable[str]) -> dict[str, list[StockLevel]]:
         bodies = await self._batched(f"{API}/stock", skus, {})
-        return _by_sku(_parse(events.stock_from_data, item) for body in bodies for item in _items(body))
+        return _by_sku(level for body in bodies for level in _parse(events.stock_levels_from_data, _items(body)))
 
     async def get_credit(self, company_id: int) -> CreditRecord | None:
         body = await self._get(f"{API}/companies/{company_id}/credit", {}, missing_ok=True)
@@ -69,11 +69,11 @@ class SimulatedErpAdapter:
     async def iter_price_list(self, price_list_id: int, currency: str) -> AsyncIterator[list[PriceRecord]]:
         path = f"{API}/price-lists/{price_list_id}/prices/export"
         async for body in self._pages(path, {"currency": currency}):
-            yield [_parse(events.price_from_data, item) for item in _items(body)]
+            yield _parse(events.prices_from_data, _items(body))  # a page checked at once: bulk loads are big
 
     async def iter_stock(self) -> AsyncIterator[list[StockLevel]]:
         async for body in self._pages(f"{API}/stock/export", {}):
-            yield [_parse(events.stock_from_data, item) for item in _items(body)]
+            yield _parse(events.stock_levels_from_data, _items(body))
 
     # --- sales orders --------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ def _items(body: Any) -> list[Any]:
     return items
 
 
-def _parse(parser: Callable[[object], T], item: object) -> T:
+def _parse(parser: Callable[[Any], T], item: Any) -> T:
     try:
         return parser(item)
     except EventDataError as exc:

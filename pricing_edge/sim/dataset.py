@@ -175,6 +175,8 @@ class Dataset:
         self.reindex()
 
     def reindex(self) -> None:
+        self._in_category: dict[int, list[Product]] | None = None
+        self._category_by_id = {c.id: c for c in self.categories}
         self.product_by_id = {p.id: p for p in self.products}
         self.product_by_sku = {p.sku: p for p in self.products}
         self.variant_by_sku = {v.sku: (p, v) for p in self.products for v in p.variants}
@@ -208,7 +210,17 @@ class Dataset:
         return next((c for c in self.customers if c.email.lower() == wanted), None)
 
     def category(self, category_id: int) -> Category | None:
-        return next((c for c in self.categories if c.id == category_id), None)
+        return self._category_by_id.get(category_id)
+
+    def products_in(self, category_id: int) -> list[Product]:
+        """A category's own products in catalogue order (indexed once: 5,000 categories, 100,000 SKUs)."""
+        if self._in_category is None:
+            index: dict[int, list[Product]] = {}
+            for product in self.products:
+                for cid in dict.fromkeys(product.category_ids):
+                    index.setdefault(cid, []).append(product)
+            self._in_category = index
+        return self._in_category.get(category_id, [])
 
     def company(self, company_id: int) -> Company | None:
         return next((c for c in self.companies if c.id == company_id), None)
@@ -306,17 +318,24 @@ def _erp_record(rng: random.Random, list_id: int, factor: Decimal, variant_price
                        tiers, version)
 
 
+def store_structure(groups_spec: list[tuple[str, str]]) -> tuple[list[Location], list[PriceList], dict[int, Decimal],
+                                                                  list[CustomerGroup]]:
+    """Warehouses, price lists (Retail, then one per group, at the group's factor) and customer groups."""
+    locations = [Location(1, "MAIN-DC", "Main Distribution Center"), Location(2, "EAST-WH", "East Warehouse"),
+                 Location(3, "WEST-WH", "West Warehouse")]
+    price_lists = [PriceList(1, "Retail")] + [PriceList(i + 2, name) for i, (name, _) in enumerate(groups_spec)]
+    factors = {1: Decimal(1)} | {i + 2: Decimal(f) for i, (_, f) in enumerate(groups_spec)}
+    groups = [CustomerGroup(GUEST_GROUP_ID, "Guests", 1, frozenset({CONTRACTOR_EXCLUSIVES, TRADE_COUNTER}))]
+    for i, (name, _) in enumerate(groups_spec):
+        hidden = frozenset({CONTRACTOR_EXCLUSIVES}) if name == "Education" else frozenset()
+        groups.append(CustomerGroup(i + 1, name, i + 2, hidden))
+    return locations, price_lists, factors, groups
+
+
 def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Dataset:
     """The same seed always gives the same store, to the last digit."""
     rng = random.Random(seed)
-    locations = [Location(1, "MAIN-DC", "Main Distribution Center"), Location(2, "EAST-WH", "East Warehouse"),
-                 Location(3, "WEST-WH", "West Warehouse")]
-    price_lists = [PriceList(1, "Retail")] + [PriceList(i + 2, name) for i, (name, _) in enumerate(_GROUPS)]
-    factors = {1: Decimal(1)} | {i + 2: Decimal(f) for i, (_, f) in enumerate(_GROUPS)}
-    groups = [CustomerGroup(GUEST_GROUP_ID, "Guests", 1, frozenset({CONTRACTOR_EXCLUSIVES, TRADE_COUNTER}))]
-    for i, (name, _) in enumerate(_GROUPS):
-        hidden = frozenset({CONTRACTOR_EXCLUSIVES}) if name == "Education" else frozenset()
-        groups.append(CustomerGroup(i + 1, name, i + 2, hidden))
+    locations, price_lists, factors, groups = store_structure(_GROUPS)
     categories = [Category(i + 1, name, f"/{_slug(name)}/", f"<p>Everything in {name.lower()}.</p>")
                   for i, name in enumerate(_CATEGORIES)]
     brands = [Brand(i + 1, name, f"/brands/{_slug(name)}/") for i, name in enumerate(_BRANDS)]
@@ -379,20 +398,8 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
                 lagging = rng.random() < 0.10
                 bc_stock[(variant.sku, location.id)] = replace(level, on_hand=level.on_hand + 25) if lagging else level
 
-    _set_exactly_ten_available(products, stock, bc_stock)
-    companies = []
-    for i, name in enumerate(_COMPANIES):
-        limit = Decimal(rng.randrange(5, 100)) * 1000
-        balance = quantize(limit * Decimal(rng.randint(5, 95)) / 100)
-        status = "hold" if i == 3 else "ok"
-        companies.append(Company(i + 1, name, 1 + i % len(_GROUPS), limit, balance, status, version=next(version)))
-    customers = []
-    for i in range(40):
-        company = companies[i % len(companies)] if i < 36 else None
-        group_id = company.customer_group_id if company else 1 + i % len(_GROUPS)
-        first, last = _FIRST[i % len(_FIRST)], _LAST[(i * 7) % len(_LAST)]
-        customers.append(Customer(i + 1, f"{first.lower()}.{last.lower()}{i + 1}@example.com", first, last,
-                                  group_id, company.id if company else None, f"+1-555-01{i:02d}"))
+    set_exactly_ten_available(products[TEN_AVAILABLE_INDEX], stock, bc_stock)
+    companies, customers = companies_and_customers(rng, version, len(_GROUPS))
     products.append(_large_product(seed, len(products), variant_ids, version, price_lists, factors, locations,
                                    (prices, bc_prices), (stock, bc_stock)))
     # Demo buyer 3 (customer 5) is in Education, whose group cannot see Contractor Exclusives. Customers 1 and
@@ -407,6 +414,25 @@ def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Datase
                    prices, stock, bc_prices, bc_stock, sequence=next(version) + 100_000,
                    catalog_content=build_catalog_content(seed, products, categories, brands),
                    site=build_site_content(seed, products, customers))
+
+
+def companies_and_customers(rng: random.Random, version: Iterator[int],
+                            group_count: int) -> tuple[list[Company], list[Customer]]:
+    """The twelve companies and forty buyers (36 of them in a company), spread over ``group_count`` groups."""
+    companies = []
+    for i, name in enumerate(_COMPANIES):
+        limit = Decimal(rng.randrange(5, 100)) * 1000
+        balance = quantize(limit * Decimal(rng.randint(5, 95)) / 100)
+        status = "hold" if i == 3 else "ok"
+        companies.append(Company(i + 1, name, 1 + i % group_count, limit, balance, status, version=next(version)))
+    customers = []
+    for i in range(40):
+        company = companies[i % len(companies)] if i < 36 else None
+        group_id = company.customer_group_id if company else 1 + i % group_count
+        first, last = _FIRST[i % len(_FIRST)], _LAST[(i * 7) % len(_LAST)]
+        customers.append(Customer(i + 1, f"{first.lower()}.{last.lower()}{i + 1}@example.com", first, last,
+                                  group_id, company.id if company else None, f"+1-555-01{i:02d}"))
+    return companies, customers
 
 
 TEN_AVAILABLE_INDEX = 2
@@ -447,10 +473,9 @@ def _large_product(seed: int, index: int, variant_ids: Iterator[int], version: I
                    created_rank=1, total_sold=0, is_featured=False, free_shipping=False)
 
 
-def _set_exactly_ten_available(products: list[Product], stock: dict[tuple[str, int], StockLevel],
-                               bc_stock: dict[tuple[str, int], StockLevel]) -> None:
+def set_exactly_ten_available(product: Product, stock: dict[tuple[str, int], StockLevel],
+                              bc_stock: dict[tuple[str, int], StockLevel]) -> None:
     """One simple product has exactly 10 units available to sell across all warehouses (6 + 4 + 0)."""
-    product = products[TEN_AVAILABLE_INDEX]
     sku = product.default_variant.sku
     for location_id, (on_hand, allocated, safety) in {1: (8, 2, 0), 2: (5, 0, 1), 3: (0, 0, 0)}.items():
         level = replace(stock[(sku, location_id)], on_hand=on_hand, allocated=allocated, safety_stock=safety,

@@ -7,7 +7,7 @@ invalidation channel. One test suite runs against both implementations.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pricing_edge.domain.credit import CreditRecord
@@ -59,6 +59,11 @@ class Store(Protocol):
 
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         """Write if newer; with ``touch`` (an ERP read of the same version) also re-stamp its freshness."""
+        ...
+
+    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+        """Many records at once (a bulk load), each written only if newer: one round trip per server,
+        not one per record. Returns how many were written."""
         ...
 
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]: ...

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -119,6 +119,9 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
 
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         return self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
+
+    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+        return sum(self._put(self.keys.price(r.price_list_id, r.currency, r.sku), r, False) for r in records)
 
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         found: dict[str, StockSnapshot] = {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis.asyncio.cluster import ClusterNode
+from redis.crc import key_slot
 
 from pricing_edge.store.redis_store import RedisStore, mapped, server_config
 
@@ -25,6 +26,13 @@ class RedisClusterStore(RedisStore):
 
     async def _mget(self, keys: list[str]) -> list[Any]:
         return list(await self.client.mget_nonatomic(keys))
+
+    def _same_slot(self, keys: list[str]) -> list[list[int]]:
+        """A multi-key script call must stay in one slot: group by the keys' slots."""
+        groups: dict[int, list[int]] = {}
+        for index, key in enumerate(keys):
+            groups.setdefault(key_slot(key.encode()), []).append(index)
+        return list(groups.values())
 
     @mapped
     async def publish(self, channel: str, message: bytes) -> None:

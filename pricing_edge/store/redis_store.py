@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
 from functools import wraps
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -65,6 +65,20 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
+# Many records in one call (a bulk load): KEYS[i] gets ARGV[2i] if ARGV[2i-1] is a newer version.
+_PUT_MANY_IF_NEWER = """
+local written = 0
+for i, key in ipairs(KEYS) do
+  local current = redis.call('GET', key)
+  local version = current and tonumber(string.match(current, '^(%d+)|'))
+  if not version or version < tonumber(ARGV[2 * i - 1]) then
+    redis.call('SET', key, ARGV[2 * i])
+    written = written + 1
+  end
+end
+return written
+"""
+BULK_KEYS = 200  # records per script call of a bulk put
 # A fixed-window counter: the first count starts the window (one key: cluster-safe, atomic).
 _COUNT = """
 local counted = redis.call('INCR', KEYS[1])
@@ -171,6 +185,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         self.url = url
         self.client: Any = connect(url, socket_timeout=socket_timeout, max_connections=max_connections)
         self._put_if_newer = self.client.register_script(_PUT_IF_NEWER)
+        self._put_many_if_newer = self.client.register_script(_PUT_MANY_IF_NEWER)
         self._hput_if_newer = self.client.register_script(_HPUT_IF_NEWER)
         self._append_once = self.client.register_script(_APPEND_ONCE)
         self._count = self.client.register_script(_COUNT)
@@ -224,6 +239,25 @@ class RedisStore(BuildsItsParts, RecordReads):
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         return await self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
+    def _same_slot(self, keys: list[str]) -> list[list[int]]:
+        """Indexes of ``keys`` that one script call may touch together: on one server, all of them."""
+        return [list(range(len(keys)))]
+
+    @mapped
+    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+        """A script call per ``BULK_KEYS`` records of one slot, all pipelined: one round trip per server."""
+        stamp = now_ms()
+        keys = [self.keys.price(r.price_list_id, r.currency, r.sku) for r in records]
+        calls: list[Call] = []
+        for group in self._same_slot(keys):
+            for start in range(0, len(group), BULK_KEYS):
+                chunk = group[start:start + BULK_KEYS]
+                args: list[Any] = []
+                for index in chunk:
+                    args += [records[index].version, codec.encode(records[index], stamp)]
+                calls.append((self._put_many_if_newer, [keys[index] for index in chunk], args))
+        return sum(int(written) for written in await pipelined(self.client, calls))
+
     @mapped
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         wanted = list(skus)
@@ -249,8 +283,10 @@ class RedisStore(BuildsItsParts, RecordReads):
 
     @mapped
     async def put_stock_levels(self, levels: list[StockLevel]) -> None:
-        for level in levels:
-            await self._put_level(level, touch=True)
+        stamp = now_ms()
+        await pipelined(self.client, [(self._hput_if_newer, [self.keys.stock(level.sku)],
+                                       [level.location_id, level.version, codec.encode(level, stamp), "1"])
+                                      for level in levels])
         async with self.client.pipeline(transaction=False) as pipe:
             for sku in {level.sku for level in levels}:
                 pipe.hset(self.keys.stock(sku), COMPLETE_FIELD, b"1")

@@ -161,3 +161,20 @@ def test_price_round_trip_property(price: Decimal, sale: Decimal | None, retail:
     assert all(isinstance(data[k], str) for k in ("price", "sale_price", "retail_price") if k in data)
     back = events.price_from_data(data)
     assert back == record and events.to_data(back) == data
+
+
+@pytest.mark.parametrize(("record", "patch", "field"), [
+    (PRICE, {"version": 17.0}, "[1].version"),  # a float: JSON Schema's integer, not ours
+    (PRICE, {"currency": "USD\n"}, "[1].currency"),
+    (PRICE, {"sale_prise": "1"}, "[1].sale_prise"),
+    (PRICE, {"bulk_pricing": [{"min_quantity": 5, "max_quantity": 4, "price": "1"}]}, "bulk_pricing[0].max_quantity"),
+    (STOCK, {"on_hand": 2.0}, "[1].on_hand"),
+    (STOCK, {"allocated": -2}, "[1].allocated"),
+])
+def test_a_bulk_export_is_held_to_the_same_contract(record: events.Record, patch: dict[str, Any], field: str) -> None:
+    parse = events.prices_from_data if record is PRICE else events.stock_levels_from_data
+    good = events.to_data(record)
+    assert parse([good, good]) == [record, record]
+    with pytest.raises(EventDataError) as raised:
+        parse([good, good | patch])
+    assert raised.value.field == field

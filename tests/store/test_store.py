@@ -38,6 +38,16 @@ async def test_prices_are_kept_per_list_and_currency(store: Store) -> None:
     assert await store.get_prices(2, "EUR", ["SKU-1"]) == {}
 
 
+async def test_a_bulk_put_writes_each_record_only_if_newer(store: Store) -> None:
+    assert await store.put_price(price(5, "10.00", sku="OLD"))
+    batch = [price(3, "1.00", sku="OLD"), price(1, "2.00", sku="NEW-1"), price(1, "3.00", sku="NEW-2")]
+    assert await store.put_prices(batch) == 2
+    found = await store.get_prices(2, "USD", ["OLD", "NEW-1", "NEW-2"])
+    assert found == {"OLD": price(5, "10.00", sku="OLD"), "NEW-1": batch[1], "NEW-2": batch[2]}
+    assert await store.put_prices(batch) == 0  # the same versions again: nothing replaced
+    assert await store.put_prices([]) == 0
+
+
 async def test_stock_is_versioned_per_location(store: Store) -> None:
     await store.put_stock_levels([StockLevel("A", 1, 10, version=3),
                                   StockLevel("A", 2, 7, allocated=2, backorder=True, lead_time_days=5, version=1)])

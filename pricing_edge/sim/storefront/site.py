@@ -104,7 +104,7 @@ def category(_: Any, info: GraphQLResolveInfo, entityId: int) -> Category | None
 
 def category_products(source: Category, info: GraphQLResolveInfo, **args: Any) -> dict[str, Any]:
     c = ctx(info)
-    products = [p for p in c.catalog.products(c.buyer) if source.id in p.category_ids]
+    products = [p for p in c.catalog.dataset.products_in(source.id) if c.catalog.visible(p, c.buyer)]
     return _listing(sort_products(products, args.get("sortBy"), info), args, info)
 
 
@@ -119,7 +119,7 @@ def breadcrumbs(source: Category, info: GraphQLResolveInfo, depth: int, **args: 
 def _tree_item(category: Category, info: GraphQLResolveInfo) -> dict[str, Any]:
     c = ctx(info)
     children = c.catalog.children(category.id, c.buyer)
-    count = sum(1 for p in c.catalog.products(c.buyer) if category.id in p.category_ids)
+    count = sum(1 for p in c.catalog.dataset.products_in(category.id) if c.catalog.visible(p, c.buyer))
     path = c.catalog.dataset.catalog_content.images.get(("Category", category.id))
     return {"entityId": category.id, "name": category.name, "path": category.path, "description": category.description,
             "productCount": count, "image": image(path, category.name) if path else None,
