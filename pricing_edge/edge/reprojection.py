@@ -125,7 +125,9 @@ async def reproject(holes: Holes, dirty: frozenset[int], look: LookUp, degraded:
         replaced: set[Hashable] = {("p", currency, sku) for currency, skus in prices.items() for sku in skus}
         replaced |= {("s", sku) for sku in stock}
         used = {key: record for key, record in holes.used_by_key.items() if key not in replaced} | looked.used
-    again = Reprojection(holes, dirty)
+    # Ahead of its end, every site is projected again: a record can change with no event to say so (a refresh
+    # that found a new value, a cart reservation that expired), and the flags alone would keep the old values.
+    again = Reprojection(holes, range(len(holes.sites)) if whole else dirty)
     again.fill(looked.records)
     filled = Filled(touched=True, used=list(used.values()), degraded=looked.degraded | degraded)
     at = now_ms()

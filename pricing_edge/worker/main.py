@@ -1,8 +1,6 @@
 """Building a worker from the environment: what ``pricing-edge worker`` runs."""
 from __future__ import annotations
 
-import functools
-
 from starlette.applications import Starlette
 
 from pricing_edge.bigcommerce.admin import BigCommerceAdmin
@@ -14,7 +12,6 @@ from pricing_edge.runtime import Grace
 from pricing_edge.store import open_store
 from pricing_edge.store.base import Store
 from pricing_edge.worker.app import build_worker, create_worker_app
-from pricing_edge.worker.webhooks import register_until_done
 
 
 def open_admin(settings: Settings, store: Store | None = None) -> BigCommerceAdmin:
@@ -36,16 +33,12 @@ def worker_app(settings: Settings, store: Store | None = None, erp: ErpAdapter |
         owned.append(erp)
     admin = open_admin(settings, store)
     worker = build_worker(settings, store, erp, admin)
-    background = []
-    if settings.webhook_destination:
-        background.append(functools.partial(register_until_done, open_admin(settings, store), settings.webhook_destination,
-                                            settings))
     try:
         tokens = parse_tokens(settings.ops_tokens)
     except OpsTokenError as exc:
         raise SystemExit(str(exc)) from None
     return create_worker_app(worker, close=[admin, *owned], require_durable=bool(settings.require_durable),
-                             background=background, ops_tokens=tokens, ops_session_ttl=settings.ops_session_ttl,
+                             ops_tokens=tokens, ops_session_ttl=settings.ops_session_ttl,
                              grace=Grace(settings.shutdown_grace))
 
 

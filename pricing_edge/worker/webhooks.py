@@ -41,36 +41,39 @@ async def register(admin: BigCommerceAdmin, destination: str, settings: Settings
         await admin.aclose()
 
 
-async def register_until_done(admin: BigCommerceAdmin, destination: str, settings: Settings) -> None:
-    """At worker start (``PRICING_EDGE_WEBHOOK_DESTINATION``): keep trying until BigCommerce answers."""
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+
+
+async def _register_at_start(admin: BigCommerceAdmin, destination: str, settings: Settings,
+                             stop: asyncio.Event) -> None:
+    """Keep trying until BigCommerce answers (or the worker stops)."""
     backoff = Backoff(first=0.5, cap=30.0)
-    try:
-        while True:
-            try:
-                changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
-            except BigCommerceError as exc:
-                delay = backoff.next_delay()
-                log.log(logging.INFO if backoff.attempt <= 3 else logging.WARNING,
-                        "cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
-                await asyncio.sleep(delay)
-                continue
-            log.info("webhooks to %s: %s", destination, ", ".join(f"{c['scope']} {c['action']}" for c in changes))
-            return
-    finally:
-        await admin.aclose()
+    while not stop.is_set():
+        try:
+            changes = await admin.register_webhooks(destination, list(SCOPES), hook_headers(settings))
+        except BigCommerceError as exc:
+            delay = backoff.next_delay()
+            log.log(logging.INFO if backoff.attempt <= 3 else logging.WARNING,
+                    "cannot register webhooks to %s yet (%s); retrying in %.1fs", destination, exc, delay)
+            await _pause(stop, delay)
+            continue
+        log.info("webhooks to %s: %s", destination, ", ".join(f"{c['scope']} {c['action']}" for c in changes))
+        return
 
 
 async def keep_hooks_active(admin: BigCommerceAdmin, destination: str, settings: Settings, metrics: WorkerMetrics,
                             interval: float, stop: asyncio.Event) -> None:
-    """Every ``interval`` seconds: BigCommerce deactivates a hook whose deliveries keep failing (and stops
-    sending); re-activate ours, count each one in ``pricing_edge_webhooks_reactivated_total`` (alert on any
-    increase: deliveries were failing), and re-create any that was deleted. The poller covers the gap. The
-    first check waits an interval: at start :func:`register_until_done` registers (two at once could both
-    create a missing hook)."""
-    while True:
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(interval):
-                await stop.wait()
+    """At worker start (``PRICING_EDGE_WEBHOOK_DESTINATION``), register our hooks; then every ``interval``
+    seconds: BigCommerce deactivates a hook whose deliveries keep failing (and stops sending); re-activate
+    ours, count each one in ``pricing_edge_webhooks_reactivated_total`` (alert on any increase: deliveries were
+    failing), and re-create any that was deleted. The poller covers the gap. One task does both, one after the
+    other: two registrations at once could both create a missing hook."""
+    await _register_at_start(admin, destination, settings, stop)
+    while not stop.is_set():
+        await _pause(stop, interval)
         if stop.is_set():
             return
         try:
