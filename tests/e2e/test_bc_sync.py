@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,16 @@ def env(system: OrderSystem, batch: int) -> dict[str, str]:
     return worker_env(system.settings) | {"PRICING_EDGE_BC_SYNC_BATCH": str(batch)}
 
 
-def sync(system: OrderSystem, kind: str, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "sync", kind, "--timeout", "240", *extra],
-                            env=env(system, 200), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@contextmanager
+def sync(system: OrderSystem, kind: str, *extra: str) -> Iterator[subprocess.Popen[str]]:
+    """``pricing-edge sync`` running; killed if the test ends before it does."""
+    with subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "sync", kind, "--timeout", "240", *extra],
+                          env=env(system, 200), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as run:
+        try:
+            yield run
+        finally:
+            if run.poll() is None:
+                run.kill()
 
 
 def bc_sim(system: OrderSystem, method: str, path: str, body: Any = None) -> dict[str, Any]:
@@ -121,12 +128,12 @@ def differing(system: OrderSystem) -> list[str]:
 
 def test_prices_end_equal_to_the_erp_through_429s_an_erp_outage_and_a_worker_killed_mid_batch(
         settings: Settings, tmp_path: Path) -> None:
-    with order_system(settings, tmp_path, worker="none", register_hooks=False) as system:
+    with order_system(settings, tmp_path, worker="none", register_hooks=False) as system, ExitStack() as stack:
         assert len(differing(system)) > 500  # BigCommerce's copy lags the ERP (the dataset's stale records)
         bc_sim(system, "POST", "/price-records/hold-replies", {"seconds": 120})
         with worker_process(system.settings, tmp_path / "worker-1.log", env=env(system, 200)) as first:
-            run = sync(system, "prices", "--no-progress")
-            wait_until(lambda: sum(bc_sim(system, "GET", "/writes")["price_records"].values()) >= 100, timeout=90,
+            run = stack.enter_context(sync(system, "prices", "--no-progress"))
+            wait_until(lambda: sum(bc_sim(system, "GET", "/writes")["price_records"].values()) >= 100, timeout=240,
                        what="a batch of records stored by BigCommerce, its reply held")
             os.kill(first.pid, signal.SIGKILL)  # it wrote, and will never hear back
             first.wait(timeout=10)
@@ -139,7 +146,7 @@ def test_prices_end_equal_to_the_erp_through_429s_an_erp_outage_and_a_worker_kil
         bc_sim(system, "POST", "/rate-limit", {"quota": 40, "window_ms": 1000})
         with storm(system) as statuses, worker_process(system.settings, tmp_path / "worker-2.log",
                                                        env=env(system, 200)):
-            wait_until(lambda: flow_status(system)["retries_waiting"] >= 1, timeout=90,
+            wait_until(lambda: flow_status(system)["retries_waiting"] >= 1, timeout=240,
                        what="the sync run waiting out the ERP outage")
             system.http.delete(f"{system.erp.base_url}/_sim/faults")
             out, err = run.communicate(timeout=240)
@@ -184,7 +191,7 @@ def erp_levels(system: OrderSystem) -> dict[str, dict[str, Any]]:
 
 def test_inventory_follows_the_erp_by_location_with_safety_stock_and_backorder(settings: Settings,
                                                                                 tmp_path: Path) -> None:
-    with order_system(settings, tmp_path, worker="none", register_hooks=False) as system:
+    with order_system(settings, tmp_path, worker="none", register_hooks=False) as system, ExitStack() as stack:
         (sku,) = system.skus(1, offset=11)
         with worker_process(system.settings, tmp_path / "worker.log", env=env(system, 500)):
             system.erp_sim("/changes/stock", {"sku": sku, "location_id": 2, "on_hand": 17, "allocated": 5,
@@ -195,8 +202,8 @@ def test_inventory_follows_the_erp_by_location_with_safety_stock_and_backorder(s
             assert bc_levels(system, [sku])[key] == {"sku": sku, "location_id": 2, "quantity": 12, "safety_stock": 3,
                                                      "is_in_stock": True}
             system.erp_sim("/faults", {"down_seconds": 600})
-            run = sync(system, "inventory")
-            wait_until(lambda: flow_status(system)["retries_waiting"] >= 1, timeout=60,
+            run = stack.enter_context(sync(system, "inventory"))
+            wait_until(lambda: flow_status(system)["retries_waiting"] >= 1, timeout=240,
                        what="the inventory sync waiting out the ERP outage")
             system.http.delete(f"{system.erp.base_url}/_sim/faults")
             out, err = run.communicate(timeout=240)
@@ -208,7 +215,7 @@ def test_inventory_follows_the_erp_by_location_with_safety_stock_and_backorder(s
             writes = bc_sim(system, "GET", "/writes")
             assert writes["inventory_levels"][key] == 1
             assert max(writes["inventory_levels"].values()) == 1, "a level was written twice"
-            again = sync(system, "inventory", "--full", "--no-progress")  # BigCommerce re-read whole
+            again = stack.enter_context(sync(system, "inventory", "--full", "--no-progress"))  # BigCommerce re-read whole
             out, err = again.communicate(timeout=240)
             assert again.returncode == 0, (out, err)
             report = orjson.loads(out)["report"]

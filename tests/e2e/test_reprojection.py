@@ -24,8 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pricing_edge.config import Settings
-from tests.e2e.conftest import System, start_system
+from tests.e2e.conftest import System, patient_settings, start_system
 from tests.support.clock import ManualClock
 from tests.support.polling import wait_until
 
@@ -56,7 +55,7 @@ class Steps(ManualClock):
 @pytest.fixture(scope="module")
 def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     clock = Steps()
-    for started in start_system(replace(Settings.from_env({}), upstream_timeout=30.0), tmp_path_factory.mktemp("re"),
+    for started in start_system(replace(patient_settings(), upstream_timeout=30.0), tmp_path_factory.mktemp("re"),
                                 clock):
         parts(started).responses.clock = clock.monotonic  # answers judged by the same standing clock
         yield started
