@@ -249,8 +249,7 @@ class GraphQLEndpoint:
         cart_call = None
         headers: dict[str, str] = {}  # the buyer's, as BigCommerce gets them: the cart path asks it on their behalf
         if operation.operation is OperationType.MUTATION and self.cart_path is not None:
-            headers = forwarded(request.headers, self.client_of(request) if request.client else None,
-                                self.settings.trusted_proxy_secret)
+            headers = self.forwarded(request)
             cart_call = await self.cart_path.check(root_field, collector, headers)
             if cart_call is not None and isinstance(cart_call.decision, Refuse):
                 return Response(dumps(cart_call.refusal()), media_type=JSON)
@@ -371,8 +370,7 @@ class GraphQLEndpoint:
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
         """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
-        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
-                            self.settings.trusted_proxy_secret)
+        headers = self.forwarded(request)
         variables = gql.variables
         operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
         if operation is not None and any(v.variable.name.value == PAGE_VARIABLE for v in operation.variable_definitions or ()):
@@ -421,6 +419,11 @@ class GraphQLEndpoint:
         self.metrics.cart_repricing.labels("ok").inc()
         return None
 
+    def forwarded(self, request: Request) -> dict[str, str]:
+        """The headers sent on to BigCommerce for ``request`` (``forwarded``), with the client it counts as."""
+        return forwarded(request.headers, self.client_of(request) if request.client else None,
+                         self.settings.trusted_proxy_secret)
+
     def client_of(self, request: Request) -> str:
         """Who the request counts against: True-Client-IP from a trusted proxy, else the peer address."""
         return client_address(request.client.host if request.client else None, request.headers,
@@ -441,8 +444,7 @@ class GraphQLEndpoint:
             known = self.index.visible(scope.visibility_key, entity_id=entity_id)
             if known is not None and len(known.variants) > len(overlay.paging[entity_id].variants):
                 overlay.complete(entity_id, known.variants)
-        headers = forwarded(request.headers, self.client_of(request) if request.client else None,
-                            self.settings.trusted_proxy_secret)
+        headers = self.forwarded(request)
         for _ in range(MAX_VARIANT_PAGES):
             cursors = {entity_id: paging.cursor for entity_id, paging in list(overlay.paging.items())[:VARIANT_BATCH]
                        if paging.cursor}

@@ -10,7 +10,7 @@ from graphql import FieldNode, GraphQLError, OperationDefinitionNode
 from starlette.requests import Request
 from starlette.responses import Response
 
-from pricing_edge.bigcommerce.storefront import UpstreamUnavailable, forwarded
+from pricing_edge.bigcommerce.storefront import UpstreamUnavailable
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.answer_flags import Filled
@@ -54,8 +54,7 @@ async def _listing_once(edge: GraphQLEndpoint, request: Request, gql: GraphQLReq
                         root_field: FieldNode, cache_key: tuple[Any, ...],
                         generation: int) -> tuple[Response, list[Tag]] | Response | None:
     assert edge.listings is not None
-    headers = forwarded(request.headers, edge.client_of(request) if request.client else None,
-                        edge.settings.trusted_proxy_secret)
+    headers = edge.forwarded(request)
     try:
         composed = await edge.listings.compose(listing, document, sent, gql.variables or {}, collector,
                                                scope.price_list_id, scope.visibility_key, scope.currency, headers,
