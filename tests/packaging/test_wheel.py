@@ -22,10 +22,10 @@ from pricing_edge.config import DEMO_CLIENT_SECRET
 from pricing_edge.demo import demo_order
 from pricing_edge.intake import envelope
 from pricing_edge.intake.bigcommerce_webhooks import signing_secret
-from pricing_edge.runtime import free_port, port_is_free
 from pricing_edge.sim.fixtures import DEMO_EVENT_SECRET
 from tests.packaging.dockerfile import REPO
 from tests.support.polling import wait_until
+from tests.support.processes import demo_process, sigterm_and_wait
 
 QUERY = "query($id: Int!) { site { product(entityId: $id) { prices { price { value } } } } }"
 
@@ -37,28 +37,15 @@ def _outside_the_repo_env() -> dict[str, str]:
 
 @pytest.fixture
 def demo(installed: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
-    """``pricing-edge demo`` from the installed copy, in a scratch directory; yields its fixtures."""
-    port = free_port()
-    while not all(port_is_free("127.0.0.1", port + k) for k in range(4)):
-        port = free_port()
+    """``pricing-edge demo`` from the installed copy, in a scratch directory; yields its fixtures. Its four
+    ports are tried again elsewhere if a parallel test takes one first (``demo_process``)."""
     command = str(installed / "bin" / "pricing-edge")
     env = _outside_the_repo_env()
-    log = (tmp_path / "demo.log").open("wb")
-    process = subprocess.Popen([command, "demo", "--port", str(port)], cwd=tmp_path, env=env, stdout=log,
-                               stderr=subprocess.STDOUT)
-    try:
+    with demo_process(env, tmp_path / "demo.log", command=[command], cwd=tmp_path) as (process, port):
         fixtures = orjson.loads(subprocess.run([command, "fixtures", "--port", str(port)], cwd=tmp_path, env=env,
                                                capture_output=True, check=True).stdout)
-        base = fixtures["edge_url"].rsplit("/", 1)[0]
-        try:
-            wait_until(lambda: _ready(base) or process.poll() is not None, timeout=90, what="the installed demo")
-        finally:
-            assert process.poll() is None, (tmp_path / "demo.log").read_text()
-        yield {**fixtures, "base": base}
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        yield {**fixtures, "base": fixtures["edge_url"].rsplit("/", 1)[0]}
+        sigterm_and_wait(process, timeout=30)  # a clean stop; demo_process kills it if this did not
 
 
 def test_the_installed_copy_is_what_runs(installed: Path, tmp_path: Path) -> None:
@@ -111,9 +98,3 @@ def test_the_installed_demo_accepts_an_erp_event_and_a_bigcommerce_webhook(demo:
 
     assert wait_until(in_the_erp, timeout=60, what="the order in the ERP")[0]["bc_order_id"] == order["id"]
 
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(base + "/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False

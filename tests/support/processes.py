@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,11 +24,13 @@ def cli_env(settings: Mapping[str, object]) -> dict[str, str]:
 
 
 @contextmanager
-def cli_process(args: list[str], env: Mapping[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``pricing-edge ARGS`` running; killed on the way out if the test has not stopped it."""
+def cli_process(args: list[str], env: Mapping[str, str], log_path: Path, command: Sequence[str] = (),
+                cwd: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """``pricing-edge ARGS`` running; killed on the way out if the test has not stopped it. ``command`` is
+    how to run pricing-edge (default: this checkout's, with this interpreter)."""
+    program = list(command) or [sys.executable, "-m", "pricing_edge.cli"]
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", *args], env=dict(env), stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([*program, *args], env=dict(env), stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
     try:
         yield process
     finally:
@@ -63,14 +65,15 @@ def _in_use(port: int) -> bool:
 
 
 @contextmanager
-def demo_process(env: Mapping[str, str], log_path: Path, attempts: int = 3) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+def demo_process(env: Mapping[str, str], log_path: Path, attempts: int = 3, command: Sequence[str] = (),
+                 cwd: Path | None = None) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """``pricing-edge demo`` up and ready on a block of four free ports: (process, edge port). Another test
     may take one of the four between the check and the bind; then it is tried again on another block."""
     from tests.support.polling import wait_until
 
     for _ in range(attempts):
         port = free_port_block(4)
-        with cli_process(["demo", "--port", str(port)], env, log_path) as demo:
+        with cli_process(["demo", "--port", str(port)], env, log_path, command, cwd) as demo:
             wait_until(lambda: _ready(f"http://127.0.0.1:{port}") or demo.poll() is not None, timeout=120,
                        what="the demo to start")
             if demo.poll() is None:
