@@ -50,6 +50,9 @@ class EventStats:
             "not_visible_within_s": {"timeout_s": VISIBLE_TIMEOUT, "count": self.counts["not_visible"]},
             "not_accepted": self.counts["not_accepted"], "change_errors": self.counts["change_errors"],
             "earliest_ms": self.earliest_ms, "poll_interval_ms": POLL_INTERVAL * 1000,
+            # the harness's own requests to the edge (probes) and to the ERP simulator (changes, outbox
+            # status): load on the system beside the plp traffic, counted in the edge's CPU too
+            "probe_requests": self.counts["polls"], "erp_requests": self.counts["erp_requests"],
             "histogram": self.overall.kind, "samples": self.samples[:5],
         }
 
@@ -149,6 +152,7 @@ class EventRun:
     async def _accepted(self, erp: httpx.AsyncClient, kind: str, change: dict[str, Any]) -> float | None:
         """When the edge answered 202 to the event (the outbox's ``delivered_at``), waiting for retries."""
         response = await erp.post(f"/_sim/changes/{kind}", json=change)
+        self.stats.counts["erp_requests"] += 1
         if response.status_code != 200:
             self.stats.counts["change_errors"] += 1
             self.stats.samples.append(f"change {change}: {response.status_code} {response.text[:200]}")
@@ -160,6 +164,7 @@ class EventRun:
                 break
             await asyncio.sleep(0.02)
             entry = (await erp.get(f"/_sim/events/{entry['id']}")).json()
+            self.stats.counts["erp_requests"] += 1
         if entry["status"] != "delivered" or not entry.get("delivered_at"):
             self.stats.samples.append(f"event {entry['id']}: {entry['status']} {entry.get('last_error')}")
             return None
@@ -171,6 +176,7 @@ class EventRun:
         while time.monotonic() < deadline:
             response = await self.pinned.ask(instance, probe.body, probe.headers)
             now = time.time()
+            self.stats.counts["polls"] += 1
             if response.status_code == 200 and self._shows(orjson.loads(response.content), kind, key, position):
                 return now
             await asyncio.sleep(POLL_INTERVAL)

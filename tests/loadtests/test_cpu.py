@@ -1,0 +1,21 @@
+"""Where a run's CPU went, by part of the system: the figure the events scenario is explained by."""
+from __future__ import annotations
+
+import os
+
+from loadtests import cpu
+
+
+def test_cpu_by_process_is_each_groups_spending_per_unit_of_work() -> None:
+    before = {"edge": {10: 1.0, 11: 2.0}, "redis": {20: 5.0}}
+    after = {"edge": {10: 3.0, 11: 2.5, 12: 0.5}, "redis": {20: 5.4}}  # 12: a worker started meanwhile
+    found = cpu.by_process(before, after, wall_s=2.0, per={"request": 1000, "event": 100})
+    assert found["edge"]["cpu_s"] == 3.0 and found["edge"]["cores"] == 1.5
+    assert found["edge"]["per_process"] == {"10": 2.0, "11": 0.5, "12": 0.5}
+    assert found["edge"]["ms_per_request"] == 3.0 and found["edge"]["ms_per_event"] == 30.0
+    assert found["redis"]["cpu_s"] == 0.4 and found["redis"]["ms_per_event"] == 4.0
+
+
+def test_this_process_is_sampled_from_proc() -> None:
+    sampled = cpu.sample({"me": [os.getpid()]})
+    assert os.getpid() in sampled["me"] and sampled["me"][os.getpid()] > 0
