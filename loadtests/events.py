@@ -52,7 +52,8 @@ class EventStats:
             "earliest_ms": self.earliest_ms, "poll_interval_ms": POLL_INTERVAL * 1000,
             # the harness's own requests to the edge (probes) and to the ERP simulator (changes, outbox
             # status): load on the system beside the plp traffic, counted in the edge's CPU too
-            "probe_requests": self.counts["polls"], "erp_requests": self.counts["erp_requests"],
+            "probe_requests": self.counts["polls"], "probe_errors": self.counts["poll_errors"],
+            "erp_requests": self.counts["erp_requests"],
             "histogram": self.overall.kind, "samples": self.samples[:5],
         }
 
@@ -174,7 +175,11 @@ class EventRun:
                           position: int) -> float | None:
         deadline = time.monotonic() + VISIBLE_TIMEOUT
         while time.monotonic() < deadline:
-            response = await self.pinned.ask(instance, probe.body, probe.headers)
+            try:
+                response = await self.pinned.ask(instance, probe.body, probe.headers)
+            except httpx.TransportError:  # the edge closed an idle keep-alive connection as it was reused
+                self.stats.counts["poll_errors"] += 1
+                continue
             now = time.time()
             self.stats.counts["polls"] += 1
             if response.status_code == 200 and self._shows(orjson.loads(response.content), kind, key, position):
