@@ -19,3 +19,15 @@ def test_cpu_by_process_is_each_groups_spending_per_unit_of_work() -> None:
 def test_this_process_is_sampled_from_proc() -> None:
     sampled = cpu.sample({"me": [os.getpid()]})
     assert os.getpid() in sampled["me"] and sampled["me"][os.getpid()] > 0
+
+
+def test_the_report_says_where_the_events_runs_cpu_went() -> None:
+    from loadtests.report import cpu_lines
+
+    live = {"cpu_by_process": {"edge": {"cpu_s": 12.0, "cores": 1.0, "ms_per_event": 24.0},
+                               "redis": {"cpu_s": 1.2, "cores": 0.1, "ms_per_event": 2.4},
+                               "generator": {"cpu_s": 2.0}, "harness": {"cpu_s": 3.0}, "wall_s": 12.0}}
+    line = cpu_lines(live)[-1]
+    assert "edge 1.00 cores (24.00 ms per event)" in line and "redis 0.10 cores" in line
+    assert "generator 2.00 CPU-s" in line and "harness 3.00 CPU-s" in line
+    assert cpu_lines({}) == [] and cpu_lines(None) == []
