@@ -31,3 +31,11 @@ def test_the_report_says_where_the_events_runs_cpu_went() -> None:
     assert "edge 1.00 cores (24.00 ms per event)" in line and "redis 0.10 cores" in line
     assert "generator 2.00 CPU-s" in line and "harness 3.00 CPU-s" in line
     assert cpu_lines({}) == [] and cpu_lines(None) == []
+
+
+def test_the_per_event_cpu_figures_are_measured() -> None:
+    from loadtests.event_cpu import measure
+
+    figures = measure(rounds=3)
+    assert set(figures) == {"intake_one_event_us", "store_read_price_us", "store_read_stock_level_us"}
+    assert all(value > 0 for value in figures.values())
