@@ -89,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--small", action="store_true", help="fewer products per scenario (quick set-up)")
     parser.add_argument("--scale-skus", type=parse_sizes, default=list(scale.DEFAULT_SIZES),
                         help="catalog sizes of the scale scenario, comma-separated SKUs (default 10000,30000,100000)")
+    parser.add_argument("--with-worker", action="store_true",
+                        help="also run `pricing-edge worker` beside the edge, as production does (its BigCommerce "
+                             "push of every price and stock event: PRICING_EDGE_BC_SYNC); its CPU is reported")
     parser.add_argument("--keep-logs", type=Path, default=None, help="a folder for the processes' logs")
     return parser
 
@@ -129,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     workdir = args.keep_logs or Path(tempfile.mkdtemp(prefix="pricing-edge-bench-"))
     started = time.monotonic()
-    system = System(workdir=workdir, redis_url=args.redis_url, workers=args.workers, bc_latency_ms=args.bc_latency_ms)
+    system = System(workdir=workdir, redis_url=args.redis_url, workers=args.workers, bc_latency_ms=args.bc_latency_ms,
+                    with_worker=args.with_worker)
     results: dict[str, Any] = {"scenarios": {}, "baselines": {"bigcommerce": {}, "limit": {}}}
     if options.scenarios:
         with system:

@@ -4,8 +4,9 @@ driver its process's ``os.times()``). CPU per request = CPU-seconds spent during
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
@@ -61,3 +62,40 @@ def self_cpu_seconds() -> float:
 def delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU-seconds spent between two samples (processes that appeared count from zero)."""
     return round(sum(after[pid] - before.get(pid, 0.0) for pid in after), 3)
+
+
+def sample(groups: Mapping[str, Iterable[int]]) -> dict[str, dict[int, float]]:
+    """CPU-seconds so far of each named group of process trees (``{"edge": [pid], "redis": [pid], ...}``)."""
+    return {name: tree_cpu_seconds(pids) for name, pids in groups.items()}
+
+
+def by_process(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]], wall_s: float,
+               per: Mapping[str, float]) -> dict[str, Any]:
+    """Where a run's CPU went: per group, its CPU-seconds, cores, each process's share, and the CPU per unit
+    of each of ``per`` (e.g. ``{"request": 12000, "event": 500}``) — the figure that says which process a
+    scenario's cost lands on."""
+    wall = max(wall_s, 0.001)
+    found: dict[str, Any] = {}
+    for name, start in before.items():
+        end = after.get(name, {})
+        spent = delta(start, end)
+        found[name] = {"cpu_s": spent, "cores": round(spent / wall, 2),
+                       "per_process": {str(pid): round(end[pid] - start.get(pid, 0.0), 3) for pid in end},
+                       **{f"ms_per_{unit}": round(spent * 1000 / count, 4) for unit, count in per.items() if count}}
+    return found
+
+
+def redis_pid(url: str) -> int | None:
+    """The pid of the Redis server at ``url`` if it runs on this machine (its CPU is then readable here)."""
+    import redis
+
+    if not any(host in url for host in ("localhost", "127.0.0.1")):
+        return None
+    client = redis.Redis.from_url(url, socket_timeout=2)
+    try:
+        pid = client.info("server").get("process_id")
+    except (redis.RedisError, OSError):
+        return None
+    finally:
+        client.close()
+    return int(pid) if pid else None

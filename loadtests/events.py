@@ -50,6 +50,10 @@ class EventStats:
             "not_visible_within_s": {"timeout_s": VISIBLE_TIMEOUT, "count": self.counts["not_visible"]},
             "not_accepted": self.counts["not_accepted"], "change_errors": self.counts["change_errors"],
             "earliest_ms": self.earliest_ms, "poll_interval_ms": POLL_INTERVAL * 1000,
+            # the harness's own requests to the edge (probes) and to the ERP simulator (changes, outbox
+            # status): load on the system beside the plp traffic, counted in the edge's CPU too
+            "probe_requests": self.counts["polls"], "probe_errors": self.counts["poll_errors"],
+            "erp_requests": self.counts["erp_requests"],
             "histogram": self.overall.kind, "samples": self.samples[:5],
         }
 
@@ -148,7 +152,16 @@ class EventRun:
 
     async def _accepted(self, erp: httpx.AsyncClient, kind: str, change: dict[str, Any]) -> float | None:
         """When the edge answered 202 to the event (the outbox's ``delivered_at``), waiting for retries."""
+        try:
+            return await self._delivered(erp, kind, change)
+        except httpx.HTTPError as exc:  # the ERP simulator did not answer the harness (a starved machine)
+            self.stats.counts["change_errors"] += 1
+            self.stats.samples.append(f"change {change}: {type(exc).__name__} {exc}")
+            return None
+
+    async def _delivered(self, erp: httpx.AsyncClient, kind: str, change: dict[str, Any]) -> float | None:
         response = await erp.post(f"/_sim/changes/{kind}", json=change)
+        self.stats.counts["erp_requests"] += 1
         if response.status_code != 200:
             self.stats.counts["change_errors"] += 1
             self.stats.samples.append(f"change {change}: {response.status_code} {response.text[:200]}")
@@ -160,6 +173,7 @@ class EventRun:
                 break
             await asyncio.sleep(0.02)
             entry = (await erp.get(f"/_sim/events/{entry['id']}")).json()
+            self.stats.counts["erp_requests"] += 1
         if entry["status"] != "delivered" or not entry.get("delivered_at"):
             self.stats.samples.append(f"event {entry['id']}: {entry['status']} {entry.get('last_error')}")
             return None
@@ -169,8 +183,13 @@ class EventRun:
                           position: int) -> float | None:
         deadline = time.monotonic() + VISIBLE_TIMEOUT
         while time.monotonic() < deadline:
-            response = await self.pinned.ask(instance, probe.body, probe.headers)
+            try:
+                response = await self.pinned.ask(instance, probe.body, probe.headers)
+            except httpx.TransportError:  # the edge closed an idle keep-alive connection as it was reused
+                self.stats.counts["poll_errors"] += 1
+                continue
             now = time.time()
+            self.stats.counts["polls"] += 1
             if response.status_code == 200 and self._shows(orjson.loads(response.content), kind, key, position):
                 return now
             await asyncio.sleep(POLL_INTERVAL)

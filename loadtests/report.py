@@ -114,6 +114,18 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
     return checks
 
 
+def cpu_lines(live: dict[str, Any] | None) -> list[str]:
+    """Where the events run's CPU went, process by process: what explains its latency on a shared machine."""
+    parts = (live or {}).get("cpu_by_process")
+    if not parts:
+        return []
+    shown = [f"{name} {part['cores']:.2f} cores" + (f" ({part['ms_per_event']:.2f} ms per event)"
+                                                     if "ms_per_event" in part else "")
+             for name, part in parts.items() if isinstance(part, dict) and "cores" in part]
+    shown += [f"{name} {parts[name]['cpu_s']:.2f} CPU-s" for name in ("generator", "harness") if name in parts]
+    return ["", f"CPU during events ({parts.get('wall_s', 0):g} s, warm-up included): " + ", ".join(shown) + "."]
+
+
 def event_targets(report: dict[str, Any], add: Any) -> None:
     """Issue #20's: changes do not slow hits (the ``events`` scenario: plp at 1,000/s under 50 ERP events/s),
     and the edge closer to the limit."""
@@ -231,6 +243,7 @@ def markdown(report: dict[str, Any], plot: Path | None, scale_plot: Path | None 
                       f"p99 {_ms(events['p99_ms'])}, max {_ms(events['max_ms'])}; per process (pid) {per}; "
                       f"not visible within {events['not_visible_within_s']['timeout_s']:g} s: "
                       f"{events['not_visible_within_s']['count']}."]
+    lines += cpu_lines(report["scenarios"].get("events"))
     search = report.get("max_rate")
     if search:
         lines += ["", f"Maximum sustainable plp rate with p99 ≤ {search['p99_limit_ms']:g} ms "

@@ -195,6 +195,8 @@ class Bench:
             await erp.get("/_sim/reads", params={"reset": "1"})
             before = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
             cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
+            groups = self.cpu_groups()
+            everyone_before, harness_before, wall_before = cpu.sample(groups), cpu.self_cpu_seconds(), time.monotonic()
             load = self.drive(system.edge_url + "/graphql", scenario.requests, scenario.rate, o.duration,
                               expected_latency_s=0.2 if scenario.name == "cart" else EDGE_LATENCY_S)
             events: dict[str, Any] | None = None
@@ -211,10 +213,17 @@ class Bench:
             else:
                 result = await load
             cpu_after = cpu.tree_cpu_seconds(system.pids("edge"))
+            everyone_after, harness_after, wall = cpu.sample(groups), cpu.self_cpu_seconds(), time.monotonic() - wall_before
             after = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
             reads = (await erp.get("/_sim/reads")).json()
         delta = instances.diff(after, before)
         measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu_after))
+        per = {"request": result["sent"], **({"event": events["events"]} if events else {})}
+        measured["cpu_by_process"] = {
+            **cpu.by_process(everyone_before, everyone_after, wall, per),
+            "generator": {"cpu_s": round(result["generator"]["cpu_s"], 3)},
+            "harness": {"cpu_s": round(harness_after - harness_before, 3), "note": "this process: the event "
+                        "changes and their probes, the metrics scrapes"}, "wall_s": round(wall, 2)}
         cache = instances.cache_ratios(delta)
         hits = cache.get("response", {}).get("hits", 0)
         lookups = hits + cache.get("response", {}).get("misses", 0)
@@ -275,6 +284,16 @@ class Bench:
         measured = self.summarize(rate, result, cpu.delta(cpu_before, cpu.tree_cpu_seconds(pids)))
         measured["server_cpu_note"] = "BigCommerce simulator process" if kind == "bigcommerce" else "limit app processes"
         return measured
+
+    def cpu_groups(self) -> dict[str, list[int]]:
+        """The system's processes by part (Redis only when it runs on this machine; a shared one carries
+        its other tenants' CPU too)."""
+        system = self.system
+        groups = {name: system.pids(name) for name in ("edge", "erp", "bigcommerce", "worker") if system.pids(name)}
+        redis = system.pids("redis") or [pid for pid in [cpu.redis_pid(system.redis_url)] if pid]
+        if redis:
+            groups["redis"] = redis
+        return groups
 
     def summarize(self, rate: float, result: dict[str, Any], server_cpu_s: float) -> dict[str, Any]:
         """The driver's result as the report has it. CPU covers the whole run, warm-up included, so it is

@@ -5,7 +5,9 @@
 - BigCommerce simulator (``pricing-edge sim bigcommerce``, its default 150 ms latency), ERP simulator
   (``pricing-edge sim erp``, events to the edge), the edge (``pricing-edge serve --workers N``, N = cores:
   uvicorn with uvloop and httptools, access log off — README "Running the edge in production"), and
-  the limit baseline (``python -m loadtests.limit_app``, the same uvicorn settings).
+  the limit baseline (``python -m loadtests.limit_app``, the same uvicorn settings). With ``with_worker``
+  (``--with-worker``) a sync worker too (``pricing-edge worker``), as production runs one beside the edge;
+  without it nothing consumes the worker's streams and nothing is pushed into BigCommerce.
 
 Every process is started in a session of its own, so stopping one stops its uvicorn workers too; stop()
 runs on any exit, Ctrl+C included.
@@ -68,7 +70,8 @@ class System:
     """``with System(...) as system:`` — everything started, and stopped on the way out."""
 
     def __init__(self, *, workdir: Path | None = None, redis_url: str | None = None, workers: int | None = None,
-                 bc_latency_ms: float | None = None, log_level: str = "warning", sim_skus: int | None = None) -> None:
+                 bc_latency_ms: float | None = None, log_level: str = "warning", sim_skus: int | None = None,
+                 with_worker: bool = False) -> None:
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="pricing-edge-bench-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.workers = workers or os.cpu_count() or 1
@@ -76,6 +79,9 @@ class System:
         self.requested_redis = redis_url or os.environ.get("PRICING_EDGE_REDIS_URL")
         self.prefix = f"pe-bench-{uuid.uuid4().hex[:8]}:"
         self.ports = {"edge": free_port(), "bigcommerce": free_port(), "erp": free_port(), "limit": free_port()}
+        self.with_worker = with_worker  # production's shape: a sync worker beside the edge (off by default)
+        if with_worker:
+            self.ports["worker"] = free_port()
         layout = DemoLayout(self.ports["edge"])
         base = Settings.from_env()
         if sim_skus is not None:  # the simulators' catalog size (scale): the price lists the edge is told follow it
@@ -163,6 +169,9 @@ class System:
         self._wait_http("erp", self.erp_url + "/healthz")
         self._spawn("edge", [*cli, "serve", "--port", str(self.ports["edge"]), "--workers", str(self.workers), *level])
         self._wait_http("edge", self.edge_url + "/readyz", ok_only=True)
+        if self.with_worker:
+            self._spawn("worker", [*cli, "worker", "--port", str(self.ports["worker"]), *level])
+            self._wait_http("worker", self.url("worker") + "/healthz", ok_only=True)
 
     def warm_store(self, timeout: float = 300) -> dict[str, Any]:
         """``pricing-edge warm``: every assigned price list and all stock into Redis, as production would."""

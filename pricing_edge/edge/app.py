@@ -173,13 +173,10 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     webhooks.on_catalog_change = parts.memberships.catalog_changed
 
     def on_change(change: Invalidation) -> None:
-        tags: list[Tag] = []
-        for price_list_id, currency, sku in change.prices:
-            parts.records.drop_price(price_list_id, currency, sku)
-            tags.append(price_tag(price_list_id, sku))
-        for sku in change.stock:
-            parts.records.drop_stock(sku)
-            tags.append(stock_tag(sku))
+        # The records the event wrote replace L1's (no store read before the re-projection); the others go.
+        parts.records.changed(change.prices, change.stock, change.learned())
+        tags: list[Tag] = [price_tag(price_list_id, sku) for price_list_id, _, sku in change.prices]
+        tags += [stock_tag(sku) for sku in change.stock]
         tags += [stock_tag(sku) for sku in change.reserved]  # the records stand; the stock shown moved
         for customer_id in change.customers:
             if parts.buyers:

@@ -18,13 +18,14 @@ import orjson
 from pricing_edge.backoff import Backoff
 from pricing_edge.domain.credit import CreditRecord
 from pricing_edge.domain.customers import CustomerRecord
-from pricing_edge.domain.events import EventDataError, Record, from_data
+from pricing_edge.domain.events import EventDataError, Record, from_data, record_key
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.order_events import is_order_event
 from pricing_edge.domain.versioning import ahead_problem
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
+from pricing_edge.store import codec
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import CACHE_UPDATER_GROUP, ERP_INTAKE, INVALIDATION
 
@@ -34,7 +35,10 @@ TRIM_EVERY_SECONDS = 5.0  # drop entries every group (this one, the worker's) ha
 
 @dataclass
 class Invalidation:
-    """What changed, as every edge process needs to hear it."""
+    """What changed, as every edge process needs to hear it — and, for prices and stock, the records as the
+    store now holds them (``store/codec.py``'s form, with when they were written): each process keeps those
+    in its L1 rather than dropping the old ones, so what an event changed is visible after the pub/sub hop
+    and one re-projection, with no read of the store in between. A message names each key once."""
 
     prices: list[tuple[int, str, str]] = field(default_factory=list)  # (price list, currency, sku)
     stock: list[str] = field(default_factory=list)
@@ -43,8 +47,11 @@ class Invalidation:
     reserved: list[str] = field(default_factory=list)  # SKUs whose reservations changed: shown stock moved
     tokens: list[str] = field(default_factory=list)  # digests of customer access tokens revoked by a logout
     traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
+    # the price records and stock levels written: ("price" | "stock", codec-encoded record)
+    records: list[tuple[str, str]] = field(default_factory=list)
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Record, as_of_ms: int | None = None) -> None:
+        """A record written to the store (at ``as_of_ms``: then it travels with the message)."""
         if isinstance(record, PriceRecord):
             self.prices.append((record.price_list_id, record.currency, record.sku))
         elif isinstance(record, StockLevel):
@@ -53,26 +60,62 @@ class Invalidation:
             self.customers.append(record.customer_id)
         elif isinstance(record, CreditRecord):
             self.companies.append(record.company_id)
+        if as_of_ms is not None and isinstance(record, PriceRecord | StockLevel):
+            self.records.append(_carried(record, as_of_ms))
 
     def extend(self, other: Invalidation) -> None:
         self.prices += other.prices
         self.stock += other.stock
         self.customers += other.customers
         self.companies += other.companies
+        self.records += other.records
 
     def __bool__(self) -> bool:
         return bool(self.prices or self.stock or self.customers or self.companies or self.reserved or self.tokens)
 
+    def learned(self) -> list[codec.Stored[PriceRecord] | codec.Stored[StockLevel]]:
+        """The records the message carries, newest version of each key only (one it cannot read is left out:
+        its key is named all the same, so it is dropped and read again)."""
+        newest: dict[str, codec.Stored[PriceRecord] | codec.Stored[StockLevel]] = {}
+        for kind, raw in self.records:
+            try:
+                stored = _read_carried(kind, raw.encode())
+            except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
+                log.warning("invalidation: a carried record could not be read (%s); dropping its key instead", exc)
+                continue
+            key = record_key(stored.record)
+            if key not in newest or newest[key].record.version < stored.record.version:
+                newest[key] = stored
+        return list(newest.values())
+
     def encode(self) -> bytes:
-        return orjson.dumps(self.__dict__)
+        """One message, each key named once however many events of the batch changed it."""
+        body = dict(self.__dict__)
+        for name in ("prices", "stock", "customers", "companies", "reserved", "tokens"):
+            body[name] = list(dict.fromkeys(body[name]))
+        body["records"] = [_carried(stored.record, stored.as_of_ms) for stored in self.learned()]
+        return orjson.dumps(body)
 
     @classmethod
     def decode(cls, raw: bytes) -> Invalidation:
         data: dict[str, Any] = orjson.loads(raw)
-        return cls([(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])], data.get("stock", []),
-                   data.get("customers", []), data.get("companies", []), [str(s) for s in data.get("reserved", [])],
-                   [str(t) for t in data.get("tokens", [])],
-                   str(data.get("traceparent") or ""))
+        return cls(prices=[(int(p[0]), str(p[1]), str(p[2])) for p in data.get("prices", [])],
+                   stock=data.get("stock", []), customers=data.get("customers", []),
+                   companies=data.get("companies", []), reserved=[str(s) for s in data.get("reserved", [])],
+                   tokens=[str(t) for t in data.get("tokens", [])], traceparent=str(data.get("traceparent") or ""),
+                   records=[(str(r[0]), str(r[1])) for r in data.get("records", []) if len(r) == 2])
+
+
+def _carried(record: PriceRecord | StockLevel, as_of_ms: int) -> tuple[str, str]:
+    return "price" if isinstance(record, PriceRecord) else "stock", codec.encode(record, as_of_ms).decode()
+
+
+def _read_carried(kind: str, raw: bytes) -> codec.Stored[PriceRecord] | codec.Stored[StockLevel]:
+    if kind == "price":
+        return codec.decode(PriceRecord, raw)
+    if kind == "stock":
+        return codec.decode(StockLevel, raw)
+    raise ValueError(f"no such kind of carried record: {kind!r}")
 
 
 async def apply_record(store: Store, record: Record) -> bool:
@@ -101,14 +144,23 @@ class CacheUpdater:
     async def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
         """Consume until cancelled (or ``stopping()``); store outages are waited out with backoff."""
         backoff, last_trim = Backoff(first=0.1, cap=5.0), time.monotonic()
+        # The group is made once (again after an outage), and stale entries are claimed now and then, not before
+        # every read: at tens of events a second each batch is one event, and its cost is its round trips.
+        ready, last_claim = False, float("-inf")
+        claim_every = min(TRIM_EVERY_SECONDS, self.claim_idle_ms / 1000)
         while not stopping():
             try:
-                await self.store.ensure_group(ERP_INTAKE, CACHE_UPDATER_GROUP)
+                if not ready:
+                    await self.store.ensure_group(ERP_INTAKE, CACHE_UPDATER_GROUP)
+                    ready = True
                 if time.monotonic() - last_trim > TRIM_EVERY_SECONDS:
                     last_trim = time.monotonic()
                     await self.store.trim_acknowledged(ERP_INTAKE)
-                entries = await self.store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
-                                                       self.claim_idle_ms, self.batch)
+                entries = []
+                if time.monotonic() - last_claim >= claim_every:
+                    last_claim = time.monotonic()
+                    entries = await self.store.claim_stale(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
+                                                           self.claim_idle_ms, self.batch)
                 entries += await self.store.read_group(ERP_INTAKE, CACHE_UPDATER_GROUP, self.consumer,
                                                        self.batch, self.block_ms)
                 if entries:
@@ -118,6 +170,7 @@ class CacheUpdater:
                     await self._publish(Invalidation(), [])
                 backoff.reset()
             except StoreError as exc:
+                ready = False  # the store may have lost the group with its data
                 delay = backoff.next_delay()
                 log.warning("cache updater: store unavailable (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
@@ -177,8 +230,9 @@ class CacheUpdater:
             self.metrics.events.labels(event_type, "rejected").inc()
             return False
         tracing.annotate(event_type=event_type)
+        written_at = int(time.time() * 1000)  # no later than the store's own stamp: never claims more freshness
         if await apply_record(self.store, record):
-            changed.add(record)
+            changed.add(record, written_at)
             self.metrics.events.labels(event_type, "applied").inc()
             return True
         self.metrics.events.labels(event_type, "ignored").inc()

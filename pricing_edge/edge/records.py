@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
@@ -40,6 +41,7 @@ from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
+from pricing_edge.store.codec import Stored
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -362,9 +364,38 @@ class _Tier(Generic[K, V]):
         self.generation += 1
         return self.l1.pop(key, None) is not None
 
+    def learn(self, key: Hashable, merge: Callable[[Held[V] | None], Held[V] | None]) -> None:
+        """A record the store was just given (an ERP event's): ``merge`` says what L1 holds from now on, given
+        what it holds (None: drop the key). Reads under way keep nothing they fetched, as after a drop."""
+        self.generation += 1
+        current = self.l1.get(key)
+        merged = merge(current if isinstance(current, Held) else None)
+        if merged is None:
+            self.l1.pop(key, None)
+        else:
+            self.l1[key] = merged
+
     def drop_all(self) -> None:
         self.generation += 1
         self.l1.clear()
+
+
+def _newer_price(held: Held[PriceRecord] | None, stored: Stored[PriceRecord]) -> Held[PriceRecord]:
+    if held is not None and held.value.version >= stored.record.version:
+        return held
+    return Held(stored.record, stored.as_of_ms)
+
+
+def _with_level(held: Held[StockByLocation] | None, stored: Stored[StockLevel]) -> Held[StockByLocation] | None:
+    """The SKU's levels with ``stored``'s location replaced (if newer); its freshness stays the oldest level's.
+    Nothing held: dropped (the other locations are not known here)."""
+    if held is None:
+        return None
+    level = stored.record
+    current = held.value.get(level.location_id)
+    if current is not None and current.version >= level.version:
+        return held
+    return Held({**held.value, level.location_id: level}, min(held.as_of_ms, stored.as_of_ms))
 
 
 def _differs(old: object, new: Held[Any]) -> bool:
@@ -472,6 +503,28 @@ class RecordService:
 
     def drop_stock(self, sku: str) -> bool:
         return self._stock.drop(sku)
+
+    def changed(self, prices: Iterable[tuple[int, str, str]], stock: Iterable[str],
+                learned: Iterable[Stored[PriceRecord] | Stored[StockLevel]] = ()) -> None:
+        """Records an ERP event changed (the invalidation channel's): those it carries (``learned``, as the store
+        now holds them) replace what L1 holds — newest version wins, a stock level joins its SKU's other
+        locations only if L1 holds them all — and every other named key is dropped, to be read again."""
+        kept: set[Hashable] = set()
+        for stored in learned:
+            record = stored.record
+            if isinstance(record, PriceRecord):
+                key: Hashable = (record.price_list_id, record.currency, record.sku)
+                self._prices.learn(key, functools.partial(_newer_price, stored=Stored(record, stored.as_of_ms)))
+            else:
+                key = record.sku
+                self._stock.learn(key, functools.partial(_with_level, stored=Stored(record, stored.as_of_ms)))
+            kept.add(key)
+        for price_key in prices:
+            if price_key not in kept:
+                self._prices.drop(price_key)
+        for sku in stock:
+            if sku not in kept:
+                self._stock.drop(sku)
 
     def drop_all(self) -> None:
         """Invalidations may have been missed: every record is read again from the store."""

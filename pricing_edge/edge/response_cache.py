@@ -14,7 +14,8 @@ rewrites its flags once per entry), since a record it used is past its TTL: a ke
 
 An answer computed while an invalidation happened is kept only if that invalidation touched none of
 its tags (a short log of recent invalidations says which), so a steady stream of ERP events does
-not stop unrelated answers from being kept.
+not stop unrelated answers from being kept — or, for an answer with holes, kept with the holes those
+invalidations feed marked for a re-projection before it is served.
 
 An answer kept with holes (``edge/holes.py``) is not dropped by an invalidation: the sites its tags feed
 are marked dirty, and it is not served again until they are re-projected (``reprojectable`` /
@@ -127,17 +128,25 @@ class ResponseCache:
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
             lifetime: float | None = None, holes: Holes | None = None) -> bool:
         """Keep an answer computed from records read at ``generation`` — unless an invalidation since
-        then touched one of its tags (then it may hold the state that invalidation replaced). It is
+        then touched one of its tags (then it may hold the state that invalidation replaced; one with ``holes``
+        is kept, those sites dirty: not served before they are re-projected). It is
         fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL.
         With ``holes`` it is re-projected after a change instead of dropped."""
         frozen = frozenset(tags)
+        dirty: set[int] = set()
         if generation is not None and not self._untouched_since(generation, frozen):
-            return False
+            # With holes it is kept all the same, the sites those invalidations feed marked for a re-projection:
+            # under steady events a hot page is otherwise recomputed whole (2-6 ms) again and again, never kept.
+            touched = self._touched_since(generation, frozen)
+            sites = holes.sites_for(touched) if holes is not None and touched is not None else None
+            if sites is None:
+                return False
+            dirty = sites
         lifetime = self._lifetime(lifetime)
         if lifetime <= 0:
             return False
         try:
-            self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes)
+            self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes, dirty=dirty)
         except ValueError:  # larger than the whole bound: not kept
             return False
         for tag in frozen:
@@ -211,6 +220,12 @@ class ResponseCache:
     def untouched_since(self, generation: int, tags: Iterable[Tag]) -> bool:
         """No invalidation since ``generation`` touched any of ``tags``."""
         return self._untouched_since(generation, frozenset(tags))
+
+    def _touched_since(self, generation: int, tags: frozenset[Tag]) -> frozenset[Tag] | None:
+        """Which of ``tags`` invalidations since ``generation`` touched; None when the log no longer reaches back."""
+        if not self._recent or self._recent[0][0] > generation + 1:
+            return None
+        return frozenset(tag for version, changed in self._recent if version > generation for tag in changed & tags)
 
     def _untouched_since(self, generation: int, tags: frozenset[Tag]) -> bool:
         if generation == self.generation:

@@ -378,3 +378,41 @@ async def test_reservation_changes_reach_every_process_coalesced_per_window(stor
 
 async def _async(value: bool) -> bool:
     return value
+
+
+# --- the records travel with the invalidation ------------------------------------------------------
+
+async def test_an_invalidation_carries_the_records_it_announces_as_the_store_holds_them(
+        store: Store, intake: Intake, running: Running) -> None:
+    heard = await listen(store, running)
+    upd, _ = updater(store)
+    running.updater(upd)
+    newer = price(7, "14.20")
+    level = StockLevel("PE-10003", 1, on_hand=40, allocated=2, safety_stock=1, version=9)
+    await intake.send(newer)
+    await intake.send(level)
+
+    await until(lambda: _true(heard.prices and heard.stock), "both invalidations")
+    learned = {type(s.record): s for i in heard.invalidations for s in i.learned()}
+    assert learned[PriceRecord].record == newer and learned[StockLevel].record == level
+    # stamped when written, never after the store's own stamp: L1 claims no more freshness than the store
+    stored = (await store.prices_as_of(2, "USD", [newer.sku]))[newer.sku]
+    assert learned[PriceRecord].as_of_ms <= stored.as_of_ms
+
+
+def test_a_message_names_each_key_once_and_carries_only_the_newest_record_of_each() -> None:
+    batch = Invalidation()
+    for version, amount in ((3, "1.00"), (5, "5.00"), (4, "4.00")):
+        batch.add(price(version, amount), 1_000 + version)
+    batch.add(StockLevel("PE-10003", 1, on_hand=5, version=2), 2_000)
+    batch.add(StockLevel("PE-10003", 2, on_hand=6, version=1), 2_000)  # another location: another record
+    batch.add(CustomerRecord(customer_id=4, customer_group_id=1, company_id=None, version=1), 3_000)
+
+    heard = Invalidation.decode(batch.encode())
+    assert heard.prices == [(2, "USD", "PE-10000")] and heard.stock == ["PE-10003"] and heard.customers == [4]
+    learned = heard.learned()
+    assert [(s.record.version, s.as_of_ms) for s in learned if isinstance(s.record, PriceRecord)] == [(5, 1_005)]
+    assert sorted(s.record.location_id for s in learned if isinstance(s.record, StockLevel)) == [1, 2]
+    # a message from a process that carries no records (or one it cannot read) still names its keys
+    bare = Invalidation.decode(b'{"prices": [[2, "USD", "PE-1"]], "records": [["price", "not a record"]]}')
+    assert bare.prices == [(2, "USD", "PE-1")] and bare.learned() == []

@@ -183,3 +183,23 @@ def test_the_cache_holds_to_its_memory_bound_least_recently_used_first() -> None
     assert 0 < len(cache) < 10  # an answer with holes takes more than its bytes, and the bound holds
     assert cache.get("plp-9") is not None and cache.get("plp-0") is None  # the least recently used went first
     assert not cache.put("huge", b"x" * 50 * one, [])  # larger than the whole bound: not kept
+
+
+def test_an_answer_with_holes_overtaken_while_computed_is_kept_with_the_touched_sites_dirty() -> None:
+    cache = ResponseCache(ttl=10, clock=Clock(), jitter=0.0, restale=restale)
+    kept = holes()
+    tags = [price_tag(7, "A"), price_tag(7, "A-2"), stock_tag("A"), price_tag(7, "B"), stock_tag("B")]
+    started = cache.generation
+    cache.invalidate([stock_tag("B")])  # while it was computed: its site 3 may hold the replaced value
+    cache.invalidate([price_tag(7, "OTHER")])
+    assert cache.put("plp", kept.body(), tags, generation=started, lifetime=10, holes=kept)
+    assert cache.get("plp") is None  # not served before the touched site is re-projected
+    began = cache.reprojectable("plp")
+    assert began is not None and began.dirty == {3}
+    assert cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+    assert cache.get("plp") is not None
+    # Without holes, or when the log no longer reaches back, it is not kept, as before.
+    assert not cache.put("whole", b"x", tags, generation=started, lifetime=10)
+    for i in range(5000):
+        cache.invalidate([price_tag(7, f"OTHER-{i}")])
+    assert not cache.put("late", kept.body(), tags, generation=started, lifetime=10, holes=kept)
