@@ -9,6 +9,7 @@ first; an evicted one is read back from the store.
 """
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from dataclasses import dataclass
@@ -84,7 +85,7 @@ class SkeletonCache:
                 found = stored
         return None if found is None else Skeleton(loads_exact(found.raw), found.fetched_ms)
 
-    async def put(self, key: str, body: dict[str, Any], raw: bytes) -> None:
+    async def put(self, key: str, body: dict[str, Any], raw: builtins.bytes) -> None:
         """``raw``: BigCommerce's bytes that ``body`` was parsed from (what is kept)."""
         kept = _Kept(bytes(raw), now_ms())
         self._l1.put(key, kept)
