@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from pricing_edge.edge.caching.bounded import BytesLRU
-from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.overlay import SeenProduct
 from pricing_edge.ops.metrics import EdgeMetrics
 
@@ -26,6 +25,10 @@ MAX_BYTES = 16 * 2**20
 # the SKU and variant maps (a dict slot each; the SKU strings and ids are the tuple's own objects).
 ENTRY_OVERHEAD = 220
 MAP_ENTRY = 60
+# Sizes of the parts of a product's tuple, as ``sys.getsizeof`` gives them on 64-bit CPython (``_size``).
+STR_HEADER, TUPLE_HEADER, FLOAT_BYTES = 49, 40, 24
+KNOWN_BYTES = 72 + FLOAT_BYTES  # the 4-field tuple and its time
+PAIR_BYTES = 56 + 32  # a (variant id, sku) tuple and its id
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,18 @@ class _Known(NamedTuple):
         return (*kept, visibility_key, at)
 
 
+def _str_size(text: str) -> int:
+    return STR_HEADER + len(text)
+
+
 def _size(known: _Known) -> int:
-    return ENTRY_OVERHEAD + estimate(known) + MAP_ENTRY * (1 + len(known.variants))
+    """``estimate(known)``'s figure for this shape, by arithmetic: it is computed for every product of every page
+    computed, and walking the tuple costs more than the rest of ``learn``."""
+    variants = known.variants
+    return (ENTRY_OVERHEAD + KNOWN_BYTES + _str_size(known.sku) + TUPLE_HEADER + 8 * len(variants)
+            + sum(PAIR_BYTES + _str_size(sku) for _, sku in variants)
+            + TUPLE_HEADER + 8 * len(known.shown) + FLOAT_BYTES * (len(known.shown) // 2)
+            + MAP_ENTRY * (1 + len(variants)))
 
 
 class CatalogIndex:
@@ -88,8 +101,12 @@ class CatalogIndex:
         visibility_key = sys.intern(visibility_key)  # one string per scope, however many products it was shown
         for product in seen:
             known = self._products.get(product.entity_id)
+            if known is not None and known.sku == product.sku and known.variants == product.variants:
+                sku, variants = known.sku, known.variants  # as known: only shown anew
+            else:
+                sku, variants = sys.intern(product.sku), _interned(product.variants)
             shown = known.showing(visibility_key, now) if known is not None else (visibility_key, now)
-            self._keep(product.entity_id, _Known(sys.intern(product.sku), _interned(product.variants), now, shown))
+            self._keep(product.entity_id, _Known(sku, variants, now, shown))
 
     def learn_skus(self, product_id: int, variants: tuple[tuple[int, str], ...]) -> None:
         """A product's variants as BigCommerce named them for a cart line: SKUs only, no visibility."""
