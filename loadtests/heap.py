@@ -35,14 +35,7 @@ class SimulatorsOnly(System):
     """Redis and the two simulators as processes; the edge is built in this process instead."""
 
     def start(self) -> None:
-        self._start_redis()
-        cli = [sys.executable, "-m", "pricing_edge.cli"]
-        level = ["--log-level", self.log_level]
-        self._spawn("bigcommerce", [*cli, "sim", "bigcommerce", "--port", str(self.ports["bigcommerce"]),
-                                    "--latency-ms", str(self.settings.bc_latency_ms), *level])
-        self._spawn("erp", [*cli, "sim", "erp", "--port", str(self.ports["erp"]), *level])
-        self._wait_http("bigcommerce", self.bigcommerce_url + "/graphql")
-        self._wait_http("erp", self.erp_url + "/healthz")
+        self.start_simulators()
 
 
 def _walked(mapping: Any) -> int:
