@@ -167,6 +167,11 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     measured["hit_ratios"] = {tier: cache.get(tier, {}).get("ratio") for tier in ("response", "l1", "l2")}
     measured["upstream_calls"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total"))
     measured["l1_bytes"] = int(instances.pick(after, "pricing_edge_l1_bytes")) or None  # where the edge has it
+    # what each memory-bounded cache holds (all processes) and evicted during the run (issue 20's heap profile)
+    measured["cache_bytes"] = {cache: int(instances.pick(after, "pricing_edge_cache_bytes", cache=cache))
+                               for cache in ("answer", "skeleton", "catalog_index", "listing_membership")}
+    measured["cache_evictions"] = {cache: int(instances.pick(delta, "pricing_edge_cache_evictions_total", cache=cache))
+                                   for cache in ("skeleton", "catalog_index", "listing_membership")}
     return measured
 
 

@@ -10,6 +10,8 @@ TARGET_RATE = 1000.0
 WARM_S = 120.0
 RSS_MB = 400.0
 P99_MS = 5.0
+CACHE_NAMES = {"answer": "answers", "skeleton": "skeletons", "catalog_index": "catalog index",
+               "listing_membership": "listing memberships"}
 
 
 def largest(scale: dict[str, Any]) -> dict[str, Any] | None:
@@ -67,6 +69,13 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
         f"{size['skus']:,} SKUs: ERP simulator {size['warm']['cpu']['erp_simulator_s']}, `pricing-edge warm` "
         f"{size['warm']['cpu']['warm_command_s']}, Redis {size['warm']['cpu']['redis_server_s']}"
         for size in scale["sizes"] if "cpu" in size["warm"]) + "."]
+    held = [f"{size['skus']:,} SKUs: " + ", ".join(
+        f"{name} {value / 2**20:,.1f} MB" for name, value in
+        [("L1 records", size["plp"].get("l1_bytes") or 0),
+         *((CACHE_NAMES.get(cache, cache), value) for cache, value in (size["plp"].get("cache_bytes") or {}).items())])
+        for size in scale["sizes"] if size["plp"].get("cache_bytes")]
+    if held:
+        lines += ["", "What the edge's bounded caches held at the end (estimated, all processes): " + "; ".join(held) + "."]
     lines += ["", "Edge RSS: the uvicorn master first, then its children (the workers, multiprocessing's resource "
                   "tracker). Redis used_memory is the whole server's growth "
                   "during the warm (other tenants of a shared Redis show up in it); keys are the run's own."]

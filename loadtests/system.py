@@ -158,6 +158,17 @@ class System:
         return env
 
     def start(self) -> None:
+        self.start_simulators()
+        cli = [sys.executable, "-m", "pricing_edge.cli"]
+        level = ["--log-level", self.log_level]
+        self._spawn("edge", [*cli, "serve", "--port", str(self.ports["edge"]), "--workers", str(self.workers), *level])
+        self._wait_http("edge", self.edge_url + "/readyz", ok_only=True)
+        if self.with_worker:
+            self._spawn("worker", [*cli, "worker", "--port", str(self.ports["worker"]), *level])
+            self._wait_http("worker", self.url("worker") + "/healthz", ok_only=True)
+
+    def start_simulators(self) -> None:
+        """Redis and both simulators (the ERP's events to the edge's URL), answering."""
         self._start_redis()
         cli = [sys.executable, "-m", "pricing_edge.cli"]
         level = ["--log-level", self.log_level]
@@ -167,11 +178,6 @@ class System:
                             f"{self.edge_url}/events/erp", *level])
         self._wait_http("bigcommerce", self.bigcommerce_url + "/graphql")
         self._wait_http("erp", self.erp_url + "/healthz")
-        self._spawn("edge", [*cli, "serve", "--port", str(self.ports["edge"]), "--workers", str(self.workers), *level])
-        self._wait_http("edge", self.edge_url + "/readyz", ok_only=True)
-        if self.with_worker:
-            self._spawn("worker", [*cli, "worker", "--port", str(self.ports["worker"]), *level])
-            self._wait_http("worker", self.url("worker") + "/healthz", ok_only=True)
 
     def warm_store(self, timeout: float = 300) -> dict[str, Any]:
         """``pricing-edge warm``: every assigned price list and all stock into Redis, as production would."""

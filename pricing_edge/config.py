@@ -256,6 +256,14 @@ class Settings:
     l1_max_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) the in-process "
                                                      "cache of price and stock records may hold; least recently "
                                                      "used evicted first")
+    skeleton_cache_mb: Annotated[float, Field(gt=0)] = Field(32.0, description="megabytes (estimated) of "
+                                                             "BigCommerce's catalog answers kept in process, as "
+                                                             "bytes; least recently used dropped first")
+    catalog_index_mb: Annotated[float, Field(gt=0)] = Field(16.0, description="megabytes (estimated) of the "
+                                                            "products, variants and visibility learned from "
+                                                            "BigCommerce's answers; least recently used first")
+    listing_cache_mb: Annotated[float, Field(gt=0)] = Field(32.0, description="megabytes (estimated) of listings' "
+                                                            "memberships kept in process; least recently used first")
     catalog_ttl: Seconds = Field(300.0,
                                  description="seconds BigCommerce's catalog answer for a scope is reused")
     buyer_ttl: Seconds = Field(60.0, description="seconds a token → buyer → scope resolution is reused")

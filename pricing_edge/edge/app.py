@@ -137,6 +137,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     metrics = EdgeMetrics()
     responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale,
                               max_bytes=int(settings.answer_cache_mb * 2**20))
+    metrics.cache_bytes.labels("answer").set_function(lambda: responses.bytes)
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:
         """A background refresh renewed records: answers built from their stale copies must go."""
@@ -169,7 +170,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                   fallback_currency=settings.currency, every=settings.assignments_refresh)
     parts.channels = channels
     webhooks.on_assignment_change = channels.refresh_soon
-    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics)
+    parts.memberships = MembershipCache(store, parts.upstream, settings.catalog_ttl, metrics=metrics,
+                                        max_bytes=int(settings.listing_cache_mb * 2**20))
     webhooks.on_catalog_change = parts.memberships.catalog_changed
 
     def on_change(change: Invalidation) -> None:
@@ -212,9 +214,11 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                                      channel_of=channels.channel_for)
         parts.graphql = GraphQLEndpoint(
             schema, parts.upstream, parts.buyers, parts.records, parts.responses,
-            SkeletonCache(store, metrics, settings.catalog_ttl), metrics,
+            SkeletonCache(store, metrics, settings.catalog_ttl, max_bytes=int(settings.skeleton_cache_mb * 2**20)),
+            metrics,
             EdgeSettings(settings.currency, settings.catalog_ttl, settings.trusted_proxy_secret,
-                         networks(settings.trusted_proxies), settings.upstream_budget_ms / 1000))
+                         networks(settings.trusted_proxies), settings.upstream_budget_ms / 1000,
+                         int(settings.catalog_index_mb * 2**20)))
         assert parts.memberships is not None
         parts.graphql.listings = PriceListings(schema, parts.graphql.documents, parts.upstream, parts.records,
                                                parts.memberships, parts.graphql.skeletons)

@@ -124,6 +124,7 @@ class EdgeSettings:
     trusted_proxy_secret: str | None = None
     trusted_proxies: tuple[Network, ...] = ()
     upstream_budget: float = 2.5  # seconds a query waits for BigCommerce in all
+    catalog_index_bytes: int = 16 * 2**20  # what the catalog index may hold (edge/catalog_index.py)
 
 
 class GraphQLEndpoint:
@@ -139,7 +140,7 @@ class GraphQLEndpoint:
         self.skeletons = skeletons
         self.metrics = metrics
         self.settings = settings
-        self.index = CatalogIndex(settings.catalog_ttl)
+        self.index = CatalogIndex(settings.catalog_ttl, settings.catalog_index_bytes, metrics)
         self.synthesizer = Synthesizer(schema, self.index)
         self.cart_path: CartPath | None = None
         self.cart_prices: CartPrices | None = None

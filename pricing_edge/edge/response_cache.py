@@ -266,6 +266,11 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def bytes(self) -> int:
+        """Estimated bytes of the kept answers (what ``max_bytes`` bounds; with a count bound, 0)."""
+        return int(self._entries.currsize) if self._entries.getsizeof is not LRUCache.getsizeof else 0
+
     def _compact(self) -> None:
         """Forget tags of entries that were evicted (the LRU drops them silently)."""
         live: dict[Tag, set[Hashable]] = {}

@@ -1,20 +1,28 @@
 """BigCommerce's own answer per (visibility scope, document, operation, variables): the catalog part
 the overlay writes prices and stock onto. Fresh for the catalog TTL; kept much longer as last-good,
-so that while BigCommerce is down a page already seen is still answered (flagged)."""
+so that while BigCommerce is down a page already seen is still answered (flagged).
+
+In process they are kept as BigCommerce's bytes, not parsed: a parsed page of 24 products (dicts, strings,
+Decimals) takes about ten times its JSON, and it is read only when an answer is computed anew (a hit, or a
+re-projection, never reads it). Bounded by bytes (``PRICING_EDGE_SKELETON_CACHE_MB``), least recently used
+first; an evicted one is read back from the store.
+"""
 from __future__ import annotations
 
+import builtins
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from cachetools import LRUCache
-
+from pricing_edge.edge.caching.bounded import BytesLRU
 from pricing_edge.jsonio import loads_exact
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
+MAX_BYTES = 32 * 2**20
+ENTRY_OVERHEAD = 250  # the LRU's slot and order node, the key, the kept pair and its time
 
 
 def now_ms() -> int:
@@ -30,40 +38,58 @@ class Skeleton:
         return now_ms() - self.fetched_ms < ttl * 1000
 
 
+class _Kept(NamedTuple):
+    raw: bytes  # BigCommerce's answer as received
+    fetched_ms: int
+
+
 class SkeletonCache:
     def __init__(self, store: Store, metrics: EdgeMetrics, ttl: float, last_good: float = 86_400.0,
-                 size: int = 5_000) -> None:
+                 max_bytes: int = MAX_BYTES) -> None:
         self.store = store
         self.ttl = ttl
         self.last_good = last_good
-        self._l1: LRUCache[str, Skeleton] = LRUCache(maxsize=size)
+        evicted = metrics.cache_evictions.labels("skeleton")
+        self._l1: BytesLRU[str, _Kept] = BytesLRU(max_bytes, lambda kept: len(kept.raw) + ENTRY_OVERHEAD,
+                                                  lambda key, kept: evicted.inc())
+        metrics.cache_bytes.labels("skeleton").set_function(lambda: self._l1.bytes)
         self._hit = {t: metrics.cache.labels(t, "skeleton", "hit") for t in ("l1", "l2")}
         self._miss = metrics.cache.labels("l2", "skeleton", "miss")
 
+    @property
+    def bytes(self) -> int:
+        return self._l1.bytes
+
+    def __len__(self) -> int:
+        return len(self._l1)
+
     async def get(self, key: str) -> Skeleton | None:
-        """The newest copy we have, fresh or not (the caller decides what a stale one is good for)."""
+        """The newest copy we have, fresh or not (the caller decides what a stale one is good for), parsed
+        anew for each caller (it is theirs to read; the kept bytes are never shared as objects)."""
         found = self._l1.get(key)
-        if found is not None and found.fresh(self.ttl):
+        if found is not None and now_ms() - found.fetched_ms < self.ttl * 1000:
             self._hit["l1"].inc()
-            return found
+            return Skeleton(loads_exact(found.raw), found.fetched_ms)
         try:
             raw = await self.store.get_value(key)
         except StoreError:
             raw = None
         if raw is None:
             self._miss.inc()
-            return found
-        self._hit["l2"].inc()
-        fetched, _, body = raw.partition(b"|")
-        stored = Skeleton(loads_exact(body), int(fetched))
-        if found is None or stored.fetched_ms > found.fetched_ms:
-            self._l1[key] = found = stored
-        return found
+        else:
+            self._hit["l2"].inc()
+            fetched, _, body = raw.partition(b"|")
+            stored = _Kept(body, int(fetched))
+            if found is None or stored.fetched_ms > found.fetched_ms:
+                self._l1.put(key, stored)
+                found = stored
+        return None if found is None else Skeleton(loads_exact(found.raw), found.fetched_ms)
 
-    async def put(self, key: str, body: dict[str, Any], raw: bytes) -> None:
-        skeleton = Skeleton(body, now_ms())
-        self._l1[key] = skeleton
+    async def put(self, key: str, body: dict[str, Any], raw: builtins.bytes) -> None:
+        """``raw``: BigCommerce's bytes that ``body`` was parsed from (what is kept)."""
+        kept = _Kept(bytes(raw), now_ms())
+        self._l1.put(key, kept)
         try:
-            await self.store.set_value(key, b"%d|%s" % (skeleton.fetched_ms, raw), self.last_good)
+            await self.store.set_value(key, b"%d|%s" % (kept.fetched_ms, kept.raw), self.last_good)
         except StoreError as exc:
             log.warning("could not keep a catalog answer in the store: %s", exc)

@@ -55,6 +55,12 @@ class EdgeMetrics:
             ["outcome"], registry=r)
         self.l1_bytes = Gauge("pricing_edge_l1_bytes", "Estimated bytes the in-process cache (L1) holds, by kind",
                               ["kind"], registry=r)
+        self.cache_bytes = Gauge("pricing_edge_cache_bytes",
+                                 "Estimated bytes a memory-bounded in-process cache holds (answer, skeleton, "
+                                 "catalog_index, listing_membership; the records' L1: pricing_edge_l1_bytes)", ["cache"], registry=r)
+        self.cache_evictions = Counter("pricing_edge_cache_evictions_total",
+                                       "Entries a memory-bounded in-process cache evicted to stay within its bound",
+                                       ["cache"], registry=r)
         self.degraded = Gauge("pricing_edge_degraded", "1 while a dependency is degraded", ["dependency"],
                               registry=r)
         # Pre-bound children: the hit path pays for one increment, not a label lookup.

@@ -12,7 +12,9 @@ import pytest
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient
 from pricing_edge.edge.listing import membership as membership_module
+from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.listing.membership import MembershipCache
+from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.storefront import create_app
 from pricing_edge.store.base import Store
@@ -107,5 +109,31 @@ async def test_a_listing_larger_than_the_bound_is_refused(store: Store, storefro
         with pytest.raises(membership_module.ListingTooLarge):  # remembered: not asked again each request
             await cache.get("c1:g0", filters, None, GUEST)
         assert cache.fetches == asked
+    finally:
+        await client.aclose()
+
+
+async def test_past_its_byte_bound_a_membership_is_evicted_and_read_back_from_the_store(
+        store: Store, storefront: str) -> None:
+    """Bounded by bytes in process: the least recently used listing goes (counted, shown by the gauge), and
+    asking for it again reads the store, not BigCommerce — the same products."""
+    metrics = EdgeMetrics()
+    client = StorefrontClient(storefront, timeout=60)
+    try:
+        probe = MembershipCache(store, client, ttl=300)
+        first_filters, second_filters = {"categoryEntityId": 3}, {"categoryEntityId": 4}
+        first = await probe.get("c1:g0", first_filters, None, GUEST)
+        second = await probe.get("c1:g0", second_filters, None, GUEST)
+        sizes = [membership_module.ENTRY_OVERHEAD + estimate(m.products) for m in (first, second)]
+        bound = max(sizes) + min(sizes) // 2  # room for either, not both
+        cache = MembershipCache(store, client, ttl=300, metrics=metrics, max_bytes=bound)
+        assert (await cache.get("c1:g0", first_filters, None, GUEST)) == first  # from the store
+        assert (await cache.get("c1:g0", second_filters, None, GUEST)) == second
+        assert cache.bytes <= bound
+        assert metrics.value("pricing_edge_cache_evictions_total", {"cache": "listing_membership"}) == 1
+        assert metrics.value("pricing_edge_cache_bytes", {"cache": "listing_membership"}) == cache.bytes
+        asked = cache.fetches
+        assert (await cache.get("c1:g0", first_filters, None, GUEST)).products == first.products
+        assert cache.fetches == asked  # read back from the store
     finally:
         await client.aclose()

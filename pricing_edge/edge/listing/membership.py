@@ -4,7 +4,9 @@ Kept per (visibility scope, filters, sort) in process and in the store for the c
 day after: an old one — past the TTL, or fetched before a catalog change (a product, category or brand
 webhook at any edge) — is served while one refresh runs in the background, so only a listing never
 seen waits for BigCommerce (and a refresh that fails leaves the old one). One fetch per listing at a
-time (single flight); at most ``MAX_MEMBERS`` products.
+time (single flight); at most ``MAX_MEMBERS`` products. In process they are bounded by bytes
+(``PRICING_EDGE_LISTING_CACHE_MB``, estimated once per listing), least recently used first; an evicted one is
+read back from the store.
 """
 from __future__ import annotations
 
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cachetools import LRUCache, TTLCache
+from cachetools import TTLCache
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamUnavailable
+from pricing_edge.edge.caching.bounded import BytesLRU
+from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
@@ -28,7 +32,8 @@ PAGE = 50
 MAX_MEMBERS = 20_000  # 400 upstream pages; a larger listing is answered by BigCommerce as it is
 CATALOG_CHANGED = "catalog-changed"  # store value: epoch ms of the last catalog webhook any edge accepted
 CHANGE_CHECK_SECONDS = 1.0
-L1_PRODUCTS = 1_000_000  # product ids all of a process's memberships hold at most (about 100 MB)
+MAX_BYTES = 32 * 2**20  # about 200,000 products (a listing's member is ~150 bytes: its id, SKU and tuple)
+ENTRY_OVERHEAD = 250  # the LRU's slot and order node, the key, the Membership and its time
 LAST_GOOD_SECONDS = 86_400.0
 MEMBERS_QUERY = """query _peMembers($filters: SearchProductsFiltersInput!, $sort: SearchProductsSortInput,
   $after: String) {
@@ -73,13 +78,18 @@ def membership_key(visibility_key: str, filters: Mapping[str, Any], sort: str | 
 
 class MembershipCache:
     def __init__(self, store: Store, upstream: StorefrontClient, ttl: float, size: int = 2_000,
-                 metrics: EdgeMetrics | None = None) -> None:
+                 metrics: EdgeMetrics | None = None, max_bytes: int = MAX_BYTES) -> None:
         self.store = store
         self.metrics = metrics
         self.upstream = upstream
         self.ttl = ttl
-        # Bounded by products held, not listings: one listing may hold 20,000 (about 100 bytes each).
-        self._l1: LRUCache[str, Membership] = LRUCache(maxsize=L1_PRODUCTS, getsizeof=lambda m: len(m.products) + 1)
+        # Bounded by bytes, not listings: one listing may hold 20,000 products.
+        evicted = metrics.cache_evictions.labels("listing_membership") if metrics is not None else None
+        self._l1: BytesLRU[str, Membership] = BytesLRU(
+            max_bytes, lambda m: ENTRY_OVERHEAD + estimate(m.products),
+            None if evicted is None else lambda key, m: evicted.inc())
+        if metrics is not None:
+            metrics.cache_bytes.labels("listing_membership").set_function(lambda: self._l1.bytes)
         self._too_large: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl)  # not asked again for a while
         self._flights: SingleFlight[Membership] = SingleFlight()
         self._changed_ms = 0
@@ -96,7 +106,8 @@ class MembershipCache:
         if found is None or not self._fresh(found, changed):
             stored = await self._stored(key)
             if stored is not None and (found is None or stored.fetched_ms > found.fetched_ms):
-                self._l1[key] = found = stored
+                self._l1.put(key, stored)
+                found = stored
         if found is not None and self._fresh(found, changed):
             return found
 
@@ -110,6 +121,11 @@ class MembershipCache:
             return await self._flights.run(key, fetch)
         except UpstreamUnavailable as exc:
             raise MembershipUnavailable(str(exc)) from exc
+
+    @property
+    def bytes(self) -> int:
+        """Estimated bytes of the memberships held in process."""
+        return self._l1.bytes
 
     def count(self, outcome: str) -> None:
         """An upstream call of the listing merge: `pricing_edge_upstream_calls_total{purpose="listing"}`."""
@@ -177,7 +193,7 @@ class MembershipCache:
                 break
             after = connection["pageInfo"]["endCursor"]
         found = Membership(tuple(dict.fromkeys(products)), started)
-        self._l1[key] = found
+        self._l1.put(key, found)
         try:
             await self.store.set_value(key, found.encode(), LAST_GOOD_SECONDS)
         except StoreError as exc:
