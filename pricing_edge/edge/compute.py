@@ -56,7 +56,7 @@ from pricing_edge.edge.listing.merge import PriceListings
 from pricing_edge.edge.listing.plan import find_listing
 from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
-from pricing_edge.edge.reprojection import Looked, look_up, reproject
+from pricing_edge.edge.reprojection import Looked, ShownStock, look_up, reproject
 from pricing_edge.edge.requests import GraphQLRequest, error_response
 from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.schema import extension_fields
@@ -439,21 +439,26 @@ class ComputePath:
         return deadline
 
     async def _fill(self, overlay: Overlay, scope: Scope, deadline: ErpDeadline) -> Filled:
-        """Fetch the records the overlay needs (with their freshness) and compute it: the same lookups a
-        re-projection makes (``reprojection.look_up``: prices per currency and stock together, until the
-        request's one ERP deadline, so a never-seen key waits at most one ERP budget in all)."""
-        needs = overlay.needs
-        filled = Filled(touched=bool(overlay.sites))
-        filled.tags += [price_tag(scope.price_list_id, sku) for skus in needs.prices.values() for sku in skus]
-        filled.tags += [stock_tag(sku) for sku in needs.stock]
-        looked = await look_up(self.records, self._shown_stock, scope.price_list_id, needs.prices, needs.stock,
-                               deadline)
-        if looked is None:  # records it cannot tell apart: none used, as if the ERP could not be asked
-            filled.degraded.add("erp")
-            overlay.fill(Records())
-            filled.complete = False
-            return filled
-        filled.used += looked.used.values()
-        filled.degraded |= looked.degraded
-        filled.complete = not overlay.fill(looked.records)
+        return await fill(overlay, self.records, self._shown_stock, scope.price_list_id, deadline)
+
+
+async def fill(overlay: Overlay, records: RecordService, shown_stock: ShownStock, price_list_id: int,
+               deadline: ErpDeadline) -> Filled:
+    """Fetch the records ``overlay`` needs (with their freshness) and project them: the same lookups a
+    re-projection makes (``reprojection.look_up``: prices per currency and stock together, until the request's
+    one ERP deadline, so a never-seen key waits at most one ERP budget in all). The answer is tagged with every
+    record it asked for, found or not: a change to any of them must reach it."""
+    needs = overlay.needs
+    filled = Filled(touched=bool(overlay.sites))
+    filled.tags += [price_tag(price_list_id, sku) for skus in needs.prices.values() for sku in skus]
+    filled.tags += [stock_tag(sku) for sku in needs.stock]
+    looked = await look_up(records, shown_stock, price_list_id, needs.prices, needs.stock, deadline)
+    if looked is None:  # records it cannot tell apart: none used, as if the ERP could not be asked
+        filled.degraded.add("erp")
+        overlay.fill(Records())
+        filled.complete = False
         return filled
+    filled.used += looked.used.values()
+    filled.degraded |= looked.degraded
+    filled.complete = not overlay.fill(looked.records)
+    return filled

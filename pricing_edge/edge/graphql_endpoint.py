@@ -47,20 +47,23 @@ class GraphQLEndpoint(ComputePath):
             return Response(penalty.body(), 429, media_type=JSON, headers=penalty.headers())
         gql = await read_graphql_request(request)
         # One budget for every wait on BigCommerce a query makes: the token check, then the document.
-        request.state.upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
-        try:
-            async with asyncio.timeout_at(request.state.upstream_deadline):
-                scope = await self.buyers.resolve(request.headers, client)
-        except TooManyTokens as exc:
-            self.metrics.client_limited.labels("unknown_tokens").inc()
-            return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
-        except TimeoutError:
-            self.metrics.upstream_calls.labels("token", "over_budget").inc()
-            log.warning("cannot resolve the buyer within the upstream budget")
-            return error_response("The storefront API is unavailable; try again shortly.", 503)
-        except UpstreamUnavailable as exc:
-            log.warning("cannot resolve the buyer: %s", exc)
-            return error_response("The storefront API is unavailable; try again shortly.", 503)
+        upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
+        scope = self.buyers.held(request.headers, client)  # a known buyer: no wait, no timer
+        if scope is None:
+            request.state.upstream_deadline = upstream_deadline
+            try:
+                async with asyncio.timeout_at(upstream_deadline):
+                    scope = await self.buyers.resolve(request.headers, client)
+            except TooManyTokens as exc:
+                self.metrics.client_limited.labels("unknown_tokens").inc()
+                return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
+            except TimeoutError:
+                self.metrics.upstream_calls.labels("token", "over_budget").inc()
+                log.warning("cannot resolve the buyer within the upstream budget")
+                return error_response("The storefront API is unavailable; try again shortly.", 503)
+            except UpstreamUnavailable as exc:
+                log.warning("cannot resolve the buyer: %s", exc)
+                return error_response("The storefront API is unavailable; try again shortly.", 503)
         if isinstance(scope, Refusal):
             return Response(scope.answer.body, scope.answer.status, media_type=JSON)
         try:
@@ -71,6 +74,7 @@ class GraphQLEndpoint(ComputePath):
             return Response(errors_body(exc.errors), 200, media_type=JSON)
         cache_key = (scope.key, tax_zone_key(scope, document), document.key, gql.operation_name, gql.variables_key)
         if not document.shareable:
+            request.state.upstream_deadline = upstream_deadline
             return await self._compute(request, gql, scope, document, cache_key)
 
         computed_here = False
@@ -88,6 +92,7 @@ class GraphQLEndpoint(ComputePath):
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
+                request.state.upstream_deadline = upstream_deadline
                 self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, compute))
             headers = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
@@ -95,9 +100,9 @@ class GraphQLEndpoint(ComputePath):
                 headers[COMPLEXITY_HEADER] = score
             return Response(cached.body, media_type=JSON, headers=headers or None)
         self.metrics.response_miss.inc()
+        request.state.upstream_deadline = upstream_deadline
         answer = await self.answers.run(cache_key, compute)
         if answer.personal and not computed_here:
             # Another buyer's computation turned out personal (a node that is a cart, an order): ours is ours.
             return await self._compute(request, gql, scope, document, cache_key)
         return answer.response()
-
