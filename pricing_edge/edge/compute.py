@@ -355,9 +355,10 @@ class ComputePath:
         return forwarded(request.headers, self.client_of(request) if request.client else None,
                          self.settings.trusted_proxy_secret)
 
-    def client_of(self, request: Request) -> str:
+    def client_of(self, request: Request, headers: Mapping[str, str] | None = None) -> str:
         """Who the request counts against: True-Client-IP from a trusted proxy, else the peer address."""
-        return client_address(request.client.host if request.client else None, request.headers,
+        peer = request.scope.get("client")
+        return client_address(peer[0] if peer else None, request.headers if headers is None else headers,
                               self.settings.trusted_proxies)
 
     def _skeleton_key(self, scope: Scope, document: PreparedDocument, gql: GraphQLRequest) -> str | None:

@@ -22,7 +22,7 @@ from pricing_edge.edge.buyers import Refusal
 from pricing_edge.edge.clients import TARPIT_SECONDS, TooManyTokens
 from pricing_edge.edge.compute import JSON, Answer, ComputePath, EdgeSettings, errors_body, tax_zone_key
 from pricing_edge.edge.document import DocumentError
-from pricing_edge.edge.requests import BadRequest, error_response, read_graphql_request
+from pricing_edge.edge.requests import BadRequest, error_response, header_map, read_graphql_request
 from pricing_edge.ops import tracing
 
 __all__ = ["EdgeSettings", "GraphQLEndpoint"]
@@ -40,20 +40,21 @@ class GraphQLEndpoint(ComputePath):
             self.metrics.graphql_seconds.observe(time.perf_counter() - started)
 
     async def _answer(self, request: Request) -> Response:
-        client = self.client_of(request)
+        headers = header_map(request)  # read a few times each: one pass, then dict lookups
+        client = self.client_of(request, headers)
         if (penalty := self.refusals.penalized(client)) is not None:  # before the body is even read
             self.metrics.client_limited.labels("refused_documents").inc()
             await asyncio.sleep(TARPIT_SECONDS)
             return Response(penalty.body(), 429, media_type=JSON, headers=penalty.headers())
-        gql = await read_graphql_request(request)
+        gql = await read_graphql_request(request, headers)
         # One budget for every wait on BigCommerce a query makes: the token check, then the document.
         upstream_deadline = asyncio.get_running_loop().time() + self.settings.upstream_budget
-        scope = self.buyers.held(request.headers, client)  # a known buyer: no wait, no timer
+        scope = self.buyers.held(headers, client)  # a known buyer: no wait, no timer
         if scope is None:
             request.state.upstream_deadline = upstream_deadline
             try:
                 async with asyncio.timeout_at(upstream_deadline):
-                    scope = await self.buyers.resolve(request.headers, client)
+                    scope = await self.buyers.resolve(headers, client)
             except TooManyTokens as exc:
                 self.metrics.client_limited.labels("unknown_tokens").inc()
                 return Response(exc.body(), 429, media_type=JSON, headers=exc.headers())
@@ -94,11 +95,11 @@ class GraphQLEndpoint(ComputePath):
             if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
                 request.state.upstream_deadline = upstream_deadline
                 self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, compute))
-            headers = headers_for(cached.stale)
+            out = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
             if score:
-                headers[COMPLEXITY_HEADER] = score
-            return Response(cached.body, media_type=JSON, headers=headers or None)
+                out[COMPLEXITY_HEADER] = score
+            return Response(cached.body, media_type=JSON, headers=out or None)
         self.metrics.response_miss.inc()
         request.state.upstream_deadline = upstream_deadline
         answer = await self.answers.run(cache_key, compute)
