@@ -104,7 +104,7 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
         limit = limit_app(answers)
         await measure(edge, requests, 1000)
         await measure(limit, requests, 1000)
-        figures = {"edge": [], "limit": []}
+        figures: dict[str, list[float]] = {"edge": [], "limit": []}
         for _ in range(args.rounds):  # interleaved: a busy neighbour costs both alike
             figures["edge"].append(await measure(edge, requests, args.requests))
             figures["limit"].append(await measure(limit, requests, args.requests))

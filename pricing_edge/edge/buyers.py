@@ -24,7 +24,7 @@ from pricing_edge.domain.customers import CustomerRecord
 from pricing_edge.edge.clients import TokenLimit
 from pricing_edge.domain.scope import PriceListAssignments, Scope
 from pricing_edge.edge.cache_updater import Invalidation
-from pricing_edge.edge.caching.swr import Freshness, Policy, SwrCache, fixed_delay
+from pricing_edge.edge.caching.swr import Policy, SwrCache, fixed_delay
 from pricing_edge.erp.errors import ErpError
 from pricing_edge.erp.protocol import ErpAdapter
 from pricing_edge.store.base import Store, StoreError
@@ -61,14 +61,11 @@ class _NotHeld(Exception):
 
 def _held(cache: SwrCache[K, V], key: K, compute: Callable[[], Awaitable[V]],
           fetched: Mapping[tuple[int, Hashable], object]) -> V:
-    """``cache``'s answer for ``key`` — held (refreshed in the background when due, as ``SwrCache.get`` does)
+    """``cache``'s answer for ``key`` — held (refreshed in the background when due: ``SwrCache.held``)
     or just fetched by this resolution; _NotHeld otherwise."""
-    held = cache.peek(key)
+    held = cache.held(key, compute)
     if held is not None:
-        value, freshness = held
-        if freshness is not Freshness.FRESH:
-            cache.refresh(key, compute)
-        return value
+        return held[0]
     slot = (id(cache), key)
     if slot in fetched:
         return fetched[slot]  # type: ignore[return-value]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,8 +22,9 @@ from pricing_edge.edge.budget import BUDGET_CODES
 from pricing_edge.edge.buyers import Refusal
 from pricing_edge.edge.clients import TARPIT_SECONDS, TooManyTokens
 from pricing_edge.edge.compute import JSON, Answer, ComputePath, EdgeSettings, errors_body, tax_zone_key
-from pricing_edge.edge.document import DocumentError
-from pricing_edge.edge.requests import BadRequest, error_response, header_map, read_graphql_request
+from pricing_edge.domain.scope import Scope
+from pricing_edge.edge.document import DocumentError, PreparedDocument
+from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, header_map, read_graphql_request
 from pricing_edge.ops import tracing
 
 __all__ = ["EdgeSettings", "GraphQLEndpoint"]
@@ -78,23 +80,14 @@ class GraphQLEndpoint(ComputePath):
             request.state.upstream_deadline = upstream_deadline
             return await self._compute(request, gql, scope, document, cache_key)
 
-        computed_here = False
-
-        async def compute() -> Answer:
-            nonlocal computed_here
-            computed_here = True
-            reprojected = await self._reproject(request, scope, cache_key)
-            if reprojected is not None:
-                return reprojected
-            return Answer.of(await self._compute(request, gql, scope, document, cache_key))
-
         cached = self.responses.get(cache_key)
         if cached is not None:
             self.metrics.response_hit.inc()
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
                 request.state.upstream_deadline = upstream_deadline
-                self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, compute))
+                renew = _Computation(self, request, gql, scope, document, cache_key)
+                self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, renew))
             out = headers_for(cached.stale)
             score = self._complexity.get(cache_key) if self.scores_complexity else None
             if score:
@@ -102,8 +95,28 @@ class GraphQLEndpoint(ComputePath):
             return Response(cached.body, media_type=JSON, headers=out or None)
         self.metrics.response_miss.inc()
         request.state.upstream_deadline = upstream_deadline
+        compute = _Computation(self, request, gql, scope, document, cache_key)
         answer = await self.answers.run(cache_key, compute)
-        if answer.personal and not computed_here:
+        if answer.personal and not compute.here:
             # Another buyer's computation turned out personal (a node that is a cart, an order): ours is ours.
             return await self._compute(request, gql, scope, document, cache_key)
         return answer.response()
+
+
+class _Computation:
+    """One request's computation of a shareable answer (made only when there is no hit, or a hit is due):
+    re-projected when a kept one can be, else computed anew; ``here`` says whether this request's ran."""
+
+    def __init__(self, endpoint: GraphQLEndpoint, request: Request, gql: GraphQLRequest, scope: Scope,
+                 document: PreparedDocument, cache_key: tuple[Any, ...]) -> None:
+        self.endpoint, self.request, self.gql, self.scope = endpoint, request, gql, scope
+        self.document, self.cache_key = document, cache_key
+        self.here = False
+
+    async def __call__(self) -> Answer:
+        self.here = True
+        endpoint = self.endpoint
+        reprojected = await endpoint._reproject(self.request, self.scope, self.cache_key)
+        if reprojected is not None:
+            return reprojected
+        return Answer.of(await endpoint._compute(self.request, self.gql, self.scope, self.document, self.cache_key))

@@ -4,7 +4,7 @@ their flags and personal mark when handed to the requests that waited for them; 
 keyed by what decides the buyer's tax zone. The ERP is the simulator over real HTTP."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import pytest
@@ -22,24 +22,22 @@ from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.sim.dataset import build_dataset
 from pricing_edge.sim.erp import create_app
 from pricing_edge.store.embedded import EmbeddedStore
-from tests.support.servers import ServerThread, serve
+from tests.support.servers import serve
 
 PRICE_LIST = 2
 KNOWN = ("PE-10000", "PE-10001")
 UNKNOWN = "PE-NOT-SOLD"
 
 
-@pytest.fixture(scope="module")
-def erp() -> Iterator[ServerThread]:
-    with serve(create_app(build_dataset(7), latency_ms=0)) as server:
-        yield server
-
-
 @pytest.fixture
-async def records(erp: ServerThread) -> AsyncIterator[RecordService]:
-    adapter = SimulatedErpAdapter(erp.base_url, timeout=10)
-    yield RecordService(EmbeddedStore(), adapter, EdgeMetrics(), erp_budget=10.0)
-    await adapter.aclose()
+async def records() -> AsyncIterator[RecordService]:
+    """Records read through from the ERP simulator over HTTP, kept on an embedded store."""
+    with serve(create_app(build_dataset(7), latency_ms=0)) as erp:
+        adapter = SimulatedErpAdapter(erp.base_url, timeout=10)
+        try:
+            yield RecordService(EmbeddedStore(), adapter, EdgeMetrics(), erp_budget=10.0)
+        finally:
+            await adapter.aclose()
 
 
 class Page:
@@ -88,9 +86,9 @@ def test_tax_inclusive_answers_are_keyed_by_what_decides_the_tax_zone() -> None:
     taxed, untaxed = type("D", (), {"taxed": True})(), type("D", (), {"taxed": False})()
     guest = Scope(1, 0, 1, "USD")
     buyer = Scope(1, 2, 3, "USD", customer_id=5)
-    assert tax_zone_key(guest, untaxed) == tax_zone_key(buyer, untaxed) == ""  # type: ignore[arg-type]
-    assert tax_zone_key(guest, taxed) == "tz:guest"  # type: ignore[arg-type]
-    assert tax_zone_key(buyer, taxed) == "tz:c5"  # type: ignore[arg-type]
+    assert tax_zone_key(guest, untaxed) == tax_zone_key(buyer, untaxed) == ""
+    assert tax_zone_key(guest, taxed) == "tz:guest"
+    assert tax_zone_key(buyer, taxed) == "tz:c5"
 
 
 def test_an_answer_keeps_its_flags_and_personal_mark_for_those_who_waited() -> None:
