@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 GUEST_GROUP_ID = 0
 
@@ -21,9 +22,10 @@ class Scope:
     customer_id: int | None = None  # who asked; never part of a shared key
     company_id: int | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """The shared-cache key: everything that changes a priced catalog answer, nothing personal."""
+        """The shared-cache key: everything that changes a priced catalog answer, nothing personal (made once
+        per scope: a held scope is asked for it on every cached answer)."""
         return f"c{self.channel_id}:g{self.customer_group_id}:pl{self.price_list_id}:{self.currency}"
 
     @property

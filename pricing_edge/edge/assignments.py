@@ -32,6 +32,7 @@ from pricing_edge.store.base import Store, StoreError
 log = logging.getLogger(__name__)
 KEPT_KEY = "channels:setups"
 KEPT_SECONDS = 90 * 24 * 3600.0  # far longer than any outage: the last good answer outlives it
+MAX_SCOPES = 50_000  # buyers' scopes kept made; past it they are made anew (a few hundred bytes each)
 
 
 class ChannelAssignments:
@@ -54,6 +55,7 @@ class ChannelAssignments:
         self.on_change: Callable[[], None] | None = None  # e.g. forget answers built for the old assignments
         self._host = re.compile(rf"store-{re.escape(store_hash.lower())}-(\d{{1,9}})\.")
         self._wake = asyncio.Event()
+        self._scopes: dict[tuple[int, int | None, int | None, int | None], Scope] = {}
 
     # --- what a request asks ------------------------------------------------------------------------------
     def channel_for(self, headers: Mapping[str, str]) -> int:
@@ -66,8 +68,15 @@ class ChannelAssignments:
 
     def scope(self, channel_id: int, customer_group_id: int | None, currency: str | None = None,
               customer_id: int | None = None, company_id: int | None = None) -> Scope:
-        """The channel's default currency from BigCommerce (``currency`` is not used: it is the channel's)."""
-        return self.setup(channel_id).scope(customer_group_id, customer_id, company_id)
+        """The channel's default currency from BigCommerce (``currency`` is not used: it is the channel's).
+        Made once per buyer and setup (a buyer's requests share one scope, and its ``key``)."""
+        wanted = (channel_id, customer_group_id, customer_id, company_id)
+        found = self._scopes.get(wanted)
+        if found is None:
+            if len(self._scopes) >= MAX_SCOPES:
+                self._scopes.clear()
+            found = self._scopes[wanted] = self.setup(channel_id).scope(customer_group_id, customer_id, company_id)
+        return found
 
     # --- keeping it true --------------------------------------------------------------------------------
     def refresh_soon(self) -> None:
@@ -111,6 +120,7 @@ class ChannelAssignments:
     def _use(self, setups: Mapping[int, ChannelSetup], source: str) -> None:
         changed = dict(setups) != self.current
         self.current = dict(setups)
+        self._scopes = {}  # made from the setups before
         self.source = source
         if changed and self.on_change is not None:
             self.on_change()

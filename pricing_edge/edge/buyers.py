@@ -14,9 +14,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pricing_edge.bigcommerce.storefront import StorefrontClient, UpstreamAnswer, UpstreamUnavailable
 from pricing_edge.config import listed
@@ -47,6 +47,29 @@ class Refusal:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class _NotHeld(Exception):
+    """A resolution needs an answer this process does not hold: ``resolve`` asks for it (and the hit path
+    ``held`` gives up). Raised only on a first sight, never for an answer held, fresh or due."""
+
+    def __init__(self, cache: SwrCache[Any, Any], key: Hashable, compute: Callable[[], Awaitable[Any]]) -> None:
+        super().__init__(key)
+        self.cache, self.key, self.compute = cache, key, compute
+        self.slot = (id(cache), key)
+
+
+def _held(cache: SwrCache[K, V], key: K, compute: Callable[[], Awaitable[V]],
+          fetched: Mapping[tuple[int, Hashable], object]) -> V:
+    """``cache``'s answer for ``key`` — held (refreshed in the background when due: ``SwrCache.held``)
+    or just fetched by this resolution; _NotHeld otherwise."""
+    held = cache.held(key, compute)
+    if held is not None:
+        return held[0]
+    slot = (id(cache), key)
+    if slot in fetched:
+        return fetched[slot]  # type: ignore[return-value]
+    raise _NotHeld(cache, key, compute)
 
 
 def remembered(ttl: float, size: int) -> SwrCache[K, V]:
@@ -81,32 +104,51 @@ class BuyerResolver:
         self.channel_of = channel_of
         self.currency = currency
         self.impersonation_token = impersonation_token
+        self._trusted = tuple(one.encode() for one in listed(impersonation_token))
         self._tokens: SwrCache[str, UpstreamAnswer | None] = remembered(ttl, 10_000)
         self._access_tokens: SwrCache[str, int | None | Refusal] = remembered(ttl, 50_000)
         self._customers: SwrCache[int, CustomerRecord] = remembered(ttl, 50_000)
 
+    def held(self, headers: Mapping[str, str], client: str = "unknown") -> Scope | Refusal | None:
+        """The buyer's scope (or BigCommerce's refusal) from what this process holds, without waiting: what is
+        due is refreshed in the background, as ``resolve`` does. None: something must be asked first."""
+        try:
+            return self._scope(headers, client, {})
+        except _NotHeld:
+            return None
+
     async def resolve(self, headers: Mapping[str, str], client: str = "unknown") -> Scope | Refusal:
         """The buyer's scope, or BigCommerce's refusal; TooManyTokens when ``client`` has had too many
         unknown tokens checked this minute (nothing is asked upstream then)."""
+        fetched: dict[tuple[int, Hashable], object] = {}
+        while True:  # each answer not held is asked once (single flight per key), then used as held
+            try:
+                return self._scope(headers, client, fetched)
+            except _NotHeld as missing:
+                fetched[missing.slot] = await missing.cache.get(missing.key, missing.compute)
+
+    def _scope(self, headers: Mapping[str, str], client: str,
+               fetched: Mapping[tuple[int, Hashable], object]) -> Scope | Refusal:
+        """The resolution itself; _NotHeld names the first answer neither held nor in ``fetched``."""
         authorization = headers.get("authorization", "")
-        refused = await self._check_token(authorization, client)
+        refused = self._check_token(authorization, client, fetched)
         if refused is not None:
             return Refusal(refused)
         customer_id: int | None = None
         token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        trusted = any(hmac.compare_digest(token.encode(), one.encode()) for one in listed(self.impersonation_token))
+        trusted = any(hmac.compare_digest(token.encode(), one) for one in self._trusted)
         raw_customer = headers.get("x-bc-customer-id", "").strip()
         if trusted and raw_customer.isascii() and raw_customer.isdigit() and len(raw_customer) <= 18:
             customer_id = int(raw_customer)
         elif headers.get("x-bc-customer-access-token"):
-            found = await self._customer_from_access_token(headers, client)
+            found = self._customer_from_access_token(headers, client, fetched)
             if isinstance(found, Refusal):
                 return found
             customer_id = found
         channel_id = self.channel_of(headers) if self.channel_of is not None else self.channel_id
         if customer_id is None:
             return self.assignments.scope(channel_id, None, self.currency)
-        customer = await self._customer(customer_id, headers)
+        customer = self._customer(customer_id, headers, fetched)
         return self.assignments.scope(channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
 
@@ -143,7 +185,8 @@ class BuyerResolver:
         """Changes may have been missed (the invalidation channel was down): read every customer again."""
         self._customers.clear()
 
-    async def _check_token(self, authorization: str, client: str) -> UpstreamAnswer | None:
+    def _check_token(self, authorization: str, client: str,
+                     fetched: Mapping[tuple[int, Hashable], object]) -> UpstreamAnswer | None:
         """None when BigCommerce accepts the token; else its refusal, to return as it is."""
         key = _digest(authorization)
 
@@ -153,14 +196,15 @@ class BuyerResolver:
                                                  {"authorization": authorization} if authorization else {})
             return None if answer.status == 200 else answer
 
-        return await self._tokens.get(key, ask)
+        return _held(self._tokens, key, ask, fetched)
 
     async def _count_unknown(self, known: bool, client: str) -> None:
         """A token not seen before is counted against its client's limit (a refresh of a known one is not)."""
         if not known and self.token_limit is not None:
             await self.token_limit.check(client)
 
-    async def _customer_from_access_token(self, headers: Mapping[str, str], client: str) -> int | None | Refusal:
+    def _customer_from_access_token(self, headers: Mapping[str, str], client: str,
+                                    fetched: Mapping[tuple[int, Hashable], object]) -> int | None | Refusal:
         # The answer depends on the error flag too: an invalid token is an error with it, a guest without.
         key = self._access_token_key(headers["x-bc-customer-access-token"],
                                      headers.get("x-bc-error-on-invalid-customer-access-token", "").lower())
@@ -169,7 +213,7 @@ class BuyerResolver:
             await self._count_unknown(self._access_tokens.knows(key), client)
             return await self._ask_access_token(headers)
 
-        return await self._access_tokens.get(key, ask)
+        return _held(self._access_tokens, key, ask, fetched)
 
     @staticmethod
     def _access_token_key(token: str, error_flag: str) -> str:
@@ -185,8 +229,9 @@ class BuyerResolver:
         customer = (body.get("data") or {}).get("customer")
         return int(customer["entityId"]) if customer else None
 
-    async def _customer(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
-        return await self._customers.get(customer_id, lambda: self._find_customer(customer_id, headers))
+    def _customer(self, customer_id: int, headers: Mapping[str, str],
+                  fetched: Mapping[tuple[int, Hashable], object]) -> CustomerRecord:
+        return _held(self._customers, customer_id, lambda: self._find_customer(customer_id, headers), fetched)
 
     async def _find_customer(self, customer_id: int, headers: Mapping[str, str]) -> CustomerRecord:
         """The buyer's group and company: our store (kept by events), else the ERP, else the upstream."""

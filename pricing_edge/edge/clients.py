@@ -49,8 +49,10 @@ def client_address(peer: str | None, headers: Mapping[str, str], trusted: tuple[
     proxy (and the header is an address), else the peer itself."""
     if peer is None:
         return "unknown"
+    if not trusted:
+        return peer
     claimed = headers.get(TRUE_CLIENT_IP, "").strip()
-    if claimed and trusted and _within(peer, trusted):
+    if claimed and _within(peer, trusted):
         try:
             return str(ipaddress.ip_address(claimed))
         except ValueError:

@@ -2,6 +2,7 @@
 ``?operation=Name&type=query``) or GET with query parameters. Bad requests get GraphQL-shaped errors."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,15 @@ def error_response(message: str, status: int = 400, extensions: dict[str, Any] |
     return Response(orjson.dumps({"errors": [error]}), status_code=status, media_type="application/json")
 
 
-async def read_graphql_request(request: Request) -> GraphQLRequest:
+def header_map(request: Request) -> dict[str, str]:
+    """The request's headers as a plain dict, made in one pass: a lookup is then a dict's, not a scan of the
+    list per name (ASGI names are lower-case; of a repeated header the first wins, as Starlette's ``get``)."""
+    return {name.decode("latin-1"): value.decode("latin-1") for name, value in reversed(request.scope["headers"])}
+
+
+async def read_graphql_request(request: Request, headers: Mapping[str, str] | None = None) -> GraphQLRequest:
+    """``headers``: the request's, if already at hand as a mapping (``header_map``)."""
+    headers = request.headers if headers is None else headers
     if request.method == "GET":
         params = request.query_params
         variables_text = params.get("variables")
@@ -53,12 +62,12 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
         payload: Any = {"query": params.get("query"), "variables": variables,
                         "operationName": params.get("operationName")}
     else:
-        content_type = request.headers.get("content-type", "")
+        content_type = headers.get("content-type", "")
         media_type = content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
         try:
-            body = await read_limited(request, MAX_BODY_BYTES)
+            body = await read_limited(request, MAX_BODY_BYTES, headers)
         except BodyTooLarge:
             raise BadRequest(f"request body exceeds {MAX_BODY_BYTES} bytes", 413) from None
         try:
@@ -75,7 +84,9 @@ async def read_graphql_request(request: Request) -> GraphQLRequest:
     variables = payload.get("variables") or {}
     if not isinstance(variables, dict):
         raise BadRequest("Variables must be provided as a JSON object.")
-    operation_name = payload.get("operationName") or request.query_params.get("operation") or None
+    operation_name = payload.get("operationName") or None
+    if operation_name is None and request.scope.get("query_string"):  # Catalyst's ?operation=Name
+        operation_name = request.query_params.get("operation") or None
     if operation_name is not None and not isinstance(operation_name, str):
         raise BadRequest("operationName must be a string.")
     return GraphQLRequest(query, variables, operation_name)

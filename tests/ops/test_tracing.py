@@ -179,3 +179,26 @@ def test_without_otel_variables_nothing_is_exported() -> None:
     result = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "None"
+
+
+def test_a_request_nobody_records_still_has_ids_of_its_own_and_a_sampled_caller_is_recorded() -> None:
+    """While nothing exports, a request without a ``traceparent`` gets a root span that is never recorded — but
+    it has ids (logs and outgoing calls carry them), new ones for every request, as the SDK would give it."""
+    seen: list[str] = []
+
+    async def endpoint(request: Request) -> Response:
+        seen.append(tracing.current_traceparent() or "")
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/x", endpoint)], middleware=[])
+    app.add_middleware(tracing.TracingMiddleware)
+    with serve(app) as server:
+        for _ in range(2):
+            assert httpx.get(server.base_url + "/x", timeout=30).status_code == 200
+        sampled = f"00-{SHOPPER_TRACE}-{SHOPPER_SPAN}-01"
+        assert httpx.get(server.base_url + "/x", headers={"traceparent": sampled}, timeout=30).status_code == 200
+    first, second, continued = seen
+    assert tracing.is_valid(first) and tracing.is_valid(second)
+    assert tracing.trace_id(first) != tracing.trace_id(second)
+    assert not first.endswith("-01")  # not sampled: nothing records it
+    assert tracing.trace_id(continued) == SHOPPER_TRACE  # a caller's trace is continued, as before

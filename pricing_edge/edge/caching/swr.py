@@ -195,13 +195,18 @@ class SwrCache(Generic[K, V]):
 
     async def get(self, key: K, compute: Callable[[], Awaitable[V]]) -> V:
         """The value for ``key``: held (refreshed in the background when due), else computed (single-flight)."""
-        held = self.peek(key)
+        held = self.held(key, compute)
         if held is not None:
-            value, freshness = held
-            if freshness is not Freshness.FRESH:
-                self.refresh(key, compute)
-            return value
+            return held[0]
         return await self._flights.run(key, lambda: self._compute(key, compute))
+
+    def held(self, key: K, compute: Callable[[], Awaitable[V]]) -> tuple[V, Freshness] | None:
+        """``get`` without waiting: the held value and its state, refreshed in the background when due (None:
+        missing or expired — only ``get`` computes it)."""
+        held = self.peek(key)
+        if held is not None and held[1] is not Freshness.FRESH:
+            self.refresh(key, compute)
+        return held
 
     def peek(self, key: K) -> tuple[V, Freshness] | None:
         """The held value and its state, without refreshing (None: missing or expired)."""

@@ -1,5 +1,5 @@
 """The answer to a listing sorted or filtered by price (``edge/listing/``: order, filter and page by the buyer's
-prices), overlaid and kept like any other — moved out of ``edge/graphql_endpoint.py`` to keep it short."""
+prices), overlaid and kept like any other — moved out of ``edge/compute.py`` to keep it short."""
 from __future__ import annotations
 
 import logging
@@ -24,14 +24,14 @@ from pricing_edge.edge.requests import GraphQLRequest, error_response
 from pricing_edge.edge.response_cache import Tag
 
 if TYPE_CHECKING:
-    from pricing_edge.edge.graphql_endpoint import GraphQLEndpoint
+    from pricing_edge.edge.compute import ComputePath
 
 log = logging.getLogger(__name__)
 JSON = "application/json"
 LISTING_ATTEMPTS = 3  # a listing recomputed when a price event landed between its order and its overlay
 
 
-async def listing_answer(edge: GraphQLEndpoint, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
+async def listing_answer(edge: ComputePath, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                    sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
                    root_field: FieldNode, cache_key: tuple[Any, ...]) -> Response | None:
     """A listing sorted or filtered by price: ordered, filtered and paged by this buyer's prices
@@ -49,7 +49,7 @@ async def listing_answer(edge: GraphQLEndpoint, request: Request, gql: GraphQLRe
                                     edge.responses.generation)
     return last[0] if isinstance(last, tuple) else last
 
-async def _listing_once(edge: GraphQLEndpoint, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
+async def _listing_once(edge: ComputePath, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                         sent: OperationDefinitionNode, listing: ListingSite, collector: FieldCollector,
                         root_field: FieldNode, cache_key: tuple[Any, ...],
                         generation: int) -> tuple[Response, list[Tag]] | Response | None:

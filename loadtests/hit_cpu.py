@@ -1,0 +1,159 @@
+"""CPU per cached answer, in process: the edge's ASGI app against the limit app's (``loadtests/limit_app.py``)
+for the same plp requests, with no server and no socket between (uvicorn's and the socket's share is the same
+for both, and is left out). On a shared machine this is the steady figure to compare commits by: CPU time of
+this process only, not latency. The simulators come from ``pricing-edge demo`` on free ports (its own edge is
+not used); the edge under test is built here, on the embedded store, as ``pricing-edge serve`` builds it.
+
+    python -m loadtests.hit_cpu [--requests 20000] [--profile profile.txt]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Message
+
+from loadtests.limit_app import create_app as limit_app
+from loadtests.scenarios import Catalog, Request
+from pricing_edge.config import Settings
+from pricing_edge.demo import demo_settings, edge_app
+from pricing_edge.ops.tracing import configure_tracing
+from pricing_edge.runtime import free_port, port_is_free
+from pricing_edge.sim.fixtures import DemoLayout
+
+START_SECONDS = 60.0
+
+
+def demo_port() -> int:
+    """A base port whose four demo ports are free now."""
+    while True:
+        port = free_port()
+        if port < 65000 and all(port_is_free("127.0.0.1", port + i) for i in range(4)):
+            return port
+
+
+async def call(app: ASGIApp, request: Request) -> tuple[int, bytes]:
+    """One POST /graphql straight into ``app``: its status and body."""
+    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+    headers.append((b"content-length", str(len(request.body)).encode()))
+    scope: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+                             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "root_path": "",
+                             "query_string": b"", "headers": headers, "client": ("127.0.0.1", 40000),
+                             "server": ("127.0.0.1", 8080), "state": {}}
+    sent = False
+    status, chunks = 0, []
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)
+        sent = True
+        return {"type": "http.request", "body": request.body, "more_body": False}
+
+    async def send(message: Message) -> None:
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def measure(app: ASGIApp, requests: Sequence[Request], count: int,
+                  profile: cProfile.Profile | None = None) -> float:
+    """CPU microseconds per request over ``count`` requests cycling ``requests``."""
+    started = time.process_time()
+    if profile is not None:
+        profile.enable()
+    for i in range(count):
+        status, _ = await call(app, requests[i % len(requests)])
+        if status != 200:
+            raise SystemExit(f"request {i} answered {status}")
+    if profile is not None:
+        profile.disable()
+    return (time.process_time() - started) * 1e6 / count
+
+
+async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
+    settings = demo_settings(Settings.from_env({}, warm_at_start=False), layout)
+    requests = Catalog(settings, small=True).plp_requests()
+    configure_tracing("pricing-edge-edge")  # as `serve` does: the provider is set, nothing exported
+    edge = edge_app(settings)
+    async with edge.router.lifespan_context(edge):
+        answers: dict[tuple[str, bytes], bytes] = {}
+        for _ in range(3):  # computed, then kept: every later call is a hit
+            for request in requests:
+                status, body = await call(edge, request)
+                if status != 200:
+                    raise SystemExit(f"warming: {status} {body[:200]!r}")
+                answers[request.key()] = body
+            await asyncio.sleep(0.2)
+        limit = limit_app(answers)
+        await measure(edge, requests, 1000)
+        await measure(limit, requests, 1000)
+        figures: dict[str, list[float]] = {"edge": [], "limit": []}
+        for _ in range(args.rounds):  # interleaved: a busy neighbour costs both alike
+            figures["edge"].append(await measure(edge, requests, args.requests))
+            figures["limit"].append(await measure(limit, requests, args.requests))
+        edge_us, limit_us = min(figures["edge"]), min(figures["limit"])
+        print(f"CPU per cached plp answer (in process, best of {args.rounds} × {args.requests}): "
+              f"edge {edge_us:.1f} µs, limit {limit_us:.1f} µs, edge − limit {edge_us - limit_us:.1f} µs")
+        print(f"  rounds: edge {[round(x, 1) for x in figures['edge']]}, limit {[round(x, 1) for x in figures['limit']]}")
+        if args.profile:
+            profile = cProfile.Profile()
+            await measure(edge, requests, args.requests, profile)
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("tottime").print_stats(40)
+            stats.sort_stats("cumulative").print_stats(60)
+            args.profile.write_text(out.getvalue())
+            print(f"  profile of the edge: {args.profile}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.hit_cpu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=20_000, help="requests per round (default 20000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each app, interleaved (default 3)")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the edge's hits here")
+    args = parser.parse_args()
+    layout = DemoLayout(demo_port())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
+    demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(layout.port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            try:
+                if httpx.get(layout.edge_url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or demo.poll() is not None:
+                raise SystemExit("the demo (the simulators) did not start")
+            time.sleep(0.2)
+        asyncio.run(run(args, layout))
+    finally:
+        demo.terminate()
+        try:
+            demo.wait(15)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+
+
+if __name__ == "__main__":
+    main()
