@@ -17,7 +17,7 @@ from tests.support.servers import ServerThread
 from tests.support.redis_server import (RedisProcess, answers, delete_prefix, keys_left, new_prefix,
                                         session_namespace)
 
-pytest_plugins = ["tests.support.leaks", "pytester"]
+pytest_plugins = ["tests.support.leaks", "tests.support.cpu_report", "pytester"]
 
 
 @pytest.fixture(scope="session")
