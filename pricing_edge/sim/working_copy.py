@@ -21,26 +21,41 @@ def working_copy(value: T) -> T:
     """``value`` with every mutable container (list, dict, set, non-frozen dataclass) copied and every
     immutable part (scalars, tuples and frozensets of them, frozen dataclasses) shared.
     Anything else is refused: a mutable object shared by two simulators would leak one's changes into the other."""
-    return _copy(value)  # type: ignore[no-any-return]
+    return _copy(value)
+
+
+_SHARED, _LIST, _DICT, _SET, _FROZEN_COLLECTION, _DATACLASS = range(6)
+_kinds: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    if issubclass(cls, _ATOMS) or (dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen):  # type: ignore[attr-defined]
+        return _SHARED
+    for kind, base in ((_LIST, list), (_DICT, dict), (_SET, set), (_FROZEN_COLLECTION, (tuple, frozenset))):
+        if issubclass(cls, base):
+            return kind
+    if dataclasses.is_dataclass(cls):
+        return _DATACLASS
+    raise TypeError(f"cannot share or copy a {cls.__name__} safely")
 
 
 def _copy(value: Any) -> Any:
-    if isinstance(value, _ATOMS):
+    cls = type(value)
+    kind = _kinds.get(cls)
+    if kind is None:
+        kind = _kinds[cls] = _kind(cls)
+    if kind == _SHARED:
         return value
-    if isinstance(value, list):
+    if kind == _LIST:
         return [_copy(item) for item in value]
-    if isinstance(value, dict):
+    if kind == _DICT:
         return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, set):
+    if kind == _SET:
         return {_copy(item) for item in value}
-    if isinstance(value, (tuple, frozenset)):
-        for item in value:
-            _copy(item)  # refuses a mutable item
+    if kind == _FROZEN_COLLECTION:
+        if any(_copy(item) is not item for item in value):
+            raise TypeError(f"a {cls.__name__} holding a mutable item cannot be shared")
         return value
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        if type(value).__dataclass_params__.frozen:  # type: ignore[attr-defined]
-            return value
-        copied = object.__new__(type(value))
-        copied.__dict__.update({name: _copy(item) for name, item in vars(value).items()})
-        return copied
-    raise TypeError(f"cannot share or copy a {type(value).__name__} safely")
+    copied = object.__new__(cls)
+    copied.__dict__.update({name: _copy(item) for name, item in vars(value).items()})
+    return copied
