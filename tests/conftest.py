@@ -13,11 +13,13 @@ from pricing_edge.store.keys import Keys
 from pricing_edge.store.redis_store import RedisStore
 from pricing_edge.store.reservations import EmbeddedReservations, RedisReservations, ReservationStore
 from tests.support import stuck
+from tests.support.tls import share_the_default_tls_context
 from tests.support.servers import ServerThread
 from tests.support.redis_server import (RedisProcess, answers, delete_prefix, keys_left, new_prefix,
                                         session_namespace)
 
-pytest_plugins = ["tests.support.leaks", "pytester"]
+pytest_plugins = ["tests.support.leaks", "tests.support.cpu_report", "pytester"]
+share_the_default_tls_context()  # ~25 ms of CPU per HTTP call otherwise (tests/support/tls.py)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ Ids are BigCommerce-side ids (product, variant, price list, location, customer g
 """
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,7 @@ from pricing_edge.domain.money import quantize
 from pricing_edge.domain.pricing import BulkTier, PriceBook, PriceRecord, TierKind
 from pricing_edge.sim.catalog_content import CatalogContent
 from pricing_edge.sim.site_content import SiteContent
+from pricing_edge.sim.working_copy import working_copy
 
 CHANNEL_ID = 1
 DEFAULT_CURRENCY = "USD"
@@ -333,7 +335,14 @@ def store_structure(groups_spec: list[tuple[str, str]]) -> tuple[list[Location],
 
 
 def build_dataset(seed: int = DEFAULT_SEED, product_count: int = 1000) -> Dataset:
-    """The same seed always gives the same store, to the last digit."""
+    """The same seed always gives the same store, to the last digit: a working copy of the one this process
+    built (the caller may change it; see ``sim.working_copy``)."""
+    return working_copy(_pristine(seed, product_count))
+
+
+@functools.lru_cache(maxsize=4)
+def _pristine(seed: int, product_count: int) -> Dataset:
+    """Built once per process and never handed out: only working copies of it leave this module."""
     rng = random.Random(seed)
     locations, price_lists, factors, groups = store_structure(_GROUPS)
     categories = [Category(i + 1, name, f"/{_slug(name)}/", f"<p>Everything in {name.lower()}.</p>")

@@ -81,7 +81,10 @@ def _bindings(schema: GraphQLSchema) -> dict[tuple[str, str], Any]:
     return bindings
 
 
+@cache
 def build() -> GraphQLSchema:
+    """Built once per process and shared by every simulator in it (a tenth of a second each): the schema and
+    its resolvers are fixed, a simulator's state lives in its request context, and nothing changes the schema."""
     schema = build_schema(sdl())
     for (name, field_name), resolver in _bindings(schema).items():
         gtype = schema.get_type(name)
