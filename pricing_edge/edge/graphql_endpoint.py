@@ -203,6 +203,7 @@ class GraphQLEndpoint:
             reprojected = await self._reproject(request, scope, cache_key)
             if reprojected is not None:
                 return reprojected
+            self.metrics.answers_computed.inc()
             return Answer.of(await self._compute(request, gql, scope, document, cache_key))
 
         cached = self.responses.get(cache_key)
@@ -339,13 +340,10 @@ class GraphQLEndpoint:
         return Response(done.body, media_type=JSON, headers=headers)
 
     async def _reproject(self, request: Request, scope: Scope, cache_key: tuple[Any, ...]) -> Answer | None:
-        """A kept answer with holes, its changed sites re-projected (and its flags anew); None: computed anew
-        (none kept, or its catalog part is due from BigCommerce again)."""
+        """A kept answer with holes, its changed sites (or, once its records are past their TTL, all) re-projected
+        and its flags anew; None: computed anew (none kept, or its catalog part is due from BigCommerce again)."""
         began = self.responses.reprojectable(cache_key)
         if began is None:
-            return None
-        if skeleton_now_ms() >= began.holes.catalog_until_ms:
-            self.responses.abandon(cache_key, began)
             return None
         verified = {"upstream"} if self.buyers.last_good(request.headers) else set()
 
