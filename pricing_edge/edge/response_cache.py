@@ -158,24 +158,27 @@ class ResponseCache:
         return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
 
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
-            lifetime: float | None = None, holes: Holes | None = None) -> bool:
+            lifetime: float | None = None, holes: Holes | None = None, spent: bool = False) -> bool:
         """Keep an answer computed from records read at ``generation`` — unless an invalidation since
         then touched one of its tags (then it may hold the state that invalidation replaced). It is
         fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL.
         With ``holes`` it is kept until its catalog part ends, re-projected after a change or once its
-        records are past their TTL instead of dropped."""
+        records are past their TTL instead of dropped; ``spent``: its records already are, only its holes
+        are kept (the next request re-projects it)."""
         frozen = frozenset(tags)
         if generation is not None and not self._untouched_since(generation, frozen):
             return False
-        lifetime = self._lifetime(lifetime)
-        if lifetime <= 0:
+        lifetime = 0.0 if spent else self._lifetime(lifetime)
+        if lifetime <= 0 and not spent:
             return False
         now = self.clock()
         until = math.inf if holes is None else now + (holes.catalog_until_ms - self.wall_ms()) / 1000
         if until <= now:  # its catalog part is already over: kept whole, as long as its records are fresh
             holes, until = None, math.inf
+        if spent and holes is None:
+            return False
         try:
-            self._entries[key] = _Entry(body, frozen, now, lifetime, holes=holes, until=until)
+            self._entries[key] = _Entry(body, frozen, now, lifetime, holes=holes, until=until, spent=spent)
         except ValueError:  # larger than the whole bound: not kept
             return False
         for tag in frozen:

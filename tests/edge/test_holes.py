@@ -233,3 +233,17 @@ def test_the_cache_holds_to_its_memory_bound_least_recently_used_first() -> None
     assert 0 < len(cache) < 10  # an answer with holes takes more than its bytes, and the bound holds
     assert cache.get("plp-9") is not None and cache.get("plp-0") is None  # the least recently used went first
     assert not cache.put("huge", b"x" * 50 * one, [])  # larger than the whole bound: not kept
+
+
+def test_an_answer_computed_from_records_past_their_ttl_keeps_only_its_holes() -> None:
+    clock = Clock()
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0, restale=restale)
+    kept = holes()
+    assert not cache.put("whole", kept.body(), [price_tag(7, "A")], spent=True)  # nothing to re-project: not kept
+    assert cache.put("plp", kept.body(), [price_tag(7, "A")], holes=kept, spent=True)
+    assert cache.get("plp") is None  # its bytes say stale: never served as kept
+    began = cache.reprojectable("plp")
+    assert began is not None and began.dirty == frozenset()  # the next request re-projects every site
+    assert cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+    served = cache.get("plp")
+    assert served is not None and served.fresh
