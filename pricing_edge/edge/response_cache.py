@@ -24,7 +24,7 @@ feed, or its records are past their TTL and its stale window — the request re-
 instead of computing it anew. Every invalidation of it until its next request is coalesced into that one
 re-projection. A re-projection that is not fresh (its records past their TTL, or a system that could not be
 asked) keeps its holes but not its bytes: it is served flagged to its own request, and the next request
-re-projects again. Such an answer is also *due* for a re-projection ahead of its end (the last ``AHEAD`` of
+re-projects again; so does an answer computed from records already past their TTL (``put(spent=True)``). Such an answer is also *due* for a re-projection ahead of its end (the last ``AHEAD`` of
 its lifetime): a hot answer is renewed before anyone sees it expire.
 
 Freshness is judged by the one stale-while-revalidate policy (``edge/caching/swr.py``: fresh, ahead, stale
