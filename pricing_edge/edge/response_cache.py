@@ -178,7 +178,9 @@ class ResponseCache:
         if spent and holes is None:
             return False
         try:
-            self._entries[key] = _Entry(body, frozen, now, lifetime, holes=holes, until=until, spent=spent)
+            # A spent answer's bytes are never served (its holes make the next ones): not kept twice over.
+            self._entries[key] = _Entry(b"" if spent else body, frozen, now, lifetime, holes=holes, until=until,
+                                        spent=spent)
         except ValueError:  # larger than the whole bound: not kept
             return False
         for tag in frozen:
@@ -231,7 +233,7 @@ class ResponseCache:
         if not fresh and not began.dirty and not entry.spent and self._judge(entry) is not Freshness.EXPIRED:
             self.abandon(key, began)
             return False
-        entry.body, entry.holes, entry.stale_body = body, holes, None
+        entry.body, entry.holes, entry.stale_body = body if fresh else b"", holes, None
         entry.pending = set()
         entry.at, entry.lifetime, entry.spent = self.clock(), kept_for if fresh else 0.0, not fresh
         try:
