@@ -133,5 +133,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     light = Overlay(overlay.schema, overlay.collector, overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, overlay.needs, overlay.extension_fields
     by_tag = site_tags(overlay, price_list_id)
-    frame = estimate(sites) + estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
+    # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
+    frame = sum(estimate(replace(site, nodes=[])) for site in sites)
+    frame += estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
     return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, frame_bytes=frame)
