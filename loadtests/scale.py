@@ -166,6 +166,7 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     measured["cache"] = cache
     measured["hit_ratios"] = {tier: cache.get(tier, {}).get("ratio") for tier in ("response", "l1", "l2")}
     measured["upstream_calls"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total"))
+    measured["answers"] = answer_counts(delta)
     measured["l1_bytes"] = int(instances.pick(after, "pricing_edge_l1_bytes")) or None  # where the edge has it
     # what each memory-bounded cache holds (all processes) and evicted during the run (issue 20's heap profile)
     measured["cache_bytes"] = {cache: int(instances.pick(after, "pricing_edge_cache_bytes", cache=cache))
@@ -173,6 +174,20 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     measured["cache_evictions"] = {cache: int(instances.pick(delta, "pricing_edge_cache_evictions_total", cache=cache))
                                    for cache in ("skeleton", "catalog_index", "listing_membership")}
     return measured
+
+
+def answer_counts(delta: instances.Samples) -> dict[str, int]:
+    """How the answers were given: served kept (hits), re-projected from kept holes (on the request or in the
+    background; kept again, or served only: its records were not fresh), or computed anew (skeleton, overlay,
+    render: the expensive path)."""
+    def count(name: str, **labels: str) -> int:
+        return int(instances.pick(delta, name, **labels))
+
+    return {"hits": count("pricing_edge_cache_lookups_total", tier="response", result="hit"),
+            "misses": count("pricing_edge_cache_lookups_total", tier="response", result="miss"),
+            "reprojected": count("pricing_edge_answer_reprojections_total"),
+            "reprojected_kept": count("pricing_edge_answer_reprojections_total", outcome="kept"),
+            "computed": count("pricing_edge_answers_computed_total")}
 
 
 async def measure_size(system: System, bench: Any, skus: int, options: ScaleOptions,
@@ -207,7 +222,8 @@ async def measure_size(system: System, bench: Any, skus: int, options: ScaleOpti
     edge_rss = {pid: mb for root in system.pids("edge") for pid, mb in tree_rss(root).items()}
     workers = {pid: mb for pid, mb in edge_rss.items() if pid not in system.pids("edge")} or edge_rss
     log(f"  plp p50 {traffic['p50_ms']} ms p99 {traffic['p99_ms']} ms {traffic['achieved_rate']}/s errors "
-        f"{traffic['errors']}; hits {traffic['hit_ratios']}; edge RSS {sorted(edge_rss.values(), key=str)} MB")
+        f"{traffic['errors']}; hits {traffic['hit_ratios']}; answers {traffic['answers']}; CPU "
+        f"{traffic['cpu']['server_cpu_ms_per_request']} ms/request; edge RSS {sorted(edge_rss.values(), key=str)} MB")
     return {
         "skus": skus_built, "products": len(catalog.dataset.products), "category_pages": CATEGORY_PAGES,
         "price_lists": PRICE_LISTS, "currencies": CURRENCIES, "price_records": skus_built * PRICE_LISTS * CURRENCIES,

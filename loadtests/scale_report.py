@@ -51,19 +51,23 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
     lines = ["", f"### scale: a real catalog's size (plp at {scale['rate']:g}/s, {scale['duration_s']:g} s, Zipf s = 1 "
                  "over 5,000 category pages, 10 price lists × 2 currencies)", "",
              "| SKUs | price records | warm | Redis (+used_memory, keys, bytes/key) | edge RSS per process "
-             "| simulators start / RSS (BigCommerce, ERP) | primed pages | answer / L1 / L2 hits | plp p50 / p99 "
-             "| achieved | errors |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| simulators start / RSS (BigCommerce, ERP) | primed pages | answer / L1 / L2 hits "
+             "| answers served kept / re-projected / computed | edge CPU / req | plp p50 / p99 | achieved | errors |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in scale["sizes"]:
         redis, plp, sims = size["redis"], size["plp"], size["simulators"]
         rss = ", ".join(_num(mb) for mb in size["edge_rss_mb"]["per_process"].values())
         hits = " / ".join(_pct(plp["hit_ratios"].get(tier)) for tier in ("response", "l1", "l2"))
+        answers = plp.get("answers") or {}
+        given = " / ".join(_num(answers.get(key)) for key in ("hits", "reprojected", "computed")) if answers else "–"
+        cpu = plp.get("cpu", {}).get("server_cpu_ms_per_request")
         lines.append(
             f"| {size['skus']:,} | {size['price_records']:,} | {size['warm']['seconds']} s "
             f"| +{redis['used_memory_delta_mb']:,} MB, {redis['keys']:,}, {_num(redis['bytes_per_key'])} "
             f"| {rss} MB | {sims['bigcommerce']['startup_s']} s / {sims['bigcommerce']['rss_mb']} MB, "
             f"{sims['erp']['startup_s']} s / {sims['erp']['rss_mb']} MB "
-            f"| {size['primed']['requests']:,} in {size['primed']['seconds']} s | {hits} "
+            f"| {size['primed']['requests']:,} in {size['primed']['seconds']} s | {hits} | {given} "
+            f"| {_num(cpu, ' ms')} "
             f"| {_num(plp['p50_ms'], ' ms')} / {_num(plp['p99_ms'], ' ms')} | {plp['achieved_rate']}/s | {plp['errors']} |")
     lines += ["", "Where the warm's time went (CPU seconds): " + "; ".join(
         f"{size['skus']:,} SKUs: ERP simulator {size['warm']['cpu']['erp_simulator_s']}, `pricing-edge warm` "
@@ -76,6 +80,9 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
         for size in scale["sizes"] if size["plp"].get("cache_bytes")]
     if held:
         lines += ["", "What the edge's bounded caches held at the end (estimated, all processes): " + "; ".join(held) + "."]
+    lines += ["", "Answers: served as kept bytes (hits), re-projected from kept holes (their records looked up "
+                  "again, on the request or ahead of its end in the background), computed anew (skeleton, overlay, "
+                  "render). Edge CPU per request covers the driver's warm-up too."]
     lines += ["", "Edge RSS: the uvicorn master first, then its children (the workers, multiprocessing's resource "
                   "tracker). Redis used_memory is the whole server's growth "
                   "during the warm (other tenants of a shared Redis show up in it); keys are the run's own."]

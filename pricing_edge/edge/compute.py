@@ -254,7 +254,8 @@ class ComputePath:
         """The answer, with DESIGN.md's freshness flags (the header if and only if the body says stale);
         only a fresh, whole, shareable answer is kept for reuse, and only until its first record's TTL ends.
         ``holes`` (its overlay, price list, the end of its catalog part): kept so, it is re-projected after a
-        change rather than recomputed (``edge/holes.py``)."""
+        change, or once its records are past their TTL, rather than recomputed (``edge/holes.py``) — also when
+        its records are already past it (then only its holes are kept), unless BigCommerce could not be asked."""
         done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
         headers = headers_for(done.stale)
         score = self._complexity.get(cache_key) if self.scores_complexity else None
@@ -262,22 +263,21 @@ class ComputePath:
             headers[COMPLEXITY_HEADER] = score
         if not document.shareable:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
-        if "errors" not in result and done.keep_for is not None:
+        spent = done.keep_for is None and holes is not None and "upstream" not in filled.degraded
+        if "errors" not in result and (done.keep_for is not None or spent):
             punched = punch(result, *holes) if holes is not None and filled.complete else None
             if punched is not None and punched.body() != done.body:
                 log.error("an answer's bytes with holes differ from its bytes; kept whole")
                 punched = None
-            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for, holes=punched)
+            self.responses.put(cache_key, done.body, filled.tags, generation, lifetime=done.keep_for, holes=punched,
+                               spent=spent)
         return Response(done.body, media_type=JSON, headers=headers)
 
     async def _reproject(self, request: Request, scope: Scope, cache_key: tuple[Any, ...]) -> Answer | None:
-        """A kept answer with holes, its changed sites re-projected (and its flags anew); None: computed anew
-        (none kept, or its catalog part is due from BigCommerce again)."""
+        """A kept answer with holes, its changed sites (or, once its records are past their TTL, all) re-projected
+        and its flags anew; None: computed anew (none kept, or its catalog part is due from BigCommerce again)."""
         began = self.responses.reprojectable(cache_key)
         if began is None:
-            return None
-        if skeleton_now_ms() >= began.holes.catalog_until_ms:
-            self.responses.abandon(cache_key, began)
             return None
         verified = {"upstream"} if self.buyers.last_good(request.headers) else set()
 

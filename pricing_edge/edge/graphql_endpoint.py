@@ -119,4 +119,5 @@ class _Computation:
         reprojected = await endpoint._reproject(self.request, self.scope, self.cache_key)
         if reprojected is not None:
             return reprojected
+        endpoint.metrics.answers_computed.inc()
         return Answer.of(await endpoint._compute(self.request, self.gql, self.scope, self.document, self.cache_key))

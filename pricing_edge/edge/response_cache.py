@@ -4,32 +4,40 @@ Each entry carries tags — the (price list, SKU) and SKU records its overlay us
 index drops exactly the answers an ERP change touches, in every edge process (via the store's
 invalidation channel). A dropped answer is never served again.
 
-An answer also expires when the first record it used passes its TTL (the caller says when: ``lifetime``),
-or after the cache's TTL (with a little jitter, so the answers computed together do not all expire
-together). An expired answer is not wrong — a change would have dropped it — only due for a recompute,
-so it is still served, for up to one more TTL, while a single background recompute runs
-(stale-while-revalidate): expiry never stalls requests. But it is served *flagged stale* (``restale``
-rewrites its flags once per entry), since a record it used is past its TTL: a kept answer never says
-``"stale": false`` about records that are no longer fresh.
+An answer is fresh until the first record it used passes its TTL (the caller says when: ``lifetime``),
+at most the cache's TTL (with a little jitter, so the answers computed together do not all turn together).
+Then it is not wrong — a change would have dropped it — only due for a recompute, so it is still served,
+for up to one more TTL, while a single background recompute runs (stale-while-revalidate): expiry never
+stalls requests. But it is served *flagged stale* (``restale`` rewrites its flags once per entry), since a
+record it used is past its TTL: a kept answer never says ``"stale": false`` about records that are no
+longer fresh. Past that one more TTL an answer without holes is dropped.
 
 An answer computed while an invalidation happened is kept only if that invalidation touched none of
 its tags (a short log of recent invalidations says which), so a steady stream of ERP events does
 not stop unrelated answers from being kept — or, for an answer with holes, kept with the holes those
 invalidations feed marked for a re-projection before it is served.
 
-An answer kept with holes (``edge/holes.py``) is not dropped by an invalidation: the sites its tags feed
-are marked dirty, and it is not served again until they are re-projected (``reprojectable`` /
-``reprojected``, ``edge/reprojection.py``). Every invalidation of it until its next request is coalesced
-into that one re-projection. Such an answer is also *due* for a re-projection ahead of its end (the last
-``AHEAD`` of its lifetime): a hot answer is renewed before anyone sees it expire.
+An answer kept with holes (``edge/holes.py``) outlives its records: it is kept — bounded by memory, least
+recently used first — until its catalog part (BigCommerce's skeleton) ends, then dropped and computed anew.
+Within that, whenever its bytes may not be served as they are — an invalidation marked the sites its tags
+feed, or its records are past their TTL and its stale window — the request re-projects it (``reprojectable``
+/ ``reprojected``, ``edge/reprojection.py``: the records looked up again, the holes and flags rewritten)
+instead of computing it anew. Every invalidation of it until its next request is coalesced into that one
+re-projection. A re-projection that is not fresh (its records past their TTL, or a system that could not be
+asked) keeps its holes but not its bytes: it is served flagged to its own request, and the next request
+re-projects again; so does an answer computed from records already past their TTL (``put(spent=True)``). Such an answer is also *due* for a re-projection ahead of its end (the last ``AHEAD`` of
+its lifetime): a hot answer is renewed before anyone sees it expire.
 
 Freshness is judged by the one stale-while-revalidate policy (``edge/caching/swr.py``: fresh, ahead, stale
 served while one refresh runs, expired) with each answer's own lifetime as its TTL, and the background
-refreshes run through its ``Revalidator``: one per answer at a time, spaced after one that did not renew it.
+refreshes run through its ``Revalidator``: one per answer at a time, spaced after one that did not renew it;
+an answer that leaves the cache (evicted, dropped) leaves no backoff behind.
 """
 from __future__ import annotations
 
+import math
 import random
+import sys
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
@@ -37,8 +45,9 @@ from dataclasses import dataclass, field
 
 from cachetools import LRUCache
 
+from pricing_edge.clock import SYSTEM_CLOCK
+from pricing_edge.edge.caching.l1 import ENTRY_OVERHEAD, estimate
 from pricing_edge.edge.caching.swr import Freshness, Policy, Revalidator, fixed_delay
-
 from pricing_edge.edge.holes import Holes, Tag, price_tag, stock_tag
 
 __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stock_tag"]
@@ -46,7 +55,7 @@ __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stoc
 RECENT_INVALIDATIONS = 4096
 JITTER = 0.1  # an entry's lifetime is the TTL ± 10%
 AHEAD = 0.2  # an answer with holes is re-projected ahead in this last share of its lifetime
-ENTRY_OVERHEAD, TAG_BYTES, SITE_BYTES = 600, 120, 400  # estimates of an entry's bookkeeping (see ``_Entry.size``)
+INDEX_BYTES = 100  # the reverse index's slot for one of an entry's tags (a set member, its share of the set)
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ class Cached:
 @dataclass(frozen=True)
 class Reprojectable:
     holes: Holes
-    dirty: frozenset[int]  # the sites whose records changed since it was kept (or last re-projected)
+    dirty: frozenset[int]  # the sites to project again: those whose records changed; empty: every site
 
 
 @dataclass
@@ -71,37 +80,56 @@ class _Entry:
     lifetime: float  # seconds it is fresh from then
     stale_body: bytes | None = field(default=None)
     holes: Holes | None = None
+    until: float = math.inf  # with holes: when its catalog part ends (on the cache's clock); then it goes
+    spent: bool = False  # its bytes are not served: its records are looked up again first (a re-projection)
     dirty: set[int] = field(default_factory=set)
     # Sites being re-projected: an invalidation meanwhile marks them dirty again (the re-projection may have
     # read the state it replaced), and the answer is not served while either set is non-empty.
     pending: set[int] = field(default_factory=set)
+    tag_bytes: int = field(init=False, default=0)
+
+    def __post_init__(self) -> None:
+        self.tag_bytes = estimate(self.tags) + INDEX_BYTES * len(self.tags)  # once: its tags never change
 
     def size(self) -> int:
-        """Bytes it takes, estimated: its bytes (twice once served stale), and its holes' parts and sites."""
-        size = ENTRY_OVERHEAD + 2 * len(self.body) + TAG_BYTES * len(self.tags)
-        if self.holes is not None:
-            size += sum(map(len, self.holes.segments)) + sum(map(len, self.holes.values))
-            size += SITE_BYTES * len(self.holes.sites) + TAG_BYTES * len(self.holes.by_tag)
-            size += TAG_BYTES * len(self.holes.used_by_key or ())
-        return size
+        """Bytes it takes, by the L1's one estimator (``caching.l1.estimate``): its bytes — twice, as once served
+        stale it keeps a flagged copy —, its tags and their slots in the reverse index, and its holes."""
+        return (ENTRY_OVERHEAD + 2 * sys.getsizeof(self.body) + self.tag_bytes
+                + (0 if self.holes is None else self.holes.size()))
+
+
+class _Kept(LRUCache[Hashable, _Entry]):
+    """The kept answers, least recently used evicted first; says which it evicts (their backoffs go too)."""
+
+    def __init__(self, maxsize: int, getsizeof: Callable[[_Entry], int] | None,
+                 evicted: Callable[[Hashable], None]) -> None:
+        super().__init__(maxsize, getsizeof)
+        self.evicted = evicted
+
+    def popitem(self) -> tuple[Hashable, _Entry]:
+        key, entry = super().popitem()
+        self.evicted(key)
+        return key, entry
 
 
 class ResponseCache:
     def __init__(self, ttl: float, size: int = 20_000, *, clock: Callable[[], float] = time.monotonic,
                  jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body,
-                 max_bytes: int | None = None) -> None:
+                 max_bytes: int | None = None, wall_ms: Callable[[], int] = SYSTEM_CLOCK.wall_ms) -> None:
         """``size``: answers kept at most; ``max_bytes``: the bytes they may take (estimated), if bounded so —
-        either way the least recently used go first."""
+        either way the least recently used go first. ``wall_ms``: the time a catalog part's end is told in."""
         self.ttl = ttl
         self.restale = restale
         self.jitter = jitter
         self.clock = clock
+        self.wall_ms = wall_ms
         # Expired answers are served (flagged) for one more TTL; those with holes are renewed ahead of their end.
         self.policy = Policy(ttl, ahead=1 - AHEAD, usable_for=ttl)
         self.revalidator: Revalidator[Hashable] = Revalidator(fixed_delay(ttl * AHEAD / 4), now=clock, name="answer")
-        self._entries: LRUCache[Hashable, _Entry] = (
-            LRUCache(maxsize=size) if max_bytes is None else LRUCache(maxsize=max_bytes, getsizeof=_Entry.size))
+        self._entries = _Kept(size if max_bytes is None else max_bytes, None if max_bytes is None else _Entry.size,
+                              self.revalidator.forget)
         self._by_tag: dict[Tag, set[Hashable]] = {}
+        self._compact_above = 8 * size  # tags in the reverse index past which the evicted entries' are forgotten
         self._size = size
         # Bumped by every invalidation; the recent ones are kept with their tags for ``put`` to check.
         self.generation = 0
@@ -113,10 +141,15 @@ class ResponseCache:
             return None
         if entry.dirty or entry.pending:
             return None  # changed since kept: re-projected (or recomputed) before it is served again
-        state = self._judge(entry)
-        if state is Freshness.EXPIRED:
-            self._entries.pop(key, None)
+        now = self.clock()
+        if now >= entry.until:
+            self._drop(key)  # its catalog part is over: computed anew
             return None
+        state = self.policy.judge(now - entry.at, entry.lifetime)
+        if state is Freshness.EXPIRED or entry.spent:
+            if entry.holes is None:
+                self._drop(key)
+            return None  # with holes it stays: this request re-projects it (its records looked up again)
         if state is Freshness.FRESH:
             return Cached(entry.body, True)
         if state is Freshness.AHEAD:
@@ -126,12 +159,14 @@ class ResponseCache:
         return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
 
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
-            lifetime: float | None = None, holes: Holes | None = None) -> bool:
+            lifetime: float | None = None, holes: Holes | None = None, spent: bool = False) -> bool:
         """Keep an answer computed from records read at ``generation`` — unless an invalidation since
         then touched one of its tags (then it may hold the state that invalidation replaced; one with ``holes``
         is kept, those sites dirty: not served before they are re-projected). It is
         fresh for ``lifetime`` seconds (when its first record turns stale), at most the cache's TTL.
-        With ``holes`` it is re-projected after a change instead of dropped."""
+        With ``holes`` it is kept until its catalog part ends, re-projected after a change or once its
+        records are past their TTL instead of dropped; ``spent``: its records already are, only its holes
+        are kept (the next request re-projects it)."""
         frozen = frozenset(tags)
         dirty: set[int] = set()
         if generation is not None and not self._untouched_since(generation, frozen):
@@ -142,16 +177,24 @@ class ResponseCache:
             if sites is None:
                 return False
             dirty = sites
-        lifetime = self._lifetime(lifetime)
-        if lifetime <= 0:
+        lifetime = 0.0 if spent else self._lifetime(lifetime)
+        if lifetime <= 0 and not spent:
+            return False
+        now = self.clock()
+        until = math.inf if holes is None else now + (holes.catalog_until_ms - self.wall_ms()) / 1000
+        if until <= now:  # its catalog part is already over: kept whole, as long as its records are fresh
+            holes, until = None, math.inf
+        if (spent or dirty) and holes is None:  # nothing to re-project it with: never served as it is
             return False
         try:
-            self._entries[key] = _Entry(body, frozen, self.clock(), lifetime, holes=holes, dirty=dirty)
+            # A spent answer's bytes are never served (its holes make the next ones): not kept twice over.
+            self._entries[key] = _Entry(b"" if spent else body, frozen, now, lifetime, holes=holes, until=until,
+                                        spent=spent, dirty=dirty)
         except ValueError:  # larger than the whole bound: not kept
             return False
         for tag in frozen:
             self._by_tag.setdefault(tag, set()).add(key)
-        if len(self._by_tag) > 8 * self._size:
+        if len(self._by_tag) > self._compact_above:
             self._compact()
         return True
 
@@ -162,14 +205,20 @@ class ResponseCache:
         return jittered if lifetime is None else min(lifetime * (1 - self.jitter * random.random()), jittered)
 
     def reprojectable(self, key: Hashable) -> Reprojectable | None:
-        """A kept answer with holes, still usable: what a re-projection of it starts from (its dirty sites are
-        taken: ``reprojected`` or ``abandon`` must follow; the caller runs one at a time per key)."""
+        """A kept answer with holes whose catalog part still stands: what a re-projection of it starts from — its
+        dirty sites, or every site once its bytes are spent or past their stale window (its dirty sites are taken:
+        ``reprojected`` or ``abandon`` must follow; the caller runs one at a time per key)."""
         entry = self._entries.get(key)
-        if entry is None or entry.holes is None or self._judge(entry) is Freshness.EXPIRED:
+        if entry is None or entry.holes is None:
             return None
+        now = self.clock()
+        if now >= entry.until:
+            self._drop(key)  # its catalog part is over: computed anew
+            return None
+        whole = entry.spent or self.policy.judge(now - entry.at, entry.lifetime) is Freshness.EXPIRED
         entry.pending |= entry.dirty
         entry.dirty = set()
-        return Reprojectable(entry.holes, frozenset(entry.pending))
+        return Reprojectable(entry.holes, frozenset() if whole else frozenset(entry.pending))
 
     def abandon(self, key: Hashable, began: Reprojectable) -> None:
         """A re-projection that will not finish: its sites are dirty again."""
@@ -180,27 +229,28 @@ class ResponseCache:
 
     def reprojected(self, key: Hashable, began: Reprojectable, holes: Holes, body: bytes,
                     lifetime: float | None) -> bool:
-        """Keep a re-projection (``lifetime`` None: its records are no longer fresh); whether it was kept. It is
-        served again only if no invalidation marked it meanwhile (those sites stay dirty)."""
+        """Keep a re-projection, fresh for ``lifetime`` seconds; whether it is served as kept. ``lifetime`` None
+        (its records are no longer fresh, or a system could not be asked): an answer whose bytes still stand
+        (nothing changed, within its stale window) is left as it was; any other keeps the new holes, but its
+        bytes are not served — the next request re-projects it again. A kept one is served again only if no
+        invalidation marked it meanwhile (those sites stay dirty)."""
         entry = self._entries.get(key)
         if entry is None or entry.holes is not began.holes:
             return False
-        lifetime = None if lifetime is None else self._lifetime(lifetime)
-        if lifetime is None or lifetime <= 0:
-            if began.dirty:
-                self._entries.pop(key, None)  # its old bytes must not be served; a recompute follows
-            else:
-                self.abandon(key, began)
+        kept_for = 0.0 if lifetime is None else self._lifetime(lifetime)
+        fresh = kept_for > 0
+        if not fresh and not began.dirty and not entry.spent and self._judge(entry) is not Freshness.EXPIRED:
+            self.abandon(key, began)
             return False
-        entry.body, entry.holes, entry.stale_body = body, holes, None
+        entry.body, entry.holes, entry.stale_body = body if fresh else b"", holes, None
         entry.pending = set()
-        entry.at, entry.lifetime = self.clock(), lifetime
+        entry.at, entry.lifetime, entry.spent = self.clock(), kept_for if fresh else 0.0, not fresh
         try:
             self._entries[key] = entry  # its size is counted anew
         except ValueError:  # grown larger than the whole bound
-            self._entries.pop(key, None)
+            self._drop(key)
             return False
-        return True
+        return fresh
 
     def refresh(self, key: Hashable, compute: Callable[[], Awaitable[object]]) -> bool:
         """Recompute (or re-project) an answer in the background — unless one is running for it, or the last
@@ -209,7 +259,9 @@ class ResponseCache:
         async def renew(keys: list[Hashable]) -> list[Hashable]:
             await compute()
             entry = self._entries.get(key)
-            renewed = entry is not None and not (entry.dirty or entry.pending) and self._judge(entry) is Freshness.FRESH
+            if entry is None:
+                return keys  # gone: no backoff is kept for an answer the cache no longer holds
+            renewed = not (entry.dirty or entry.pending or entry.spent) and self._judge(entry) is Freshness.FRESH
             return keys if renewed else []
 
         return bool(self.revalidator.start([key], renew))
@@ -249,7 +301,7 @@ class ResponseCache:
                 touched.add(key)
                 sites = entry.holes.sites_for((tag,)) if entry.holes is not None else None
                 if sites is None:
-                    self._entries.pop(key, None)
+                    self._drop(key)
                 else:  # kept, marked: re-projected before it is served again
                     entry.dirty |= sites
                     kept.add(key)
@@ -262,6 +314,12 @@ class ResponseCache:
         self._recent.clear()  # every answer computed before now is suspect
         self._entries.clear()
         self._by_tag.clear()
+        self.revalidator.forgive()
+
+    def _drop(self, key: Hashable) -> None:
+        """An answer leaves the cache, and its refresh backoff with it."""
+        self._entries.pop(key, None)
+        self.revalidator.forget(key)
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -272,9 +330,12 @@ class ResponseCache:
         return int(self._entries.currsize) if self._entries.getsizeof is not LRUCache.getsizeof else 0
 
     def _compact(self) -> None:
-        """Forget tags of entries that were evicted (the LRU drops them silently)."""
+        """Forget tags of entries that were evicted (the LRU drops them silently). The next compaction waits
+        until the index has doubled past what is live, so kept answers with many tags do not make every ``put``
+        walk them all."""
         live: dict[Tag, set[Hashable]] = {}
         for key, entry in list(self._entries.items()):
             for tag in entry.tags:
                 live.setdefault(tag, set()).add(key)
         self._by_tag = live
+        self._compact_above = max(8 * self._size, 2 * len(live))

@@ -36,6 +36,9 @@ class EdgeMetrics:
         self.reprojections = Counter("pricing_edge_answer_reprojections_total",
                                      "Kept answers re-projected (their changed owned fields and flags anew, edge/holes.py) "
                                      "instead of recomputed, by outcome (kept, served: not kept)", ["outcome"], registry=r)
+        self.answers_computed = Counter("pricing_edge_answers_computed_total",
+                                        "Shareable answers computed anew (skeleton, overlay, render), neither served "
+                                        "kept nor re-projected", registry=r)
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",
                                    "Prices-only documents answered from the catalog index without the upstream",
                                    registry=r)

@@ -106,7 +106,7 @@ def test_an_abandoned_reprojection_leaves_its_sites_dirty() -> None:
     assert again is not None and again.dirty == {2}
 
 
-def test_a_stale_reprojection_drops_a_changed_answer_and_leaves_an_unchanged_one() -> None:
+def test_a_stale_reprojection_keeps_a_changed_answers_holes_but_not_its_bytes() -> None:
     clock = Clock()
     cache, kept = cache_with_holes(clock)
     began = cache.reprojectable("plp")
@@ -115,9 +115,59 @@ def test_a_stale_reprojection_drops_a_changed_answer_and_leaves_an_unchanged_one
     assert cache.get("plp") is not None  # unchanged: its bytes stand
     cache.invalidate([price_tag(7, "B")])
     began = cache.reprojectable("plp")
-    assert began is not None
-    assert not cache.reprojected("plp", began, kept, b"stale", lifetime=None)
-    assert cache.reprojectable("plp") is None and cache.get("plp") is None
+    assert began is not None and began.dirty == {2}
+    patched = kept.with_values({2: b'{"price":{"value":9}}'})
+    assert not cache.reprojected("plp", began, patched, b"stale", lifetime=None)
+    assert cache.get("plp") is None  # its records are not fresh: never served as kept
+    again = cache.reprojectable("plp")
+    assert again is not None and again.holes is patched and again.dirty == frozenset()  # every site, next time
+    renewed = patched.with_values({})
+    assert cache.reprojected("plp", again, renewed, renewed.body(), lifetime=10)
+    served = cache.get("plp")
+    assert served is not None and served.fresh and served.body == renewed.body()
+
+
+def test_an_answer_with_holes_outlives_its_records_and_is_reprojected_whole_on_the_next_request() -> None:
+    clock = Clock()
+    cache, kept = cache_with_holes(clock)
+    clock.now += 10 + 10  # past its records' TTL, and the one more TTL it is served flagged
+    assert cache.get("plp") is None and len(cache) == 1  # not served as it is, but kept
+    began = cache.reprojectable("plp")
+    assert began is not None and began.holes is kept and began.dirty == frozenset()  # every record looked up
+    assert cache.get("plp") is None  # not while it is being re-projected
+    renewed = kept.with_values({1: b'{"n":2}'})
+    assert cache.reprojected("plp", began, renewed, renewed.body(), lifetime=10)
+    served = cache.get("plp")
+    assert served is not None and served.fresh and served.body == renewed.body()
+    assert cache.invalidate([stock_tag("A")]) == 1  # an invalidation still marks it
+    assert cache.get("plp") is None
+    marked = cache.reprojectable("plp")
+    assert marked is not None and marked.dirty == {1}
+
+
+def test_an_answer_without_holes_is_dropped_once_expired() -> None:
+    clock = Clock()
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0)
+    cache.put("plp", b"page", [price_tag(7, "A")], lifetime=10)
+    clock.now += 20
+    assert cache.get("plp") is None and len(cache) == 0 and cache.reprojectable("plp") is None
+
+
+def test_an_answer_whose_catalog_part_ended_is_dropped_and_computed_anew() -> None:
+    clock, wall = Clock(), Clock()
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0, restale=restale, wall_ms=lambda: int(wall.now * 1000))
+    result, overlay = page()
+    kept = punch(result, overlay, 7, int((wall.now + 30) * 1000))  # its skeleton is good for 30 s more
+    assert kept is not None
+    assert cache.put("plp", kept.body(), [price_tag(7, "A")], lifetime=10, holes=kept)
+    clock.now += 29
+    assert cache.reprojectable("plp") is not None  # past its records, within its catalog part: re-projected
+    clock.now += 1
+    assert cache.reprojectable("plp") is None and cache.get("plp") is None and len(cache) == 0
+    late = punch(result, overlay, 7, int(wall.now * 1000))  # from a skeleton already over: kept whole
+    assert late is not None
+    assert cache.put("plp", late.body(), [price_tag(7, "A")], lifetime=10, holes=late)
+    assert cache.reprojectable("plp") is None and cache.get("plp") is not None
 
 
 def test_a_tag_no_hole_is_fed_by_drops_the_answer() -> None:
@@ -203,3 +253,17 @@ def test_an_answer_with_holes_overtaken_while_computed_is_kept_with_the_touched_
     for i in range(5000):
         cache.invalidate([price_tag(7, f"OTHER-{i}")])
     assert not cache.put("late", kept.body(), tags, generation=started, lifetime=10, holes=kept)
+
+
+def test_an_answer_computed_from_records_past_their_ttl_keeps_only_its_holes() -> None:
+    clock = Clock()
+    cache = ResponseCache(ttl=10, clock=clock, jitter=0.0, restale=restale)
+    kept = holes()
+    assert not cache.put("whole", kept.body(), [price_tag(7, "A")], spent=True)  # nothing to re-project: not kept
+    assert cache.put("plp", kept.body(), [price_tag(7, "A")], holes=kept, spent=True)
+    assert cache.get("plp") is None  # its bytes say stale: never served as kept
+    began = cache.reprojectable("plp")
+    assert began is not None and began.dirty == frozenset()  # the next request re-projects every site
+    assert cache.reprojected("plp", began, kept, kept.body(), lifetime=10)
+    served = cache.get("plp")
+    assert served is not None and served.fresh

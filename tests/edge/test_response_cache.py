@@ -138,3 +138,39 @@ async def test_a_failed_computation_fails_every_waiter_and_the_next_call_tries_a
         return b"ok"
 
     assert await flights.run("plp", works) == b"ok"
+
+
+async def test_an_answer_that_leaves_the_cache_leaves_no_refresh_backoff_behind() -> None:
+    """The revalidator spaces the refreshes of an answer that did not renew; once the answer is evicted or
+    dropped, that backoff is forgotten (else it would grow with every answer ever seen)."""
+    clock = Clock()
+    cache = ResponseCache(ttl=10, size=2, clock=clock, jitter=0.0)
+
+    async def no_renewal() -> None:
+        return None
+
+    async def backing_off(key: str) -> None:
+        clock.now += 10.5  # stale: served while one refresh runs
+        assert cache.refresh(key, no_renewal)
+        await asyncio.gather(*cache.revalidator.background)
+        assert cache.revalidator.failing(key)
+
+    cache.put("evicted", b"a", [price_tag(2, "A")])
+    await backing_off("evicted")
+    cache.put("b", b"b", [])
+    cache.put("c", b"c", [])  # the least recently used goes
+    assert cache.get("evicted") is None and "evicted" not in cache.revalidator.retry_at
+    cache.put("invalidated", b"d", [price_tag(2, "D")])
+    await backing_off("invalidated")
+    cache.invalidate([price_tag(2, "D")])
+    assert "invalidated" not in cache.revalidator.retry_at
+
+    async def evicting() -> None:
+        cache.put("e", b"e", [])
+        cache.put("f", b"f", [])
+
+    cache.put("gone meanwhile", b"g", [])
+    clock.now += 10.5
+    assert cache.refresh("gone meanwhile", evicting)
+    await asyncio.gather(*cache.revalidator.background)
+    assert cache.get("gone meanwhile") is None and not cache.revalidator.retry_at

@@ -160,6 +160,7 @@ class Revalidator(Generic[K]):
         self.retry_at.clear()
 
     def forget(self, key: K) -> None:
+        """``key`` left its cache (evicted, dropped): its backoff goes too, or it would be kept for ever."""
         self.retry_at.pop(key, None)
 
 
