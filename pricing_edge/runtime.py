@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import faulthandler
+import gc
 import logging
 import os
 import signal
@@ -71,6 +72,14 @@ class _SharedSignalServer(uvicorn.Server):
     @contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+def freeze_start_up_objects() -> None:
+    """Take what start-up built (modules, the introspected schema, parsed documents) out of the cyclic
+    collector's reach: it lives as long as the process, and every full collection walked it — an edge
+    process paused 70–100 ms at a time under load (gc.callbacks, events scenario). Garbage first, then freeze."""
+    gc.collect()
+    gc.freeze()
 
 
 def free_port() -> int:

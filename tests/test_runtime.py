@@ -102,3 +102,24 @@ def test_a_process_whose_shutdown_hangs_exits_at_its_deadline_with_every_stack()
     assert result.returncode == HARD_EXIT_CODE and time.monotonic() - started < 30
     assert "still running 0.5s after SIGTERM" in result.stderr
     assert "stuck_in_shutdown" in result.stderr  # where it was stuck
+
+
+def test_start_up_objects_are_frozen_out_of_the_collector_after_its_garbage_is_collected() -> None:
+    # In a process of its own: freezing this test process would keep its later garbage cycles forever.
+    script = """
+import gc, weakref
+from pricing_edge.runtime import freeze_start_up_objects
+
+class Node:
+    pass
+
+garbage = Node(); garbage.me = garbage; gone = weakref.ref(garbage); del garbage  # a cycle nobody holds
+kept = {"schema": [1, 2, 3]}
+freeze_start_up_objects()
+assert gone() is None, "garbage cycles are collected before the freeze, not frozen with it"
+assert gc.get_freeze_count() > 0
+assert not any(o is kept for o in gc.get_objects()), "what start-up built is out of the collector's reach"
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

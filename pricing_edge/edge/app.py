@@ -55,7 +55,7 @@ from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.ops.edge_snapshot import SnapshotPublisher
 from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
 from pricing_edge.ops.tracing import TracingMiddleware
-from pricing_edge.runtime import Grace, cancel_and_wait
+from pricing_edge.runtime import Grace, cancel_and_wait, freeze_start_up_objects
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.keys import BIGCOMMERCE_INTAKE, ERP_INTAKE, ERP_SIGNALS, WORKER_GROUP
 
@@ -243,6 +243,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
             warmed = channels.setup(settings.channel_id).assignments  # BigCommerce's, once read
             tasks.append(asyncio.create_task(_warm_in_background(store, erp, warmed, admin, settings.currencies),
                                              name="warm"))
+        freeze_start_up_objects()
         try:
             yield
         finally:
