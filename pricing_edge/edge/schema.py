@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
+import tempfile
 import time
 from importlib import resources
 from collections.abc import Mapping
@@ -63,11 +65,23 @@ async def load_schema(upstream: StorefrontClient, headers: Mapping[str, str], ca
         log.warning("upstream introspection failed (%s): starting with the schema saved at %s", exc, cache_path)
         introspection = cache_path.read_bytes()
     else:
-        cache_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_path.with_suffix(".tmp")
-        temporary.write_bytes(introspection)
-        temporary.replace(cache_path)
+        save_schema(cache_path, introspection)
     return _schema_of(introspection)
+
+
+def save_schema(cache_path: Path, introspection: bytes) -> None:
+    """Replace the saved schema at once. Each writer has a temporary file of its own: the processes of
+    ``serve --workers N`` start together and each saves what it introspected — with one shared temporary name,
+    one's rename took the other's file away and that worker failed to start."""
+    cache_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=cache_path.parent, prefix=f".{cache_path.name}.", suffix=".tmp",
+                                     delete=False) as temporary:
+        temporary.write(introspection)
+    try:
+        os.replace(temporary.name, cache_path)
+    except OSError:
+        Path(temporary.name).unlink(missing_ok=True)
+        raise
 
 
 @functools.lru_cache(maxsize=4)
