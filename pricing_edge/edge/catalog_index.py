@@ -75,18 +75,10 @@ class CatalogIndex:
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
         self.clock = clock
-        evicted = metrics.cache_evictions.labels("catalog_index") if metrics is not None else None
-
-        def forget(product_id: int, known: _Known) -> None:
-            self._unmap(product_id, known)
-            if evicted is not None:
-                evicted.inc()
-
-        self._products: BytesLRU[int, _Known] = BytesLRU(max_bytes, _size, forget)
+        self._products: BytesLRU[int, _Known] = BytesLRU(max_bytes, _size, self._unmap, metrics=metrics,
+                                                         name="catalog_index")
         self._by_sku: dict[str, int] = {}
         self._by_variant: dict[int, int] = {}
-        if metrics is not None:
-            metrics.cache_bytes.labels("catalog_index").set_function(lambda: self._products.bytes)
 
     @property
     def bytes(self) -> int:

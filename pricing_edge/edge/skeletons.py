@@ -49,10 +49,8 @@ class SkeletonCache:
         self.store = store
         self.ttl = ttl
         self.last_good = last_good
-        evicted = metrics.cache_evictions.labels("skeleton")
         self._l1: BytesLRU[str, _Kept] = BytesLRU(max_bytes, lambda kept: len(kept.raw) + ENTRY_OVERHEAD,
-                                                  lambda key, kept: evicted.inc())
-        metrics.cache_bytes.labels("skeleton").set_function(lambda: self._l1.bytes)
+                                                  metrics=metrics, name="skeleton")
         self._hit = {t: metrics.cache.labels(t, "skeleton", "hit") for t in ("l1", "l2")}
         self._miss = metrics.cache.labels("l2", "skeleton", "miss")
 

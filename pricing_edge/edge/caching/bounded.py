@@ -8,6 +8,8 @@ from typing import TypeVar
 
 from cachetools import LRUCache
 
+from pricing_edge.ops.metrics import EdgeMetrics
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -18,16 +20,24 @@ class BytesLRU(LRUCache[K, V]):
     (``put`` says so)."""
 
     def __init__(self, max_bytes: int, sizeof: Callable[[V], int],
-                 on_evict: Callable[[K, V], None] | None = None) -> None:
+                 on_evict: Callable[[K, V], None] | None = None, *, metrics: EdgeMetrics | None = None,
+                 name: str = "") -> None:
+        """With ``metrics``, it shows as ``name`` in ``pricing_edge_cache_bytes{cache}`` (what it holds) and
+        ``pricing_edge_cache_evictions_total{cache}`` (what it dropped)."""
         if max_bytes < 1:
             raise ValueError(f"a cache's bound must be at least one byte, not {max_bytes}")
         super().__init__(maxsize=max_bytes, getsizeof=sizeof)
         self.evictions = 0
         self.on_evict = on_evict
+        self._evicted = None if metrics is None else metrics.cache_evictions.labels(name)
+        if metrics is not None:
+            metrics.cache_bytes.labels(name).set_function(lambda: self.bytes)
 
     def popitem(self) -> tuple[K, V]:
         key, value = super().popitem()
         self.evictions += 1
+        if self._evicted is not None:
+            self._evicted.inc()
         if self.on_evict is not None:
             self.on_evict(key, value)
         return key, value

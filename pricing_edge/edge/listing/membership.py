@@ -84,12 +84,8 @@ class MembershipCache:
         self.upstream = upstream
         self.ttl = ttl
         # Bounded by bytes, not listings: one listing may hold 20,000 products.
-        evicted = metrics.cache_evictions.labels("listing_membership") if metrics is not None else None
-        self._l1: BytesLRU[str, Membership] = BytesLRU(
-            max_bytes, lambda m: ENTRY_OVERHEAD + estimate(m.products),
-            None if evicted is None else lambda key, m: evicted.inc())
-        if metrics is not None:
-            metrics.cache_bytes.labels("listing_membership").set_function(lambda: self._l1.bytes)
+        self._l1: BytesLRU[str, Membership] = BytesLRU(max_bytes, lambda m: ENTRY_OVERHEAD + estimate(m.products),
+                                                       metrics=metrics, name="listing_membership")
         self._too_large: TTLCache[str, bool] = TTLCache(maxsize=size, ttl=ttl)  # not asked again for a while
         self._flights: SingleFlight[Membership] = SingleFlight()
         self._changed_ms = 0
