@@ -43,9 +43,8 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 
-from cachetools import LRUCache
-
 from pricing_edge.clock import SYSTEM_CLOCK
+from pricing_edge.edge.caching.bounded import BytesLRU
 from pricing_edge.edge.caching.l1 import ENTRY_OVERHEAD, estimate
 from pricing_edge.edge.caching.swr import Freshness, Policy, Revalidator, fixed_delay
 from pricing_edge.edge.holes import Holes, Tag, price_tag, stock_tag
@@ -98,20 +97,6 @@ class _Entry:
                 + (0 if self.holes is None else self.holes.size()))
 
 
-class _Kept(LRUCache[Hashable, _Entry]):
-    """The kept answers, least recently used evicted first; says which it evicts (their backoffs go too)."""
-
-    def __init__(self, maxsize: int, getsizeof: Callable[[_Entry], int] | None,
-                 evicted: Callable[[Hashable], None]) -> None:
-        super().__init__(maxsize, getsizeof)
-        self.evicted = evicted
-
-    def popitem(self) -> tuple[Hashable, _Entry]:
-        key, entry = super().popitem()
-        self.evicted(key)
-        return key, entry
-
-
 class ResponseCache:
     def __init__(self, ttl: float, size: int = 20_000, *, clock: Callable[[], float] = time.monotonic,
                  jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body,
@@ -126,8 +111,11 @@ class ResponseCache:
         # Expired answers are served (flagged) for one more TTL; those with holes are renewed ahead of their end.
         self.policy = Policy(ttl, ahead=1 - AHEAD, usable_for=ttl)
         self.revalidator: Revalidator[Hashable] = Revalidator(fixed_delay(ttl * AHEAD / 4), now=clock, name="answer")
-        self._entries = _Kept(size if max_bytes is None else max_bytes, None if max_bytes is None else _Entry.size,
-                              self.revalidator.forget)
+        # An evicted answer takes its refresh backoff with it.
+        self._entries: BytesLRU[Hashable, _Entry] = BytesLRU(
+            size if max_bytes is None else max_bytes, (lambda entry: 1) if max_bytes is None else _Entry.size,
+            lambda key, entry: self.revalidator.forget(key))
+        self._bounded_by_bytes = max_bytes is not None
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._compact_above = 8 * size  # tags in the reverse index past which the evicted entries' are forgotten
         self._size = size
@@ -327,7 +315,7 @@ class ResponseCache:
     @property
     def bytes(self) -> int:
         """Estimated bytes of the kept answers (what ``max_bytes`` bounds; with a count bound, 0)."""
-        return int(self._entries.currsize) if self._entries.getsizeof is not LRUCache.getsizeof else 0
+        return self._entries.bytes if self._bounded_by_bytes else 0
 
     def _compact(self) -> None:
         """Forget tags of entries that were evicted (the LRU drops them silently). The next compaction waits
