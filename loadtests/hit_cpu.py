@@ -29,18 +29,10 @@ from loadtests.scenarios import Catalog, Request
 from pricing_edge.config import Settings
 from pricing_edge.demo import demo_settings, edge_app
 from pricing_edge.ops.tracing import configure_tracing
-from pricing_edge.runtime import free_port, port_is_free
+from pricing_edge.runtime import free_port_block
 from pricing_edge.sim.fixtures import DemoLayout
 
 START_SECONDS = 60.0
-
-
-def demo_port() -> int:
-    """A base port whose four demo ports are free now."""
-    while True:
-        port = free_port()
-        if port < 65000 and all(port_is_free("127.0.0.1", port + i) for i in range(4)):
-            return port
 
 
 async def call(app: ASGIApp, request: Request) -> tuple[int, bytes]:
@@ -130,7 +122,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each app, interleaved (default 3)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the edge's hits here")
     args = parser.parse_args()
-    layout = DemoLayout(demo_port())
+    layout = DemoLayout(free_port_block(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(layout.port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

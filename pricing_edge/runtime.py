@@ -89,6 +89,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_block(size: int, host: str = "127.0.0.1") -> int:
+    """A port P with P..P+size-1 all free now (the demo's layout: edge, simulators and worker side by side)."""
+    while True:
+        port = free_port()
+        if port + size < 65536 and all(port_is_free(host, port + k) for k in range(1, size)):
+            return port
+
+
 class PortInUse(OSError):
     """Something already listens where a server of ours would: found before anything starts."""
 

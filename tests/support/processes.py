@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,7 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from pricing_edge.runtime import free_port
+from pricing_edge.runtime import free_port_block
+
+__all__ = ["cli_env", "cli_process", "demo_process", "free_port_block", "sigterm_and_wait"]
 
 
 def cli_env(settings: Mapping[str, object]) -> dict[str, str]:
@@ -49,19 +50,6 @@ def sigterm_and_wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[
     except subprocess.TimeoutExpired:
         return time.monotonic() - started, None
     return time.monotonic() - started, status
-
-
-def free_port_block(size: int) -> int:
-    """A port P with P..P+size-1 all free (the demo's layout: edge, simulators and worker side by side)."""
-    while True:
-        port = free_port()
-        if port + size < 65536 and not any(_in_use(port + k) for k in range(1, size)):
-            return port
-
-
-def _in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @contextmanager
