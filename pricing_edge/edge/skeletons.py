@@ -35,12 +35,16 @@ class Skeleton:
     fetched_ms: int
 
     def fresh(self, ttl: float) -> bool:
-        return now_ms() - self.fetched_ms < ttl * 1000
+        return _fresh(self.fetched_ms, ttl)
 
 
 class _Kept(NamedTuple):
     raw: bytes  # BigCommerce's answer as received
     fetched_ms: int
+
+
+def _fresh(fetched_ms: int, ttl: float) -> bool:
+    return now_ms() - fetched_ms < ttl * 1000
 
 
 class SkeletonCache:
@@ -65,7 +69,7 @@ class SkeletonCache:
         """The newest copy we have, fresh or not (the caller decides what a stale one is good for), parsed
         anew for each caller (it is theirs to read; the kept bytes are never shared as objects)."""
         found = self._l1.get(key)
-        if found is not None and now_ms() - found.fetched_ms < self.ttl * 1000:
+        if found is not None and _fresh(found.fetched_ms, self.ttl):
             self._hit["l1"].inc()
             return Skeleton(loads_exact(found.raw), found.fetched_ms)
         try:
