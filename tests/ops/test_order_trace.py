@@ -85,7 +85,9 @@ def test_every_attempt_that_touched_the_erp_is_in_the_ledger_and_a_replay_starts
     system.erp_sim("/items", {"sku": "TRACE-NEW-1", "price": "5.00"})  # the cause, fixed
     assert system.ops("POST", f"/ops/dlq/{letter['id']}/replay").status_code == 200
     system.wait_synced(order["id"])
-    ok = [s for s in history(system, order["id"]) if s["outcome"] == "ok"]
+    # The ledger's step is written when the attempt ends, which may be just after the ERP shows the order.
+    ok = wait_until(lambda: [s for s in history(system, order["id"]) if s["outcome"] == "ok"], timeout=30,
+                    what="the replay's step in the ledger")
     assert ok and ok[-1]["trace_id"] != TRACE and ok[-1]["erp_calls"] >= 1  # type: ignore[operator]
     (replay,) = wait_until(lambda: spans.named("orders replay"), timeout=15, what="the replay's span")
     assert format(replay.context.trace_id, "032x") == ok[-1]["trace_id"]  # type: ignore[union-attr]
