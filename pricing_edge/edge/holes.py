@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from graphql import FieldNode, GraphQLSchema
+
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
-from pricing_edge.edge.overlay import Overlay, Site
+from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.overlay import Overlay, Packed, Site
 from pricing_edge.jsonio import dumps
 
 Tag = tuple[Hashable, ...]
@@ -60,10 +64,11 @@ class Holes:
     used_bytes: int | None = None
 
     def size(self) -> int:
-        """Bytes it holds, estimated: its frame, its values and the records it used."""
+        """Bytes it holds, estimated: its frame, its values, the records it used and its overlay's field memo."""
         if self.used_bytes is None:
             self.used_bytes = estimate(self.used_by_key)
-        return self.frame_bytes + estimate(self.values) + self.used_bytes
+        memo = self.overlay.memo_bytes() if isinstance(self.overlay, KeptOverlay) else 0
+        return self.frame_bytes + estimate(self.values) + self.used_bytes + memo
 
     @property
     def flags_hole(self) -> int:
@@ -97,6 +102,47 @@ class Holes:
                      self.frame_bytes, self.used_bytes if same_records else None)
 
 
+class _Detached(dict[str, Any]):
+    """The page a kept site was rendered into, which is not kept: shared by every kept site, never written (a
+    re-projection returns each site's value instead of writing it into the page)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError("a kept answer's site has no page to write into")
+
+
+DETACHED: dict[str, Any] = _Detached()
+
+
+class KeptOverlay(Overlay):
+    """A kept answer's overlay: what re-projecting its sites needs. Its field collector is its own, without the
+    memo of the whole page's walk; what that memo grows to as re-projections collect fields is counted."""
+
+    def __init__(self, schema: GraphQLSchema, collector: FieldCollector, default_currency: str) -> None:
+        super().__init__(schema, collector, default_currency)
+        self._memo_counted = (0, 0)  # the memo's entries when last estimated, and its bytes then
+
+    def memo_bytes(self) -> int:
+        memo = self.collector._memo
+        if len(memo) != self._memo_counted[0]:  # it only grows: estimated again only when it did
+            self._memo_counted = (len(memo), _memo_bytes(memo))
+        return self._memo_counted[1]
+
+
+def _memo_bytes(memo: dict[Any, dict[str, list[FieldNode]]]) -> int:
+    """A field collector's memo: its dicts, keys and lists, not the document's field nodes they point to (shared
+    by every answer of the document)."""
+    size = sys.getsizeof(memo)
+    for key, grouped in memo.items():
+        size += estimate(key) + sys.getsizeof(grouped)
+        size += sum(estimate(name) + sys.getsizeof(nodes) for name, nodes in grouped.items())
+    return size
+
+
+def pack(upstream: Any) -> Any:
+    """A site's upstream value as a kept answer holds it: composites as their JSON bytes (``Packed``)."""
+    return Packed(dumps(upstream)) if isinstance(upstream, dict | list) else upstream
+
+
 def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]]:
     """Record tags → the sites they feed (the tags are edge/response_cache.py's price and stock tags)."""
     by_tag: dict[Tag, list[int]] = {}
@@ -128,12 +174,18 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     segments, order = pieces[0::2], [int(i) for i in pieces[1::2]]
     if sorted(order) != list(range(len(values))):
         return None  # a site not in the answer (or twice): keep the answer whole, never patched
-    # The sites without the page they were rendered into: a kept answer holds its bytes, not its objects.
-    sites = [replace(site, out={}) for site in overlay.sites]
-    light = Overlay(overlay.schema, overlay.collector, overlay.default_currency)
+    # The sites without the page they were rendered into (a kept answer holds its bytes, not its objects) and
+    # with BigCommerce's values as bytes; a collector of its own, without the memo of the whole page's walk.
+    sites = [replace(site, out=DETACHED, upstream=pack(site.upstream)) for site in overlay.sites]
+    collector = overlay.collector
+    light = KeptOverlay(overlay.schema, FieldCollector(collector.schema, collector.fragments, collector.variables),
+                        overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, overlay.needs, overlay.extension_fields
     by_tag = site_tags(overlay, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
-    frame = sum(estimate(replace(site, nodes=[])) for site in sites)
+    # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list
+    # of them by the answer's sites of one selection.
+    frame = sum(estimate(site) - estimate(site.nodes) - estimate(site.out) for site in sites)
+    frame += sum(sys.getsizeof(nodes) for nodes in {id(site.nodes): site.nodes for site in sites}.values())
     frame += estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
     return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, frame_bytes=frame)
