@@ -20,7 +20,7 @@ from graphql import FieldNode, GraphQLSchema
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.overlay import Overlay, Packed, Site
+from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site
 from pricing_edge.jsonio import dumps
 
 Tag = tuple[Hashable, ...]
@@ -143,14 +143,36 @@ def pack(upstream: Any) -> Any:
     return Packed(dumps(upstream)) if isinstance(upstream, dict | list) else upstream
 
 
-def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]]:
-    """Record tags → the sites they feed (the tags are edge/response_cache.py's price and stock tags)."""
+def site_tags(sites: list[Site], price_list_id: int) -> dict[Tag, tuple[int, ...]]:
+    """Record tags → the sites they feed (the tags are edge/response_cache.py's price and stock tags); the
+    tags of one site (a product's variants) share one tuple of sites."""
     by_tag: dict[Tag, list[int]] = {}
-    for index, site in enumerate(overlay.sites):
+    for index, site in enumerate(sites):
         for sku in site.skus:
             tag = price_tag(price_list_id, sku) if site.name == "prices" else stock_tag(sku)
             by_tag.setdefault(tag, []).append(index)
-    return {tag: tuple(sites) for tag, sites in by_tag.items()}
+    shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+    return {tag: shared.setdefault(tuple(fed), tuple(fed)) for tag, fed in by_tag.items()}
+
+
+def _index_bytes(by_tag: dict[Tag, tuple[int, ...]]) -> int:
+    """The tag index: its table, its tag tuples and each distinct tuple of sites once (the tags' SKUs are the
+    sites', counted there)."""
+    distinct = {id(fed): fed for fed in by_tag.values()}.values()
+    return (sys.getsizeof(by_tag) + sum(sys.getsizeof(tag) for tag in by_tag)
+            + sum(estimate(fed) for fed in distinct))
+
+
+def _kept_site(site: Site) -> Site:
+    """A site as a kept answer holds it: no page, BigCommerce's value as bytes, its SKUs interned (every answer
+    that shows a SKU shares one string)."""
+    return replace(site, out=DETACHED, upstream=pack(site.upstream), skus=tuple(sys.intern(sku) for sku in site.skus))
+
+
+def _kept_needs(needs: Needs) -> Needs:
+    """The records every site needs, in sets sized to what they hold (a set grown one SKU at a time has up to
+    twice the table)."""
+    return Needs({currency: set(skus) for currency, skus in needs.prices.items()}, set(needs.stock))
 
 
 def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int) -> Holes | None:
@@ -176,16 +198,16 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
         return None  # a site not in the answer (or twice): keep the answer whole, never patched
     # The sites without the page they were rendered into (a kept answer holds its bytes, not its objects) and
     # with BigCommerce's values as bytes; a collector of its own, without the memo of the whole page's walk.
-    sites = [replace(site, out=DETACHED, upstream=pack(site.upstream)) for site in overlay.sites]
+    sites = [_kept_site(site) for site in overlay.sites]
     collector = overlay.collector
     light = KeptOverlay(overlay.schema, FieldCollector(collector.schema, collector.fragments, collector.variables),
                         overlay.default_currency)
-    light.sites, light.needs, light.extension_fields = sites, overlay.needs, overlay.extension_fields
-    by_tag = site_tags(overlay, price_list_id)
+    light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields
+    by_tag = site_tags(sites, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
     # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list
     # of them by the answer's sites of one selection.
     frame = sum(estimate(site) - estimate(site.nodes) - estimate(site.out) for site in sites)
     frame += sum(sys.getsizeof(nodes) for nodes in {id(site.nodes): site.nodes for site in sites}.values())
-    frame += estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
+    frame += estimate(segments) + _index_bytes(by_tag) + estimate(order) + estimate(light.needs)
     return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, frame_bytes=frame)

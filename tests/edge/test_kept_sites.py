@@ -122,3 +122,9 @@ def test_the_kept_answer_leaves_the_computed_page_as_it_was() -> None:
     before = dumps(result)
     assert punch(result, overlay, 1, 10**15) is not None
     assert dumps(result) == before and all(isinstance(site.upstream, dict) for site in overlay.sites)
+
+
+def test_kept_answers_share_the_strings_of_the_skus_they_show() -> None:
+    first = kept([upstream_product(1)], records(["SKU-1"]))
+    second = kept([upstream_product(1)], records(["SKU-1"]))  # another scope's answer: parsed anew
+    assert first.sites[0].skus == ("SKU-1",) and first.sites[0].skus[0] is second.sites[0].skus[0]
