@@ -21,7 +21,7 @@ from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site
-from pricing_edge.jsonio import dumps
+from pricing_edge.jsonio import dumps, exact
 
 Tag = tuple[Hashable, ...]
 
@@ -95,7 +95,7 @@ class Holes:
     def with_values(self, changed: dict[int, bytes], used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes:
         values = list(self.values)
         for index, value in changed.items():
-            values[index] = value
+            values[index] = exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
         same_records = used_by_key is None or len(used_by_key) == len(self.used_by_key or ())
         return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
                      self.price_list_id, self.order, self.used_by_key if used_by_key is None else used_by_key,
@@ -140,7 +140,7 @@ def _memo_bytes(memo: dict[Any, dict[str, list[FieldNode]]]) -> int:
 
 def pack(upstream: Any) -> Any:
     """A site's upstream value as a kept answer holds it: composites as their JSON bytes (``Packed``)."""
-    return Packed(dumps(upstream)) if isinstance(upstream, dict | list) else upstream
+    return Packed(exact(dumps(upstream))) if isinstance(upstream, dict | list) else upstream
 
 
 def site_tags(sites: list[Site], price_list_id: int) -> dict[Tag, tuple[int, ...]]:
@@ -182,7 +182,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     if pricing is None or not overlay.sites:
         return None
     originals = [site.out[site.key] for site in overlay.sites]
-    values = [dumps(value) for value in originals] + [dumps(pricing)]
+    values = [exact(dumps(value)) for value in originals] + [exact(dumps(pricing))]
     for index, site in enumerate(overlay.sites):
         site.out[site.key] = _marker(index)
     result["extensions"]["pricingEdge"] = _marker(len(overlay.sites))

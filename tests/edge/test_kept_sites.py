@@ -10,6 +10,8 @@ aliases the edge adds to the documents it forwards (``edge/document.py``).
 """
 from __future__ import annotations
 
+import gc
+import tracemalloc
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +32,7 @@ QUERY = """{ site { products { edges { node { entityId sku
   prices { price { value currencyCode } salePrice { value } basePrice { value formattedV2 }
     bulkPricing { minimumQuantity maximumQuantity ... on BulkPricingFixedPriceDiscount { price } } }
   inventory { isInStock aggregated { availableToSell warningLevel } } } } } } }"""
+DOCUMENT = parse(QUERY)  # prepared once, as the edge prepares a document once for every answer of it
 FLAGS = {"stale": False, "asOf": "2026-12-05T00:00:00.000Z", "degraded": []}
 
 
@@ -56,8 +59,7 @@ def records(skus: list[str], price: str = "10.10") -> Records:
 
 def computed(products: list[dict[str, Any]], found: Records) -> tuple[dict[str, Any], Overlay]:
     """The answer from scratch: BigCommerce's data rendered along the document, every site filled."""
-    document = parse(QUERY)
-    operation = document.definitions[0]
+    operation = DOCUMENT.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
     overlay = Overlay(SCHEMA, FieldCollector(SCHEMA, {}, None), "USD")
     root = SCHEMA.query_type
@@ -115,6 +117,21 @@ def test_a_kept_answer_is_counted_at_more_the_more_it_keeps() -> None:
     counted = small.size()
     reprojected(small, found)  # its overlay's field memo grows by what the re-projection collected
     assert small.size() > counted
+
+
+def test_a_kept_answer_is_counted_at_no_less_than_the_memory_it_holds() -> None:
+    found = records([f"SKU-{n}" for n in range(1, 25)])
+    kept([upstream_product(n, tiers=2) for n in range(1, 25)], found)  # the schema's and document's own caches
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        holes = kept([upstream_product(n, tiers=2) for n in range(1, 25)], found)
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert 0 < held <= holes.size()  # the answer cache's bound holds for the real memory too
 
 
 def test_the_kept_answer_leaves_the_computed_page_as_it_was() -> None:
