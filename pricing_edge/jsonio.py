@@ -26,9 +26,14 @@ def exact(data: bytes) -> bytes:
     return memoryview(data).tobytes()
 
 
+_EXACT = json.JSONDecoder(parse_float=Decimal)  # one decoder: ``json.loads`` with an argument builds one a call
+
+
 def loads_exact(data: bytes | str) -> Any:
     """Parse JSON keeping every non-integer number as a Decimal (orjson would make floats)."""
-    return json.loads(data, parse_float=Decimal)
+    if isinstance(data, bytes | bytearray):
+        data = data.decode(json.detect_encoding(data), "surrogatepass")  # as ``json.loads`` reads bytes
+    return _EXACT.decode(data)
 
 
 def loads(data: bytes | str) -> Any:
