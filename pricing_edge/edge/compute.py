@@ -176,7 +176,7 @@ class ComputePath:
         generation = self.responses.generation
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None
-        collector = FieldCollector(self.schema, document.fragments, variables)
+        collector = document.collector(self.schema, variables)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
         cart_call = None
         headers: dict[str, str] = {}  # the buyer's, as BigCommerce gets them: the cart path asks it on their behalf

@@ -461,8 +461,7 @@ class RecordService:
             return {(price_list_id, currency, sku): r for sku, r in found.items()}
 
         async def to_store(records: Mapping[tuple[int, str, str], PriceRecord]) -> None:
-            for record in records.values():
-                await self.store.put_price(record, touch=True)
+            await self.store.put_prices(list(records.values()), touch=True)  # one round trip, not one per record
 
         return Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
 
