@@ -7,7 +7,8 @@ with a freshness state per record (DESIGN.md):
   is refreshed ahead, from 80% of its TTL, so that under traffic it is rarely seen stale at all
   (``caching.swr``: the one stale-while-revalidate policy). Every ERP read of a key, refresh or
   read-through, runs under the key's short store lock: one read per key per refresh window across every
-  edge process — the others take the renewed record from the store (L2) when it lands;
+  edge process — the others take the renewed record from the store (L2) when it lands: the reader announces
+  the keys it wrote on the invalidation channel (``renewed_*``), which wakes them (no polling the store);
 - missing: read through the ERP within a time budget, coalesced across this process's requests and,
   with a short store lock, across replicas; past the budget (or with the ERP's breaker open) the key
   is absent — the overlay keeps BigCommerce's value — and the read finishes in the background.
@@ -33,6 +34,7 @@ from pricing_edge.clock import SYSTEM_CLOCK, Clock
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.erp_gate import ErpGate
 from pricing_edge.edge.caching.l1 import L1
 from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
@@ -42,6 +44,7 @@ from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.codec import Stored
+from pricing_edge.store.keys import INVALIDATION
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -55,6 +58,11 @@ RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP 
 RECENT_READS = 100_000  # keys remembered as read lately (recovered hot first after an outage)
 LOCK_MARGIN = 1.0  # seconds a key's ERP-read lock outlives the longest ERP read (its holder may die holding it)
 L1_BYTES = 128 * 2**20  # the default of PRICING_EDGE_L1_MAX_MB
+RENEWAL_RECHECK = 0.25  # seconds between store checks while another process reads a key (its message may be lost)
+
+
+async def _nothing_to_announce(keys: list[Any]) -> None:
+    return None
 
 
 def now_ms() -> int:
@@ -143,6 +151,10 @@ class _Tier(Generic[K, V]):
         self.store = store
         self.metrics = metrics
         self.on_refreshed = on_refreshed
+        # Tells every process which keys were just written from the ERP (RecordService publishes it); and here,
+        # the reads waiting for another process's ERP read of a key, woken when it says so.
+        self.announce: Callable[[list[K]], Awaitable[None]] = _nothing_to_announce
+        self.waiting: dict[Hashable, set[asyncio.Future[None]]] = {}
         self.background = self.revalidator.background  # read-throughs and refreshes, cancelled at shutdown
         self.lock_ms = 2000  # set by RecordService: longer than an ERP read may take, so no second process reads
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
@@ -297,24 +309,53 @@ class _Tier(Generic[K, V]):
                 self._keep(key, result[key], generation)
         try:
             await source.to_store({k: v for k, v in values.items()})
+            if values:
+                await self.announce(list(values))
         except StoreError as exc:
-            log.warning("could not keep ERP %s records in the store: %s", self.kind, exc)
+            log.warning("could not keep ERP %s records in the store (or announce them): %s", self.kind, exc)
         return result
 
     async def _await_other_replica(self, keys: list[K], source: Source[K, V],
                                    generation: int) -> dict[Hashable, Held[V]]:
-        deadline = time.monotonic() + max(self.freshness.budget * 4, 1.0)
+        """Keys whose lock another process holds: it reads them from the ERP, writes them to the store and says
+        so on the invalidation channel (``wake``) — then they are taken from the store, without polling it. A
+        store check every ``RENEWAL_RECHECK`` seconds covers a lost message or a holder that died."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(self.freshness.budget * 4, 1.0)
         result: dict[Hashable, Held[V]] = {}
         remaining = list(keys)
-        while remaining and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        while remaining:
+            woken: asyncio.Future[None] = loop.create_future()
+            for key in remaining:  # waiting before the check: a write announced after it wakes us
+                self.waiting.setdefault(key, set()).add(woken)
             try:
                 found = await self._renewed_in_store(remaining, source, generation)
+                result.update(found)
+                remaining = [k for k in remaining if k not in found]
+                left = deadline - loop.time()
+                if not remaining or left <= 0:
+                    break
+                await asyncio.wait([woken], timeout=min(left, RENEWAL_RECHECK))
             except StoreError:
                 break
-            result.update(found)
-            remaining = [k for k in remaining if k not in found]
+            finally:
+                self._unwait(woken, keys)
         return result
+
+    def _unwait(self, woken: asyncio.Future[None], keys: list[K]) -> None:
+        for key in keys:
+            waiters = self.waiting.get(key)
+            if waiters is not None:
+                waiters.discard(woken)
+                if not waiters:
+                    del self.waiting[key]
+
+    def wake(self, keys: Iterable[Hashable]) -> None:
+        """Some process wrote these keys from the ERP to the store: whoever here waits for them reads them now."""
+        for key in keys:
+            for woken in self.waiting.pop(key, ()):
+                if not woken.done():
+                    woken.set_result(None)
 
     # -- stale keys: serve now, refresh in the background ------------------------------------------
     def _refresh_later(self, keys: list[K], source: Source[K, V]) -> None:
@@ -429,9 +470,20 @@ class RecordService:
             lambda keys: on_refreshed("stock", keys), clock)
         for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
             tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
+        self._prices.announce = lambda keys: self._announce(Invalidation(renewed_prices=keys))
+        self._stock.announce = lambda keys: self._announce(Invalidation(renewed_stock=keys))
         self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
         self._stock_source = self._make_stock_source()
         self.gate.on_closed.append(self._recover)
+
+    async def _announce(self, renewed: Invalidation) -> None:
+        await self.store.publish(INVALIDATION, renewed.encode())
+
+    def renewed(self, prices: Iterable[tuple[int, str, str]], stock: Iterable[str]) -> None:
+        """Keys some process just wrote from the ERP (the invalidation channel's ``renewed_*``): reads here that
+        wait for them take them from the store now."""
+        self._prices.wake(prices)
+        self._stock.wake(stock)
 
     def _recover(self) -> None:
         self._prices.recover()
