@@ -36,6 +36,7 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.erp_gate import ErpGate
+from pricing_edge.edge.caching.compact import CompactSection, Packed, pack_levels, pack_price, unpack_levels, unpack_price
 from pricing_edge.edge.caching.l1 import L1
 from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
 from pricing_edge.erp.errors import ErpError
@@ -133,14 +134,29 @@ class Source(Generic[K, V]):
     lock_name: Callable[[K], str]
 
 
+def _compact(pack: Callable[[V], Packed], unpack: Callable[[Packed, int], V]
+             ) -> tuple[Callable[[Held[V] | _Missing], Any], Callable[[Any], Held[V] | _Missing]]:
+    """How L1 keeps a tier's entries (``caching.compact``): a held record as one flat tuple (as of, then its
+    packed value), a record the ERP does not have as the float time until it is asked again."""
+
+    def pack_entry(entry: Held[V] | _Missing) -> Any:
+        return float(entry.until) if isinstance(entry, _Missing) else (entry.as_of_ms, *pack(entry.value))
+
+    def unpack_entry(packed: Any) -> Held[V] | _Missing:
+        return _Missing(packed) if isinstance(packed, float) else Held(unpack(packed, 1), packed[0])
+
+    return pack_entry, unpack_entry
+
+
 class _Tier(Generic[K, V]):
     def __init__(self, kind: str, freshness: Freshness, l1: L1, metrics: EdgeMetrics, gate: ErpGate,
-                 store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock = SYSTEM_CLOCK) -> None:
+                 store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock,
+                 pack: Callable[[V], Packed], unpack: Callable[[Packed, int], V]) -> None:
         self.kind = kind
         self.clock = clock  # judges freshness; waits and retry spacing stay on real time
         self.freshness = freshness
         self.policy = Policy(freshness.ttl, ahead=REFRESH_AHEAD)
-        self.l1 = l1.section(kind)
+        self.l1: CompactSection[Hashable, Held[V] | _Missing] = CompactSection(l1.section(kind), *_compact(pack, unpack))
         metrics.l1_bytes.labels(kind).set_function(lambda: l1.bytes(kind))
         self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
         # Refreshes: one per key at a time, exponential backoff with jitter after failures — never past the
@@ -161,7 +177,9 @@ class _Tier(Generic[K, V]):
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
         # Keys read lately: when, how often, and how to read them again — recovered hot first after an outage.
-        self.reads: LRUCache[Hashable, tuple[float, int, Source[Any, V]]] = LRUCache(maxsize=RECENT_READS)
+        # The source by its id: a tuple of atoms is left out of the collector's walk, one holding a Source is not.
+        self.reads: LRUCache[Hashable, tuple[float, int, int]] = LRUCache(maxsize=RECENT_READS)
+        self.sources: dict[int, Source[Any, V]] = {}
         self.recovering: asyncio.Task[None] | None = None
         self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
         self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
@@ -172,10 +190,11 @@ class _Tier(Generic[K, V]):
         now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
         stale: list[K] = []
-        read_at = time.monotonic()
+        read_at, source_id = time.monotonic(), id(source)
+        self.sources.setdefault(source_id, source)  # one per price list and currency (and one for stock)
         for key in keys:
             seen = self.reads.get(key)
-            self.reads[key] = (read_at, seen[1] + 1 if seen else 1, source)
+            self.reads[key] = (read_at, seen[1] + 1 if seen else 1, source_id)
             held = self.l1.get(key)
             if isinstance(held, Held):
                 if lookup.note(key, held, self.freshness.ttl, now) or self._due(held, now):
@@ -386,8 +405,8 @@ class _Tier(Generic[K, V]):
 
     async def _recover(self) -> None:
         since = time.monotonic() - self.freshness.ttl
-        recent = sorted(((count, key, source) for key, (at, count, source) in list(self.reads.items())
-                         if at >= since), key=lambda r: -r[0])  # hot first
+        recent = sorted(((count, key, self.sources[source_id]) for key, (at, count, source_id)
+                         in list(self.reads.items()) if at >= since), key=lambda r: -r[0])  # hot first
         now = self.clock.wall_ms()
         due = [(key, source) for _, key, source in recent
                if isinstance(held := self.l1.get(key), Held) and self._due(held, now)]
@@ -464,10 +483,10 @@ class RecordService:
         self.l1 = L1(l1_bytes)  # prices and stock under one memory bound
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), self.l1, metrics, self.gate, store,
-            lambda keys: on_refreshed("price", keys), clock)
+            lambda keys: on_refreshed("price", keys), clock, pack_price, unpack_price)
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), self.l1, metrics, self.gate, store,
-            lambda keys: on_refreshed("stock", keys), clock)
+            lambda keys: on_refreshed("stock", keys), clock, pack_levels, unpack_levels)
         for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
             tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
         self._prices.announce = lambda keys: self._announce(Invalidation(renewed_prices=keys))
