@@ -41,7 +41,9 @@ def summary(directory: Path, all_processes: bool = False) -> dict[str, Any]:
         for stall in busy:
             places.update(_where(stack) for stack in stall["stacks"])
         last: list[Any] = next((e["by_generation"] for e in reversed(entries) if "by_generation" in e), [])
+        census = [e["tracked"] for e in entries if "tracked" in e]
         processes[f'{path.stem.split("-", 1)[1]} {argv}'] = {
+            "tracked_objects_last_max": [census[-1], max(census)] if census else None,
             "collections_by_generation_count_cpu_ms_max_ms": last,
             "full_gc_cpu": {"count": len(full), "max_ms": max(full, default=0), "total_ms": round(sum(full), 1)},
             "young_gc_over_limit": len(slow_gc),

@@ -2,6 +2,8 @@
 and set ``STALL_PROBE_DIR``; every uvicorn-served process (the load harness passes the environment through)
 then writes ``stalls-<pid>.jsonl`` there, summed up by ``python -m loadtests.stalls DIR``:
 
+- ``{"tracked": n, "types": [...]}`` every 10 s with ``STALL_PROBE_TYPES`` set: the objects a full collection
+  would walk (not the frozen ones), by type — what makes its pause long;
 - ``{"gc": generation, "cpu_ms": ..., "ms": ...}`` for every collection of generation 2, and of any younger
   one that took more than ``STALL_PROBE_MS`` (default 5) of CPU — from ``gc.callbacks``;
 - ``{"step": task, "cpu_ms": ..., "gc_cpu_ms": ..., "stacks": [...]}`` for every step of a task (the run from
@@ -35,7 +37,6 @@ if _DIR:
     _out = open(os.path.join(_DIR, f"stalls-{os.getpid()}.jsonl"), "a", buffering=1)  # noqa: SIM115
     _gc_started = [0.0, 0.0]
     _gc_cpu = [0.0]  # CPU seconds collections took so far
-    _full = [0]  # full collections so far
     _by_gen = [[0, 0.0, 0.0] for _ in range(3)]  # per generation: collections, CPU ms in all, longest
     _running: list[float] = []  # the step under way: [wall start], empty between steps
     _stacks: list[list[str]] = []  # sampled during the step under way
@@ -54,16 +55,6 @@ if _DIR:
         by_gen[0] += 1
         by_gen[1] += cpu_pause * 1000
         by_gen[2] = max(by_gen[2], cpu_pause * 1000)
-        if info["generation"] == 2 and os.environ.get("STALL_PROBE_TYPES"):
-            _full[0] += 1
-            if _full[0] in (3, 6):  # what the collector walks, once it has settled
-                counts: collections.Counter[str] = collections.Counter(
-                    f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
-                sized = sorted(((len(o), type(o).__qualname__) for o in gc.get_objects()
-                                if isinstance(o, (list, dict, set, tuple, collections.deque))), reverse=True)
-                _write({"tracked": len(gc.get_objects()), "frozen": gc.get_freeze_count(),
-                        "types": counts.most_common(40), "largest": sized[:15],
-                        "counts": gc.get_count(), "threshold": gc.get_threshold(), "stats": gc.get_stats()})
         if info["generation"] == 2 or cpu_pause > _LIMIT:
             _write({"gc": info["generation"], "ms": round(pause * 1000, 2), "cpu_ms": round(cpu_pause * 1000, 2),
                     "collected": info["collected"], "at": round(time.time(), 3),
@@ -113,10 +104,21 @@ if _DIR:
     def _task_factory(loop: asyncio.AbstractEventLoop, coro: Any, context: Any = None) -> asyncio.Task[Any]:
         return asyncio.Task(_Timed(coro), loop=loop, context=context)
 
+    def _census() -> None:
+        """What a full collection would walk now (``STALL_PROBE_TYPES``: every 10 s)."""
+        counts: collections.Counter[str] = collections.Counter(
+            f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+        _write({"tracked": sum(counts.values()), "frozen": gc.get_freeze_count(), "types": counts.most_common(25),
+                "at": round(time.time(), 3)})
+
     def _watch(main_id: int) -> None:
         """Samples the main thread's stack while a step has run longer than the limit."""
+        census_at = time.monotonic() + 10
         while True:
             time.sleep(0.001)
+            if os.environ.get("STALL_PROBE_TYPES") and time.monotonic() > census_at:
+                census_at += 10
+                _census()
             started = _running[0] if _running else None
             if started is not None and time.perf_counter() - started > _LIMIT and len(_stacks) < 20:
                 frame = sys._current_frames().get(main_id)

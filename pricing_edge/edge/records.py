@@ -24,19 +24,19 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 from purgatory.domain.model import OpenedState
 
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
-from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.erp_gate import ErpGate
-from pricing_edge.edge.caching.compact import CompactSection, Packed, pack_levels, pack_price, unpack_levels, unpack_price
+from pricing_edge.edge.record_values import ErpDeadline, Freshness, Held, Lookup, Missing, Packed, Source, compact_entries
+from pricing_edge.edge.caching.compact import CompactSection, pack_levels, pack_price, unpack_levels, unpack_price
 from pricing_edge.edge.caching.l1 import L1
 from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
 from pricing_edge.erp.errors import ErpError
@@ -70,84 +70,6 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(frozen=True)
-class Held(Generic[V]):
-    value: V
-    as_of_ms: int
-
-
-@dataclass(frozen=True)
-class _Missing:
-    """The ERP has no such record (as of ``until``, when we ask again)."""
-
-    until: float
-
-
-@dataclass(frozen=True)
-class Freshness:
-    ttl: float  # seconds a record is fresh
-    budget: float = 0.15  # seconds a request waits for an ERP read
-
-
-class ErpDeadline:
-    """One ERP budget for everything a request reads through: the first wait on the ERP arms the deadline
-    (``loop.time()`` + the budget), and every later wait of the same request ends at that same instant, so
-    lookups made together or one after the other wait one budget in all, never one budget each."""
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.at: float | None = None
-
-    def remaining(self) -> float:
-        """Seconds left until the deadline (arming it on first use); never negative."""
-        now = asyncio.get_running_loop().time()
-        if self.at is None:
-            self.at = now + self.budget
-        return max(0.0, self.at - now)
-
-
-@dataclass
-class Lookup(Generic[K, V]):
-    found: dict[K, V] = field(default_factory=dict)
-    oldest_ms: int | None = None
-    stale: bool = False
-    degraded: set[str] = field(default_factory=set)
-    used: list[UsedRecord] = field(default_factory=list)  # what the freshness flags are judged from
-
-    def note(self, key: K, held: Held[V], ttl: float, now: int) -> bool:
-        """Record a found value; says whether it is stale."""
-        self.found[key] = held.value
-        self.used.append(UsedRecord(held.as_of_ms, int(ttl * 1000)))
-        self.oldest_ms = held.as_of_ms if self.oldest_ms is None else min(self.oldest_ms, held.as_of_ms)
-        stale = now - held.as_of_ms >= ttl * 1000
-        self.stale = self.stale or stale
-        return stale
-
-
-@dataclass
-class Source(Generic[K, V]):
-    """How one record kind is read and kept: the store, the ERP, and the store's lock names."""
-
-    from_store: Callable[[list[K]], Awaitable[Mapping[K, Held[V]]]]
-    from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]]
-    to_store: Callable[[Mapping[K, V]], Awaitable[None]]
-    lock_name: Callable[[K], str]
-
-
-def _compact(pack: Callable[[V], Packed], unpack: Callable[[Packed, int], V]
-             ) -> tuple[Callable[[Held[V] | _Missing], Any], Callable[[Any], Held[V] | _Missing]]:
-    """How L1 keeps a tier's entries (``caching.compact``): a held record as one flat tuple (as of, then its
-    packed value), a record the ERP does not have as the float time until it is asked again."""
-
-    def pack_entry(entry: Held[V] | _Missing) -> Any:
-        return float(entry.until) if isinstance(entry, _Missing) else (entry.as_of_ms, *pack(entry.value))
-
-    def unpack_entry(packed: Any) -> Held[V] | _Missing:
-        return _Missing(packed) if isinstance(packed, float) else Held(unpack(packed, 1), packed[0])
-
-    return pack_entry, unpack_entry
-
-
 class _Tier(Generic[K, V]):
     def __init__(self, kind: str, freshness: Freshness, l1: L1, metrics: EdgeMetrics, gate: ErpGate,
                  store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock,
@@ -156,7 +78,7 @@ class _Tier(Generic[K, V]):
         self.clock = clock  # judges freshness; waits and retry spacing stay on real time
         self.freshness = freshness
         self.policy = Policy(freshness.ttl, ahead=REFRESH_AHEAD)
-        self.l1: CompactSection[Hashable, Held[V] | _Missing] = CompactSection(l1.section(kind), *_compact(pack, unpack))
+        self.l1: CompactSection[Hashable, Held[V] | Missing] = CompactSection(l1.section(kind), *compact_entries(pack, unpack))
         metrics.l1_bytes.labels(kind).set_function(lambda: l1.bytes(kind))
         self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
         # Refreshes: one per key at a time, exponential backoff with jitter after failures — never past the
@@ -236,7 +158,7 @@ class _Tier(Generic[K, V]):
         """Refresh ahead: past REFRESH_AHEAD of its TTL a hot record is renewed before anyone sees it stale."""
         return self.policy.due((now - held.as_of_ms) / 1000)
 
-    def _keep(self, key: Hashable, held: Held[V] | _Missing, generation: int) -> None:
+    def _keep(self, key: Hashable, held: Held[V] | Missing, generation: int) -> None:
         if self.generation == generation:
             self.l1[key] = held
 
@@ -262,7 +184,7 @@ class _Tier(Generic[K, V]):
                 held = future.result()
                 if held is not None:
                     lookup.note(key, held, self.freshness.ttl, self.clock.wall_ms())
-                elif self.gate.state != "closed" or not isinstance(self.l1.get(key), _Missing):
+                elif self.gate.state != "closed" or not isinstance(self.l1.get(key), Missing):
                     lookup.degraded.add(ERP)
 
     def _settle(self, futures: dict[Hashable, asyncio.Future[Held[V] | None]], task: asyncio.Future[Any]) -> None:
@@ -322,7 +244,7 @@ class _Tier(Generic[K, V]):
         for key in keys:
             value = values.get(key)
             if value is None:
-                self._keep(key, _Missing(self.clock.monotonic() + self.freshness.ttl), generation)
+                self._keep(key, Missing(self.clock.monotonic() + self.freshness.ttl), generation)
             else:
                 result[key] = Held(value, stamp)
                 self._keep(key, result[key], generation)
