@@ -186,7 +186,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                 parts.buyers.forget_customer(customer_id)
         if change.tokens and parts.buyers:
             parts.buyers.forget_access_digests(change.tokens)
-        metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
+        if tags:  # a message naming no answer's tag (renewals, customers) leaves the answers' log alone
+            metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
 
     def on_lost() -> None:
         """The invalidation channel was down: what this process holds may have missed changes."""
