@@ -177,6 +177,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     def on_change(change: Invalidation) -> None:
         # The records the event wrote replace L1's (no store read before the re-projection); the others go.
         parts.records.changed(change.prices, change.stock, change.learned())
+        parts.records.renewed(change.renewed_prices, change.renewed_stock)  # wakes reads waiting for them
         tags: list[Tag] = [price_tag(price_list_id, sku) for price_list_id, _, sku in change.prices]
         tags += [stock_tag(sku) for sku in change.stock]
         tags += [stock_tag(sku) for sku in change.reserved]  # the records stand; the stock shown moved
@@ -185,7 +186,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
                 parts.buyers.forget_customer(customer_id)
         if change.tokens and parts.buyers:
             parts.buyers.forget_access_digests(change.tokens)
-        metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
+        if tags:  # a message naming no answer's tag (renewals, customers) leaves the answers' log alone
+            metrics.invalidations.labels("response").inc(parts.responses.invalidate(tags))
 
     def on_lost() -> None:
         """The invalidation channel was down: what this process holds may have missed changes."""
