@@ -77,7 +77,7 @@ async def read_graphql_request(request: Request, headers: Mapping[str, str] | No
     if not isinstance(payload, dict):
         raise BadRequest("request body must be a JSON object with a query")
     query = payload.get("query")
-    if not isinstance(query, str) or not query.strip():
+    if not isinstance(query, str) or not query or query.isspace():  # isspace: no copy of the text, as strip makes
         raise BadRequest("Must provide query string.")
     if len(query) > MAX_QUERY_CHARS:
         raise BadRequest(f"query exceeds {MAX_QUERY_CHARS} characters", 413)
