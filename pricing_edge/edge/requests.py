@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.requests import Request
@@ -16,8 +15,10 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_QUERY_CHARS = 100_000  # validation cost grows with the document; storefront documents are a few KB
 
 
-@dataclass(frozen=True)
-class GraphQLRequest:
+class GraphQLRequest(NamedTuple):
+    """One request's document, variables and operation (a named tuple: made on every request, at a third of a
+    frozen dataclass's cost)."""
+
     query: str
     variables: dict[str, Any]
     operation_name: str | None

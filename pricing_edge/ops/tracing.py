@@ -333,11 +333,14 @@ def path_template(path: str) -> str:
     return _ID_SEGMENT.sub("/{id}", path)
 
 
+# The flags of a root span nobody records: made once (the id generator never changes).
+_UNRECORDED_FLAGS = TraceFlags(TraceFlags.RANDOM_TRACE_ID if _IDS.is_trace_id_random() else TraceFlags.DEFAULT)
+
+
 def _unrecorded_root() -> trace.Span:
     """What the SDK's tracer makes for a root span its sampler drops: fresh ids, not sampled, never recorded."""
-    flags = TraceFlags.RANDOM_TRACE_ID if _IDS.is_trace_id_random() else TraceFlags.DEFAULT
     return NonRecordingSpan(SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False,
-                                        trace_flags=TraceFlags(flags)))
+                                        trace_flags=_UNRECORDED_FLAGS))
 
 
 class TracingMiddleware:
