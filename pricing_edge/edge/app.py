@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from pathlib import Path
@@ -88,10 +88,10 @@ class _GraphQLRoute:
     def __init__(self, parts: EdgeParts) -> None:
         self.parts = parts
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         endpoint = self.parts.graphql
         assert endpoint is not None, "the edge is still starting"
-        await endpoint(scope, receive, send)
+        return endpoint(scope, receive, send)  # its coroutine, awaited by the router: no frame of our own
 
 
 def consumer_name() -> str:

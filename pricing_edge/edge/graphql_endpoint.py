@@ -92,8 +92,7 @@ class GraphQLEndpoint(ComputePath):
                 request.state.upstream_deadline = upstream_deadline
                 renew = _Computation(self, request, gql, scope, document, cache_key)
                 self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, renew))
-            score = self._complexity.get(cache_key) if self.scores_complexity else None
-            return HitResponse(cached.body, cached.stale, score)
+            return HitResponse(cached.body, cached.stale, self.complexity_of(cache_key))
         self.metrics.response_miss.inc()
         request.state.upstream_deadline = upstream_deadline
         compute = _Computation(self, request, gql, scope, document, cache_key)

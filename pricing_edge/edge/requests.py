@@ -64,7 +64,7 @@ async def read_graphql_request(request: Request, headers: Mapping[str, str] | No
                         "operationName": params.get("operationName")}
     else:
         content_type = headers.get("content-type", "")
-        media_type = content_type.split(";", 1)[0].strip().lower()
+        media_type = content_type if content_type == "application/json" else content_type.split(";", 1)[0].strip().lower()
         if media_type != "application/json" and not media_type.endswith("+json"):
             raise BadRequest(f"Content-Type must be application/json, not {content_type or 'missing'!r}", 415)
         try:
