@@ -341,15 +341,15 @@ class _UnrecordedRoot(NonRecordingSpan):
     """What the SDK's tracer makes for a root span its sampler drops: fresh ids, not sampled, never recorded —
     the ids drawn when first asked for (a cached answer never asks: it calls nothing that carries them on)."""
 
+    _context = INVALID_SPAN_CONTEXT  # until drawn (made for every request: nothing set per instance)
+
     def __init__(self) -> None:
-        super().__init__(INVALID_SPAN_CONTEXT)
-        self._drawn = False
+        pass
 
     def get_span_context(self) -> SpanContext:
-        if not self._drawn:
+        if self._context is INVALID_SPAN_CONTEXT:
             self._context = SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False,
                                         trace_flags=_UNRECORDED_FLAGS)
-            self._drawn = True
         return self._context
 
     def __repr__(self) -> str:
