@@ -155,6 +155,16 @@ class ComputePath:
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
 
 
+    def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
+        """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
+        is seen to send it; None before, or for an answer not scored here."""
+        if not self.scores_complexity:
+            return None
+        try:  # not ``get``: an LRU's is a second lookup, and this is on every hit
+            return self._complexity[cache_key]
+        except KeyError:
+            return None
+
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                        cache_key: tuple[Any, ...]) -> Response:
@@ -258,7 +268,7 @@ class ComputePath:
         its records are already past it (then only its holes are kept), unless BigCommerce could not be asked."""
         done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
         headers = headers_for(done.stale)
-        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        score = self.complexity_of(cache_key)
         if score:
             headers[COMPLEXITY_HEADER] = score
         if not document.shareable:
@@ -296,8 +306,7 @@ class ComputePath:
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()
-        score = self._complexity.get(cache_key) if self.scores_complexity else None
-        return Answer(done.body, 200, done.stale, False, score)
+        return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:

@@ -352,8 +352,16 @@ class DocumentCache:
         self.budget = budget
         self.rules = rules  # graphql-core's specified rules unless given
         self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
+        # The hit path's way in: a document seen before is found by its text, one dict lookup, no hash of the
+        # text. Prepared documents only (each holds far more than its text): a refused one is found by its hash,
+        # so refused texts up to MAX_QUERY_CHARS long are never kept. Bounded: the oldest goes first.
+        self._by_text: dict[str, PreparedDocument] = {}
+        self._by_text_size = size
 
     def prepare(self, text: str) -> PreparedDocument:
+        known = self._by_text.get(text)
+        if known is not None:
+            return known
         key = document_key(text)
         cached = self._cache.get(key)
         if cached is None:
@@ -362,6 +370,9 @@ class DocumentCache:
             self._cache[key] = cached
         if isinstance(cached, DocumentError):
             raise cached
+        if len(self._by_text) >= self._by_text_size:
+            del self._by_text[next(iter(self._by_text))]
+        self._by_text[text] = cached
         return cached
 
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
