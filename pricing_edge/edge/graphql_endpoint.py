@@ -1,8 +1,9 @@
 """``/graphql``: the hit path answers stored bytes; anything else is computed (``edge/compute.py``).
 
 Hit:  client limits → body → buyer → scope (cached) → prepared document (cached) → answer bytes by (scope,
-tax zone, document, operation, variables), sent as they are (``HitResponse``). Nothing else runs for a hit: no GraphQL, no span of its own, no
-upstream or store call (a kept answer that is due is renewed in the background, one at a time).
+tax zone, document, operation, variables), sent as they are (``HitResponse``). Nothing else runs for a hit: no
+GraphQL, no span of its own, no upstream or store call (a kept answer that is due is renewed in the background,
+one at a time).
 Miss: one computation per answer key however many requests wait for it (single flight); an answer that turns
 out personal is computed again for each buyer.
 """
