@@ -265,7 +265,7 @@ class ComputePath:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
         spent = done.keep_for is None and holes is not None and "upstream" not in filled.degraded
         if "errors" not in result and (done.keep_for is not None or spent):
-            punched = punch(result, *holes) if holes is not None and filled.complete else None
+            punched = punch(result, *holes, used_by_key=filled.by_key) if holes is not None and filled.complete else None
             if punched is not None and punched.body() != done.body:
                 log.error("an answer's bytes with holes differ from its bytes; kept whole")
                 punched = None
@@ -296,6 +296,7 @@ class ComputePath:
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()
+        self.metrics.reprojected_sites.inc(done.sites)
         score = self._complexity.get(cache_key) if self.scores_complexity else None
         return Answer(done.body, 200, done.stale, False, score)
 
@@ -461,6 +462,7 @@ async def fill(overlay: Overlay, records: RecordService, shown_stock: ShownStock
         filled.complete = False
         return filled
     filled.used += looked.used.values()
+    filled.by_key = looked.used
     filled.degraded |= looked.degraded
     filled.complete = not overlay.fill(looked.records)
     return filled
