@@ -161,8 +161,8 @@ async def reproject(holes: Holes, dirty: frozenset[int], look: LookUp, degraded:
     Why compare values: a record can change with no event to say so (a refresh that found a new value, a cart
     reservation that expired), and the flags alone would keep the old value; but a renewal that finds every
     value as it was — the usual case, every stock TTL for every hot page — costs the lookups and the flags only.
-    A site projected again may read records the first lookup did not ask for (a product's range over its
-    variants): they are looked up too, and the sites they changed join in, until none is left out."""
+    Should a site projected so read a record the first lookup did not ask for, it is looked up too (and the
+    sites it changed join in), until none is left out."""
     if holes.used_by_key is None:  # what it used is not known: every record is looked up, every site projected
         chosen: set[int] = set(range(len(holes.sites)))
         prices, stock = holes.overlay.needs.prices, holes.overlay.needs.stock

@@ -8,8 +8,7 @@ only by the test: what is counted is computes, re-projections, ERP reads and ups
 """
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ import pytest
 from tests.e2e.conftest import System, patient_settings, start_system
 from tests.support.clock import ManualClock
 from tests.support.polling import wait_until
-from tests.support.servers import ServerThread
+from tests.support.servers import on_loop
 
 PAGE = """query Page($categoryId: Int!) { site { category(entityId: $categoryId) { products(first: 24) { edges {
   node { entityId sku prices { price { value } } inventory { isInStock aggregated { availableToSell } } } } } } } }"""
@@ -162,15 +161,6 @@ def first_variant(body: dict[str, Any]) -> dict[str, Any]:
 
 def fresh(body: dict[str, Any]) -> dict[str, Any] | None:
     return None if body["extensions"]["pricingEdge"]["stale"] else body
-
-
-def on_loop(server: ServerThread, work: Callable[[], Any]) -> Any:
-    """``work`` run on a server's own event loop (its thread): no race with what it serves."""
-    async def run() -> Any:
-        return work()
-
-    assert server.loop is not None
-    return asyncio.run_coroutine_threadsafe(run(), server.loop).result(30)
 
 
 def test_a_value_changed_without_an_event_is_reprojected_when_its_record_is_renewed(system: System) -> None:
