@@ -430,9 +430,8 @@ class ComputePath:
                         for sku in lookup.found}
         else:
             guard.redis_down.seen(reserved)
-        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
-                                                                               reserved.get(sku, 0))}
-                for sku, levels in lookup.found.items()}
+        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()), reserved[sku])}
+                if reserved.get(sku, 0) > 0 else levels for sku, levels in lookup.found.items()}
 
     def _erp_deadline(self, request: Request) -> ErpDeadline:
         """The request's one ERP budget, shared by every lookup it makes (listing, overlay, a second try)."""
