@@ -18,7 +18,7 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +108,17 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
         if args.profile:
             profile = cProfile.Profile()
             await measure(edge, requests, args.requests, profile)
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
-            stats.sort_stats("tottime").print_stats(40)
-            stats.sort_stats("cumulative").print_stats(60)
-            args.profile.write_text(out.getvalue())
+            write_profile(profile, args.profile)
             print(f"  profile of the edge: {args.profile}")
+
+
+def write_profile(profile: cProfile.Profile, path: Path) -> None:
+    """The 40 functions with the most time of their own, then the 60 with the most in all."""
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    path.write_text(out.getvalue())
 
 
 @contextlib.contextmanager
@@ -150,7 +155,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000, help="requests per round (default 20000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of each app, interleaved (default 3)")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the edge's hits here")
-    args = parser.parse_args()
+    serve_and_run(run, parser.parse_args())
+
+
+def serve_and_run(run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any, Any, None]],
+                  args: argparse.Namespace) -> None:
+    """``run`` against the demo's simulators, stopped after."""
     with simulators() as layout:
         asyncio.run(run(args, layout))
 

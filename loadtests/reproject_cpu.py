@@ -12,16 +12,13 @@ it is measured.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import cProfile
-import io
-import pstats
 import statistics
 import time
 from pathlib import Path
 from typing import Any
 
-from loadtests.hit_cpu import call, simulators
+from loadtests.hit_cpu import call, serve_and_run, write_profile
 from loadtests.scenarios import Catalog
 from pricing_edge.config import Settings
 from pricing_edge.demo import demo_settings, edge_app
@@ -90,11 +87,7 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
         if args.profile:
             profile = cProfile.Profile()
             await cpu_us(parts, kept, True, args.rounds, profile)
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
-            stats.sort_stats("tottime").print_stats(40)
-            stats.sort_stats("cumulative").print_stats(60)
-            args.profile.write_text(out.getvalue())
+            write_profile(profile, args.profile)
             print(f"  profile of the every-field re-projections: {args.profile}")
 
 
@@ -103,9 +96,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=200, help="re-projections of each kept answer per round")
     parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of every-field re-projections")
-    args = parser.parse_args()
-    with simulators() as layout:
-        asyncio.run(run(args, layout))
+    serve_and_run(run, parser.parse_args())
 
 
 if __name__ == "__main__":
