@@ -275,7 +275,7 @@ class ComputePath:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
         spent = done.keep_for is None and holes is not None and "upstream" not in filled.degraded
         if "errors" not in result and (done.keep_for is not None or spent):
-            punched = punch(result, *holes) if holes is not None and filled.complete else None
+            punched = punch(result, *holes, used_by_key=filled.by_key) if holes is not None and filled.complete else None
             if punched is not None and punched.body() != done.body:
                 log.error("an answer's bytes with holes differ from its bytes; kept whole")
                 punched = None
@@ -306,6 +306,7 @@ class ComputePath:
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()
+        self.metrics.reprojected_sites.inc(done.sites)
         return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
@@ -438,9 +439,8 @@ class ComputePath:
                         for sku in lookup.found}
         else:
             guard.redis_down.seen(reserved)
-        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
-                                                                               reserved.get(sku, 0))}
-                for sku, levels in lookup.found.items()}
+        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()), reserved[sku])}
+                if reserved.get(sku, 0) > 0 else levels for sku, levels in lookup.found.items()}
 
     def _erp_deadline(self, request: Request) -> ErpDeadline:
         """The request's one ERP budget, shared by every lookup it makes (listing, overlay, a second try)."""
@@ -470,6 +470,7 @@ async def fill(overlay: Overlay, records: RecordService, shown_stock: ShownStock
         filled.complete = False
         return filled
     filled.used += looked.used.values()
+    filled.by_key = looked.used
     filled.degraded |= looked.degraded
     filled.complete = not overlay.fill(looked.records)
     return filled

@@ -107,9 +107,11 @@ def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]
     return {tag: tuple(sites) for tag, sites in by_tag.items()}
 
 
-def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int) -> Holes | None:
+def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int,
+          used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes | None:
     """``result`` (data filled by ``overlay``, extensions with its flags) as bytes with holes; None when it
-    has no flags to hole (an answer that used no record needs no re-projection)."""
+    has no flags to hole (an answer that used no record needs no re-projection). ``used_by_key``: the records
+    it was filled from, with their value digests (a renewal then projects only the sites whose values changed)."""
     pricing = (result.get("extensions") or {}).get("pricingEdge")
     if pricing is None or not overlay.sites:
         return None
@@ -136,4 +138,5 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
     frame = sum(estimate(replace(site, nodes=[])) for site in sites)
     frame += estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
-    return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, frame_bytes=frame)
+    return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, used_by_key,
+                 frame_bytes=frame)

@@ -315,6 +315,10 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def kept_keys(self) -> list[Hashable]:
+        """The keys of the answers kept (for tools that measure them: ``loadtests/reproject_cpu.py``)."""
+        return list(self._entries)
+
     @property
     def bytes(self) -> int:
         """Estimated bytes of the kept answers (what ``max_bytes`` bounds; with a count bound, 0)."""
