@@ -1,6 +1,7 @@
 """``python -m loadtests.event_cpu``: the CPU an edge process spends per ERP event on the work every event
-repeats — receiving it (signature, envelope, data checked against its schema), and reading a changed record
-back from the store (decoded and checked) — in microseconds of this process's CPU, not wall time, so the
+repeats — receiving it (signature, envelope, data checked against its schema), reading a changed record
+back from the store (decoded and checked), and applying its invalidation to a process's records (the message
+read, the record it carries put into L1) — in microseconds of this process's CPU, not wall time, so the
 figure holds on a busy machine. The events scenario (``python -m loadtests --scenario events``) measures
 the whole system; this isolates the per-event path its profile pointed at (issue 20)."""
 from __future__ import annotations
@@ -8,9 +9,15 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 
 from pricing_edge.domain import events
+from pricing_edge.edge.cache_updater import Invalidation
+from pricing_edge.edge.records import RecordService
+from pricing_edge.erp.simulated import SimulatedErpAdapter
+from pricing_edge.ops.metrics import EdgeMetrics
+from pricing_edge.store.embedded import EmbeddedStore
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.order_events import event_from_data
 from pricing_edge.domain.pricing import BulkTier, PriceRecord
@@ -25,6 +32,24 @@ def cpu_us(work: Callable[[], object], rounds: int) -> float:
     for _ in range(rounds):
         work()
     return round((time.process_time() - started) / rounds * 1e6, 1)
+
+
+def _applying(price: PriceRecord) -> Callable[[], object]:
+    """What every edge process does with the invalidation of one price event: read the message, and put the
+    record it carries into L1 in place of the one there (``RecordService.changed``; the answers' part aside)."""
+    records = RecordService(EmbeddedStore(announce=False), SimulatedErpAdapter("http://127.0.0.1:9"), EdgeMetrics())
+    key = (price.price_list_id, price.currency, price.sku)
+    records.changed([key], [], [codec.Stored(price, 1000)])
+    message = Invalidation()
+    message.add(replace(price, version=price.version + 1), 2000)
+    raw = message.encode()
+
+    def apply() -> None:
+        change = Invalidation.decode(raw)
+        records.changed(change.prices, change.stock, change.learned())
+        records.renewed(change.renewed_prices, change.renewed_stock)
+
+    return apply
 
 
 def measure(rounds: int = 2000) -> dict[str, float]:
@@ -43,6 +68,7 @@ def measure(rounds: int = 2000) -> dict[str, float]:
         event_from_data(parsed["type"], parsed["data"])
 
     return {"intake_one_event_us": cpu_us(intake, rounds),
+            "invalidation_apply_price_us": cpu_us(_applying(price), rounds),
             "store_read_price_us": cpu_us(lambda: codec.decode(PriceRecord, stored_price), rounds),
             "store_read_stock_level_us": cpu_us(lambda: codec.decode(StockLevel, stored_level), rounds)}
 

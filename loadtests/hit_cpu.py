@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import io
 import os
@@ -17,7 +18,7 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,21 +108,22 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
         if args.profile:
             profile = cProfile.Profile()
             await measure(edge, requests, args.requests, profile)
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
-            stats.sort_stats("tottime").print_stats(40)
-            stats.sort_stats("cumulative").print_stats(60)
-            args.profile.write_text(out.getvalue())
+            write_profile(profile, args.profile)
             print(f"  profile of the edge: {args.profile}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.hit_cpu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--requests", type=int, default=20_000, help="requests per round (default 20000)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds of each app, interleaved (default 3)")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the edge's hits here")
-    args = parser.parse_args()
+def write_profile(profile: cProfile.Profile, path: Path) -> None:
+    """The 40 functions with the most time of their own, then the 60 with the most in all."""
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out)
+    stats.sort_stats("tottime").print_stats(40)
+    stats.sort_stats("cumulative").print_stats(60)
+    path.write_text(out.getvalue())
+
+
+@contextlib.contextmanager
+def simulators() -> Iterator[DemoLayout]:
+    """``pricing-edge demo`` on free ports, in a process of its own, for its simulators (its edge is not used)."""
     layout = DemoLayout(free_port_block(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PRICING_EDGE_")}
     demo = subprocess.Popen([sys.executable, "-m", "pricing_edge.cli", "demo", "--port", str(layout.port)], env=env,
@@ -137,7 +139,7 @@ def main() -> None:
             if time.monotonic() > deadline or demo.poll() is not None:
                 raise SystemExit("the demo (the simulators) did not start")
             time.sleep(0.2)
-        asyncio.run(run(args, layout))
+        yield layout
     finally:
         demo.terminate()
         try:
@@ -145,6 +147,22 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             demo.kill()
             demo.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m loadtests.hit_cpu", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=20_000, help="requests per round (default 20000)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of each app, interleaved (default 3)")
+    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the edge's hits here")
+    serve_and_run(run, parser.parse_args())
+
+
+def serve_and_run(run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any, Any, None]],
+                  args: argparse.Namespace) -> None:
+    """``run`` against the demo's simulators, stopped after."""
+    with simulators() as layout:
+        asyncio.run(run(args, layout))
 
 
 if __name__ == "__main__":

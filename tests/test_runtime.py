@@ -123,3 +123,30 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_after_the_freeze_full_collections_are_rarer_but_old_garbage_cycles_are_still_collected() -> None:
+    # In a process of its own, as above. A cycle that reached the oldest generation is freed by an
+    # automatic full collection (no gc.collect() call): the thresholds make those rarer, never absent.
+    script = """
+import collections, gc, weakref
+from pricing_edge.runtime import GC_THRESHOLDS, freeze_start_up_objects
+
+class Node:
+    pass
+
+freeze_start_up_objects()
+assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[2] > 10
+old = Node(); old.me = old; gone = weakref.ref(old)
+gc.collect(1)  # survived the middle generation: it now lives in the oldest one
+del old
+made, kept = 0, collections.deque(maxlen=20_000)  # cache entries: kept a while, then replaced
+while gone() is not None and made < 5_000_000:
+    entry = Node(); entry.me = entry
+    kept.append(entry)
+    made += 1
+assert gone() is None, f"an old garbage cycle outlived {made} allocations"
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr

@@ -19,10 +19,12 @@ SYSTEMS = ("erp", "redis", "upstream")
 
 @dataclass(frozen=True)
 class UsedRecord:
-    """One record an answer used: when it was learned and how long it is fresh."""
+    """One record an answer used: when it was learned, how long it is fresh and — where the answer is kept
+    to be renewed — a digest of the value it showed (``domain/value_digest.py``; None: not known)."""
 
     as_of_ms: int
     ttl_ms: int
+    digest: int | None = None
 
     def fresh_at(self, now_ms: int) -> bool:
         return now_ms - self.as_of_ms < self.ttl_ms

@@ -86,7 +86,8 @@ def less_reservations(levels: Sequence[StockLevel], reserved: int) -> tuple[Stoc
     for level in levels:
         take = min(remaining, level.available_to_sell)
         remaining -= take
-        adjusted.append(replace(level, allocated=level.allocated + take))
+        # A level nothing is taken from is itself (a copy of every level of every SKU was most of a lookup).
+        adjusted.append(replace(level, allocated=level.allocated + take) if take else level)
     return tuple(adjusted)
 
 

@@ -4,6 +4,7 @@ synthesized, catalog fallback, and kept in the response cache. The flags come fr
 the body says ``"stale": true``."""
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,9 @@ class Filled:
     used: list[UsedRecord] = field(default_factory=list)
     degraded: set[str] = field(default_factory=set)
     listing_changed: bool = False  # a listing cursor's side changed since it was issued (edge/listing/)
+    # ``used`` by record key, each with the digest of the value it showed, when that is all it used: what a kept
+    # answer's renewal compares the records it looks up again with (edge/reprojection.py).
+    by_key: dict[Hashable, UsedRecord] | None = None
 
     def note(self, found: Lookup[Any, Any] | Filled) -> None:
         """Take in another part's records and degradations."""
@@ -32,6 +36,8 @@ class Filled:
         self.degraded |= found.degraded
 
     def merge(self, other: Filled) -> Filled:
+        if other.used:
+            self.by_key = None  # records not known by key: a renewal looks every one up and projects every site
         self.note(other)
         self.touched = self.touched or other.touched or bool(other.degraded)
         return self

@@ -59,6 +59,8 @@ class ChannelAssignments:
 
     # --- what a request asks ------------------------------------------------------------------------------
     def channel_for(self, headers: Mapping[str, str]) -> int:
+        if len(self.current) == 1:  # one channel served: every request is its (no Host to parse)
+            return self.default_channel
         match = self._host.match(headers.get("host", "").lower())
         channel = int(match.group(1)) if match else self.default_channel
         return channel if channel in self.current else self.default_channel

@@ -135,10 +135,9 @@ class BuyerResolver:
         if refused is not None:
             return Refusal(refused)
         customer_id: int | None = None
-        token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
-        trusted = any(hmac.compare_digest(token.encode(), one) for one in self._trusted)
         raw_customer = headers.get("x-bc-customer-id", "").strip()
-        if trusted and raw_customer.isascii() and raw_customer.isdigit() and len(raw_customer) <= 18:
+        if (raw_customer.isascii() and raw_customer.isdigit() and len(raw_customer) <= 18
+                and self._impersonating(authorization)):  # the token checked only when a customer is named
             customer_id = int(raw_customer)
         elif headers.get("x-bc-customer-access-token"):
             found = self._customer_from_access_token(headers, client, fetched)
@@ -151,6 +150,11 @@ class BuyerResolver:
         customer = self._customer(customer_id, headers, fetched)
         return self.assignments.scope(channel_id, customer.customer_group_id, self.currency, customer_id,
                                       customer.company_id)
+
+    def _impersonating(self, authorization: str) -> bool:
+        """Whether ``authorization`` bears the trusted (server-to-server) impersonation token."""
+        token = authorization[7:].strip() if authorization[:7].lower() == "bearer " else ""
+        return any(hmac.compare_digest(token.encode(), one) for one in self._trusted)
 
     def last_good(self, headers: Mapping[str, str]) -> bool:
         """Whether this request's token was vouched for only by a last-good answer (BigCommerce could not be

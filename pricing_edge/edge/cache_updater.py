@@ -49,6 +49,10 @@ class Invalidation:
     traceparent: str = ""  # the publishing span's: each process's drop continues the event's trace
     # the price records and stock levels written: ("price" | "stock", codec-encoded record)
     records: list[tuple[str, str]] = field(default_factory=list)
+    # Keys a process just read from the ERP and wrote to the store (not changed by an event: nothing to drop):
+    # processes waiting for that read, rather than reading the ERP themselves, take them from the store now.
+    renewed_prices: list[tuple[int, str, str]] = field(default_factory=list)
+    renewed_stock: list[str] = field(default_factory=list)
 
     def add(self, record: Record, as_of_ms: int | None = None) -> None:
         """A record written to the store (at ``as_of_ms``: then it travels with the message)."""
@@ -91,7 +95,8 @@ class Invalidation:
     def encode(self) -> bytes:
         """One message, each key named once however many events of the batch changed it."""
         body = dict(self.__dict__)
-        for name in ("prices", "stock", "customers", "companies", "reserved", "tokens"):
+        for name in ("prices", "stock", "customers", "companies", "reserved", "tokens", "renewed_prices",
+                     "renewed_stock"):
             body[name] = list(dict.fromkeys(body[name]))
         body["records"] = [_carried(stored.record, stored.as_of_ms) for stored in self.learned()]
         return orjson.dumps(body)
@@ -103,7 +108,9 @@ class Invalidation:
                    stock=data.get("stock", []), customers=data.get("customers", []),
                    companies=data.get("companies", []), reserved=[str(s) for s in data.get("reserved", [])],
                    tokens=[str(t) for t in data.get("tokens", [])], traceparent=str(data.get("traceparent") or ""),
-                   records=[(str(r[0]), str(r[1])) for r in data.get("records", []) if len(r) == 2])
+                   records=[(str(r[0]), str(r[1])) for r in data.get("records", []) if len(r) == 2],
+                   renewed_prices=[(int(p[0]), str(p[1]), str(p[2])) for p in data.get("renewed_prices", [])],
+                   renewed_stock=[str(s) for s in data.get("renewed_stock", [])])
 
 
 def _carried(record: PriceRecord | StockLevel, as_of_ms: int) -> tuple[str, str]:

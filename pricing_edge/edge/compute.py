@@ -155,6 +155,16 @@ class ComputePath:
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
 
 
+    def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
+        """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
+        is seen to send it; None before, or for an answer not scored here."""
+        if not self.scores_complexity:
+            return None
+        try:  # not ``get``: an LRU's is a second lookup, and this is on every hit
+            return self._complexity[cache_key]
+        except KeyError:
+            return None
+
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
                        cache_key: tuple[Any, ...]) -> Response:
@@ -176,7 +186,7 @@ class ComputePath:
         generation = self.responses.generation
         root = self.schema.mutation_type if operation.operation is OperationType.MUTATION else self.schema.query_type
         assert root is not None
-        collector = FieldCollector(self.schema, document.fragments, variables)
+        collector = document.collector(self.schema, variables)
         root_field = FieldNode(name=NameNode(value=root.name), selection_set=operation.selection_set)
         cart_call = None
         headers: dict[str, str] = {}  # the buyer's, as BigCommerce gets them: the cart path asks it on their behalf
@@ -258,14 +268,14 @@ class ComputePath:
         its records are already past it (then only its holes are kept), unless BigCommerce could not be asked."""
         done = finish(result, filled, self.records.clock.wall_ms(), self.responses.ttl)
         headers = headers_for(done.stale)
-        score = self._complexity.get(cache_key) if self.scores_complexity else None
+        score = self.complexity_of(cache_key)
         if score:
             headers[COMPLEXITY_HEADER] = score
         if not document.shareable:
             return PersonalResponse(done.body, media_type=JSON, headers=headers)
         spent = done.keep_for is None and holes is not None and "upstream" not in filled.degraded
         if "errors" not in result and (done.keep_for is not None or spent):
-            punched = punch(result, *holes) if holes is not None and filled.complete else None
+            punched = punch(result, *holes, used_by_key=filled.by_key) if holes is not None and filled.complete else None
             if punched is not None and punched.body() != done.body:
                 log.error("an answer's bytes with holes differ from its bytes; kept whole")
                 punched = None
@@ -296,8 +306,8 @@ class ComputePath:
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
         self.metrics.reprojections.labels("kept" if kept else "served").inc()
-        score = self._complexity.get(cache_key) if self.scores_complexity else None
-        return Answer(done.body, 200, done.stale, False, score)
+        self.metrics.reprojected_sites.inc(done.sites)
+        return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
     async def _ask_upstream(self, request: Request, document: PreparedDocument,
                             gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
@@ -429,9 +439,8 @@ class ComputePath:
                         for sku in lookup.found}
         else:
             guard.redis_down.seen(reserved)
-        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()),
-                                                                               reserved.get(sku, 0))}
-                for sku, levels in lookup.found.items()}
+        return {sku: {level.location_id: level for level in less_reservations(list(levels.values()), reserved[sku])}
+                if reserved.get(sku, 0) > 0 else levels for sku, levels in lookup.found.items()}
 
     def _erp_deadline(self, request: Request) -> ErpDeadline:
         """The request's one ERP budget, shared by every lookup it makes (listing, overlay, a second try)."""
@@ -461,6 +470,7 @@ async def fill(overlay: Overlay, records: RecordService, shown_stock: ShownStock
         filled.complete = False
         return filled
     filled.used += looked.used.values()
+    filled.by_key = looked.used
     filled.degraded |= looked.degraded
     filled.complete = not overlay.fill(looked.records)
     return filled

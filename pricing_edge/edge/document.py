@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cachetools import LRUCache
 from graphql import (
@@ -37,7 +37,9 @@ from graphql import (
     validate,
     visit,
 )
+from graphql.execution.values import VariableValues
 
+from pricing_edge.edge.fields import FieldCollector, Memo, directives_use_variables, shared_memo
 from pricing_edge.edge.sharing import is_catalog
 from pricing_edge.edge.budget import DEFAULT_BUDGET, Budget, budget_errors, text_errors
 from pricing_edge.ops import tracing
@@ -162,6 +164,14 @@ class PreparedDocument:
     taxed: bool = False  # asks for prices(includeTax:): answers depend on the buyer's tax zone too
     upstream: DocumentNode | None = None  # what the upstream is sent (upstream_text), parsed
     has_mutation: bool = False  # some operation is a mutation: never cut short by a budget
+    # Field collection shared by the document's requests when no @skip/@include takes a variable (edge/fields.py)
+    collected: Memo | None = field(default=None, compare=False, repr=False)
+
+    def collector(self, schema: GraphQLSchema, variables: VariableValues | None) -> FieldCollector:
+        """A field collector for one request's variables, sharing the document's memo where it may."""
+        if self.collected is None:
+            return FieldCollector(schema, self.fragments, variables)
+        return FieldCollector(schema, self.fragments, variables, self.collected)
 
     def operation(self, name: str | None) -> OperationDefinitionNode:
         """The operation to run, or a GraphQLError as the spec's GetOperation says."""
@@ -342,8 +352,16 @@ class DocumentCache:
         self.budget = budget
         self.rules = rules  # graphql-core's specified rules unless given
         self._cache: LRUCache[str, PreparedDocument | DocumentError] = LRUCache(maxsize=size)
+        # The hit path's way in: a document seen before is found by its text, one dict lookup, no hash of the
+        # text. Prepared documents only (each holds far more than its text): a refused one is found by its hash,
+        # so refused texts up to MAX_QUERY_CHARS long are never kept. Bounded: the oldest goes first.
+        self._by_text: dict[str, PreparedDocument] = {}
+        self._by_text_size = size
 
     def prepare(self, text: str) -> PreparedDocument:
+        known = self._by_text.get(text)
+        if known is not None:
+            return known
         key = document_key(text)
         cached = self._cache.get(key)
         if cached is None:
@@ -352,6 +370,9 @@ class DocumentCache:
             self._cache[key] = cached
         if isinstance(cached, DocumentError):
             raise cached
+        if len(self._by_text) >= self._by_text_size:
+            del self._by_text[next(iter(self._by_text))]
+        self._by_text[text] = cached
         return cached
 
     def _prepare(self, key: str, text: str) -> PreparedDocument | DocumentError:
@@ -386,4 +407,5 @@ class DocumentCache:
         upstream = _drop_unused_variables(_with_page_variable(upstream))
         return PreparedDocument(key, document, print_ast(upstream), operations, fragments,
                                 shareable=not (survey.personal or has_mutation), touches_owned=survey.owned,
-                                taxed=survey.taxed, upstream=upstream, has_mutation=has_mutation)
+                                taxed=survey.taxed, upstream=upstream, has_mutation=has_mutation,
+                                collected=None if directives_use_variables(document.definitions) else shared_memo())

@@ -2,12 +2,18 @@
 
 graphql-core has this algorithm but marks it internal (its signature changed between 3.2 and 3.3);
 this is the spec's few lines, with skip/include and argument coercion from graphql-core's public API.
+
+Collecting is most of a page's render when done afresh per request (directive values are coerced at every
+selection), so a document whose ``@skip``/``@include`` name no variable shares one memo across its requests
+(``Collected``): what a selection set collects to depends then on the document alone.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from cachetools import LRUCache
 
 from graphql import (
     FieldNode,
@@ -21,6 +27,7 @@ from graphql import (
     InlineFragmentNode,
     SelectionNode,
     SelectionSetNode,
+    VariableNode,
     get_argument_values,
     get_directive_values,
     is_abstract_type,
@@ -28,29 +35,55 @@ from graphql import (
 from graphql.execution.values import VariableValues
 
 Grouped = dict[str, list[FieldNode]]
+# A memo entry keeps its selection sets alive, so that their ids (the key) cannot be reused by other nodes.
+Memo = MutableMapping[tuple[str, tuple[int, ...]], tuple[tuple[SelectionSetNode, ...], Grouped]]
+SHARED_MEMO_ENTRIES = 4096  # per document: far more than its (type, selection sets) pairs
+
+
+def shared_memo() -> Memo:
+    """A document's memo shared by its requests, bounded (a node made per request would add an entry each)."""
+    return LRUCache(maxsize=SHARED_MEMO_ENTRIES)
+
+
+def directives_use_variables(nodes: Iterable[Any]) -> bool:
+    """Whether any ``@skip``/``@include`` under ``nodes`` (a document's definitions) takes a variable: then
+    what a selection set collects to depends on each request's variables."""
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        for directive in getattr(node, "directives", None) or ():
+            if directive.name.value in ("skip", "include") and any(
+                    isinstance(argument.value, VariableNode) for argument in directive.arguments or ()):
+                return True
+        selection_set = getattr(node, "selection_set", None)
+        if selection_set is not None:
+            stack.extend(selection_set.selections)
+    return False
 
 
 @dataclass
 class FieldCollector:
-    """Collects fields of selection sets for one document and one set of coerced variables (memoized)."""
+    """Collects fields of selection sets for one document and one set of coerced variables (memoized; the
+    memo may be the document's, when its directives take no variable: ``directives_use_variables``)."""
 
     schema: GraphQLSchema
     fragments: Mapping[str, FragmentDefinitionNode]
     variables: VariableValues | None
-    _memo: dict[tuple[str, tuple[int, ...]], Grouped] = field(default_factory=dict)
+    _memo: Memo = field(default_factory=dict)
 
     def collect(self, type_name: str, selection_sets: Iterable[SelectionSetNode]) -> Grouped:
         sets = tuple(selection_sets)
         key = (type_name, tuple(id(s) for s in sets))
-        grouped = self._memo.get(key)
-        if grouped is None:
-            grouped = {}
-            runtime = self.schema.get_type(type_name)
-            assert isinstance(runtime, GraphQLObjectType), f"{type_name} is not an object type"
-            visited: set[str] = set()
-            for selection_set in sets:
-                self._visit(runtime, selection_set, grouped, visited)
-            self._memo[key] = grouped
+        hit = self._memo.get(key)
+        if hit is not None:
+            return hit[1]
+        grouped: Grouped = {}
+        runtime = self.schema.get_type(type_name)
+        assert isinstance(runtime, GraphQLObjectType), f"{type_name} is not an object type"
+        visited: set[str] = set()
+        for selection_set in sets:
+            self._visit(runtime, selection_set, grouped, visited)
+        self._memo[key] = (sets, grouped)
         return grouped
 
     def subfields(self, type_name: str, nodes: list[FieldNode]) -> Grouped:

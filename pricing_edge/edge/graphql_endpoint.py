@@ -1,8 +1,9 @@
 """``/graphql``: the hit path answers stored bytes; anything else is computed (``edge/compute.py``).
 
 Hit:  client limits → body → buyer → scope (cached) → prepared document (cached) → answer bytes by (scope,
-tax zone, document, operation, variables). Nothing else runs for a hit: no GraphQL, no span of its own, no
-upstream or store call (a kept answer that is due is renewed in the background, one at a time).
+tax zone, document, operation, variables), sent as they are (``HitResponse``). Nothing else runs for a hit: no
+GraphQL, no span of its own, no upstream or store call (a kept answer that is due is renewed in the background,
+one at a time).
 Miss: one computation per answer key however many requests wait for it (single flight); an answer that turns
 out personal is computed again for each buyer.
 """
@@ -15,15 +16,16 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope as ASGIScope, Send
 
-from pricing_edge.bigcommerce.storefront import COMPLEXITY_HEADER, UpstreamUnavailable
-from pricing_edge.edge.answer_flags import headers_for
+from pricing_edge.bigcommerce.storefront import UpstreamUnavailable
 from pricing_edge.edge.budget import BUDGET_CODES
 from pricing_edge.edge.buyers import Refusal
 from pricing_edge.edge.clients import TARPIT_SECONDS, TooManyTokens
 from pricing_edge.edge.compute import JSON, Answer, ComputePath, EdgeSettings, errors_body, tax_zone_key
 from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.document import DocumentError, PreparedDocument
+from pricing_edge.edge.hit_response import HitResponse
 from pricing_edge.edge.requests import BadRequest, GraphQLRequest, error_response, header_map, read_graphql_request
 from pricing_edge.ops import tracing
 
@@ -32,16 +34,19 @@ log = logging.getLogger(__name__)
 
 
 class GraphQLEndpoint(ComputePath):
-    async def __call__(self, request: Request) -> Response:
+    """An ASGI app (no ``request_response`` around it): one ``Request`` per request, and a hit sent as its bytes."""
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         try:
-            return await self._answer(request)
+            response = await self._answer(Request(scope, receive))
         except BadRequest as exc:
-            return exc.response()
+            response = exc.response()
         finally:
             self.metrics.graphql_seconds.observe(time.perf_counter() - started)
+        await response(scope, receive, send)
 
-    async def _answer(self, request: Request) -> Response:
+    async def _answer(self, request: Request) -> Response | HitResponse:
         headers = header_map(request)  # read a few times each: one pass, then dict lookups
         client = self.client_of(request, headers)
         if (penalty := self.refusals.penalized(client)) is not None:  # before the body is even read
@@ -88,11 +93,7 @@ class GraphQLEndpoint(ComputePath):
                 request.state.upstream_deadline = upstream_deadline
                 renew = _Computation(self, request, gql, scope, document, cache_key)
                 self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, renew))
-            out = headers_for(cached.stale)
-            score = self._complexity.get(cache_key) if self.scores_complexity else None
-            if score:
-                out[COMPLEXITY_HEADER] = score
-            return Response(cached.body, media_type=JSON, headers=out or None)
+            return HitResponse(cached.body, cached.stale, self.complexity_of(cache_key))
         self.metrics.response_miss.inc()
         request.state.upstream_deadline = upstream_deadline
         compute = _Computation(self, request, gql, scope, document, cache_key)

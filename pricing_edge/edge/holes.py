@@ -15,11 +15,11 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from graphql import FieldNode, GraphQLSchema
+from graphql import GraphQLSchema
 
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
-from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.fields import FieldCollector, Memo
 from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site
 from pricing_edge.jsonio import dumps, exact
 
@@ -122,18 +122,21 @@ class KeptOverlay(Overlay):
         self._memo_counted = (0, 0)  # the memo's entries when last estimated, and its bytes then
 
     def memo_bytes(self) -> int:
+        """Its own memo's bytes; none for the document's memo (shared by every answer of it, and bounded)."""
         memo = self.collector._memo
+        if not isinstance(memo, dict):
+            return 0
         if len(memo) != self._memo_counted[0]:  # it only grows: estimated again only when it did
             self._memo_counted = (len(memo), _memo_bytes(memo))
         return self._memo_counted[1]
 
 
-def _memo_bytes(memo: dict[Any, dict[str, list[FieldNode]]]) -> int:
-    """A field collector's memo: its dicts, keys and lists, not the document's field nodes they point to (shared
-    by every answer of the document)."""
+def _memo_bytes(memo: Memo) -> int:
+    """A field collector's memo: its dicts, keys, tuples and lists, not the document's nodes they point to
+    (shared by every answer of the document)."""
     size = sys.getsizeof(memo)
-    for key, grouped in memo.items():
-        size += estimate(key) + sys.getsizeof(grouped)
+    for key, (sets, grouped) in memo.items():
+        size += estimate(key) + sys.getsizeof((sets, grouped)) + sys.getsizeof(sets) + sys.getsizeof(grouped)
         size += sum(estimate(name) + sys.getsizeof(nodes) for name, nodes in grouped.items())
     return size
 
@@ -175,9 +178,11 @@ def _kept_needs(needs: Needs) -> Needs:
     return Needs({currency: set(skus) for currency, skus in needs.prices.items()}, set(needs.stock))
 
 
-def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int) -> Holes | None:
+def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int,
+          used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes | None:
     """``result`` (data filled by ``overlay``, extensions with its flags) as bytes with holes; None when it
-    has no flags to hole (an answer that used no record needs no re-projection)."""
+    has no flags to hole (an answer that used no record needs no re-projection). ``used_by_key``: the records
+    it was filled from, with their value digests (a renewal then projects only the sites whose values changed)."""
     pricing = (result.get("extensions") or {}).get("pricingEdge")
     if pricing is None or not overlay.sites:
         return None
@@ -197,11 +202,14 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     if sorted(order) != list(range(len(values))):
         return None  # a site not in the answer (or twice): keep the answer whole, never patched
     # The sites without the page they were rendered into (a kept answer holds its bytes, not its objects) and
-    # with BigCommerce's values as bytes; a collector of its own, without the memo of the whole page's walk.
+    # with BigCommerce's values as bytes. Its field collector: the document's, whose memo every answer of it
+    # shares; or, when that memo is this request's (directives that take variables), one of its own, without
+    # the memo of the whole page's walk.
     sites = [_kept_site(site) for site in overlay.sites]
     collector = overlay.collector
-    light = KeptOverlay(overlay.schema, FieldCollector(collector.schema, collector.fragments, collector.variables),
-                        overlay.default_currency)
+    if isinstance(collector._memo, dict):
+        collector = FieldCollector(collector.schema, collector.fragments, collector.variables)
+    light = KeptOverlay(overlay.schema, collector, overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields
     by_tag = site_tags(sites, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
@@ -210,4 +218,5 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     frame = sum(estimate(site) - estimate(site.nodes) - estimate(site.out) for site in sites)
     frame += sum(sys.getsizeof(nodes) for nodes in {id(site.nodes): site.nodes for site in sites}.values())
     frame += estimate(segments) + _index_bytes(by_tag) + estimate(order) + estimate(light.needs)
-    return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, frame_bytes=frame)
+    return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, used_by_key,
+                 frame_bytes=frame)

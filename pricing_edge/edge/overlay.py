@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
@@ -29,7 +29,7 @@ from pricing_edge.domain.tax import currency_places, rate_between
 from pricing_edge.edge.document import ID_ALIAS, SKU_ALIAS, TYPE_ALIAS, VARIANTS_ALIAS, tax_aliases
 from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
-from pricing_edge.edge.projection import KEEP, Obj
+from pricing_edge.edge.projection import KEEP, Obj, Resolver
 from pricing_edge.edge.sharing import always_catalog, is_catalog
 from pricing_edge.jsonio import loads_exact
 
@@ -61,6 +61,17 @@ class Site:
     currency: str
     include_tax: bool
     tax_rate: Decimal | None = None  # for include_tax: the rate BigCommerce applies for this buyer (domain/tax.py)
+
+
+class Step(NamedTuple):
+    """One field of a projected object: its key, type (None: ``__typename``), resolver, coerced arguments
+    (read by resolvers, never changed) and nodes."""
+
+    key: str
+    field_type: GraphQLOutputType | None
+    resolver: Resolver | None
+    args: dict[str, Any]
+    nodes: list[FieldNode]
 
 
 @dataclass(frozen=True)
@@ -121,6 +132,9 @@ class Overlay:
         self.extension_fields: frozenset[tuple[str, str]] = frozenset()
         # Runtime types outside the catalog allow-list met at abstract positions (edge/sharing.py).
         self.personal_types: set[str] = set()
+        # ``project``'s plans by (type, id of the field nodes): the nodes are kept with each plan, so an id reused
+        # by other nodes never finds a plan that is not theirs.
+        self._plans: dict[tuple[str, int], tuple[list[FieldNode], list[Step]]] = {}
 
     @property
     def shareable(self) -> bool:
@@ -259,25 +273,42 @@ class Overlay:
                 levels[location_id] = level if previous is None else _sum_levels(previous, level)
         return StockSource(levels) if levels else None
 
-    def project(self, type_name: str, source: Any, upstream: Any, nodes: list[FieldNode]) -> dict[str, Any]:
+    def _plan(self, type_name: str, nodes: list[FieldNode]) -> list[Step]:
+        """How ``project`` fills ``type_name`` under ``nodes``: made once per overlay (the same for every site,
+        every Money of the page), not once per object — field collection and argument coercion were most of a
+        site's projection."""
+        planned = self._plans.get((type_name, id(nodes)))
+        if planned is not None and planned[0] is nodes:
+            return planned[1]
         gtype = self.schema.get_type(type_name)
         assert isinstance(gtype, GraphQLObjectType), type_name
         resolvers = RESOLVERS.get(type_name, {})
-        upstream_dict = upstream if isinstance(upstream, dict) else {}
-        out: dict[str, Any] = {}
+        steps: list[Step] = []
         for key, fnodes in self.collector.subfields(type_name, nodes).items():
             if key.startswith("_pe"):
                 continue
             name = fnodes[0].name.value
             if name == "__typename":
-                out[key] = type_name
+                steps.append(Step(key, None, None, {}, fnodes))
                 continue
             field_def = gtype.fields[name]
-            up = upstream_dict.get(key)
             resolver = resolvers.get(name)
-            result = KEEP if resolver is None else resolver(source, self.collector.arguments(field_def, fnodes[0]), up)
+            args = {} if resolver is None else self.collector.arguments(field_def, fnodes[0])
+            steps.append(Step(key, field_def.type, resolver, args, fnodes))
+        self._plans[(type_name, id(nodes))] = (nodes, steps)
+        return steps
+
+    def project(self, type_name: str, source: Any, upstream: Any, nodes: list[FieldNode]) -> dict[str, Any]:
+        upstream_dict = upstream if isinstance(upstream, dict) else {}
+        out: dict[str, Any] = {}
+        for key, field_type, resolver, args, fnodes in self._plan(type_name, nodes):
+            if field_type is None:  # __typename
+                out[key] = type_name
+                continue
+            up = upstream_dict.get(key)
+            result = KEEP if resolver is None else resolver(source, args, up)
             if result is KEEP:
-                out[key] = self.render(up, field_def.type, fnodes)
+                out[key] = self.render(up, field_type, fnodes)
             elif isinstance(result, Obj):
                 out[key] = self.project(result.type_name, result.source, result.upstream if result.has_upstream else up,
                                         fnodes)

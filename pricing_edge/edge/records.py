@@ -7,7 +7,8 @@ with a freshness state per record (DESIGN.md):
   is refreshed ahead, from 80% of its TTL, so that under traffic it is rarely seen stale at all
   (``caching.swr``: the one stale-while-revalidate policy). Every ERP read of a key, refresh or
   read-through, runs under the key's short store lock: one read per key per refresh window across every
-  edge process — the others take the renewed record from the store (L2) when it lands;
+  edge process — the others take the renewed record from the store (L2) when it lands: the reader announces
+  the keys it wrote on the invalidation channel (``renewed_*``), which wakes them (no polling the store);
 - missing: read through the ERP within a time budget, coalesced across this process's requests and,
   with a short store lock, across replicas; past the budget (or with the ERP's breaker open) the key
   is absent — the overlay keeps BigCommerce's value — and the read finishes in the background.
@@ -23,17 +24,19 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from cachetools import LRUCache
 from purgatory.domain.model import OpenedState
 
 from pricing_edge.clock import SYSTEM_CLOCK, Clock
-from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
+from pricing_edge.edge.cache_updater import Invalidation
 from pricing_edge.edge.erp_gate import ErpGate
+from pricing_edge.edge.record_values import ErpDeadline, Freshness, Held, Lookup, Missing, Packed, Source, compact_entries
+from pricing_edge.edge.caching.compact import CompactSection, pack_levels, pack_price, unpack_levels, unpack_price
 from pricing_edge.edge.caching.l1 import L1
 from pricing_edge.edge.caching.swr import Policy, Revalidator, exponential_delay
 from pricing_edge.erp.errors import ErpError
@@ -42,6 +45,7 @@ from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 from pricing_edge.store.codec import Stored
+from pricing_edge.store.keys import INVALIDATION
 
 log = logging.getLogger(__name__)
 K = TypeVar("K", bound=Hashable)
@@ -55,84 +59,26 @@ RECOVERY_BATCHES_PER_SECOND = 20.0  # the bound on the recovery's rate: the ERP 
 RECENT_READS = 100_000  # keys remembered as read lately (recovered hot first after an outage)
 LOCK_MARGIN = 1.0  # seconds a key's ERP-read lock outlives the longest ERP read (its holder may die holding it)
 L1_BYTES = 128 * 2**20  # the default of PRICING_EDGE_L1_MAX_MB
+RENEWAL_RECHECK = 0.25  # seconds between store checks while another process reads a key (its message may be lost)
+
+
+async def _nothing_to_announce(keys: list[Any]) -> None:
+    return None
 
 
 def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass(frozen=True)
-class Held(Generic[V]):
-    value: V
-    as_of_ms: int
-
-
-@dataclass(frozen=True)
-class _Missing:
-    """The ERP has no such record (as of ``until``, when we ask again)."""
-
-    until: float
-
-
-@dataclass(frozen=True)
-class Freshness:
-    ttl: float  # seconds a record is fresh
-    budget: float = 0.15  # seconds a request waits for an ERP read
-
-
-class ErpDeadline:
-    """One ERP budget for everything a request reads through: the first wait on the ERP arms the deadline
-    (``loop.time()`` + the budget), and every later wait of the same request ends at that same instant, so
-    lookups made together or one after the other wait one budget in all, never one budget each."""
-
-    def __init__(self, budget: float) -> None:
-        self.budget = budget
-        self.at: float | None = None
-
-    def remaining(self) -> float:
-        """Seconds left until the deadline (arming it on first use); never negative."""
-        now = asyncio.get_running_loop().time()
-        if self.at is None:
-            self.at = now + self.budget
-        return max(0.0, self.at - now)
-
-
-@dataclass
-class Lookup(Generic[K, V]):
-    found: dict[K, V] = field(default_factory=dict)
-    oldest_ms: int | None = None
-    stale: bool = False
-    degraded: set[str] = field(default_factory=set)
-    used: list[UsedRecord] = field(default_factory=list)  # what the freshness flags are judged from
-
-    def note(self, key: K, held: Held[V], ttl: float, now: int) -> bool:
-        """Record a found value; says whether it is stale."""
-        self.found[key] = held.value
-        self.used.append(UsedRecord(held.as_of_ms, int(ttl * 1000)))
-        self.oldest_ms = held.as_of_ms if self.oldest_ms is None else min(self.oldest_ms, held.as_of_ms)
-        stale = now - held.as_of_ms >= ttl * 1000
-        self.stale = self.stale or stale
-        return stale
-
-
-@dataclass
-class Source(Generic[K, V]):
-    """How one record kind is read and kept: the store, the ERP, and the store's lock names."""
-
-    from_store: Callable[[list[K]], Awaitable[Mapping[K, Held[V]]]]
-    from_erp: Callable[[list[K]], Awaitable[Mapping[K, V]]]
-    to_store: Callable[[Mapping[K, V]], Awaitable[None]]
-    lock_name: Callable[[K], str]
-
-
 class _Tier(Generic[K, V]):
     def __init__(self, kind: str, freshness: Freshness, l1: L1, metrics: EdgeMetrics, gate: ErpGate,
-                 store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock = SYSTEM_CLOCK) -> None:
+                 store: Store, on_refreshed: Callable[[list[K]], None], clock: Clock,
+                 pack: Callable[[V], Packed], unpack: Callable[[Packed, int], V]) -> None:
         self.kind = kind
         self.clock = clock  # judges freshness; waits and retry spacing stay on real time
         self.freshness = freshness
         self.policy = Policy(freshness.ttl, ahead=REFRESH_AHEAD)
-        self.l1 = l1.section(kind)
+        self.l1: CompactSection[Hashable, Held[V] | Missing] = CompactSection(l1.section(kind), *compact_entries(pack, unpack))
         metrics.l1_bytes.labels(kind).set_function(lambda: l1.bytes(kind))
         self.inflight: dict[Hashable, asyncio.Future[Held[V] | None]] = {}
         # Refreshes: one per key at a time, exponential backoff with jitter after failures — never past the
@@ -143,13 +89,19 @@ class _Tier(Generic[K, V]):
         self.store = store
         self.metrics = metrics
         self.on_refreshed = on_refreshed
+        # Tells every process which keys were just written from the ERP (RecordService publishes it); and here,
+        # the reads waiting for another process's ERP read of a key, woken when it says so.
+        self.announce: Callable[[list[K]], Awaitable[None]] = _nothing_to_announce
+        self.waiting: dict[Hashable, set[asyncio.Future[None]]] = {}
         self.background = self.revalidator.background  # read-throughs and refreshes, cancelled at shutdown
         self.lock_ms = 2000  # set by RecordService: longer than an ERP read may take, so no second process reads
         # Bumped by every invalidation: a read that started before one must not refill L1 with what it
         # fetched (it may be the state the invalidation replaced).
         self.generation = 0
         # Keys read lately: when, how often, and how to read them again — recovered hot first after an outage.
-        self.reads: LRUCache[Hashable, tuple[float, int, Source[Any, V]]] = LRUCache(maxsize=RECENT_READS)
+        # The source by its id: a tuple of atoms is left out of the collector's walk, one holding a Source is not.
+        self.reads: LRUCache[Hashable, tuple[float, int, int]] = LRUCache(maxsize=RECENT_READS)
+        self.sources: dict[int, Source[Any, V]] = {}
         self.recovering: asyncio.Task[None] | None = None
         self.hits = {t: metrics.cache.labels(t, kind, "hit") for t in ("l1", "l2")}
         self.misses = {t: metrics.cache.labels(t, kind, "miss") for t in ("l1", "l2")}
@@ -160,10 +112,11 @@ class _Tier(Generic[K, V]):
         now, clock, generation = self.clock.wall_ms(), self.clock.monotonic(), self.generation
         wanted: list[K] = []
         stale: list[K] = []
-        read_at = time.monotonic()
+        read_at, source_id = time.monotonic(), id(source)
+        self.sources.setdefault(source_id, source)  # one per price list and currency (and one for stock)
         for key in keys:
             seen = self.reads.get(key)
-            self.reads[key] = (read_at, seen[1] + 1 if seen else 1, source)
+            self.reads[key] = (read_at, seen[1] + 1 if seen else 1, source_id)
             held = self.l1.get(key)
             if isinstance(held, Held):
                 if lookup.note(key, held, self.freshness.ttl, now) or self._due(held, now):
@@ -205,7 +158,7 @@ class _Tier(Generic[K, V]):
         """Refresh ahead: past REFRESH_AHEAD of its TTL a hot record is renewed before anyone sees it stale."""
         return self.policy.due((now - held.as_of_ms) / 1000)
 
-    def _keep(self, key: Hashable, held: Held[V] | _Missing, generation: int) -> None:
+    def _keep(self, key: Hashable, held: Held[V] | Missing, generation: int) -> None:
         if self.generation == generation:
             self.l1[key] = held
 
@@ -231,7 +184,7 @@ class _Tier(Generic[K, V]):
                 held = future.result()
                 if held is not None:
                     lookup.note(key, held, self.freshness.ttl, self.clock.wall_ms())
-                elif self.gate.state != "closed" or not isinstance(self.l1.get(key), _Missing):
+                elif self.gate.state != "closed" or not isinstance(self.l1.get(key), Missing):
                     lookup.degraded.add(ERP)
 
     def _settle(self, futures: dict[Hashable, asyncio.Future[Held[V] | None]], task: asyncio.Future[Any]) -> None:
@@ -291,30 +244,59 @@ class _Tier(Generic[K, V]):
         for key in keys:
             value = values.get(key)
             if value is None:
-                self._keep(key, _Missing(self.clock.monotonic() + self.freshness.ttl), generation)
+                self._keep(key, Missing(self.clock.monotonic() + self.freshness.ttl), generation)
             else:
                 result[key] = Held(value, stamp)
                 self._keep(key, result[key], generation)
         try:
             await source.to_store({k: v for k, v in values.items()})
+            if values:
+                await self.announce(list(values))
         except StoreError as exc:
-            log.warning("could not keep ERP %s records in the store: %s", self.kind, exc)
+            log.warning("could not keep ERP %s records in the store (or announce them): %s", self.kind, exc)
         return result
 
     async def _await_other_replica(self, keys: list[K], source: Source[K, V],
                                    generation: int) -> dict[Hashable, Held[V]]:
-        deadline = time.monotonic() + max(self.freshness.budget * 4, 1.0)
+        """Keys whose lock another process holds: it reads them from the ERP, writes them to the store and says
+        so on the invalidation channel (``wake``) — then they are taken from the store, without polling it. A
+        store check every ``RENEWAL_RECHECK`` seconds covers a lost message or a holder that died."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(self.freshness.budget * 4, 1.0)
         result: dict[Hashable, Held[V]] = {}
         remaining = list(keys)
-        while remaining and time.monotonic() < deadline:
-            await asyncio.sleep(0.02)
+        while remaining:
+            woken: asyncio.Future[None] = loop.create_future()
+            for key in remaining:  # waiting before the check: a write announced after it wakes us
+                self.waiting.setdefault(key, set()).add(woken)
             try:
                 found = await self._renewed_in_store(remaining, source, generation)
+                result.update(found)
+                remaining = [k for k in remaining if k not in found]
+                left = deadline - loop.time()
+                if not remaining or left <= 0:
+                    break
+                await asyncio.wait([woken], timeout=min(left, RENEWAL_RECHECK))
             except StoreError:
                 break
-            result.update(found)
-            remaining = [k for k in remaining if k not in found]
+            finally:
+                self._unwait(woken, keys)
         return result
+
+    def _unwait(self, woken: asyncio.Future[None], keys: list[K]) -> None:
+        for key in keys:
+            waiters = self.waiting.get(key)
+            if waiters is not None:
+                waiters.discard(woken)
+                if not waiters:
+                    del self.waiting[key]
+
+    def wake(self, keys: Iterable[Hashable]) -> None:
+        """Some process wrote these keys from the ERP to the store: whoever here waits for them reads them now."""
+        for key in keys:
+            for woken in self.waiting.pop(key, ()):
+                if not woken.done():
+                    woken.set_result(None)
 
     # -- stale keys: serve now, refresh in the background ------------------------------------------
     def _refresh_later(self, keys: list[K], source: Source[K, V]) -> None:
@@ -345,8 +327,8 @@ class _Tier(Generic[K, V]):
 
     async def _recover(self) -> None:
         since = time.monotonic() - self.freshness.ttl
-        recent = sorted(((count, key, source) for key, (at, count, source) in list(self.reads.items())
-                         if at >= since), key=lambda r: -r[0])  # hot first
+        recent = sorted(((count, key, self.sources[source_id]) for key, (at, count, source_id)
+                         in list(self.reads.items()) if at >= since), key=lambda r: -r[0])  # hot first
         now = self.clock.wall_ms()
         due = [(key, source) for _, key, source in recent
                if isinstance(held := self.l1.get(key), Held) and self._due(held, now)]
@@ -423,15 +405,26 @@ class RecordService:
         self.l1 = L1(l1_bytes)  # prices and stock under one memory bound
         self._prices: _Tier[tuple[int, str, str], PriceRecord] = _Tier(
             "price", Freshness(price_ttl, erp_budget), self.l1, metrics, self.gate, store,
-            lambda keys: on_refreshed("price", keys), clock)
+            lambda keys: on_refreshed("price", keys), clock, pack_price, unpack_price)
         self._stock: _Tier[str, StockByLocation] = _Tier(
             "stock", Freshness(stock_ttl, erp_budget), self.l1, metrics, self.gate, store,
-            lambda keys: on_refreshed("stock", keys), clock)
+            lambda keys: on_refreshed("stock", keys), clock, pack_levels, unpack_levels)
         for tier in (self._prices, self._stock):  # an ERP read may take up to its timeout: the lock outlives it
             tier.lock_ms = int((erp_timeout + LOCK_MARGIN) * 1000)
+        self._prices.announce = lambda keys: self._announce(Invalidation(renewed_prices=keys))
+        self._stock.announce = lambda keys: self._announce(Invalidation(renewed_stock=keys))
         self._price_sources: dict[tuple[int, str], Source[tuple[int, str, str], PriceRecord]] = {}
         self._stock_source = self._make_stock_source()
         self.gate.on_closed.append(self._recover)
+
+    async def _announce(self, renewed: Invalidation) -> None:
+        await self.store.publish(INVALIDATION, renewed.encode())
+
+    def renewed(self, prices: Iterable[tuple[int, str, str]], stock: Iterable[str]) -> None:
+        """Keys some process just wrote from the ERP (the invalidation channel's ``renewed_*``): reads here that
+        wait for them take them from the store now."""
+        self._prices.wake(prices)
+        self._stock.wake(stock)
 
     def _recover(self) -> None:
         self._prices.recover()
@@ -461,8 +454,7 @@ class RecordService:
             return {(price_list_id, currency, sku): r for sku, r in found.items()}
 
         async def to_store(records: Mapping[tuple[int, str, str], PriceRecord]) -> None:
-            for record in records.values():
-                await self.store.put_price(record, touch=True)
+            await self.store.put_prices(list(records.values()), touch=True)  # one round trip, not one per record
 
         return Source(from_store, from_erp, to_store, lambda k: f"price:{k[0]}:{k[1]}:{k[2]}")
 

@@ -22,6 +22,7 @@ class InstanceHeaderMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.value = instance_id().encode()  # built once per process: workers are forked after import
+        self.header = (HEADER.encode(), self.value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -30,7 +31,7 @@ class InstanceHeaderMiddleware:
 
         async def tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (HEADER.encode(), self.value)]
+                message["headers"] = [*message.get("headers", []), self.header]
             await send(message)
 
         await self.app(scope, receive, tagged)

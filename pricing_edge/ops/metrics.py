@@ -36,6 +36,10 @@ class EdgeMetrics:
         self.reprojections = Counter("pricing_edge_answer_reprojections_total",
                                      "Kept answers re-projected (their changed owned fields and flags anew, edge/holes.py) "
                                      "instead of recomputed, by outcome (kept, served: not kept)", ["outcome"], registry=r)
+        self.reprojected_sites = Counter("pricing_edge_answer_reprojected_sites_total",
+                                         "Owned fields projected again by re-projections: the dirty ones and those whose "
+                                         "records now show another value (a renewal that finds none changed adds none)",
+                                         registry=r)
         self.answers_computed = Counter("pricing_edge_answers_computed_total",
                                         "Shareable answers computed anew (skeleton, overlay, render), neither served "
                                         "kept nor re-projected", registry=r)

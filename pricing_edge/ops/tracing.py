@@ -32,7 +32,7 @@ from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ALWAYS_ON, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.trace import INVALID_SPAN_CONTEXT, Link, NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from opentelemetry.util.types import Attributes
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -333,11 +333,27 @@ def path_template(path: str) -> str:
     return _ID_SEGMENT.sub("/{id}", path)
 
 
-def _unrecorded_root() -> trace.Span:
-    """What the SDK's tracer makes for a root span its sampler drops: fresh ids, not sampled, never recorded."""
-    flags = TraceFlags.RANDOM_TRACE_ID if _IDS.is_trace_id_random() else TraceFlags.DEFAULT
-    return NonRecordingSpan(SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False,
-                                        trace_flags=TraceFlags(flags)))
+# The flags of a root span nobody records: made once (the id generator never changes).
+_UNRECORDED_FLAGS = TraceFlags(TraceFlags.RANDOM_TRACE_ID if _IDS.is_trace_id_random() else TraceFlags.DEFAULT)
+
+
+class _UnrecordedRoot(NonRecordingSpan):
+    """What the SDK's tracer makes for a root span its sampler drops: fresh ids, not sampled, never recorded —
+    the ids drawn when first asked for (a cached answer never asks: it calls nothing that carries them on)."""
+
+    _context = INVALID_SPAN_CONTEXT  # until drawn (made for every request: nothing set per instance)
+
+    def __init__(self) -> None:
+        pass
+
+    def get_span_context(self) -> SpanContext:
+        if self._context is INVALID_SPAN_CONTEXT:
+            self._context = SpanContext(_IDS.generate_trace_id(), _IDS.generate_span_id(), is_remote=False,
+                                        trace_flags=_UNRECORDED_FLAGS)
+        return self._context
+
+    def __repr__(self) -> str:
+        return f"NonRecordingSpan({self.get_span_context()!r})"
 
 
 class TracingMiddleware:
@@ -362,7 +378,7 @@ class TracingMiddleware:
         if not carrier and _STATE.sampler.delegate is UNSAMPLED_ROOTS:
             # A root span nobody records: the ids the SDK would give it, without the SDK's machinery around them
             # (that machinery was a third of the CPU of a cached answer).
-            token = otel_context.attach(trace.set_span_in_context(_unrecorded_root()))
+            token = otel_context.attach(trace.set_span_in_context(_UnrecordedRoot()))
             try:
                 await self.app(scope, receive, send)
             finally:

@@ -61,9 +61,9 @@ class Store(Protocol):
         """Write if newer; with ``touch`` (an ERP read of the same version) also re-stamp its freshness."""
         ...
 
-    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
-        """Many records at once (a bulk load), each written only if newer: one round trip per server,
-        not one per record. Returns how many were written."""
+    async def put_prices(self, records: Sequence[PriceRecord], *, touch: bool = False) -> int:
+        """Many records at once (a bulk load, an ERP read), each written only if newer (``touch``: as
+        ``put_price``'s): one round trip per server, not one per record. Returns how many were written."""
         ...
 
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]: ...

@@ -120,8 +120,8 @@ class EmbeddedStore(BuildsItsParts, RecordReads):
     async def put_price(self, record: PriceRecord, *, touch: bool = False) -> bool:
         return self._put(self.keys.price(record.price_list_id, record.currency, record.sku), record, touch)
 
-    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
-        return sum(self._put(self.keys.price(r.price_list_id, r.currency, r.sku), r, False) for r in records)
+    async def put_prices(self, records: Sequence[PriceRecord], *, touch: bool = False) -> int:
+        return sum(self._put(self.keys.price(r.price_list_id, r.currency, r.sku), r, touch) for r in records)
 
     async def stock_as_of(self, skus: Iterable[str]) -> dict[str, StockSnapshot]:
         found: dict[str, StockSnapshot] = {}

@@ -65,14 +65,17 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 return 1
 """
-# Many records in one call (a bulk load): KEYS[i] gets ARGV[2i] if ARGV[2i-1] is a newer version.
+# Many records in one call: KEYS[i] gets ARGV[2i+1] if ARGV[2i] is a newer version (with ARGV[1] = '1',
+# touch: an equal one too, as _PUT_IF_NEWER).
 _PUT_MANY_IF_NEWER = """
 local written = 0
+local touch = ARGV[1] == '1'
 for i, key in ipairs(KEYS) do
   local current = redis.call('GET', key)
   local version = current and tonumber(string.match(current, '^(%d+)|'))
-  if not version or version < tonumber(ARGV[2 * i - 1]) then
-    redis.call('SET', key, ARGV[2 * i])
+  local incoming = tonumber(ARGV[2 * i])
+  if not version or version < incoming or (touch and version == incoming) then
+    redis.call('SET', key, ARGV[2 * i + 1])
     written = written + 1
   end
 end
@@ -244,7 +247,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         return [list(range(len(keys)))]
 
     @mapped
-    async def put_prices(self, records: Sequence[PriceRecord]) -> int:
+    async def put_prices(self, records: Sequence[PriceRecord], *, touch: bool = False) -> int:
         """A script call per ``BULK_KEYS`` records of one slot, all pipelined: one round trip per server."""
         stamp = now_ms()
         keys = [self.keys.price(r.price_list_id, r.currency, r.sku) for r in records]
@@ -252,7 +255,7 @@ class RedisStore(BuildsItsParts, RecordReads):
         for group in self._same_slot(keys):
             for start in range(0, len(group), BULK_KEYS):
                 chunk = group[start:start + BULK_KEYS]
-                args: list[Any] = []
+                args: list[Any] = ["1" if touch else "0"]
                 for index in chunk:
                     args += [records[index].version, codec.encode(records[index], stamp)]
                 calls.append((self._put_many_if_newer, [keys[index] for index in chunk], args))
@@ -437,8 +440,8 @@ class RedisStore(BuildsItsParts, RecordReads):
     @mapped
     async def release(self, names: Iterable[str], *, holder: str | None = None) -> None:
         token = (holder or self.lock_holder).encode()
-        for name in names:  # one key per script call: each goes to its own slot on a cluster
-            await self._release_own(keys=[self.keys.lock(name)], args=[token])
+        # one key per script call (each goes to its own slot on a cluster), all in one pipeline
+        await pipelined(self.client, [(self._release_own, [self.keys.lock(name)], [token]) for name in names])
 
     @mapped
     async def server_configs(self) -> dict[str, dict[str, str]]:

@@ -1,6 +1,7 @@
 """A kept answer outlives its records (issue 20, scale): once its records are past their TTL, the next request
 re-projects it from the records as they are now (``edge/reprojection.py``) instead of computing it anew — flagged
-stale while they cannot be renewed — until its catalog part ends; then it is computed anew.
+stale while they cannot be renewed — until its catalog part ends; then it is computed anew. Such a renewal
+projects again only the owned fields whose records now show another value, an event or not.
 
 The edge, both simulators over real HTTP, and one standing clock for the records and the kept answers, moved
 only by the test: what is counted is computes, re-projections, ERP reads and upstream calls, never time.
@@ -17,6 +18,7 @@ import pytest
 from tests.e2e.conftest import System, patient_settings, start_system
 from tests.support.clock import ManualClock
 from tests.support.polling import wait_until
+from tests.support.servers import on_loop
 
 PAGE = """query Page($categoryId: Int!) { site { category(entityId: $categoryId) { products(first: 24) { edges {
   node { entityId sku prices { price { value } } inventory { isInStock aggregated { availableToSell } } } } } } } }"""
@@ -119,3 +121,64 @@ def test_an_answer_whose_catalog_part_ended_is_computed_anew(system: System) -> 
     clock.advance(system.settings.catalog_ttl + 120)  # its skeleton is past its TTL (learned after the clock began)
     ask(system)
     assert computed(system) == 2
+
+
+def sites_projected(system: System) -> float:
+    return count(system, "pricing_edge_answer_reprojected_sites_total")
+
+
+def test_a_renewal_that_finds_every_value_as_it_was_projects_no_field(system: System) -> None:
+    assert not ask(system)["stale"] and computed(system) == 1
+    renewals = count(system, "pricing_edge_answer_reprojections_total", outcome="kept")
+    projected = sites_projected(system)
+    past_its_records(system)
+    assert ask(system)["stale"]
+    wait_until(lambda: not ask(system)["stale"], timeout=30, what="the renewed records to renew the answer")
+    assert count(system, "pricing_edge_answer_reprojections_total", outcome="kept") > renewals
+    assert sites_projected(system) == projected  # the same values: only the flags were judged anew
+    assert computed(system) == 1
+
+
+VARIANT_PAGE = """query NAME($categoryId: Int!) { site { category(entityId: $categoryId) { products(first: 24) { edges {
+  node { entityId inventory { aggregated { availableToSell } }
+    variants(first: 1) { edges { node { sku inventory { aggregated { availableToSell } } } } } } } } } } }"""
+
+
+def page(system: System, name: str = "Page") -> dict[str, Any]:
+    response = httpx.post(system.edge_url, json={"query": VARIANT_PAGE.replace("NAME", name),
+                                                 "variables": {"categoryId": system.fixtures["category_id"]}},
+                          headers=system.buyer("guest")["headers"], timeout=30)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, response.text
+    return body
+
+
+def first_variant(body: dict[str, Any]) -> dict[str, Any]:
+    node: dict[str, Any] = body["data"]["site"]["category"]["products"]["edges"][0]["node"]["variants"]["edges"][0]["node"]
+    return node
+
+
+def fresh(body: dict[str, Any]) -> dict[str, Any] | None:
+    return None if body["extensions"]["pricingEdge"]["stale"] else body
+
+
+def test_a_value_changed_without_an_event_is_reprojected_when_its_record_is_renewed(system: System) -> None:
+    before = page(system)
+    assert computed(system) == 1
+    variant = first_variant(before)
+    shown = variant["inventory"]["aggregated"]["availableToSell"]
+    erp = system.erp.server.config.app.state.erp
+    level = on_loop(system.erp, lambda: erp.state.dataset.stock[(variant["sku"], 1)])
+    # The ERP's stock changes and says nothing: no event, no invalidation — only the record's renewal can tell.
+    on_loop(system.erp, lambda: erp.state.change_stock({"sku": variant["sku"], "location_id": 1,
+                                                        "on_hand": level.on_hand + 7}))
+    assert page(system) == before  # kept: its records are fresh
+    projected = sites_projected(system)
+    past_its_records(system)
+    renewed = wait_until(lambda: fresh(page(system)), timeout=30, what="the renewed stock record to renew the answer")
+    assert first_variant(renewed)["inventory"]["aggregated"]["availableToSell"] == shown + 7
+    assert computed(system) == 1  # re-projected, never computed anew
+    # The variant's inventory and its product's (which sums its variants'): nothing else on the page.
+    assert sites_projected(system) - projected == 2
+    assert renewed == page(system, "Scratch")  # what a compute from scratch shows

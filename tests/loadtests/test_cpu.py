@@ -37,5 +37,6 @@ def test_the_per_event_cpu_figures_are_measured() -> None:
     from loadtests.event_cpu import measure
 
     figures = measure(rounds=3)
-    assert set(figures) == {"intake_one_event_us", "store_read_price_us", "store_read_stock_level_us"}
+    assert set(figures) == {"intake_one_event_us", "invalidation_apply_price_us", "store_read_price_us",
+                            "store_read_stock_level_us"}
     assert all(value > 0 for value in figures.values())

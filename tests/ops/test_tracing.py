@@ -202,3 +202,19 @@ def test_a_request_nobody_records_still_has_ids_of_its_own_and_a_sampled_caller_
     assert tracing.trace_id(first) != tracing.trace_id(second)
     assert not first.endswith("-01")  # not sampled: nothing records it
     assert tracing.trace_id(continued) == SHOPPER_TRACE  # a caller's trace is continued, as before
+
+
+def test_a_request_nobody_records_keeps_the_ids_it_was_first_given() -> None:
+    """Its ids are drawn only when something asks for them (a cached answer never does), then stay its own."""
+    seen: list[tuple[str, str]] = []
+
+    async def endpoint(request: Request) -> Response:
+        seen.append((tracing.current_traceparent() or "", tracing.current_traceparent() or ""))
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/x", endpoint)], middleware=[])
+    app.add_middleware(tracing.TracingMiddleware)
+    with serve(app) as server:
+        assert httpx.get(server.base_url + "/x", timeout=30).status_code == 200
+    [(first, again)] = seen
+    assert tracing.is_valid(first) and again == first

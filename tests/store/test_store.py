@@ -158,6 +158,27 @@ async def test_an_erp_read_of_the_same_version_re_stamps_freshness(store: Store)
     assert not await store.put_price(price(4), touch=True)  # never older
 
 
+async def test_an_erp_read_of_many_prices_re_stamps_each_in_one_call(store: Store) -> None:
+    await store.put_prices([price(5, sku="A"), price(5, sku="B")])
+    first = await store.prices_as_of(2, "USD", ["A", "B"])
+    await async_wait_until(lambda: _later_than(max(s.as_of_ms for s in first.values())), timeout=5,
+                           what="the clock to move")
+    assert await store.put_prices([price(5, sku="A"), price(5, sku="B")]) == 0  # a bulk load: same versions ignored
+    assert await store.prices_as_of(2, "USD", ["A", "B"]) == first
+    assert await store.put_prices([price(5, sku="A"), price(4, sku="B")], touch=True) == 1  # B's is older
+    after = await store.prices_as_of(2, "USD", ["A", "B"])
+    assert after["A"].as_of_ms > first["A"].as_of_ms and after["B"] == first["B"]
+
+
+async def test_locks_are_released_together_and_only_the_holders(store: Store) -> None:
+    assert await store.acquire(["a", "b", "c"], ttl_ms=60_000, holder="one") == {"a", "b", "c"}
+    await store.release(["a", "b"], holder="other")  # not theirs: still held
+    assert await store.acquire(["a", "b"], ttl_ms=60_000, holder="two") == set()
+    await store.release(["a", "b"], holder="one")
+    await store.release([], holder="one")
+    assert await store.acquire(["a", "b", "c"], ttl_ms=60_000, holder="two") == {"a", "b"}
+
+
 async def _later_than(ms: int) -> bool:
     import time
 

@@ -1,7 +1,8 @@
 """One edge replica's records (a RecordService on Redis and the ERP simulator) as a process of its own, for
 tests that count ERP reads across processes: ``python -m tests.support.records_replica REDIS_URL PREFIX
 ERP_URL PRICE_TTL SKU,SKU,...``. Each ``lookup`` line on stdin runs ``ROUNDS`` price lookups at once, waits
-for the refreshes they started, and answers one JSON line: ``{"found", "oldest_ms", "newest_ms"}`` (when its records were learned)."""
+for the refreshes they started, and answers one JSON line: ``{"found", "oldest_ms", "newest_ms"}`` (when its records were learned).
+It listens to the invalidation channel as an edge process does (the renewals other replicas announce)."""
 from __future__ import annotations
 
 import asyncio
@@ -10,6 +11,7 @@ import time
 
 import orjson
 
+from pricing_edge.edge.cache_updater import listen_for_invalidations
 from pricing_edge.edge.records import RecordService
 from pricing_edge.erp.simulated import SimulatedErpAdapter
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -24,6 +26,9 @@ async def serve(redis_url: str, prefix: str, erp_url: str, ttl: float, skus: lis
     store = RedisStore(redis_url, Keys(prefix), socket_timeout=10.0)
     adapter = SimulatedErpAdapter(erp_url, timeout=10)
     records = RecordService(store, adapter, EdgeMetrics(), price_ttl=ttl, erp_budget=10.0)
+    # As an edge process: the keys another replica renews wake the reads here that wait for them.
+    listening = asyncio.create_task(listen_for_invalidations(
+        store, lambda change: records.renewed(change.renewed_prices, change.renewed_stock)))
     loop = asyncio.get_running_loop()
     try:
         while (await loop.run_in_executor(None, sys.stdin.readline)).strip() == "lookup":
@@ -36,6 +41,8 @@ async def serve(redis_url: str, prefix: str, erp_url: str, ttl: float, skus: lis
             sys.stdout.write(orjson.dumps(answer).decode() + "\n")
             sys.stdout.flush()
     finally:
+        listening.cancel()
+        await asyncio.gather(listening, return_exceptions=True)
         await adapter.aclose()
         await store.aclose()
 

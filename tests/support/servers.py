@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import uvicorn
@@ -76,3 +78,15 @@ def serve(app: ASGIApp, port: int | None = None, also: Sequence[tuple[ASGIApp, i
 
 def client(server: ServerThread, **kwargs: object) -> httpx.Client:
     return httpx.Client(base_url=server.base_url, timeout=30.0, **kwargs)  # type: ignore[arg-type]
+
+
+def on_loop(server: ServerThread, work: Callable[[], Any]) -> Any:
+    """``work()`` — awaited, if it returns an awaitable — on the server's own event loop, in its thread: what a
+    test changes in a running server's state does not race what the server is doing."""
+
+    async def run() -> Any:
+        result = work()
+        return await result if inspect.isawaitable(result) else result
+
+    assert server.loop is not None, "the server is not running"
+    return asyncio.run_coroutine_threadsafe(run(), server.loop).result(STOPPED_WITHIN)

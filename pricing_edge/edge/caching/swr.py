@@ -211,8 +211,9 @@ class SwrCache(Generic[K, V]):
 
     def peek(self, key: K) -> tuple[V, Freshness] | None:
         """The held value and its state, without refreshing (None: missing or expired)."""
-        entry = self._items.get(key)
-        if entry is None:
+        try:  # not ``get``: an LRU's is a second lookup on every hit, a miss is the rare case here
+            entry = self._items[key]
+        except KeyError:
             return None
         freshness = self.policy.judge(self.clock() - entry.at, entry.ttl)
         if freshness is Freshness.EXPIRED:
