@@ -20,7 +20,7 @@ from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NameNode, Opera
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.document import SKU_ALIAS
-from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.fields import FieldCollector, Memo, shared_memo
 from pricing_edge.edge.holes import DETACHED, Holes, punch
 from pricing_edge.edge.overlay import Overlay, Packed, Records
 from pricing_edge.edge.reprojection import Reprojection
@@ -57,11 +57,14 @@ def records(skus: list[str], price: str = "10.10") -> Records:
     return found
 
 
-def computed(products: list[dict[str, Any]], found: Records) -> tuple[dict[str, Any], Overlay]:
-    """The answer from scratch: BigCommerce's data rendered along the document, every site filled."""
+def computed(products: list[dict[str, Any]], found: Records,
+             memo: Memo | None = None) -> tuple[dict[str, Any], Overlay]:
+    """The answer from scratch: BigCommerce's data rendered along the document, every site filled (``memo``: the
+    document's shared field memo, else the request's own)."""
     operation = DOCUMENT.definitions[0]
     assert isinstance(operation, OperationDefinitionNode)
-    overlay = Overlay(SCHEMA, FieldCollector(SCHEMA, {}, None), "USD")
+    collector = FieldCollector(SCHEMA, {}, None) if memo is None else FieldCollector(SCHEMA, {}, None, memo)
+    overlay = Overlay(SCHEMA, collector, "USD")
     root = SCHEMA.query_type
     assert isinstance(root, GraphQLObjectType)
     upstream = {"site": {"products": {"edges": [{"node": product} for product in products]}}}
@@ -132,6 +135,16 @@ def test_a_kept_answer_is_counted_at_no_less_than_the_memory_it_holds() -> None:
     finally:
         tracemalloc.stop()
     assert 0 < held <= holes.size()  # the answer cache's bound holds for the real memory too
+
+
+def test_a_kept_answer_shares_its_documents_field_memo_and_is_not_counted_for_it() -> None:
+    memo = shared_memo()
+    found = records(["SKU-1"])
+    result, overlay = computed([upstream_product(1)], found, memo)
+    holes = punch(result, overlay, 1, 10**15)
+    assert holes is not None and holes.overlay.collector._memo is memo
+    counted = holes.size()
+    assert reprojected(holes, found) == holes.body() and holes.size() == counted
 
 
 def test_the_kept_answer_leaves_the_computed_page_as_it_was() -> None:
