@@ -250,7 +250,7 @@ class Settings:
     # --- the edge: freshness, budgets, breakers ---------------------------------------------------
     price_ttl: Seconds = Field(60.0, description="seconds a price record stays in the in-process cache")
     stock_ttl: Seconds = Field(10.0, description="seconds a stock record stays in the in-process cache")
-    answer_cache_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) of kept "
+    answer_cache_mb: Annotated[float, Field(gt=0)] = Field(64.0, description="megabytes (estimated) of kept "
                                                            "answers (bytes with holes) per edge process; least "
                                                            "recently used dropped first")
     l1_max_mb: Annotated[float, Field(gt=0)] = Field(128.0, description="megabytes (estimated) the in-process "

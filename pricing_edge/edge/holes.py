@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import re
 import secrets
+import sys
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from graphql import GraphQLSchema
+
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
-from pricing_edge.edge.overlay import Overlay, Site
-from pricing_edge.jsonio import dumps
+from pricing_edge.edge.fields import FieldCollector, Memo
+from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site
+from pricing_edge.jsonio import dumps, exact
 
 Tag = tuple[Hashable, ...]
 
@@ -60,10 +64,11 @@ class Holes:
     used_bytes: int | None = None
 
     def size(self) -> int:
-        """Bytes it holds, estimated: its frame, its values and the records it used."""
+        """Bytes it holds, estimated: its frame, its values, the records it used and its overlay's field memo."""
         if self.used_bytes is None:
             self.used_bytes = estimate(self.used_by_key)
-        return self.frame_bytes + estimate(self.values) + self.used_bytes
+        memo = self.overlay.memo_bytes() if isinstance(self.overlay, KeptOverlay) else 0
+        return self.frame_bytes + estimate(self.values) + self.used_bytes + memo
 
     @property
     def flags_hole(self) -> int:
@@ -90,21 +95,87 @@ class Holes:
     def with_values(self, changed: dict[int, bytes], used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes:
         values = list(self.values)
         for index, value in changed.items():
-            values[index] = value
+            values[index] = exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
         same_records = used_by_key is None or len(used_by_key) == len(self.used_by_key or ())
         return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
                      self.price_list_id, self.order, self.used_by_key if used_by_key is None else used_by_key,
                      self.frame_bytes, self.used_bytes if same_records else None)
 
 
-def site_tags(overlay: Overlay, price_list_id: int) -> dict[Tag, tuple[int, ...]]:
-    """Record tags → the sites they feed (the tags are edge/response_cache.py's price and stock tags)."""
+class _Detached(dict[str, Any]):
+    """The page a kept site was rendered into, which is not kept: shared by every kept site, never written (a
+    re-projection returns each site's value instead of writing it into the page)."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        raise TypeError("a kept answer's site has no page to write into")
+
+
+DETACHED: dict[str, Any] = _Detached()
+
+
+class KeptOverlay(Overlay):
+    """A kept answer's overlay: what re-projecting its sites needs. Its field collector is its own, without the
+    memo of the whole page's walk; what that memo grows to as re-projections collect fields is counted."""
+
+    def __init__(self, schema: GraphQLSchema, collector: FieldCollector, default_currency: str) -> None:
+        super().__init__(schema, collector, default_currency)
+        self._memo_counted = (0, 0)  # the memo's entries when last estimated, and its bytes then
+
+    def memo_bytes(self) -> int:
+        """Its own memo's bytes; none for the document's memo (shared by every answer of it, and bounded)."""
+        memo = self.collector._memo
+        if not isinstance(memo, dict):
+            return 0
+        if len(memo) != self._memo_counted[0]:  # it only grows: estimated again only when it did
+            self._memo_counted = (len(memo), _memo_bytes(memo))
+        return self._memo_counted[1]
+
+
+def _memo_bytes(memo: Memo) -> int:
+    """A field collector's memo: its dicts, keys, tuples and lists, not the document's nodes they point to
+    (shared by every answer of the document)."""
+    size = sys.getsizeof(memo)
+    for key, (sets, grouped) in memo.items():
+        size += estimate(key) + sys.getsizeof((sets, grouped)) + sys.getsizeof(sets) + sys.getsizeof(grouped)
+        size += sum(estimate(name) + sys.getsizeof(nodes) for name, nodes in grouped.items())
+    return size
+
+
+def pack(upstream: Any) -> Any:
+    """A site's upstream value as a kept answer holds it: composites as their JSON bytes (``Packed``)."""
+    return Packed(exact(dumps(upstream))) if isinstance(upstream, dict | list) else upstream
+
+
+def site_tags(sites: list[Site], price_list_id: int) -> dict[Tag, tuple[int, ...]]:
+    """Record tags → the sites they feed (the tags are edge/response_cache.py's price and stock tags); the
+    tags of one site (a product's variants) share one tuple of sites."""
     by_tag: dict[Tag, list[int]] = {}
-    for index, site in enumerate(overlay.sites):
+    for index, site in enumerate(sites):
         for sku in site.skus:
             tag = price_tag(price_list_id, sku) if site.name == "prices" else stock_tag(sku)
             by_tag.setdefault(tag, []).append(index)
-    return {tag: tuple(sites) for tag, sites in by_tag.items()}
+    shared: dict[tuple[int, ...], tuple[int, ...]] = {}
+    return {tag: shared.setdefault(tuple(fed), tuple(fed)) for tag, fed in by_tag.items()}
+
+
+def _index_bytes(by_tag: dict[Tag, tuple[int, ...]]) -> int:
+    """The tag index: its table, its tag tuples and each distinct tuple of sites once (the tags' SKUs are the
+    sites', counted there)."""
+    distinct = {id(fed): fed for fed in by_tag.values()}.values()
+    return (sys.getsizeof(by_tag) + sum(sys.getsizeof(tag) for tag in by_tag)
+            + sum(estimate(fed) for fed in distinct))
+
+
+def _kept_site(site: Site) -> Site:
+    """A site as a kept answer holds it: no page, BigCommerce's value as bytes, its SKUs interned (every answer
+    that shows a SKU shares one string)."""
+    return replace(site, out=DETACHED, upstream=pack(site.upstream), skus=tuple(sys.intern(sku) for sku in site.skus))
+
+
+def _kept_needs(needs: Needs) -> Needs:
+    """The records every site needs, in sets sized to what they hold (a set grown one SKU at a time has up to
+    twice the table)."""
+    return Needs({currency: set(skus) for currency, skus in needs.prices.items()}, set(needs.stock))
 
 
 def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int,
@@ -116,7 +187,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     if pricing is None or not overlay.sites:
         return None
     originals = [site.out[site.key] for site in overlay.sites]
-    values = [dumps(value) for value in originals] + [dumps(pricing)]
+    values = [exact(dumps(value)) for value in originals] + [exact(dumps(pricing))]
     for index, site in enumerate(overlay.sites):
         site.out[site.key] = _marker(index)
     result["extensions"]["pricingEdge"] = _marker(len(overlay.sites))
@@ -130,13 +201,22 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     segments, order = pieces[0::2], [int(i) for i in pieces[1::2]]
     if sorted(order) != list(range(len(values))):
         return None  # a site not in the answer (or twice): keep the answer whole, never patched
-    # The sites without the page they were rendered into: a kept answer holds its bytes, not its objects.
-    sites = [replace(site, out={}) for site in overlay.sites]
-    light = Overlay(overlay.schema, overlay.collector, overlay.default_currency)
-    light.sites, light.needs, light.extension_fields = sites, overlay.needs, overlay.extension_fields
-    by_tag = site_tags(overlay, price_list_id)
+    # The sites without the page they were rendered into (a kept answer holds its bytes, not its objects) and
+    # with BigCommerce's values as bytes. Its field collector: the document's, whose memo every answer of it
+    # shares; or, when that memo is this request's (directives that take variables), one of its own, without
+    # the memo of the whole page's walk.
+    sites = [_kept_site(site) for site in overlay.sites]
+    collector = overlay.collector
+    if isinstance(collector._memo, dict):
+        collector = FieldCollector(collector.schema, collector.fragments, collector.variables)
+    light = KeptOverlay(overlay.schema, collector, overlay.default_currency)
+    light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields
+    by_tag = site_tags(sites, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
-    frame = sum(estimate(replace(site, nodes=[])) for site in sites)
-    frame += estimate(segments) + estimate(by_tag) + estimate(order) + estimate(overlay.needs)
+    # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list
+    # of them by the answer's sites of one selection.
+    frame = sum(estimate(site) - estimate(site.nodes) - estimate(site.out) for site in sites)
+    frame += sum(sys.getsizeof(nodes) for nodes in {id(site.nodes): site.nodes for site in sites}.values())
+    frame += estimate(segments) + _index_bytes(by_tag) + estimate(order) + estimate(light.needs)
     return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, used_by_key,
                  frame_bytes=frame)

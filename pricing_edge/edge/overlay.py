@@ -31,18 +31,32 @@ from pricing_edge.edge.fields import FieldCollector
 from pricing_edge.edge.owned import RESOLVERS, PricesSource, StockSource
 from pricing_edge.edge.projection import KEEP, Obj, Resolver
 from pricing_edge.edge.sharing import always_catalog, is_catalog
+from pricing_edge.jsonio import loads_exact
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """An upstream value kept as its JSON bytes, as a kept answer's sites hold it (``edge/holes.py``): a few
+    hundred bytes instead of ~10× that as dicts and Decimals. Parsed exactly (Decimals) each time a
+    re-projection projects the site; the hit path never does."""
+
+    raw: bytes
+
+    def value(self) -> Any:
+        return loads_exact(self.raw)
+
+
+@dataclass(frozen=True, slots=True)
 class Site:
-    """One owned field of one Product/Variant in the answer, waiting for its records."""
+    """One owned field of one Product/Variant in the answer, waiting for its records (slots: a kept answer
+    holds one per owned field)."""
 
     out: dict[str, Any]
     key: str
     owner: str  # "Product" or "Variant"
     name: str  # "prices" or "inventory"
     nodes: list[FieldNode]
-    upstream: Any
+    upstream: Any  # BigCommerce's value as parsed, or ``Packed`` in a kept answer
     skus: tuple[str, ...]  # the shown variant first (the default, or the one the query selected)
     currency: str
     include_tax: bool
@@ -236,10 +250,11 @@ class Overlay:
         """One site's value from the records, and whether it came from them (else it is the upstream's)."""
         source = None if site.include_tax and site.tax_rate is None else self._source(site, records)
         field_def = self.schema.get_type(site.owner).fields[site.name]  # type: ignore[union-attr]
+        upstream = site.upstream.value() if isinstance(site.upstream, Packed) else site.upstream
         if source is None:
-            return self.render(site.upstream, field_def.type, site.nodes), False
+            return self.render(upstream, field_def.type, site.nodes), False
         type_name = "Prices" if site.name == "prices" else f"{site.owner}Inventory"
-        return self.project(type_name, source, site.upstream, site.nodes), True
+        return self.project(type_name, source, upstream, site.nodes), True
 
     def _source(self, site: Site, records: Records) -> PricesSource | StockSource | None:
         if site.name == "prices":

@@ -9,6 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from pricing_edge.jsonio import exact
 from pricing_edge.request_body import BodyTooLarge, read_limited
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -25,7 +26,8 @@ class GraphQLRequest(NamedTuple):
 
     @property
     def variables_key(self) -> bytes:
-        return orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS) if self.variables else b""
+        """Part of the answer's cache key, kept by the caches: in bytes of its own length (``jsonio.exact``)."""
+        return exact(orjson.dumps(self.variables, option=orjson.OPT_SORT_KEYS)) if self.variables else b""
 
 
 class BadRequest(Exception):

@@ -49,6 +49,7 @@ from pricing_edge.edge.caching.bounded import BytesLRU
 from pricing_edge.edge.caching.l1 import ENTRY_OVERHEAD, estimate
 from pricing_edge.edge.caching.swr import Freshness, Policy, Revalidator, fixed_delay
 from pricing_edge.edge.holes import Holes, Tag, price_tag, stock_tag
+from pricing_edge.jsonio import exact
 
 __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stock_tag"]
 
@@ -179,7 +180,7 @@ class ResponseCache:
             return False
         try:
             # A spent answer's bytes are never served (its holes make the next ones): not kept twice over.
-            self._entries[key] = _Entry(b"" if spent else body, frozen, now, lifetime, holes=holes, until=until,
+            self._entries[key] = _Entry(b"" if spent else exact(body), frozen, now, lifetime, holes=holes, until=until,
                                         spent=spent, dirty=dirty)
         except ValueError:  # larger than the whole bound: not kept
             return False

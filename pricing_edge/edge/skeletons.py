@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from pricing_edge.edge.caching.bounded import BytesLRU
-from pricing_edge.jsonio import loads_exact
+from pricing_edge.jsonio import exact, loads_exact
 from pricing_edge.ops.metrics import EdgeMetrics
 from pricing_edge.store.base import Store, StoreError
 
@@ -89,7 +89,7 @@ class SkeletonCache:
 
     async def put(self, key: str, body: dict[str, Any], raw: builtins.bytes) -> None:
         """``raw``: BigCommerce's bytes that ``body`` was parsed from (what is kept)."""
-        kept = _Kept(bytes(raw), now_ms())
+        kept = _Kept(exact(raw), now_ms())  # in bytes of its own length, whoever wrote them (``jsonio.exact``)
         self._l1.put(key, kept)
         try:
             await self.store.set_value(key, b"%d|%s" % (kept.fetched_ms, kept.raw), self.last_good)

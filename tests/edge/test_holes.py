@@ -9,7 +9,7 @@ from typing import Any
 
 from pricing_edge.edge.answer_flags import restale
 from pricing_edge.edge.holes import Holes, punch
-from pricing_edge.edge.overlay import Site
+from pricing_edge.edge.overlay import Needs, Site
 from pricing_edge.edge.response_cache import AHEAD, ResponseCache, price_tag, stock_tag
 from pricing_edge.jsonio import dumps
 from tests.edge.test_response_cache import Clock
@@ -23,7 +23,8 @@ def page() -> tuple[dict[str, Any], Any]:
               "extensions": {"pricingEdge": {"stale": False, "asOf": "2026-12-05T00:00:00.000Z", "degraded": []}}}
     sites = [site(a, "prices", ("A", "A-2")), site(a, "inventory", ("A",)), site(b, "prices", ("B",)),
              site(b, "inventory", ("B",))]
-    return result, SimpleNamespace(sites=sites, schema=None, collector=None, default_currency="USD", needs=None,
+    collector = SimpleNamespace(schema=None, fragments={}, variables=None, _memo={})
+    return result, SimpleNamespace(sites=sites, schema=None, collector=collector, default_currency="USD", needs=Needs(),
                                    extension_fields=frozenset())
 
 

@@ -2,6 +2,8 @@
 operation name from the body or from Catalyst's ``?operation=Name``."""
 from __future__ import annotations
 
+import sys
+import tracemalloc
 from typing import Any
 
 import orjson
@@ -9,7 +11,7 @@ import pytest
 from starlette.requests import Request
 from starlette.types import Message
 
-from pricing_edge.edge.requests import BadRequest, header_map, read_graphql_request
+from pricing_edge.edge.requests import BadRequest, GraphQLRequest, header_map, read_graphql_request
 
 QUERY = "query Page { site { settings { storeHash } } }"
 
@@ -49,3 +51,17 @@ async def test_a_body_larger_than_declared_allowed_is_refused_from_the_header_ma
     with pytest.raises(BadRequest) as refused:
         await read_graphql_request(too_large, header_map(too_large))
     assert refused.value.status == 413
+
+
+def test_the_variables_part_of_a_cache_key_takes_its_own_length() -> None:
+    """Every kept answer (and its complexity score) is keyed by it: not by the serializer's 4 KB buffer."""
+    asked = GraphQLRequest(QUERY, {"categoryId": 23, "first": 24}, None)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        keys = [asked.variables_key for _ in range(100)]
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert keys[0] == b'{"categoryId":23,"first":24}'
+    assert held < 100 * (sys.getsizeof(keys[0]) + 16)

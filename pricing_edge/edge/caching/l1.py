@@ -5,7 +5,8 @@ the bound; bytes are counted per kind (the ``pricing_edge_l1_bytes{kind}`` gauge
 Sizes are estimates, made once per entry when it is stored (``estimate``): ``sys.getsizeof`` summed over
 the entry's key and value and what they hold — strings, numbers, Decimals, tuples, lists, sets, dicts and
 dataclass instances, walked field by field (an instance's attribute values are counted as 8 bytes a field
-plus a small header, as CPython lays them out, without materialising a ``__dict__``) — plus the LRU's own
+plus a small header, as CPython lays them out, without materialising a ``__dict__``; with slots they are in
+the instance's own size) — plus the LRU's own
 bookkeeping per entry. Objects shared between entries (interned strings, small ints, enum members) are
 counted once per entry, so the estimate errs high: the bound holds for the real memory too.
 """
@@ -40,7 +41,9 @@ def estimate(obj: object) -> int:
         return size + sum(estimate(k) + estimate(v) for k, v in obj.items())
     fields = getattr(type(obj), "__dataclass_fields__", None)
     if fields is not None:
-        return size + _INSTANCE_HEADER + 8 * len(fields) + sum(estimate(getattr(obj, name)) for name in fields)
+        if type(obj).__dictoffset__:  # values beside the object (not __dict__: that would make one); slots: counted
+            size += _INSTANCE_HEADER + 8 * len(fields)
+        return size + sum(estimate(getattr(obj, name)) for name in fields)
     return size
 
 
