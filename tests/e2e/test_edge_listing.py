@@ -278,3 +278,16 @@ def test_with_bigcommerce_down_a_listing_already_seen_still_follows_a_price_even
         assert after is not None and before[0] not in after and after[:8] == before[1:9]
     finally:
         httpx.delete(system.bigcommerce.base_url + "/_sim/faults", timeout=30).raise_for_status()
+
+
+def test_filters_bigcommerce_refuses_get_its_own_errors_not_a_503(
+        system: System, search_document: str, category: int) -> None:
+    """A price-sorted listing whose other filters BigCommerce refuses (a rating filter with neither bound): the
+    edge's membership query is refused, and the client gets BigCommerce's answer to its own query (found by the
+    fuzz test: it was a 503 saying the storefront API was unavailable)."""
+    variables = {"filters": {"categoryEntityId": category, "rating": {}}, "sort": "LOWEST_PRICE", "first": 9,
+                 "after": None, "currencyCode": "USD"}
+    answer = system.query(search_document, "1", variables)  # asserts a 200
+    direct = system.upstream(search_document, "1", variables)
+    assert direct["errors"] and answer["errors"] == direct["errors"]
+    assert answer.get("data") == direct.get("data")

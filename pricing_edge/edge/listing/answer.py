@@ -16,7 +16,7 @@ from pricing_edge.domain.scope import Scope
 from pricing_edge.edge.answer_flags import Filled
 from pricing_edge.edge.document import PreparedDocument
 from pricing_edge.edge.fields import FieldCollector
-from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipUnavailable
+from pricing_edge.edge.listing.membership import ListingTooLarge, MembershipRefused, MembershipUnavailable
 from pricing_edge.edge.listing.merge import ListingError
 from pricing_edge.edge.listing.plan import ListingSite
 from pricing_edge.edge.overlay import Overlay
@@ -63,7 +63,7 @@ async def _listing_once(edge: ComputePath, request: Request, gql: GraphQLRequest
         return Response(orjson.dumps({"errors": [exc.formatted]}), 200, media_type=JSON)
     except ListingError as exc:
         return Response(exc.body, exc.status, media_type=JSON)
-    except ListingTooLarge as exc:
+    except (ListingTooLarge, MembershipRefused) as exc:
         log.info("listing answered by BigCommerce as it is: %s", exc)
         return None
     except (MembershipUnavailable, UpstreamUnavailable) as exc:

@@ -53,6 +53,11 @@ class MembershipUnavailable(Exception):
     """BigCommerce could not be asked, and there is no earlier answer."""
 
 
+class MembershipRefused(Exception):
+    """BigCommerce answered the listing's filters with GraphQL errors (e.g. a rating filter with neither bound):
+    the client's query is BigCommerce's to answer, errors and all."""
+
+
 @dataclass(frozen=True)
 class Membership:
     products: tuple[tuple[int, str], ...]  # (product id, the SKU whose price is the product's), BigCommerce's order
@@ -174,6 +179,8 @@ class MembershipCache:
             self.fetches += 1
             self.count("ok" if answer.status == 200 else str(answer.status))
             body = answer.json() if answer.status == 200 else None
+            if isinstance(body, dict) and body.get("errors") and not body.get("data"):
+                raise MembershipRefused(f"BigCommerce refused the listing's filters: {answer.body[:200]!r}")
             if not isinstance(body, dict) or body.get("errors") or not body.get("data"):
                 raise MembershipUnavailable(f"BigCommerce answered the listing's membership with {answer.status}: "
                                             f"{answer.body[:200]!r}")
