@@ -12,7 +12,7 @@ import re
 import secrets
 import sys
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from graphql import GraphQLSchema
@@ -178,6 +178,17 @@ def _kept_needs(needs: Needs) -> Needs:
     return Needs({currency: set(skus) for currency, skus in needs.prices.items()}, set(needs.stock))
 
 
+
+# A kept site's own fields: not its field nodes (the document's; graphql-core's nodes are dataclasses, so walking
+# them walks the document's syntax tree — 50–100 ms steps in the stall probe) nor the shared stand-in page.
+_SITE_OWN_FIELDS = tuple(f.name for f in fields(Site) if f.name not in ("nodes", "out"))
+
+
+def kept_site_bytes(site: Site) -> int:
+    """``estimate(site)`` less its nodes and page, without walking them (slotted: its own size and its fields')."""
+    return sys.getsizeof(site) + sum(estimate(getattr(site, name)) for name in _SITE_OWN_FIELDS)
+
+
 def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_until_ms: int,
           used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes | None:
     """``result`` (data filled by ``overlay``, extensions with its flags) as bytes with holes; None when it
@@ -215,7 +226,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
     # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list
     # of them by the answer's sites of one selection.
-    frame = sum(estimate(site) - estimate(site.nodes) - estimate(site.out) for site in sites)
+    frame = sum(kept_site_bytes(site) for site in sites)
     frame += sum(sys.getsizeof(nodes) for nodes in {id(site.nodes): site.nodes for site in sites}.values())
     frame += estimate(segments) + _index_bytes(by_tag) + estimate(order) + estimate(light.needs)
     return Holes(light, sites, segments, values, by_tag, catalog_until_ms, price_list_id, order, used_by_key,
