@@ -86,6 +86,15 @@ class FieldCollector:
         self._memo[key] = (sets, grouped)
         return grouped
 
+    @property
+    def memo(self) -> Memo:
+        return self._memo
+
+    @property
+    def shares_memo(self) -> bool:
+        """Whether the memo is a document's (``shared_memo``: bounded, shared by its requests), not this one's own."""
+        return not isinstance(self._memo, dict)
+
     def subfields(self, type_name: str, nodes: list[FieldNode]) -> Grouped:
         return self.collect(type_name, [n.selection_set for n in nodes if n.selection_set])
 

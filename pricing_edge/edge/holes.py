@@ -123,9 +123,9 @@ class KeptOverlay(Overlay):
 
     def memo_bytes(self) -> int:
         """Its own memo's bytes; none for the document's memo (shared by every answer of it, and bounded)."""
-        memo = self.collector._memo
-        if not isinstance(memo, dict):
+        if self.collector.shares_memo:
             return 0
+        memo = self.collector.memo
         if len(memo) != self._memo_counted[0]:  # it only grows: estimated again only when it did
             self._memo_counted = (len(memo), _memo_bytes(memo))
         return self._memo_counted[1]
@@ -178,7 +178,6 @@ def _kept_needs(needs: Needs) -> Needs:
     return Needs({currency: set(skus) for currency, skus in needs.prices.items()}, set(needs.stock))
 
 
-
 # A kept site's own fields: not its field nodes (the document's; graphql-core's nodes are dataclasses, so walking
 # them walks the document's syntax tree — 50–100 ms steps in the stall probe) nor the shared stand-in page.
 _SITE_OWN_FIELDS = tuple(f.name for f in fields(Site) if f.name not in ("nodes", "out"))
@@ -218,7 +217,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
     # the memo of the whole page's walk.
     sites = [_kept_site(site) for site in overlay.sites]
     collector = overlay.collector
-    if isinstance(collector._memo, dict):
+    if not collector.shares_memo:
         collector = FieldCollector(collector.schema, collector.fragments, collector.variables)
     light = KeptOverlay(overlay.schema, collector, overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields

@@ -23,7 +23,7 @@ def page() -> tuple[dict[str, Any], Any]:
               "extensions": {"pricingEdge": {"stale": False, "asOf": "2026-12-05T00:00:00.000Z", "degraded": []}}}
     sites = [site(a, "prices", ("A", "A-2")), site(a, "inventory", ("A",)), site(b, "prices", ("B",)),
              site(b, "inventory", ("B",))]
-    collector = SimpleNamespace(schema=None, fragments={}, variables=None, _memo={})
+    collector = SimpleNamespace(schema=None, fragments={}, variables=None, memo={}, shares_memo=False)
     return result, SimpleNamespace(sites=sites, schema=None, collector=collector, default_currency="USD", needs=Needs(),
                                    extension_fields=frozenset())
 

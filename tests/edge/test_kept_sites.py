@@ -143,7 +143,7 @@ def test_a_kept_answer_shares_its_documents_field_memo_and_is_not_counted_for_it
     found = records(["SKU-1"])
     result, overlay = computed([upstream_product(1)], found, memo)
     holes = punch(result, overlay, 1, 10**15)
-    assert holes is not None and holes.overlay.collector._memo is memo
+    assert holes is not None and holes.overlay.collector.memo is memo
     counted = holes.size()
     assert reprojected(holes, found) == holes.body() and holes.size() == counted
 
