@@ -154,7 +154,6 @@ class ComputePath:
         self.scores_complexity = False
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
 
-
     def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
         """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
         is seen to send it; None before, or for an answer not scored here."""
