@@ -76,3 +76,4 @@ def test_a_renewal_that_did_not_renew_the_catalog_part_is_spaced_and_one_that_di
     assert cache.put("plp-0", renewed.body(), [price_tag(7, "A")], lifetime=CATALOG_S, holes=renewed)
     cached = cache.get("plp-0")
     assert cached is not None and not cached.catalog_due and not cached.due
+
