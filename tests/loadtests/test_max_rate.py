@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from loadtests.max_rate import search
+from loadtests.report import search_line
 
 
 def driven(capacity: float, noisy: Iterable[int] = ()) -> tuple[Callable[[float], Any], list[float]]:
@@ -53,3 +54,13 @@ def test_every_attempt_of_the_search_is_reported_with_its_cpu() -> None:
     assert len(found["steps"]) == len(asked)
     assert all(s["cpu_by_process"] == {"edge": {"ms_per_request": 0.2}} for s in found["steps"])
     assert all("slow_windows" not in s for s in found["steps"] if s["ok"])
+
+
+def test_the_report_names_the_rates_tried_twice_and_the_cpu_at_the_highest_passing_rate() -> None:
+    step, _ = driven(capacity=2000, noisy=[0])
+    found = run(step)
+    for s in found["steps"]:
+        s["cpu_by_process"] = {"edge": {"ms_per_request": 0.2, "cores": 1.1, "per_process": {"1": 5.0, "2": 6.0}}}
+    line = search_line(found, "edge")
+    assert line.startswith("rates tried twice: 1,000/s, 2,062/s, 2,250/s;")  # the bisection: 1,875 ok, 2,062 not
+    assert "at 1,875/s 0.2 ms of CPU a request, 1.1 cores (by process: 6 s, 5 s)" in line
