@@ -250,6 +250,7 @@ def markdown(report: dict[str, Any], plot: Path | None, scale_plot: Path | None 
                       f"({search['step_duration_s']:g} s steps): edge {search['edge']['max_rate']:,}/s, "
                       f"limit {search['limit']['max_rate']:,}/s"
                       + (f" ({search['edge_share_of_limit']:.0%})." if search.get("edge_share_of_limit") else ".")]
+        lines += [f"- {name}: {search_line(search[name], name)}" for name in ("edge", "limit") if name in search]
     coalescing = report.get("coalescing")
     if coalescing:
         lines += ["", f"{coalescing['concurrent_requests']} concurrent identical requests for a product in no cache: "
@@ -308,4 +309,19 @@ def plot(report: dict[str, Any], path: Path) -> str | None:
     figure.savefig(path)
     plt.close(figure)
     return None
+
+
+def search_line(found: dict[str, Any], group: str) -> str:
+    """A search's steps tried twice, and its server's CPU per request (per worker) at its highest passing step."""
+    steps = found.get("steps", [])
+    again = sorted({step["rate"] for step in steps if step.get("attempt", 1) > 1})
+    line = f"rates tried twice: {', '.join(f'{rate:,}/s' for rate in again) or 'none'}"
+    passing = [step for step in steps if step["ok"] and group in step.get("cpu_by_process", {})]
+    if passing:
+        best = max(passing, key=lambda step: step["rate"])
+        cpu = best["cpu_by_process"][group]
+        workers = sorted((v for v in cpu["per_process"].values() if v > 0.05), reverse=True)
+        line += (f"; at {best['rate']:,}/s {cpu.get('ms_per_request')} ms of CPU a request, "
+                 f"{cpu['cores']} cores (by process: {', '.join(f'{v:g} s' for v in workers)})")
+    return line
 

@@ -195,8 +195,7 @@ class Bench:
             await erp.get("/_sim/reads", params={"reset": "1"})
             before = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
             cpu_before = cpu.tree_cpu_seconds(system.pids("edge"))
-            groups = self.cpu_groups()
-            everyone_before, harness_before, wall_before = cpu.sample(groups), cpu.self_cpu_seconds(), time.monotonic()
+            watch = CpuWatch(self.cpu_groups())
             load = self.drive(system.edge_url + "/graphql", scenario.requests, scenario.rate, o.duration,
                               expected_latency_s=0.2 if scenario.name == "cart" else EDGE_LATENCY_S)
             events: dict[str, Any] | None = None
@@ -213,17 +212,14 @@ class Bench:
             else:
                 result = await load
             cpu_after = cpu.tree_cpu_seconds(system.pids("edge"))
-            everyone_after, harness_after, wall = cpu.sample(groups), cpu.self_cpu_seconds(), time.monotonic() - wall_before
+            spent = watch.stop()
             after = instances.total(await instances.scrape_metrics(system.edge_url, system.workers))
             reads = (await erp.get("/_sim/reads")).json()
         delta = instances.diff(after, before)
         measured = self.summarize(scenario.rate, result, cpu.delta(cpu_before, cpu_after))
         per = {"request": result["sent"], **({"event": events["events"]} if events else {})}
-        measured["cpu_by_process"] = {
-            **cpu.by_process(everyone_before, everyone_after, wall, per),
-            "generator": {"cpu_s": round(result["generator"]["cpu_s"], 3)},
-            "harness": {"cpu_s": round(harness_after - harness_before, 3), "note": "this process: the event "
-                        "changes and their probes, the metrics scrapes"}, "wall_s": round(wall, 2)}
+        measured["cpu_by_process"] = spent.report(per, result, "this process: the event changes and their probes, "
+                                                           "the metrics scrapes")
         cache = instances.cache_ratios(delta)
         hits = cache.get("response", {}).get("hits", 0)
         lookups = hits + cache.get("response", {}).get("misses", 0)
@@ -382,14 +378,49 @@ class Bench:
         for name, url in (("edge", self.system.edge_url), ("limit", self.system.limit_url)):
             self.log(f"maximum sustainable plp rate with p99 <= {max_rate.P99_LIMIT_MS} ms: {name}")
 
-            async def step(rate: float, url: str = url) -> dict[str, Any]:
+            groups = self.cpu_groups() if name == "edge" else {"limit": self.system.pids("limit")}
+
+            async def step(rate: float, url: str = url, groups: dict[str, list[int]] = groups) -> dict[str, Any]:
+                watch = CpuWatch(groups)
                 result = await self.drive(url + "/graphql", plp, rate, o.search_duration)
-                return self.summarize(rate, result, 0.0)
+                spent = watch.stop()
+                measured = self.summarize(rate, result, spent.server_cpu_s(next(iter(groups))))
+                measured["cpu_by_process"] = spent.report({"request": result["sent"]}, result, "this process")
+                return measured
 
             found[name] = await max_rate.search(step, start=o.search_start, log=self.log)
         edge, limit = found["edge"]["max_rate"], found["limit"]["max_rate"]
         return {"p99_limit_ms": max_rate.P99_LIMIT_MS, "step_duration_s": o.search_duration, **found,
                 "edge_share_of_limit": round(edge / limit, 3) if edge and limit else None}
+
+
+class CpuWatch:
+    """CPU-seconds of the system's process groups, and of this harness, from now until ``stop``."""
+
+    def __init__(self, groups: dict[str, list[int]]) -> None:
+        self.groups = groups
+        self.before, self.harness, self.wall = cpu.sample(groups), cpu.self_cpu_seconds(), time.monotonic()
+
+    def stop(self) -> CpuSpent:
+        return CpuSpent(self.before, cpu.sample(self.groups), cpu.self_cpu_seconds() - self.harness,
+                        time.monotonic() - self.wall)
+
+
+@dataclass
+class CpuSpent:
+    before: dict[str, dict[int, float]]
+    after: dict[str, dict[int, float]]
+    harness_s: float
+    wall_s: float
+
+    def server_cpu_s(self, group: str) -> float:
+        return cpu.delta(self.before[group], self.after[group])
+
+    def report(self, per: dict[str, float], result: dict[str, Any], harness_note: str) -> dict[str, Any]:
+        """Where a run's CPU went (``cpu.by_process``), the generator's and this harness's beside it."""
+        return {**cpu.by_process(self.before, self.after, self.wall_s, per),
+                "generator": {"cpu_s": round(result["generator"]["cpu_s"], 3)},
+                "harness": {"cpu_s": round(self.harness_s, 3), "note": harness_note}, "wall_s": round(self.wall_s, 2)}
 
 
 def ratios(edge: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:

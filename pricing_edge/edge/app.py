@@ -54,6 +54,7 @@ from pricing_edge.intake.envelope import SECRET_PREFIX
 from pricing_edge.ops.durability import check_durability
 from pricing_edge.ops.metrics import CONTENT_TYPE, EdgeMetrics
 from pricing_edge.ops.edge_snapshot import SnapshotPublisher
+from pricing_edge.ops.hot_route import HotRouteApp
 from pricing_edge.ops.instance import InstanceHeaderMiddleware, instance_id
 from pricing_edge.ops.tracing import TracingMiddleware
 from pricing_edge.runtime import Grace, cancel_and_wait, freeze_start_up_objects
@@ -301,7 +302,7 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         publish_breakers()
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
-    app = Starlette(routes=[
+    app = HotRouteApp(hot="/graphql", routes=[
         Route("/graphql", _GraphQLRoute(parts), methods=["GET", "POST"]),
         Route("/events/erp", intake, methods=["POST"]),
         Route("/events/erp/signals", signals, methods=["POST"]),

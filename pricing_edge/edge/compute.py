@@ -58,7 +58,7 @@ from pricing_edge.edge.overlay import Overlay, Records
 from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
 from pricing_edge.edge.reprojection import Looked, ShownStock, look_up, reproject
 from pricing_edge.edge.requests import GraphQLRequest, error_response
-from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
+from pricing_edge.edge.response_cache import CATALOG_AHEAD, ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
@@ -166,7 +166,9 @@ class ComputePath:
 
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                       cache_key: tuple[Any, ...]) -> Response:
+                       cache_key: tuple[Any, ...], catalog_due: bool = False) -> Response:
+        """``catalog_due``: a kept answer renewed ahead of its catalog part's end (``response_cache``): a catalog
+        part in that last share of its life is asked again, not reused."""
         try:
             operation = document.operation(gql.operation_name)
         except GraphQLError as exc:
@@ -217,7 +219,7 @@ class ComputePath:
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
         catalog_ms = skeleton_now_ms()  # when the catalog part was learned
-        if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
+        if skeleton is not None and skeleton.fresh(self.skeletons.ttl * (1 - CATALOG_AHEAD if catalog_due else 1)):
             body = skeleton.body
             catalog_ms = skeleton.fetched_ms
         else:

@@ -3,7 +3,7 @@
 Hit:  client limits → body → buyer → scope (cached) → prepared document (cached) → answer bytes by (scope,
 tax zone, document, operation, variables), sent as they are (``HitResponse``). Nothing else runs for a hit: no
 GraphQL, no span of its own, no upstream or store call (a kept answer that is due is renewed in the background,
-one at a time).
+one at a time: re-projected, or — its catalog part near its end — computed anew with that part asked again).
 Miss: one computation per answer key however many requests wait for it (single flight); an answer that turns
 out personal is computed again for each buyer.
 """
@@ -91,7 +91,7 @@ class GraphQLEndpoint(ComputePath):
             tracing.annotate(cache="hit")  # the hit path makes no span of its own: it is too cheap to split
             if not cached.fresh or cached.due:  # expired or nearly: serve it while one recompute runs
                 request.state.upstream_deadline = upstream_deadline
-                renew = _Computation(self, request, gql, scope, document, cache_key)
+                renew = _Computation(self, request, gql, scope, document, cache_key, catalog_due=cached.catalog_due)
                 self.responses.refresh(cache_key, lambda: self.answers.run(cache_key, renew))
             return HitResponse(cached.body, cached.stale, self.complexity_of(cache_key))
         self.metrics.response_miss.inc()
@@ -106,19 +106,22 @@ class GraphQLEndpoint(ComputePath):
 
 class _Computation:
     """One request's computation of a shareable answer (made only when there is no hit, or a hit is due):
-    re-projected when a kept one can be, else computed anew; ``here`` says whether this request's ran."""
+    re-projected when a kept one can be, else computed anew; ``here`` says whether this request's ran.
+    ``catalog_due``: a kept answer whose catalog part nears its end, computed anew with that part asked again."""
 
     def __init__(self, endpoint: GraphQLEndpoint, request: Request, gql: GraphQLRequest, scope: Scope,
-                 document: PreparedDocument, cache_key: tuple[Any, ...]) -> None:
+                 document: PreparedDocument, cache_key: tuple[Any, ...], catalog_due: bool = False) -> None:
         self.endpoint, self.request, self.gql, self.scope = endpoint, request, gql, scope
-        self.document, self.cache_key = document, cache_key
+        self.document, self.cache_key, self.catalog_due = document, cache_key, catalog_due
         self.here = False
 
     async def __call__(self) -> Answer:
         self.here = True
         endpoint = self.endpoint
-        reprojected = await endpoint._reproject(self.request, self.scope, self.cache_key)
-        if reprojected is not None:
-            return reprojected
+        if not self.catalog_due:
+            reprojected = await endpoint._reproject(self.request, self.scope, self.cache_key)
+            if reprojected is not None:
+                return reprojected
         endpoint.metrics.answers_computed.inc()
-        return Answer.of(await endpoint._compute(self.request, self.gql, self.scope, self.document, self.cache_key))
+        return Answer.of(await endpoint._compute(self.request, self.gql, self.scope, self.document, self.cache_key,
+                                                 catalog_due=self.catalog_due))

@@ -19,6 +19,10 @@ invalidations feed marked for a re-projection before it is served.
 
 An answer kept with holes (``edge/holes.py``) outlives its records: it is kept — bounded by memory, least
 recently used first — until its catalog part (BigCommerce's skeleton) ends, then dropped and computed anew.
+A requested one is renewed ahead of that end instead (``catalog_due``: one background computation that asks
+BigCommerce for the catalog part again, at a point drawn for each answer in the last ``CATALOG_AHEAD`` of its
+catalog part's life): the answers computed together — a warm, a start — would otherwise all end together, and
+every request for them in that second would wait for BigCommerce (the full bench's max-rate stall, issue 20).
 Within that, whenever its bytes may not be served as they are — an invalidation marked the sites its tags
 feed, or its records are past their TTL and its stale window — the request re-projects it (``reprojectable``
 / ``reprojected``, ``edge/reprojection.py``: the records looked up again, the holes and flags rewritten)
@@ -56,6 +60,8 @@ __all__ = ["Cached", "Reprojectable", "ResponseCache", "Tag", "price_tag", "stoc
 RECENT_INVALIDATIONS = 4096
 JITTER = 0.1  # an entry's lifetime is the TTL ± 10%
 AHEAD = 0.2  # an answer with holes is re-projected ahead in this last share of its lifetime
+CATALOG_AHEAD = 0.2  # ... and computed anew, its catalog part asked again, ahead in this last share of that part's
+CATALOG_AHEAD_LEAST = 0.25  # life, at a point drawn per answer between this share of it and the whole of it
 INDEX_BYTES = 100  # the reverse index's slot for one of an entry's tags (a set member, its share of the set)
 
 
@@ -66,6 +72,7 @@ class Cached(NamedTuple):
     fresh: bool  # False: expired, served while one recompute runs
     stale: bool = False  # the body says "stale": true (an expired answer that carries freshness flags)
     due: bool = False  # fresh, but to be re-projected now, ahead of its end
+    catalog_due: bool = False  # to be computed anew now, its catalog part asked again, ahead of that part's end
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,7 @@ class _Entry:
     stale_body: bytes | None = field(default=None)
     holes: Holes | None = None
     until: float = math.inf  # with holes: when its catalog part ends (on the cache's clock); then it goes
+    renew_at: float = math.inf  # with holes: from when a request renews its catalog part ahead (in the background)
     spent: bool = False  # its bytes are not served: its records are looked up again first (a re-projection)
     dirty: set[int] = field(default_factory=set)
     # Sites being re-projected: an invalidation meanwhile marks them dirty again (the re-projection may have
@@ -134,21 +142,25 @@ class ResponseCache:
         if entry.dirty or entry.pending:
             return None  # changed since kept: re-projected (or recomputed) before it is served again
         now = self.clock()
-        if now >= entry.until:
-            self._drop(key)  # its catalog part is over: computed anew
-            return None
+        if now >= entry.renew_at:
+            if now >= entry.until:
+                self._drop(key)  # its catalog part is over: computed anew
+                return None
+            catalog_due = True
+        else:
+            catalog_due = False
         state = self.policy.judge(now - entry.at, entry.lifetime)
         if state is Freshness.EXPIRED or entry.spent:
             if entry.holes is None:
                 self._drop(key)
             return None  # with holes it stays: this request re-projects it (its records looked up again)
         if state is Freshness.FRESH:
-            return Cached(entry.body, True)
+            return Cached(entry.body, True, due=catalog_due, catalog_due=catalog_due)
         if state is Freshness.AHEAD:
-            return Cached(entry.body, True, due=entry.holes is not None)
+            return Cached(entry.body, True, due=entry.holes is not None, catalog_due=catalog_due)
         if entry.stale_body is None:
             entry.stale_body = self.restale(entry.body)
-        return Cached(entry.stale_body, False, entry.stale_body is not entry.body)
+        return Cached(entry.stale_body, False, entry.stale_body is not entry.body, catalog_due=catalog_due)
 
     def put(self, key: Hashable, body: bytes, tags: Iterable[Tag], generation: int | None = None,
             lifetime: float | None = None, holes: Holes | None = None, spent: bool = False) -> bool:
@@ -176,12 +188,15 @@ class ResponseCache:
         until = math.inf if holes is None else now + (holes.catalog_until_ms - self.wall_ms()) / 1000
         if until <= now:  # its catalog part is already over: kept whole, as long as its records are fresh
             holes, until = None, math.inf
+        # Drawn per answer: those computed together are renewed apart. ``until`` inf: inf (never due).
+        ahead = CATALOG_AHEAD * (CATALOG_AHEAD_LEAST + (1 - CATALOG_AHEAD_LEAST) * random.random())
+        renew_at = until - (until - now) * ahead if until < math.inf else math.inf
         if (spent or dirty) and holes is None:  # nothing to re-project it with: never served as it is
             return False
         try:
             # A spent answer's bytes are never served (its holes make the next ones): not kept twice over.
             self._entries[key] = _Entry(b"" if spent else exact(body), frozen, now, lifetime, holes=holes, until=until,
-                                        spent=spent, dirty=dirty)
+                                        renew_at=renew_at, spent=spent, dirty=dirty)
         except ValueError:  # larger than the whole bound: not kept
             return False
         for tag in frozen:
@@ -253,7 +268,8 @@ class ResponseCache:
             entry = self._entries.get(key)
             if entry is None:
                 return keys  # gone: no backoff is kept for an answer the cache no longer holds
-            renewed = not (entry.dirty or entry.pending or entry.spent) and self._judge(entry) is Freshness.FRESH
+            renewed = (not (entry.dirty or entry.pending or entry.spent) and self._judge(entry) is Freshness.FRESH
+                       and self.clock() < entry.renew_at)  # a catalog part not renewed (BigCommerce down): spaced
             return keys if renewed else []
 
         return bool(self.revalidator.start([key], renew))
