@@ -49,7 +49,7 @@ def app_from_env() -> Starlette:
 
 
 def main() -> None:
-    import uvicorn
+    from pricing_edge.reuse_port import run_workers
 
     parser = argparse.ArgumentParser(prog="python -m loadtests.limit_app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
@@ -60,8 +60,8 @@ def main() -> None:
     args = parser.parse_args()
     os.environ[RESPONSES_ENV] = str(Path(args.responses).resolve())
     # Exactly `pricing-edge serve`'s call (pricing_edge/cli.py: cmd_serve).
-    uvicorn.run("loadtests.limit_app:app_from_env", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level=args.log_level, access_log=False)
+    run_workers("loadtests.limit_app:app_from_env", host=args.host, port=args.port, workers=args.workers,
+                log_level=args.log_level, access_log=False)
 
 
 if __name__ == "__main__":

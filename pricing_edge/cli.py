@@ -83,11 +83,10 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     grace = Grace(settings.shutdown_grace)
     if args.workers > 1:  # uvicorn's supervisor; each child bounds its own shutdown (edge.main.supervised_app)
-        import uvicorn
+        from pricing_edge.reuse_port import run_workers
 
-        uvicorn.run("pricing_edge.edge.main:supervised_app", factory=True, host=args.host, port=args.port,
-                    workers=args.workers, log_level=args.log_level, access_log=False,
-                    timeout_graceful_shutdown=max(1, round(grace.drain)))
+        run_workers("pricing_edge.edge.main:supervised_app", host=args.host, port=args.port, workers=args.workers,
+                    log_level=args.log_level, access_log=False, timeout_graceful_shutdown=max(1, round(grace.drain)))
         return 0
     from pricing_edge.edge.main import app_from_env
 

@@ -1,6 +1,6 @@
 """Which process answered: every edge response carries ``X-Pricing-Edge-Instance: <host>-<pid>``.
 
-uvicorn's workers share one socket, so without this nobody outside can tell replicas apart — the
+The workers of `serve --workers N` share one port, so without this nobody outside can tell replicas apart — the
 load tests need it to measure event-to-visible latency at every process, and ops to find the
 replica that served a bad answer. A raw ASGI middleware: one header appended, nothing re-read.
 """
