@@ -61,8 +61,7 @@ from pricing_edge.edge.requests import GraphQLRequest, error_response
 from pricing_edge.edge.response_cache import ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.single_flight import SingleFlight
-from pricing_edge.edge.skeletons import SkeletonCache
-from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
+from pricing_edge.edge.skeletons import Skeleton, SkeletonCache
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops import tracing
@@ -166,7 +165,9 @@ class ComputePath:
 
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                       cache_key: tuple[Any, ...]) -> Response:
+                       cache_key: tuple[Any, ...], *, fresh_catalog: bool = False) -> Response:
+        """``fresh_catalog``: a skeleton past its TTL is not used, BigCommerce is asked (the background renewal
+        of one: ``SkeletonCache.renew``)."""
         try:
             operation = document.operation(gql.operation_name)
         except GraphQLError as exc:
@@ -216,10 +217,18 @@ class ComputePath:
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
-        catalog_ms = skeleton_now_ms()  # when the catalog part was learned
-        if skeleton is not None and skeleton.fresh(self.skeletons.ttl):
+        catalog_ms = self.skeletons.wall_ms()  # when the catalog part was learned
+        # Past its TTL (within one more): this answer is built on it now, BigCommerce asked again in the background.
+        renewing = skeleton_key if skeleton is not None and not fresh_catalog and self.skeletons.renewable(skeleton) \
+            else None
+        if renewing is not None:
+            self.skeletons.renew(renewing, lambda: self._compute(request, gql, scope, document, cache_key,
+                                                                 fresh_catalog=True))
+        if skeleton is not None and (renewing is not None or self.skeletons.fresh(skeleton)):
             body = skeleton.body
             catalog_ms = skeleton.fetched_ms
+            if renewing is not None and self.skeletons.renewals.failing(renewing):  # BigCommerce could not renew it
+                catalog_note = self._last_good_catalog(skeleton)
         else:
             upstream_body = await self._ask_upstream(request, document, gql)
             if operation.operation is OperationType.MUTATION and any(
@@ -236,8 +245,7 @@ class ComputePath:
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
-                catalog_note = Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))],
-                                      degraded={"upstream"})
+                catalog_note = self._last_good_catalog(skeleton)
             else:
                 body, fresh_raw = upstream_body
         overlay = Overlay(self.schema, collector, scope.currency)
@@ -257,6 +265,10 @@ class ComputePath:
             result["errors"] = body["errors"]
         holes = (overlay, scope.price_list_id, catalog_ms + int(self.skeletons.ttl * 1000))
         return self._respond(result, document, cache_key, filled, generation, holes)
+
+    def _last_good_catalog(self, skeleton: Skeleton) -> Filled:
+        """What an answer built on a catalog part BigCommerce could not renew says: stale, upstream degraded."""
+        return Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))], degraded={"upstream"})
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int, holes: tuple[Overlay, int, int] | None = None) -> Response:
