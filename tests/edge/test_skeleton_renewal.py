@@ -30,14 +30,19 @@ def system(tmp_path: Path) -> Iterator[System]:
     global CATALOG
     records, CATALOG = ManualClock(), ManualClock()
     for started in start_system(patient_settings(), tmp_path, records):
-        parts = started.edge.server.config.app.state.parts
-        parts.responses.clock, parts.responses.wall_ms = CATALOG.monotonic, CATALOG.wall_ms
-        parts.graphql.skeletons.wall_ms = CATALOG.wall_ms
+        edge = parts(started)
+        edge.responses.clock, edge.responses.wall_ms = CATALOG.monotonic, CATALOG.wall_ms
+        edge.graphql.skeletons.wall_ms = CATALOG.wall_ms
         yield started
 
 
+def parts(system: System) -> Any:
+    app: Any = system.edge.server.config.app
+    return app.state.parts
+
+
 def skeletons(system: System) -> Any:
-    return system.edge.server.config.app.state.parts.graphql.skeletons
+    return parts(system).graphql.skeletons
 
 
 def ask(system: System) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -53,7 +58,7 @@ def ask(system: System) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def count(system: System, name: str, **labels: str) -> float:
-    return float(system.edge.server.config.app.state.parts.metrics.value(name, labels))
+    return float(parts(system).metrics.value(name, labels))
 
 
 def upstream(system: System) -> float:
