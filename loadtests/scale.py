@@ -28,6 +28,7 @@ from loadtests import cpu, instances
 from loadtests.scenarios import PLP, Catalog, Request, Truth, body, demo_buyers
 from loadtests.system import System
 from pricing_edge.config import Settings
+from pricing_edge.edge.response_cache import MISS_REASONS
 from pricing_edge.sim.scale import CATEGORY_PAGES, FIRST_PAGE_ID, PRICE_LISTS, build_scale_dataset
 
 DEFAULT_SIZES = (10_000, 30_000, 100_000)
@@ -176,15 +177,17 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     return measured
 
 
-def answer_counts(delta: instances.Samples) -> dict[str, int]:
+def answer_counts(delta: instances.Samples) -> dict[str, Any]:
     """How the answers were given: served kept (hits), re-projected from kept holes (on the request or in the
     background; kept again, or served only: its records were not fresh), or computed anew (skeleton, overlay,
-    render: the expensive path)."""
+    render: the expensive path) — and why the answer cache had none to serve (``missed``)."""
     def count(name: str, **labels: str) -> int:
         return int(instances.pick(delta, name, **labels))
 
     return {"hits": count("pricing_edge_cache_lookups_total", tier="response", result="hit"),
             "misses": count("pricing_edge_cache_lookups_total", tier="response", result="miss"),
+            # why: first sight, evicted for room, changed, records expired, catalog part ended
+            "missed": {reason: count("pricing_edge_answer_misses_total", reason=reason) for reason in MISS_REASONS},
             "reprojected": count("pricing_edge_answer_reprojections_total"),
             "reprojected_kept": count("pricing_edge_answer_reprojections_total", outcome="kept"),
             "computed": count("pricing_edge_answers_computed_total")}
