@@ -167,6 +167,8 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     measured["cache"] = cache
     measured["hit_ratios"] = {tier: cache.get(tier, {}).get("ratio") for tier in ("response", "l1", "l2")}
     measured["upstream_calls"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total"))
+    # of which renewals of catalog parts past their TTL, in the background (no request waits on them)
+    measured["upstream_renewals"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total", purpose="renewal"))
     measured["answers"] = answer_counts(delta)
     measured["l1_bytes"] = int(instances.pick(after, "pricing_edge_l1_bytes")) or None  # where the edge has it
     # what each memory-bounded cache holds (all processes) and evicted during the run (issue 20's heap profile)

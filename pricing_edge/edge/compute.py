@@ -230,7 +230,7 @@ class ComputePath:
             if renewing is not None and self.skeletons.renewals.failing(renewing):  # BigCommerce could not renew it
                 catalog_note = self._last_good_catalog(skeleton)
         else:
-            upstream_body = await self._ask_upstream(request, document, gql)
+            upstream_body = await self._ask_upstream(request, document, gql, "renewal" if fresh_catalog else "query")
             if operation.operation is OperationType.MUTATION and any(
                     nodes[0].name.value == "logout" for nodes in collector.subfields(root.name, [root_field]).values()):
                 await self.buyers.forget_access_token(request.headers)  # revoked: no longer this customer
@@ -320,9 +320,10 @@ class ComputePath:
         self.metrics.reprojected_sites.inc(done.sites)
         return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
-    async def _ask_upstream(self, request: Request, document: PreparedDocument,
-                            gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
-        """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
+    async def _ask_upstream(self, request: Request, document: PreparedDocument, gql: GraphQLRequest,
+                            purpose: str = "query") -> tuple[dict[str, Any], bytes] | Response:
+        """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none. ``purpose``:
+        the calls' metric label — "query" for a request's, "renewal" for a stale catalog part's in the background."""
         headers = self.forwarded(request)
         variables = gql.variables
         operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
@@ -335,14 +336,14 @@ class ComputePath:
             async with asyncio.timeout_at(deadline):  # a mutation is never cut short: it may have happened
                 answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
         except TimeoutError:
-            self.metrics.upstream_calls.labels("query", "over_budget").inc()
+            self.metrics.upstream_calls.labels(purpose, "over_budget").inc()
             log.warning("upstream did not answer within the budget")
             return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
-            self.metrics.upstream_calls.labels("query", "unavailable").inc()
+            self.metrics.upstream_calls.labels(purpose, "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
-        self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
+        self.metrics.upstream_calls.labels(purpose, "ok" if answer.status == 200 else str(answer.status)).inc()
         self.scores_complexity = self.scores_complexity or answer.complexity is not None
         body = answer.json() if answer.status == 200 else None
         if not isinstance(body, dict) or body.get("data") is None:
