@@ -15,6 +15,7 @@ window, or never seen, the request asks BigCommerce itself.
 """
 from __future__ import annotations
 
+import asyncio
 import builtins
 import logging
 import time
@@ -30,6 +31,8 @@ from pricing_edge.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 MAX_BYTES = 32 * 2**20
+RENEWALS_AT_ONCE = 4  # background renewals asking BigCommerce at once per process: parts learned together end
+# together (a warm-up's pages), and a burst of them would queue the requests that must ask it behind them
 ENTRY_OVERHEAD = 250  # the LRU's slot and order node, the key, the kept pair and its time
 
 
@@ -65,6 +68,7 @@ class SkeletonCache:
         self.last_good = last_good
         self.policy = Policy(ttl, usable_for=ttl)  # stale: used while one refresh runs, for one more TTL
         self.renewals: Revalidator[str] = Revalidator(name="catalog refresh")  # one per key, spaced after failures
+        self._renewing = asyncio.Semaphore(RENEWALS_AT_ONCE)
         self._l1: BytesLRU[str, _Kept] = BytesLRU(max_bytes, lambda kept: len(kept.raw) + ENTRY_OVERHEAD,
                                                   metrics=metrics, name="skeleton")
         self._hit = {t: metrics.cache.labels(t, "skeleton", "hit") for t in ("l1", "l2")}
@@ -111,11 +115,12 @@ class SkeletonCache:
 
     def renew(self, key: str, refresh: Callable[[], Awaitable[object]]) -> bool:
         """Ask BigCommerce again for a stale skeleton in the background (``refresh`` computes the answer anew with
-        a fresh catalog part, which keeps it) — unless a refresh of it runs, or the last failed and its spacing
-        has not passed; whether one started."""
+        a fresh catalog part, which keeps it; ``RENEWALS_AT_ONCE`` at a time) — unless a refresh of it runs or
+        waits, or the last failed and its spacing has not passed; whether one started."""
 
         async def run(keys: list[str]) -> list[str]:
-            await refresh()
+            async with self._renewing:
+                await refresh()
             kept = self._l1.get(key)
             return keys if kept is not None and self._fresh(kept.fetched_ms) else []
 
