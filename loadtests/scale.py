@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 
 from loadtests import cpu, instances
@@ -127,7 +128,8 @@ def redis_memory(url: str, prefix: str) -> dict[str, Any]:
 async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[str, Any]:
     """Each request once through the edge, the edge processes in turn (a cold page goes upstream once; no
     process takes every connection), a few at a time per process; the answers checked. A 503 (the upstream's
-    breaker or budget while cold pages arrive in bulk) is asked again a little later."""
+    breaker or budget while cold pages arrive in bulk) is asked again a little later; a lost connection (an edge
+    process restarted by its supervisor on an overloaded machine) is a problem told in the result."""
     problems: list[str] = []
     retried = 0
     processes = pinned.instances
@@ -136,7 +138,11 @@ async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[s
         nonlocal retried
         instance = processes[index % len(processes)]
         for attempt in range(PRIME_ATTEMPTS):
-            response = await pinned.ask(instance, request.body, request.headers)
+            try:
+                response = await pinned.ask(instance, request.body, request.headers)
+            except httpx.TransportError as exc:  # the process went away (restarted): told, not fatal to the run
+                problems.append(f"{instance}: {exc!r}")
+                return
             if response.status_code != 503 or attempt == PRIME_ATTEMPTS - 1:
                 break
             retried += 1
