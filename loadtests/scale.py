@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import redis
 
 from loadtests import cpu, instances
 from loadtests.scenarios import PLP, Catalog, Request, Truth, body, demo_buyers
 from loadtests.system import System
 from pricing_edge.config import Settings
+from pricing_edge.edge.response_cache import MISS_REASONS
 from pricing_edge.sim.scale import CATEGORY_PAGES, FIRST_PAGE_ID, PRICE_LISTS, build_scale_dataset
 
 DEFAULT_SIZES = (10_000, 30_000, 100_000)
@@ -126,7 +128,8 @@ def redis_memory(url: str, prefix: str) -> dict[str, Any]:
 async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[str, Any]:
     """Each request once through the edge, the edge processes in turn (a cold page goes upstream once; no
     process takes every connection), a few at a time per process; the answers checked. A 503 (the upstream's
-    breaker or budget while cold pages arrive in bulk) is asked again a little later."""
+    breaker or budget while cold pages arrive in bulk) is asked again a little later; a lost connection (an edge
+    process restarted by its supervisor on an overloaded machine) is a problem told in the result."""
     problems: list[str] = []
     retried = 0
     processes = pinned.instances
@@ -135,7 +138,11 @@ async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[s
         nonlocal retried
         instance = processes[index % len(processes)]
         for attempt in range(PRIME_ATTEMPTS):
-            response = await pinned.ask(instance, request.body, request.headers)
+            try:
+                response = await pinned.ask(instance, request.body, request.headers)
+            except httpx.TransportError as exc:  # the process went away (restarted): told, not fatal to the run
+                problems.append(f"{instance}: {exc!r}")
+                return
             if response.status_code != 503 or attempt == PRIME_ATTEMPTS - 1:
                 break
             retried += 1
@@ -166,6 +173,8 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     measured["cache"] = cache
     measured["hit_ratios"] = {tier: cache.get(tier, {}).get("ratio") for tier in ("response", "l1", "l2")}
     measured["upstream_calls"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total"))
+    # of which renewals of catalog parts past their TTL, in the background (no request waits on them)
+    measured["upstream_renewals"] = int(instances.pick(delta, "pricing_edge_upstream_calls_total", purpose="renewal"))
     measured["answers"] = answer_counts(delta)
     measured["l1_bytes"] = int(instances.pick(after, "pricing_edge_l1_bytes")) or None  # where the edge has it
     # what each memory-bounded cache holds (all processes) and evicted during the run (issue 20's heap profile)
@@ -176,15 +185,17 @@ async def measure_traffic(bench: Any, system: System, requests: list[Request], r
     return measured
 
 
-def answer_counts(delta: instances.Samples) -> dict[str, int]:
+def answer_counts(delta: instances.Samples) -> dict[str, Any]:
     """How the answers were given: served kept (hits), re-projected from kept holes (on the request or in the
     background; kept again, or served only: its records were not fresh), or computed anew (skeleton, overlay,
-    render: the expensive path)."""
+    render: the expensive path) — and why the answer cache had none to serve (``missed``)."""
     def count(name: str, **labels: str) -> int:
         return int(instances.pick(delta, name, **labels))
 
     return {"hits": count("pricing_edge_cache_lookups_total", tier="response", result="hit"),
             "misses": count("pricing_edge_cache_lookups_total", tier="response", result="miss"),
+            # why: first sight, evicted for room, changed, records expired, catalog part ended
+            "missed": {reason: count("pricing_edge_answer_misses_total", reason=reason) for reason in MISS_REASONS},
             "reprojected": count("pricing_edge_answer_reprojections_total"),
             "reprojected_kept": count("pricing_edge_answer_reprojections_total", outcome="kept"),
             "computed": count("pricing_edge_answers_computed_total")}

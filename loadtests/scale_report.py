@@ -80,6 +80,11 @@ def markdown(scale: dict[str, Any], plot: Path | None) -> list[str]:
         for size in scale["sizes"] if size["plp"].get("cache_bytes")]
     if held:
         lines += ["", "What the edge's bounded caches held at the end (estimated, all processes): " + "; ".join(held) + "."]
+    missed = [f"{size['skus']:,} SKUs: " + ", ".join(f"{reason} {count:,}" for reason, count in why.items())
+              for size in scale["sizes"] if (why := (size["plp"].get("answers") or {}).get("missed"))]
+    if missed:
+        lines += ["", "Why the answer cache had no answer to serve (first sight, evicted for room, changed by an "
+                      "invalidation, records expired: re-projected, catalog part ended): " + "; ".join(missed) + "."]
     lines += ["", "Answers: served as kept bytes (hits), re-projected from kept holes (their records looked up "
                   "again, on the request or ahead of its end in the background), computed anew (skeleton, overlay, "
                   "render). Edge CPU per request covers the driver's warm-up too."]

@@ -41,7 +41,7 @@ from pricing_edge.edge.listing.membership import MembershipCache
 from pricing_edge.edge.listing.merge import PriceListings
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.records import RecordService
-from pricing_edge.edge.response_cache import ResponseCache, Tag, price_tag, stock_tag
+from pricing_edge.edge.response_cache import MISS_REASONS, ResponseCache, Tag, price_tag, stock_tag
 from pricing_edge.edge.schema import load_schema
 from pricing_edge.edge.warm import warm
 from pricing_edge.erp.errors import ErpError
@@ -150,8 +150,9 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
     if not listed(secret) or not all(one.startswith(SECRET_PREFIX) for one in listed(secret)):
         raise ValueError("PRICING_EDGE_EVENT_SECRET must be a whsec_<base64> secret (or several, comma-separated)")
     metrics = EdgeMetrics()
+    missed = {reason: metrics.answer_misses.labels(reason) for reason in MISS_REASONS}
     responses = ResponseCache(ttl=min(settings.price_ttl, settings.stock_ttl), restale=restale,
-                              max_bytes=int(settings.answer_cache_mb * 2**20))
+                              max_bytes=int(settings.answer_cache_mb * 2**20), on_miss=lambda why: missed[why].inc())
     metrics.cache_bytes.labels("answer").set_function(lambda: responses.bytes)
 
     def on_refreshed(kind: str, keys: list[Any]) -> None:

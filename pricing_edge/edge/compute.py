@@ -61,8 +61,7 @@ from pricing_edge.edge.requests import GraphQLRequest, error_response
 from pricing_edge.edge.response_cache import CATALOG_AHEAD, ResponseCache, price_tag, stock_tag
 from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.single_flight import SingleFlight
-from pricing_edge.edge.skeletons import SkeletonCache
-from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
+from pricing_edge.edge.skeletons import Skeleton, SkeletonCache
 from pricing_edge.edge.synthesis import Synthesizer
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops import tracing
@@ -166,9 +165,11 @@ class ComputePath:
 
     @tracing.traced("graphql.answer")
     async def _compute(self, request: Request, gql: GraphQLRequest, scope: Scope, document: PreparedDocument,
-                       cache_key: tuple[Any, ...], catalog_due: bool = False) -> Response:
+                       cache_key: tuple[Any, ...], catalog_due: bool = False, *, fresh_catalog: bool = False
+                       ) -> Response:
         """``catalog_due``: a kept answer renewed ahead of its catalog part's end (``response_cache``): a catalog
-        part in that last share of its life is asked again, not reused."""
+        part in that last share of its life is asked again, not reused. ``fresh_catalog``: a skeleton past its TTL
+        is not used, BigCommerce is asked (the background renewal of one: ``SkeletonCache.renew``)."""
         try:
             operation = document.operation(gql.operation_name)
         except GraphQLError as exc:
@@ -218,12 +219,22 @@ class ComputePath:
                     return self._respond({"data": data}, document, cache_key, filled, generation)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
-        catalog_ms = skeleton_now_ms()  # when the catalog part was learned
-        if skeleton is not None and skeleton.fresh(self.skeletons.ttl * (1 - CATALOG_AHEAD if catalog_due else 1)):
+        catalog_ms = self.skeletons.wall_ms()  # when the catalog part was learned
+        # Past its TTL (within one more): this answer is built on it now, BigCommerce asked again in the background
+        # — unless this is such a background computation already (a renewal, or a kept answer renewed ahead).
+        renewing = skeleton_key if (skeleton is not None and not fresh_catalog and not catalog_due
+                                    and self.skeletons.renewable(skeleton)) else None
+        if renewing is not None:
+            self.skeletons.renew(renewing, lambda: self._compute(request, gql, scope, document, cache_key,
+                                                                 fresh_catalog=True))
+        share = 1 - CATALOG_AHEAD if catalog_due else 1.0
+        if skeleton is not None and (renewing is not None or self.skeletons.fresh(skeleton, share)):
             body = skeleton.body
             catalog_ms = skeleton.fetched_ms
+            if renewing is not None and self.skeletons.renewals.failing(renewing):  # BigCommerce could not renew it
+                catalog_note = self._last_good_catalog(skeleton)
         else:
-            upstream_body = await self._ask_upstream(request, document, gql)
+            upstream_body = await self._ask_upstream(request, document, gql, "renewal" if fresh_catalog else "query")
             if operation.operation is OperationType.MUTATION and any(
                     nodes[0].name.value == "logout" for nodes in collector.subfields(root.name, [root_field]).values()):
                 await self.buyers.forget_access_token(request.headers)  # revoked: no longer this customer
@@ -238,8 +249,7 @@ class ComputePath:
                 if skeleton is None or upstream_body.status_code != 503:
                     return upstream_body
                 body = skeleton.body  # BigCommerce is down: the last good catalog answer, flagged
-                catalog_note = Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))],
-                                      degraded={"upstream"})
+                catalog_note = self._last_good_catalog(skeleton)
             else:
                 body, fresh_raw = upstream_body
         overlay = Overlay(self.schema, collector, scope.currency)
@@ -259,6 +269,10 @@ class ComputePath:
             result["errors"] = body["errors"]
         holes = (overlay, scope.price_list_id, catalog_ms + int(self.skeletons.ttl * 1000))
         return self._respond(result, document, cache_key, filled, generation, holes)
+
+    def _last_good_catalog(self, skeleton: Skeleton) -> Filled:
+        """What an answer built on a catalog part BigCommerce could not renew says: stale, upstream degraded."""
+        return Filled(used=[UsedRecord(skeleton.fetched_ms, int(self.skeletons.ttl * 1000))], degraded={"upstream"})
 
     def _respond(self, result: dict[str, Any], document: PreparedDocument, cache_key: tuple[Any, ...],
                  filled: Filled, generation: int, holes: tuple[Overlay, int, int] | None = None) -> Response:
@@ -310,9 +324,10 @@ class ComputePath:
         self.metrics.reprojected_sites.inc(done.sites)
         return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
-    async def _ask_upstream(self, request: Request, document: PreparedDocument,
-                            gql: GraphQLRequest) -> tuple[dict[str, Any], bytes] | Response:
-        """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none."""
+    async def _ask_upstream(self, request: Request, document: PreparedDocument, gql: GraphQLRequest,
+                            purpose: str = "query") -> tuple[dict[str, Any], bytes] | Response:
+        """BigCommerce's answer (parsed exactly, and raw), or the response to give when there is none. ``purpose``:
+        the calls' metric label — "query" for a request's, "renewal" for a stale catalog part's in the background."""
         headers = self.forwarded(request)
         variables = gql.variables
         operation = operation_named(document.upstream, gql.operation_name) if document.upstream else None
@@ -325,14 +340,14 @@ class ComputePath:
             async with asyncio.timeout_at(deadline):  # a mutation is never cut short: it may have happened
                 answer = await self.upstream.execute(document.upstream_text, variables, gql.operation_name, headers)
         except TimeoutError:
-            self.metrics.upstream_calls.labels("query", "over_budget").inc()
+            self.metrics.upstream_calls.labels(purpose, "over_budget").inc()
             log.warning("upstream did not answer within the budget")
             return error_response("The storefront API is unavailable; try again shortly.", 503)
         except UpstreamUnavailable as exc:
-            self.metrics.upstream_calls.labels("query", "unavailable").inc()
+            self.metrics.upstream_calls.labels(purpose, "unavailable").inc()
             log.warning("upstream unavailable: %s", exc)
             return error_response("The storefront API is unavailable; try again shortly.", 503)
-        self.metrics.upstream_calls.labels("query", "ok" if answer.status == 200 else str(answer.status)).inc()
+        self.metrics.upstream_calls.labels(purpose, "ok" if answer.status == 200 else str(answer.status)).inc()
         self.scores_complexity = self.scores_complexity or answer.complexity is not None
         body = answer.json() if answer.status == 200 else None
         if not isinstance(body, dict) or body.get("data") is None:

@@ -307,10 +307,18 @@ class _Tier(Generic[K, V]):
 
     @tracing.traced("records.refresh", detached=True)
     async def _refresh(self, keys: list[Any], source: Source[K, V]) -> set[Hashable]:
-        """Renew ``keys`` (under their locks: from the ERP, or from L2 as another replica renewed them);
-        which were renewed — the others back off (``Revalidator``)."""
+        """Renew ``keys``: those another replica renewed from the store as they are (no lock, no ERP read: with
+        every replica refreshing the same hot keys, most of one's refreshes find them so), the rest under their
+        locks (``_read_erp``); which were renewed — the others back off (``Revalidator``)."""
         before = {key: self.l1.get(key) for key in keys}
-        renewed = await self._read_erp(keys, source, self.generation)
+        generation = self.generation
+        try:
+            renewed = await self._renewed_in_store(keys, source, generation)
+        except StoreError:
+            renewed = {}
+        rest = [key for key in keys if key not in renewed]
+        if rest:
+            renewed.update(await self._read_erp(rest, source, generation))
         # Only a changed value outdates the answers built on the old one; a refresh that confirms
         # the same value renews freshness and leaves them alone.
         changed: list[Any] = [k for k, held in renewed.items() if _differs(before[k], held)]

@@ -32,6 +32,9 @@ asked) keeps its holes but not its bytes: it is served flagged to its own reques
 re-projects again; so does an answer computed from records already past their TTL (``put(spent=True)``). Such an answer is also *due* for a re-projection ahead of its end (the last ``AHEAD`` of
 its lifetime): a hot answer is renewed before anyone sees it expire.
 
+Each lookup that finds no answer to serve as kept says why (``on_miss``: first sight, evicted for room — a
+bounded memory of evicted keys tells —, changed, expired, catalog part ended): ``pricing_edge_answer_misses_total``.
+
 Freshness is judged by the one stale-while-revalidate policy (``edge/caching/swr.py``: fresh, ahead, stale
 served while one refresh runs, expired) with each answer's own lifetime as its TTL, and the background
 refreshes run through its ``Revalidator``: one per answer at a time, spaced after one that did not renew it;
@@ -43,7 +46,7 @@ import math
 import random
 import sys
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -63,6 +66,11 @@ AHEAD = 0.2  # an answer with holes is re-projected ahead in this last share of 
 CATALOG_AHEAD = 0.2  # ... and computed anew, its catalog part asked again, ahead in this last share of that part's
 CATALOG_AHEAD_LEAST = 0.25  # life, at a point drawn per answer between this share of it and the whole of it
 INDEX_BYTES = 100  # the reverse index's slot for one of an entry's tags (a set member, its share of the set)
+EVICTED_KEYS = 5000  # evicted keys remembered, so that a miss can say it was for room (~1 MB)
+
+
+FIRST, EVICTED, CHANGED, EXPIRED, CATALOG = "first", "evicted", "changed", "expired", "catalog"
+MISS_REASONS = (FIRST, EVICTED, CHANGED, EXPIRED, CATALOG)
 
 
 class Cached(NamedTuple):
@@ -111,9 +119,13 @@ class _Entry:
 class ResponseCache:
     def __init__(self, ttl: float, size: int = 20_000, *, clock: Callable[[], float] = time.monotonic,
                  jitter: float = JITTER, restale: Callable[[bytes], bytes] = lambda body: body,
-                 max_bytes: int | None = None, wall_ms: Callable[[], int] = SYSTEM_CLOCK.wall_ms) -> None:
+                 max_bytes: int | None = None, wall_ms: Callable[[], int] = SYSTEM_CLOCK.wall_ms,
+                 on_miss: Callable[[str], None] = lambda reason: None) -> None:
         """``size``: answers kept at most; ``max_bytes``: the bytes they may take (estimated), if bounded so —
-        either way the least recently used go first. ``wall_ms``: the time a catalog part's end is told in."""
+        either way the least recently used go first. ``wall_ms``: the time a catalog part's end is told in.
+        ``on_miss``: told why a lookup has no answer to serve (``MISS_REASONS``)."""
+        self.on_miss = on_miss
+        self._evicted: OrderedDict[Hashable, None] = OrderedDict()
         self.ttl = ttl
         self.restale = restale
         self.jitter = jitter
@@ -125,7 +137,7 @@ class ResponseCache:
         # An evicted answer takes its refresh backoff with it.
         self._entries: BytesLRU[Hashable, _Entry] = BytesLRU(
             size if max_bytes is None else max_bytes, (lambda entry: 1) if max_bytes is None else _Entry.size,
-            lambda key, entry: self.revalidator.forget(key))
+            self._evict)
         self._bounded_by_bytes = max_bytes is not None
         self._by_tag: dict[Tag, set[Hashable]] = {}
         self._compact_above = 8 * size  # tags in the reverse index past which the evicted entries' are forgotten
@@ -138,12 +150,15 @@ class ResponseCache:
         try:  # not ``get``: an LRU's is a second lookup on every hit, and a miss costs a computation anyway
             entry = self._entries[key]
         except KeyError:
+            self.on_miss(EVICTED if key in self._evicted else FIRST)
             return None
         if entry.dirty or entry.pending:
+            self.on_miss(CHANGED)
             return None  # changed since kept: re-projected (or recomputed) before it is served again
         now = self.clock()
         if now >= entry.renew_at:
             if now >= entry.until:
+                self.on_miss(CATALOG)
                 self._drop(key)  # its catalog part is over: computed anew
                 return None
             catalog_due = True
@@ -151,6 +166,7 @@ class ResponseCache:
             catalog_due = False
         state = self.policy.judge(now - entry.at, entry.lifetime)
         if state is Freshness.EXPIRED or entry.spent:
+            self.on_miss(EXPIRED)
             if entry.holes is None:
                 self._drop(key)
             return None  # with holes it stays: this request re-projects it (its records looked up again)
@@ -323,6 +339,13 @@ class ResponseCache:
         self._entries.clear()
         self._by_tag.clear()
         self.revalidator.forgive()
+
+    def _evict(self, key: Hashable, entry: _Entry) -> None:
+        """Dropped for room: its refresh backoff goes, its key is remembered a while (a later miss says why)."""
+        self.revalidator.forget(key)
+        self._evicted[key] = None
+        if len(self._evicted) > EVICTED_KEYS:
+            self._evicted.popitem(last=False)
 
     def _drop(self, key: Hashable) -> None:
         """An answer leaves the cache, and its refresh backoff with it."""

@@ -43,6 +43,11 @@ class EdgeMetrics:
         self.answers_computed = Counter("pricing_edge_answers_computed_total",
                                         "Shareable answers computed anew (skeleton, overlay, render), neither served "
                                         "kept nor re-projected", registry=r)
+        self.answer_misses = Counter(
+            "pricing_edge_answer_misses_total",
+            "Answer-cache lookups with no answer to serve as kept, by why: first (none kept here lately), evicted "
+            "(dropped for room), changed (an invalidation marked it), expired (its records past their TTL and "
+            "stale window: re-projected), catalog (its catalog part ended: computed anew)", ["reason"], registry=r)
         self.synthesized = Counter("pricing_edge_synthesized_answers_total",
                                    "Prices-only documents answered from the catalog index without the upstream",
                                    registry=r)

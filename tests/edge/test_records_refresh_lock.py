@@ -150,3 +150,45 @@ async def test_one_erp_read_per_key_per_refresh_window_across_two_processes(
         renewed = lookup_everywhere(replica_processes)
         assert min(a["oldest_ms"] for a in renewed) >= started  # both replicas hold the renewed records
         learned = max(a["newest_ms"] for a in renewed)
+
+
+class CountingLocks(EmbeddedStore):
+    """The embedded store, counting the lock acquisitions asked of it."""
+
+    def __init__(self) -> None:
+        super().__init__(announce=False)
+        self.locks_asked = 0
+
+    async def acquire(self, names: Any, ttl_ms: int, *, holder: str | None = None) -> set[str]:
+        wanted = list(names)
+        self.locks_asked += len(wanted)
+        return await super().acquire(wanted, ttl_ms, holder=holder)
+
+
+async def test_a_refresh_of_keys_another_replica_renewed_takes_them_from_the_store_without_a_lock(
+        erp: ServerThread) -> None:
+    store = CountingLocks()
+    adapters = [SimulatedErpAdapter(erp.base_url, timeout=10) for _ in range(REPLICAS)]
+    ttl = 3.0  # due 2.4 s after a read: well within the simulator's keep-alive (5 s), no connection race
+    first, second = [RecordService(store, adapter, EdgeMetrics(), price_ttl=ttl, erp_budget=10.0)
+                     for adapter in adapters]
+    try:
+        for replica in (first, second):
+            await replica.prices(2, "USD", SKUS)
+        await async_wait_until(lambda: settled([first, second]), what="the first reads to finish")
+        await erp_reads(erp)
+        learned = max(used.as_of_ms for used in (await second.price_lookup(2, "USD", SKUS)).used)
+        await asyncio.sleep(max(0.0, learned / 1000 + ttl * REFRESH_AHEAD + 0.1 - time.time()))
+        started = int(time.time() * 1000)
+        await first.price_lookup(2, "USD", SKUS)  # due: the first replica renews them from the ERP
+        await async_wait_until(lambda: settled([first]), what="the first replica's refresh")
+        assert await erp_reads(erp) == {f"price:2:USD:{sku}": 1 for sku in SKUS}
+        store.locks_asked = 0
+        await second.price_lookup(2, "USD", SKUS)  # due here too (its L1 holds the old copies)
+        await async_wait_until(lambda: settled([second]), what="the second replica's refresh")
+        assert await erp_reads(erp) == {} and store.locks_asked == 0
+        renewed = await second.price_lookup(2, "USD", SKUS)
+        assert (renewed.oldest_ms or 0) >= started and not renewed.stale
+    finally:
+        for adapter in adapters:
+            await adapter.aclose()

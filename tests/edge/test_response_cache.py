@@ -174,3 +174,30 @@ async def test_an_answer_that_leaves_the_cache_leaves_no_refresh_backoff_behind(
     assert cache.refresh("gone meanwhile", evicting)
     await asyncio.gather(*cache.revalidator.background)
     assert cache.get("gone meanwhile") is None and not cache.revalidator.retry_at
+
+
+def test_each_miss_says_why_there_was_no_answer_to_serve() -> None:
+    from pricing_edge.edge.answer_flags import restale
+    from pricing_edge.edge.holes import punch
+    from tests.edge.test_holes import page
+
+    clock, wall = Clock(), Clock()
+    reasons: list[str] = []
+    cache = ResponseCache(ttl=10, size=2, clock=clock, jitter=0.0, restale=restale,
+                          wall_ms=lambda: int(wall.now * 1000), on_miss=reasons.append)
+    assert cache.get("never") is None
+    for key in ("a", "b", "c"):  # room for two: "a" is evicted
+        cache.put(key, b"x", [price_tag(1, key)], lifetime=10)
+    assert cache.get("a") is None and cache.get("b") is not None
+    result, overlay = page()
+    kept = punch(result, overlay, 7, int((wall.now + 30) * 1000))  # its catalog part ends in 30 s
+    assert kept is not None
+    cache.put("plp", kept.body(), [price_tag(7, "A")], lifetime=10, holes=kept)
+    cache.invalidate([price_tag(7, "A")])
+    assert cache.get("plp") is None  # marked: re-projected before it is served
+    cache.reprojected("plp", cache.reprojectable("plp"), kept, kept.body(), 10)  # type: ignore[arg-type]
+    clock.now += 21  # past its records' TTL and its stale window
+    assert cache.get("plp") is None
+    clock.now += 10
+    assert cache.get("plp") is None  # its catalog part is over
+    assert reasons == ["first", "evicted", "changed", "expired", "catalog"]

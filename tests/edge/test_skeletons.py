@@ -53,3 +53,61 @@ async def test_a_skeleton_never_kept_is_none(store: Store) -> None:
     cache = SkeletonCache(store, metrics, ttl=300)
     assert await cache.get("sk:never") is None
     assert metrics.value("pricing_edge_cache_lookups_total", {"tier": "l2", "kind": "skeleton", "result": "miss"}) == 1
+
+
+class Wall:
+    """The time skeletons are stamped and judged in, moved only by the test."""
+
+    def __init__(self) -> None:
+        self.ms = 1_000_000
+
+    def __call__(self) -> int:
+        return self.ms
+
+
+async def test_past_its_ttl_a_skeleton_is_renewable_for_one_more_ttl_then_not(store: Store) -> None:
+    wall = Wall()
+    cache = SkeletonCache(store, EdgeMetrics(), ttl=300, wall_ms=wall)
+    await cache.put("sk:one", page(1), dumps(page(1)))
+    kept = await cache.get("sk:one")
+    assert kept is not None and cache.fresh(kept) and not cache.renewable(kept)
+    wall.ms += 300_000
+    kept = await cache.get("sk:one")  # still given: the caller decides what a stale one is good for
+    assert kept is not None and not cache.fresh(kept) and cache.renewable(kept)
+    wall.ms += 300_000
+    assert not cache.renewable(kept)  # past one more TTL: BigCommerce is asked on the request
+
+
+async def test_a_renewal_runs_once_per_key_at_a_time_and_says_whether_it_renewed(store: Store) -> None:
+    import asyncio
+
+    wall = Wall()
+    cache = SkeletonCache(store, EdgeMetrics(), ttl=300, wall_ms=wall)
+    await cache.put("sk:one", page(1), dumps(page(1)))
+    wall.ms += 301_000
+    release = asyncio.Event()
+    calls = 0
+
+    async def refresh() -> None:  # what the compute path does: asks BigCommerce and keeps its answer
+        nonlocal calls
+        calls += 1
+        await release.wait()
+        await cache.put("sk:one", page(2), dumps(page(2)))
+
+    assert cache.renew("sk:one", refresh)
+    assert not cache.renew("sk:one", refresh)  # one is running: not a second
+    release.set()
+    await asyncio.gather(*cache.renewals.background)
+    assert calls == 1 and not cache.renewals.failing("sk:one")
+    renewed = await cache.get("sk:one")
+    assert renewed is not None and cache.fresh(renewed) and renewed.body == page(2)
+
+    wall.ms += 301_000
+
+    async def fails() -> None:  # BigCommerce down: nothing kept
+        return None
+
+    assert cache.renew("sk:one", fails)
+    await asyncio.gather(*cache.renewals.background)
+    assert cache.renewals.failing("sk:one")  # what is built on it says upstream degraded
+    assert not cache.renew("sk:one", fails)  # spaced: not asked again at once

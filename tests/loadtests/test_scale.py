@@ -79,6 +79,14 @@ def test_the_report_says_what_the_bounded_caches_held() -> None:
     assert "100,000 SKUs: L1 records 128.0 MB, answers 64.0 MB, skeletons 1.0 MB, catalog index 0.0 MB" in text
 
 
+def test_the_report_says_why_answers_were_missed() -> None:
+    size = _size(100_000, 4.0, 90.0, 380.0)
+    size["plp"]["answers"] = {"hits": 900, "misses": 100, "reprojected": 60, "computed": 40,
+                              "missed": {"first": 10, "evicted": 30, "changed": 0, "expired": 55, "catalog": 5}}
+    text = "\n".join(scale_report.markdown({"rate": 1000.0, "duration_s": 10, "sizes": [size]}, None))
+    assert "100,000 SKUs: first 10, evicted 30, changed 0, expired 55, catalog 5." in text
+
+
 @pytest.mark.bench  # the real system, two simulators at a small catalog: `make bench` runs it first
 def test_the_scale_scenario_measures_each_size_on_a_system_of_its_own(redis_url: str, tmp_path: Path) -> None:
     options = scale.ScaleOptions(sizes=[1200], rate=5, duration=1, cycle=60, workers=2, redis_url=redis_url,
