@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -209,11 +210,16 @@ class ComputePath:
             synthesized = self.synthesizer.answer(root_field, collector, scope.visibility_key)
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
-                data = overlay.render(synthesized["data"], root, [root_field])
+                data = overlay.render(synthesized.body["data"], root, [root_field])
                 filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
-                    return self._respond({"data": data}, document, cache_key, filled, generation)
+                    # Kept with holes until the index would no longer build it: an event re-projects it, as
+                    # any other kept answer, rather than dropping it to be built, filled and serialized anew.
+                    left = synthesized.ends - self.index.clock()
+                    until_ms = self.responses.wall_ms() + int(left * 1000) if left < math.inf else None
+                    holes = None if until_ms is None else (overlay, scope.price_list_id, until_ms)
+                    return self._respond({"data": data}, document, cache_key, filled, generation, holes)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
         catalog_ms = skeleton_now_ms()  # when the catalog part was learned
