@@ -21,7 +21,7 @@ from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.document import SKU_ALIAS
 from pricing_edge.edge.fields import FieldCollector, Memo, shared_memo
-from pricing_edge.edge.holes import DETACHED, Holes, kept_site_bytes, punch
+from pricing_edge.edge.holes import DETACHED, Holes, KeptOverlay, _plans_bytes, kept_site_bytes, punch
 from pricing_edge.edge.overlay import Overlay, Packed, Records
 from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.reprojection import Reprojection
@@ -145,7 +145,22 @@ def test_a_kept_answer_shares_its_documents_field_memo_and_is_not_counted_for_it
     holes = punch(result, overlay, 1, 10**15)
     assert holes is not None and holes.overlay.collector.memo is memo
     counted = holes.size()
-    assert reprojected(holes, found) == holes.body() and holes.size() == counted
+    assert reprojected(holes, found) == holes.body()
+    assert isinstance(holes.overlay, KeptOverlay)
+    assert holes.size() == counted + _plans_bytes(holes.overlay.plans)  # its own plans only, not the memo
+
+
+def test_a_kept_answers_reprojections_plan_its_projections_once_and_count_them() -> None:
+    found = records(["SKU-1", "SKU-2"])
+    result, overlay = computed([upstream_product(1), upstream_product(2, tiers=3)], found, shared_memo())
+    holes = punch(result, overlay, 1, 10**15)  # the document's memo: what grows is the answer's plans alone
+    assert holes is not None and isinstance(holes.overlay, KeptOverlay) and not holes.overlay.plans
+    before = holes.size()
+    first = reprojected(holes, found)
+    plans = dict(holes.overlay.plans)
+    assert plans and holes.size() == before + _plans_bytes(plans)
+    assert reprojected(holes, found) == first == holes.body()  # the same bytes from the same plans
+    assert holes.overlay.plans == plans and all(holes.overlay.plans[key] is plan for key, plan in plans.items())
 
 
 def test_the_kept_answer_leaves_the_computed_page_as_it_was() -> None:
