@@ -42,22 +42,20 @@ class Flags:
 
 
 def flags(used: Iterable[UsedRecord], unreachable: Iterable[str], now_ms: int) -> Flags:
+    return flags_from(bounds(used), unreachable, now_ms)
+
+
+def flags_from(judged: tuple[int, int] | None, unreachable: Iterable[str], now_ms: int) -> Flags:
+    """``flags`` from the records' ``bounds`` (for a caller that needs those too)."""
     degraded = tuple(sorted(set(unreachable)))
     unknown = [name for name in degraded if name not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown systems: {unknown}")
-    judged = bounds(used)
     if judged is None:
         return Flags(bool(degraded), None, degraded)
     oldest, until = judged
     # Stale when any record is no longer fresh (``UsedRecord.fresh_at``): when the first to turn has turned.
     return Flags(bool(degraded) or now_ms >= until, oldest, degraded)
-
-
-def fresh_until_ms(used: Iterable[UsedRecord]) -> int | None:
-    """When an answer built from these records turns stale (None: it uses none)."""
-    judged = bounds(used)
-    return None if judged is None else judged[1]
 
 
 def bounds(used: Iterable[UsedRecord]) -> tuple[int, int] | None:

@@ -65,6 +65,7 @@ from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import SkeletonCache
 from pricing_edge.edge.skeletons import now_ms as skeleton_now_ms
 from pricing_edge.edge.synthesis import Synthesizer
+from pricing_edge.edge.unreserved import Unreserved
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -154,6 +155,7 @@ class ComputePath:
         # the client's own document (the rewritten one the upstream scored is larger), hits included.
         self.scores_complexity = False
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
+        self.unreserved = Unreserved(records.clock.monotonic)  # told by the app's invalidations (``forget``)
 
     def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
         """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
@@ -437,13 +439,19 @@ class ComputePath:
         if self.cart_path is None or not lookup.found:
             return lookup.found
         guard = self.cart_path.guard
+        # SKUs lately read with no hold are not asked again (``edge/unreserved.py``) — unless this process has
+        # promised units while Redis was down: then Redis, or the Redis-down rule, says.
+        known = self.unreserved.known(lookup.found) if not guard.redis_down.promised else set()
+        wanted = [sku for sku in lookup.found if sku not in known]
+        generation, read_at = self.unreserved.generation, self.unreserved.clock()
         try:
-            reserved = await guard.reservations.reserved_many(list(lookup.found))
+            reserved = await guard.reservations.reserved_many(wanted) if wanted else {}
         except StoreError:  # Redis unreachable: less what this process last saw held and promised since
             reserved = {sku: guard.redis_down.last_seen.get(sku, 0) + guard.redis_down.promised.get(sku, 0)
                         for sku in lookup.found}
         else:
             guard.redis_down.seen(reserved)
+            self.unreserved.learn(reserved, generation, read_at)
         return {sku: {level.location_id: level for level in less_reservations(list(levels.values()), reserved[sku])}
                 if reserved.get(sku, 0) > 0 else levels for sku, levels in lookup.found.items()}
 

@@ -62,13 +62,16 @@ class Holes:
     # and of the records used (the same keys each time): estimated once, as walking them is ~2 ms a page.
     frame_bytes: int = 0
     used_bytes: int | None = None
+    values_bytes: int | None = None  # its values' (estimated once, then kept up by ``with_values``)
 
     def size(self) -> int:
         """Bytes it holds, estimated: its frame, its values, the records it used and its overlay's field memo."""
         if self.used_bytes is None:
             self.used_bytes = estimate(self.used_by_key)
+        if self.values_bytes is None:
+            self.values_bytes = estimate(self.values)
         memo = self.overlay.memo_bytes() if isinstance(self.overlay, KeptOverlay) else 0
-        return self.frame_bytes + estimate(self.values) + self.used_bytes + memo
+        return self.frame_bytes + self.values_bytes + self.used_bytes + memo
 
     @property
     def flags_hole(self) -> int:
@@ -94,12 +97,18 @@ class Holes:
 
     def with_values(self, changed: dict[int, bytes], used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes:
         values = list(self.values)
+        # ``estimate(values)`` kept up value by value (a list of bytes: the list's size and each one's), not walked
+        values_bytes = self.values_bytes
         for index, value in changed.items():
-            values[index] = exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
+            before, values[index] = values[index], exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
+            if values_bytes is not None:
+                values_bytes += sys.getsizeof(values[index]) - sys.getsizeof(before)
+        if values_bytes is not None:
+            values_bytes += sys.getsizeof(values) - sys.getsizeof(self.values)
         same_records = used_by_key is None or len(used_by_key) == len(self.used_by_key or ())
         return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
                      self.price_list_id, self.order, self.used_by_key if used_by_key is None else used_by_key,
-                     self.frame_bytes, self.used_bytes if same_records else None)
+                     self.frame_bytes, self.used_bytes if same_records else None, values_bytes)
 
 
 class _Detached(dict[str, Any]):

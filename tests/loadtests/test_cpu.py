@@ -52,5 +52,5 @@ def test_the_cpu_an_event_costs_the_kept_answers_is_measured() -> None:
 
     with simulators() as layout:
         found = asyncio.run(measure(layout, 4))
-    assert set(found) == {"cpu_us", "reprojected", "computed", "sites", "requests", "hits_cpu_us"}
-    assert found["reprojected"] > 0 and found["requests"] > 0  # each event touched kept answers
+    assert set(found) == {"cpu_us", "reprojected", "computed", "sites", "asked", "hit_cpu_us"}
+    assert found["reprojected"] > 0 and found["asked"] > 0  # each event touched kept answers
