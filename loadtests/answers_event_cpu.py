@@ -20,13 +20,12 @@ import cProfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp
 
-from loadtests.hit_cpu import call, post, serve_and_run, write_profile
+from loadtests.hit_cpu import call, post, tool_main, write_profile
 from loadtests.scenarios import Catalog, Request, plp_product_ids
 from pricing_edge.config import Settings
 from pricing_edge.demo import demo_settings, edge_app
@@ -132,11 +131,8 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.answers_event_cpu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--events", type=int, default=200, help="events applied, one after the other")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of the events and requests")
-    serve_and_run(run, parser.parse_args())
+    tool_main("loadtests.answers_event_cpu", __doc__, run, ("events", 200, "events applied, one after the other"),
+              "the events and the requests after them")
 
 
 if __name__ == "__main__":

@@ -170,5 +170,17 @@ def serve_and_run(run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any,
         asyncio.run(run(args, layout))
 
 
+def tool_main(module: str, doc: str | None, run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any, Any, None]],
+              count: tuple[str, int, str], profiled: str) -> None:
+    """A CPU tool's command line — ``--<count>`` (name, default, help) and ``--profile`` — then ``run`` against the
+    demo's simulators."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    name, default, text = count
+    parser.add_argument(f"--{name}", type=int, default=default, help=text)
+    parser.add_argument("--profile", type=Path, default=None, help=f"write a cProfile of {profiled}")
+    serve_and_run(run, parser.parse_args())
+
+
 if __name__ == "__main__":
     main()

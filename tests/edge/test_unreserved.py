@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from pricing_edge.edge.cache_updater import Invalidation
@@ -23,46 +22,38 @@ from tests.support.polling import wait_until
 from tests.support.servers import on_loop
 
 
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_only_zeros_are_known_and_only_for_the_trusted_time() -> None:
-    clock = Ticks()
-    unreserved = Unreserved(clock, trusted_for=1.0)
-    unreserved.learn({"A": 0, "B": 3}, unreserved.generation, clock())
+    clock = ManualClock()
+    unreserved = Unreserved(clock.monotonic, trusted_for=1.0)
+    unreserved.learn({"A": 0, "B": 3}, unreserved.generation, clock.monotonic())
     assert unreserved.known(["A", "B", "C"]) == {"A"}  # a live hold may expire silently: never kept
-    clock.now += 0.9
+    clock.advance(0.9)
     assert unreserved.known(["A"]) == {"A"}
-    clock.now += 0.2
+    clock.advance(0.2)
     assert unreserved.known(["A"]) == set()  # lapsed: asked again
-    unreserved.learn({"A": 0}, unreserved.generation, clock())
-    unreserved.learn({"A": 2}, unreserved.generation, clock())
+    unreserved.learn({"A": 0}, unreserved.generation, clock.monotonic())
+    unreserved.learn({"A": 2}, unreserved.generation, clock.monotonic())
     assert unreserved.known(["A"]) == set()  # a hold seen since: no longer known as free
 
 
 def test_a_message_naming_a_sku_forgets_it_and_a_read_it_crossed_teaches_nothing() -> None:
-    clock = Ticks()
-    unreserved = Unreserved(clock)
-    unreserved.learn({"A": 0, "B": 0}, unreserved.generation, clock())
+    clock = ManualClock()
+    unreserved = Unreserved(clock.monotonic)
+    unreserved.learn({"A": 0, "B": 0}, unreserved.generation, clock.monotonic())
     started = unreserved.generation
     unreserved.forget(["A"])
     assert unreserved.known(["A", "B"]) == {"B"}
-    unreserved.learn({"A": 0}, started, clock())  # began before the message, answered after: maybe the old state
+    unreserved.learn({"A": 0}, started, clock.monotonic())  # began before the message, answered after: maybe the old state
     assert unreserved.known(["A"]) == set()
     unreserved.clear()
     assert unreserved.known(["B"]) == set()
 
 
 def test_past_its_bound_the_table_is_emptied_not_grown() -> None:
-    clock = Ticks()
-    unreserved = Unreserved(clock, max_skus=2)
-    unreserved.learn({"A": 0, "B": 0, "C": 0}, unreserved.generation, clock())
-    unreserved.learn({"D": 0}, unreserved.generation, clock())
+    clock = ManualClock()
+    unreserved = Unreserved(clock.monotonic, max_skus=2)
+    unreserved.learn({"A": 0, "B": 0, "C": 0}, unreserved.generation, clock.monotonic())
+    unreserved.learn({"D": 0}, unreserved.generation, clock.monotonic())
     assert unreserved.known(["A", "B", "C", "D"]) == {"D"}
 
 
@@ -81,10 +72,8 @@ def parts(system: System) -> Any:
 
 
 def shown(system: System) -> dict[str, int]:
-    response = httpx.post(system.edge_url, json={"query": PAGE, "variables": {"categoryId": system.fixtures["category_id"]}},
-                          headers=system.buyer("guest")["headers"], timeout=30)
-    assert response.status_code == 200, response.text
-    edges = response.json()["data"]["site"]["category"]["products"]["edges"]
+    edges = system.query(PAGE, "guest", {"categoryId": system.fixtures["category_id"]})["data"]["site"]["category"][
+        "products"]["edges"]
     return {e["node"]["sku"]: e["node"]["inventory"]["aggregated"]["availableToSell"] for e in edges}
 
 
