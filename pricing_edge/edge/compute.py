@@ -156,6 +156,8 @@ class ComputePath:
         self.scores_complexity = False
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
         self.unreserved = Unreserved(records.clock.monotonic)  # told by the app's invalidations (``forget``)
+        # by whether the re-projection was kept: a metric's ``labels`` takes a lock and a lookup on every call
+        self._reprojections = {kept: metrics.reprojections.labels("kept" if kept else "served") for kept in (True, False)}
 
     def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
         """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
@@ -212,6 +214,7 @@ class ComputePath:
             synthesized = self.synthesizer.answer(root_field, collector, scope.visibility_key)
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
+                overlay.records_only = True
                 data = overlay.render(synthesized.body["data"], root, [root_field])
                 filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(verified)
                 if filled.complete:
@@ -312,7 +315,7 @@ class ComputePath:
             self.responses.abandon(cache_key, began)
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
-        self.metrics.reprojections.labels("kept" if kept else "served").inc()
+        self._reprojections[kept].inc()
         self.metrics.reprojected_sites.inc(done.sites)
         return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 

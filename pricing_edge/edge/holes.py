@@ -251,6 +251,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
         collector = FieldCollector(collector.schema, collector.fragments, collector.variables)
     light = KeptOverlay(overlay.schema, collector, overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields
+    light.records_only = overlay.records_only
     by_tag = site_tags(sites, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
     # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list

@@ -197,7 +197,8 @@ async def reproject(holes: Holes, dirty: frozenset[int], look: LookUp, degraded:
         used.pop(key, None)
     used.update(looked.used)
     again = Reprojection(holes, chosen)
-    again.fill(looked.records)
+    if again.fill(looked.records) and holes.overlay.records_only:
+        return None  # a record it showed is gone, and it has no BigCommerce value to show instead
     filled = Filled(touched=True, used=list(used.values()), degraded=looked.degraded | degraded)
     flags, keep_for = filled.judged(now_ms(), longest)
     changed_values = dict(again.values)

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
+import pytest
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NameNode, OperationDefinitionNode, build_schema, parse
 
 from pricing_edge.domain.inventory import StockLevel
@@ -24,7 +27,7 @@ from pricing_edge.edge.fields import FieldCollector, Memo, shared_memo
 from pricing_edge.edge.holes import DETACHED, Holes, KeptOverlay, _plans_bytes, kept_site_bytes, punch
 from pricing_edge.edge.overlay import Overlay, Packed, Records
 from pricing_edge.edge.caching.l1 import estimate
-from pricing_edge.edge.reprojection import Reprojection
+from pricing_edge.edge.reprojection import Looked, Reprojection, reproject
 from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.sim.storefront.schema import sdl
 
@@ -182,3 +185,24 @@ def test_a_kept_sites_own_bytes_are_its_estimate_less_the_documents_nodes_and_th
     holes = kept([upstream_product(1), upstream_product(2, tiers=3)], records(["SKU-1", "SKU-2"]))
     for site in holes.sites:
         assert kept_site_bytes(site) == estimate(site) - estimate(site.nodes) - estimate(site.out)
+
+
+@pytest.mark.parametrize("records_only", [False, True])
+async def test_a_kept_answer_whose_records_are_gone_shows_bigcommerces_value_or_if_it_has_none_is_computed_anew(
+        records_only: bool) -> None:
+    """A synthesized answer's sites hold no BigCommerce value (``Overlay.records_only``): with its records gone it
+    is not re-projected into nulls but computed anew — asked of BigCommerce, as a from-scratch compute would."""
+    result, overlay = computed([upstream_product(1)], records(["SKU-1"]))
+    overlay.records_only = records_only
+    holes = punch(result, overlay, 1, 10**15)
+    assert holes is not None and holes.overlay.records_only is records_only
+
+    async def gone(prices: Mapping[str, set[str]], stock: set[str]) -> Looked:
+        return Looked()  # no record found any more
+
+    done = await reproject(holes, frozenset(), gone, set(), lambda: 10**12, 60.0)
+    if records_only:
+        assert done is None
+    else:
+        assert done is not None and orjson.loads(done.body)["data"] == orjson.loads(dumps(computed(
+            [upstream_product(1)], Records())[0]))["data"]  # BigCommerce's own values, as computed without records
