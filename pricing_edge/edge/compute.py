@@ -50,6 +50,7 @@ from pricing_edge.edge.document import (
     variant_page_query,
 )
 from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.hit_response import HitResponse
 from pricing_edge.edge.holes import punch
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
 from pricing_edge.edge.listing.answer import listing_answer
@@ -93,7 +94,9 @@ class Answer:
         return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers,
                    isinstance(response, PersonalResponse), response.headers.get(COMPLEXITY_HEADER))
 
-    def response(self) -> Response:
+    def response(self) -> Response | HitResponse:
+        if self.status == 200:  # sent as a hit is: the same messages, with no Response built around them
+            return HitResponse(self.body, self.stale, self.complexity)
         headers = headers_for(self.stale)
         if self.complexity:
             headers[COMPLEXITY_HEADER] = self.complexity
