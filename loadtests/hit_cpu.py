@@ -18,7 +18,7 @@ import pstats
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,15 @@ START_SECONDS = 60.0
 
 async def call(app: ASGIApp, request: Request) -> tuple[int, bytes]:
     """One POST /graphql straight into ``app``: its status and body."""
-    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
-    headers.append((b"content-length", str(len(request.body)).encode()))
+    return await post(app, "/graphql", request.body, request.headers)
+
+
+async def post(app: ASGIApp, path: str, body: bytes, sent_headers: Mapping[str, str]) -> tuple[int, bytes]:
+    """One POST of ``body`` to ``path`` straight into ``app``: its status and body."""
+    headers = [(k.lower().encode(), v.encode()) for k, v in sent_headers.items()]
+    headers.append((b"content-length", str(len(body)).encode()))
     scope: dict[str, Any] = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
-                             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "root_path": "",
+                             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
                              "query_string": b"", "headers": headers, "client": ("127.0.0.1", 40000),
                              "server": ("127.0.0.1", 8080), "state": {}}
     sent = False
@@ -52,7 +57,7 @@ async def call(app: ASGIApp, request: Request) -> tuple[int, bytes]:
         if sent:
             await asyncio.sleep(3600)
         sent = True
-        return {"type": "http.request", "body": request.body, "more_body": False}
+        return {"type": "http.request", "body": body, "more_body": False}
 
     async def send(message: Message) -> None:
         nonlocal status
@@ -163,6 +168,18 @@ def serve_and_run(run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any,
     """``run`` against the demo's simulators, stopped after."""
     with simulators() as layout:
         asyncio.run(run(args, layout))
+
+
+def tool_main(module: str, doc: str | None, run: Callable[[argparse.Namespace, DemoLayout], Coroutine[Any, Any, None]],
+              count: tuple[str, int, str], profiled: str) -> None:
+    """A CPU tool's command line — ``--<count>`` (name, default, help) and ``--profile`` — then ``run`` against the
+    demo's simulators."""
+    parser = argparse.ArgumentParser(prog=f"python -m {module}", description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    name, default, text = count
+    parser.add_argument(f"--{name}", type=int, default=default, help=text)
+    parser.add_argument("--profile", type=Path, default=None, help=f"write a cProfile of {profiled}")
+    serve_and_run(run, parser.parse_args())
 
 
 if __name__ == "__main__":

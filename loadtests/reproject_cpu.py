@@ -15,10 +15,9 @@ import argparse
 import cProfile
 import statistics
 import time
-from pathlib import Path
 from typing import Any
 
-from loadtests.hit_cpu import call, serve_and_run, write_profile
+from loadtests.hit_cpu import call, tool_main, write_profile
 from loadtests.scenarios import Catalog
 from pricing_edge.config import Settings
 from pricing_edge.demo import demo_settings, edge_app
@@ -92,11 +91,8 @@ async def run(args: argparse.Namespace, layout: DemoLayout) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m loadtests.reproject_cpu", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=200, help="re-projections of each kept answer per round")
-    parser.add_argument("--profile", type=Path, default=None, help="write a cProfile of every-field re-projections")
-    serve_and_run(run, parser.parse_args())
+    tool_main("loadtests.reproject_cpu", __doc__, run,
+              ("rounds", 200, "re-projections of each kept answer per round"), "every-field re-projections")
 
 
 if __name__ == "__main__":

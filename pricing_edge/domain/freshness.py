@@ -42,19 +42,29 @@ class Flags:
 
 
 def flags(used: Iterable[UsedRecord], unreachable: Iterable[str], now_ms: int) -> Flags:
-    records = list(used)
+    return flags_from(bounds(used), unreachable, now_ms)
+
+
+def flags_from(judged: tuple[int, int] | None, unreachable: Iterable[str], now_ms: int) -> Flags:
+    """``flags`` from the records' ``bounds`` (for a caller that needs those too)."""
     degraded = tuple(sorted(set(unreachable)))
     unknown = [name for name in degraded if name not in SYSTEMS]
     if unknown:
         raise ValueError(f"unknown systems: {unknown}")
-    stale = bool(degraded) or any(not record.fresh_at(now_ms) for record in records)
-    oldest = min((record.as_of_ms for record in records), default=None)
-    return Flags(stale, oldest, degraded)
+    if judged is None:
+        return Flags(bool(degraded), None, degraded)
+    oldest, until = judged
+    # Stale when any record is no longer fresh (``UsedRecord.fresh_at``): when the first to turn has turned.
+    return Flags(bool(degraded) or now_ms >= until, oldest, degraded)
 
 
-def fresh_until_ms(used: Iterable[UsedRecord]) -> int | None:
-    """When an answer built from these records turns stale (None: it uses none)."""
-    return min((record.as_of_ms + record.ttl_ms for record in used), default=None)
+def bounds(used: Iterable[UsedRecord]) -> tuple[int, int] | None:
+    """When the oldest record used was learned, and when the first turns stale; None: it uses none. Lists, not
+    a call per record: a re-projection judges every record a page used (~50) to change one field."""
+    records = used if isinstance(used, list) else list(used)
+    if not records:
+        return None
+    return min([record.as_of_ms for record in records]), min([record.as_of_ms + record.ttl_ms for record in records])
 
 
 def iso_ms(ms: int | None) -> str | None:

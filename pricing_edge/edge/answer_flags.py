@@ -8,7 +8,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pricing_edge.domain.freshness import Flags, UsedRecord, flags, fresh_until_ms
+from pricing_edge.domain.freshness import Flags, UsedRecord, bounds, flags, flags_from
 from pricing_edge.edge.records import Lookup
 from pricing_edge.edge.response_cache import Tag
 from pricing_edge.jsonio import dumps
@@ -45,10 +45,14 @@ class Filled:
     def flags(self, now_ms: int) -> Flags:
         return flags(self.used, self.degraded, now_ms)
 
-    def lifetime(self, now_ms: int, longest: float) -> float:
-        """Seconds an answer built now stays fresh: until its first record's TTL ends, at most ``longest``."""
-        until = fresh_until_ms(self.used)
-        return longest if until is None else max(0.0, min(longest, (until - now_ms) / 1000))
+    def judged(self, now_ms: int, longest: float) -> tuple[Flags, float | None]:
+        """Its flags and, when fresh, the seconds an answer built now stays so: until its first record's TTL
+        ends, at most ``longest``. One pass over the records used: a re-projection judges all of its page's."""
+        judged = bounds(self.used)
+        found = flags_from(judged, self.degraded, now_ms)
+        if found.stale:
+            return found, None
+        return found, longest if judged is None else max(0.0, min(longest, (judged[1] - now_ms) / 1000))
 
 
 @dataclass(frozen=True)
@@ -61,14 +65,12 @@ class Finished:
 def finish(result: dict[str, Any], filled: Filled, now_ms: int, longest: float) -> Finished:
     """An answer's bytes with its flags as of ``now_ms``: only a fresh one may be kept, and only until its
     first record's TTL ends (at most ``longest``)."""
-    flags = filled.flags(now_ms)
+    flags, keep_for = filled.judged(now_ms, longest)
     if filled.touched:
         result["extensions"] = {"pricingEdge": flags.as_json()}
         if filled.listing_changed:
             result["extensions"]["pricingEdge"]["listingChanged"] = True
-    stale = filled.touched and flags.stale
-    keep_for = None if flags.stale else filled.lifetime(now_ms, longest)
-    return Finished(dumps(result), stale, keep_for)
+    return Finished(dumps(result), filled.touched and flags.stale, keep_for)
 
 
 def headers_for(stale: bool) -> dict[str, str]:

@@ -197,6 +197,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         tags: list[Tag] = [price_tag(price_list_id, sku) for price_list_id, _, sku in change.prices]
         tags += [stock_tag(sku) for sku in change.stock]
         tags += [stock_tag(sku) for sku in change.reserved]  # the records stand; the stock shown moved
+        if change.reserved and parts.graphql:
+            parts.graphql.unreserved.forget(change.reserved)  # read from Redis again by the re-projections
         for customer_id in change.customers:
             if parts.buyers:
                 parts.buyers.forget_customer(customer_id)
@@ -209,6 +211,8 @@ def create_edge_app(settings: Settings, store: Store, erp: ErpAdapter,
         """The invalidation channel was down: what this process holds may have missed changes."""
         parts.records.drop_all()
         parts.responses.clear()
+        if parts.graphql:
+            parts.graphql.unreserved.clear()
         if parts.buyers:
             parts.buyers.forget_customers()
         log.warning("invalidation channel restored: dropped this process's records and kept answers")

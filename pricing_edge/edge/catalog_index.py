@@ -10,10 +10,11 @@ memory per product. An evicted or expired product is simply unknown again: BigCo
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from pricing_edge.edge.caching.bounded import BytesLRU
@@ -36,6 +37,8 @@ class KnownProduct:
     entity_id: int
     sku: str
     variants: tuple[tuple[int, str], ...]  # (variant entity id, sku), default first
+    # clock seconds when it is no longer known as shown to the scope asked about (an answer built from it ends)
+    ends: float = field(default=math.inf, compare=False)
 
 
 class _Known(NamedTuple):
@@ -122,7 +125,7 @@ class CatalogIndex:
         if shown is None or self.clock() - shown >= self.ttl:
             return None
         assert product_id is not None
-        return KnownProduct(product_id, known.sku, known.variants)
+        return KnownProduct(product_id, known.sku, known.variants, shown + self.ttl)
 
     def sku_for(self, product_id: int | None, variant_id: int | None) -> str | None:
         """A line item's SKU, from what answers have shown (None when unknown)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -49,6 +50,7 @@ from pricing_edge.edge.document import (
     variant_page_query,
 )
 from pricing_edge.edge.fields import FieldCollector
+from pricing_edge.edge.hit_response import HitResponse
 from pricing_edge.edge.holes import punch
 from pricing_edge.edge.limits import check_limits, complexity, largest_page, operation_named
 from pricing_edge.edge.listing.answer import listing_answer
@@ -63,6 +65,7 @@ from pricing_edge.edge.schema import extension_fields
 from pricing_edge.edge.single_flight import SingleFlight
 from pricing_edge.edge.skeletons import Skeleton, SkeletonCache
 from pricing_edge.edge.synthesis import Synthesizer
+from pricing_edge.edge.unreserved import Unreserved
 from pricing_edge.jsonio import dumps
 from pricing_edge.ops import tracing
 from pricing_edge.ops.metrics import EdgeMetrics
@@ -90,7 +93,9 @@ class Answer:
         return cls(bytes(response.body), response.status_code, STALE_HEADER.lower() in response.headers,
                    isinstance(response, PersonalResponse), response.headers.get(COMPLEXITY_HEADER))
 
-    def response(self) -> Response:
+    def response(self) -> Response | HitResponse:
+        if self.status == 200:  # sent as a hit is: the same messages, with no Response built around them
+            return HitResponse(self.body, self.stale, self.complexity)
         headers = headers_for(self.stale)
         if self.complexity:
             headers[COMPLEXITY_HEADER] = self.complexity
@@ -152,6 +157,9 @@ class ComputePath:
         # the client's own document (the rewritten one the upstream scored is larger), hits included.
         self.scores_complexity = False
         self._complexity: LRUCache[tuple[Any, ...], str] = LRUCache(maxsize=20_000)
+        self.unreserved = Unreserved(records.clock.monotonic)  # told by the app's invalidations (``forget``)
+        # by whether the re-projection was kept: a metric's ``labels`` takes a lock and a lookup on every call
+        self._reprojections = {kept: metrics.reprojections.labels("kept" if kept else "served") for kept in (True, False)}
 
     def complexity_of(self, cache_key: tuple[Any, ...]) -> str | None:
         """The client's document's complexity score for an answer (``X-Bc-Graphql-Complexity``), once the upstream
@@ -212,11 +220,17 @@ class ComputePath:
             synthesized = self.synthesizer.answer(root_field, collector, scope.visibility_key)
             if synthesized is not None:
                 overlay = Overlay(self.schema, collector, scope.currency)
-                data = overlay.render(synthesized["data"], root, [root_field])
+                overlay.records_only = True
+                data = overlay.render(synthesized.body["data"], root, [root_field])
                 filled = (await self._fill(overlay, scope, self._erp_deadline(request))).merge(verified)
                 if filled.complete:
                     self.metrics.synthesized.inc()
-                    return self._respond({"data": data}, document, cache_key, filled, generation)
+                    # Kept with holes until the index would no longer build it: an event re-projects it, as
+                    # any other kept answer, rather than dropping it to be built, filled and serialized anew.
+                    left = synthesized.ends - self.index.clock()
+                    until_ms = self.responses.wall_ms() + int(left * 1000) if left < math.inf else None
+                    holes = None if until_ms is None else (overlay, scope.price_list_id, until_ms)
+                    return self._respond({"data": data}, document, cache_key, filled, generation, holes)
         catalog_note = Filled()
         fresh_raw: bytes | None = None  # BigCommerce's answer as received, when this request asked for one
         catalog_ms = self.skeletons.wall_ms()  # when the catalog part was learned
@@ -320,7 +334,7 @@ class ComputePath:
             self.responses.abandon(cache_key, began)
             return None
         kept = self.responses.reprojected(cache_key, began, done.holes, done.body, done.keep_for)
-        self.metrics.reprojections.labels("kept" if kept else "served").inc()
+        self._reprojections[kept].inc()
         self.metrics.reprojected_sites.inc(done.sites)
         return Answer(done.body, 200, done.stale, False, self.complexity_of(cache_key))
 
@@ -448,13 +462,19 @@ class ComputePath:
         if self.cart_path is None or not lookup.found:
             return lookup.found
         guard = self.cart_path.guard
+        # SKUs lately read with no hold are not asked again (``edge/unreserved.py``) — unless this process has
+        # promised units while Redis was down: then Redis, or the Redis-down rule, says.
+        known = self.unreserved.known(lookup.found) if not guard.redis_down.promised else set()
+        wanted = [sku for sku in lookup.found if sku not in known]
+        generation, read_at = self.unreserved.generation, self.unreserved.clock()
         try:
-            reserved = await guard.reservations.reserved_many(list(lookup.found))
+            reserved = await guard.reservations.reserved_many(wanted) if wanted else {}
         except StoreError:  # Redis unreachable: less what this process last saw held and promised since
             reserved = {sku: guard.redis_down.last_seen.get(sku, 0) + guard.redis_down.promised.get(sku, 0)
                         for sku in lookup.found}
         else:
             guard.redis_down.seen(reserved)
+            self.unreserved.learn(reserved, generation, read_at)
         return {sku: {level.location_id: level for level in less_reservations(list(levels.values()), reserved[sku])}
                 if reserved.get(sku, 0) > 0 else levels for sku, levels in lookup.found.items()}
 

@@ -15,12 +15,12 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import FieldNode, GraphQLSchema
 
 from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.edge.caching.l1 import estimate
 from pricing_edge.edge.fields import FieldCollector, Memo
-from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site
+from pricing_edge.edge.overlay import Needs, Overlay, Packed, Site, Step
 from pricing_edge.jsonio import dumps, exact
 
 Tag = tuple[Hashable, ...]
@@ -62,13 +62,16 @@ class Holes:
     # and of the records used (the same keys each time): estimated once, as walking them is ~2 ms a page.
     frame_bytes: int = 0
     used_bytes: int | None = None
+    values_bytes: int | None = None  # its values' (estimated once, then kept up by ``with_values``)
 
     def size(self) -> int:
         """Bytes it holds, estimated: its frame, its values, the records it used and its overlay's field memo."""
         if self.used_bytes is None:
             self.used_bytes = estimate(self.used_by_key)
+        if self.values_bytes is None:
+            self.values_bytes = estimate(self.values)
         memo = self.overlay.memo_bytes() if isinstance(self.overlay, KeptOverlay) else 0
-        return self.frame_bytes + estimate(self.values) + self.used_bytes + memo
+        return self.frame_bytes + self.values_bytes + self.used_bytes + memo
 
     @property
     def flags_hole(self) -> int:
@@ -94,12 +97,18 @@ class Holes:
 
     def with_values(self, changed: dict[int, bytes], used_by_key: dict[Hashable, UsedRecord] | None = None) -> Holes:
         values = list(self.values)
+        # ``estimate(values)`` kept up value by value (a list of bytes: the list's size and each one's), not walked
+        values_bytes = self.values_bytes
         for index, value in changed.items():
-            values[index] = exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
+            before, values[index] = values[index], exact(value)  # kept: in bytes of its own length (``jsonio.exact``)
+            if values_bytes is not None:
+                values_bytes += sys.getsizeof(values[index]) - sys.getsizeof(before)
+        if values_bytes is not None:
+            values_bytes += sys.getsizeof(values) - sys.getsizeof(self.values)
         same_records = used_by_key is None or len(used_by_key) == len(self.used_by_key or ())
         return Holes(self.overlay, self.sites, self.segments, values, self.by_tag, self.catalog_until_ms,
                      self.price_list_id, self.order, self.used_by_key if used_by_key is None else used_by_key,
-                     self.frame_bytes, self.used_bytes if same_records else None)
+                     self.frame_bytes, self.used_bytes if same_records else None, values_bytes)
 
 
 class _Detached(dict[str, Any]):
@@ -115,20 +124,41 @@ DETACHED: dict[str, Any] = _Detached()
 
 class KeptOverlay(Overlay):
     """A kept answer's overlay: what re-projecting its sites needs. Its field collector is its own, without the
-    memo of the whole page's walk; what that memo grows to as re-projections collect fields is counted."""
+    memo of the whole page's walk; what that memo grows to as re-projections collect fields is counted. So are
+    its projection plans (``Overlay._plan``), which every re-projection of the answer shares: planned anew each
+    time, they were a quarter of a one-field re-projection's CPU."""
 
     def __init__(self, schema: GraphQLSchema, collector: FieldCollector, default_currency: str) -> None:
         super().__init__(schema, collector, default_currency)
         self._memo_counted = (0, 0)  # the memo's entries when last estimated, and its bytes then
+        self._plans_counted = (0, 0)  # the same for its plans
+
+    @property
+    def plans(self) -> dict[tuple[str, int], tuple[list[FieldNode], list[Step]]]:
+        """Its projection plans, for the re-projections of its answer to share."""
+        return self._plans
 
     def memo_bytes(self) -> int:
-        """Its own memo's bytes; none for the document's memo (shared by every answer of it, and bounded)."""
+        """Its own memo's bytes (none for the document's memo: shared by every answer of it, and bounded) and
+        its plans'."""
+        if len(self._plans) != self._plans_counted[0]:  # they only grow: estimated again only when they did
+            self._plans_counted = (len(self._plans), _plans_bytes(self._plans))
         if self.collector.shares_memo:
-            return 0
+            return self._plans_counted[1]
         memo = self.collector.memo
-        if len(memo) != self._memo_counted[0]:  # it only grows: estimated again only when it did
+        if len(memo) != self._memo_counted[0]:
             self._memo_counted = (len(memo), _memo_bytes(memo))
-        return self._memo_counted[1]
+        return self._memo_counted[1] + self._plans_counted[1]
+
+
+def _plans_bytes(plans: dict[tuple[str, int], tuple[list[FieldNode], list[Step]]]) -> int:
+    """Projection plans: their table, keys and steps with their arguments, not the document's nodes and the
+    schema's types they point to."""
+    size = sys.getsizeof(plans)
+    for key, (_, steps) in plans.items():
+        size += sys.getsizeof(key) + 2 * sys.getsizeof(steps)  # the (nodes, steps) pair is about a list's size
+        size += sum(sys.getsizeof(step) + estimate(step.args) for step in steps)
+    return size
 
 
 def _memo_bytes(memo: Memo) -> int:
@@ -221,6 +251,7 @@ def punch(result: dict[str, Any], overlay: Overlay, price_list_id: int, catalog_
         collector = FieldCollector(collector.schema, collector.fragments, collector.variables)
     light = KeptOverlay(overlay.schema, collector, overlay.default_currency)
     light.sites, light.needs, light.extension_fields = sites, _kept_needs(overlay.needs), overlay.extension_fields
+    light.records_only = overlay.records_only
     by_tag = site_tags(sites, price_list_id)
     # A site's field nodes are the prepared document's, shared by every answer of it: not this answer's bytes.
     # The stand-in page is shared by every kept site, the field nodes by every answer of the document, and a list

@@ -132,6 +132,9 @@ class Overlay:
         self.extension_fields: frozenset[tuple[str, str]] = frozenset()
         # Runtime types outside the catalog allow-list met at abstract positions (edge/sharing.py).
         self.personal_types: set[str] = set()
+        # Its sites' upstream values are not BigCommerce's (a synthesized answer, ``edge/synthesis.py``): a site
+        # without its records has nothing to show, and the answer is asked of BigCommerce instead.
+        self.records_only = False
         # ``project``'s plans by (type, id of the field nodes): the nodes are kept with each plan, so an id reused
         # by other nodes never finds a plan that is not theirs.
         self._plans: dict[tuple[str, int], tuple[list[FieldNode], list[Step]]] = {}

@@ -18,7 +18,7 @@ from pricing_edge.domain.freshness import UsedRecord
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.value_digest import price_digest, stock_digest
 from pricing_edge.edge.answer_flags import Filled
-from pricing_edge.edge.holes import Holes, price_tag, stock_tag
+from pricing_edge.edge.holes import Holes, KeptOverlay, price_tag, stock_tag
 from pricing_edge.edge.overlay import Overlay, Records, Site
 from pricing_edge.edge.records import ErpDeadline, Lookup, RecordService
 from pricing_edge.jsonio import dumps
@@ -56,9 +56,11 @@ async def look_up(records: RecordService, shown_stock: ShownStock, price_list_id
     """The records behind ``prices`` (currency → SKUs) and ``stock`` (SKUs), as the overlay's fill reads them:
     together, until the request's one ERP ``deadline``."""
     wanted = [(currency, skus) for currency, skus in prices.items() if skus]
-    lookups = await asyncio.gather(
+    asks: list[Awaitable[Lookup[Any, Any]]] = [
         *(records.price_lookup(price_list_id, currency, skus, deadline) for currency, skus in wanted),
-        *([records.stock_lookup(stock, deadline)] if stock else []))
+        *([records.stock_lookup(stock, deadline)] if stock else [])]
+    # One lookup — a re-projection's usual one field — is awaited as it is: no task to gather it into.
+    lookups = [await asks[0]] if len(asks) == 1 else await asyncio.gather(*asks)
     looked = Looked()
     for (currency, _), lookup in zip(wanted, lookups, strict=False):
         looked.records.prices.update({(currency, key[2]): record for key, record in lookup.found.items()})
@@ -96,6 +98,8 @@ class Reprojection(Overlay):
     def __init__(self, holes: Holes, chosen: Iterable[int]) -> None:
         source = holes.overlay
         super().__init__(source.schema, source.collector, source.default_currency)
+        if isinstance(source, KeptOverlay):
+            self._plans = source.plans  # planned once for every re-projection of the answer
         self.sites = holes.sites
         self.chosen = sorted(chosen)
         self.values: dict[int, bytes] = {}
@@ -188,14 +192,16 @@ async def reproject(holes: Holes, dirty: frozenset[int], look: LookUp, degraded:
                 looked.merge(extra)
                 asked |= more_keys
                 changed |= changed_sites(holes, more_keys, looked)
-    used = {key: record for key, record in (holes.used_by_key or {}).items() if key not in asked} | looked.used
+    used = dict(holes.used_by_key or {})  # what it used, less what it asked for, and what it found now
+    for key in asked.difference(looked.used):
+        used.pop(key, None)
+    used.update(looked.used)
     again = Reprojection(holes, chosen)
-    again.fill(looked.records)
+    if again.fill(looked.records) and holes.overlay.records_only:
+        return None  # a record it showed is gone, and it has no BigCommerce value to show instead
     filled = Filled(touched=True, used=list(used.values()), degraded=looked.degraded | degraded)
-    at = now_ms()
-    flags = filled.flags(at)
+    flags, keep_for = filled.judged(now_ms(), longest)
     changed_values = dict(again.values)
     changed_values[holes.flags_hole] = dumps(flags.as_json())
     patched = holes.with_values(changed_values, used)
-    keep_for = None if flags.stale else filled.lifetime(at, longest)
     return Reprojected(patched.body(), flags.stale, patched, keep_for, len(chosen))

@@ -9,7 +9,8 @@ Anything else — or a product not yet shown to this visibility scope — return
 from __future__ import annotations
 
 import base64
-from typing import Any
+import math
+from typing import Any, NamedTuple
 
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, get_named_type
 
@@ -38,16 +39,28 @@ def global_id(kind: str, entity_id: int) -> str:
     return base64.b64encode(f"{kind}:{entity_id}".encode()).decode()
 
 
+class Synthesized(NamedTuple):
+    """An upstream-shaped answer built from the catalog index, and when it ends: the index's clock seconds at
+    which the first product it shows is no longer known as shown to the scope (a kept answer is then computed
+    anew, as its catalog part would be; ``edge/holes.py``)."""
+
+    body: dict[str, Any]
+    ends: float
+
+
 class Synthesizer:
     def __init__(self, schema: GraphQLSchema, index: CatalogIndex) -> None:
         self.schema = schema
         self.index = index
+        self._ends = math.inf  # of the answer being built: the earliest end of the products it showed
 
-    def answer(self, operation_selection: FieldNode, collector: FieldCollector, visibility_key: str) -> dict[str, Any] | None:
+    def answer(self, operation_selection: FieldNode, collector: FieldCollector, visibility_key: str) -> Synthesized | None:
+        self._ends = math.inf
         try:
-            return {"data": self._object("Query", [operation_selection], collector, visibility_key, None)}
+            data = self._object("Query", [operation_selection], collector, visibility_key, None)
         except CannotSynthesize:
             return None
+        return Synthesized({"data": data}, self._ends)
 
     def _object(self, type_name: str, nodes: list[FieldNode], collector: FieldCollector, visibility_key: str,
                 source: Any) -> dict[str, Any]:
@@ -67,6 +80,7 @@ class Synthesizer:
                 product = self.index.visible(visibility_key, entity_id=args["entityId"])
                 if product is None:
                     raise CannotSynthesize
+                self._ends = min(self._ends, product.ends)
                 out[key] = self._object("Product", fnodes, collector, visibility_key, product)
             elif type_name in ("Product", "Variant"):
                 out[key] = self._priced_field(type_name, key, name, fnodes, collector, visibility_key, source)

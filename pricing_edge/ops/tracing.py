@@ -257,7 +257,13 @@ def traced(name: str, kind: SpanKind = INTERNAL, *,
     def decorate(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         @functools.wraps(fn)
         async def inner(*args: P.args, **kwargs: P.kwargs) -> T:
-            caller = trace.get_current_span().get_span_context()
+            current = trace.get_current_span()
+            if (not detached and not current.is_recording() and current is not trace.INVALID_SPAN
+                    and _STATE.sampler.delegate is UNSAMPLED_ROOTS):
+                # A child of a trace nobody records would not be recorded either (``ParentBased``): not made at
+                # all — the SDK's span machinery was most of a re-projection's record lookups (issue 20).
+                return await fn(*args, **kwargs)
+            caller = current.get_span_context()
             links = [Link(caller)] if detached and caller.is_valid else []
             with _tracer().start_as_current_span(name, context=Context() if detached else None, kind=kind,
                                                  links=links):

@@ -25,7 +25,7 @@ def page() -> tuple[dict[str, Any], Any]:
              site(b, "inventory", ("B",))]
     collector = SimpleNamespace(schema=None, fragments={}, variables=None, memo={}, shares_memo=False)
     return result, SimpleNamespace(sites=sites, schema=None, collector=collector, default_currency="USD", needs=Needs(),
-                                   extension_fields=frozenset())
+                                   extension_fields=frozenset(), records_only=False)
 
 
 def site(out: dict[str, Any], name: str, skus: tuple[str, ...]) -> Site:

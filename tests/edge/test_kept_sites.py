@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import gc
 import tracemalloc
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
+import pytest
 from graphql import FieldNode, GraphQLObjectType, GraphQLSchema, NameNode, OperationDefinitionNode, build_schema, parse
 
 from pricing_edge.domain.inventory import StockLevel
 from pricing_edge.domain.pricing import PriceRecord
 from pricing_edge.edge.document import SKU_ALIAS
 from pricing_edge.edge.fields import FieldCollector, Memo, shared_memo
-from pricing_edge.edge.holes import DETACHED, Holes, kept_site_bytes, punch
+from pricing_edge.edge.holes import DETACHED, Holes, KeptOverlay, _plans_bytes, kept_site_bytes, punch
 from pricing_edge.edge.overlay import Overlay, Packed, Records
 from pricing_edge.edge.caching.l1 import estimate
-from pricing_edge.edge.reprojection import Reprojection
+from pricing_edge.edge.reprojection import Looked, Reprojection, reproject
 from pricing_edge.jsonio import dumps, loads_exact
 from pricing_edge.sim.storefront.schema import sdl
 
@@ -145,7 +148,22 @@ def test_a_kept_answer_shares_its_documents_field_memo_and_is_not_counted_for_it
     holes = punch(result, overlay, 1, 10**15)
     assert holes is not None and holes.overlay.collector.memo is memo
     counted = holes.size()
-    assert reprojected(holes, found) == holes.body() and holes.size() == counted
+    assert reprojected(holes, found) == holes.body()
+    assert isinstance(holes.overlay, KeptOverlay)
+    assert holes.size() == counted + _plans_bytes(holes.overlay.plans)  # its own plans only, not the memo
+
+
+def test_a_kept_answers_reprojections_plan_its_projections_once_and_count_them() -> None:
+    found = records(["SKU-1", "SKU-2"])
+    result, overlay = computed([upstream_product(1), upstream_product(2, tiers=3)], found, shared_memo())
+    holes = punch(result, overlay, 1, 10**15)  # the document's memo: what grows is the answer's plans alone
+    assert holes is not None and isinstance(holes.overlay, KeptOverlay) and not holes.overlay.plans
+    before = holes.size()
+    first = reprojected(holes, found)
+    plans = dict(holes.overlay.plans)
+    assert plans and holes.size() == before + _plans_bytes(plans)
+    assert reprojected(holes, found) == first == holes.body()  # the same bytes from the same plans
+    assert holes.overlay.plans == plans and all(holes.overlay.plans[key] is plan for key, plan in plans.items())
 
 
 def test_the_kept_answer_leaves_the_computed_page_as_it_was() -> None:
@@ -167,3 +185,24 @@ def test_a_kept_sites_own_bytes_are_its_estimate_less_the_documents_nodes_and_th
     holes = kept([upstream_product(1), upstream_product(2, tiers=3)], records(["SKU-1", "SKU-2"]))
     for site in holes.sites:
         assert kept_site_bytes(site) == estimate(site) - estimate(site.nodes) - estimate(site.out)
+
+
+@pytest.mark.parametrize("records_only", [False, True])
+async def test_a_kept_answer_whose_records_are_gone_shows_bigcommerces_value_or_if_it_has_none_is_computed_anew(
+        records_only: bool) -> None:
+    """A synthesized answer's sites hold no BigCommerce value (``Overlay.records_only``): with its records gone it
+    is not re-projected into nulls but computed anew — asked of BigCommerce, as a from-scratch compute would."""
+    result, overlay = computed([upstream_product(1)], records(["SKU-1"]))
+    overlay.records_only = records_only
+    holes = punch(result, overlay, 1, 10**15)
+    assert holes is not None and holes.overlay.records_only is records_only
+
+    async def gone(prices: Mapping[str, set[str]], stock: set[str]) -> Looked:
+        return Looked()  # no record found any more
+
+    done = await reproject(holes, frozenset(), gone, set(), lambda: 10**12, 60.0)
+    if records_only:
+        assert done is None
+    else:
+        assert done is not None and orjson.loads(done.body)["data"] == orjson.loads(dumps(computed(
+            [upstream_product(1)], Records())[0]))["data"]  # BigCommerce's own values, as computed without records

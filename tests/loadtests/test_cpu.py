@@ -1,7 +1,10 @@
 """Where a run's CPU went, by part of the system: the figure the events scenario is explained by."""
 from __future__ import annotations
 
+import asyncio
 import os
+
+import pytest
 
 from loadtests import cpu
 
@@ -40,3 +43,14 @@ def test_the_per_event_cpu_figures_are_measured() -> None:
     assert set(figures) == {"intake_one_event_us", "invalidation_apply_price_us", "store_read_price_us",
                             "store_read_stock_level_us"}
     assert all(value > 0 for value in figures.values())
+
+
+@pytest.mark.bench  # the demo's simulators and an edge in process for ~half a minute: `make bench` runs it
+def test_the_cpu_an_event_costs_the_kept_answers_is_measured() -> None:
+    from loadtests.answers_event_cpu import measure
+    from loadtests.hit_cpu import simulators
+
+    with simulators() as layout:
+        found = asyncio.run(measure(layout, 4))
+    assert set(found) == {"cpu_us", "reprojected", "computed", "sites", "asked", "hit_cpu_us"}
+    assert found["reprojected"] > 0 and found["asked"] > 0  # each event touched kept answers

@@ -218,3 +218,28 @@ def test_a_request_nobody_records_keeps_the_ids_it_was_first_given() -> None:
         assert httpx.get(server.base_url + "/x", timeout=30).status_code == 200
     [(first, again)] = seen
     assert tracing.is_valid(first) and again == first
+
+
+def test_a_traced_step_of_a_request_nobody_records_makes_no_span_and_one_of_a_sampled_caller_does() -> None:
+    """While nothing exports, a child of an unrecorded request would be dropped (``ParentBased``): it is not made,
+    the step runs in the request's span; a sampled caller's request gets the child span as before."""
+    seen: list[str] = []
+
+    @tracing.traced("step")
+    async def step() -> None:
+        seen.append(tracing.current_traceparent() or "")
+
+    async def endpoint(request: Request) -> Response:
+        seen.append(tracing.current_traceparent() or "")
+        await step()
+        return Response(b"ok")
+
+    app = Starlette(routes=[Route("/x", endpoint)], middleware=[])
+    app.add_middleware(tracing.TracingMiddleware)
+    with serve(app) as server:
+        assert httpx.get(server.base_url + "/x", timeout=30).status_code == 200
+        sampled = f"00-{SHOPPER_TRACE}-{SHOPPER_SPAN}-01"
+        assert httpx.get(server.base_url + "/x", headers={"traceparent": sampled}, timeout=30).status_code == 200
+    request, in_step, sampled_request, sampled_step = seen
+    assert tracing.is_valid(request) and in_step == request  # no child: the request's own span
+    assert tracing.trace_id(sampled_step) == SHOPPER_TRACE and sampled_step != sampled_request  # a child of its own
