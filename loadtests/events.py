@@ -197,12 +197,11 @@ class EventRun:
                           position: int, accepted: float) -> float | None:
         """When an answer from ``instance`` first showed the value (its receipt), polling from now — the
         harness has just learnt of the 202 — every ``POLL_INTERVAL``. Records the figure's resolution: from
-        the last probe sent that did not show it (or the 202, if the first did) to that receipt."""
+        the sending of the last probe that did not show it (or the 202, if the first did) to that receipt."""
         not_before, first = accepted, True
         try:
             async with asyncio.timeout(VISIBLE_TIMEOUT):
                 while True:
-                    sent = time.time()
                     try:
                         answer = await self.pinned.ask(instance, probe.body, probe.headers)
                     except HttpError:  # the edge did not answer this probe (reset, timeout): the next one may
@@ -215,7 +214,7 @@ class EventRun:
                                 self.stats.resolution.record_ms(max(0.0, (now - not_before) * 1000))
                                 self.stats.counts["first_probe"] += first
                                 return now
-                            not_before, first = sent, False  # not visible when the edge read this probe
+                            not_before, first = answer.sent_at, False  # not visible when the edge read it
                     await asyncio.sleep(POLL_INTERVAL)
         except TimeoutError:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,7 @@ class Answer:
     status_code: int
     headers: dict[str, str]
     content: bytes
+    sent_at: float = 0.0  # wall clock as the request was written: the server read it after this
 
     @property
     def text(self) -> str:
@@ -100,6 +102,7 @@ class Connection:
             self.requests = 0
         reader, writer = self._reader, self._writer
         assert reader is not None
+        sent_at = time.time()
         writer.write(head + body)
         await writer.drain()
         status_line, *lines = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
@@ -119,7 +122,7 @@ class Connection:
         self.requests += 1
         if headers.get("connection", "").lower() == "close":
             await self.close()
-        return Answer(status, headers, content)
+        return Answer(status, headers, content, sent_at)
 
     async def close(self) -> None:
         writer, self._reader, self._writer = self._writer, None, None
