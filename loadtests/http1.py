@@ -80,15 +80,18 @@ class Connection:
                     try:
                         return await self._exchange(head, body)
                     except (ConnectionError, asyncio.IncompleteReadError) as exc:
-                        await self.close()
+                        self._drop()
                         if not (reused and attempt == 0 and _nothing_read(exc)):
                             raise HttpError(f"{type(exc).__name__}: {exc}") from exc
         except TimeoutError as exc:
-            await self.close()
+            self._drop()
             raise HttpError(f"no answer from {self.host}:{self.port} within {self.timeout} s") from exc
         except (OSError, ValueError) as exc:  # refused, reset; a malformed answer
-            await self.close()
+            self._drop()
             raise HttpError(f"{type(exc).__name__}: {exc}") from exc
+        except BaseException:  # cancelled mid-exchange: an answer may still come, to be read by nobody
+            self._drop()
+            raise
         raise AssertionError("unreachable")
 
     def _head(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> bytes:
@@ -121,13 +124,19 @@ class Connection:
             headers["connection"] = "close"
         self.requests += 1
         if headers.get("connection", "").lower() == "close":
-            await self.close()
+            self._drop()
         return Answer(status, headers, content, sent_at)
 
+    def _drop(self) -> None:
+        """Forget the socket (closing it): the next request opens a fresh one."""
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
     async def close(self) -> None:
-        writer, self._reader, self._writer = self._writer, None, None
+        writer = self._writer
+        self._drop()
         if writer is not None:
-            writer.close()
             with contextlib.suppress(ConnectionError, OSError):
                 await writer.wait_closed()
 

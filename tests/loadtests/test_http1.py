@@ -32,7 +32,12 @@ def _app() -> Starlette:
 
         return StreamingResponse(parts(), media_type="text/plain")
 
-    return Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/chunked", chunked)])
+    async def slow(request: Request) -> Response:
+        await asyncio.sleep(3)  # far longer than the client waits before giving up on it
+        return JSONResponse({"slow": True})
+
+    return Starlette(routes=[Route("/echo", echo, methods=["GET", "POST"]), Route("/chunked", chunked),
+                             Route("/slow", slow)])
 
 
 @pytest.fixture(scope="module")
@@ -73,6 +78,23 @@ def test_a_chunked_answer_is_read_whole_and_an_error_status_raises_on_request(se
         with pytest.raises(HttpError, match="503"):
             failed.raise_for_status()
         assert after.status_code == 200 and connection.requests == 3
+
+    asyncio.run(go())
+
+
+def test_a_request_given_up_on_leaves_no_answer_behind_for_the_next(server: ServerThread) -> None:
+    """A probe cancelled mid-exchange (its event's deadline) must not leave its late answer on the socket,
+    where the next request would read it as its own."""
+    async def go() -> None:
+        connection = Connection(server.base_url)
+        try:
+            await connection.request("GET", "/echo")
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(connection.request("GET", "/slow"), 0.05)
+            after = await connection.request("GET", "/echo?after=1")
+        finally:
+            await connection.close()
+        assert after.json()["query"] == "after=1"
 
     asyncio.run(go())
 

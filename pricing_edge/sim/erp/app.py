@@ -99,6 +99,8 @@ def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if outbox.url:
+            outbox.open()
         ticker.start()
         try:
             yield
