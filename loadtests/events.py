@@ -30,12 +30,11 @@ import orjson
 
 from loadtests.histogram import LatencyHistogram
 from loadtests.http1 import HttpError, Pool
-from loadtests.instances import Pinned, pin
+from loadtests.instances import Pinned
 from loadtests.scenarios import Buyer, Catalog, Request
 from pricing_edge.sim.dataset import Product
 
 POLL_INTERVAL = 0.005
-PROBE_CONNECTIONS = 16  # per edge process: at 50 events/s a probe per process per event in flight, and more when slow
 VISIBLE_TIMEOUT = 10.0
 WAIT_MS = int(VISIBLE_TIMEOUT * 1000)  # the ERP simulator holds a change's answer until delivered, this long at most
 
@@ -89,7 +88,6 @@ class EventRun:
         self.catalog = catalog
         self.erp_url = erp_url
         self.pinned = pinned
-        self._own_connections = False  # ``prime`` opens the run's own, closed when it ends
         self.targets = [p for p in targets if not p.has_variants]
         if not self.targets:
             raise ValueError("no simple products on the category pages to change")
@@ -100,12 +98,7 @@ class EventRun:
         self.history: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
 
     async def prime(self) -> None:
-        """Every probe answer cached at every process first, as the category pages are under load; and
-        connections of the run's own, ``PROBE_CONNECTIONS`` per process: a probe waiting for a connection
-        is time counted in its event's figure, and the set-up's few are all busy once the edge slows."""
-        shared = self.pinned
-        self.pinned = await pin(shared.base_url, len(shared.instances), per_process=PROBE_CONNECTIONS)
-        self._own_connections = True
+        """Every probe answer cached at every process first, as the category pages are under load."""
         probes = [self.catalog.probe(buyer, product) for product in self.targets for buyer in self.catalog.buyers]
 
         await asyncio.gather(*(self.pinned.ask(i, r.body, r.headers) for i in self.pinned.instances for r in probes))
@@ -123,8 +116,6 @@ class EventRun:
             await asyncio.gather(*tasks)
         finally:
             await erp.aclose()
-            if self._own_connections:
-                await self.pinned.aclose()
         return self.stats.report(rate)
 
     def _change(self, index: int) -> tuple[str, dict[str, Any], tuple[Any, ...], Any, Buyer]:
