@@ -5,8 +5,8 @@ its delivery got it: ``delivered_at``) to the first answer carrying the new valu
 Each change is made through the ERP simulator (``POST /_sim/changes/price|stock?wait_ms=``), which
 emits one signed event to the edge and answers once the edge has accepted it (held by an event, not
 polled: one ERP request per change). Polling starts then — nothing is visible before the edge has the
-event — over connections pinned to each edge process (``instances.pin``, the harness's light
-``http1`` connections), with a small product document (``scenarios.PROBE``) whose answer the edge
+event — over connections pinned to each edge process (``instances.pin``, one aiohttp socket
+each, ``harness_http``), with a small product document (``scenarios.PROBE``) whose answer the edge
 caches as bytes and invalidates by the same tags as the category pages. An event's latency is the
 slowest process's; the per-process figures are reported too. Aggregated in HdrHistogram.
 
@@ -29,7 +29,7 @@ from typing import Any
 import orjson
 
 from loadtests.histogram import LatencyHistogram
-from loadtests.http1 import HttpError, Pool
+from loadtests.harness_http import HttpError, Pool
 from loadtests.instances import Pinned
 from loadtests.scenarios import Buyer, Catalog, Request
 from pricing_edge.sim.dataset import Product

@@ -2,8 +2,8 @@
 depends on which accepted the connection; every edge answer says which did (``X-Pricing-Edge-Instance``).
 
 - ``pin``: keep-alive connections, each pinned to one worker (a connection stays with the process
-  that accepted it): open fresh ones until every process has its share. They are the harness's
-  light ``http1`` connections, not httpx's.
+  that accepted it): open fresh ones until every process has its share. They are aiohttp
+  connections (``harness_http``), not httpx's.
 - ``scrape_metrics``: each worker has its own Prometheus registry; ask ``/metrics`` over fresh
   connections until every process has answered, and sum.
 """
@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtests.http1 import Answer, Connection
+from loadtests.harness_http import Answer, Connection
 from pricing_edge.ops.instance import HEADER
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -24,10 +24,11 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 class Pinned:
     """Per edge process, a few connections pinned to it. uvicorn closes idle keep-alive connections
-    (5 s), and the reconnect may land on another process: ``ask`` notices from the answer's header,
-    moves the connection to the process it now reaches, and asks again until the wanted process
-    answered. Connections are ``http1.Connection``s: the probes of the events scenario are the
-    harness's busiest requests, and httpx's per-request CPU was taken from the system measured."""
+    (5 s; the client drops its own after 4 s), and the reconnect may land on another process: ``ask``
+    notices from the answer's header, moves the connection to the process it now reaches, and asks again
+    until the wanted process answered. Connections are ``harness_http.Connection``s (one socket each):
+    the probes of the events scenario are the harness's busiest requests, and httpx's per-request CPU
+    was taken from the system measured."""
 
     def __init__(self, base_url: str, connections: dict[str, list[Connection]], per_process: int) -> None:
         self.base_url = base_url
