@@ -3,6 +3,7 @@ share one listening socket, as the edge's do — with the edge's own ``X-Pricing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
@@ -33,11 +34,11 @@ def instance_app() -> ASGIApp:
     return InstanceHeaderMiddleware(Starlette(routes=routes))
 
 
-def _answers(base_url: str) -> bool:
-    try:
-        return httpx.get(base_url + "/healthz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+def _seen(base_url: str, instances: set[str]) -> int:
+    """How many workers have answered so far (a fresh connection each time: any worker may accept it)."""
+    with contextlib.suppress(httpx.HTTPError):
+        instances.add(httpx.get(base_url + "/healthz", timeout=2).headers[HEADER])
+    return len(instances)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +49,9 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("workers") / "uvicorn.log"
     with cli_process([], cli_env({}), log, command=command, cwd=ROOT) as process:
         base_url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(base_url) or process.poll() is not None, timeout=60, what="uvicorn to start")
+        seen: set[str] = set()  # both workers up: the second may still be importing when the first answers
+        wait_until(lambda: _seen(base_url, seen) == 2 or process.poll() is not None, timeout=60,
+                   what="both uvicorn workers to answer")
         assert process.poll() is None, log.read_text()
         yield base_url
         sigterm_and_wait(process, 30)  # the supervisor stops its workers (a kill would orphan them)
