@@ -33,7 +33,7 @@ class Answer:
     status_code: int
     headers: Mapping[str, str]
     content: bytes
-    sent_at: float = 0.0  # wall clock as the request was sent: the server read it after this
+    sent_at: float = 0.0  # wall clock just before sending (a reconnect included): the server read it later
 
     @property
     def text(self) -> str:
