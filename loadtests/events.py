@@ -2,11 +2,19 @@
 timed from the moment the edge accepted its event (the 202 — the ERP simulator's outbox records when
 its delivery got it: ``delivered_at``) to the first answer carrying the new value, at every edge process.
 
-Each change is made through the ERP simulator (``POST /_sim/changes/price|stock``), which emits one
-signed event to the edge. Polling starts as the change is sent, over connections pinned to each edge
-process (``instances.pin``), with a small product document (``scenarios.PROBE``) whose answer the edge
+Each change is made through the ERP simulator (``POST /_sim/changes/price|stock?wait_ms=``), which
+emits one signed event to the edge and answers once the edge has accepted it (held by an event, not
+polled: one ERP request per change). Polling starts then — nothing is visible before the edge has the
+event — over connections pinned to each edge process (``instances.pin``, one aiohttp socket
+each, ``harness_http``), with a small product document (``scenarios.PROBE``) whose answer the edge
 caches as bytes and invalidates by the same tags as the category pages. An event's latency is the
 slowest process's; the per-process figures are reported too. Aggregated in HdrHistogram.
+
+Each figure is the receipt of the first answer showing the value, so it can be late by the time since
+the answer before (the poll interval plus a probe's round trip) or, when the very first probe already
+shows it, by how late the harness learned of the 202. Both are reported: ``resolution_ms`` (per
+process and event, the span the visibility is known to lie in) and ``notice_ms`` (the 202's
+``delivered_at`` to the harness holding the answer), and ``shown_by_first_probe`` counts the latter case.
 """
 from __future__ import annotations
 
@@ -18,16 +26,17 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import orjson
 
 from loadtests.histogram import LatencyHistogram
+from loadtests.harness_http import HttpError, Pool
 from loadtests.instances import Pinned
 from loadtests.scenarios import Buyer, Catalog, Request
 from pricing_edge.sim.dataset import Product
 
 POLL_INTERVAL = 0.005
 VISIBLE_TIMEOUT = 10.0
+WAIT_MS = int(VISIBLE_TIMEOUT * 1000)  # the ERP simulator holds a change's answer until delivered, this long at most
 
 
 @dataclass
@@ -35,6 +44,8 @@ class EventStats:
     overall: LatencyHistogram = field(default_factory=LatencyHistogram)
     per_instance: dict[str, LatencyHistogram] = field(default_factory=lambda: defaultdict(LatencyHistogram))
     counts: Counter[str] = field(default_factory=Counter)
+    resolution: LatencyHistogram = field(default_factory=LatencyHistogram)
+    notice: LatencyHistogram = field(default_factory=LatencyHistogram)
     earliest_ms: float | None = None
     samples: list[str] = field(default_factory=list)
 
@@ -50,12 +61,20 @@ class EventStats:
             "not_visible_within_s": {"timeout_s": VISIBLE_TIMEOUT, "count": self.counts["not_visible"]},
             "not_accepted": self.counts["not_accepted"], "change_errors": self.counts["change_errors"],
             "earliest_ms": self.earliest_ms, "poll_interval_ms": POLL_INTERVAL * 1000,
+            # how precise each figure is: the span its visibility is known to lie in, per process and event
+            "resolution_ms": _brief(self.resolution), "notice_ms": _brief(self.notice),
+            "shown_by_first_probe": self.counts["first_probe"],
             # the harness's own requests to the edge (probes) and to the ERP simulator (changes, outbox
             # status): load on the system beside the plp traffic, counted in the edge's CPU too
             "probe_requests": self.counts["polls"], "probe_errors": self.counts["poll_errors"],
             "erp_requests": self.counts["erp_requests"],
             "histogram": self.overall.kind, "samples": self.samples[:5],
         }
+
+
+def _brief(histogram: LatencyHistogram) -> dict[str, Any]:
+    summary = histogram.summary()
+    return {k: summary[k] for k in ("count", "p50_ms", "p90_ms", "p99_ms", "max_ms")}
 
 
 def _epoch(text: str) -> float:
@@ -85,7 +104,8 @@ class EventRun:
         await asyncio.gather(*(self.pinned.ask(i, r.body, r.headers) for i in self.pinned.instances for r in probes))
 
     async def run(self, rate: float, duration: float) -> dict[str, Any]:
-        async with httpx.AsyncClient(base_url=self.erp_url, timeout=30.0) as erp:
+        erp = Pool(self.erp_url)
+        try:
             tasks = []
             started = time.perf_counter()
             for index in range(max(1, round(rate * duration))):
@@ -94,6 +114,8 @@ class EventRun:
                     await asyncio.sleep(delay)
                 tasks.append(asyncio.create_task(self.one(erp, index)))
             await asyncio.gather(*tasks)
+        finally:
+            await erp.aclose()
         return self.stats.report(rate)
 
     def _change(self, index: int) -> tuple[str, dict[str, Any], tuple[Any, ...], Any, Buyer]:
@@ -124,7 +146,7 @@ class EventRun:
             return value is not None and Decimal(str(value)) in wanted
         return ((node.get("inventory") or {}).get("aggregated") or {}).get("availableToSell") in wanted
 
-    async def one(self, erp: httpx.AsyncClient, index: int) -> None:
+    async def one(self, erp: Pool, index: int) -> None:
         kind, change, key, value, buyer = self._change(index)
         product = self.targets[(index // 2) % len(self.targets)]
         self.history[key].append(value)
@@ -132,13 +154,14 @@ class EventRun:
         probe = self.catalog.probe(buyer, product)
         self.stats.counts["emitted"] += 1
         self.stats.counts[kind] += 1
-        pollers = {instance: asyncio.create_task(self._first_seen(instance, probe, kind, key, position))
-                   for instance in self.pinned.instances}
         accepted = await self._accepted(erp, kind, change)
-        seen = dict(zip(pollers, await asyncio.gather(*pollers.values()), strict=True))
         if accepted is None:
             self.stats.counts["not_accepted"] += 1
             return
+        self.stats.notice.record_ms(max(0.0, (time.time() - accepted) * 1000))
+        instances = self.pinned.instances
+        found = await asyncio.gather(*(self._first_seen(i, probe, kind, key, position, accepted) for i in instances))
+        seen = dict(zip(instances, found, strict=True))
         if any(t is None for t in seen.values()):
             self.stats.counts["not_visible"] += 1
             self.stats.samples.append(f"{kind} {change} not visible at {[i for i, t in seen.items() if t is None]}")
@@ -150,47 +173,48 @@ class EventRun:
         self.stats.earliest_ms = worst if self.stats.earliest_ms is None else min(self.stats.earliest_ms, worst)
         self.stats.overall.record_ms(max(0.0, worst))
 
-    async def _accepted(self, erp: httpx.AsyncClient, kind: str, change: dict[str, Any]) -> float | None:
-        """When the edge answered 202 to the event (the outbox's ``delivered_at``), waiting for retries."""
+    async def _accepted(self, erp: Pool, kind: str, change: dict[str, Any]) -> float | None:
+        """When the edge answered 202 to the event (the outbox's ``delivered_at``): the simulator answers
+        the change once the event is delivered, through its retries (``wait_ms``)."""
         try:
-            return await self._delivered(erp, kind, change)
-        except httpx.HTTPError as exc:  # the ERP simulator did not answer the harness (a starved machine)
+            answer = await erp.post_json(f"/_sim/changes/{kind}?wait_ms={WAIT_MS}", change)
+        except HttpError as exc:  # the ERP simulator did not answer the harness (a starved machine)
             self.stats.counts["change_errors"] += 1
-            self.stats.samples.append(f"change {change}: {type(exc).__name__} {exc}")
+            self.stats.samples.append(f"change {change}: {exc}")
             return None
-
-    async def _delivered(self, erp: httpx.AsyncClient, kind: str, change: dict[str, Any]) -> float | None:
-        response = await erp.post(f"/_sim/changes/{kind}", json=change)
         self.stats.counts["erp_requests"] += 1
-        if response.status_code != 200:
+        if answer.status_code != 200:
             self.stats.counts["change_errors"] += 1
-            self.stats.samples.append(f"change {change}: {response.status_code} {response.text[:200]}")
+            self.stats.samples.append(f"change {change}: {answer.status_code} {answer.text[:200]}")
             return None
-        entry = response.json()["event"]
-        deadline = time.monotonic() + VISIBLE_TIMEOUT
-        while entry["status"] != "delivered" and time.monotonic() < deadline:
-            if entry["status"] in ("rejected", "failed"):
-                break
-            await asyncio.sleep(0.02)
-            entry = (await erp.get(f"/_sim/events/{entry['id']}")).json()
-            self.stats.counts["erp_requests"] += 1
+        entry = answer.json()["event"]
         if entry["status"] != "delivered" or not entry.get("delivered_at"):
             self.stats.samples.append(f"event {entry['id']}: {entry['status']} {entry.get('last_error')}")
             return None
         return _epoch(entry["delivered_at"])
 
     async def _first_seen(self, instance: str, probe: Request, kind: str, key: tuple[Any, ...],
-                          position: int) -> float | None:
-        deadline = time.monotonic() + VISIBLE_TIMEOUT
-        while time.monotonic() < deadline:
-            try:
-                response = await self.pinned.ask(instance, probe.body, probe.headers)
-            except httpx.TransportError:  # the edge closed an idle keep-alive connection as it was reused
-                self.stats.counts["poll_errors"] += 1
-                continue
-            now = time.time()
-            self.stats.counts["polls"] += 1
-            if response.status_code == 200 and self._shows(orjson.loads(response.content), kind, key, position):
-                return now
-            await asyncio.sleep(POLL_INTERVAL)
-        return None
+                          position: int, accepted: float) -> float | None:
+        """When an answer from ``instance`` first showed the value (its receipt), polling from now — the
+        harness has just learnt of the 202 — every ``POLL_INTERVAL``. Records the figure's resolution: from
+        the sending of the last probe that did not show it (or the 202, if the first did) to that receipt."""
+        not_before, first = accepted, True
+        try:
+            async with asyncio.timeout(VISIBLE_TIMEOUT):
+                while True:
+                    try:
+                        answer = await self.pinned.ask(instance, probe.body, probe.headers)
+                    except HttpError:  # the edge did not answer this probe (reset, timeout): the next one may
+                        self.stats.counts["poll_errors"] += 1
+                    else:
+                        now = time.time()
+                        self.stats.counts["polls"] += 1
+                        if answer.status_code == 200:
+                            if self._shows(orjson.loads(answer.content), kind, key, position):
+                                self.stats.resolution.record_ms(max(0.0, (now - not_before) * 1000))
+                                self.stats.counts["first_probe"] += first
+                                return now
+                            not_before, first = answer.sent_at, False  # not visible when the edge read it
+                    await asyncio.sleep(POLL_INTERVAL)
+        except TimeoutError:
+            return None

@@ -2,7 +2,8 @@
 depends on which accepted the connection; every edge answer says which did (``X-Pricing-Edge-Instance``).
 
 - ``pin``: keep-alive connections, each pinned to one worker (a connection stays with the process
-  that accepted it): open fresh ones until every process has its share.
+  that accepted it): open fresh ones until every process has its share. They are aiohttp
+  connections (``harness_http``), not httpx's.
 - ``scrape_metrics``: each worker has its own Prometheus registry; ask ``/metrics`` over fresh
   connections until every process has answered, and sum.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from loadtests.harness_http import Answer, Connection
 from pricing_edge.ops.instance import HEADER
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -22,86 +24,88 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 class Pinned:
     """Per edge process, a few connections pinned to it. uvicorn closes idle keep-alive connections
-    (5 s), and the client's reconnect may land on another process: ``ask`` notices from the answer's
-    header, moves the connection to the process it now reaches, and asks again until the wanted
-    process answered."""
+    (5 s; the client drops its own after 4 s), and the reconnect may land on another process: ``ask``
+    notices from the answer's header, moves the connection to the process it now reaches, and asks again
+    until the wanted process answered. Connections are ``harness_http.Connection``s (one socket each):
+    the probes of the events scenario are the harness's busiest requests, and httpx's per-request CPU
+    was taken from the system measured."""
 
-    def __init__(self, base_url: str, clients: dict[str, list[httpx.AsyncClient]], per_process: int) -> None:
+    def __init__(self, base_url: str, connections: dict[str, list[Connection]], per_process: int) -> None:
         self.base_url = base_url
         self.per_process = per_process
-        self._free: dict[str, asyncio.Queue[httpx.AsyncClient]] = {}
-        self._all: set[httpx.AsyncClient] = set()
-        for instance, pool in clients.items():
+        self._free: dict[str, asyncio.Queue[Connection]] = {}
+        self._all: set[Connection] = set()
+        for instance, pool in connections.items():
             self._free[instance] = asyncio.Queue()
-            for client in pool:
-                self._give(instance, client)
+            for connection in pool:
+                self._give(instance, connection)
 
     @property
     def instances(self) -> list[str]:
         return sorted(self._free)
 
-    def _give(self, instance: str, client: httpx.AsyncClient) -> bool:
+    def _give(self, instance: str, connection: Connection) -> bool:
         queue = self._free.get(instance)
         if queue is None or queue.qsize() >= self.per_process:
             return False
-        self._all.add(client)
-        queue.put_nowait(client)
+        self._all.add(connection)
+        queue.put_nowait(connection)
         return True
 
-    async def ask(self, instance: str, content: bytes, headers: dict[str, str], attempts: int = 200) -> httpx.Response:
-        """POST /graphql answered by ``instance`` (fails only if that process never answers again)."""
+    async def ask(self, instance: str, content: bytes, headers: dict[str, str], attempts: int = 200) -> Answer:
+        """POST /graphql answered by ``instance`` (fails only if that process never answers again, or with
+        ``HttpError`` when the edge did not answer this once — the connection is kept for the next ask)."""
         for _ in range(attempts):
-            client = await self._free[instance].get()
-            response = await client.post("/graphql", content=content, headers=headers)
-            answered = response.headers.get(HEADER, "?")
+            connection = await self._free[instance].get()
+            try:
+                answer = await connection.request("POST", "/graphql", content, headers)
+            except BaseException:
+                self._free[instance].put_nowait(connection)  # closed: it reconnects (and is re-pinned) when next used
+                raise
+            answered = answer.headers.get(HEADER, "?")
             if answered == instance:
-                self._free[instance].put_nowait(client)
-                return response
-            if not self._give(answered, client):  # reconnected elsewhere: it now belongs to that process
-                self._all.discard(client)
-                await client.aclose()
-            self._free[instance].put_nowait(_client(self.base_url))
+                self._free[instance].put_nowait(connection)
+                return answer
+            if not self._give(answered, connection):  # reconnected elsewhere: it now belongs to that process
+                self._all.discard(connection)
+                await connection.close()
+            self._free[instance].put_nowait(Connection(self.base_url))
         raise RuntimeError(f"edge process {instance} did not answer over {attempts} fresh connections")
 
     async def aclose(self) -> None:
-        for client in list(self._all):
-            await client.aclose()
+        for connection in list(self._all):
+            await connection.close()
         for queue in self._free.values():
             while not queue.empty():
-                await queue.get_nowait().aclose()
-
-
-def _client(base_url: str) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=base_url, timeout=30.0,
-                             limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
+                await queue.get_nowait().close()
 
 
 async def pin(base_url: str, processes: int, per_process: int = 2, attempts: int = 400) -> Pinned:
     """Connections pinned to each of ``processes`` edge processes (fails if one never answers)."""
-    pools: dict[str, list[httpx.AsyncClient]] = defaultdict(list)
-    spare: list[httpx.AsyncClient] = []  # held open while searching, so the next connect lands elsewhere too
+    pools: dict[str, list[Connection]] = defaultdict(list)
+    spare: list[Connection] = []  # held open while searching, so the next connect lands elsewhere too
     try:
         for _ in range(attempts):
             if len(pools) == processes and all(len(p) >= per_process for p in pools.values()):
                 return Pinned(base_url, dict(pools), per_process)
-            client = _client(base_url)
-            response = await client.get("/healthz")
-            instance = response.headers.get(HEADER, "?")
+            connection = Connection(base_url)
+            answer = await connection.request("GET", "/healthz")
+            instance = answer.headers.get(HEADER, "?")
             if len(pools[instance]) < per_process:
-                pools[instance].append(client)
+                pools[instance].append(connection)
             else:
-                spare.append(client)
+                spare.append(connection)
                 if len(spare) > 32:
-                    await spare.pop(0).aclose()
+                    await spare.pop(0).close()
         raise RuntimeError(f"found {len(pools)} edge processes of {processes} after {attempts} connections")
     except BaseException:
         for pool in pools.values():
-            for client in pool:
-                await client.aclose()
+            for connection in pool:
+                await connection.close()
         raise
     finally:
-        for client in spare:
-            await client.aclose()
+        for connection in spare:
+            await connection.close()
 
 
 async def scrape_metrics(base_url: str, processes: int, attempts: int = 200) -> dict[str, Samples]:

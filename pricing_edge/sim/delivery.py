@@ -48,15 +48,21 @@ class BackgroundSender:
     def in_flight(self) -> int:
         return len(self._tasks)
 
-    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, str | None]:
-        """One attempt: (status, error text) — status None when the receiver could not be reached."""
+    def open(self) -> tuple[httpx.AsyncClient, asyncio.Semaphore]:
+        """The client and the concurrency cap, made on first use — or at start-up: the client's TLS context
+        costs a few hundred ms of CPU, which would otherwise land on the first event a load test times."""
         if self._client is None:
             self._client = tracing.traced_client("receiver", timeout=self.policy.timeout)
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.policy.concurrency)
-        async with self._slots:
+        return self._client, self._slots
+
+    async def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> tuple[int | None, str | None]:
+        """One attempt: (status, error text) — status None when the receiver could not be reached."""
+        client, slots = self.open()
+        async with slots:
             try:
-                response = await self._client.post(url, content=body, headers=dict(headers))
+                response = await client.post(url, content=body, headers=dict(headers))
             except httpx.HTTPError as exc:
                 return None, f"{type(exc).__name__}: {exc}"
         return response.status_code, None if response.is_success else response.text[:500]

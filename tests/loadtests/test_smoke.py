@@ -69,6 +69,9 @@ def test_every_erp_event_became_visible_at_every_edge_process(smoke: dict[str, A
     assert events["events"] > 0 and events["measured"] == events["events"], events["samples"]
     assert len(events["per_instance"]) == 2
     assert events["p50_ms"] is not None and events["p99_ms"] is not None
+    # one ERP request per change (held until the edge's 202), each figure's resolution known per process
+    assert events["erp_requests"] == events["events"] and events["notice_ms"]["count"] == events["events"]
+    assert events["resolution_ms"]["count"] == 2 * events["measured"]
 
 
 @pytest.mark.bench  # the real system for ~3 minutes: `make bench` runs it first, `make test` does not

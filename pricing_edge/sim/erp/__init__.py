@@ -51,12 +51,15 @@ Simulator control (never faulted)::
       Patch semantics: given fields replace, ``null`` clears an optional one, at least one field
       to change. The record gets a new ``version`` from the ERP's sequence and exactly one signed
       event is emitted. → 200 {"type", "record": data, "event": outbox entry}. Bad input → 400
-      ``{"error", "field"}``, nothing changed, nothing emitted.
+      ``{"error", "field"}``, nothing changed, nothing emitted. The answer waits for the event's first
+      delivery attempt (at most 1 s); with ``?wait_ms=N`` (≤ 60000) until it is settled (delivered,
+      rejected, failed) or N ms have passed.
   GET  /_sim/events?type=&status=&after=<seq>&limit=   the outbox, oldest first:
       {"events": [{"seq", "id", "type", "subject", "status", "attempts", "last_status",
                    "last_error", "created_at", "delivered_at", "envelope"}], "emitted", "in_flight"}
       status: pending | retrying | delivered | failed | rejected | not_sent (no events URL)
-  GET  /_sim/events/{id}; POST /_sim/events/{id}/redeliver   (same id again: exercises dedup)
+  GET  /_sim/events/{id}?wait_ms=N   held until the event is settled or N ms have passed (default 0)
+  POST /_sim/events/{id}/redeliver   (same id again: exercises dedup)
   GET|POST /_sim/ticker {"rate": changes per second, 0 stops}; POST /_sim/ticker/tick {"count"?}
   POST /_sim/sales-orders/{number}/ship    {"carrier", "tracking_number", "lines"?: [{"sku", "quantity"}]}
       (default: everything left) → order shipped or partially_shipped; emits

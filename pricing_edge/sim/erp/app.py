@@ -23,7 +23,7 @@ from pricing_edge.domain.events import EventDataError
 from pricing_edge.sim.dataset import Dataset
 from pricing_edge.sim.erp.api import ParamError, error_response, int_param, json_response, read_routes
 from pricing_edge.sim.delivery import DeliveryPolicy
-from pricing_edge.sim.erp.outbox import Outbox, OutboxEntry
+from pricing_edge.sim.erp.outbox import SETTLED, Outbox, OutboxEntry
 from pricing_edge.sim.erp.sales_orders import SalesOrders, sales_order_routes
 from pricing_edge.sim.erp.state import ChangeError, ErpState
 from pricing_edge.sim.erp.ticker import Ticker
@@ -33,6 +33,7 @@ DEFAULT_SOURCE = "urn:pricing-edge:sim:erp"
 
 
 FACES = ("sim", "s4hana")
+MAX_WAIT_MS = 60_000  # the longest a ``/_sim`` request may be held for its event's delivery
 
 
 class OurEvents:
@@ -98,6 +99,8 @@ def create_app(dataset: Dataset, *, events_url: str | None = None, event_secret:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if outbox.url:
+            outbox.open()
         ticker.start()
         try:
             yield
@@ -136,6 +139,7 @@ async def _json_body(request: Request) -> object:
 def sim_routes(sim: ErpSim) -> list[Route]:
     def change_route(kind: str, apply: Callable[[object], events.Record]) -> Route:
         async def change(request: Request) -> Response:
+            wait = _wait_param(request)  # checked first: a bad parameter changes nothing
             try:
                 record = apply(await _json_body(request))
             except (ChangeError, EventDataError) as exc:
@@ -143,6 +147,7 @@ def sim_routes(sim: ErpSim) -> list[Route]:
             entry = sim.signals.emit(record)
             if entry is not None:
                 await sim.outbox.wait_first_attempt(entry)
+                await sim.outbox.wait(entry, _settled, wait)
             return json_response({"type": events.event_type_of(record), "record": events.to_data(record),
                                   "event": entry.describe() if entry else None})
         return Route(f"{SIM_PREFIX}/changes/{kind}", change, methods=["POST"])
@@ -165,9 +170,11 @@ def sim_routes(sim: ErpSim) -> list[Route]:
                               "in_flight": sim.outbox.in_flight, "events_url": sim.outbox.url})
 
     async def get_event(request: Request) -> Response:
+        wait = _wait_param(request)
         entry = sim.outbox.entries.get(request.path_params["event_id"])
         if entry is None:
             return error_response(404, "no such event in the outbox", "event_id")
+        await sim.outbox.wait(entry, _settled, wait)
         return json_response(entry.describe())
 
     async def redeliver(request: Request) -> Response:
@@ -217,6 +224,16 @@ def sim_routes(sim: ErpSim) -> list[Route]:
         Route(f"{SIM_PREFIX}/ticker", set_ticker, methods=["POST"]),
         Route(f"{SIM_PREFIX}/ticker/tick", tick, methods=["POST"]),
     ]
+
+
+def _wait_param(request: Request) -> float:
+    """``?wait_ms=N``, in seconds: answer once the event is settled (delivered, rejected, failed) or N ms
+    have passed — a test learns ``delivered_at`` with one request instead of polling the outbox."""
+    return (int_param(request, "wait_ms", 0, 0, MAX_WAIT_MS) or 0) / 1000
+
+
+def _settled(entry: OutboxEntry) -> bool:
+    return entry.status in SETTLED
 
 
 async def _body_object(request: Request, *, allow_empty: bool = False) -> dict[str, Any] | Response:

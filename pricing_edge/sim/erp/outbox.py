@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections import OrderedDict
-from collections.abc import Mapping
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +33,7 @@ from pricing_edge.intake.envelope import SignedEvent
 from pricing_edge.ops import tracing
 
 _RETRY_STATUSES = {408, 425, 429}
+SETTLED = frozenset({DELIVERED, REJECTED, FAILED, NOT_SENT})  # no further delivery attempt will change it
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Outbox(BackgroundSender):
         self.entries: OrderedDict[str, OutboxEntry] = OrderedDict()
         self.emitted = 0
         self._seq = itertools.count(1)
+        self._watchers: defaultdict[str, list[asyncio.Future[None]]] = defaultdict(list)  # by event id
 
     def emit(self, record: events.Record) -> OutboxEntry:
         """Record one change event; with a receiver configured, start delivering it (needs a running loop)."""
@@ -94,10 +96,31 @@ class Outbox(BackgroundSender):
 
     async def wait_first_attempt(self, entry: OutboxEntry) -> None:
         """Let a change request report the first delivery outcome, but never hold it for long."""
+        await self.wait(entry, lambda e: e.status != PENDING or e.attempts > 0, self.policy.wait_first_attempt)
+
+    async def wait(self, entry: OutboxEntry, done: Callable[[OutboxEntry], bool], timeout: float) -> None:
+        """Until ``done(entry)`` or ``timeout`` seconds: woken by each delivery attempt's outcome, not by
+        polling (a test's hold on an event costs nothing while it waits)."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.policy.wait_first_attempt
-        while entry.status == PENDING and entry.attempts == 0 and loop.time() < deadline:
-            await asyncio.sleep(0.005)
+        deadline = loop.time() + timeout
+        while not done(entry) and (left := deadline - loop.time()) > 0:
+            attempted = loop.create_future()
+            self._watchers[entry.event.id].append(attempted)
+            try:
+                await asyncio.wait_for(attempted, left)
+            except TimeoutError:
+                pass
+            finally:
+                watchers = self._watchers.get(entry.event.id)
+                if watchers is not None and attempted in watchers:
+                    watchers.remove(attempted)
+                    if not watchers:
+                        del self._watchers[entry.event.id]
+
+    def _attempted(self, entry: OutboxEntry) -> None:
+        for attempted in self._watchers.pop(entry.event.id, ()):
+            if not attempted.done():
+                attempted.set_result(None)
 
     def redeliver(self, event_id: str) -> OutboxEntry | None:
         """Send a finished event again (same id): how a receiver's deduplication is exercised."""
@@ -129,14 +152,22 @@ class Outbox(BackgroundSender):
             outcome = await self.post(self.url, event.body, event.headers)
             entry.attempts += 1
             entry.last_status, entry.last_error = outcome
-            status = outcome[0]
-            if status is not None and 200 <= status < 300:
-                entry.status, entry.delivered_at = DELIVERED, datetime.now(UTC)
+            entry.status = _outcome_status(outcome[0])
+            if entry.status == DELIVERED:
+                entry.delivered_at = datetime.now(UTC)
+            self._attempted(entry)
+            if entry.status in SETTLED:
                 return
-            if status is not None and 400 <= status < 500 and status not in _RETRY_STATUSES:
-                entry.status = REJECTED
-                return
-            entry.status = RETRYING
             if entry.attempts < policy.max_attempts:
                 await asyncio.sleep(policy.backoff(entry.attempts))
         entry.status = FAILED
+        self._attempted(entry)
+
+
+def _outcome_status(status: int | None) -> str:
+    """2xx delivered; any 4xx but 408/425/429 final (a bad signature will not get better); else retried."""
+    if status is not None and 200 <= status < 300:
+        return DELIVERED
+    if status is not None and 400 <= status < 500 and status not in _RETRY_STATUSES:
+        return REJECTED
+    return RETRYING
