@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import redis
 
 from loadtests import cpu, instances
+from loadtests.harness_http import HttpError
 from loadtests.scenarios import PLP, Catalog, Request, Truth, body, demo_buyers
 from loadtests.system import System
 from pricing_edge.config import Settings
@@ -126,21 +126,21 @@ def redis_memory(url: str, prefix: str) -> dict[str, Any]:
 
 
 async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[str, Any]:
-    """Each request once through the edge, the edge processes in turn (a cold page goes upstream once; no
-    process takes every connection), a few at a time per process; the answers checked. A 503 (the upstream's
+    """Each request through every edge process — "once warm" is every process warm: the measured traffic reaches
+    every process (one listening socket each). First once, the processes in turn (a cold page goes upstream once:
+    the others then build it from the catalog part in Redis), a few at a time per process; the answers checked. A 503 (the upstream's
     breaker or budget while cold pages arrive in bulk) is asked again a little later; a lost connection (an edge
     process restarted by its supervisor on an overloaded machine) is a problem told in the result."""
     problems: list[str] = []
     retried = 0
     processes = pinned.instances
 
-    async def ask(index: int, request: Request) -> None:
+    async def ask(instance: str, request: Request) -> None:
         nonlocal retried
-        instance = processes[index % len(processes)]
         for attempt in range(PRIME_ATTEMPTS):
             try:
                 response = await pinned.ask(instance, request.body, request.headers)
-            except httpx.TransportError as exc:  # the process went away (restarted): told, not fatal to the run
+            except HttpError as exc:  # the process went away (restarted): told, not fatal to the run
                 problems.append(f"{instance}: {exc!r}")
                 return
             if response.status_code != 503 or attempt == PRIME_ATTEMPTS - 1:
@@ -153,8 +153,11 @@ async def prime(pinned: instances.Pinned, requests: Sequence[Request]) -> dict[s
             problems.extend(request.check(response.json())[:1])
 
     started = time.monotonic()
-    await asyncio.gather(*(ask(index, r) for index, r in enumerate(requests)))
-    return {"requests": len(requests), "seconds": round(time.monotonic() - started, 2), "retried_503": retried,
+    count = len(processes)
+    await asyncio.gather(*(ask(processes[index % count], r) for index, r in enumerate(requests)))
+    await asyncio.gather(*(ask(processes[(index + other) % count], r) for index, r in enumerate(requests)
+                           for other in range(1, count)))
+    return {"requests": len(requests) * count, "seconds": round(time.monotonic() - started, 2), "retried_503": retried,
             "problems": len(problems), "problem_samples": problems[:3]}
 
 
