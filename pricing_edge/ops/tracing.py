@@ -37,6 +37,8 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from opentelemetry.util.types import Attributes
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pricing_edge.ops.stale_connections import ResendSafeOnDrop
+
 log = logging.getLogger(__name__)
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -446,9 +448,10 @@ class TracedTransport(httpx.AsyncBaseTransport):
 
 
 def traced_client(peer: str = "http", *, limits: httpx.Limits | None = None, **kwargs: Any) -> httpx.AsyncClient:
-    """An ``httpx.AsyncClient`` whose every call is a CLIENT span to ``peer`` carrying its ``traceparent``."""
+    """An ``httpx.AsyncClient`` whose every call is a CLIENT span to ``peer`` carrying its ``traceparent``, and
+    whose safe requests a server dropped unanswered are resent once (``ops/stale_connections.py``)."""
     inner = httpx.AsyncHTTPTransport(limits=limits) if limits else httpx.AsyncHTTPTransport()
-    return httpx.AsyncClient(transport=TracedTransport(peer, inner), **kwargs)
+    return httpx.AsyncClient(transport=TracedTransport(peer, ResendSafeOnDrop(inner)), **kwargs)
 
 
 # -- logs ------------------------------------------------------------------------------------------
