@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -12,8 +13,6 @@ from typing import Any
 import httpx
 import uvicorn
 from starlette.types import ASGIApp
-
-from tests.support.redis_server import free_port
 
 STOP_REQUESTS_WITHIN = 2  # seconds a stopping test server waits for requests in flight
 STOPPED_WITHIN = 30.0
@@ -25,7 +24,10 @@ class ServerThread:
     embedded store."""
 
     def __init__(self, app: ASGIApp, port: int | None = None, also: Sequence[tuple[ASGIApp, int]] = ()) -> None:
-        self.port = port or free_port()
+        # No port asked for: the server gets a socket already bound to one the kernel chose, so no other test
+        # can take that port between choosing it and binding it (a free port chosen, then bound, could).
+        self.socket = None if port else bound_socket()
+        self.port = port or self.socket.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.servers = [uvicorn.Server(uvicorn.Config(a, host="127.0.0.1", port=p, log_level="warning",
                                                       lifespan="on", access_log=False,
@@ -40,7 +42,9 @@ class ServerThread:
         asyncio.set_event_loop(self.loop)
 
         async def serve_all() -> None:
-            await asyncio.gather(*(server.serve() for server in self.servers))
+            first = [self.socket] if self.socket is not None else None
+            await asyncio.gather(*(server.serve(sockets=first if server is self.server else None)
+                                   for server in self.servers))
 
         self.loop.run_until_complete(serve_all())
 
@@ -63,6 +67,14 @@ class ServerThread:
         self.thread.join(timeout=STOPPED_WITHIN)
         if self.thread.is_alive():
             raise RuntimeError(f"the server on port {self.port} did not stop within {STOPPED_WITHIN}s")
+
+
+def bound_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A TCP socket bound to a port of the kernel's choosing on ``host``, for uvicorn to listen on."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
 
 
 @contextmanager
