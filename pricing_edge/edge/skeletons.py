@@ -45,17 +45,10 @@ class Skeleton:
     body: dict[str, Any]
     fetched_ms: int
 
-    def fresh(self, ttl: float) -> bool:
-        return _fresh(self.fetched_ms, ttl)
-
 
 class _Kept(NamedTuple):
     raw: bytes  # BigCommerce's answer as received
     fetched_ms: int
-
-
-def _fresh(fetched_ms: int, ttl: float) -> bool:
-    return now_ms() - fetched_ms < ttl * 1000
 
 
 class SkeletonCache:
@@ -105,14 +98,14 @@ class SkeletonCache:
 
     def fresh(self, skeleton: Skeleton, share: float = 1.0) -> bool:
         """Within ``share`` of its TTL (a renewal ahead of an answer's end asks again in the last part of it)."""
-        return self.wall_ms() - skeleton.fetched_ms < self.ttl * share * 1000
+        return self._fresh(skeleton.fetched_ms, share)
 
     def renewable(self, skeleton: Skeleton) -> bool:
         """Past its TTL, but within one more: an answer may be built on it now while it is ``renew``-ed."""
         return self.policy.judge((self.wall_ms() - skeleton.fetched_ms) / 1000) is Freshness.STALE
 
-    def _fresh(self, fetched_ms: int) -> bool:
-        return self.wall_ms() - fetched_ms < self.ttl * 1000
+    def _fresh(self, fetched_ms: int, share: float = 1.0) -> bool:
+        return self.wall_ms() - fetched_ms < self.ttl * share * 1000
 
     def renew(self, key: str, refresh: Callable[[], Awaitable[object]]) -> bool:
         """Ask BigCommerce again for a stale skeleton in the background (``refresh`` computes the answer anew with

@@ -126,7 +126,7 @@ class PriceListings:
         digest = hashlib.sha256(prepared.key.encode() + orjson.dumps(sent, option=orjson.OPT_SORT_KEYS)).hexdigest()
         key = f"lk:{visibility_key}:{digest[:32]}"
         kept = await self.skeletons.get(key) if self.skeletons is not None else None
-        if kept is not None and self.skeletons is not None and kept.fresh(self.skeletons.ttl):
+        if kept is not None and self.skeletons is not None and self.skeletons.fresh(kept):
             return kept.body
         try:
             answer = await self.upstream.execute(prepared.upstream_text, sent, operation_name, headers)
@@ -208,7 +208,7 @@ class PriceListings:
         return await self.skeletons.get(prefix + str(product_id)) if self.skeletons is not None else None
 
     def _fresh(self, kept: Skeleton) -> bool:
-        return self.skeletons is not None and kept.fresh(self.skeletons.ttl)
+        return self.skeletons is not None and self.skeletons.fresh(kept)
 
 
 def _ahead(ordered: list[Member], pages: Iterable[Page]) -> list[int]:
